@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// CommonJS on purpose: `lxkit help` then never starts Node's ESM loader.
+require('../dist/cli.cjs');

@@ -1,0 +1,46 @@
+/**
+ * The CLI's commands: name, one-line summary, LXC tool it stands in for, and
+ * the module that implements it. Only the module of the command being run is
+ * loaded, which keeps `lxkit help` and small commands fast.
+ *
+ * The `aliases/` folder holds one `lxc-<command>` link per entry with an
+ * `lxc` name; a test keeps the two in step.
+ */
+import type { Command } from 'commander';
+
+export interface CommandModule {
+  /**
+   * Adds the command's arguments, options and action to `cmd`. `program` is
+   * how log lines name it (`lxkit-config`, or `lxc-config` through an alias).
+   */
+  define(cmd: Command, program: string): void;
+}
+
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  /** The LXC tool this command replaces (`lxc-config`), when there is one. */
+  readonly lxc?: string;
+  load(): Promise<CommandModule>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'checkconfig',
+    summary: 'check the kernel and host for the features containers need',
+    lxc: 'lxc-checkconfig',
+    load: () => import('./commands/checkconfig.js'),
+  },
+  {
+    name: 'config',
+    summary: 'print toolkit settings (lxc-config), or validate container config files',
+    lxc: 'lxc-config',
+    load: () => import('./commands/config.js'),
+  },
+  {
+    name: 'update-config',
+    summary: 'rewrite a container config from LXC 1.x/2.x keys to current keys',
+    lxc: 'lxc-update-config',
+    load: () => import('./commands/update-config.js'),
+  },
+];

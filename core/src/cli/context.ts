@@ -1,0 +1,123 @@
+/**
+ * What every command shares: LXC's common options (lxc_arguments.c) and the
+ * logger, toolkit config and runtime they lead to.
+ */
+// Types only: the CLI skeleton owns the one copy of commander (see scripts/build.mjs).
+import type { Command } from 'commander';
+// The CLI loads the core's parts as it needs them (see scripts/build.mjs):
+// errors, logging and values always; the toolkit config and the full library
+// through the dynamic imports below.
+import { parseLogLevel, type LogLevel } from '../config/values.js';
+import { LxkitError } from '../errors.js';
+import { createLogger, type ClosableLogger } from '../log/logger.js';
+import type { Runtime } from '../runtime.js';
+import type { ToolkitConfig } from '../toolkit/config.js';
+
+export interface CommonOptions {
+  name?: string;
+  lxcpath?: string;
+  logfile?: string;
+  logpriority?: LogLevel;
+  quiet?: boolean;
+  rcfile?: string;
+}
+
+export interface CommonOptionsSpec {
+  /** Whether the command is about one container (-n). */
+  name?: 'required' | 'optional' | false;
+  /** lxc-config uses -l for --list; it then keeps only --logpriority. */
+  shortLogPriority?: boolean;
+}
+
+function logLevelArg(value: string): LogLevel {
+  try {
+    return parseLogLevel(value);
+  } catch (err) {
+    throw new LxkitError('LXKIT_USAGE', `-l ${value}: ${(err as Error).message}`);
+  }
+}
+
+/** Adds LXC's common options: -n -P -o -l -q --rcfile. */
+export function commonOptions(cmd: Command, spec: CommonOptionsSpec = {}): Command {
+  if (spec.name === 'required') cmd.requiredOption('-n, --name <name>', 'name of the container');
+  else if (spec.name === 'optional') cmd.option('-n, --name <name>', 'name of the container');
+  return cmd
+    .option('-P, --lxcpath <path>', 'use this container path instead of the configured lxcpath')
+    .option('-o, --logfile <file>', 'append log entries to this file')
+    .option(
+      spec.shortLogPriority === false ? '--logpriority <level>' : '-l, --logpriority <level>',
+      'log priority: TRACE DEBUG INFO NOTICE WARN ERROR CRIT ALERT FATAL',
+      logLevelArg,
+    )
+    .option('-q, --quiet', 'do not write errors to stderr')
+    .option('--rcfile <file>', 'read the toolkit configuration from this file');
+}
+
+export class CliContext {
+  readonly command: string;
+  readonly opts: CommonOptions;
+  readonly log: ClosableLogger;
+  #toolkit: Promise<ToolkitConfig> | undefined;
+  #runtime: Promise<Runtime> | undefined;
+
+  constructor(program: string, command: string, opts: CommonOptions) {
+    this.command = command;
+    this.opts = opts;
+    this.log = createLogger({
+      program,
+      ...(opts.name ? { container: opts.name } : {}),
+      ...(opts.logfile ? { file: opts.logfile } : {}),
+      ...(opts.logpriority ? { level: opts.logpriority } : {}),
+      // `-l LEVEL` without `-o` would otherwise change nothing visible.
+      ...(opts.logpriority && !opts.logfile ? { stderrLevel: opts.logpriority } : {}),
+      quiet: opts.quiet === true,
+    });
+  }
+
+  toolkit(): Promise<ToolkitConfig> {
+    this.#toolkit ??= import('../toolkit/config.js').then(({ loadToolkitConfig }) =>
+      loadToolkitConfig({
+        ...(this.opts.rcfile ? { rcfile: this.opts.rcfile } : {}),
+        ...(this.opts.lxcpath ? { lxcpath: this.opts.lxcpath } : {}),
+      }),
+    );
+    return this.#toolkit;
+  }
+
+  runtime(): Promise<Runtime> {
+    this.#runtime ??= Promise.all([import('../index.js'), this.toolkit()]).then(([{ Runtime }, toolkit]) =>
+      Runtime.create({ toolkit, log: this.log }),
+    );
+    return this.#runtime;
+  }
+
+  /** Writes to stdout; resolves when the data is flushed, so that exit codes follow complete output. */
+  out(text: string): Promise<void> {
+    return new Promise((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+  }
+}
+
+/**
+ * Wraps a command's implementation as a commander action: builds the
+ * context from the common options, turns the result into the exit code, and
+ * reports lxkit errors as one clear line (the stack only at DEBUG).
+ */
+export function action<A extends unknown[]>(
+  program: string,
+  fn: (ctx: CliContext, ...args: A) => Promise<number | void>,
+): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command;
+    const ctx = new CliContext(program, cmd.name(), cmd.opts<CommonOptions>());
+    try {
+      process.exitCode = (await fn(ctx, ...(args.slice(0, -2) as A))) ?? 0;
+    } catch (err) {
+      if (!(err instanceof LxkitError)) throw err;
+      ctx.log.error(err.message);
+      if (err.cause instanceof Error) ctx.log.debug(`caused by: ${err.cause.stack ?? err.cause.message}`);
+      process.exitCode = 1;
+    } finally {
+      ctx.log.close();
+    }
+  };
+}

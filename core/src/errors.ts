@@ -1,0 +1,83 @@
+/**
+ * lxkit's error type and the exhaustive record of its stable codes.
+ *
+ * Scripts and tests match on `code`, never on message text, so a code once
+ * published keeps its meaning. System-call failures keep Node's own shape
+ * (`code: 'ENOENT'`, `errno`, `syscall`, `path`) and are raised by the native
+ * layer; everything lxkit itself decides is an `LxkitError` with an `LXKIT_*`
+ * code.
+ */
+
+/** Every code lxkit raises, with what it means. */
+export const ERROR_CODES = {
+  LXKIT_USAGE: 'the command line is wrong',
+  LXKIT_CONFIG_SYNTAX: 'a container config line cannot be parsed',
+  LXKIT_CONFIG_INVALID: 'a container config has invalid keys or values',
+  LXKIT_CONFIG_INCLUDE: 'an lxc.include cannot be read or loops',
+  LXKIT_CONFIG_READ: 'a container config file cannot be read or written',
+  LXKIT_TOOLKIT_CONFIG_INVALID: 'the toolkit configuration (rcfile) is invalid',
+  LXKIT_PLUGIN_NOT_FOUND: 'a configured plugin cannot be resolved',
+  LXKIT_PLUGIN_LOAD_FAILED: 'a plugin module failed to load or does not export a plugin',
+  LXKIT_PLUGIN_OPTIONS_INVALID: 'the options given to a plugin do not match its schema',
+  LXKIT_PLUGIN_INCOMPATIBLE: 'a plugin needs another lxkit version',
+  LXKIT_PLUGIN_DEPENDENCY: 'a plugin depends on a plugin that is not enabled',
+  LXKIT_PLUGIN_DUPLICATE: 'two enabled plugins have the same name',
+  LXKIT_PLUGIN_APPLY_FAILED: "a plugin's apply() threw",
+  LXKIT_HOOK_FAILED: 'a tap on a lifecycle hook threw',
+  LXKIT_HOOKS_FAILED: 'several taps of a collecting hook (post-stop) threw',
+  LXKIT_PROBE_FAILED: 'a kernel feature probe could not run',
+  LXKIT_NATIVE_MISSING: 'a native helper has not been built (run npm run setup)',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Where an error happened, in the terms a user can act on. */
+export interface ErrorDetails {
+  cause?: unknown;
+  /** Config or script file the error is about. */
+  file?: string;
+  line?: number;
+  key?: string;
+  container?: string;
+  plugin?: string;
+  hook?: string;
+  /** Node-style system error fields, when a syscall is behind the failure. */
+  errno?: number;
+  syscall?: string;
+  path?: string;
+}
+
+export class LxkitError extends Error {
+  readonly code: ErrorCode;
+  readonly file?: string;
+  readonly line?: number;
+  readonly key?: string;
+  readonly container?: string;
+  readonly plugin?: string;
+  readonly hook?: string;
+  readonly errno?: number;
+  readonly syscall?: string;
+  readonly path?: string;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    const { cause, ...where } = details;
+    super(message, cause === undefined ? undefined : { cause });
+    this.code = code;
+    // Only defined fields are set, so that util.inspect output stays readable.
+    for (const [k, v] of Object.entries(where)) {
+      if (v !== undefined) (this as Record<string, unknown>)[k] = v;
+    }
+  }
+}
+// On the prototype, not each instance, so that inspect output stays short.
+Object.defineProperty(LxkitError.prototype, 'name', { value: 'LxkitError' });
+
+export function isLxkitError(err: unknown, code?: ErrorCode): err is LxkitError {
+  return err instanceof LxkitError && (code === undefined || err.code === code);
+}
+
+/** The message of anything thrown, for composing "while doing X: <cause>" messages. */
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

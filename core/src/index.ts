@@ -1,0 +1,89 @@
+/**
+ * @lxkit/core — the library API.
+ *
+ * Plugins import everything they need from here; nothing below this module
+ * is a public path.
+ */
+export { VERSION } from './version.js';
+export { ERROR_CODES, LxkitError, isLxkitError, messageOf, type ErrorCode, type ErrorDetails } from './errors.js';
+
+// Runtime, hook bus, plugins
+export { Runtime, createRuntime, type RuntimeOptions } from './runtime.js';
+export { HOOK_NAMES, type HookName, type Hooks } from './hooks/bus.js';
+export * from './hooks/stages.js';
+export type {
+  CloneContext,
+  ContainerRef,
+  CreateContext,
+  DestroyContext,
+  LifecycleContext,
+  StartContext,
+  StopContext,
+} from './hooks/contexts.js';
+export type { CgroupDriver, NetworkType, StorageBackend } from './hooks/drivers.js';
+export { PLUGIN_BRAND, definePlugin, isPlugin, type Plugin, type PluginDefinition } from './plugin/define.js';
+export { BUILTIN_PLUGINS, installedBuiltins } from './plugin/builtins.js';
+export type { LoadedPlugin, PluginSpec } from './plugin/loader.js';
+
+// Container configuration
+export { ConfigDocument, formatEntry, formatValue, parseLine, type ConfigLine, type LineKind } from './config/document.js';
+export { ContainerConfig, type ContainerModel } from './config/container-config.js';
+export { ConfigCheck, formatProblem, type ConfigEntry, type ConfigProblem, type Severity } from './config/entries.js';
+export { defineKeys, readKeys, tapConfigKeys, type KeyHandler, type KeyTable } from './config/keys.js';
+export * from './config/values.js';
+export {
+  HOOK_TYPES,
+  NAMESPACE_NAMES,
+  createCoreModel,
+  type CgroupMountMode,
+  type CoreModel,
+  type HookType,
+  type IdMap,
+  type Limit,
+  type MountAuto,
+  type MountEntry,
+  type NamespaceName,
+  type Prlimit,
+  type TimeOffset,
+} from './config/core-keys/model.js';
+export { parseMountEntry } from './config/core-keys/mount.js';
+export { parseIdMap } from './config/core-keys/idmap.js';
+export { parsePrlimit, PRLIMIT_RESOURCES } from './config/core-keys/process.js';
+export { parseTimeOffset } from './config/core-keys/lifecycle.js';
+export { ARCH_NAMES } from './config/core-keys/system.js';
+export { LegacyTranslator, isLegacyKey, type Translation } from './config/legacy.js';
+export {
+  loadContainerConfig,
+  validateContainerConfig,
+  type ConfigSource,
+  type ValidatedConfig,
+} from './config/load.js';
+export { convertDocument, updateConfigFile, type ConfigChange, type ConversionResult, type UpdateResult } from './config/update.js';
+
+// Toolkit configuration and logging
+export { SYSTEM_CONFIG_ITEMS, type SystemConfigItem } from './toolkit/items.js';
+export {
+  SEARCH_PLACES,
+  defaultLxcpath,
+  loadToolkitConfig,
+  searchDirs,
+  systemConfigDir,
+  systemConfigItem,
+  userConfigDir,
+  type ToolkitConfig,
+  type ToolkitConfigOptions,
+} from './toolkit/config.js';
+export { createLogger, levelRank, silentLogger, type ClosableLogger, type LogSinkOptions, type Logger } from './log/logger.js';
+
+// Host facts and lxkit checkconfig
+export { checkconfig, runProbes, type CheckconfigOptions, type CheckconfigReport } from './checkconfig/index.js';
+export { CHECKS, type CheckResult, type CheckStatus, type ProbeResult } from './checkconfig/checks.js';
+export { parseKernelConfig, readKernelConfig, type KernelConfig, type KernelConfigSource } from './host/kernel-config.js';
+export {
+  parseMountInfo,
+  readCgroupLayout,
+  type CgroupHierarchy,
+  type CgroupLayout,
+  type CgroupLayoutKind,
+  type MountInfoEntry,
+} from './host/cgroup-layout.js';

@@ -1,0 +1,208 @@
+/**
+ * Resolving, importing and ordering the plugins a toolkit config names.
+ *
+ * A specifier is a built-in short name (`seccomp` → `@lxkit/plugin-seccomp`),
+ * a path (`./site/audit.js`, resolved against the config file that names it)
+ * or a package name (resolved from that config file's directory). The three
+ * ways to fail are distinct errors: not found, failed to load, options invalid.
+ */
+import { access } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { LxkitError, messageOf } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { VERSION } from '../version.js';
+import { isPlugin } from './brand.js';
+import { BUILTIN_PLUGINS, CORE_URL } from './builtins.js';
+import type { Plugin } from './define.js';
+
+/** One entry of the toolkit config's `plugins` list. */
+export interface PluginSpec {
+  /** Specifier, or a plugin object (from a JavaScript config or the library API). */
+  readonly use: string | Plugin<unknown>;
+  readonly options?: unknown;
+  /** The config file that names the plugin; relative specifiers resolve against it. */
+  readonly from?: string;
+}
+
+export interface LoadedPlugin {
+  readonly plugin: Plugin<unknown>;
+  /** Options after schema validation (what apply() receives). */
+  readonly options: unknown;
+  /** How the config named it. */
+  readonly specifier: string;
+  /** Where it was loaded from (a file URL), or `<object>`. */
+  readonly url: string;
+}
+
+function isPathSpecifier(s: string): boolean {
+  return s.startsWith('./') || s.startsWith('../') || isAbsolute(s) || s.startsWith('file:');
+}
+
+async function resolveSpecifier(spec: string, from: string | undefined): Promise<string> {
+  const notFound = (cause?: unknown) =>
+    new LxkitError(
+      'LXKIT_PLUGIN_NOT_FOUND',
+      `plugin "${spec}" not found` +
+        (from ? ` (named in ${from})` : '') +
+        (spec in BUILTIN_PLUGINS ? `: ${BUILTIN_PLUGINS[spec]} is not installed` : ''),
+      { cause, ...(from ? { file: from } : {}), plugin: spec },
+    );
+  if (isPathSpecifier(spec)) {
+    const path = spec.startsWith('file:') ? new URL(spec).pathname : resolvePath(from ? dirname(from) : process.cwd(), spec);
+    try {
+      await access(path);
+    } catch (err) {
+      throw notFound(err);
+    }
+    return pathToFileURL(path).href;
+  }
+  const { resolve } = await import('import-meta-resolve');
+  const builtin = BUILTIN_PLUGINS[spec];
+  try {
+    return resolve(builtin ?? spec, builtin || !from ? CORE_URL : pathToFileURL(from).href);
+  } catch (err) {
+    throw notFound(err);
+  }
+}
+
+async function importPlugin(spec: string, url: string, from: string | undefined): Promise<Plugin<unknown>> {
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(url)) as { default?: unknown };
+  } catch (err) {
+    throw new LxkitError('LXKIT_PLUGIN_LOAD_FAILED', `plugin "${spec}" failed to load: ${messageOf(err)}`, {
+      cause: err,
+      plugin: spec,
+      ...(from ? { file: from } : {}),
+    });
+  }
+  if (!isPlugin(mod.default)) {
+    throw new LxkitError(
+      'LXKIT_PLUGIN_LOAD_FAILED',
+      `plugin "${spec}" failed to load: its default export is not a plugin (use definePlugin from @lxkit/core)`,
+      { plugin: spec, ...(from ? { file: from } : {}) },
+    );
+  }
+  return mod.default;
+}
+
+async function validateOptions(plugin: Plugin<unknown>, given: unknown, from: string | undefined): Promise<unknown> {
+  const where = from ? ` (in ${from})` : '';
+  if (!plugin.options) {
+    if (given === undefined) return undefined;
+    throw new LxkitError('LXKIT_PLUGIN_OPTIONS_INVALID', `plugin "${plugin.name}" takes no options${where}`, {
+      plugin: plugin.name,
+      ...(from ? { file: from } : {}),
+    });
+  }
+  const result = await plugin.options['~standard'].validate(given);
+  if (!result.issues) return result.value;
+  const lines = result.issues.map((i) => {
+    const path = (i.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.');
+    return `  ${path || '(options)'}: ${i.message}`;
+  });
+  throw new LxkitError(
+    'LXKIT_PLUGIN_OPTIONS_INVALID',
+    `options of plugin "${plugin.name}" are invalid${where}:\n${lines.join('\n')}`,
+    { plugin: plugin.name, ...(from ? { file: from } : {}) },
+  );
+}
+
+/** semver, loaded on the first plugin load only (it costs ~4 ms to load). */
+function semver() {
+  const req = createRequire(CORE_URL);
+  return {
+    satisfies: req('semver/functions/satisfies.js') as typeof import('semver/functions/satisfies.js'),
+    valid: req('semver/functions/valid.js') as typeof import('semver/functions/valid.js'),
+    validRange: req('semver/ranges/valid.js') as typeof import('semver/ranges/valid.js'),
+  };
+}
+
+async function checkVersions(plugin: Plugin<unknown>): Promise<void> {
+  const { valid, validRange } = semver();
+  const bad = (what: string) =>
+    new LxkitError('LXKIT_PLUGIN_LOAD_FAILED', `plugin "${plugin.name}" failed to load: ${what}`, { plugin: plugin.name });
+  if (!valid(plugin.version)) throw bad(`version ${JSON.stringify(plugin.version)} is not a semver version`);
+  if (plugin.lxkit !== undefined && validRange(plugin.lxkit) === null) {
+    throw bad(`lxkit range ${JSON.stringify(plugin.lxkit)} is not a semver range`);
+  }
+}
+
+/** Orders plugins so that each comes after what it depends on, otherwise keeping config order. */
+function order(loaded: LoadedPlugin[]): LoadedPlugin[] {
+  const byName = new Map(loaded.map((l) => [l.plugin.name, l]));
+  const out: LoadedPlugin[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (l: LoadedPlugin, chain: string[]) => {
+    const name = l.plugin.name;
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') {
+      throw new LxkitError('LXKIT_PLUGIN_DEPENDENCY', `plugins depend on each other in a loop: ${[...chain, name].join(' -> ')}`, {
+        plugin: name,
+      });
+    }
+    state.set(name, 'visiting');
+    for (const dep of l.plugin.dependsOn ?? []) {
+      const d = byName.get(dep);
+      if (!d) {
+        throw new LxkitError(
+          'LXKIT_PLUGIN_DEPENDENCY',
+          `plugin "${name}" depends on plugin "${dep}", which is not enabled`,
+          { plugin: name },
+        );
+      }
+      visit(d, [...chain, name]);
+    }
+    state.set(name, 'done');
+    out.push(l);
+  };
+  for (const l of loaded) visit(l, []);
+  return out;
+}
+
+/** Resolves, imports and validates every plugin of `specs`, in dependency order. */
+export async function loadPlugins(specs: readonly PluginSpec[], log: Logger): Promise<LoadedPlugin[]> {
+  const loaded: LoadedPlugin[] = [];
+  const seen = new Map<string, string>();
+  for (const spec of specs) {
+    let plugin: Plugin<unknown>;
+    let url: string;
+    let specifier: string;
+    if (typeof spec.use === 'string') {
+      specifier = spec.use;
+      url = await resolveSpecifier(spec.use, spec.from);
+      plugin = await importPlugin(spec.use, url, spec.from);
+    } else if (isPlugin(spec.use)) {
+      plugin = spec.use;
+      specifier = plugin.name;
+      url = '<object>';
+    } else {
+      throw new LxkitError('LXKIT_PLUGIN_LOAD_FAILED', `a plugins entry is neither a specifier nor a plugin object`, {
+        ...(spec.from ? { file: spec.from } : {}),
+      });
+    }
+    await checkVersions(plugin);
+    if (plugin.lxkit !== undefined && !semver().satisfies(VERSION, plugin.lxkit, { includePrerelease: true })) {
+      throw new LxkitError(
+        'LXKIT_PLUGIN_INCOMPATIBLE',
+        `plugin "${plugin.name}" ${plugin.version} needs lxkit ${plugin.lxkit}, this is ${VERSION}`,
+        { plugin: plugin.name },
+      );
+    }
+    const previous = seen.get(plugin.name);
+    if (previous !== undefined) {
+      throw new LxkitError(
+        'LXKIT_PLUGIN_DUPLICATE',
+        `plugin "${plugin.name}" is enabled twice (as "${previous}" and as "${specifier}")`,
+        { plugin: plugin.name },
+      );
+    }
+    seen.set(plugin.name, specifier);
+    const options = await validateOptions(plugin, spec.options, spec.from);
+    log.debug(`loaded plugin ${plugin.name} ${plugin.version} from ${url}`);
+    loaded.push({ plugin, options, specifier, url });
+  }
+  return order(loaded);
+}

@@ -1,0 +1,73 @@
+/**
+ * The runtime: the hook bus, the toolkit configuration and the applied
+ * plugins. Built-in features of the core are applied as plugins first (as
+ * webpack applies its own), then the configured plugins in dependency order.
+ */
+import { corePlugins } from './builtins/index.js';
+import { LxkitError, messageOf } from './errors.js';
+import { createHooks, type BusState, type Hooks } from './hooks/bus.js';
+import { silentLogger, type Logger } from './log/logger.js';
+import type { Plugin } from './plugin/define.js';
+import { loadPlugins, type LoadedPlugin } from './plugin/loader.js';
+import { loadToolkitConfig, type ToolkitConfig, type ToolkitConfigOptions } from './toolkit/config.js';
+import { VERSION } from './version.js';
+
+export interface RuntimeOptions extends ToolkitConfigOptions {
+  /** An already loaded toolkit config; otherwise it is searched for (or read from `rcfile`). */
+  toolkit?: ToolkitConfig;
+  log?: Logger;
+}
+
+export class Runtime {
+  static readonly version = VERSION;
+  readonly version = VERSION;
+  readonly hooks: Readonly<Hooks>;
+  readonly toolkit: ToolkitConfig;
+  readonly log: Logger;
+  readonly #state: BusState;
+  readonly #plugins: LoadedPlugin[] = [];
+
+  private constructor(toolkit: ToolkitConfig, log: Logger) {
+    this.toolkit = toolkit;
+    this.log = log;
+    this.#state = { applying: undefined };
+    this.hooks = createHooks(this.#state);
+  }
+
+  /** Loads the toolkit config (unless given) and every plugin it names, and applies them. */
+  static async create(options: RuntimeOptions = {}): Promise<Runtime> {
+    const log = options.log ?? silentLogger;
+    const toolkit = options.toolkit ?? (await loadToolkitConfig(options));
+    const runtime = new Runtime(toolkit, log);
+    for (const p of corePlugins) await runtime.#apply({ plugin: p as Plugin<unknown>, options: undefined, specifier: p.name, url: '<core>' });
+    for (const loaded of await loadPlugins(toolkit.plugins, log)) await runtime.#apply(loaded);
+    return runtime;
+  }
+
+  async #apply(loaded: LoadedPlugin): Promise<void> {
+    const { plugin } = loaded;
+    this.#state.applying = plugin.name;
+    try {
+      await plugin.apply(this, loaded.options);
+    } catch (err) {
+      throw new LxkitError('LXKIT_PLUGIN_APPLY_FAILED', `plugin "${plugin.name}" failed to apply: ${messageOf(err)}`, {
+        cause: err,
+        plugin: plugin.name,
+      });
+    } finally {
+      this.#state.applying = undefined;
+    }
+    this.#plugins.push(loaded);
+  }
+
+  /** Applied plugins (the core's own first), in the order they were applied. */
+  get plugins(): readonly LoadedPlugin[] {
+    return this.#plugins;
+  }
+
+  hasPlugin(name: string): boolean {
+    return this.#plugins.some((p) => p.plugin.name === name);
+  }
+}
+
+export const createRuntime = (options?: RuntimeOptions): Promise<Runtime> => Runtime.create(options);

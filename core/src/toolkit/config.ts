@@ -1,0 +1,194 @@
+/**
+ * Toolkit configuration: which plugins to load and the lxc.system.conf(5)
+ * globals (lxcpath, default container config, LVM/ZFS defaults, cgroup
+ * settings).
+ *
+ * Found with cosmiconfig in exactly one place: an explicit `--rcfile`; else,
+ * for a non-root user, ~/.config/lxkit/ (XDG_CONFIG_HOME) and then the
+ * system-wide directory; for root, only the system-wide /etc/lxkit/. The first
+ * file found is used whole (as LXC does with lxc.conf; nothing is merged). A
+ * `plugins` entry `'...'` stands for the built-in plugins that are installed.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { cosmiconfig } from 'cosmiconfig';
+import * as v from 'valibot';
+import { LxkitError } from '../errors.js';
+import { isPlugin } from '../plugin/brand.js';
+import { installedBuiltins } from '../plugin/builtins.js';
+import type { SystemConfigItem } from './items.js';
+import type { PluginSpec } from '../plugin/loader.js';
+
+export const SEARCH_PLACES = ['config.yaml', 'config.yml', 'config.json', 'config.js', 'config.mjs', 'config.cjs'];
+
+export interface ToolkitConfig {
+  /** The file the configuration came from; undefined when built-in defaults are used. */
+  readonly file: string | undefined;
+  readonly plugins: readonly PluginSpec[];
+  readonly lxcpath: string;
+  readonly defaultConfig: string;
+  readonly lvm: { readonly vg: string; readonly thinPool: string };
+  readonly zfs: { readonly root: string };
+  readonly cgroup: { readonly pattern?: string; readonly use?: string };
+}
+
+const isRoot = () => process.getuid?.() === 0;
+
+/** System-wide directory; LXKIT_SYSCONFDIR moves it (tests, relocatable installs). */
+export function systemConfigDir(): string {
+  return process.env['LXKIT_SYSCONFDIR'] ?? '/etc/lxkit';
+}
+
+export function userConfigDir(): string {
+  return join(process.env['XDG_CONFIG_HOME'] || join(homedir(), '.config'), 'lxkit');
+}
+
+/** Directories searched, in order, when no --rcfile is given. */
+export function searchDirs(): string[] {
+  return isRoot() ? [systemConfigDir()] : [userConfigDir(), systemConfigDir()];
+}
+
+export function defaultLxcpath(): string {
+  if (isRoot()) return '/var/lib/lxkit';
+  return join(process.env['XDG_DATA_HOME'] || join(homedir(), '.local', 'share'), 'lxkit');
+}
+
+function defaultContainerConfig(): string {
+  return isRoot() ? join(systemConfigDir(), 'default.conf') : join(userConfigDir(), 'default.conf');
+}
+
+const PluginEntry = v.union([
+  v.pipe(v.string(), v.minLength(1)),
+  v.strictObject({ use: v.pipe(v.string(), v.minLength(1)), options: v.optional(v.unknown()) }),
+  v.custom<object>(isPlugin, 'a plugin object'),
+]);
+
+const Schema = v.strictObject({
+  plugins: v.optional(v.array(PluginEntry)),
+  lxcpath: v.optional(v.pipe(v.string(), v.minLength(1))),
+  defaultConfig: v.optional(v.pipe(v.string(), v.minLength(1))),
+  lvm: v.optional(v.strictObject({ vg: v.optional(v.string()), thinPool: v.optional(v.string()) })),
+  zfs: v.optional(v.strictObject({ root: v.optional(v.string()) })),
+  cgroup: v.optional(v.strictObject({ pattern: v.optional(v.string()), use: v.optional(v.string()) })),
+});
+
+type RawToolkitConfig = v.InferOutput<typeof Schema>;
+
+function invalidConfig(file: string, message: string, cause?: unknown): LxkitError {
+  return new LxkitError('LXKIT_TOOLKIT_CONFIG_INVALID', `${file}: ${message}`, { file, cause });
+}
+
+/** JSON with a message that names line and column (Node's names only an offset). */
+function parseJson(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const m = /position (\d+)/.exec((err as Error).message);
+    if (!m) throw invalidConfig(file, `invalid JSON: ${(err as Error).message}`, err);
+    const before = text.slice(0, Number(m[1]));
+    const line = before.split('\n').length;
+    const col = before.length - before.lastIndexOf('\n');
+    throw invalidConfig(file, `invalid JSON at line ${line}, column ${col}: ${(err as Error).message}`, err);
+  }
+}
+
+function explorer() {
+  return cosmiconfig('lxkit', {
+    searchPlaces: SEARCH_PLACES,
+    searchStrategy: 'none',
+    cache: false,
+    loaders: { '.json': (file: string, content: string) => parseJson(file, content) },
+  });
+}
+
+function expandPlugins(raw: RawToolkitConfig['plugins'], file: string | undefined): PluginSpec[] {
+  if (raw === undefined) return installedBuiltins();
+  const out: PluginSpec[] = [];
+  for (const entry of raw) {
+    if (entry === '...') out.push(...installedBuiltins());
+    else if (typeof entry === 'string') out.push({ use: entry, ...(file ? { from: file } : {}) });
+    else if (isPlugin(entry)) out.push({ use: entry, ...(file ? { from: file } : {}) });
+    else {
+      const e = entry as { use: string; options?: unknown };
+      out.push({ use: e.use, ...(e.options !== undefined ? { options: e.options } : {}), ...(file ? { from: file } : {}) });
+    }
+  }
+  return out;
+}
+
+export interface ToolkitConfigOptions {
+  /** Explicit configuration file (`--rcfile`). */
+  rcfile?: string;
+  /** `-P`: overrides the configured lxcpath. */
+  lxcpath?: string;
+}
+
+export async function loadToolkitConfig(opts: ToolkitConfigOptions = {}): Promise<ToolkitConfig> {
+  const ex = explorer();
+  let found: { config: unknown; filepath: string } | null = null;
+  try {
+    if (opts.rcfile) found = await ex.load(opts.rcfile);
+    else {
+      for (const dir of searchDirs()) {
+        found = await ex.search(dir);
+        if (found) break;
+      }
+    }
+  } catch (err) {
+    if (err instanceof LxkitError) throw err;
+    const file = opts.rcfile ?? (err as { filepath?: string }).filepath ?? 'toolkit config';
+    const e = err as NodeJS.ErrnoException;
+    throw invalidConfig(file, e.code === 'ENOENT' ? 'no such file' : e.message, err);
+  }
+  const file = found?.filepath;
+  const raw = found?.config ?? {};
+  const parsed = v.safeParse(Schema, raw);
+  if (!parsed.success) {
+    const lines = parsed.issues.map((i) => {
+      const path = v.getDotPath(i);
+      return `${path ?? '(top level)'}: ${i.message}`;
+    });
+    throw invalidConfig(file ?? '<defaults>', lines.join('; '));
+  }
+  const c = parsed.output;
+  let plugins: PluginSpec[] | undefined;
+  return Object.freeze({
+    file,
+    // Resolved on first use: most commands that read the toolkit config never load plugins.
+    get plugins() {
+      return (plugins ??= expandPlugins(c.plugins, file));
+    },
+    lxcpath: opts.lxcpath ?? c.lxcpath ?? defaultLxcpath(),
+    defaultConfig: c.defaultConfig ?? defaultContainerConfig(),
+    lvm: { vg: c.lvm?.vg ?? 'lxc', thinPool: c.lvm?.thinPool ?? 'lxc' },
+    zfs: { root: c.zfs?.root ?? 'lxc' },
+    cgroup: {
+      ...(c.cgroup?.pattern !== undefined ? { pattern: c.cgroup.pattern } : {}),
+      ...(c.cgroup?.use !== undefined ? { use: c.cgroup.use } : {}),
+    },
+  });
+}
+
+/** An item's value; undefined when unset (lxc-config prints "… is not set."). */
+export function systemConfigItem(c: ToolkitConfig, item: SystemConfigItem): string | undefined {
+  switch (item) {
+    case 'lxc.default_config':
+      return c.defaultConfig;
+    case 'lxc.lxcpath':
+      return c.lxcpath;
+    case 'lxc.bdev.lvm.vg':
+      return c.lvm.vg;
+    case 'lxc.bdev.lvm.thin_pool':
+      return c.lvm.thinPool;
+    case 'lxc.bdev.zfs.root':
+      return c.zfs.root;
+    case 'lxc.cgroup.use':
+      return c.cgroup.use;
+    case 'lxc.cgroup.pattern':
+      return c.cgroup.pattern;
+    case 'lxkit.rcfile':
+      return c.file;
+    case 'lxkit.plugins':
+      return c.plugins.map((p) => (typeof p.use === 'string' ? p.use : p.use.name)).join(' ') || undefined;
+  }
+}

@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+/**
+ * Builds every workspace:
+ *  1. tsc -b: type-checks everything and emits the declaration files;
+ *  2. esbuild: bundles each package's JavaScript (the core's CLI and library
+ *     share chunks, so a plugin importing @lxkit/core gets the same module
+ *     instances as the CLI that loaded it);
+ *  3. node-gyp: compiles the native helpers.
+ * Incremental: tsc and make only redo what changed.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join, relative, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const quiet = process.argv.includes('--quiet');
+const say = (msg) => quiet || console.log(`build: ${msg}`);
+
+function run(cmd, args, cwd = root) {
+  const r = spawnSync(cmd, args, { cwd, stdio: quiet ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' });
+  if (r.status !== 0) {
+    if (quiet && r.stdout) process.stdout.write(r.stdout);
+    console.error(`build: ${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
+    process.exit(1);
+  }
+}
+
+say('type-checking (tsc -b)');
+const tsc = join(root, 'node_modules/typescript/bin/tsc');
+run(process.execPath, [tsc, '-b', '--pretty']);
+run(process.execPath, [tsc, '-p', 'test/tsconfig.json', '--pretty']);
+run(process.execPath, [tsc, '-p', 'bench/tsconfig.json', '--pretty']);
+
+// Every ESM output file gets a `require` so that bundled CommonJS dependencies can load Node built-ins.
+const banner = {
+  js: "import { createRequire as __lxkitCreateRequire } from 'node:module';\nconst require = __lxkitCreateRequire(import.meta.url);",
+};
+const common = {
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  banner,
+  legalComments: 'none',
+  logLevel: 'warning',
+  sourcemap: 'linked',
+};
+
+/**
+ * Some Node built-ins cost milliseconds to load (fs/promises ~1.5 ms, zlib
+ * ~2.5 ms, crypto, child_process) and most commands never use them. This
+ * plugin makes every reference to them in the bundle load the real module on
+ * first use:
+ *  - `require()` from bundled CommonJS dependencies gets a lazy Proxy;
+ *  - `import { f } from 'node:zlib'` in lxkit's own sources gets a facade
+ *    whose exports call through to the module (functions and classes alike).
+ */
+const LAZY = ['child_process', 'crypto', 'fs/promises', 'zlib'];
+const LAZY_FILTER = new RegExp(`^(node:)?(${LAZY.map((m) => m.replace('/', '\\/')).join('|')})$`);
+async function facade(mod) {
+  const real = await import(`node:${mod}`);
+  const names = Object.keys(real).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
+  const lines = [`let m; const load = () => (m ??= require(${JSON.stringify('node:' + mod)}));`];
+  for (const k of names) {
+    if (typeof real[k] === 'function') {
+      lines.push(
+        `export function ${k}(...a) { return new.target ? Reflect.construct(load().${k}, a, new.target) : load().${k}(...a); }`,
+      );
+    }
+    // Plain values (zlib.constants...) are left out: exporting them would load
+    // the module at once. Importing one is then a build error, not a slow start.
+  }
+  lines.push('export default new Proxy({}, { get: (_, k) => load()[k] });');
+  return lines.join('\n');
+}
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: LAZY_FILTER }, (args) => {
+      if (args.namespace.startsWith('lazy-')) return undefined;
+      const path = args.path.replace(/^node:/, '');
+      return { path, namespace: args.kind === 'require-call' ? 'lazy-require' : 'lazy-import' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-require' }, (args) => ({
+      loader: 'js',
+      contents: `let m;
+const load = () => (m ??= require(${JSON.stringify('node:' + args.path)}));
+module.exports = new Proxy({}, {
+  get: (_, k) => (k === '__esModule' ? undefined : load()[k]),
+  has: (_, k) => k in load(),
+  ownKeys: () => Reflect.ownKeys(load()),
+  getOwnPropertyDescriptor: (_, k) => Object.getOwnPropertyDescriptor(load(), k),
+});`,
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-import' }, async (args) => ({ loader: 'js', contents: await facade(args.path) }));
+  },
+};
+
+say('bundling @lxkit/core');
+/*
+ * The core is CommonJS at run time (its sources are ESM TypeScript), in
+ * parts that load only when needed:
+ *   base.cjs     errors, logging, value parsers, version
+ *   toolkit.cjs  the toolkit config (cosmiconfig)
+ *   index.cjs    the library: hook bus, config model, plugins, checkconfig
+ *   cli.cjs      argument parsing and the commands
+ * Each part requires the earlier ones instead of bundling them, so every
+ * module exists once per process: the CLI and ESM plugins (through Node's
+ * CommonJS interop) share the same instances. A command that loads no plugin
+ * never starts Node's ESM loader (~7 ms), and `lxkit help` loads cli.cjs alone.
+ */
+const SRC = join(root, 'core/src');
+const PART_MODULES = {
+  base: ['errors.ts', 'log/logger.ts', 'config/values.ts', 'version.ts', 'toolkit/items.ts', 'parts/base.ts'],
+  toolkit: ['toolkit/config.ts', 'plugin/brand.ts', 'plugin/builtins.ts', 'parts/toolkit.ts'],
+};
+function partOf(file) {
+  const rel = relative(SRC, file);
+  for (const [part, mods] of Object.entries(PART_MODULES)) if (mods.includes(rel)) return part;
+  return rel.startsWith('cli/') ? 'cli' : 'index';
+}
+/** Resolves imports of modules that belong to one of `parts` to that part's file. */
+const partsExternal = (parts) => ({
+  name: 'parts-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (!args.importer.startsWith(SRC)) return undefined;
+      const target = resolvePath(dirname(args.importer), args.path).replace(/\.js$/, '.ts');
+      const part = partOf(target);
+      return parts.includes(part) ? { path: `./${part}.cjs`, external: true } : undefined;
+    });
+  },
+});
+for (const old of ['core/dist/chunks', 'core/dist/commands', 'core/dist/index.js', 'core/dist/cli.js']) {
+  rmSync(join(root, old), { recursive: true, force: true });
+}
+const cjs = {
+  ...common,
+  format: 'cjs',
+  banner: { js: "const __lxkitUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__lxkitUrl' },
+  outExtension: { '.js': '.cjs' },
+  outdir: 'core/dist',
+  absWorkingDir: root,
+  // Loaded lazily or from the user's own install: kept out of the bundle.
+  external: ['@lxkit/*', 'execa', 'import-meta-resolve', 'js-yaml', 'typescript'],
+  alias: { 'parse-json': './core/shims/parse-json.cjs' },
+  // Less text to parse at every start; the source map keeps stack traces readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
+};
+await build({ ...cjs, entryPoints: { base: 'core/src/parts/base.ts' }, plugins: [lazyBuiltins] });
+await build({ ...cjs, entryPoints: { toolkit: 'core/src/parts/toolkit.ts' }, plugins: [lazyBuiltins, partsExternal(['base'])] });
+await build({ ...cjs, entryPoints: { index: 'core/src/index.ts' }, plugins: [lazyBuiltins, partsExternal(['base', 'toolkit'])] });
+await build({
+  ...cjs,
+  entryPoints: { cli: 'core/src/cli/main.ts' },
+  plugins: [lazyBuiltins, partsExternal(['base', 'toolkit', 'index'])],
+  // import() of the core's parts becomes a lazy require(), so the ESM loader never starts.
+  supported: { 'dynamic-import': false },
+});
+
+say('bundling @lxkit/native and plugins');
+const pkgs = ['native', ...readdirSync(join(root, 'plugins')).map((p) => `plugins/${p}`)];
+for (const pkg of pkgs) {
+  if (!existsSync(join(root, pkg, 'src/index.ts'))) continue;
+  await build({
+    ...common,
+    entryPoints: [join(pkg, 'src/index.ts')],
+    outfile: join(pkg, 'dist/index.js'),
+    absWorkingDir: root,
+    packages: 'external',
+  });
+}
+
+say('compiling native helpers (node-gyp)');
+const gyp = join(root, 'node_modules/node-gyp/bin/node-gyp.js');
+// Build against the running Node's own headers when they are installed next to
+// it (Debian, NodeSource), so that no header download is needed.
+const prefix = dirname(dirname(process.execPath));
+const nodedir =
+  process.env.npm_config_nodedir ?? (existsSync(join(prefix, 'include/node/common.gypi')) ? prefix : undefined);
+const gypArgs = nodedir ? [`--nodedir=${nodedir}`] : [];
+if (!existsSync(join(root, 'native/build/config.gypi'))) run(process.execPath, [gyp, 'configure', ...gypArgs], join(root, 'native'));
+run(process.execPath, [gyp, 'build', '--silent'], join(root, 'native'));
+say('done');

@@ -1,0 +1,66 @@
+/**
+ * Shared test helpers: skips that say why, temporary directories that are
+ * always removed, and running the CLI as a user would.
+ */
+import { accessSync, constants } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type Options } from 'execa';
+import type { Test } from 'uvu';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const LXKIT_BIN = join(ROOT, 'core/bin/lxkit.cjs');
+export const ALIASES = join(ROOT, 'core/aliases');
+
+/**
+ * Registers `name` on `test`, or, when `reason` is a string, registers it as
+ * skipped and prints the reason for the runner's report. Use it for features
+ * this machine lacks, never to hide a failure.
+ */
+export function testIf(test: Test, reason: string | undefined, name: string, fn: () => void | Promise<void>): void {
+  if (reason === undefined) {
+    test(name, fn);
+    return;
+  }
+  console.log(`# SKIP ${name} — ${reason}`);
+  test.skip(name, fn);
+}
+
+/** Runs `fn` with a fresh temporary directory, removed afterwards whatever happens. */
+export async function withTmpDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'lxkit-test-'));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `lxkit ARGS…` (or an alias, with `bin`), never throwing on a non-zero exit. */
+export async function lxkit(args: string[], opts: Options & { bin?: string } = {}): Promise<CliResult> {
+  const { bin = LXKIT_BIN, ...rest } = opts;
+  const r = await execa(bin, args, { reject: false, ...rest, env: { NODE_EXTRA_CA_CERTS: '', ...rest.env } });
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** Absolute path of a program in PATH, or undefined. */
+export function which(program: string): string | undefined {
+  for (const dir of (process.env['PATH'] ?? '').split(':')) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, program), constants.X_OK);
+      return join(dir, program);
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}

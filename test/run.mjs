@@ -36,7 +36,8 @@ function runFile(file) {
     const started = Date.now();
     const child = spawn(process.execPath, ['--import', 'tsx', file], {
       cwd: root,
-      env: { ...process.env, LXKIT_TEST: '1' },
+      // Isolated from the machine's own toolkit config; tests of the search set their own.
+      env: { ...process.env, LXKIT_TEST: '1', LXKIT_SYSCONFDIR: join(root, 'test/tmp/no-sysconfdir'), NODE_EXTRA_CA_CERTS: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -8,13 +8,18 @@ import { LxkitError, messageOf } from './errors.js';
 import { createHooks, type BusState, type Hooks } from './hooks/bus.js';
 import { silentLogger, type Logger } from './log/logger.js';
 import type { Plugin } from './plugin/define.js';
-import { loadPlugins, type LoadedPlugin } from './plugin/loader.js';
+import { loadPlugins, type LoadedPlugin, type PluginSpec } from './plugin/loader.js';
 import { loadToolkitConfig, type ToolkitConfig, type ToolkitConfigOptions } from './toolkit/config.js';
 import { VERSION } from './version.js';
 
 export interface RuntimeOptions extends ToolkitConfigOptions {
   /** An already loaded toolkit config; otherwise it is searched for (or read from `rcfile`). */
   toolkit?: ToolkitConfig;
+  /**
+   * The plugins to apply instead of the toolkit config's list: how a program
+   * composes its own runtime (`[]` gives the bare core).
+   */
+  plugins?: readonly PluginSpec[];
   log?: Logger;
 }
 
@@ -40,7 +45,7 @@ export class Runtime {
     const toolkit = options.toolkit ?? (await loadToolkitConfig(options));
     const runtime = new Runtime(toolkit, log);
     for (const p of corePlugins) await runtime.#apply({ plugin: p as Plugin<unknown>, options: undefined, specifier: p.name, url: '<core>' });
-    for (const loaded of await loadPlugins(toolkit.plugins, log)) await runtime.#apply(loaded);
+    for (const loaded of await loadPlugins(options.plugins ?? toolkit.plugins, log)) await runtime.#apply(loaded);
     return runtime;
   }
 

@@ -3,7 +3,7 @@
  * always removed, and running the CLI as a user would.
  */
 import { accessSync, constants } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,20 @@ export function testIf(test: Test, reason: string | undefined, name: string, fn:
 /** Runs `fn` with a fresh temporary directory, removed afterwards whatever happens. */
 export async function withTmpDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'lxkit-test-'));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Like withTmpDir, but inside the repository (test/tmp/): files written there
+ * resolve packages such as @lxkit/core, as a site's plugins would.
+ */
+export async function withRepoTmpDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  await mkdir(join(ROOT, 'test/tmp'), { recursive: true });
+  const dir = await mkdtemp(join(ROOT, 'test/tmp/t-'));
   try {
     return await fn(dir);
   } finally {

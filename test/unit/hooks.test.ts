@@ -1,0 +1,164 @@
+/** The hook bus: frozen typed hooks, tap attribution, error wrapping, collecting post-stop, HookMaps, stages. */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  HOOK_NAMES,
+  STAGE_CAPS,
+  STAGE_EARLY,
+  STAGE_LATE,
+  STAGE_LSM,
+  STAGE_SECCOMP,
+  createRuntime,
+  definePlugin,
+  isLxkitError,
+  type LxkitError,
+  type StartContext,
+  type StopContext,
+} from '@lxkit/core';
+
+// Contexts only need what the taps under test read.
+const startCtx = () => ({}) as StartContext;
+const stopCtx = (): StopContext => ({ target: 'stop', errors: [] }) as unknown as StopContext;
+
+const bus = suite('hook bus');
+
+bus('the hooks object is frozen and has exactly the hooks of HOOK_NAMES', async () => {
+  const runtime = await createRuntime({ plugins: [] });
+  assert.ok(Object.isFrozen(runtime.hooks));
+  assert.equal(Object.keys(runtime.hooks).sort(), Object.keys(HOOK_NAMES).sort());
+  assert.throws(() => {
+    (runtime.hooks as unknown as Record<string, unknown>)['preStart'] = null;
+  }, TypeError);
+  assert.is(HOOK_NAMES.preStart, 'pre-start');
+  assert.is(HOOK_NAMES.postStop, 'post-stop');
+});
+
+bus('a throwing tap is LXKIT_HOOK_FAILED naming hook and plugin, for sync, callback and promise taps', async () => {
+  const cause = new Error('disk on fire');
+  const plugin = definePlugin({
+    name: 'arsonist',
+    version: '1.0.0',
+    apply(runtime) {
+      runtime.hooks.preStart.tap('whatever-tap-name', () => {
+        throw cause;
+      });
+      runtime.hooks.mount.tapAsync('arsonist', (_ctx, cb) => cb(cause));
+      runtime.hooks.start.tapPromise('arsonist', async () => {
+        throw cause;
+      });
+    },
+  });
+  const runtime = await createRuntime({ plugins: [{ use: plugin }] });
+  for (const name of ['preStart', 'mount', 'start'] as const) {
+    try {
+      await runtime.hooks[name].promise(startCtx());
+      assert.unreachable(`${name} should fail`);
+    } catch (err) {
+      assert.ok(isLxkitError(err, 'LXKIT_HOOK_FAILED'), `${name}: ${String(err)}`);
+      assert.is(err.hook, name);
+      assert.is(err.plugin, 'arsonist', 'attributed to the plugin being applied, whatever the tap is called');
+      assert.is(err.cause, cause);
+      assert.is(err.message, `${name} hook of plugin "arsonist" failed: disk on fire`);
+    }
+  }
+});
+
+bus('post-stop runs every tap and collects the failures', async () => {
+  const ran: string[] = [];
+  const plugin = (name: string, fail: boolean) =>
+    definePlugin({
+      name,
+      version: '1.0.0',
+      apply(runtime) {
+        runtime.hooks.postStop.tapPromise(name, async () => {
+          ran.push(name);
+          if (fail) throw new Error(`${name} broke`);
+        });
+      },
+    });
+  const runtime = await createRuntime({
+    plugins: [{ use: plugin('a', true) }, { use: plugin('b', false) }, { use: plugin('c', true) }],
+  });
+  const ctx = stopCtx();
+  await runtime.hooks.postStop.promise(ctx);
+  assert.equal(ran, ['a', 'b', 'c']);
+  assert.equal(
+    ctx.errors.map((e: LxkitError) => [e.plugin, e.message]),
+    [
+      ['a', 'postStop hook of plugin "a" failed: a broke'],
+      ['c', 'postStop hook of plugin "c" failed: c broke'],
+    ],
+  );
+});
+
+bus('HookMaps select implementations by type; the first tap returning one wins; failures are wrapped', async () => {
+  const plugin = definePlugin({
+    name: 'storage-test',
+    version: '1.0.0',
+    apply(runtime) {
+      runtime.hooks.storage.for('testfs').tap('storage-test', () => ({ type: 'testfs', capabilities: { snapshot: true, clone: false } }));
+      runtime.hooks.network.for('broken').tap('storage-test', () => {
+        throw new Error('no');
+      });
+    },
+  });
+  const override = definePlugin({
+    name: 'site-override',
+    version: '1.0.0',
+    apply(runtime) {
+      runtime.hooks.storage
+        .for('testfs')
+        .tap({ name: 'site-override', stage: STAGE_EARLY }, () => ({ type: 'testfs', capabilities: { snapshot: false, clone: false } }));
+    },
+  });
+  const runtime = await createRuntime({ plugins: [{ use: plugin }, { use: override }] });
+  assert.equal(runtime.hooks.storage.get('testfs')!.call()!.capabilities.snapshot, false);
+  assert.is(runtime.hooks.storage.get('nosuchfs'), undefined);
+  try {
+    runtime.hooks.network.for('broken').call();
+    assert.unreachable();
+  } catch (err) {
+    assert.ok(isLxkitError(err, 'LXKIT_HOOK_FAILED'));
+    assert.is(err.hook, 'network.for(broken)');
+    assert.is(err.plugin, 'storage-test');
+  }
+});
+
+bus('STAGE_* constants order taps: LSM, caps, then seccomp last before exec', async () => {
+  const order: string[] = [];
+  const plugin = definePlugin({
+    name: 'stages',
+    version: '1.0.0',
+    apply(runtime) {
+      const tap = (name: string, stage: number) => runtime.hooks.start.tap({ name, stage }, () => void order.push(name));
+      tap('seccomp', STAGE_SECCOMP);
+      tap('late', STAGE_LATE);
+      tap('caps', STAGE_CAPS);
+      tap('default', 0);
+      tap('lsm', STAGE_LSM);
+      tap('early', STAGE_EARLY);
+    },
+  });
+  const runtime = await createRuntime({ plugins: [{ use: plugin }] });
+  await runtime.hooks.start.promise(startCtx());
+  assert.equal(order, ['early', 'default', 'late', 'lsm', 'caps', 'seccomp']);
+});
+
+bus('the config hook is a waterfall: a tap may hand on a replacement config', async () => {
+  const plugin = definePlugin({
+    name: 'rewriter',
+    version: '1.0.0',
+    apply(runtime) {
+      runtime.hooks.config.tap('rewriter', (config) => {
+        config.model.utsName = 'renamed';
+        return config;
+      });
+    },
+  });
+  const runtime = await createRuntime({ plugins: [{ use: plugin }] });
+  const { validateContainerConfig } = await import('@lxkit/core');
+  const { config } = await validateContainerConfig(runtime, { text: 'lxc.uts.name = original\n' });
+  assert.is(config.model.utsName, 'renamed', 'the core read its key first (STAGE_FIRST), then the plugin changed it');
+});
+
+bus.run();

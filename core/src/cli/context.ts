@@ -2,8 +2,7 @@
  * What every command shares: LXC's common options (lxc_arguments.c) and the
  * logger, toolkit config and runtime they lead to.
  */
-// Types only: the CLI skeleton owns the one copy of commander (see scripts/build.mjs).
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 // The CLI loads the core's parts as it needs them (see scripts/build.mjs):
 // errors, logging and values always; the toolkit config and the full library
 // through the dynamic imports below.
@@ -33,7 +32,8 @@ function logLevelArg(value: string): LogLevel {
   try {
     return parseLogLevel(value);
   } catch (err) {
-    throw new LxkitError('LXKIT_USAGE', `-l ${value}: ${(err as Error).message}`);
+    // commander reports this as a usage error naming the option, and exits 1.
+    throw new InvalidArgumentError((err as Error).message);
   }
 }
 

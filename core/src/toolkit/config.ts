@@ -138,7 +138,9 @@ export async function loadToolkitConfig(opts: ToolkitConfigOptions = {}): Promis
     if (err instanceof LxkitError) throw err;
     const file = opts.rcfile ?? (err as { filepath?: string }).filepath ?? 'toolkit config';
     const e = err as NodeJS.ErrnoException;
-    throw invalidConfig(file, e.code === 'ENOENT' ? 'no such file' : e.message, err);
+    // cosmiconfig prefixes parse errors with "YAML Error in FILE:\n"; the file is named once already.
+    const message = e.code === 'ENOENT' ? 'no such file' : e.message.replace(/^(YAML|JSON) Error in [^\n]*:\n/, 'invalid $1: ');
+    throw invalidConfig(file, message.replace(/\s*\n\s*/g, ' '), err);
   }
   const file = found?.filepath;
   const raw = found?.config ?? {};

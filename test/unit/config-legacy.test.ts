@@ -69,6 +69,7 @@ legacy('a 2.x config loads directly, one warning per legacy line, into the same 
   assert.equal(direct.errors, []);
   assert.is(direct.warnings.length, 22);
   assert.ok(direct.warnings[0]!.startsWith('2: lxc.utsname: legacy key, read as lxc.uts.name; run "lxkit update-config -c test.conf"'));
+  assert.is(direct.warnings[1], '3: lxc.rootfs: legacy key, read as lxc.rootfs.path', 'the update-config hint is given once per file');
   assert.ok(direct.warnings.some((w) => w.startsWith('11: lxc.pivotdir: legacy key with no current equivalent; ignored')));
   const converted = await validateText(CONVERTED);
   assert.equal(converted.errors, []);

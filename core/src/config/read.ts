@@ -117,6 +117,7 @@ async function collect(
 function translate(raw: RawEntry[], check: ConfigCheck): ConfigEntry[] {
   const translator = new LegacyTranslator(raw);
   const out: ConfigEntry[] = [];
+  const hinted = new Set<string>();
   for (const r of raw) {
     const t = translator.translate(r.key, r.value);
     if (!t) {
@@ -124,7 +125,10 @@ function translate(raw: RawEntry[], check: ConfigCheck): ConfigEntry[] {
       continue;
     }
     if (t.kind === 'rename') {
-      check.warn(r, `${t.note}; run "lxkit update-config -c ${r.file}" to convert the file`);
+      // The way out is said once per file, on its first legacy line.
+      const hint = hinted.has(r.file) ? '' : `; run "lxkit update-config -c ${r.file}" to convert the file`;
+      hinted.add(r.file);
+      check.warn(r, t.note + hint);
       out.push({ ...r, key: t.key, value: t.value, legacyKey: r.key });
     } else if (t.kind === 'drop') {
       check.warn(r, t.note);

@@ -28,13 +28,15 @@ function render(report: CheckconfigReport): string {
       section = r.section;
       lines.push('', pc.bold(`--- ${section} ---`));
     }
-    const status = COLOUR[r.status](r.status === 'module' ? 'enabled, not loaded' : r.status);
-    lines.push(`${r.label}: ${status}${r.detail ? pc.dim(` (${r.detail})`) : ''}`);
     if (r.id === 'cgroup.layout') {
+      lines.push(`${r.label}: ${COLOUR[r.status](r.detail ?? r.status)}`);
       for (const h of report.cgroup.hierarchies) {
         lines.push(pc.dim(`  v${h.version} ${h.mountpoint}${h.controllers.length ? ': ' + h.controllers.join(' ') : ''}`));
       }
+      continue;
     }
+    const status = COLOUR[r.status](r.status === 'module' ? 'enabled, not loaded' : r.status);
+    lines.push(`${r.label}: ${status}${r.detail ? pc.dim(` (${r.detail})`) : ''}`);
   }
   lines.push('', 'To check a kernel before booting it: lxkit checkconfig --kernel-config /path/to/config');
   return lines.join('\n') + '\n';

@@ -20,6 +20,7 @@ const PACKAGES = {
   uidmap: 'newuidmap/newgidmap for unprivileged containers',
   'busybox-static': 'the busybox template and LXC compatibility tests',
   lxc: 'compatibility tests and benchmarks against LXC',
+  runc: 'benchmarks against runc',
 };
 
 function run(cmd, args, opts = {}) {

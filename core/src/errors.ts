@@ -11,9 +11,7 @@
 /** Every code lxkit raises, with what it means. */
 export const ERROR_CODES = {
   LXKIT_USAGE: 'the command line is wrong',
-  LXKIT_CONFIG_SYNTAX: 'a container config line cannot be parsed',
   LXKIT_CONFIG_INVALID: 'a container config has invalid keys or values',
-  LXKIT_CONFIG_INCLUDE: 'an lxc.include cannot be read or loops',
   LXKIT_CONFIG_READ: 'a container config file cannot be read or written',
   LXKIT_TOOLKIT_CONFIG_INVALID: 'the toolkit configuration (rcfile) is invalid',
   LXKIT_PLUGIN_NOT_FOUND: 'a configured plugin cannot be resolved',
@@ -24,7 +22,6 @@ export const ERROR_CODES = {
   LXKIT_PLUGIN_DUPLICATE: 'two enabled plugins have the same name',
   LXKIT_PLUGIN_APPLY_FAILED: "a plugin's apply() threw",
   LXKIT_HOOK_FAILED: 'a tap on a lifecycle hook threw',
-  LXKIT_HOOKS_FAILED: 'several taps of a collecting hook (post-stop) threw',
   LXKIT_PROBE_FAILED: 'a kernel feature probe could not run',
   LXKIT_NATIVE_MISSING: 'a native helper has not been built (run npm run setup)',
 } as const;

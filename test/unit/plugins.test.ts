@@ -5,6 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRuntime, definePlugin, isLxkitError, loadToolkitConfig, type ErrorCode } from '@lxkit/core';
@@ -154,6 +155,9 @@ loader('"..." stands for the installed built-ins; no plugins key means the same'
   await withRepoTmpDir(async (dir) => {
     await writeFile(join(dir, 'helper.mjs'), HELPER_PLUGIN);
     await writeFile(join(dir, 'a.json'), '{"plugins": ["./helper.mjs", "..."]}');
+    await writeFile(join(dir, 'url.json'), JSON.stringify({ plugins: [pathToFileURL(join(dir, 'helper.mjs')).href] }));
+    const byUrl = await createRuntime({ rcfile: join(dir, 'url.json') });
+    assert.ok(byUrl.hasPlugin('helper'), 'a file: URL specifier works too');
     await writeFile(join(dir, 'b.json'), '{}');
     const a = await loadToolkitConfig({ rcfile: join(dir, 'a.json') });
     assert.equal(

@@ -54,14 +54,12 @@ export function commonOptions(cmd: Command, spec: CommonOptionsSpec = {}): Comma
 }
 
 export class CliContext {
-  readonly command: string;
   readonly opts: CommonOptions;
   readonly log: ClosableLogger;
   #toolkit: Promise<ToolkitConfig> | undefined;
   #runtime: Promise<Runtime> | undefined;
 
-  constructor(program: string, command: string, opts: CommonOptions) {
-    this.command = command;
+  constructor(program: string, opts: CommonOptions) {
     this.opts = opts;
     this.log = createLogger({
       program,
@@ -108,7 +106,7 @@ export function action<A extends unknown[]>(
 ): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command;
-    const ctx = new CliContext(program, cmd.name(), cmd.opts<CommonOptions>());
+    const ctx = new CliContext(program, cmd.opts<CommonOptions>());
     try {
       process.exitCode = (await fn(ctx, ...(args.slice(0, -2) as A))) ?? 0;
     } catch (err) {

@@ -9,7 +9,7 @@
 import { access } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LxkitError, messageOf } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { VERSION } from '../version.js';
@@ -46,11 +46,11 @@ async function resolveSpecifier(spec: string, from: string | undefined): Promise
       'LXKIT_PLUGIN_NOT_FOUND',
       `plugin "${spec}" not found` +
         (from ? ` (named in ${from})` : '') +
-        (spec in BUILTIN_PLUGINS ? `: ${BUILTIN_PLUGINS[spec]} is not installed` : ''),
+        (Object.hasOwn(BUILTIN_PLUGINS, spec) ? `: ${BUILTIN_PLUGINS[spec]} is not installed` : ''),
       { cause, ...(from ? { file: from } : {}), plugin: spec },
     );
   if (isPathSpecifier(spec)) {
-    const path = spec.startsWith('file:') ? new URL(spec).pathname : resolvePath(from ? dirname(from) : process.cwd(), spec);
+    const path = spec.startsWith('file:') ? fileURLToPath(spec) : resolvePath(from ? dirname(from) : process.cwd(), spec);
     try {
       await access(path);
     } catch (err) {
@@ -59,7 +59,7 @@ async function resolveSpecifier(spec: string, from: string | undefined): Promise
     return pathToFileURL(path).href;
   }
   const { resolve } = await import('import-meta-resolve');
-  const builtin = BUILTIN_PLUGINS[spec];
+  const builtin = Object.hasOwn(BUILTIN_PLUGINS, spec) ? BUILTIN_PLUGINS[spec] : undefined;
   try {
     return resolve(builtin ?? spec, builtin || !from ? CORE_URL : pathToFileURL(from).href);
   } catch (err) {

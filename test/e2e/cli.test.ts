@@ -1,6 +1,7 @@
 /** The CLI as a user runs it: help, common options, logging, config, update-config, aliases. */
-import { lstat, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { lstat, mkdir, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ALIASES, lxkit, testIf, which, withTmpDir } from '../lib/harness.js';
@@ -83,6 +84,31 @@ config('--rcfile is read; a bad one is a clear error', async () => {
     const bad = await lxkit(['config', '--rcfile', join(dir, 'bad.json'), 'lxc.lxcpath']);
     assert.is(bad.exitCode, 1);
     assert.is(bad.stderr, `lxkit-config: ${join(dir, 'bad.json')}: lxcpath: Invalid type: Expected string but received 1`);
+  });
+});
+
+config('the working directory cannot inject configuration or code (cosmiconfig meta config)', async () => {
+  await withTmpDir(async (dir) => {
+    const marker = join(dir, 'ran');
+    const sysconf = join(dir, 'etc-lxkit');
+    await mkdir(sysconf);
+    // 1. cosmiconfig would run .config/config.js of the working directory as its meta config.
+    const codeDir = join(dir, 'code');
+    await mkdir(join(codeDir, '.config'), { recursive: true });
+    await writeFile(join(codeDir, '.config', 'config.js'), `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x'); module.exports = {};`);
+    const r1 = await lxkit(['config', 'lxc.lxcpath'], { cwd: codeDir, env: { LXKIT_SYSCONFDIR: sysconf } });
+    assert.is(r1.stdout, '/var/lib/lxkit');
+    // 2. ...and would let package.json's "cosmiconfig" key add search places, even outside the config directory.
+    const pkgDir = join(dir, 'pkg');
+    await mkdir(pkgDir);
+    await writeFile(join(pkgDir, 'evil.cjs'), `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x'); module.exports = { lxcpath: '/evil' };`);
+    await writeFile(join(pkgDir, 'package.json'), JSON.stringify({ cosmiconfig: { searchPlaces: [relative(sysconf, join(pkgDir, 'evil.cjs'))] } }));
+    const r2 = await lxkit(['config', 'lxc.lxcpath'], { cwd: pkgDir, env: { LXKIT_SYSCONFDIR: sysconf } });
+    assert.is(r2.stdout, '/var/lib/lxkit');
+    assert.not.ok(existsSync(marker), 'nothing in the working directory was run');
+    await writeFile(join(pkgDir, 'rc.yaml'), 'lxcpath: /from/relative/rcfile\n');
+    const rel = await lxkit(['config', '--rcfile', 'rc.yaml', 'lxc.lxcpath'], { cwd: pkgDir });
+    assert.is(rel.stdout, '/from/relative/rcfile', 'a relative --rcfile is still relative to the working directory');
   });
 });
 

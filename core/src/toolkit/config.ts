@@ -10,7 +10,7 @@
  * `plugins` entry `'...'` stands for the built-in plugins that are installed.
  */
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { cosmiconfig } from 'cosmiconfig';
 import * as v from 'valibot';
 import { LxkitError } from '../errors.js';
@@ -92,13 +92,27 @@ function parseJson(file: string, text: string): unknown {
   }
 }
 
+/**
+ * cosmiconfig reads a "meta config" from the working directory when an
+ * explorer is made (package.json's "cosmiconfig" key, .config/config.*), and
+ * runs it if it is JavaScript. For a tool run as root that would execute
+ * whatever file sits in the directory the admin happens to be in, and let it
+ * redirect the search. The explorer is therefore made with `/` as the working
+ * directory; the meta config is read only then, synchronously.
+ */
 function explorer() {
-  return cosmiconfig('lxkit', {
-    searchPlaces: SEARCH_PLACES,
-    searchStrategy: 'none',
-    cache: false,
-    loaders: { '.json': (file: string, content: string) => parseJson(file, content) },
-  });
+  const cwd = process.cwd();
+  process.chdir('/');
+  try {
+    return cosmiconfig('lxkit', {
+      searchPlaces: SEARCH_PLACES,
+      searchStrategy: 'none',
+      cache: false,
+      loaders: { '.json': (file: string, content: string) => parseJson(file, content) },
+    });
+  } finally {
+    process.chdir(cwd);
+  }
 }
 
 function expandPlugins(raw: RawToolkitConfig['plugins'], file: string | undefined): PluginSpec[] {
@@ -127,7 +141,7 @@ export async function loadToolkitConfig(opts: ToolkitConfigOptions = {}): Promis
   const ex = explorer();
   let found: { config: unknown; filepath: string } | null = null;
   try {
-    if (opts.rcfile) found = await ex.load(opts.rcfile);
+    if (opts.rcfile) found = await ex.load(resolvePath(opts.rcfile));
     else {
       for (const dir of searchDirs()) {
         found = await ex.search(dir);

@@ -1,11 +1,33 @@
 {
+  "target_defaults": {
+    "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2"],
+    "ldflags": ["-Wl,-z,relro,-z,now"]
+  },
   "targets": [
     {
       "target_name": "lxkit-probe",
       "type": "executable",
-      "sources": ["src/probe.c"],
-      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2"],
-      "ldflags": ["-Wl,-z,relro,-z,now"]
+      "sources": ["src/probe.c"]
+    },
+    {
+      "target_name": "lxkit-monitor",
+      "type": "executable",
+      "sources": [
+        "src/common/proto.c",
+        "src/monitor/main.c",
+        "src/monitor/child.c",
+        "src/monitor/resolve.c",
+        "src/monitor/fdpass.c"
+      ]
+    },
+    {
+      "target_name": "lxkit",
+      "sources": ["src/addon/addon.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions", "-std=gnu11"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Werror"]
     }
   ]
 }

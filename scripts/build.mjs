@@ -163,7 +163,16 @@ await build({
 });
 
 say('bundling @lxkit/native and plugins');
-const pkgs = ['native', ...readdirSync(join(root, 'plugins')).map((p) => `plugins/${p}`)];
+// The native package is CommonJS like the core, so that the core loads it with require().
+await build({
+  ...cjs,
+  entryPoints: { index: 'native/src/index.ts' },
+  outdir: 'native/dist',
+  plugins: [],
+  external: [],
+  alias: {},
+});
+const pkgs = readdirSync(join(root, 'plugins')).map((p) => `plugins/${p}`);
 for (const pkg of pkgs) {
   if (!existsSync(join(root, pkg, 'src/index.ts'))) continue;
   await build({

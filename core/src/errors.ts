@@ -24,6 +24,17 @@ export const ERROR_CODES = {
   LXKIT_HOOK_FAILED: 'a tap on a lifecycle hook threw',
   LXKIT_PROBE_FAILED: 'a kernel feature probe could not run',
   LXKIT_NATIVE_MISSING: 'a native helper has not been built (run npm run setup)',
+  LXKIT_CONTAINER_NAME_INVALID: 'a container name is missing or not allowed',
+  LXKIT_CONTAINER_EXISTS: 'a container of that name already exists',
+  LXKIT_CONTAINER_NOT_FOUND: 'no container of that name exists in the lxcpath',
+  LXKIT_CONTAINER_BUSY: 'the container is running or another lxkit command holds it',
+  LXKIT_TEMPLATE_UNKNOWN: 'no enabled plugin provides the requested template',
+  LXKIT_TEMPLATE_FAILED: 'a template failed to create the container',
+  LXKIT_ROOTFS_MISSING: "the container's root filesystem does not exist",
+  LXKIT_UNSUPPORTED: 'the configuration asks for something no enabled plugin provides',
+  LXKIT_START_FAILED: 'the container could not be started',
+  LXKIT_MONITOR_LOST: "the container's monitor exited unexpectedly",
+  LXKIT_HOOK_SCRIPT_FAILED: 'a site hook script (lxc.hook.*) failed',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

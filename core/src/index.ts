@@ -15,12 +15,13 @@ export type {
   CloneContext,
   ContainerRef,
   CreateContext,
+  InitSpec,
   DestroyContext,
   LifecycleContext,
   StartContext,
   StopContext,
 } from './hooks/contexts.js';
-export type { CgroupDriver, NetworkType, StorageBackend } from './hooks/drivers.js';
+export type { CgroupDriver, NetworkType, StorageBackend, Template, TemplateRequest } from './hooks/drivers.js';
 export { PLUGIN_BRAND, definePlugin, isPlugin, type Plugin, type PluginDefinition } from './plugin/define.js';
 export { BUILTIN_PLUGINS, installedBuiltins } from './plugin/builtins.js';
 export type { LoadedPlugin, PluginSpec } from './plugin/loader.js';
@@ -87,3 +88,23 @@ export {
   type CgroupLayoutKind,
   type MountInfoEntry,
 } from './host/cgroup-layout.js';
+
+// Containers
+export {
+  Container,
+  listContainers,
+  type ContainerOptions,
+  type ContainerState,
+  type CreateOptions,
+  type ExecuteOptions,
+  type StartOptions,
+} from './container/container.js';
+export { checkName } from './container/name.js';
+export { containerPaths, runDir, type ContainerPaths } from './container/paths.js';
+export { isRepeatableKey } from './container/repeatable.js';
+export { OpQueue, OP, PF, EXEC_MODE, PTY_KIND, type Op, type OpInfo, type MountOp, type ExecOp, type PathOptions } from './start/ops.js';
+export { MS, parseMountOptions, type ParsedMountOptions } from './start/mount-options.js';
+export { splitCommand } from './start/words.js';
+export type { Exit } from './start/monitor.js';
+export type { RunResult } from './start/run.js';
+export type { LxkitSystemError } from './start/system-error.js';

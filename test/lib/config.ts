@@ -5,7 +5,7 @@ import type {} from '@lxkit/plugin-caps';
 import type {} from '@lxkit/plugin-cgmanager';
 import type {} from '@lxkit/plugin-net';
 import type {} from '@lxkit/plugin-seccomp';
-import { BUILTIN_PLUGINS, createRuntime, validateContainerConfig, type PluginSpec, type Runtime } from '@lxkit/core';
+import { BUILTIN_PLUGINS, createRuntime, silentLogger, validateContainerConfig, type PluginSpec, type Runtime, type StartContext, type StopContext } from '@lxkit/core';
 
 export const ALL_BUILTINS: PluginSpec[] = Object.keys(BUILTIN_PLUGINS).map((use) => ({ use }));
 
@@ -28,4 +28,30 @@ export async function validateText(text: string, plugins?: PluginSpec[]) {
   const errors = problems.filter((p) => p.severity === 'error').map((p) => `${p.line}: ${p.key}: ${p.message}`);
   const warnings = problems.filter((p) => p.severity === 'warning').map((p) => `${p.line}: ${p.key}: ${p.message}`);
   return { config, model: config.model, errors, warnings };
+}
+
+/** Contexts with a real (empty by default) config, for driving hooks directly in tests. */
+export async function startContext(text = '', plugins?: PluginSpec[]) {
+  const { OpQueue } = await import('@lxkit/core');
+  const { config } = await validateText(text, plugins);
+  let slot = 0;
+  const ctx: StartContext = {
+    container: { name: 'test', lxcpath: '/nonexistent', config, configFile: undefined },
+    log: silentLogger,
+    kind: 'system',
+    namespaces: {},
+    userns: false,
+    rootfs: undefined,
+    ops: new OpQueue(),
+    init: { argv: ['/sbin/init'], env: [], cwd: '/', mode: 'replace' },
+    hookEnv: {},
+    idmappedMount: () => Promise.reject(new Error('no monitor in this test')),
+    allocateSlot: () => slot++,
+  };
+  return ctx;
+}
+
+export async function stopContext(text = ''): Promise<StopContext> {
+  const ctx = await startContext(text);
+  return { container: ctx.container, log: ctx.log, target: 'stop', errors: [], namespaces: {}, hookEnv: {} };
 }

@@ -12,13 +12,13 @@ import {
   definePlugin,
   isLxkitError,
   type LxkitError,
-  type StartContext,
-  type StopContext,
 } from '@lxkit/core';
 
-// Contexts only need what the taps under test read.
-const startCtx = () => ({}) as StartContext;
-const stopCtx = (): StopContext => ({ target: 'stop', errors: [] }) as unknown as StopContext;
+import { startContext, stopContext } from '../lib/config.js';
+
+// Real contexts: the core's own taps (mounts, hook scripts...) run on the same hooks.
+const startCtx = () => startContext();
+const stopCtx = () => stopContext();
 
 const bus = suite('hook bus');
 
@@ -51,7 +51,7 @@ bus('a throwing tap is LXKIT_HOOK_FAILED naming hook and plugin, for sync, callb
   const runtime = await createRuntime({ plugins: [{ use: plugin }] });
   for (const name of ['preStart', 'mount', 'start'] as const) {
     try {
-      await runtime.hooks[name].promise(startCtx());
+      await runtime.hooks[name].promise(await startCtx());
       assert.unreachable(`${name} should fail`);
     } catch (err) {
       assert.ok(isLxkitError(err, 'LXKIT_HOOK_FAILED'), `${name}: ${String(err)}`);
@@ -79,7 +79,7 @@ bus('post-stop runs every tap and collects the failures', async () => {
   const runtime = await createRuntime({
     plugins: [{ use: plugin('a', true) }, { use: plugin('b', false) }, { use: plugin('c', true) }],
   });
-  const ctx = stopCtx();
+  const ctx = await stopCtx();
   await runtime.hooks.postStop.promise(ctx);
   assert.equal(ran, ['a', 'b', 'c']);
   assert.equal(
@@ -140,7 +140,7 @@ bus('STAGE_* constants order taps: LSM, caps, then seccomp last before exec', as
     },
   });
   const runtime = await createRuntime({ plugins: [{ use: plugin }] });
-  await runtime.hooks.start.promise(startCtx());
+  await runtime.hooks.start.promise(await startCtx());
   assert.equal(order, ['early', 'default', 'late', 'lsm', 'caps', 'seccomp']);
 });
 

@@ -14,6 +14,7 @@ pkg('VERSION is the core package version, and built-in plugins share it', async 
   assert.is(VERSION, (await json('core/package.json'))['version']);
   const runtime = await createRuntime();
   for (const p of runtime.plugins) assert.is(p.plugin.version, VERSION, p.plugin.name);
+  assert.ok(runtime.plugins.length > Object.keys(BUILTIN_PLUGINS).length, 'the core applies its own features as plugins first');
 });
 
 pkg('every built-in short name maps to a plugin package of that name in plugins/', async () => {

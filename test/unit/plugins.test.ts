@@ -10,6 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRuntime, definePlugin, isLxkitError, loadToolkitConfig, type ErrorCode } from '@lxkit/core';
 import { withRepoTmpDir } from '../lib/harness.js';
+import { startContext, stopContext } from '../lib/config.js';
 
 /** A plugin module that records its taps on globalThis so the test can see them run. */
 const SITE_PLUGIN = `
@@ -48,17 +49,17 @@ loader('a plugin named by a path relative to the toolkit config is loaded, order
     g.__siteAudit = [];
     const runtime = await createRuntime({ rcfile: join(dir, 'config.yaml') });
     assert.equal(
-      runtime.plugins.map((p) => p.plugin.name),
-      ['core', 'helper', 'site-audit', 'caps'],
+      runtime.plugins.filter((p) => p.url !== '<core>').map((p) => p.plugin.name),
+      ['helper', 'site-audit', 'caps'],
     );
     const audit = runtime.plugins.find((p) => p.plugin.name === 'site-audit')!;
     assert.equal(audit.options, { tag: 'night', level: 1 }, 'options are validated and defaulted by the schema');
     assert.is(audit.specifier, './site/audit.mjs');
     assert.ok(audit.url.endsWith('/site/audit.mjs'));
-    await runtime.hooks.preStart.promise({} as never);
+    await runtime.hooks.preStart.promise((await startContext()) as never);
     assert.equal(g.__siteAudit, ['apply:helper', 'apply:night:1', 'preStart']);
-    const ctx = { target: 'stop', errors: [] as Error[] };
-    await runtime.hooks.postStop.promise(ctx as never);
+    const ctx = await stopContext();
+    await runtime.hooks.postStop.promise(ctx);
     const [err] = ctx.errors;
     assert.ok(isLxkitError(err, 'LXKIT_HOOK_FAILED'));
     assert.is(err.hook, 'postStop');
@@ -162,13 +163,14 @@ loader('"..." stands for the installed built-ins; no plugins key means the same'
     const a = await loadToolkitConfig({ rcfile: join(dir, 'a.json') });
     assert.equal(
       a.plugins.map((p) => p.use),
-      ['./helper.mjs', 'apparmor', 'caps', 'cgmanager', 'net', 'seccomp'],
+      ['./helper.mjs', 'apparmor', 'caps', 'cgmanager', 'net', 'seccomp', 'templates'],
     );
     const b = await loadToolkitConfig({ rcfile: join(dir, 'b.json') });
-    assert.equal(b.plugins.map((p) => p.use), ['apparmor', 'caps', 'cgmanager', 'net', 'seccomp']);
+    assert.equal(b.plugins.map((p) => p.use), ['apparmor', 'caps', 'cgmanager', 'net', 'seccomp', 'templates']);
     const runtime = await createRuntime({ toolkit: b });
-    assert.equal(runtime.plugins.map((p) => p.plugin.name), ['core', 'apparmor', 'caps', 'cgmanager', 'net', 'seccomp']);
-    assert.ok(runtime.plugins.every((p) => p.plugin.name === 'core' || p.url.includes('/plugins/')));
+    const configured = runtime.plugins.filter((p) => p.url !== '<core>');
+    assert.equal(configured.map((p) => p.plugin.name), ['apparmor', 'caps', 'cgmanager', 'net', 'seccomp', 'templates']);
+    assert.ok(configured.every((p) => p.url.includes('/plugins/')));
   });
 });
 

@@ -6,6 +6,7 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { helperPath } from '@lxkit/native';
 import { LxkitError, messageOf } from '../errors.js';
 import { readCgroupLayout, type CgroupLayout } from '../host/cgroup-layout.js';
 import { readKernelConfig } from '../host/kernel-config.js';
@@ -30,7 +31,7 @@ export interface CheckconfigOptions {
 
 /** Runs lxkit-probe; one JSON line per probe. */
 export async function runProbes(names: readonly string[]): Promise<Map<string, ProbeResult>> {
-  const [{ execa }, { helperPath }] = await Promise.all([import('execa'), import('@lxkit/native')]);
+  const { execa } = await import('execa');
   let stdout: string;
   try {
     ({ stdout } = await execa(helperPath('lxkit-probe'), [...new Set(names)], { timeout: 30_000 }));

@@ -26,6 +26,36 @@ export interface CommandEntry {
 
 export const COMMANDS: readonly CommandEntry[] = [
   {
+    name: 'create',
+    summary: 'create a container (from a template)',
+    lxc: 'lxc-create',
+    load: () => import('./commands/create.js'),
+  },
+  {
+    name: 'start',
+    summary: 'start a container (in the foreground with -F)',
+    lxc: 'lxc-start',
+    load: () => import('./commands/start.js'),
+  },
+  {
+    name: 'execute',
+    summary: 'run a command in an application container',
+    lxc: 'lxc-execute',
+    load: () => import('./commands/execute.js'),
+  },
+  {
+    name: 'ls',
+    summary: 'list containers',
+    lxc: 'lxc-ls',
+    load: () => import('./commands/ls.js'),
+  },
+  {
+    name: 'destroy',
+    summary: 'destroy a container',
+    lxc: 'lxc-destroy',
+    load: () => import('./commands/destroy.js'),
+  },
+  {
     name: 'checkconfig',
     summary: 'check the kernel and host for the features containers need',
     lxc: 'lxc-checkconfig',

@@ -110,7 +110,9 @@ export function action<A extends unknown[]>(
     try {
       process.exitCode = (await fn(ctx, ...(args.slice(0, -2) as A))) ?? 0;
     } catch (err) {
-      if (!(err instanceof LxkitError)) throw err;
+      // lxkit's own errors and system-call failures (Node's shape) are the user's to read; anything else is a bug.
+      const systemError = err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+      if (!(err instanceof LxkitError) && !systemError) throw err;
       ctx.log.error(err.message);
       if (err.cause instanceof Error) ctx.log.debug(`caused by: ${err.cause.stack ?? err.cause.message}`);
       process.exitCode = 1;
@@ -118,4 +120,13 @@ export function action<A extends unknown[]>(
       ctx.log.close();
     }
   };
+}
+
+/** `-s KEY=VALUE` options as [key, value] pairs. */
+export function collectDefines(defines: readonly string[] | undefined): [string, string][] {
+  return (defines ?? []).map((d) => {
+    const eq = d.indexOf('=');
+    if (eq <= 0) throw new LxkitError('LXKIT_USAGE', `-s ${d}: expected KEY=VALUE`);
+    return [d.slice(0, eq).trim(), d.slice(eq + 1).trim()];
+  });
 }

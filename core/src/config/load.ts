@@ -34,7 +34,13 @@ export interface ValidatedConfig {
   readonly problems: readonly ConfigProblem[];
 }
 
-export type ConfigSource = { readonly path: string } | { readonly text: string; readonly name?: string };
+export type ConfigSource = (
+  | { readonly path: string }
+  | { readonly text: string; readonly name?: string }
+) & {
+  /** `-s KEY=VALUE` settings, read after the file (as LXC's lxc_config_define_load). */
+  readonly defines?: readonly (readonly [string, string])[];
+};
 
 /** Reads and validates a config; problems are returned, not thrown. */
 export async function validateContainerConfig(runtime: Runtime, source: ConfigSource): Promise<ValidatedConfig> {
@@ -42,6 +48,9 @@ export async function validateContainerConfig(runtime: Runtime, source: ConfigSo
   const document =
     'path' in source ? await readDocument(source.path) : ConfigDocument.parse(source.text, undefined);
   const expanded = await expandDocument(document, check, 'path' in source ? source.path : (source.name ?? '<string>'));
+  for (const [key, value] of source.defines ?? []) {
+    expanded.entries.push({ key, value, file: '<define>', line: 0, fromInclude: false });
+  }
   let config = new ContainerConfig({ ...expanded, model: createCoreModel() });
   config = await runtime.hooks.config.promise(config, check);
   for (const entry of config.entries) {

@@ -13,7 +13,7 @@ import type { ConfigCheck } from '../config/entries.js';
 import type { HookType } from '../config/core-keys/model.js';
 import { LxkitError, messageOf } from '../errors.js';
 import type { CloneContext, CreateContext, DestroyContext, StartContext, StopContext } from './contexts.js';
-import type { CgroupDriver, NetworkType, StorageBackend } from './drivers.js';
+import type { CgroupDriver, NetworkType, StorageBackend, Template } from './drivers.js';
 
 // tapable is CommonJS; its named exports are read off the default export so that
 // both Node's ESM loader and the bundler see the same binding.
@@ -48,6 +48,8 @@ export interface Hooks {
   readonly network: HookMapT<SyncBailHookT<[], NetworkType | undefined>>;
   /** `cgroupDriver.for(name)`: cgroupfs, systemd, cgmanager. */
   readonly cgroupDriver: HookMapT<SyncBailHookT<[], CgroupDriver | undefined>>;
+  /** `template.for(name)`: the templates of lxkit create -t NAME. */
+  readonly template: HookMapT<SyncBailHookT<[], Template | undefined>>;
 }
 
 export type HookName = keyof Hooks;
@@ -73,6 +75,7 @@ export const HOOK_NAMES = {
   storage: undefined,
   network: undefined,
   cgroupDriver: undefined,
+  template: undefined,
 } as const satisfies Record<HookName, HookType | undefined>;
 
 /** Which plugin is being applied, so that taps are attributed to it. */
@@ -179,6 +182,7 @@ export function createHooks(state: BusState): Readonly<Hooks> {
     storage: new HookMap(() => new SyncBailHook<[], StorageBackend | undefined>([])),
     network: new HookMap(() => new SyncBailHook<[], NetworkType | undefined>([])),
     cgroupDriver: new HookMap(() => new SyncBailHook<[], CgroupDriver | undefined>([])),
+    template: new HookMap(() => new SyncBailHook<[], Template | undefined>([])),
   };
   for (const name of Object.keys(HOOK_NAMES) as HookName[]) {
     const h = hooks[name];

@@ -1,16 +1,19 @@
 /**
- * What each lifecycle hook's taps receive. Contexts grow as features land
- * (the child's op queue, the init pid...); fields are only ever added.
+ * What each lifecycle hook's taps receive. Contexts grow as features land;
+ * fields are only ever added.
  */
 import type { ContainerConfig } from '../config/container-config.js';
 import type { Logger } from '../log/logger.js';
 import type { LxkitError } from '../errors.js';
+import type { OpQueue } from '../start/ops.js';
 
 /** The container a hook is about. */
 export interface ContainerRef {
   readonly name: string;
   readonly lxcpath: string;
   readonly config: ContainerConfig;
+  /** The config file, when the container has one (LXC_CONFIG_FILE). */
+  readonly configFile: string | undefined;
 }
 
 export interface LifecycleContext {
@@ -18,10 +21,45 @@ export interface LifecycleContext {
   readonly log: Logger;
 }
 
+/** What the container's init will be: taps may adjust it until the `start` batch is sent. */
+export interface InitSpec {
+  argv: string[];
+  env: string[];
+  cwd: string;
+  uid?: number;
+  gid?: number;
+  groups?: number[];
+  /** `init`: lxkit stays as a small init running argv (application containers, lxkit execute). */
+  mode: 'replace' | 'init';
+}
+
 /** pre-start … start: the container is being started. */
 export interface StartContext extends LifecycleContext {
+  /** `system` (lxkit start) or `application` (lxkit execute). */
+  readonly kind: 'system' | 'application';
   /** The container's init as seen from the host, once cloned (start-host and later). */
   pid?: number;
+  /** Namespaces the container was given: name → path usable from the host while it runs (/proc/<monitor>/fd/<n>). */
+  namespaces: Record<string, string>;
+  /** Whether the container has its own user namespace (lxc.idmap). */
+  readonly userns: boolean;
+  /** The root filesystem: `path` as configured (without a type prefix), `mount` where it is mounted; undefined: the host's /. */
+  readonly rootfs: { readonly path: string; readonly mount: string } | undefined;
+  /**
+   * Ops for the container's first process, sent as one batch when the
+   * current hook (preMount, mount, autodev, start) has run all its taps.
+   */
+  ops: OpQueue;
+  /** The init to exec at the end of the `start` batch. */
+  readonly init: InitSpec;
+  /** LXC's hook environment (LXC_NAME, LXC_ROOTFS_MOUNT, LXC_PID...), as far as known at this moment. */
+  readonly hookEnv: Record<string, string>;
+  /** Asks the monitor for an idmapped copy of `source` mapped into the container's user namespace; returns the fd slot to attach. */
+  idmappedMount(source: string): Promise<number>;
+  /** A free fd slot in the container's first process (for ptys and detached mounts). */
+  allocateSlot(): number;
+  /** The slot holding the console's slave once allocated (stdio of the init). */
+  consoleSlot?: number;
 }
 
 /** stop and post-stop. */
@@ -33,6 +71,10 @@ export interface StopContext extends LifecycleContext {
    * failures are collected here and raised together afterwards.
    */
   readonly errors: LxkitError[];
+  /** The init's pid while it existed, and the namespace paths (still valid during `stop`). */
+  readonly pid?: number;
+  readonly namespaces: Record<string, string>;
+  readonly hookEnv: Record<string, string>;
 }
 
 export interface CreateContext extends LifecycleContext {

@@ -30,3 +30,28 @@ export interface NetworkType {
 export interface CgroupDriver {
   readonly name: string;
 }
+
+/** What a template is given to make a container (lxkit create -t NAME -- ARGS). */
+export interface TemplateRequest {
+  readonly name: string;
+  readonly lxcpath: string;
+  /** The container's directory (<lxcpath>/<name>), already created. */
+  readonly dir: string;
+  /** Where the root filesystem goes (<lxcpath>/<name>/rootfs), already created and empty. */
+  readonly rootfs: string;
+  /** Arguments after `--`. */
+  readonly args: readonly string[];
+  /** The container's config being written: the template adds its keys (set/append). */
+  readonly config: import('../config/document.js').ConfigDocument;
+  readonly log: import('../log/logger.js').Logger;
+  /** Whether a plugin is enabled: a template writes only keys that some enabled plugin reads. */
+  hasPlugin(name: string): boolean;
+}
+
+/** A template (`hooks.template.for(name)`): fills a new container's rootfs and config. */
+export interface Template {
+  readonly name: string;
+  /** One line for `lxkit create --help`. */
+  readonly description: string;
+  create(request: TemplateRequest): Promise<void>;
+}

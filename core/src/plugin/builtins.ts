@@ -8,6 +8,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, string>> = {
   cgmanager: '@lxkit/plugin-cgmanager',
   net: '@lxkit/plugin-net',
   seccomp: '@lxkit/plugin-seccomp',
+  templates: '@lxkit/plugin-templates',
 };
 
 /**

@@ -1,0 +1,175 @@
+/**
+ * Site hook scripts (lxc.hook.<type>), run with LXC's arguments and
+ * environment (lxc.container.conf(5), reference §2) so that existing LXC
+ * hook scripts work unchanged.
+ *
+ * Host-side hooks (pre-start, start-host, stop, post-stop, destroy) run here
+ * with execa. Hooks that LXC runs inside the container's namespaces
+ * (pre-mount, mount, autodev, start) are queued as ops for the container's
+ * first process. A script whose #! line names zx runs under the zx CLI.
+ * Scripts of one type run in order; the first failure stops the list (and
+ * the start, for start-time hooks); stop and post-stop failures are logged.
+ */
+import { openSync, readSync, closeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { HookType } from '../config/core-keys/model.js';
+import { LxkitError, messageOf } from '../errors.js';
+import type { LifecycleContext, StartContext, StopContext } from '../hooks/contexts.js';
+import { STAGE_LAST, STAGE_SITE_HOOKS } from '../hooks/stages.js';
+import { CORE_URL } from '../plugin/builtins.js';
+import { definePlugin } from '../plugin/define.js';
+import { splitCommand } from '../start/words.js';
+import { VERSION } from '../version.js';
+
+/** Namespace names as LXC's stop hooks pass them, with their environment variable. */
+const NS_ORDER = ['user', 'mnt', 'pid', 'uts', 'ipc', 'net', 'cgroup', 'time'] as const;
+
+let zxCli: string | undefined;
+function zx(): string {
+  if (!zxCli) {
+    const req = createRequire(CORE_URL);
+    const pkg = req.resolve('zx/package.json');
+    zxCli = join(dirname(pkg), (req(pkg) as { bin: { zx: string } }).bin.zx);
+  }
+  return zxCli;
+}
+
+/** Whether the script's #! line asks for zx (read from the host's view of it). */
+function isZx(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(128);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const first = buf.subarray(0, n).toString('utf8').split('\n')[0] ?? '';
+    return first.startsWith('#!') && /\bzx\b/.test(first);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+interface HookCall {
+  readonly argv: string[];
+  readonly env: Record<string, string>;
+}
+
+/** The command, arguments and environment LXC would use for one script. */
+function hookCall(
+  ctx: LifecycleContext & { hookEnv: Record<string, string> },
+  type: HookType,
+  script: string,
+  extra: readonly string[],
+  hostPath: boolean,
+): HookCall {
+  const model = ctx.container.config.model;
+  const words = splitCommand(script, `lxc.hook.${type}`);
+  const version = model.hookVersion;
+  const args = version === 0 ? [ctx.container.name, 'lxc', type, ...extra] : [...extra];
+  const env: Record<string, string> = { ...ctx.hookEnv, LXC_HOOK_VERSION: String(version) };
+  if (version === 1) {
+    env['LXC_HOOK_TYPE'] = type;
+    env['LXC_HOOK_SECTION'] = 'lxc';
+  }
+  const argv = hostPath && isZx(words[0]!) ? [process.execPath, zx(), ...words, ...args] : [...words, ...args];
+  return { argv, env };
+}
+
+/** Namespace arguments of stop hooks (version 0) or their LXC_*_NS variables (version 1). */
+function namespaceExtras(ctx: StopContext): { args: string[]; env: Record<string, string> } {
+  const args: string[] = [];
+  const env: Record<string, string> = {};
+  for (const ns of NS_ORDER) {
+    const path = ctx.namespaces[ns];
+    if (!path) continue;
+    args.push(`${ns}:${path}`);
+    env[`LXC_${ns.toUpperCase()}_NS`] = path;
+  }
+  return { args, env };
+}
+
+async function runOnHost(ctx: LifecycleContext, type: HookType, call: HookCall): Promise<void> {
+  const { execa } = await import('execa');
+  const r = await execa(call.argv[0]!, call.argv.slice(1), {
+    env: { ...process.env, ...call.env },
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    all: true,
+  });
+  if (r.all) ctx.log.debug(`${type} hook ${call.argv.join(' ')}: ${r.all}`);
+  if (r.failed) {
+    const why = r.exitCode !== undefined ? `exited with status ${r.exitCode}` : r.signal ? `was killed by ${r.signal}` : messageOf(r);
+    throw new LxkitError('LXKIT_HOOK_SCRIPT_FAILED', `lxc.hook.${type} ${call.argv.join(' ')} ${why}${r.all ? `: ${String(r.all).trim()}` : ''}`, {
+      key: `lxc.hook.${type}`,
+      container: ctx.container.name,
+    });
+  }
+}
+
+/** Queues the scripts of a hook LXC runs inside the container. */
+function queueInContainer(ctx: StartContext, type: HookType, env: Record<string, string>, hostPaths: boolean): void {
+  for (const script of ctx.container.config.model.hooks[type]) {
+    const call = hookCall(ctx, type, script, [], hostPaths);
+    const entry = ctx.container.config.entries.find((e) => e.key === `lxc.hook.${type}` && e.value === script);
+    ctx.ops.run(
+      call.argv,
+      Object.entries({ ...env, ...call.env }).map(([k, v]) => `${k}=${v}`),
+      { what: `running the ${type} hook ${script}`, ...(entry ? { origin: { file: entry.file, line: entry.line, key: entry.key } } : {}) },
+    );
+  }
+}
+
+async function runHostHooks(ctx: LifecycleContext & { hookEnv: Record<string, string> }, type: HookType, extra: string[] = [], env: Record<string, string> = {}) {
+  for (const script of ctx.container.config.model.hooks[type]) {
+    const call = hookCall(ctx, type, script, extra, true);
+    await runOnHost(ctx, type, { argv: call.argv, env: { ...call.env, ...env } });
+  }
+}
+
+/** stop and post-stop failures do not stop anything: LXC logs them. */
+async function logged(ctx: LifecycleContext, type: HookType, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    ctx.log.error(messageOf(err));
+  }
+}
+
+const hostEnv = () => Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+
+export const hookScriptsPlugin = definePlugin({
+  name: 'hook-scripts',
+  version: VERSION,
+  apply(runtime) {
+    const h = runtime.hooks;
+    const tap = { name: 'hook-scripts', stage: STAGE_SITE_HOOKS };
+    h.preStart.tapPromise(tap, (ctx) => runHostHooks(ctx, 'pre-start'));
+    // In the container's namespaces, before pivot_root: host paths still resolve.
+    h.preMount.tap(tap, (ctx) => queueInContainer(ctx, 'pre-mount', hostEnv(), true));
+    h.mount.tap(tap, (ctx) => queueInContainer(ctx, 'mount', hostEnv(), true));
+    h.autodev.tap(tap, (ctx) => {
+      if (ctx.container.config.model.autodev.enabled) queueInContainer(ctx, 'autodev', hostEnv(), true);
+    });
+    // start-host: on the host, once the container is set up and waits for its init (LXC's moment).
+    h.start.tapPromise(tap, (ctx) => runHostHooks(ctx, 'start-host'));
+    // start: inside the container, after its confinement ops, right before the init.
+    h.start.tap({ name: 'hook-scripts', stage: STAGE_LAST }, (ctx) => {
+      const path = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+      const env = Object.fromEntries([path, ...ctx.init.env].map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+      queueInContainer(ctx, 'start', env, false);
+    });
+    h.stop.tapPromise(tap, (ctx) =>
+      logged(ctx, 'stop', () => {
+        const ns = namespaceExtras(ctx);
+        return ctx.container.config.model.hookVersion === 0 ? runHostHooks(ctx, 'stop', ns.args) : runHostHooks(ctx, 'stop', [], ns.env);
+      }),
+    );
+    h.postStop.tapPromise(tap, (ctx) => logged(ctx, 'post-stop', () => runHostHooks(ctx, 'post-stop')));
+    h.destroy.tapPromise(tap, (ctx) =>
+      runHostHooks({ ...ctx, hookEnv: { LXC_NAME: ctx.container.name, LXC_CONFIG_FILE: ctx.container.configFile ?? '' } }, 'destroy'),
+    );
+  },
+});

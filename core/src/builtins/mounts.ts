@@ -1,0 +1,157 @@
+/**
+ * The container's mounts, first on the mount hook (site mount scripts run
+ * after them): /dev as tmpfs (lxc.autodev), lxc.mount.auto proc and sys,
+ * lxc.sysctl, lxc.mount.fstab and lxc.mount.entry, in LXC's order. Every
+ * target resolves beneath the container's root.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve as resolvePath, dirname } from 'node:path';
+import type { ContainerConfig } from '../config/container-config.js';
+import type { MountEntry } from '../config/core-keys/model.js';
+import { parseMountEntry } from '../config/core-keys/mount.js';
+import { ConfigValueError } from '../config/values.js';
+import { LxkitError } from '../errors.js';
+import type { StartContext } from '../hooks/contexts.js';
+import { STAGE_FIRST } from '../hooks/stages.js';
+import { definePlugin } from '../plugin/define.js';
+import { MS, parseMountOptions } from '../start/mount-options.js';
+import { VERSION } from '../version.js';
+
+const PROC_FLAGS = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+
+function origin(config: ContainerConfig, key: string) {
+  const e = [...config.entries].reverse().find((x) => x.key === key);
+  return e ? { origin: { file: e.file, line: e.line, key: e.key } } : {};
+}
+
+/** lxc.mount.auto proc[:mixed|:rw]. */
+function mountProc(ctx: StartContext): void {
+  const mode = ctx.container.config.model.mount.auto.proc;
+  if (!mode) return;
+  const o = origin(ctx.container.config, 'lxc.mount.auto');
+  ctx.ops.mount({ source: 'proc', target: 'proc', fstype: 'proc', flags: PROC_FLAGS, inRoot: true, create: 'dir' }, { what: 'mounting proc on /proc', ...o });
+  writeSysctls(ctx, true);
+  if (mode !== 'mixed') return;
+  // proc:mixed: /proc/sys read-only but /proc/sys/net writable, /proc/sysrq-trigger read-only.
+  // The net subtree gets its own mount first; the read-only rbind of /proc/sys carries it along.
+  const what = 'making /proc/sys and /proc/sysrq-trigger read-only (proc:mixed)';
+  ctx.ops.mount({ source: 'proc/sys/net', target: 'proc/sys/net', flags: MS.BIND, inRoot: true, sourceInRoot: true, optional: true }, { what, ...o });
+  ctx.ops.mount({ source: 'proc/sys', target: 'proc/sys', flags: MS.BIND | MS.REC, remount: MS.RDONLY, inRoot: true, sourceInRoot: true }, { what, ...o });
+  ctx.ops.mount(
+    { source: 'proc/sysrq-trigger', target: 'proc/sysrq-trigger', flags: MS.BIND, remount: MS.RDONLY, inRoot: true, sourceInRoot: true, optional: true },
+    { what, ...o },
+  );
+}
+
+/** lxc.mount.auto sys[:ro|:mixed|:rw]. */
+function mountSys(ctx: StartContext): void {
+  const mode = ctx.container.config.model.mount.auto.sys;
+  if (!mode) return;
+  const o = origin(ctx.container.config, 'lxc.mount.auto');
+  const flags = PROC_FLAGS | (mode === 'ro' ? MS.RDONLY : 0);
+  ctx.ops.mount({ source: 'sysfs', target: 'sys', fstype: 'sysfs', flags, inRoot: true, create: 'dir' }, { what: 'mounting sysfs on /sys', ...o });
+  if (mode !== 'mixed') return;
+  // sys:mixed: read-only, except /sys/devices/virtual/net.
+  const what = 'making /sys read-only except /sys/devices/virtual/net (sys:mixed)';
+  ctx.ops.mount(
+    { source: 'sys/devices/virtual/net', target: 'sys/devices/virtual/net', flags: MS.BIND, inRoot: true, sourceInRoot: true, optional: true },
+    { what, ...o },
+  );
+  ctx.ops.mount({ source: 'sys', target: 'sys', flags: MS.BIND | MS.REC, remount: MS.RDONLY, inRoot: true, sourceInRoot: true }, { what, ...o });
+}
+
+/**
+ * lxc.sysctl.*: written through the container's /proc when it has one (before
+ * proc:mixed makes it read-only), else through /proc of the first process,
+ * which sees the container's namespaces either way.
+ */
+function writeSysctls(ctx: StartContext, containerProc: boolean): void {
+  const config = ctx.container.config;
+  for (const [key, value] of Object.entries(config.model.sysctl)) {
+    const rel = `proc/sys/${key.replaceAll('.', '/')}`;
+    ctx.ops.write(containerProc ? rel : `/${rel}`, value, { inRoot: containerProc }, {
+      what: `setting sysctl ${key}`,
+      ...origin(config, `lxc.sysctl.${key}`),
+    });
+  }
+}
+
+/** One fstab-style entry (lxc.mount.entry or a line of lxc.mount.fstab). */
+export function mountEntry(ctx: StartContext, e: MountEntry): void {
+  const o = parseMountOptions(e.options);
+  const info = {
+    what: `mounting ${e.source} on /${e.target.replace(/^\/+/, '')}`,
+    origin: { file: e.origin.file, line: e.origin.line, key: 'lxc.mount.entry' },
+  };
+  const fstype = e.fstype === 'none' && o.flags & MS.BIND ? '' : e.fstype;
+  ctx.ops.mount(
+    {
+      source: e.source,
+      target: e.target,
+      fstype,
+      data: o.data,
+      flags: o.flags,
+      ...(o.remount ? { remount: o.remount } : {}),
+      inRoot: true,
+      optional: e.optional,
+      sourceInRoot: e.relative,
+      ...(e.create ? { create: e.create } : {}),
+    },
+    info,
+  );
+  if (o.propagation) {
+    ctx.ops.mount({ source: '', target: e.target, flags: o.propagation, inRoot: true, optional: e.optional }, info);
+  }
+}
+
+async function fstabEntries(config: ContainerConfig): Promise<MountEntry[]> {
+  const fstab = config.model.mount.fstab;
+  if (!fstab) return [];
+  const file = resolvePath(config.path ? dirname(config.path) : process.cwd(), fstab);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new LxkitError('LXKIT_START_FAILED', `cannot read lxc.mount.fstab ${file}: ${(err as NodeJS.ErrnoException).code}`, {
+      cause: err,
+      key: 'lxc.mount.fstab',
+      path: file,
+    });
+  }
+  const out: MountEntry[] = [];
+  text.split('\n').forEach((line, i) => {
+    const t = line.trim();
+    if (t === '' || t.startsWith('#')) return;
+    try {
+      out.push(parseMountEntry(t, { file, line: i + 1 }));
+    } catch (err) {
+      if (!(err instanceof ConfigValueError)) throw err;
+      throw new LxkitError('LXKIT_CONFIG_INVALID', `${file}:${i + 1}: ${err.message}`, { file, line: i + 1, key: 'lxc.mount.fstab' });
+    }
+  });
+  return out;
+}
+
+export const mountsPlugin = definePlugin({
+  name: 'mounts',
+  version: VERSION,
+  apply(runtime) {
+    runtime.hooks.mount.tapPromise({ name: 'mounts', stage: STAGE_FIRST }, async (ctx) => {
+      const model = ctx.container.config.model;
+      if (model.autodev.enabled && ctx.rootfs) {
+        ctx.ops.mount(
+          { source: 'none', target: 'dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.NOEXEC, data: `size=${model.autodev.tmpfsSizeKiB}k,mode=755`, inRoot: true, create: 'dir' },
+          { what: 'mounting a tmpfs on /dev (lxc.autodev)', ...origin(ctx.container.config, 'lxc.autodev') },
+        );
+      }
+      mountProc(ctx);
+      if (!model.mount.auto.proc) writeSysctls(ctx, false);
+      mountSys(ctx);
+      if (model.mount.auto.cgroup) {
+        ctx.log.warn('lxc.mount.auto cgroup: cgroup mounts come with the cgroup plugin and are not made yet');
+      }
+      for (const e of await fstabEntries(ctx.container.config)) mountEntry(ctx, e);
+      for (const e of model.mount.entries) mountEntry(ctx, e);
+    });
+  },
+});

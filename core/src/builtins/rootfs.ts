@@ -1,0 +1,50 @@
+/**
+ * The root filesystem, on the pre-mount hook: the container's mounts stop
+ * propagating back to the host (rslave), the rootfs is bind-mounted (or
+ * attached as an idmapped mount, lxc.rootfs.options idmap=container), and it
+ * becomes the root that every later in-root path resolves beneath.
+ *
+ * Site pre-mount scripts run before the rootfs is mounted (STAGE_LAST here).
+ */
+import { STAGE_FIRST, STAGE_LAST } from '../hooks/stages.js';
+import { definePlugin } from '../plugin/define.js';
+import { MS, parseMountOptions } from '../start/mount-options.js';
+import { VERSION } from '../version.js';
+
+export const rootfsPlugin = definePlugin({
+  name: 'rootfs',
+  version: VERSION,
+  apply(runtime) {
+    runtime.hooks.preMount.tap({ name: 'rootfs', stage: STAGE_FIRST }, (ctx) => {
+      // In a new user namespace the first process becomes its root (the maps are written by now).
+      if (ctx.userns) ctx.ops.becomeRoot({ what: 'becoming root in the container\'s user namespace' });
+      ctx.ops.makeRslave({ what: 'keeping the container\'s mounts from propagating to the host' });
+      if (ctx.namespaces['net']) ctx.ops.loopbackUp({ what: 'bringing up the loopback interface' });
+    });
+    runtime.hooks.preMount.tapPromise({ name: 'rootfs', stage: STAGE_LAST }, async (ctx) => {
+      const rootfs = ctx.rootfs;
+      if (!rootfs) {
+        // No rootfs: the container sees the host's / (in its own mount namespace).
+        ctx.ops.setRoot('/', { what: 'using the host\'s root filesystem' });
+        return;
+      }
+      const options = (ctx.container.config.model.rootfs.options ?? '').split(',').filter(Boolean);
+      const idmap = options.find((o) => o.startsWith('idmap='));
+      const origin = ctx.container.config.entries.find((e) => e.key === 'lxc.rootfs.path');
+      const info = { what: `mounting the root filesystem ${rootfs.path} on ${rootfs.mount}`, ...(origin ? { origin } : {}) };
+      const { flags, remount } = parseMountOptions(['rbind', ...options]);
+      if (idmap) {
+        if (idmap !== 'idmap=container') {
+          throw new Error(`lxc.rootfs.options ${idmap}: only idmap=container is supported`);
+        }
+        if (!ctx.userns) throw new Error('lxc.rootfs.options idmap=container needs lxc.idmap (a user namespace)');
+        const slot = await ctx.idmappedMount(rootfs.path);
+        ctx.ops.attachTree(rootfs.mount, slot, {}, info);
+        if (remount) ctx.ops.mount({ source: '', target: rootfs.mount, flags: MS.REMOUNT | MS.BIND | remount }, info);
+      } else {
+        ctx.ops.mount({ source: rootfs.path, target: rootfs.mount, flags, ...(remount ? { remount } : {}) }, info);
+      }
+      ctx.ops.setRoot(rootfs.mount, { what: `entering the root filesystem at ${rootfs.mount}` });
+    });
+  },
+});

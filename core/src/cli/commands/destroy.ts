@@ -1,0 +1,15 @@
+/** `lxkit destroy -n NAME` (lxc-destroy). */
+import type { Command } from 'commander';
+import { action, commonOptions, type CliContext } from '../context.js';
+
+async function destroy(ctx: CliContext): Promise<number> {
+  const { Container } = await import('../../index.js');
+  const c = new Container(ctx.opts.name!, { runtime: await ctx.runtime(), lxcpath: (await ctx.toolkit()).lxcpath, log: ctx.log });
+  await c.destroy();
+  ctx.log.info(`destroyed container ${c.name}`);
+  return 0;
+}
+
+export function define(cmd: Command, program: string): void {
+  commonOptions(cmd, { name: 'required' }).action(action(program, (ctx) => destroy(ctx)));
+}

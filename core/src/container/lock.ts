@@ -1,0 +1,79 @@
+/**
+ * The per-container lock: an flock(2) on a file under the run directory.
+ * A start takes it and hands the fd to the monitor, which holds it for as
+ * long as the container runs; a destroy takes it for its duration. Because
+ * the kernel drops an flock when its holder dies, a crash never leaves a
+ * container locked for good.
+ */
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { native } from '@lxkit/native';
+import { LxkitError } from '../errors.js';
+
+export class ContainerLock {
+  #fd: number | undefined;
+
+  private constructor(fd: number) {
+    this.#fd = fd;
+  }
+
+  /**
+   * Takes the lock, or throws LXKIT_CONTAINER_BUSY. A few short retries let a
+   * concurrent `held()` check (which takes the lock shared for an instant) pass.
+   */
+  static async acquire(path: string, container: string, doing: string): Promise<ContainerLock> {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    const fd = openSync(path, 'a', 0o600);
+    const { flock, constants } = native();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        flock(fd, constants.LOCK_EX | constants.LOCK_NB);
+        return new ContainerLock(fd);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if ((code === 'EWOULDBLOCK' || code === 'EAGAIN') && attempt < 3) {
+          await new Promise((r) => setTimeout(r, 20));
+          continue;
+        }
+        closeSync(fd);
+        if (code === 'EWOULDBLOCK' || code === 'EAGAIN') {
+          throw new LxkitError('LXKIT_CONTAINER_BUSY', `cannot ${doing} container "${container}": it is running or busy with another lxkit command`, {
+            container,
+            path,
+          });
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** Whether someone holds the lock now (without taking it). */
+  static held(path: string): boolean {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch {
+      return false;
+    }
+    const { flock, constants } = native();
+    try {
+      flock(fd, constants.LOCK_SH | constants.LOCK_NB);
+      return false;
+    } catch {
+      return true;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The fd, for handing to the monitor. */
+  get fd(): number {
+    if (this.#fd === undefined) throw new Error('lock released');
+    return this.#fd;
+  }
+
+  release(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+  }
+}

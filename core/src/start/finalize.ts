@@ -1,0 +1,70 @@
+/**
+ * The core's last set-up before the start hook, in LXC's order after the
+ * autodev hook: a new devpts instance and /dev/ptmx, the ttys of
+ * lxc.tty.max, /dev/console, lxc.proc and the time namespace offsets (while
+ * the host's /proc still shows the first process), pivot_root into the
+ * rootfs with the old root detached, and the host name.
+ */
+import type { StartContext } from '../hooks/contexts.js';
+import { MS } from './mount-options.js';
+import { CLONE_FLAGS } from './namespaces.js';
+import { OpQueue, PTY_KIND } from './ops.js';
+
+const GID_TTY = 5;
+
+function ttyGidMapped(ctx: StartContext): boolean {
+  if (!ctx.userns) return true;
+  return ctx.container.config.model.idmap.some((m) => m.type === 'g' && m.nsid <= GID_TTY && GID_TTY < m.nsid + m.range);
+}
+
+export function finalizeOps(ctx: StartContext, opts: { console: boolean }): OpQueue {
+  const q = new OpQueue();
+  const model = ctx.container.config.model;
+  const name = ctx.container.name;
+
+  if (ctx.rootfs) {
+    const data = ['newinstance', 'ptmxmode=0666', 'mode=0620'];
+    if (ttyGidMapped(ctx)) data.push(`gid=${GID_TTY}`);
+    if (model.pty.max > 0) data.push(`max=${model.pty.max}`);
+    q.mount(
+      { source: 'devpts', target: 'dev/pts', fstype: 'devpts', flags: MS.NOSUID | MS.NOEXEC, data: data.join(','), inRoot: true, create: 'dir' },
+      { what: 'mounting a new devpts instance on /dev/pts' },
+    );
+    q.mount(
+      { source: 'dev/pts/ptmx', target: 'dev/ptmx', flags: MS.BIND, inRoot: true, sourceInRoot: true, create: 'file' },
+      { what: 'binding /dev/pts/ptmx on /dev/ptmx' },
+    );
+    const dir = model.tty.dir;
+    if (dir) q.mkdir(`dev/${dir}`, { inRoot: true, mode: 0o755 }, { what: `creating /dev/${dir} (lxc.tty.dir)` });
+    for (let i = 1; i <= model.tty.max; i++) {
+      const target = dir ? `dev/${dir}/tty${i}` : `dev/tty${i}`;
+      q.pty({ ptmx: 'dev/pts/ptmx', target, kind: PTY_KIND.TTY, index: i, inRoot: true }, { what: `setting up /dev/tty${i} (lxc.tty.max)` });
+      if (dir) q.symlink(`${dir}/tty${i}`, `dev/tty${i}`, { inRoot: true }, { what: `linking /dev/tty${i}` });
+    }
+    if (opts.console) {
+      const slot = ctx.allocateSlot();
+      ctx.consoleSlot = slot;
+      q.pty({ ptmx: 'dev/pts/ptmx', target: 'dev/console', kind: PTY_KIND.CONSOLE, index: 0, slot, inRoot: true }, { what: 'setting up /dev/console' });
+    }
+  }
+
+  for (const [file, value] of Object.entries(model.proc)) {
+    q.write(`/proc/self/${file}`, value, {}, { what: `writing /proc/<init>/${file} (lxc.proc.${file})` });
+  }
+
+  const { boot, monotonic } = model.timeOffset;
+  if (boot.seconds || boot.nanoseconds || monotonic.seconds || monotonic.nanoseconds) {
+    // Offsets can only be set before any process is in the namespace: unshare late, set, then exec enters it.
+    q.unshare(CLONE_FLAGS.time, { what: 'creating a time namespace (lxc.time.offset.*)' });
+    q.write(
+      '/proc/self/timens_offsets',
+      `monotonic ${monotonic.seconds} ${monotonic.nanoseconds}\nboottime ${boot.seconds} ${boot.nanoseconds}\n`,
+      {},
+      { what: 'setting the time namespace offsets' },
+    );
+  }
+
+  if (ctx.rootfs) q.pivotRoot({ what: `making ${ctx.rootfs.mount} the root (pivot_root)` });
+  if (ctx.namespaces['uts']) q.sethostname(model.utsName ?? name, { what: `setting the host name to ${model.utsName ?? name}` });
+  return q;
+}

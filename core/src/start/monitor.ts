@@ -1,0 +1,232 @@
+/**
+ * The JavaScript side of lxkit-monitor (native/src/monitor/main.c): spawns
+ * it, sends it requests one at a time, and hears its events (the init's
+ * exit, log lines). The monitor is lxkit's own helper with a fixed argument
+ * list, so it is started with child_process.spawn: its control socket is the
+ * extra stdio pipe (a socketpair), which execa would add nothing to.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import type { Logger } from '../log/logger.js';
+import { LxkitError } from '../errors.js';
+import type { OpQueue } from './ops.js';
+import { FrameReader, MSG, decodeRecord, encodeFrame, encodeRecord, type StdioMode } from './protocol.js';
+import { systemError } from './system-error.js';
+
+export interface CloneRequest {
+  /** CLONE_NEW* flags. */
+  readonly flags: number;
+  /** Signal the container's first process gets when the monitor dies (lxc.monitor.signal.pdeath). */
+  readonly pdeathSignal: number;
+  readonly stdio: StdioMode;
+  /** Namespaces to join instead of creating: name → path (lxc.namespace.share.*). */
+  readonly share?: Readonly<Record<string, string>>;
+}
+
+export interface Cloned {
+  /** The container's init as the host sees it. */
+  readonly pid: number;
+  /** The monitor's fds holding each namespace (for LXC_*_NS=/proc/<monitor>/fd/<n>); -1 when unavailable. */
+  readonly namespaces: Readonly<Record<string, number>>;
+}
+
+export interface Exit {
+  /** Exit status, or 128+N when signal N killed the init. */
+  readonly code: number;
+  readonly signal: number;
+}
+
+type Waiter = { accept: readonly number[]; resolve: (f: { type: number; payload: Buffer }) => void; reject: (e: Error) => void };
+
+export interface MonitorOptions {
+  readonly helper: string;
+  readonly log: Logger;
+  readonly container: string;
+  /** Held by the monitor for as long as it runs (the container's lock). */
+  readonly lockFd?: number;
+}
+
+export class Monitor {
+  readonly #proc: ChildProcess;
+  readonly #sock: Socket;
+  readonly #log: Logger;
+  readonly #container: string;
+  #waiter: Waiter | undefined;
+  #exit: Exit | undefined;
+  #exitWaiters: { resolve: (e: Exit) => void; reject: (err: Error) => void }[] = [];
+  #gone: Promise<number | null>;
+  #dead: Error | undefined;
+  #quitting = false;
+
+  private constructor(proc: ChildProcess, opts: MonitorOptions) {
+    this.#proc = proc;
+    this.#log = opts.log;
+    this.#container = opts.container;
+    this.#sock = proc.stdio[3] as Socket;
+    const reader = new FrameReader();
+    this.#sock.on('data', (chunk: Buffer) => {
+      for (const f of reader.push(chunk)) this.#onFrame(f);
+    });
+    this.#gone = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
+    const lost = () => {
+      if (this.#quitting) return;
+      this.#dead = new LxkitError('LXKIT_MONITOR_LOST', `the monitor of container "${this.#container}" exited unexpectedly`, {
+        container: this.#container,
+      });
+      this.#waiter?.reject(this.#dead);
+      this.#waiter = undefined;
+      for (const w of this.#exitWaiters) w.reject(this.#dead);
+      this.#exitWaiters = [];
+    };
+    this.#sock.once('close', lost);
+    // A reset after the monitor exited is the end of the conversation, reported through 'close'.
+    this.#sock.on('error', (err) => this.#log.debug(`monitor socket: ${err.message}`));
+    proc.once('error', (err) => {
+      this.#dead = new LxkitError('LXKIT_MONITOR_LOST', `cannot run the monitor: ${err.message}`, { cause: err, container: this.#container });
+      this.#waiter?.reject(this.#dead);
+    });
+  }
+
+  static spawn(opts: MonitorOptions): Monitor {
+    const stdio: ('inherit' | 'pipe' | 'ignore' | number)[] = ['inherit', 'inherit', 'inherit', 'pipe'];
+    if (opts.lockFd !== undefined) stdio.push(opts.lockFd);
+    const proc = spawn(opts.helper, [], { stdio, detached: false });
+    return new Monitor(proc, opts);
+  }
+
+  get pid(): number | undefined {
+    return this.#proc.pid;
+  }
+
+  #onFrame(f: { type: number; payload: Buffer }): void {
+    if (f.type === MSG.LOG) {
+      const r = decodeRecord(f.payload);
+      this.#log.log(r.ints[0]! >= 5 ? 'ERROR' : r.ints[0] === 4 ? 'WARN' : 'DEBUG', r.strs[0]!.toString());
+      return;
+    }
+    if (f.type === MSG.EXITED) {
+      const r = decodeRecord(f.payload);
+      this.#exit = { code: r.ints[0]!, signal: r.ints[1]! };
+      for (const w of this.#exitWaiters) w.resolve(this.#exit);
+      this.#exitWaiters = [];
+      if (this.#waiter && !this.#waiter.accept.includes(MSG.EXITED)) {
+        this.#waiter.reject(
+          new LxkitError('LXKIT_START_FAILED', `the container's first process ended during start-up (${describeExit(this.#exit)})`, {
+            container: this.#container,
+          }),
+        );
+        this.#waiter = undefined;
+      }
+      return;
+    }
+    const w = this.#waiter;
+    if (w && w.accept.includes(f.type)) {
+      this.#waiter = undefined;
+      w.resolve(f);
+    } else {
+      this.#log.debug(`monitor: unexpected message ${f.type}`);
+    }
+  }
+
+  #request(type: number, payload: Buffer, accept: readonly number[]): Promise<{ type: number; payload: Buffer }> {
+    if (this.#dead) return Promise.reject(this.#dead);
+    if (this.#waiter) return Promise.reject(new Error('monitor: one request at a time'));
+    return new Promise((resolve, reject) => {
+      this.#waiter = { accept, resolve, reject };
+      this.#sock.write(encodeFrame(type, payload));
+    });
+  }
+
+  #send(type: number, payload: Buffer): void {
+    if (!this.#dead && !this.#sock.destroyed) this.#sock.write(encodeFrame(type, payload));
+  }
+
+  /** Throws the failure a RESULT frame reports, if it reports one. */
+  #check(payload: Buffer, doing: (index: number) => { what: string; origin?: { file: string; line: number; key: string } }): string {
+    const r = decodeRecord(payload);
+    const [ok, index, errno] = r.ints as [number, number, number];
+    const output = r.strs[3]?.toString() ?? '';
+    if (ok) return output;
+    const op = doing(index);
+    const detail = [r.strs[2]?.toString(), output.trim()].filter(Boolean).join('; ');
+    throw systemError({
+      errno,
+      syscall: r.strs[0]?.toString() || 'unknown',
+      path: r.strs[1]?.toString() || '',
+      doing: op.what,
+      origin: op.origin,
+      container: this.#container,
+      ...(detail ? { detail } : {}),
+    });
+  }
+
+  async clone(req: CloneRequest): Promise<Cloned> {
+    const share = Object.entries(req.share ?? {}).map(([ns, path]) => `${ns}=${path}`);
+    const f = await this.#request(MSG.CLONE, encodeRecord({ ints: [req.flags, req.pdeathSignal, req.stdio], strs: share }), [
+      MSG.CLONED,
+      MSG.RESULT,
+    ]);
+    if (f.type === MSG.RESULT) this.#check(f.payload, () => ({ what: 'creating the container\'s first process' }));
+    const r = decodeRecord(f.payload);
+    const namespaces: Record<string, number> = {};
+    r.strs.forEach((name, i) => (namespaces[name.toString()] = r.ints[1 + i]!));
+    return { pid: r.ints[0]!, namespaces };
+  }
+
+  /**
+   * Runs a batch in the container's first process. With `exec`, the batch
+   * ends with the init's exec: success is the init running.
+   */
+  async batch(ops: OpQueue, opts: { exec?: boolean } = {}): Promise<string> {
+    if (ops.length === 0) return '';
+    const accept = opts.exec ? [MSG.RESULT, MSG.RUNNING] : [MSG.RESULT];
+    const f = await this.#request(MSG.BATCH, ops.encode(), accept);
+    if (f.type === MSG.RUNNING) return '';
+    return this.#check(f.payload, (i) => ops.ops[i] ?? { what: 'running ops' });
+  }
+
+  /** An idmapped copy of `source` for the child, in fd `slot` (lxc.rootfs.options idmap=container). */
+  async idmappedTree(source: string, slot: number, recursive = true): Promise<void> {
+    const f = await this.#request(MSG.IDMAPPED_TREE, encodeRecord({ ints: [slot, recursive ? 1 : 0], strs: [source] }), [MSG.RESULT]);
+    this.#check(f.payload, () => ({ what: `making an idmapped mount of ${source}` }));
+  }
+
+  kill(signal: number): void {
+    this.#send(MSG.KILL, encodeRecord({ ints: [signal], strs: [] }));
+  }
+
+  /** Closes the namespace references held since clone (after the stop hooks). */
+  release(): void {
+    this.#send(MSG.RELEASE, encodeRecord({ ints: [], strs: [] }));
+  }
+
+  /** Resolves when the container's init has exited. */
+  exited(): Promise<Exit> {
+    if (this.#exit) return Promise.resolve(this.#exit);
+    if (this.#dead) return Promise.reject(this.#dead);
+    return new Promise((resolve, reject) => this.#exitWaiters.push({ resolve, reject }));
+  }
+
+  get exit(): Exit | undefined {
+    return this.#exit;
+  }
+
+  /** Tells the monitor to exit once the container is gone, and waits for it. */
+  async quit(): Promise<void> {
+    this.#quitting = true;
+    this.#send(MSG.QUIT, encodeRecord({ ints: [], strs: [] }));
+    this.#sock.end();
+    await this.#gone;
+  }
+
+  /** Ends the monitor whatever state it is in (the container dies with it). */
+  async destroy(): Promise<void> {
+    if (this.#proc.exitCode === null && this.#proc.signalCode === null) this.#proc.kill('SIGKILL');
+    this.#sock.destroy();
+    await this.#gone;
+  }
+}
+
+export function describeExit(e: Exit): string {
+  return e.signal ? `killed by signal ${e.signal}` : `exit status ${e.code}`;
+}

@@ -1,0 +1,78 @@
+/**
+ * Which namespaces a container gets: LXC's defaults (mount, pid, uts, ipc,
+ * net, cgroup; user when lxc.idmap is set), lxc.namespace.clone/keep, the
+ * host's network for `lxc.net.N.type = none`, and lxc.namespace.share.*
+ * joined instead of created.
+ */
+import { readFileSync } from 'node:fs';
+import type { ContainerConfig } from '../config/container-config.js';
+import type { NamespaceName } from '../config/core-keys/model.js';
+import { LxkitError } from '../errors.js';
+import { containerPaths } from '../container/paths.js';
+
+export const CLONE_FLAGS: Readonly<Record<NamespaceName, number>> = {
+  cgroup: 0x02000000,
+  ipc: 0x08000000,
+  mnt: 0x00020000,
+  net: 0x40000000,
+  pid: 0x20000000,
+  time: 0x00000080,
+  user: 0x10000000,
+  uts: 0x04000000,
+};
+
+const DEFAULT: NamespaceName[] = ['mnt', 'pid', 'uts', 'ipc', 'net', 'cgroup'];
+
+export interface NamespacePlan {
+  /** Namespaces created by the clone. */
+  readonly clone: NamespaceName[];
+  /** Namespaces joined: name → namespace file. */
+  readonly share: Partial<Record<NamespaceName, string>>;
+  readonly flags: number;
+}
+
+/** A container's init pid, read from its state file while it runs. */
+function runningPid(lxcpath: string, name: string): number | undefined {
+  try {
+    const state = JSON.parse(readFileSync(containerPaths(lxcpath, name).state, 'utf8')) as { pid?: number };
+    return state.pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** lxc.namespace.share.<ns> = container name | pid | path to a namespace file. */
+function sharePath(ns: NamespaceName, value: string, lxcpath: string): string {
+  if (value.startsWith('/')) return value;
+  if (/^[0-9]+$/.test(value)) return `/proc/${value}/ns/${ns}`;
+  const pid = runningPid(lxcpath, value);
+  if (pid === undefined) {
+    throw new LxkitError('LXKIT_START_FAILED', `lxc.namespace.share.${ns} = ${value}: no running container "${value}" in ${lxcpath}`, {
+      key: `lxc.namespace.share.${ns}`,
+    });
+  }
+  return `/proc/${pid}/ns/${ns}`;
+}
+
+export function namespacePlan(config: ContainerConfig, lxcpath: string): NamespacePlan {
+  const model = config.model;
+  const ns = model.namespaces;
+  let clone = ns.clone.length > 0 ? [...ns.clone] : DEFAULT.filter((n) => !ns.keep.includes(n));
+  if (model.idmap.length > 0 && !ns.keep.includes('user') && !clone.includes('user')) clone.push('user');
+  // lxc.net.N.type = none: the container uses the host's network namespace (read from the
+  // entries: the namespace decision is the core's, whichever plugin handles networks).
+  const hostNet = config.entries.some((e) => /^lxc\.net\.[0-9]+\.type$/.test(e.key) && e.value === 'none');
+  if (hostNet) clone = clone.filter((n) => n !== 'net');
+  const share: Partial<Record<NamespaceName, string>> = {};
+  for (const [name, value] of Object.entries(ns.share) as [NamespaceName, string][]) {
+    share[name] = sharePath(name, value, lxcpath);
+    clone = clone.filter((n) => n !== name);
+  }
+  if (!clone.includes('mnt')) {
+    throw new LxkitError('LXKIT_START_FAILED', 'the container needs its own mount namespace: mnt cannot be kept or shared', {
+      key: 'lxc.namespace.keep',
+    });
+  }
+  const flags = clone.reduce((f, n) => f | CLONE_FLAGS[n], 0);
+  return { clone, share, flags };
+}

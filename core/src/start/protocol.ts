@@ -1,0 +1,126 @@
+/**
+ * The wire format between lxkit and its C helpers — the JavaScript side of
+ * native/src/common/proto.h (keep the two in step).
+ *
+ * Frame: u32 length | u16 type | u16 0 | payload. A record is
+ * u32 nints, i64[nints], u32 nstrs, { u32 len, bytes, NUL }[nstrs].
+ */
+
+export const MSG = {
+  CLONE: 1,
+  BATCH: 2,
+  IDMAPPED_TREE: 3,
+  KILL: 4,
+  RELEASE: 5,
+  QUIT: 6,
+  CLONED: 100,
+  RESULT: 101,
+  EXITED: 102,
+  LOG: 103,
+  RUNNING: 104,
+} as const;
+
+/** Standard I/O of the container's init (M_CLONE ints[2]). */
+export const STDIO = { INHERIT: 0, CONSOLE: 1, NULL: 2 } as const;
+export type StdioMode = (typeof STDIO)[keyof typeof STDIO];
+
+export interface WireRecord {
+  ints: bigint[] | number[];
+  strs: (string | Buffer)[];
+}
+
+export interface DecodedRecord {
+  ints: number[];
+  strs: Buffer[];
+}
+
+function recordSize(r: WireRecord, strs: Buffer[]): number {
+  return 4 + r.ints.length * 8 + 4 + strs.reduce((n, s) => n + 4 + s.length + 1, 0);
+}
+
+/** Writes a record into `out` at `at`; returns the new offset. */
+export function putRecord(out: Buffer, at: number, r: WireRecord, strs: Buffer[]): number {
+  out.writeUInt32LE(r.ints.length, at);
+  at += 4;
+  for (const i of r.ints) {
+    out.writeBigInt64LE(BigInt(i), at);
+    at += 8;
+  }
+  out.writeUInt32LE(strs.length, at);
+  at += 4;
+  for (const s of strs) {
+    out.writeUInt32LE(s.length, at);
+    at += 4;
+    s.copy(out, at);
+    at += s.length;
+    out[at++] = 0;
+  }
+  return at;
+}
+
+const toBuffers = (strs: (string | Buffer)[]) => strs.map((s) => (typeof s === 'string' ? Buffer.from(s) : s));
+
+export function encodeRecord(r: WireRecord): Buffer {
+  const strs = toBuffers(r.strs);
+  const out = Buffer.alloc(recordSize(r, strs));
+  putRecord(out, 0, r, strs);
+  return out;
+}
+
+/** A batch payload: u32 count, then { u16 code, u16 0, record } per op. */
+export function encodeBatch(ops: readonly { code: number; ints: number[]; strs: (string | Buffer)[] }[]): Buffer {
+  const prepared = ops.map((o) => ({ o, strs: toBuffers(o.strs) }));
+  const size = 4 + prepared.reduce((n, p) => n + 4 + recordSize(p.o, p.strs), 0);
+  const out = Buffer.alloc(size);
+  out.writeUInt32LE(ops.length, 0);
+  let at = 4;
+  for (const { o, strs } of prepared) {
+    out.writeUInt16LE(o.code, at);
+    out.writeUInt16LE(0, at + 2);
+    at = putRecord(out, at + 4, o, strs);
+  }
+  return out;
+}
+
+export function encodeFrame(type: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32LE(payload.length + 4, 0);
+  head.writeUInt16LE(type, 4);
+  head.writeUInt16LE(0, 6);
+  return Buffer.concat([head, payload]);
+}
+
+export function decodeRecord(p: Buffer): DecodedRecord {
+  let at = 0;
+  const nints = p.readUInt32LE(at);
+  at += 4;
+  const ints: number[] = [];
+  for (let i = 0; i < nints; i++, at += 8) ints.push(Number(p.readBigInt64LE(at)));
+  const nstrs = p.readUInt32LE(at);
+  at += 4;
+  const strs: Buffer[] = [];
+  for (let i = 0; i < nstrs; i++) {
+    const len = p.readUInt32LE(at);
+    at += 4;
+    strs.push(p.subarray(at, at + len));
+    at += len + 1;
+  }
+  return { ints, strs };
+}
+
+/** Splits a byte stream into frames. */
+export class FrameReader {
+  #pending: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): { type: number; payload: Buffer }[] {
+    this.#pending = this.#pending.length ? Buffer.concat([this.#pending, chunk]) : chunk;
+    const frames: { type: number; payload: Buffer }[] = [];
+    while (this.#pending.length >= 8) {
+      const len = this.#pending.readUInt32LE(0);
+      if (this.#pending.length < 4 + len) break;
+      frames.push({ type: this.#pending.readUInt16LE(4), payload: this.#pending.subarray(8, 4 + len) });
+      this.#pending = this.#pending.subarray(4 + len);
+    }
+    return frames;
+  }
+}

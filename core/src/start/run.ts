@@ -1,0 +1,284 @@
+/**
+ * The start sequence (lxc.container.conf(5)'s hooks at LXC's moments):
+ *
+ *   preStart (host) → clone → startHost (host; the child waits)
+ *   → preMount → mount → autodev      (each: taps queue ops, then one batch)
+ *   → the core's finalize batch        (devpts, ttys, console, pivot_root, host name)
+ *   → start → exec of the init         (the last batch)
+ *   … the container runs …
+ *   → stop (host; namespaces still held) → postStop (host; every tap runs)
+ *
+ * A failure anywhere aborts the start (state ABORTING): the container's
+ * first process is killed, and stop/post-stop still run so that plugins can
+ * undo what pre-start did. Nothing the container mounted is visible on the
+ * host: every mount happens in its own mount namespace.
+ */
+import { stat, writeFile, rm, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { helperPath } from '@lxkit/native';
+import { LxkitError, messageOf } from '../errors.js';
+import type { HookName } from '../hooks/bus.js';
+import type { InitSpec, StartContext, StopContext } from '../hooks/contexts.js';
+import type { ContainerPaths } from '../container/paths.js';
+import type { ContainerLock } from '../container/lock.js';
+import type { ContainerConfig } from '../config/container-config.js';
+import type { Logger } from '../log/logger.js';
+import type { Runtime } from '../runtime.js';
+import { finalizeOps } from './finalize.js';
+import { Monitor, describeExit, type Exit } from './monitor.js';
+import { namespacePlan } from './namespaces.js';
+import { EXEC_MODE, OpQueue } from './ops.js';
+import { STDIO } from './protocol.js';
+import { splitCommand } from './words.js';
+
+export type ContainerState = 'STOPPED' | 'STARTING' | 'RUNNING' | 'STOPPING' | 'ABORTING';
+
+export interface RunOptions {
+  readonly name: string;
+  readonly lxcpath: string;
+  readonly config: ContainerConfig;
+  readonly paths: ContainerPaths;
+  /** Held for the container's life: handed to the monitor, released after post-stop. */
+  readonly lock: ContainerLock;
+  /** `system`: lxkit start (init replaces the first process); `application`: lxkit execute (a small init runs the command). */
+  readonly kind: 'system' | 'application';
+  /** Command overriding lxc.init.cmd (start) or lxc.execute.cmd (execute). */
+  readonly command?: readonly string[];
+  /** Identity of the command (execute -u/-g), overriding lxc.init.uid/gid. */
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Whether the init gets a console pty proxied to lxkit's stdio (system containers), or lxkit's stdio itself. */
+  readonly console: boolean;
+  readonly log: Logger;
+  /** Called with the state as it changes. */
+  readonly onState?: (state: ContainerState) => void;
+}
+
+export interface RunResult {
+  readonly exit: Exit;
+}
+
+const SIGKILL = 9;
+
+function initSpec(opts: RunOptions): InitSpec {
+  const model = opts.config.model;
+  let argv: string[];
+  if (opts.command && opts.command.length > 0) argv = [...opts.command];
+  else if (opts.kind === 'application') {
+    if (!model.executeCmd) {
+      throw new LxkitError('LXKIT_USAGE', `no command to execute: give one after -- or set lxc.execute.cmd`, { container: opts.name });
+    }
+    argv = splitCommand(model.executeCmd, 'lxc.execute.cmd');
+  } else argv = splitCommand(model.init.cmd ?? '/sbin/init', 'lxc.init.cmd');
+  // The init's environment is clean, as in LXC: container=lxc and lxc.environment (a bare NAME inherits lxkit's value).
+  const env = ['container=lxc'];
+  for (const e of model.environment) {
+    const value = e.value ?? process.env[e.name];
+    if (value !== undefined) env.push(`${e.name}=${value}`);
+  }
+  const uid = opts.uid ?? model.init.uid;
+  const gid = opts.gid ?? model.init.gid;
+  return {
+    argv,
+    env,
+    cwd: model.init.cwd ?? '/',
+    ...(uid !== undefined ? { uid } : {}),
+    ...(gid !== undefined ? { gid } : {}),
+    ...(model.init.groups.length > 0 ? { groups: [...model.init.groups] } : {}),
+    mode: opts.kind === 'application' ? 'init' : 'replace',
+  };
+}
+
+/** The rootfs: its path without a storage prefix, and where it gets mounted. */
+async function rootfsOf(opts: RunOptions): Promise<{ path: string; mount: string } | undefined> {
+  const model = opts.config.model;
+  const value = model.rootfs.path;
+  if (!value) return undefined;
+  const m = /^([a-z]+):(.*)$/.exec(value);
+  if (m && m[1] !== 'dir') {
+    throw new LxkitError('LXKIT_UNSUPPORTED', `lxc.rootfs.path = ${value}: storage type "${m[1]}" is not available (no enabled plugin provides it)`, {
+      key: 'lxc.rootfs.path',
+      container: opts.name,
+    });
+  }
+  const path = m ? m[2]! : value;
+  try {
+    if (!(await stat(path)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+  } catch (err) {
+    throw new LxkitError('LXKIT_ROOTFS_MISSING', `the root filesystem ${path} of container "${opts.name}" does not exist or is not a directory`, {
+      cause: err,
+      path,
+      key: 'lxc.rootfs.path',
+      container: opts.name,
+    });
+  }
+  return { path, mount: model.rootfs.mount ?? path };
+}
+
+/** Every configured network type must have an implementation. */
+function checkNetworks(runtime: Runtime, config: ContainerConfig, name: string): void {
+  for (const e of config.entries) {
+    if (!/^lxc\.net\.[0-9]+\.type$/.test(e.key) || e.value === 'empty' || e.value === 'none' || e.value === '') continue;
+    if (!runtime.hooks.network.get(e.value)?.call()) {
+      throw new LxkitError(
+        'LXKIT_UNSUPPORTED',
+        `${e.file}:${e.line}: ${e.key} = ${e.value}: no enabled plugin implements network type "${e.value}" yet`,
+        { file: e.file, line: e.line, key: e.key, container: name },
+      );
+    }
+  }
+}
+
+export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<RunResult> {
+  const { config, name, log } = opts;
+  const model = config.model;
+  const setState = async (s: ContainerState, extra: Record<string, unknown> = {}) => {
+    opts.onState?.(s);
+    log.info(`container ${name}: ${s}`);
+    await writeFile(opts.paths.state, JSON.stringify({ state: s, ...extra }) + '\n').catch(() => undefined);
+  };
+  await mkdir(dirname(opts.paths.state), { recursive: true });
+
+  let slot = 0;
+  const hookEnv: Record<string, string> = {
+    LXC_NAME: name,
+    LXC_CONFIG_FILE: config.path ?? '',
+    LXC_CGNS_AWARE: '1',
+    LXC_LOG_LEVEL: log.level,
+    LXC_HOOK_VERSION: String(model.hookVersion),
+    LXC_CONSOLE: model.console.path ?? '',
+  };
+  if (model.console.logfile) hookEnv['LXC_CONSOLE_LOGPATH'] = model.console.logfile;
+  let monitor: Monitor | undefined;
+  const ctx: StartContext = {
+    container: { name, lxcpath: opts.lxcpath, config, configFile: config.path },
+    log,
+    kind: opts.kind,
+    namespaces: {},
+    userns: false,
+    rootfs: undefined,
+    ops: new OpQueue(),
+    init: initSpec(opts),
+    hookEnv,
+    idmappedMount: async (source) => {
+      const s = slot++;
+      await monitor!.idmappedTree(source, s);
+      return s;
+    },
+    allocateSlot: () => slot++,
+  };
+
+  let exit: Exit | undefined;
+  let failure: unknown;
+  let cloned = false;
+  let signals: (() => void) | undefined;
+  await setState('STARTING');
+  try {
+    const rootfs = await rootfsOf(opts);
+    (ctx as { rootfs: typeof rootfs }).rootfs = rootfs;
+    hookEnv['LXC_ROOTFS_PATH'] = model.rootfs.path ?? '';
+    hookEnv['LXC_ROOTFS_MOUNT'] = rootfs?.mount ?? '/';
+    const plan = namespacePlan(config, opts.lxcpath);
+    (ctx as { userns: boolean }).userns = plan.clone.includes('user') || plan.share.user !== undefined;
+    checkNetworks(runtime, config, name);
+
+    monitor = Monitor.spawn({ helper: helperPath('lxkit-monitor'), log, container: name, lockFd: opts.lock.fd });
+    await runtime.hooks.preStart.promise(ctx);
+
+    const c = await monitor.clone({
+      flags: plan.flags,
+      pdeathSignal: model.monitor.pdeathSignal,
+      stdio: opts.console ? STDIO.CONSOLE : STDIO.INHERIT,
+      share: plan.share,
+    });
+    cloned = true;
+    ctx.pid = c.pid;
+    hookEnv['LXC_PID'] = String(c.pid);
+    for (const ns of [...plan.clone, ...Object.keys(plan.share)]) {
+      const fd = c.namespaces[ns];
+      if (fd !== undefined && fd >= 0) ctx.namespaces[ns] = `/proc/${monitor.pid}/fd/${fd}`;
+    }
+    await setState('STARTING', { pid: c.pid, monitor: monitor.pid });
+    await runtime.hooks.startHost.promise(ctx);
+
+    for (const stage of ['preMount', 'mount', 'autodev'] as const satisfies readonly HookName[]) {
+      ctx.ops = new OpQueue();
+      await runtime.hooks[stage].promise(ctx);
+      await monitor.batch(ctx.ops);
+    }
+    await monitor.batch(finalizeOps(ctx, { console: opts.console && model.console.path !== 'none' }));
+
+    ctx.ops = new OpQueue();
+    await runtime.hooks.start.promise(ctx);
+    const init = ctx.init;
+    ctx.ops.exec(
+      {
+        argv: init.argv,
+        env: init.env,
+        cwd: init.cwd,
+        ...(init.uid !== undefined ? { uid: init.uid } : {}),
+        ...(init.gid !== undefined ? { gid: init.gid } : {}),
+        ...(init.groups ? { groups: init.groups } : {}),
+        ...(ctx.consoleSlot !== undefined ? { stdioSlot: ctx.consoleSlot } : {}),
+        mode: init.mode === 'init' ? EXEC_MODE.INIT : EXEC_MODE.REPLACE,
+      },
+      { what: `executing the container's ${init.mode === 'init' ? 'command' : 'init'} ${init.argv[0]}` },
+    );
+    await monitor.batch(ctx.ops, { exec: true });
+    await setState('RUNNING', { pid: c.pid, monitor: monitor.pid });
+
+    signals = forwardSignals(monitor, opts.kind === 'system' ? model.signals.halt : undefined, log);
+    exit = await monitor.exited();
+  } catch (err) {
+    failure = err;
+    await setState('ABORTING');
+    log.error(messageOf(err));
+    if (monitor && cloned) {
+      monitor.kill(SIGKILL);
+      exit = await Promise.race([monitor.exited(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
+    }
+  } finally {
+    signals?.();
+  }
+
+  await setState('STOPPING');
+  const stopCtx: StopContext = {
+    container: ctx.container,
+    log,
+    target: 'stop',
+    errors: [],
+    ...(ctx.pid !== undefined ? { pid: ctx.pid } : {}),
+    namespaces: ctx.namespaces,
+    hookEnv: { ...hookEnv, LXC_TARGET: 'stop' },
+  };
+  if (cloned) await runtime.hooks.stop.promise(stopCtx).catch((err) => log.error(messageOf(err)));
+  monitor?.release();
+  await runtime.hooks.postStop.promise(stopCtx).catch((err) => stopCtx.errors.push(err));
+  for (const e of stopCtx.errors) log.error(messageOf(e));
+  if (monitor) await monitor.quit().catch(() => monitor!.destroy());
+  await rm(opts.paths.state, { force: true });
+  opts.onState?.('STOPPED');
+  log.info(`container ${name}: STOPPED${exit ? ` (${describeExit(exit)})` : ''}`);
+  if (failure) throw failure;
+  return { exit: exit! };
+}
+
+/**
+ * While a container runs in the foreground: SIGINT/SIGTERM/SIGHUP to lxkit
+ * send the container's halt signal (system containers) or the same signal
+ * (application containers: the small init passes it on to the command).
+ */
+function forwardSignals(monitor: Monitor, halt: number | undefined, log: Logger): () => void {
+  const numbers: Record<string, number> = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 };
+  const handlers = Object.entries(numbers).map(([name, num]) => {
+    const h = () => {
+      log.info(`lxkit got ${name}; sending ${halt ?? num} to the container`);
+      monitor.kill(halt ?? num);
+    };
+    process.on(name as NodeJS.Signals, h);
+    return [name, h] as const;
+  });
+  return () => {
+    for (const [name, h] of handlers) process.off(name as NodeJS.Signals, h);
+  };
+}

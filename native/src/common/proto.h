@@ -1,0 +1,90 @@
+/*
+ * The wire format between lxkit's JavaScript and its C helpers
+ * (core/src/start/protocol.ts is the other side; keep the two in step).
+ *
+ * A frame is
+ *     u32 length      bytes that follow (type + reserved + payload), little endian
+ *     u16 type        M_* below
+ *     u16 reserved    0
+ *     payload
+ * Most payloads are one record:
+ *     u32 nints, i64 ints[nints], u32 nstrs, { u32 len, bytes[len], 0 } [nstrs]
+ * Each string carries a trailing NUL (not counted in len) so that a decoded
+ * record points into the frame without copying. A batch payload is
+ *     u32 nops, { u16 code, u16 reserved, record } [nops]
+ */
+#ifndef LXKIT_PROTO_H
+#define LXKIT_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FRAME_MAX (16u << 20)
+#define REC_MAX_INTS 64
+#define REC_MAX_STRS 512
+
+enum msg_type {
+	/* JS -> monitor */
+	M_CLONE = 1,         /* ints: flags, pdeath signal, stdio mode; strs: "nstype=path" to join */
+	M_BATCH = 2,         /* batch payload, run by the child */
+	M_IDMAPPED_TREE = 3, /* strs: source; ints: recursive -> an idmapped detached mount, sent to the child */
+	M_KILL = 4,          /* ints: signal */
+	M_RELEASE = 5,       /* close the namespace references held since clone */
+	M_QUIT = 6,          /* exit once the container is gone */
+	/* monitor -> JS */
+	M_CLONED = 100,  /* ints: pid, then one fd per namespace; strs: namespace names */
+	M_RESULT = 101,  /* ints: ok, failed op index, errno, ops done; strs: syscall, path, detail, output */
+	M_EXITED = 102,  /* ints: exit code (128+signal when killed), killing signal or 0 */
+	M_LOG = 103,     /* ints: level; strs: message */
+	M_RUNNING = 104, /* the container's init runs (exec succeeded) */
+};
+
+/* Standard I/O of the container's init (M_CLONE ints[2]). */
+enum stdio_mode {
+	STDIO_INHERIT = 0, /* the monitor's own fds 0-2 (lxkit execute) */
+	STDIO_CONSOLE = 1, /* the console pty, proxied to the monitor's fds 0-1 */
+	STDIO_NULL = 2,    /* /dev/null */
+};
+
+struct record {
+	uint32_t nints;
+	int64_t ints[REC_MAX_INTS];
+	uint32_t nstrs;
+	const char *strs[REC_MAX_STRS];
+	uint32_t lens[REC_MAX_STRS];
+};
+
+/* A growable output buffer. */
+struct buf {
+	uint8_t *data;
+	size_t len, cap;
+};
+
+void buf_init(struct buf *b);
+void buf_free(struct buf *b);
+void buf_put(struct buf *b, const void *p, size_t n);
+void buf_u16(struct buf *b, uint16_t v);
+void buf_u32(struct buf *b, uint32_t v);
+void buf_i64(struct buf *b, int64_t v);
+
+/* Appends a record; `strs` may be NULL-terminated C strings (lens NULL) or have lengths. */
+void rec_put(struct buf *b, const int64_t *ints, uint32_t nints, const char *const *strs, const uint32_t *lens,
+	     uint32_t nstrs);
+
+/* Decodes a record at p (n bytes available); returns bytes used, or -1 on malformed input. */
+long rec_get(const uint8_t *p, size_t n, struct record *r);
+
+/* Starts a frame of `type` in b (reserves the length), and closes it. */
+void frame_begin(struct buf *b, uint16_t type);
+void frame_end(struct buf *b);
+
+/* Reads one frame from a stream fd into *out (malloc'd, caller frees); returns payload length, 0 on EOF, -1 on error. */
+long frame_read(int fd, uint16_t *type, uint8_t **out);
+
+/* Writes all of b. Returns 0 or -1 (errno set). */
+int write_all(int fd, const void *p, size_t n);
+
+/* One-record message. */
+int send_record(int fd, uint16_t type, const int64_t *ints, uint32_t nints, const char *const *strs, uint32_t nstrs);
+
+#endif

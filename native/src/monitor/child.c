@@ -1,0 +1,780 @@
+/*
+ * The container's first process: an op interpreter. It is cloned by the
+ * monitor into the new namespaces, then runs the batches of ops JavaScript
+ * sends at each lifecycle stage (through the monitor), replying with one
+ * result per batch, until an OP_EXEC replaces it with the container's init
+ * (or, for application containers, turns it into a small init).
+ */
+#define _GNU_SOURCE
+#include "child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "fdpass.h"
+#include "resolve.h"
+
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+static int sock = -1; /* to the monitor (SOCK_SEQPACKET) */
+static int slots[FD_SLOTS];
+
+/* What failed, for the result. */
+struct failure {
+	int err;
+	const char *syscall;
+	const char *path;
+	char detail[512];
+	struct buf output;
+};
+
+static int fail(struct failure *f, const char *syscall, const char *path)
+{
+	f->err = errno ? errno : EIO;
+	f->syscall = syscall;
+	f->path = path;
+	return -1;
+}
+
+static const char *str(const struct record *r, uint32_t i)
+{
+	return i < r->nstrs ? r->strs[i] : "";
+}
+
+static int64_t num(const struct record *r, uint32_t i, int64_t dflt)
+{
+	return i < r->nints ? r->ints[i] : dflt;
+}
+
+static const char *fdpath(int fd, char *buf, size_t n)
+{
+	snprintf(buf, n, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+/* True for errors that PF_OPTIONAL turns into a skip (something is missing). */
+static int missing(int err)
+{
+	return err == ENOENT || err == ENOTDIR || err == ENODEV;
+}
+
+static int op_mount(const struct record *r, struct failure *f)
+{
+	int pf = (int)num(r, 0, 0);
+	unsigned long flags = (unsigned long)num(r, 1, 0);
+	unsigned long remount = (unsigned long)num(r, 2, 0);
+	const char *source = str(r, 0), *target = str(r, 1), *fstype = str(r, 2), *data = str(r, 3);
+	char sbuf[64], tbuf[64];
+	int sfd = -1, tfd = -1, ret = -1;
+
+	if (pf & PF_SOURCE_SLOT) {
+		int slot = atoi(source);
+		if (slot < 0 || slot >= FD_SLOTS || slots[slot] < 0) {
+			errno = EBADF;
+			return fail(f, "mount", source);
+		}
+		source = fdpath(slots[slot], sbuf, sizeof(sbuf));
+	} else if (pf & PF_SOURCE_IN_ROOT) {
+		sfd = open_path(source, PF_IN_ROOT, O_PATH);
+		if (sfd < 0) {
+			if ((pf & PF_OPTIONAL) && missing(errno))
+				return 0;
+			return fail(f, "open", source);
+		}
+		source = fdpath(sfd, sbuf, sizeof(sbuf));
+	} else if ((pf & PF_OPTIONAL) && *source == '/' && access(source, F_OK) < 0 && missing(errno)) {
+		return 0;
+	}
+
+	if (pf & PF_CREATE_DIR) {
+		if (mkdir_p(target, pf, 0755) < 0 && !((pf & PF_OPTIONAL) && missing(errno))) {
+			fail(f, "mkdir", target);
+			goto out;
+		}
+	} else if (pf & PF_CREATE_FILE) {
+		int c = create_file(target, pf, 0644);
+		if (c < 0 && !((pf & PF_OPTIONAL) && missing(errno))) {
+			fail(f, "open", target);
+			goto out;
+		}
+		if (c >= 0)
+			close(c);
+	}
+	tfd = open_path(target, pf, O_PATH);
+	if (tfd < 0) {
+		if ((pf & PF_OPTIONAL) && missing(errno)) {
+			ret = 0;
+			goto out;
+		}
+		fail(f, "open", target);
+		goto out;
+	}
+	const char *t = fdpath(tfd, tbuf, sizeof(tbuf));
+	if (mount(*source ? source : NULL, t, *fstype ? fstype : NULL, flags, *data ? data : NULL) < 0) {
+		if ((pf & PF_OPTIONAL) && missing(errno)) {
+			ret = 0;
+			goto out;
+		}
+		fail(f, "mount", target);
+		goto out;
+	}
+	if (remount) {
+		/* A bind mount takes flags only by remounting; keep the flags the kernel locks (user namespaces). */
+		struct statvfs sv;
+		close(tfd);
+		tfd = open_path(target, pf, O_PATH);
+		unsigned long keep = 0;
+		if (tfd >= 0 && fstatvfs(tfd, &sv) == 0)
+			keep = sv.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME | ST_NODIRATIME | ST_RELATIME);
+		if (tfd < 0 || mount(NULL, fdpath(tfd, tbuf, sizeof(tbuf)), NULL, MS_REMOUNT | MS_BIND | keep | remount, NULL) < 0) {
+			fail(f, "mount", target);
+			snprintf(f->detail, sizeof(f->detail), "remounting with new flags");
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	return ret;
+}
+
+static int op_attach_tree(const struct record *r, struct failure *f)
+{
+	int pf = (int)num(r, 0, 0);
+	int slot = (int)num(r, 1, -1);
+	const char *target = str(r, 0);
+	if (slot < 0 || slot >= FD_SLOTS || slots[slot] < 0) {
+		errno = EBADF;
+		return fail(f, "move_mount", target);
+	}
+	int tfd = open_path(target, pf, O_PATH | O_DIRECTORY);
+	if (tfd < 0)
+		return fail(f, "open", target);
+	int ret = (int)syscall(SYS_move_mount, slots[slot], "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	int err = errno;
+	close(tfd);
+	close(slots[slot]);
+	slots[slot] = -1;
+	errno = err;
+	return ret < 0 ? fail(f, "move_mount", target) : 0;
+}
+
+static int op_mknod(const struct record *r, struct failure *f)
+{
+	int pf = (int)num(r, 0, 0);
+	const char *path = str(r, 0), *name;
+	int dir = open_parent(path, pf, &name);
+	if (dir < 0)
+		return fail(f, "open", path);
+	int ret = mknodat(dir, name, (mode_t)num(r, 1, 0), makedev((unsigned)num(r, 2, 0), (unsigned)num(r, 3, 0)));
+	int err = errno;
+	close(dir);
+	errno = err;
+	if (ret < 0 && err != EEXIST)
+		return fail(f, "mknod", path);
+	return 0;
+}
+
+static int op_symlink(const struct record *r, struct failure *f)
+{
+	int pf = (int)num(r, 0, 0);
+	const char *text = str(r, 0), *path = str(r, 1), *name;
+	int dir = open_parent(path, pf, &name);
+	if (dir < 0)
+		return fail(f, "open", path);
+	int ret = symlinkat(text, dir, name);
+	int err = errno;
+	close(dir);
+	errno = err;
+	if (ret < 0 && err != EEXIST)
+		return fail(f, "symlink", path);
+	return 0;
+}
+
+static int op_write(const struct record *r, struct failure *f)
+{
+	int pf = (int)num(r, 0, 0);
+	const char *path = str(r, 0);
+	int fd = open_path(path, pf, O_WRONLY | O_TRUNC);
+	if (fd < 0 && errno == ENOENT && (pf & PF_CREATE_FILE)) {
+		int c = create_file(path, pf, (mode_t)num(r, 1, 0644));
+		if (c >= 0)
+			close(c);
+		fd = open_path(path, pf, O_WRONLY | O_TRUNC);
+	}
+	if (fd < 0) {
+		if ((pf & PF_OPTIONAL) && missing(errno))
+			return 0;
+		return fail(f, "open", path);
+	}
+	int ret = write_all(fd, r->strs[1], r->lens[1]);
+	int err = errno;
+	close(fd);
+	errno = err;
+	return ret < 0 ? fail(f, "write", path) : 0;
+}
+
+static int op_pivot(struct failure *f)
+{
+	if (root_fd < 0) {
+		errno = EBADF;
+		return fail(f, "pivot_root", "(no root)");
+	}
+	/* pivot_root(".", ".") stacks the old root on the new one; detaching it leaves only the container's. */
+	if (fchdir(root_fd) < 0)
+		return fail(f, "fchdir", "(root)");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return fail(f, "pivot_root", ".");
+	if (umount2(".", MNT_DETACH) < 0)
+		return fail(f, "umount2", "(old root)");
+	if (chdir("/") < 0)
+		return fail(f, "chdir", "/");
+	close(root_fd);
+	root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return root_fd < 0 ? fail(f, "open", "/") : 0;
+}
+
+/* argv and envp views into a record: strs[first..first+argc), then envc more. */
+static char **vec(const struct record *r, uint32_t first, uint32_t n)
+{
+	char **v = calloc(n + 1, sizeof(char *));
+	if (!v)
+		abort();
+	for (uint32_t i = 0; i < n && first + i < r->nstrs; i++)
+		v[i] = (char *)r->strs[first + i];
+	return v;
+}
+
+static void reset_signals(void)
+{
+	sigset_t all;
+	sigemptyset(&all);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+/* execvpe with the PATH of the new environment (the container's), not ours. */
+static void exec_in_path(char *const argv[], char *const envp[])
+{
+	const char *file = argv[0];
+	if (strchr(file, '/')) {
+		execve(file, argv, envp);
+		return;
+	}
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (char *const *e = envp; *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			path = *e + 5;
+	char candidate[4096];
+	int err = ENOENT;
+	for (const char *p = path; *p;) {
+		const char *end = strchrnul(p, ':');
+		int n = snprintf(candidate, sizeof(candidate), "%.*s/%s", (int)(end - p), p, file);
+		if (n > 0 && (size_t)n < sizeof(candidate)) {
+			execve(candidate, argv, envp);
+			if (errno != ENOENT)
+				err = errno;
+		}
+		p = *end ? end + 1 : end;
+	}
+	errno = err;
+}
+
+static int op_run(const struct record *r, struct failure *f)
+{
+	uint32_t argc = (uint32_t)num(r, 1, 0), envc = (uint32_t)num(r, 2, 0);
+	if (argc == 0 || argc + envc > r->nstrs) {
+		errno = EINVAL;
+		return fail(f, "execve", "(hook)");
+	}
+	char **argv = vec(r, 0, argc), **envp = vec(r, argc, envc);
+	int out[2], status;
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return fail(f, "pipe2", argv[0]);
+	pid_t pid = fork();
+	if (pid < 0)
+		return fail(f, "fork", argv[0]);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+		if (null >= 0)
+			dup2(null, 0);
+		dup2(out[1], 1);
+		dup2(out[1], 2);
+		reset_signals();
+		exec_in_path(argv, envp);
+		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(out[1]);
+	char chunk[4096];
+	ssize_t n;
+	while ((n = read(out[0], chunk, sizeof(chunk))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (f->output.len < 65536)
+			buf_put(&f->output, chunk, (size_t)n);
+	}
+	close(out[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return fail(f, "waitpid", argv[0]);
+	const char *prog = argv[0];
+	free(argv);
+	free(envp);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	errno = ECHILD;
+	fail(f, "execve", prog);
+	if (WIFEXITED(status))
+		snprintf(f->detail, sizeof(f->detail), "exited with status %d", WEXITSTATUS(status));
+	else
+		snprintf(f->detail, sizeof(f->detail), "killed by signal %d", WTERMSIG(status));
+	return -1;
+}
+
+/* Sets the identity and stdio the program will run with. */
+static int prepare_exec(const struct record *r, uint32_t argc, uint32_t envc, struct failure *f)
+{
+	int64_t uid = num(r, 4, -1), gid = num(r, 5, -1), slot = num(r, 6, -1), ngroups = num(r, 7, -1);
+	const char *cwd = str(r, argc + envc);
+	if (slot >= 0) {
+		if (slot >= FD_SLOTS || slots[slot] < 0) {
+			errno = EBADF;
+			return fail(f, "dup2", "(console)");
+		}
+		int tty = slots[slot];
+		if (setsid() < 0)
+			return fail(f, "setsid", "(console)");
+		if (ioctl(tty, TIOCSCTTY, 0) < 0)
+			return fail(f, "ioctl(TIOCSCTTY)", "/dev/console");
+		for (int i = 0; i < 3; i++)
+			if (dup2(tty, i) < 0)
+				return fail(f, "dup2", "/dev/console");
+	}
+	if (ngroups >= 0) {
+		gid_t groups[REC_MAX_INTS];
+		int n = 0;
+		for (int64_t i = 0; i < ngroups && 8 + i < (int64_t)r->nints; i++)
+			groups[n++] = (gid_t)r->ints[8 + i];
+		if (setgroups((size_t)n, groups) < 0 && !(n == 0 && errno == EPERM))
+			return fail(f, "setgroups", NULL);
+	}
+	if (gid >= 0 && setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) < 0)
+		return fail(f, "setresgid", NULL);
+	if (uid >= 0 && setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0)
+		return fail(f, "setresuid", NULL);
+	if (*cwd && chdir(cwd) < 0)
+		return fail(f, "chdir", cwd);
+	return 0;
+}
+
+/*
+ * The small init of application containers: runs the command as its child,
+ * forwards signals to it, reaps every zombie, and exits with the command's
+ * status (128+N when a signal killed it), as lxc-init does.
+ */
+static void become_init(char **argv, char **envp, struct failure *f)
+{
+	int errpipe[2];
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	if (pipe2(errpipe, O_CLOEXEC) < 0) {
+		fail(f, "pipe2", argv[0]);
+		return;
+	}
+	pid_t cmd = fork();
+	if (cmd < 0) {
+		fail(f, "fork", argv[0]);
+		return;
+	}
+	if (cmd == 0) {
+		close(errpipe[0]);
+		reset_signals();
+		exec_in_path(argv, envp);
+		int err = errno;
+		(void)!write(errpipe[1], &err, sizeof(err));
+		_exit(127);
+	}
+	close(errpipe[1]);
+	int err = 0;
+	ssize_t n;
+	while ((n = read(errpipe[0], &err, sizeof(err))) < 0 && errno == EINTR)
+		;
+	close(errpipe[0]);
+	if (n == (ssize_t)sizeof(err)) {
+		errno = err;
+		fail(f, "execve", argv[0]);
+		waitpid(cmd, NULL, 0);
+		return;
+	}
+	/* Running: the monitor learns it from the closed socket. */
+	close(sock);
+	sock = -1;
+	prctl(PR_SET_NAME, "lxkit-init", 0, 0, 0);
+	for (;;) {
+		siginfo_t si;
+		if (sigwaitinfo(&all, &si) < 0)
+			continue;
+		if (si.si_signo != SIGCHLD) {
+			kill(cmd, si.si_signo);
+			continue;
+		}
+		int status;
+		pid_t p;
+		while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (p != cmd)
+				continue;
+			/* As pid 1 of the namespace, exiting takes every other process with it. */
+			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		}
+	}
+}
+
+static int op_exec(const struct record *r, struct failure *f)
+{
+	int mode = (int)num(r, 1, EXEC_REPLACE);
+	uint32_t argc = (uint32_t)num(r, 2, 0), envc = (uint32_t)num(r, 3, 0);
+	if (argc == 0 || argc + envc + 1 > r->nstrs) {
+		errno = EINVAL;
+		return fail(f, "execve", "(init)");
+	}
+	if (prepare_exec(r, argc, envc, f) < 0)
+		return -1;
+	char **argv = vec(r, 0, argc), **envp = vec(r, argc, envc);
+	if (mode == EXEC_INIT) {
+		become_init(argv, envp, f);
+		return -1;
+	}
+	reset_signals();
+	exec_in_path(argv, envp);
+	return fail(f, "execve", argv[0]);
+}
+
+static int op_pty(const struct record *r, struct failure *f)
+{
+	int pf = (int)num(r, 0, 0), kind = (int)num(r, 1, PTY_TTY), index = (int)num(r, 2, 0), slot = (int)num(r, 3, -1);
+	const char *ptmx = str(r, 0), *target = str(r, 1);
+	char buf[64];
+	int master = open_path(ptmx, pf, O_RDWR | O_NOCTTY);
+	if (master < 0)
+		return fail(f, "open", ptmx);
+	int unlock = 0;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0) {
+		close(master);
+		return fail(f, "ioctl(TIOCSPTLCK)", ptmx);
+	}
+	/* The peer of the master, opened without a path lookup that could be raced. */
+	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0) {
+		close(master);
+		return fail(f, "ioctl(TIOCGPTPEER)", ptmx);
+	}
+	if (*target) {
+		char tb[64];
+		int t = create_file(target, pf, 0600);
+		if (t < 0 || mount(fdpath(slave, buf, sizeof(buf)), fdpath(t, tb, sizeof(tb)), NULL, MS_BIND, NULL) < 0) {
+			int err = errno;
+			if (t >= 0)
+				close(t);
+			close(master);
+			close(slave);
+			errno = err;
+			return fail(f, t < 0 ? "open" : "mount", target);
+		}
+		close(t);
+	}
+	int64_t ints[2] = { kind, index };
+	if (send_fd_record(sock, M_FD, ints, 2, master) < 0) {
+		close(master);
+		close(slave);
+		return fail(f, "sendmsg", "(monitor)");
+	}
+	close(master);
+	if (slot >= 0 && slot < FD_SLOTS) {
+		if (slots[slot] >= 0)
+			close(slots[slot]);
+		slots[slot] = slave;
+	} else {
+		close(slave);
+	}
+	return 0;
+}
+
+static int op_become_root(struct failure *f)
+{
+	if (setresgid(0, 0, 0) < 0)
+		return fail(f, "setresgid", NULL);
+	if (setresuid(0, 0, 0) < 0)
+		return fail(f, "setresuid", NULL);
+	/* Only allowed when the gid map was written with setgroups allowed (root-written maps). */
+	if (setgroups(0, NULL) < 0 && errno != EPERM)
+		return fail(f, "setgroups", NULL);
+	return 0;
+}
+
+static int op_loopback_up(struct failure *f)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail(f, "socket", "lo");
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	int ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	if (ret == 0) {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	int err = errno;
+	close(fd);
+	errno = err;
+	return ret < 0 ? fail(f, "ioctl(SIOCSIFFLAGS)", "lo") : 0;
+}
+
+static int run_op(uint16_t code, const struct record *r, struct failure *f)
+{
+	int pf = (int)num(r, 0, 0);
+	errno = 0;
+	switch (code) {
+	case OP_MAKE_RSLAVE:
+		return mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0 ? fail(f, "mount", "/") : 0;
+	case OP_SET_ROOT: {
+		int fd = open(str(r, 0), O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return fail(f, "open", str(r, 0));
+		if (root_fd >= 0)
+			close(root_fd);
+		root_fd = fd;
+		return 0;
+	}
+	case OP_MOUNT:
+		return op_mount(r, f);
+	case OP_ATTACH_TREE:
+		return op_attach_tree(r, f);
+	case OP_MKDIR:
+		if (pf & PF_PARENTS)
+			return mkdir_p(str(r, 0), pf, (mode_t)num(r, 1, 0755)) < 0 ? fail(f, "mkdir", str(r, 0)) : 0;
+		else {
+			const char *name;
+			int dir = open_parent(str(r, 0), pf, &name);
+			if (dir < 0)
+				return fail(f, "open", str(r, 0));
+			int ret = mkdirat(dir, name, (mode_t)num(r, 1, 0755));
+			int err = errno;
+			close(dir);
+			errno = err;
+			return ret < 0 && err != EEXIST ? fail(f, "mkdir", str(r, 0)) : 0;
+		}
+	case OP_MKNOD:
+		return op_mknod(r, f);
+	case OP_SYMLINK:
+		return op_symlink(r, f);
+	case OP_WRITE:
+		return op_write(r, f);
+	case OP_PIVOT:
+		return op_pivot(f);
+	case OP_SETHOSTNAME:
+		return sethostname(str(r, 0), r->nstrs ? r->lens[0] : 0) < 0 ? fail(f, "sethostname", str(r, 0)) : 0;
+	case OP_RUN:
+		return op_run(r, f);
+	case OP_EXEC:
+		return op_exec(r, f);
+	case OP_NO_NEW_PRIVS:
+		return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? fail(f, "prctl", "PR_SET_NO_NEW_PRIVS") : 0;
+	case OP_PRLIMIT: {
+		struct rlimit rl = {
+			.rlim_cur = num(r, 2, -1) < 0 ? RLIM_INFINITY : (rlim_t)num(r, 2, 0),
+			.rlim_max = num(r, 3, -1) < 0 ? RLIM_INFINITY : (rlim_t)num(r, 3, 0),
+		};
+		return setrlimit((int)num(r, 1, 0), &rl) < 0 ? fail(f, "setrlimit", NULL) : 0;
+	}
+	case OP_UMOUNT: {
+		int fd = open_path(str(r, 0), pf, O_PATH);
+		char b[64];
+		if (fd < 0)
+			return (pf & PF_OPTIONAL) && missing(errno) ? 0 : fail(f, "open", str(r, 0));
+		int ret = umount2(fdpath(fd, b, sizeof(b)), (int)num(r, 1, 0));
+		int err = errno;
+		close(fd);
+		errno = err;
+		return ret < 0 ? fail(f, "umount2", str(r, 0)) : 0;
+	}
+	case OP_PTY:
+		return op_pty(r, f);
+	case OP_BECOME_ROOT:
+		return op_become_root(f);
+	case OP_SETNS: {
+		int fd = open(str(r, 0), O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return fail(f, "open", str(r, 0));
+		int ret = setns(fd, (int)num(r, 1, 0));
+		int err = errno;
+		close(fd);
+		errno = err;
+		return ret < 0 ? fail(f, "setns", str(r, 0)) : 0;
+	}
+	case OP_LOOPBACK_UP:
+		return op_loopback_up(f);
+	case OP_UNSHARE:
+		return unshare((int)num(r, 1, 0)) < 0 ? fail(f, "unshare", NULL) : 0;
+	case OP_CHOWN: {
+		int fd = open_path(str(r, 0), pf, O_PATH);
+		if (fd < 0)
+			return fail(f, "open", str(r, 0));
+		int ret = fchownat(fd, "", (uid_t)num(r, 1, -1), (gid_t)num(r, 2, -1), AT_EMPTY_PATH);
+		int err = errno;
+		close(fd);
+		errno = err;
+		return ret < 0 ? fail(f, "chown", str(r, 0)) : 0;
+	}
+	default:
+		errno = EOPNOTSUPP;
+		return fail(f, "op", "(unknown op)");
+	}
+}
+
+static void reply(const struct failure *f, int ok, uint32_t index, uint32_t done)
+{
+	struct buf b;
+	int64_t ints[4] = { ok, index, ok ? 0 : f->err, done };
+	const char *strs[4] = { f->syscall ? f->syscall : "", f->path ? f->path : "", f->detail, "" };
+	uint32_t lens[4] = { (uint32_t)strlen(strs[0]), (uint32_t)strlen(strs[1]), (uint32_t)strlen(strs[2]),
+			     (uint32_t)f->output.len };
+	strs[3] = f->output.len ? (const char *)f->output.data : "";
+	frame_begin(&b, M_RESULT);
+	rec_put(&b, ints, 4, strs, lens, 4);
+	frame_end(&b);
+	(void)!write_all(sock, b.data, b.len);
+	buf_free(&b);
+}
+
+static void run_batch(const uint8_t *p, size_t n)
+{
+	struct failure f = { 0 };
+	buf_init(&f.output);
+	if (n < 4) {
+		errno = EPROTO;
+		fail(&f, "batch", NULL);
+		reply(&f, 0, 0, 0);
+		return;
+	}
+	uint32_t nops = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	size_t at = 4;
+	struct record *r = malloc(sizeof(*r));
+	if (!r)
+		abort();
+	for (uint32_t i = 0; i < nops; i++) {
+		if (n - at < 4) {
+			errno = EPROTO;
+			fail(&f, "batch", NULL);
+			reply(&f, 0, i, i);
+			free(r);
+			return;
+		}
+		uint16_t code = (uint16_t)(p[at] | p[at + 1] << 8);
+		at += 4;
+		long used = rec_get(p + at, n - at, r);
+		if (used < 0) {
+			errno = EPROTO;
+			fail(&f, "batch", NULL);
+			reply(&f, 0, i, i);
+			free(r);
+			return;
+		}
+		at += (size_t)used;
+		if (run_op(code, r, &f) < 0) {
+			reply(&f, 0, i, i);
+			free(r);
+			buf_free(&f.output);
+			return;
+		}
+	}
+	reply(&f, 1, nops, nops);
+	free(r);
+	buf_free(&f.output);
+}
+
+void child_main(int sockfd, const int *join_fds, const int *join_types, int njoin, int pdeath)
+{
+	sock = sockfd;
+	for (int i = 0; i < FD_SLOTS; i++)
+		slots[i] = -1;
+	/* Dies with the monitor, as LXC's lxc.monitor.signal.pdeath. */
+	if (pdeath > 0)
+		prctl(PR_SET_PDEATHSIG, pdeath, 0, 0, 0);
+	/* Namespaces to share (lxc.namespace.share.*), the user namespace first. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < njoin; i++) {
+			if ((join_types[i] == CLONE_NEWUSER) != (pass == 0))
+				continue;
+			if (setns(join_fds[i], join_types[i]) < 0) {
+				struct failure f = { 0 };
+				buf_init(&f.output);
+				fail(&f, "setns", "(lxc.namespace.share)");
+				reply(&f, 0, 0, 0);
+				_exit(1);
+			}
+			close(join_fds[i]);
+		}
+	}
+	for (;;) {
+		uint16_t type;
+		uint8_t *payload = NULL;
+		int fd = -1;
+		long n = recv_frame(sock, &type, &payload, &fd);
+		if (n < 0 || (n == 0 && !payload))
+			_exit(1); /* the monitor is gone */
+		if (type == M_BATCH) {
+			run_batch(payload, (size_t)n);
+		} else if (type == M_FD) {
+			struct record r;
+			if (rec_get(payload, (size_t)n, &r) > 0 && r.nints >= 1 && r.ints[0] >= 0 && r.ints[0] < FD_SLOTS && fd >= 0) {
+				if (slots[r.ints[0]] >= 0)
+					close(slots[r.ints[0]]);
+				slots[r.ints[0]] = fd;
+				fd = -1;
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+		free(payload);
+	}
+}

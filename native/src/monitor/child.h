@@ -1,0 +1,8 @@
+/* The container's first process; see child.c. */
+#ifndef LXKIT_CHILD_H
+#define LXKIT_CHILD_H
+
+/* Never returns. `join_fds` are namespaces to setns() into (lxc.namespace.share.*). */
+void child_main(int sock, const int *join_fds, const int *join_types, int njoin, int pdeath);
+
+#endif

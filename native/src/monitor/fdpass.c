@@ -1,0 +1,113 @@
+/* One frame per SOCK_SEQPACKET message, optionally with one fd; see fdpass.h. */
+#define _GNU_SOURCE
+#include "fdpass.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static int sendmsg_fd(int sock, const void *data, size_t n, int fd)
+{
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = n };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} c;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		memset(&c, 0, sizeof(c));
+		msg.msg_control = c.buf;
+		msg.msg_controllen = sizeof(c.buf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	for (;;) {
+		ssize_t w = sendmsg(sock, &msg, MSG_NOSIGNAL);
+		if (w >= 0)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+int send_fd_record(int sock, uint16_t type, const int64_t *ints, uint32_t nints, int fd)
+{
+	struct buf b;
+	frame_begin(&b, type);
+	rec_put(&b, ints, nints, NULL, NULL, 0);
+	frame_end(&b);
+	int ret = sendmsg_fd(sock, b.data, b.len, fd);
+	buf_free(&b);
+	return ret;
+}
+
+int send_frame(int sock, uint16_t type, const uint8_t *payload, size_t n)
+{
+	struct buf b;
+	frame_begin(&b, type);
+	buf_put(&b, payload, n);
+	frame_end(&b);
+	int ret = sendmsg_fd(sock, b.data, b.len, -1);
+	buf_free(&b);
+	return ret;
+}
+
+long recv_frame(int sock, uint16_t *type, uint8_t **payload, int *fd)
+{
+	*fd = -1;
+	*payload = NULL;
+	/* Peek at the size first: a seqpacket message must be read whole. */
+	uint8_t hdr[8];
+	ssize_t n;
+	while ((n = recv(sock, hdr, sizeof(hdr), MSG_PEEK)) < 0 && errno == EINTR)
+		;
+	if (n <= 0)
+		return n;
+	if (n < 8) {
+		errno = EPROTO;
+		return -1;
+	}
+	uint32_t len = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
+	if (len < 4 || len > FRAME_MAX) {
+		errno = EPROTO;
+		return -1;
+	}
+	uint8_t *msgbuf = malloc(len + 4);
+	if (!msgbuf)
+		return -1;
+	struct iovec iov = { .iov_base = msgbuf, .iov_len = len + 4 };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} c;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof(c.buf) };
+	while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (n < (ssize_t)(len + 4)) {
+		free(msgbuf);
+		if (n >= 0)
+			errno = EPROTO;
+		return -1;
+	}
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	}
+	*type = (uint16_t)(msgbuf[4] | msgbuf[5] << 8);
+	size_t plen = len - 4;
+	uint8_t *p = malloc(plen ? plen : 1);
+	if (!p) {
+		free(msgbuf);
+		return -1;
+	}
+	memcpy(p, msgbuf + 8, plen);
+	free(msgbuf);
+	*payload = p;
+	return (long)plen;
+}

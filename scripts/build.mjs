@@ -172,14 +172,18 @@ await build({
   external: [],
   alias: {},
 });
+// Built-in plugins are CommonJS too: the core require()s them, so loading them starts no ESM loader.
 const pkgs = readdirSync(join(root, 'plugins')).map((p) => `plugins/${p}`);
 for (const pkg of pkgs) {
   if (!existsSync(join(root, pkg, 'src/index.ts'))) continue;
+  rmSync(join(root, pkg, 'dist/index.js'), { force: true });
   await build({
-    ...common,
-    entryPoints: [join(pkg, 'src/index.ts')],
-    outfile: join(pkg, 'dist/index.js'),
-    absWorkingDir: root,
+    ...cjs,
+    entryPoints: { index: join(pkg, 'src/index.ts') },
+    outdir: join(pkg, 'dist'),
+    plugins: [],
+    external: [],
+    alias: {},
     packages: 'external',
   });
 }

@@ -78,3 +78,42 @@ export function which(program: string): string | undefined {
   }
   return undefined;
 }
+
+/** A scratch lxcpath with its own run directory and subordinate-id files, all removed afterwards. */
+export interface Scratch {
+  readonly dir: string;
+  readonly lxcpath: string;
+  /** Environment for CLI runs: the scratch run directory and subid files. */
+  readonly env: Record<string, string>;
+}
+
+export async function withScratch<T>(fn: (s: Scratch) => Promise<T>): Promise<T> {
+  return withTmpDir(async (dir) => {
+    const lxcpath = join(dir, 'lxc');
+    await mkdir(lxcpath);
+    const env = {
+      LXKIT_RUNDIR: join(dir, 'run'),
+      LXKIT_SUBUID: join(dir, 'subuid'),
+      LXKIT_SUBGID: join(dir, 'subgid'),
+    };
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    try {
+      return await fn({ dir, lxcpath, env });
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+}
+
+/** Mount points of the host (this process's mount namespace). */
+export async function hostMounts(): Promise<string[]> {
+  const { readFile } = await import('node:fs/promises');
+  return (await readFile('/proc/self/mountinfo', 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' ')[4]!);
+}

@@ -77,17 +77,9 @@ function hookCall(
   return { argv, env };
 }
 
-/** Namespace arguments of stop hooks (version 0) or their LXC_*_NS variables (version 1). */
-function namespaceExtras(ctx: StopContext): { args: string[]; env: Record<string, string> } {
-  const args: string[] = [];
-  const env: Record<string, string> = {};
-  for (const ns of NS_ORDER) {
-    const path = ctx.namespaces[ns];
-    if (!path) continue;
-    args.push(`${ns}:${path}`);
-    env[`LXC_${ns.toUpperCase()}_NS`] = path;
-  }
-  return { args, env };
+/** Namespace arguments of stop hooks in version 0 (`mnt:/proc/<monitor>/fd/<n>`...), in LXC's order. */
+function namespaceArgs(ctx: StopContext): string[] {
+  return NS_ORDER.flatMap((ns) => (ctx.namespaces[ns] ? [`${ns}:${ctx.namespaces[ns]}`] : []));
 }
 
 async function runOnHost(ctx: LifecycleContext, type: HookType, call: HookCall): Promise<void> {
@@ -111,8 +103,11 @@ async function runOnHost(ctx: LifecycleContext, type: HookType, call: HookCall):
 
 /** Queues the scripts of a hook LXC runs inside the container. */
 function queueInContainer(ctx: StartContext, type: HookType, env: Record<string, string>, hostPaths: boolean): void {
+  // LXC's hooks inside the container do not get LXC_PID (it is set for start-host onwards, on the host).
+  const { LXC_PID: _pid, ...hookEnv } = ctx.hookEnv;
+  const inner = { ...ctx, hookEnv };
   for (const script of ctx.container.config.model.hooks[type]) {
-    const call = hookCall(ctx, type, script, [], hostPaths);
+    const call = hookCall(inner, type, script, [], hostPaths);
     const entry = ctx.container.config.entries.find((e) => e.key === `lxc.hook.${type}` && e.value === script);
     ctx.ops.run(
       call.argv,
@@ -122,10 +117,9 @@ function queueInContainer(ctx: StartContext, type: HookType, env: Record<string,
   }
 }
 
-async function runHostHooks(ctx: LifecycleContext & { hookEnv: Record<string, string> }, type: HookType, extra: string[] = [], env: Record<string, string> = {}) {
+async function runHostHooks(ctx: LifecycleContext & { hookEnv: Record<string, string> }, type: HookType, extra: string[] = []) {
   for (const script of ctx.container.config.model.hooks[type]) {
-    const call = hookCall(ctx, type, script, extra, true);
-    await runOnHost(ctx, type, { argv: call.argv, env: { ...call.env, ...env } });
+    await runOnHost(ctx, type, hookCall(ctx, type, script, extra, true));
   }
 }
 
@@ -162,10 +156,7 @@ export const hookScriptsPlugin = definePlugin({
       queueInContainer(ctx, 'start', env, false);
     });
     h.stop.tapPromise(tap, (ctx) =>
-      logged(ctx, 'stop', () => {
-        const ns = namespaceExtras(ctx);
-        return ctx.container.config.model.hookVersion === 0 ? runHostHooks(ctx, 'stop', ns.args) : runHostHooks(ctx, 'stop', [], ns.env);
-      }),
+      logged(ctx, 'stop', () => runHostHooks(ctx, 'stop', ctx.container.config.model.hookVersion === 0 ? namespaceArgs(ctx) : [])),
     );
     h.postStop.tapPromise(tap, (ctx) => logged(ctx, 'post-stop', () => runHostHooks(ctx, 'post-stop')));
     h.destroy.tapPromise(tap, (ctx) =>

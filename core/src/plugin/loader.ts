@@ -58,10 +58,12 @@ async function resolveSpecifier(spec: string, from: string | undefined): Promise
     }
     return pathToFileURL(path).href;
   }
-  const { resolve } = await import('import-meta-resolve');
   const builtin = Object.hasOwn(BUILTIN_PLUGINS, spec) ? BUILTIN_PLUGINS[spec] : undefined;
   try {
-    return resolve(builtin ?? spec, builtin || !from ? CORE_URL : pathToFileURL(from).href);
+    // Built-ins are CommonJS packages next to the core: require.resolve is enough and keeps the ESM loader off.
+    if (builtin) return pathToFileURL(createRequire(CORE_URL).resolve(builtin)).href;
+    const { resolve } = await import('import-meta-resolve');
+    return resolve(spec, pathToFileURL(from ?? `${process.cwd()}/`).href);
   } catch (err) {
     throw notFound(err);
   }
@@ -70,7 +72,11 @@ async function resolveSpecifier(spec: string, from: string | undefined): Promise
 async function importPlugin(spec: string, url: string, from: string | undefined): Promise<Plugin<unknown>> {
   let mod: { default?: unknown };
   try {
-    mod = (await import(url)) as { default?: unknown };
+    // A CommonJS plugin (the built-ins) is required directly: import() would start the ESM loader
+    // and make it re-parse the core to see its exports.
+    mod = url.endsWith('.cjs')
+      ? (createRequire(CORE_URL)(fileURLToPath(url)) as { default?: unknown })
+      : ((await import(url)) as { default?: unknown });
   } catch (err) {
     throw new LxkitError('LXKIT_PLUGIN_LOAD_FAILED', `plugin "${spec}" failed to load: ${messageOf(err)}`, {
       cause: err,
@@ -120,7 +126,13 @@ function semver() {
   };
 }
 
+/** Built-in plugins share the core's version and range: nothing to check (and semver stays unloaded). */
+function sharesOurVersion(plugin: Plugin<unknown>): boolean {
+  return plugin.version === VERSION && (plugin.lxkit === undefined || plugin.lxkit === `^${VERSION}`);
+}
+
 async function checkVersions(plugin: Plugin<unknown>): Promise<void> {
+  if (sharesOurVersion(plugin)) return;
   const { valid, validRange } = semver();
   const bad = (what: string) =>
     new LxkitError('LXKIT_PLUGIN_LOAD_FAILED', `plugin "${plugin.name}" failed to load: ${what}`, { plugin: plugin.name });
@@ -184,7 +196,7 @@ export async function loadPlugins(specs: readonly PluginSpec[], log: Logger): Pr
       });
     }
     await checkVersions(plugin);
-    if (plugin.lxkit !== undefined && !semver().satisfies(VERSION, plugin.lxkit, { includePrerelease: true })) {
+    if (plugin.lxkit !== undefined && !sharesOurVersion(plugin) && !semver().satisfies(VERSION, plugin.lxkit, { includePrerelease: true })) {
       throw new LxkitError(
         'LXKIT_PLUGIN_INCOMPATIBLE',
         `plugin "${plugin.name}" ${plugin.version} needs lxkit ${plugin.lxkit}, this is ${VERSION}`,

@@ -25,7 +25,8 @@ export function finalizeOps(ctx: StartContext, opts: { console: boolean }): OpQu
   if (ctx.rootfs) {
     const data = ['newinstance', 'ptmxmode=0666', 'mode=0620'];
     if (ttyGidMapped(ctx)) data.push(`gid=${GID_TTY}`);
-    if (model.pty.max > 0) data.push(`max=${model.pty.max}`);
+    // lxc.pty.max counts the container's own ptys: the ttys and the console come on top.
+    if (model.pty.max > 0) data.push(`max=${model.pty.max + model.tty.max + (opts.console ? 1 : 0)}`);
     q.mount(
       { source: 'devpts', target: 'dev/pts', fstype: 'devpts', flags: MS.NOSUID | MS.NOEXEC, data: data.join(','), inRoot: true, create: 'dir' },
       { what: 'mounting a new devpts instance on /dev/pts' },

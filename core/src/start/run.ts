@@ -132,9 +132,13 @@ function checkNetworks(runtime: Runtime, config: ContainerConfig, name: string):
 export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<RunResult> {
   const { config, name, log } = opts;
   const model = config.model;
+  let current: ContainerState | undefined;
   const setState = async (s: ContainerState, extra: Record<string, unknown> = {}) => {
-    opts.onState?.(s);
-    log.info(`container ${name}: ${s}`);
+    if (s !== current) {
+      current = s;
+      opts.onState?.(s);
+      log.info(`container ${name}: ${s}`);
+    }
     await writeFile(opts.paths.state, JSON.stringify({ state: s, ...extra }) + '\n').catch(() => undefined);
   };
   await mkdir(dirname(opts.paths.state), { recursive: true });
@@ -146,8 +150,8 @@ export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<
     LXC_CGNS_AWARE: '1',
     LXC_LOG_LEVEL: log.level,
     LXC_HOOK_VERSION: String(model.hookVersion),
-    LXC_CONSOLE: model.console.path ?? '',
   };
+  if (model.console.path) hookEnv['LXC_CONSOLE'] = model.console.path;
   if (model.console.logfile) hookEnv['LXC_CONSOLE_LOGPATH'] = model.console.logfile;
   let monitor: Monitor | undefined;
   const ctx: StartContext = {
@@ -232,7 +236,8 @@ export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<
   } catch (err) {
     failure = err;
     await setState('ABORTING');
-    log.error(messageOf(err));
+    // Reported by the caller; the log keeps the reason next to the state changes.
+    log.info(`start of ${name} aborted: ${messageOf(err)}`);
     if (monitor && cloned) {
       monitor.kill(SIGKILL);
       exit = await Promise.race([monitor.exited(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
@@ -249,7 +254,8 @@ export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<
     errors: [],
     ...(ctx.pid !== undefined ? { pid: ctx.pid } : {}),
     namespaces: ctx.namespaces,
-    hookEnv: { ...hookEnv, LXC_TARGET: 'stop' },
+    // As LXC: the namespace references and the target are in the environment of stop and post-stop hooks.
+    hookEnv: { ...hookEnv, ...namespaceEnv(ctx.namespaces), LXC_TARGET: 'stop' },
   };
   if (cloned) await runtime.hooks.stop.promise(stopCtx).catch((err) => log.error(messageOf(err)));
   monitor?.release();
@@ -261,6 +267,11 @@ export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<
   log.info(`container ${name}: STOPPED${exit ? ` (${describeExit(exit)})` : ''}`);
   if (failure) throw failure;
   return { exit: exit! };
+}
+
+/** LXC_<NS>_NS=/proc/<monitor>/fd/<n> for each namespace the monitor holds. */
+function namespaceEnv(namespaces: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(namespaces).map(([ns, path]) => [`LXC_${ns.toUpperCase()}_NS`, path]));
 }
 
 /**

@@ -53,3 +53,13 @@ export function native(): Addon {
   }
   return addon;
 }
+
+/**
+ * An empty directory shipped with the package, where a container with a user
+ * namespace has its rootfs mounted in its own mount namespace (as LXC's
+ * /usr/lib/<arch>/lxc/rootfs): every component of its path is traversable,
+ * whatever the container's ids are, unlike most lxcpaths.
+ */
+export function rootfsMountPoint(): string {
+  return fileURLToPath(new URL('../rootfs/', import.meta.url)).replace(/\/$/, '');
+}

@@ -45,7 +45,7 @@ export async function startContext(text = '', plugins?: PluginSpec[]) {
     ops: new OpQueue(),
     init: { argv: ['/sbin/init'], env: [], cwd: '/', mode: 'replace' },
     hookEnv: {},
-    idmappedMount: () => Promise.reject(new Error('no monitor in this test')),
+    detachedMount: () => Promise.reject(new Error('no monitor in this test')),
     allocateSlot: () => slot++,
   };
   return ctx;

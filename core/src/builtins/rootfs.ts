@@ -33,12 +33,13 @@ export const rootfsPlugin = definePlugin({
       const origin = ctx.container.config.entries.find((e) => e.key === 'lxc.rootfs.path');
       const info = { what: `mounting the root filesystem ${rootfs.path} on ${rootfs.mount}`, ...(origin ? { origin } : {}) };
       const { flags, remount } = parseMountOptions(['rbind', ...options]);
-      if (idmap) {
-        if (idmap !== 'idmap=container') {
-          throw new Error(`lxc.rootfs.options ${idmap}: only idmap=container is supported`);
-        }
-        if (!ctx.userns) throw new Error('lxc.rootfs.options idmap=container needs lxc.idmap (a user namespace)');
-        const slot = await ctx.idmappedMount(rootfs.path);
+      if (idmap && idmap !== 'idmap=container') {
+        throw new Error(`lxc.rootfs.options ${idmap}: only idmap=container is supported`);
+      }
+      if (idmap && !ctx.userns) throw new Error('lxc.rootfs.options idmap=container needs lxc.idmap (a user namespace)');
+      if (ctx.userns) {
+        // The monitor makes the mount: the container's root may not be able to reach the rootfs path.
+        const slot = await ctx.detachedMount(rootfs.path, { idmap: idmap !== undefined });
         ctx.ops.attachTree(rootfs.mount, slot, {}, info);
         if (remount) ctx.ops.mount({ source: '', target: rootfs.mount, flags: MS.REMOUNT | MS.BIND | remount }, info);
       } else {

@@ -54,8 +54,12 @@ export interface StartContext extends LifecycleContext {
   readonly init: InitSpec;
   /** LXC's hook environment (LXC_NAME, LXC_ROOTFS_MOUNT, LXC_PID...), as far as known at this moment. */
   readonly hookEnv: Record<string, string>;
-  /** Asks the monitor for an idmapped copy of `source` mapped into the container's user namespace; returns the fd slot to attach. */
-  idmappedMount(source: string): Promise<number>;
+  /**
+   * Asks the monitor (host root) for a detached bind mount of `source`, with
+   * `idmap` mapped into the container's user namespace; returns the fd slot
+   * to attach with ops.attachTree. For sources the container's ids cannot reach.
+   */
+  detachedMount(source: string, opts: { idmap: boolean }): Promise<number>;
   /** A free fd slot in the container's first process (for ptys and detached mounts). */
   allocateSlot(): number;
   /** The slot holding the console's slave once allocated (stdio of the init). */

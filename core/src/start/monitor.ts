@@ -185,10 +185,15 @@ export class Monitor {
     return this.#check(f.payload, (i) => ops.ops[i] ?? { what: 'running ops' });
   }
 
-  /** An idmapped copy of `source` for the child, in fd `slot` (lxc.rootfs.options idmap=container). */
-  async idmappedTree(source: string, slot: number, recursive = true): Promise<void> {
-    const f = await this.#request(MSG.IDMAPPED_TREE, encodeRecord({ ints: [slot, recursive ? 1 : 0], strs: [source] }), [MSG.RESULT]);
-    this.#check(f.payload, () => ({ what: `making an idmapped mount of ${source}` }));
+  /**
+   * A detached bind mount of `source` made by the monitor (host root) for the
+   * child, in fd `slot`; with `idmap`, mapped into the container's user
+   * namespace (lxc.rootfs.options idmap=container).
+   */
+  async detachedTree(source: string, slot: number, opts: { idmap: boolean; recursive?: boolean }): Promise<void> {
+    const ints = [slot, opts.recursive === false ? 0 : 1, opts.idmap ? 1 : 0];
+    const f = await this.#request(MSG.DETACHED_TREE, encodeRecord({ ints, strs: [source] }), [MSG.RESULT]);
+    this.#check(f.payload, () => ({ what: `making ${opts.idmap ? 'an idmapped' : 'a'} mount of ${source}` }));
   }
 
   kill(signal: number): void {

@@ -9,7 +9,7 @@
 export const MSG = {
   CLONE: 1,
   BATCH: 2,
-  IDMAPPED_TREE: 3,
+  DETACHED_TREE: 3,
   KILL: 4,
   RELEASE: 5,
   QUIT: 6,

@@ -15,7 +15,7 @@
  */
 import { stat, writeFile, rm, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { helperPath } from '@lxkit/native';
+import { helperPath, rootfsMountPoint } from '@lxkit/native';
 import { LxkitError, messageOf } from '../errors.js';
 import type { HookName } from '../hooks/bus.js';
 import type { InitSpec, StartContext, StopContext } from '../hooks/contexts.js';
@@ -102,6 +102,7 @@ async function rootfsOf(opts: RunOptions): Promise<{ path: string; mount: string
     });
   }
   const path = m ? m[2]! : value;
+  const userns = model.idmap.length > 0;
   try {
     if (!(await stat(path)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
   } catch (err) {
@@ -112,7 +113,9 @@ async function rootfsOf(opts: RunOptions): Promise<{ path: string; mount: string
       container: opts.name,
     });
   }
-  return { path, mount: model.rootfs.mount ?? path };
+  // In a user namespace the container's ids may not traverse the lxcpath: the rootfs goes on a
+  // mount point every id can reach (as LXC's lxc/rootfs), the monitor making the mount.
+  return { path, mount: model.rootfs.mount ?? (userns ? rootfsMountPoint() : path) };
 }
 
 /** Every configured network type must have an implementation. */
@@ -164,9 +167,9 @@ export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<
     ops: new OpQueue(),
     init: initSpec(opts),
     hookEnv,
-    idmappedMount: async (source) => {
+    detachedMount: async (source, o) => {
       const s = slot++;
-      await monitor!.idmappedTree(source, s);
+      await monitor!.detachedTree(source, s, o);
       return s;
     },
     allocateSlot: () => slot++,

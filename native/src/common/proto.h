@@ -27,7 +27,7 @@ enum msg_type {
 	/* JS -> monitor */
 	M_CLONE = 1,         /* ints: flags, pdeath signal, stdio mode; strs: "nstype=path" to join */
 	M_BATCH = 2,         /* batch payload, run by the child */
-	M_IDMAPPED_TREE = 3, /* strs: source; ints: recursive -> an idmapped detached mount, sent to the child */
+	M_DETACHED_TREE = 3, /* strs: source; ints: slot, recursive, idmap -> a detached (idmapped) mount, sent to the child */
 	M_KILL = 4,          /* ints: signal */
 	M_RELEASE = 5,       /* close the namespace references held since clone */
 	M_QUIT = 6,          /* exit once the container is gone */

@@ -227,14 +227,19 @@ static void do_clone(const struct record *r)
 	(void)!send_record(CONTROL_FD, M_CLONED, ints, 1 + NNS, names, NNS);
 }
 
-/* A detached, idmapped copy of `source` for the child to attach (lxc.rootfs.options idmap=container). */
-static void do_idmapped_tree(const struct record *r)
+/*
+ * A detached copy of `source` (a bind mount not attached anywhere) for the
+ * child to attach, made here because the child's ids may not reach it; with
+ * `idmap`, mapped into the child's user namespace (idmap=container).
+ */
+static void do_detached_tree(const struct record *r)
 {
 	const char *source = r->nstrs > 0 ? r->strs[0] : "";
 	int slot = (int)(r->nints > 0 ? r->ints[0] : -1);
 	int recursive = (int)(r->nints > 1 ? r->ints[1] : 1);
+	int idmap = (int)(r->nints > 2 ? r->ints[2] : 1);
 	int userns = M.ns[0];
-	if (M.pid < 0 || userns < 0) {
+	if (M.pid < 0 || (idmap && userns < 0)) {
 		send_result_errno(EINVAL, "mount_setattr", source);
 		return;
 	}
@@ -244,7 +249,7 @@ static void do_idmapped_tree(const struct record *r)
 		return;
 	}
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
-	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0) {
+	if (idmap && syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0) {
 		int err = errno;
 		close(tree);
 		send_result_errno(err, "mount_setattr", source);
@@ -410,11 +415,11 @@ static int on_control(void)
 			M.awaiting = 1;
 		}
 		break;
-	case M_IDMAPPED_TREE:
+	case M_DETACHED_TREE:
 		if (rec_get(payload, (size_t)n, &r) < 0)
-			send_result_errno(EPROTO, "mount_setattr", NULL);
+			send_result_errno(EPROTO, "open_tree", NULL);
 		else
-			do_idmapped_tree(&r);
+			do_detached_tree(&r);
 		break;
 	case M_KILL:
 		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nints > 0 && M.pidfd >= 0)

@@ -1,0 +1,189 @@
+/**
+ * System containers on real namespaces: a busybox container made by the
+ * template, started in the foreground, its mounts, read-only rootfs,
+ * symlink-escaping mount targets, user namespaces, and bad input.
+ */
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Container, isLxkitError, type ContainerState } from '@lxkit/core';
+import { hostMounts, lxkit, withScratch, type Scratch } from '../lib/harness.js';
+
+async function busybox(s: Scratch, name: string, ...args: string[]): Promise<string> {
+  const r = await lxkit(['create', '-n', name, '-P', s.lxcpath, '-t', 'busybox', ...(args.length ? ['--', ...args] : [])], { env: s.env });
+  assert.is(r.exitCode, 0, r.stderr);
+  return join(s.lxcpath, name);
+}
+
+const start = suite('lxkit start (foreground)');
+
+start('a busybox container starts, runs its command as PID 1 with its host name and its own /proc, and stops', async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 'bb', '--privileged');
+    const before = await hostMounts();
+    const r = await lxkit(['start', '-n', 'bb', '-P', s.lxcpath, '-F', '--', '/bin/sh', '-c', 'echo $$; hostname; ls /proc | grep "^[0-9]" | sort -n | tail -1; grep -c . /proc/mounts; ls -1 /dev/tty1 /dev/console /dev/null'], {
+      env: s.env,
+      input: '',
+    });
+    assert.is(r.exitCode, 0, r.stderr);
+    const [pid, host, highest, mounts, ...devs] = r.stdout.replace(/\r/g, '').split('\n');
+    assert.equal([pid, host], ['1', 'bb']);
+    assert.ok(Number(highest) < 10, `only the container's processes (highest ${highest})`);
+    assert.ok(Number(mounts) >= 6, 'the container has its mounts');
+    assert.equal(devs, ['/dev/console', '/dev/null', '/dev/tty1']);
+    assert.equal(await hostMounts(), before, 'none of them on the host');
+  });
+});
+
+start('configured mounts are there; a read-only rootfs refuses writes', async () => {
+  await withScratch(async (s) => {
+    const dir = await busybox(s, 'bb', '--privileged');
+    const shared = join(s.dir, 'shared');
+    await mkdir(shared);
+    await writeFile(join(shared, 'hello'), 'from the host\n');
+    // The mount point exists: on a read-only rootfs nothing can be created (create=dir would fail, as in LXC).
+    await mkdir(join(dir, 'rootfs/srv/shared'), { recursive: true });
+    await appendFile(join(dir, 'config'), `lxc.mount.entry = ${shared} srv/shared none bind,ro 0 0\nlxc.rootfs.options = ro\n`);
+    const r = await lxkit(
+      ['start', '-n', 'bb', '-P', s.lxcpath, '-F', '--', '/bin/sh', '-c', 'cat /srv/shared/hello; touch /srv/shared/x 2>&1; touch /newfile 2>&1; echo end'],
+      { env: s.env, input: '' },
+    );
+    assert.is(r.exitCode, 0, r.stderr);
+    const lines = r.stdout.replace(/\r/g, '').split('\n');
+    assert.is(lines[0], 'from the host', r.stdout);
+    assert.match(lines[1]!, /Read-only file system/);
+    assert.match(lines[2]!, /Read-only file system/);
+    assert.is(lines[3], 'end');
+    assert.not.ok(existsSync(join(dir, 'rootfs/newfile')));
+  });
+});
+
+start('a mount entry whose target symlinks out of the rootfs is refused, and the host is untouched', async () => {
+  await withScratch(async (s) => {
+    const dir = await busybox(s, 'bb', '--privileged');
+    const outside = join(s.dir, 'outside');
+    await mkdir(outside);
+    await symlink(outside, join(dir, 'rootfs/mnt/escape'));
+    await symlink('../../../../../../../..' + outside, join(dir, 'rootfs/mnt/climb'));
+    for (const target of ['mnt/escape', 'mnt/climb']) {
+      const cfg = (await readFile(join(dir, 'config'), 'utf8')) + `lxc.mount.entry = none ${target} tmpfs defaults 0 0\n`;
+      const file = join(s.dir, `${target.replace('/', '-')}.conf`);
+      await writeFile(file, cfg);
+      const r = await lxkit(['start', '-n', 'bb', '-P', s.lxcpath, '-F', '-f', file, '--', '/bin/true'], { env: s.env, input: '' });
+      assert.is(r.exitCode, 1, target);
+      assert.match(r.stderr, new RegExp(`mounting none on /${target} \\(${file}:\\d+: lxc\\.mount\\.entry\\): EXDEV: the path leaves the container's root filesystem`), r.stderr);
+      assert.equal(await hostMounts().then((m) => m.filter((p) => p.startsWith(outside))), [], 'nothing mounted on the host directory');
+    }
+  });
+});
+
+start("with lxc.idmap u 0 100000 65536, uid 0 inside is 100000 outside", async () => {
+  await withScratch(async (s) => {
+    const dir = await busybox(s, 'bb', '--privileged');
+    await appendFile(join(dir, 'config'), 'lxc.idmap = u 0 100000 65536\nlxc.idmap = g 0 100000 65536\nlxc.rootfs.options = idmap=container\n');
+    const c = new Container('bb', { lxcpath: s.lxcpath });
+    const states: ContainerState[] = [];
+    let running!: () => void;
+    const isRunning = new Promise<void>((r) => (running = r));
+    const run = c.start({
+      command: ['/bin/sh', '-c', 'sleep 2'],
+      console: false,
+      onState: (st) => {
+        states.push(st);
+        if (st === 'RUNNING') running();
+      },
+    });
+    await Promise.race([isRunning, run]);
+    const pid = await c.initPid();
+    assert.ok(pid, 'the init pid is known while it runs');
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    assert.match(status, /^Uid:\s+100000\s+100000\s+100000\s+100000$/m);
+    assert.match(status, /^Gid:\s+100000\s+100000\s+100000\s+100000$/m);
+    const { exit } = await run;
+    assert.equal(exit, { code: 0, signal: 0 });
+    assert.equal(states, ['STARTING', 'RUNNING', 'STOPPING', 'STOPPED']);
+    assert.is(await c.state(), 'STOPPED');
+  });
+});
+
+start('the busybox template makes unprivileged containers by default', async () => {
+  await withScratch(async (s) => {
+    const dir = await busybox(s, 'bb');
+    const config = await readFile(join(dir, 'config'), 'utf8');
+    assert.match(config, /^lxc\.idmap = u 0 100000 65536$/m);
+    assert.match(config, /^lxc\.idmap = g 0 100000 65536$/m);
+    assert.is(await readFile(s.env['LXKIT_SUBUID']!, 'utf8'), 'root:100000:65536\n', "root's range was added");
+    const r = await lxkit(['start', '-n', 'bb', '-P', s.lxcpath, '-F', '--', '/bin/sh', '-c', 'id -u; cat /proc/self/uid_map | tr -s " "; stat -c %u /bin/busybox'], { env: s.env, input: '' });
+    assert.is(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout.replace(/\r/g, '').split('\n'), ['0', ' 0 100000 65536', '0']);
+  });
+});
+
+start('bad input: missing rootfs, missing init, unknown template, invalid names, a container already running', async () => {
+  await withScratch(async (s) => {
+    const dir = await busybox(s, 'bb', '--privileged');
+    const noRootfs = join(s.dir, 'norootfs.conf');
+    await writeFile(noRootfs, `lxc.rootfs.path = dir:${join(s.dir, 'nowhere')}\n`);
+    const r1 = await lxkit(['start', '-n', 'bb', '-P', s.lxcpath, '-F', '-f', noRootfs], { env: s.env, input: '' });
+    assert.is(r1.exitCode, 1);
+    assert.match(r1.stderr, new RegExp(`the root filesystem ${join(s.dir, 'nowhere')} of container "bb" does not exist`));
+
+    const c = new Container('bb', { lxcpath: s.lxcpath });
+    const states: ContainerState[] = [];
+    try {
+      await c.start({ command: ['/sbin/nope'], console: false, onState: (st) => states.push(st) });
+      assert.unreachable('a missing init must fail');
+    } catch (err) {
+      assert.is((err as NodeJS.ErrnoException).code, 'ENOENT');
+      assert.match((err as Error).message, /executing the container's init \/sbin\/nope: ENOENT/);
+    }
+    assert.equal(states, ['STARTING', 'ABORTING', 'STOPPING', 'STOPPED']);
+
+    const unknown = await lxkit(['create', '-n', 'x', '-P', s.lxcpath, '-t', 'nosuch'], { env: s.env });
+    assert.is(unknown.exitCode, 1);
+    assert.match(unknown.stderr, /unknown template "nosuch"/);
+    assert.not.ok(existsSync(join(s.lxcpath, 'x')), 'nothing left behind');
+    const dup = await lxkit(['create', '-n', 'bb', '-P', s.lxcpath, '-t', 'busybox'], { env: s.env });
+    assert.match(dup.stderr, /container "bb" already exists/);
+    assert.ok(existsSync(join(dir, 'rootfs/bin/busybox')), 'the existing container is untouched');
+    for (const bad of ['../x', 'a/b']) {
+      const r = await lxkit(['start', '-n', bad, '-P', s.lxcpath, '-F'], { env: s.env });
+      assert.is(r.exitCode, 1);
+      assert.match(r.stderr, /invalid container name/);
+    }
+
+    let up!: () => void;
+    const isUp = new Promise<void>((r) => (up = r));
+    const running = c.start({ command: ['/bin/sleep', '2'], console: false, onState: (st) => st === 'RUNNING' && up() });
+    await Promise.race([isUp, running]);
+    const second = await lxkit(['start', '-n', 'bb', '-P', s.lxcpath, '-F', '--', '/bin/true'], { env: s.env, input: '' });
+    assert.is(second.exitCode, 1);
+    assert.match(second.stderr, /cannot start container "bb": it is running or busy/);
+    const destroy = await lxkit(['destroy', '-n', 'bb', '-P', s.lxcpath], { env: s.env });
+    assert.match(destroy.stderr, /cannot destroy container "bb": it is running or busy/);
+    await running;
+    try {
+      await new Container('nope', { lxcpath: s.lxcpath }).start({ console: false });
+      assert.unreachable();
+    } catch (err) {
+      assert.ok(isLxkitError(err, 'LXKIT_CONTAINER_NOT_FOUND'));
+    }
+  });
+});
+
+start('create, ls and destroy', async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 'b1', '--privileged');
+    await busybox(s, 'a2', '--privileged');
+    assert.is((await lxkit(['ls', '-P', s.lxcpath], { env: s.env })).stdout, 'a2\nb1');
+    const d = await lxkit(['destroy', '-n', 'b1', '-P', s.lxcpath], { env: s.env });
+    assert.is(d.exitCode, 0, d.stderr);
+    assert.is((await lxkit(['ls', '-P', s.lxcpath], { env: s.env })).stdout, 'a2');
+    const again = await lxkit(['destroy', '-n', 'b1', '-P', s.lxcpath], { env: s.env });
+    assert.match(again.stderr, /container "b1" does not exist/);
+  });
+});
+
+start.run();

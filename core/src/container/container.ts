@@ -201,12 +201,16 @@ export class Container {
       throw new LxkitError('LXKIT_UNSUPPORTED', 'daemon mode is not available yet: start in the foreground', { container: this.name });
     }
     if (!opts.configFile) await this.#requireDefined();
-    return this.#run('system', opts.command, {
-      console: opts.console ?? true,
-      ...(opts.defines ? { defines: opts.defines } : {}),
-      ...(opts.configFile ? { configFile: opts.configFile } : {}),
-      ...(opts.onState ? { onState: opts.onState } : {}),
-    });
+    for (;;) {
+      const result = await this.#run('system', opts.command, {
+        console: opts.console ?? true,
+        ...(opts.defines ? { defines: opts.defines } : {}),
+        ...(opts.configFile ? { configFile: opts.configFile } : {}),
+        ...(opts.onState ? { onState: opts.onState } : {}),
+      });
+      if (!result.reboot) return result;
+      this.#log.info(`container ${this.name} asked for a reboot: starting it again`);
+    }
   }
 
   /** An application container: `command` runs under a small init; resolves with its exit (128+N for signal N). */

@@ -149,6 +149,14 @@ export class Monitor {
     if (ok) return output;
     const op = doing(index);
     const detail = [r.strs[2]?.toString(), output.trim()].filter(Boolean).join('; ');
+    if (errno === 0) {
+      // A program the op ran (a hook script) failed, not a system call.
+      const where = op.origin ? ` (${op.origin.file}:${op.origin.line}: ${op.origin.key})` : '';
+      throw new LxkitError('LXKIT_HOOK_SCRIPT_FAILED', `${op.what}${where}: ${detail}`, {
+        container: this.#container,
+        ...(op.origin ? { file: op.origin.file, line: op.origin.line, key: op.origin.key } : {}),
+      });
+    }
     throw systemError({
       errno,
       syscall: r.strs[0]?.toString() || 'unknown',

@@ -56,9 +56,15 @@ export interface RunOptions {
 
 export interface RunResult {
   readonly exit: Exit;
+  /**
+   * The init asked for a reboot (reboot(2) in its pid namespace kills it with
+   * SIGHUP): the caller starts the container again.
+   */
+  readonly reboot: boolean;
 }
 
 const SIGKILL = 9;
+const SIGHUP = 1;
 
 function initSpec(opts: RunOptions): InitSpec {
   const model = opts.config.model;
@@ -250,15 +256,16 @@ export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<
   }
 
   await setState('STOPPING');
+  const reboot = !failure && opts.kind === 'system' && exit?.signal === SIGHUP;
   const stopCtx: StopContext = {
     container: ctx.container,
     log,
-    target: 'stop',
+    target: reboot ? 'reboot' : 'stop',
     errors: [],
     ...(ctx.pid !== undefined ? { pid: ctx.pid } : {}),
     namespaces: ctx.namespaces,
     // As LXC: the namespace references and the target are in the environment of stop and post-stop hooks.
-    hookEnv: { ...hookEnv, ...namespaceEnv(ctx.namespaces), LXC_TARGET: 'stop' },
+    hookEnv: { ...hookEnv, ...namespaceEnv(ctx.namespaces), LXC_TARGET: reboot ? 'reboot' : 'stop' },
   };
   if (cloned) await runtime.hooks.stop.promise(stopCtx).catch((err) => log.error(messageOf(err)));
   monitor?.release();
@@ -269,7 +276,8 @@ export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<
   opts.onState?.('STOPPED');
   log.info(`container ${name}: STOPPED${exit ? ` (${describeExit(exit)})` : ''}`);
   if (failure) throw failure;
-  return { exit: exit! };
+  // As LXC: a post-stop failure turns a reboot into a stop.
+  return { exit: exit!, reboot: reboot && stopCtx.errors.length === 0 };
 }
 
 /** LXC_<NS>_NS=/proc/<monitor>/fd/<n> for each namespace the monitor holds. */

@@ -4,6 +4,7 @@
  * that says what lxkit was doing and, for configured work, where it was
  * configured.
  */
+import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 
 export interface SystemErrorInit {
@@ -31,10 +32,16 @@ export interface LxkitSystemError extends Error {
 }
 
 let errorMap: Map<number, [string, string]> | undefined;
+let names: Map<number, string> | undefined;
 
+/** [code, description]: libuv's table, else the kernel's name from os.constants (ECHILD, ENOMEDIUM...). */
 export function errnoName(errno: number): [string, string] {
   errorMap ??= getSystemErrorMap();
-  return errorMap.get(-Math.abs(errno)) ?? [`E${errno}`, 'unknown error'];
+  const known = errorMap.get(-Math.abs(errno));
+  if (known) return known;
+  names ??= new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+  const name = names.get(Math.abs(errno));
+  return name ? [name, 'system error'] : [`E${errno}`, 'unknown error'];
 }
 
 /** EXDEV from a path resolved beneath the root means the path tried to leave it. */

@@ -360,8 +360,9 @@ static int op_run(const struct record *r, struct failure *f)
 	free(envp);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
-	errno = ECHILD;
+	/* Not a system call failure: errno 0 tells JavaScript the program itself failed. */
 	fail(f, "execve", prog);
+	f->err = 0;
 	if (WIFEXITED(status))
 		snprintf(f->detail, sizeof(f->detail), "exited with status %d", WEXITSTATUS(status));
 	else

@@ -14,7 +14,8 @@ async function start(ctx: CliContext, command: string[], opts: { foreground?: bo
     ...(opts.config ? { configFile: opts.config } : {}),
     defines: collectDefines(opts.define),
   });
-  return exit.code;
+  // A halt or poweroff from inside (reboot(2) kills the init with SIGINT) is a normal stop.
+  return exit.signal === 2 ? 0 : exit.code;
 }
 
 export function define(cmd: Command, program: string): void {

@@ -1,0 +1,142 @@
+/**
+ * Site hook scripts: run at LXC's moments with LXC's arguments and
+ * environment (checked against lxc-start itself on the same container), a
+ * failing hook aborts the start while post-stop still runs, zx scripts.
+ */
+import { chmod, copyFile, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { hostMounts, lxkit, testIf, which, withScratch, type Scratch } from '../lib/harness.js';
+
+/** Records each call: its arguments and the names of its LXC_* variables (values vary run to run). */
+const RECORDER = `#!/bin/sh
+log="$HOOKDIR/log"
+[ -d "$HOOKDIR" ] || log=/hooklog
+echo "args=$* | env=$(env | grep -E '^LXC_' | cut -d= -f1 | sort | tr '\\n' ' ')" >> "$log"
+`;
+
+const HOOK_TYPES = ['pre-start', 'pre-mount', 'mount', 'autodev', 'start-host', 'start', 'stop', 'post-stop'];
+
+async function hookConfig(s: Scratch, rootfs: string, extra = ''): Promise<string> {
+  const script = join(s.dir, 'rec.sh');
+  await writeFile(script, RECORDER.replace('$HOOKDIR', s.dir).replace('$HOOKDIR', s.dir), { mode: 0o755 });
+  await copyFile(script, join(rootfs, 'rec.sh'));
+  await chmod(join(rootfs, 'rec.sh'), 0o755);
+  return HOOK_TYPES.map((t) => `lxc.hook.${t} = ${t === 'start' ? '/rec.sh' : script}\n`).join('') + extra;
+}
+
+const normalize = (log: string) => log.replace(/\/proc\/[0-9]+\/fd\/[0-9]+/g, 'FD').trim().split('\n');
+
+const hooks = suite('site hook scripts');
+
+testIf(
+  hooks,
+  which('lxc-start') ? undefined : "Debian's lxc is not installed",
+  'fire in the order, with the arguments and environment of lxc-start on the same LXC container',
+  async () => {
+    await withScratch(async (s) => {
+      const lxcpath = s.lxcpath;
+      await execa('lxc-create', ['-P', lxcpath, '-n', 'bb', '-t', 'busybox']);
+      try {
+        const configFile = join(lxcpath, 'bb', 'config');
+        // No network device and no AppArmor here: the same for both.
+        const base = (await readFile(configFile, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, '');
+        await writeFile(configFile, base + 'lxc.net.0.type = empty\n' + (await hookConfig(s, join(lxcpath, 'bb', 'rootfs'))));
+        const runs: Record<string, { host: string[]; inside: string[] }> = {};
+        for (const [who, cmd] of [
+          ['lxc', ['lxc-start', '-P', lxcpath, '-n', 'bb', '-F', '--', '/bin/true']],
+          ['lxkit', [process.execPath, join(process.cwd(), 'core/bin/lxkit.cjs'), 'start', '-P', lxcpath, '-n', 'bb', '-F', '--', '/bin/true']],
+        ] as const) {
+          await execa('rm', ['-f', join(s.dir, 'log'), join(lxcpath, 'bb/rootfs/hooklog')]);
+          const r = await execa(cmd[0], cmd.slice(1), { reject: false, input: '', env: s.env });
+          assert.is(r.exitCode, 0, `${who}: ${String(r.stderr)}`);
+          runs[who] = {
+            host: normalize(await readFile(join(s.dir, 'log'), 'utf8')),
+            inside: normalize(await readFile(join(lxcpath, 'bb/rootfs/hooklog'), 'utf8')),
+          };
+        }
+        assert.equal(runs['lxkit'], runs['lxc']);
+        assert.equal(
+          runs['lxkit']!.host.map((l) => l.split(' ')[2]),
+          ['pre-start', 'pre-mount', 'mount', 'autodev', 'start-host', 'stop', 'post-stop'],
+        );
+        assert.match(runs['lxkit']!.host[5]!, /^args=bb lxc stop mnt:FD pid:FD uts:FD ipc:FD net:FD cgroup:FD \| env=.*LXC_TARGET/);
+        assert.equal(runs['lxkit']!.inside.map((l) => l.split(' ')[2]), ['start']);
+      } finally {
+        await execa('lxc-destroy', ['-P', lxcpath, '-n', 'bb'], { reject: false });
+      }
+    });
+  },
+);
+
+async function busybox(s: Scratch): Promise<string> {
+  const r = await lxkit(['create', '-n', 'bb', '-P', s.lxcpath, '-t', 'busybox', '--', '--privileged'], { env: s.env });
+  assert.is(r.exitCode, 0, r.stderr);
+  return join(s.lxcpath, 'bb');
+}
+
+hooks('version 1: arguments only after the script, type and section in the environment', async () => {
+  await withScratch(async (s) => {
+    const dir = await busybox(s);
+    await writeFile(join(dir, 'config'), (await readFile(join(dir, 'config'), 'utf8')) + (await hookConfig(s, join(dir, 'rootfs'), 'lxc.hook.version = 1\n')));
+    const r = await lxkit(['start', '-n', 'bb', '-P', s.lxcpath, '-F', '--', '/bin/true'], { env: s.env, input: '' });
+    assert.is(r.exitCode, 0, r.stderr);
+    const log = normalize(await readFile(join(s.dir, 'log'), 'utf8'));
+    assert.is(log.length, 7);
+    for (const line of log) {
+      assert.match(line, /^args= \| env=/, 'no arguments');
+      assert.match(line, /LXC_HOOK_SECTION LXC_HOOK_TYPE LXC_HOOK_VERSION/);
+    }
+    assert.match(log[5]!, /LXC_MNT_NS LXC_NAME LXC_NET_NS LXC_PID LXC_PID_NS/, 'stop gets the namespaces in its environment');
+  });
+});
+
+hooks('a failing pre-start aborts the start; post-stop still runs; nothing stays mounted', async () => {
+  await withScratch(async (s) => {
+    const dir = await busybox(s);
+    const marker = join(s.dir, 'post-stop-ran');
+    await writeFile(join(s.dir, 'fail.sh'), '#!/bin/sh\necho "no disk for $1" >&2\nexit 3\n', { mode: 0o755 });
+    await writeFile(join(s.dir, 'post.sh'), `#!/bin/sh\necho "$LXC_NAME $3 $LXC_TARGET" > ${marker}\n`, { mode: 0o755 });
+    await writeFile(
+      join(dir, 'config'),
+      (await readFile(join(dir, 'config'), 'utf8')) + `lxc.hook.pre-start = ${join(s.dir, 'fail.sh')}\nlxc.hook.post-stop = ${join(s.dir, 'post.sh')}\n`,
+    );
+    const before = await hostMounts();
+    const r = await lxkit(['start', '-n', 'bb', '-P', s.lxcpath, '-F', '--', '/bin/true'], { env: s.env, input: '' });
+    assert.is(r.exitCode, 1);
+    assert.match(r.stderr, /preStart hook of plugin "hook-scripts" failed: lxc\.hook\.pre-start .*fail\.sh bb lxc pre-start exited with status 3: no disk for bb/);
+    assert.is(await readFile(marker, 'utf8'), 'bb post-stop stop\n');
+    assert.equal(await hostMounts(), before);
+  });
+});
+
+hooks('a failing mount hook (inside the container) aborts the start with its output', async () => {
+  await withScratch(async (s) => {
+    const dir = await busybox(s);
+    await writeFile(join(s.dir, 'mnt.sh'), '#!/bin/sh\necho "cannot prepare $LXC_ROOTFS_MOUNT"\nexit 7\n', { mode: 0o755 });
+    await writeFile(join(dir, 'config'), (await readFile(join(dir, 'config'), 'utf8')) + `lxc.hook.mount = ${join(s.dir, 'mnt.sh')}\n`);
+    const r = await lxkit(['start', '-n', 'bb', '-P', s.lxcpath, '-F', '--', '/bin/true'], { env: s.env, input: '' });
+    assert.is(r.exitCode, 1);
+    assert.match(r.stderr, new RegExp(`running the mount hook .*mnt\\.sh \\(.*config:\\d+: lxc\\.hook\\.mount\\): exited with status 7; cannot prepare ${join(dir, 'rootfs')}$`));
+  });
+});
+
+hooks('a hook script may be a zx script', async () => {
+  await withScratch(async (s) => {
+    const dir = await busybox(s);
+    const out = join(s.dir, 'zx-ran');
+    await writeFile(
+      join(s.dir, 'hook.mjs'),
+      `#!/usr/bin/env zx\nawait fs.writeFile(${JSON.stringify(out)}, [process.env.LXC_NAME, ...process.argv.slice(3)].join(' '))\n`,
+      { mode: 0o755 },
+    );
+    await writeFile(join(dir, 'config'), (await readFile(join(dir, 'config'), 'utf8')) + `lxc.hook.pre-start = ${join(s.dir, 'hook.mjs')}\n`);
+    const r = await lxkit(['start', '-n', 'bb', '-P', s.lxcpath, '-F', '--', '/bin/true'], { env: s.env, input: '' });
+    assert.is(r.exitCode, 0, r.stderr);
+    assert.is(await readFile(out, 'utf8'), 'bb bb lxc pre-start');
+  });
+});
+
+hooks.run();

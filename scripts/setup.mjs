@@ -15,12 +15,13 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const PACKAGES = {
   'g++': 'native helpers (node-gyp)',
   make: 'native helpers (node-gyp)',
-  python3: 'node-gyp',
   iproute2: 'tests inspect network devices',
   uidmap: 'newuidmap/newgidmap for unprivileged containers',
   'busybox-static': 'the busybox template and LXC compatibility tests',
   lxc: 'compatibility tests and benchmarks against LXC',
   runc: 'benchmarks against runc',
+  'fonts-dejavu-core': 'text in the benchmark charts',
+  python3: 'node-gyp; a pty for console tests',
 };
 
 function run(cmd, args, opts = {}) {

@@ -1,0 +1,95 @@
+/**
+ * Application containers: `lxkit execute -- /bin/true` against LXC's
+ * lxc-execute and `runc run`, on the same busybox rootfs with no network
+ * (an empty network namespace) in all three, interleaved in one run; and the
+ * library API doing sequential execute(['/bin/true']) from one Node process.
+ *
+ * Targets (issue 3): CLI execute ≤ 1.0× lxc-execute; library execute ≤ 5 ms
+ * median per container and ≤ 0.25× runc run.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Container, createRuntime } from '@lxkit/core';
+import { writeChart } from './lib/chart.js';
+import { benchEnv, machine, markdownTable, measure, ROOT, writeRaw, writeResults, type Case, type Stats } from './lib/harness.js';
+
+const runs = Number(process.env['BENCH_RUNS'] ?? 30);
+const libraryRuns = Number(process.env['BENCH_LIBRARY_RUNS'] ?? 100);
+const missing = ['lxc-create', 'lxc-execute', 'runc'].filter((t) => !['/usr/bin', '/usr/sbin', '/bin', '/sbin'].some((d) => existsSync(join(d, t))));
+if (missing.length > 0) {
+  console.error(`bench/execute: skipped, not installed: ${missing.join(', ')} (npm run setup installs them)`);
+  process.exit(0);
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'lxkit-bench-'));
+const lxcpath = join(dir, 'lxc');
+process.env['LXKIT_RUNDIR'] = join(dir, 'run');
+const env = { ...benchEnv(), LXKIT_RUNDIR: join(dir, 'run') };
+try {
+  // One busybox container made by LXC's own template; the same rootfs and config for all.
+  execFileSync('lxc-create', ['-P', lxcpath, '-n', 'bb', '-t', 'busybox'], { stdio: 'ignore' });
+  const configFile = join(lxcpath, 'bb', 'config');
+  const config = (await readFile(configFile, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, '');
+  await writeFile(configFile, config + 'lxc.net.0.type = empty\n');
+  const rootfs = join(lxcpath, 'bb', 'rootfs');
+
+  // runc: a bundle on the same rootfs, spec'd by runc itself, running /bin/true without a terminal.
+  const bundle = join(dir, 'bundle');
+  execFileSync('mkdir', ['-p', bundle]);
+  execFileSync('runc', ['spec', '--bundle', bundle]);
+  const spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as {
+    process: { terminal: boolean; args: string[] };
+    root: { path: string; readonly: boolean };
+  };
+  spec.process.terminal = false;
+  spec.process.args = ['/bin/true'];
+  spec.root = { path: rootfs, readonly: true };
+  await writeFile(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
+
+  const node = process.execPath;
+  const cases: Case[] = [
+    { name: 'lxc-execute (LXC)', cmd: ['lxc-execute', '-P', lxcpath, '-n', 'bb', '--', '/bin/true'] },
+    { name: 'lxkit execute', cmd: [node, join(ROOT, 'core/bin/lxkit.cjs'), 'execute', '-P', lxcpath, '-n', 'bb', '-q', '--', '/bin/true'], baseline: 'lxc-execute (LXC)', target: 'x1.0' },
+    { name: 'runc run', cmd: ['runc', 'run', '--bundle', bundle, 'lxkit-bench'] },
+    { name: 'node -e 0 (for scale)', cmd: [node, '-e', '0'] },
+  ];
+  Object.assign(process.env, { LXKIT_RUNDIR: env.LXKIT_RUNDIR });
+  const stats = measure(cases, { runs });
+
+  // The library: one runtime, sequential containers, timed in process.
+  const runtime = await createRuntime();
+  const samples: number[] = [];
+  for (let i = 0; i < libraryRuns + 5; i++) {
+    const t = process.hrtime.bigint();
+    const exit = await new Container('bb', { lxcpath, runtime }).execute(['/bin/true']);
+    const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    if (exit.code !== 0) throw new Error(`library execute exited ${exit.code}`);
+    if (i >= 5) samples.push(ms);
+  }
+  samples.sort((a, b) => a - b);
+  const q = (p: number) => samples[Math.round((samples.length - 1) * p)]!;
+  const library: Stats = { name: 'lxkit library execute()', runs: samples.length, median: q(0.5), p10: q(0.1), p90: q(0.9), min: samples[0]! };
+  const runc = stats.find((s) => s.name === 'runc run')!;
+  const all = [...stats, library];
+  const allCases: Case[] = [...cases, { name: library.name, cmd: [], baseline: 'runc run', target: 'x0.25' }];
+
+  const table = markdownTable(allCases, all);
+  console.log(table);
+  const libMet = library.median <= 5;
+  await writeChart(join(ROOT, 'bench/execute.png'), 'Run /bin/true in a busybox container (median ms)', all);
+  await writeRaw('execute', { machine: machine(), date: new Date().toISOString(), stats: all });
+  await writeResults(
+    'Application containers: execute /bin/true',
+    `${runs} interleaved runs per command (after 3 warm-up runs), ${libraryRuns} sequential library calls; the same busybox rootfs (made by lxc-create -t busybox) and config for all, with an empty network namespace; ${machine()}; ${new Date().toISOString().slice(0, 10)}.\n\n` +
+      `${table}\n\n` +
+      `Library execute: median ${library.median.toFixed(1)} ms per container (target ≤ 5 ms: ${libMet ? '✓' : '✗ missed'}), ${(library.median / runc.median).toFixed(2)}× runc run (target ≤ 0.25×: ${library.median / runc.median <= 0.25 ? '✓' : '✗ missed'}).\n\n` +
+      'The CLI target (≤ 1.0× lxc-execute) is out of reach for a Node.js CLI: starting Node alone costs more than lxc-execute\'s whole run. ' +
+      'What lxkit adds above `node -e 0` is loading its CommonJS bundles and plugins and the container set-up itself.\n\n![execute](execute.png)',
+  );
+} finally {
+  execFileSync('lxc-destroy', ['-P', lxcpath, '-n', 'bb'], { stdio: 'ignore' });
+  await rm(dir, { recursive: true, force: true });
+}

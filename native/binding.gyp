@@ -12,6 +12,9 @@
     {
       "target_name": "lxkit-monitor",
       "type": "executable",
+      # Static: it is exec'd once per container, and skipping the dynamic
+      # loader saves a few hundred microseconds of every start.
+      "ldflags": ["-static"],
       "sources": [
         "src/common/proto.c",
         "src/monitor/main.c",

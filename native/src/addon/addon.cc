@@ -3,11 +3,26 @@
 // the helper executables, never in Node). Errors have Node's shape:
 // code ('EWOULDBLOCK'...), errno (negative, as Node's), syscall.
 #include <napi.h>
+#include <uv.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <fcntl.h>
+#include <spawn.h>
 #include <string>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+extern char** environ;
 
 namespace {
 
@@ -37,8 +52,186 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// Closes a file descriptor on every path out of a scope.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) close(fd);
+  }
+  int release() {
+    int f = fd;
+    fd = -1;
+    return f;
+  }
+};
+
+// spawnHelper(path, argv, fds): starts a helper executable with
+// posix_spawn (a vfork-style clone: ~10x cheaper than the fork libuv does
+// for child_process.spawn in a large Node process) and returns
+// { pid, pidfd, control }. The child gets stdin/stdout/stderr as lxkit has
+// them (0-2), a fresh socketpair end as fd 3 (`control` is the other end, for a
+// net.Socket), and fds[i] as fd 4+i; every other descriptor is close-on-exec
+// in Node. Signal dispositions are reset and the mask emptied, as a freshly
+// exec'd program expects. The pid is reaped only through watchExit.
+Napi::Value SpawnHelper(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsArray() || !info[2].IsArray()) {
+    throw Napi::TypeError::New(env, "spawnHelper(path: string, argv: string[], fds: number[])");
+  }
+  std::string path = info[0].As<Napi::String>();
+  Napi::Array jsArgv = info[1].As<Napi::Array>();
+  Napi::Array jsFds = info[2].As<Napi::Array>();
+  std::vector<std::string> args;
+  for (uint32_t i = 0; i < jsArgv.Length(); i++) args.push_back(jsArgv.Get(i).As<Napi::String>());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) throw SystemError(env, errno, "socketpair");
+  Fd ours{pair[0]}, theirs{pair[1]};
+  // Sources are first moved above every target number, so that no dup2 of the
+  // file actions overwrites a source still to be used.
+  struct Sources {
+    std::vector<int> fds;
+    ~Sources() {
+      for (int fd : fds) close(fd);
+    }
+  } sources;
+  const int high = 64;
+  auto lift = [&](int fd) {
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, high);
+    if (d < 0) throw SystemError(env, errno, "fcntl");
+    sources.fds.push_back(d);
+  };
+  // Node keeps its own stdin/stdout/stderr close-on-exec: they are passed
+  // on explicitly, as libuv does for its children.
+  for (int fd = 0; fd < 3; fd++) lift(fd);
+  lift(theirs.fd);
+  for (uint32_t i = 0; i < jsFds.Length(); i++) lift(jsFds.Get(i).As<Napi::Number>().Int32Value());
+
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_init(&attr);
+  for (size_t i = 0; i < sources.fds.size(); i++) posix_spawn_file_actions_adddup2(&actions, sources.fds[i], (int)i);
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  pid_t pid;
+  int err = posix_spawn(&pid, path.c_str(), &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (err != 0) {
+    Napi::Error e = SystemError(env, err, "posix_spawn");
+    e.Set("path", Napi::String::New(env, path));
+    throw e;
+  }
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0) {
+    int e = errno;
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    throw SystemError(env, e, "pidfd_open");
+  }
+  fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("pid", pid);
+  r.Set("pidfd", pidfd);
+  r.Set("control", ours.release());
+  return r;
+}
+
+// watchExit(pidfd, callback): callback(code, signal) once the process has
+// exited and been reaped; the pidfd is closed then. Keeps the event loop
+// alive until then, as a ChildProcess does.
+struct ExitWatch {
+  uv_poll_t poll;
+  int pidfd;
+  napi_env env;
+  Napi::FunctionReference callback;
+  Napi::AsyncContext* context;
+};
+
+void OnPidfd(uv_poll_t* handle, int, int) {
+  auto* w = static_cast<ExitWatch*>(handle->data);
+  siginfo_t si{};
+  int r;
+  do {
+    r = waitid((idtype_t)P_PIDFD, (id_t)w->pidfd, &si, WEXITED | WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r == 0 && si.si_pid == 0) return;  // readable but not yet reapable: wait for the next wake-up
+  uv_poll_stop(handle);
+  int code = -1, signal = 0;
+  if (r == 0) {
+    if (si.si_code == CLD_EXITED) code = si.si_status;
+    else signal = si.si_status;
+  }
+  close(w->pidfd);
+  {
+    Napi::Env env(w->env);
+    Napi::HandleScope scope(env);
+    // The JavaScript side hands its work to the event loop and does not
+    // throw; an exception here is reported as an uncaught one, not a crash.
+    try {
+      w->callback.MakeCallback(env.Global(), {Napi::Number::New(env, code), Napi::Number::New(env, signal)}, *w->context);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(w->env, e.Value());
+    }
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(handle), [](uv_handle_t* h) {
+    auto* w = static_cast<ExitWatch*>(h->data);
+    delete w->context;
+    delete w;
+  });
+}
+
+Napi::Value WatchExit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsFunction()) {
+    throw Napi::TypeError::New(env, "watchExit(pidfd: number, callback: (code, signal) => void)");
+  }
+  uv_loop_t* loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "no event loop");
+  auto* w = new ExitWatch{};
+  w->pidfd = info[0].As<Napi::Number>().Int32Value();
+  w->env = env;
+  w->callback = Napi::Persistent(info[1].As<Napi::Function>());
+  w->context = new Napi::AsyncContext(env, "lxkit:helper-exit");
+  w->poll.data = w;
+  int err = uv_poll_init(loop, &w->poll, w->pidfd);
+  if (err == 0) err = uv_poll_start(&w->poll, UV_READABLE, OnPidfd);
+  if (err != 0) {
+    delete w->context;
+    delete w;
+    throw SystemError(env, -err, "uv_poll_start");
+  }
+  return env.Undefined();
+}
+
+// pidfdSendSignal(pidfd, signal): kill(2) without the pid-reuse race.
+Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    throw Napi::TypeError::New(env, "pidfdSendSignal(pidfd: number, signal: number)");
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int sig = info[1].As<Napi::Number>().Int32Value();
+  if (syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0) < 0) throw SystemError(env, errno, "pidfd_send_signal");
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
+  exports.Set("spawnHelper", Napi::Function::New(env, SpawnHelper, "spawnHelper"));
+  exports.Set("watchExit", Napi::Function::New(env, WatchExit, "watchExit"));
+  exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));
   Napi::Object c = Napi::Object::New(env);
   c.Set("LOCK_SH", LOCK_SH);
   c.Set("LOCK_EX", LOCK_EX);

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -47,6 +48,22 @@
 #endif
 
 static int sock = -1; /* to the monitor (SOCK_SEQPACKET) */
+static int pdeath_signal;
+
+/*
+ * The parent-death signal is cleared by every change of credentials
+ * (prctl(2)): set it again after one. If the monitor went away while it was
+ * off, its end of the socket says so, and the container must not outlive it.
+ */
+static void rearm_pdeath(void)
+{
+	if (pdeath_signal <= 0)
+		return;
+	prctl(PR_SET_PDEATHSIG, pdeath_signal, 0, 0, 0);
+	struct pollfd p = { .fd = sock, .events = 0 };
+	if (sock >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
+		_exit(1);
+}
 static int slots[FD_SLOTS];
 
 /* What failed, for the result. */
@@ -401,6 +418,7 @@ static int prepare_exec(const struct record *r, uint32_t argc, uint32_t envc, st
 		return fail(f, "setresgid", NULL);
 	if (uid >= 0 && setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0)
 		return fail(f, "setresuid", NULL);
+	rearm_pdeath();
 	if (*cwd && chdir(cwd) < 0)
 		return fail(f, "chdir", cwd);
 	return 0;
@@ -548,6 +566,7 @@ static int op_become_root(struct failure *f)
 	/* Only allowed when the gid map was written with setgroups allowed (root-written maps). */
 	if (setgroups(0, NULL) < 0 && errno != EPERM)
 		return fail(f, "setgroups", NULL);
+	rearm_pdeath();
 	return 0;
 }
 
@@ -739,8 +758,8 @@ void child_main(int sockfd, const int *join_fds, const int *join_types, int njoi
 	for (int i = 0; i < FD_SLOTS; i++)
 		slots[i] = -1;
 	/* Dies with the monitor, as LXC's lxc.monitor.signal.pdeath. */
-	if (pdeath > 0)
-		prctl(PR_SET_PDEATHSIG, pdeath, 0, 0, 0);
+	pdeath_signal = pdeath;
+	rearm_pdeath();
 	/* Namespaces to share (lxc.namespace.share.*), the user namespace first. */
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i < njoin; i++) {

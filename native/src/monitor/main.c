@@ -72,6 +72,38 @@
 #define CONTROL_FD 3
 #define LOCK_FD 4
 
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+/* Closes every fd from 3 up except those of `kept` (in any order): close_range over the gaps. */
+static void close_all_but(int *kept, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && kept[j - 1] > kept[j]; j--) {
+			int t = kept[j];
+			kept[j] = kept[j - 1];
+			kept[j - 1] = t;
+		}
+	unsigned int from = 3;
+	for (int i = 0; i <= n; i++) {
+		if (i < n && (unsigned int)kept[i] < from)
+			continue;
+		/* [from, last]: up to the next kept fd, or everything after the last one. */
+		unsigned int last = i < n ? (unsigned int)kept[i] - 1 : ~0U;
+		if (last >= from && syscall(SYS_close_range, from, last, 0) < 0) {
+			/* Kernels before 5.9: one by one, up to the soft limit. */
+			long max = sysconf(_SC_OPEN_MAX);
+			if (i == n)
+				last = (unsigned int)(max > 0 ? max - 1 : 1023);
+			for (unsigned int fd = from; fd <= last; fd++)
+				close((int)fd);
+		}
+		if (i < n)
+			from = (unsigned int)kept[i] + 1;
+	}
+}
+
 struct clone_args_v0 {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
 };
@@ -194,13 +226,11 @@ static void do_clone(const struct record *r)
 		close(sv[0]);
 		/* Nothing of the monitor's leaks into the container: every fd but stdio and our socket goes. */
 		int keep = sv[1];
-		for (int fd = 3; fd < 1024; fd++) {
-			int joined = 0;
-			for (int j = 0; j < njoin; j++)
-				joined |= join_fds[j] == fd;
-			if (fd != keep && !joined)
-				close(fd);
-		}
+		int kept[NNS + 1];
+		kept[0] = keep;
+		for (int j = 0; j < njoin; j++)
+			kept[1 + j] = join_fds[j];
+		close_all_but(kept, njoin + 1);
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
@@ -355,6 +385,13 @@ static void on_exit_of_init(void)
 	memset(&si, 0, sizeof(si));
 	if (waitid((idtype_t)P_PIDFD, (id_t)M.pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
 		return;
+	/*
+	 * What the first process said before it ended comes first: pty fds
+	 * queued on its socket, and the end of the socket that means "the init
+	 * runs" (a command can exit before the monitor got to read those).
+	 */
+	while (M.sock >= 0 && poll(&(struct pollfd){ .fd = M.sock, .events = POLLIN }, 1, 0) > 0)
+		on_child();
 	drain_console();
 	restore_tty();
 	M.exited = 1;
@@ -448,6 +485,10 @@ int main(void)
 {
 	for (size_t i = 0; i < NNS; i++)
 		M.ns[i] = -1;
+	/* Closed stdio would be taken by the next open (the signalfd, a namespace fd): fill it with /dev/null. */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			return 1;
 	prctl(PR_SET_NAME, "lxkit-monitor", 0, 0, 0);
 	fcntl(CONTROL_FD, F_SETFD, FD_CLOEXEC);
 	fcntl(LOCK_FD, F_SETFD, FD_CLOEXEC); /* may not be open: then this fails harmlessly */
@@ -471,8 +512,16 @@ int main(void)
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 
 	for (;;) {
-		if (M.quit && (M.exited || M.pid < 0))
+		if (M.quit && (M.exited || M.pid < 0)) {
+			/*
+			 * Done: the lock goes first and lxkit hears so at once, without
+			 * waiting for this process to exit (which can take a while when the
+			 * last references to the container's namespaces go with it).
+			 */
+			close(LOCK_FD);
+			send_ok();
 			break;
+		}
 		struct pollfd p[6];
 		int np = 0, ic = -1, is = -1, ip = -1, ii = -1, im = -1, i0 = -1;
 		int proxying = M.console >= 0 && M.stdio == STDIO_CONSOLE && !M.exited;

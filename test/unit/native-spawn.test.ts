@@ -1,0 +1,60 @@
+/** @lxkit/native's spawnHelper: posix_spawn with chosen fds, a pidfd for signals, the exit reaped through it. */
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnHelper } from '@lxkit/native';
+import { withTmpDir } from '../lib/harness.js';
+
+const spawn = suite('native spawnHelper');
+
+spawn('the helper gets the control socket as fd 3 and the given fds from 4; closing the socket ends the monitor', async () => {
+  await withTmpDir(async (dir) => {
+    const fd = openSync(join(dir, 'lockfile'), 'a');
+    const h = spawnHelper('lxkit-monitor', { fds: [fd] });
+    const control = new Socket({ fd: h.control, readable: true, writable: true });
+    try {
+      assert.ok(h.pid > 0);
+      const fds = readdirSync(`/proc/${h.pid}/fd`).map(Number);
+      const target = (n: number) => readlinkSync(`/proc/${h.pid}/fd/${n}`);
+      assert.is(target(4), join(dir, 'lockfile'), 'fd 4 is the file passed first');
+      assert.match(target(3), /^socket:/);
+      assert.equal(fds.filter((n) => n > 4 && target(n) === join(dir, 'lockfile')), [], 'the passed fd itself (close-on-exec in Node) is not duplicated');
+      control.destroy();
+      // The monitor's answer to losing lxkit: it ends (exit status 1).
+      assert.equal(await h.exited, { code: 1, signal: null });
+      assert.ok(h.gone);
+      assert.not.ok(existsSync(`/proc/${h.pid}`), 'reaped: no zombie left');
+      assert.is(h.kill(9), false, 'no signal to a pid that may be someone else now');
+    } finally {
+      h.kill(9);
+      control.destroy();
+      closeSync(fd);
+    }
+  });
+});
+
+spawn('a signal through the pidfd is reported as the cause of death', async () => {
+  const h = spawnHelper('lxkit-monitor');
+  const control = new Socket({ fd: h.control, readable: true, writable: true });
+  try {
+    // Once the monitor runs its own code, it blocks SIGTERM (it is the caller's to act on).
+    const blocked = () => (BigInt('0x' + /^SigBlk:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${h.pid}/status`, 'utf8'))![1]) & (1n << 14n)) !== 0n;
+    for (let i = 0; i < 100 && !blocked(); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.is(h.kill(15), true);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.not.ok(h.gone);
+    assert.is(h.kill(9), true);
+    assert.equal(await h.exited, { code: null, signal: 9 });
+  } finally {
+    h.kill(9);
+    control.destroy();
+  }
+});
+
+spawn('a helper fd out of range is refused before anything runs', () => {
+  assert.throws(() => spawnHelper('lxkit-monitor', { fds: [987654] }), (err: NodeJS.ErrnoException) => err.code === 'EBADF' && err.syscall === 'fcntl');
+});
+
+spawn.run();

@@ -4,6 +4,7 @@
  * webpack applies its own), then the configured plugins in dependency order.
  */
 import { corePlugins } from './builtins/index.js';
+import { ConfigCache } from './config/cache.js';
 import { LxkitError, messageOf } from './errors.js';
 import { createHooks, type BusState, type Hooks } from './hooks/bus.js';
 import { silentLogger, type Logger } from './log/logger.js';
@@ -29,6 +30,8 @@ export class Runtime {
   readonly hooks: Readonly<Hooks>;
   readonly toolkit: ToolkitConfig;
   readonly log: Logger;
+  /** Container configs already read and validated by this runtime's plugins. */
+  readonly configCache = new ConfigCache();
   readonly #state: BusState;
   readonly #plugins: LoadedPlugin[] = [];
 

@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Container, createRuntime, isLxkitError } from '@lxkit/core';
-import { withScratch } from '../lib/harness.js';
+import { Container, createRuntime, definePlugin, installedBuiltins, isLxkitError, MS, STAGE_LATE } from '@lxkit/core';
+import { hostMounts, withScratch } from '../lib/harness.js';
 
 const lib = suite('library API');
 
@@ -60,6 +60,50 @@ lib('one runtime runs many containers one after the other', async () => {
       const exit = await new Container(`c${i}`, { lxcpath: s.lxcpath, runtime }).execute(['/bin/sh', '-c', `exit ${i}`]);
       assert.is(exit.code, i);
     }
+  });
+});
+
+lib('a command that exits at once, in a container with ttys, many times in a row', async () => {
+  // The ttys' pty fds reach the monitor on the same socket that tells it the
+  // command runs: an exit seen before them must not turn into a failed start.
+  await withScratch(async (s) => {
+    const runtime = await createRuntime();
+    const c = new Container('quick', { lxcpath: s.lxcpath, runtime });
+    await c.create({ template: 'busybox', templateArgs: ['--privileged'] });
+    await c.setConfigItem('lxc.tty.max', '6');
+    await c.saveConfig();
+    const codes: number[] = [];
+    for (let i = 0; i < 40; i++) codes.push((await c.execute(['/bin/true'])).code);
+    assert.equal(codes, new Array(40).fill(0));
+    await c.destroy();
+  });
+});
+
+lib('a tap that needs its ops done awaits ctx.flush(), and sees them from the host', async () => {
+  await withScratch(async (s) => {
+    const seen: string[] = [];
+    const probe = definePlugin({
+      name: 'flush-probe',
+      version: '0.0.0',
+      apply(runtime) {
+        runtime.hooks.mount.tapPromise({ name: 'flush-probe', stage: STAGE_LATE }, async (ctx) => {
+          const target = `${ctx.rootfs!.mount}/mnt`;
+          ctx.ops.mount({ source: 'flush-probe', target, fstype: 'tmpfs', flags: MS.NOSUID, create: 'dir' }, { what: 'mounting a probe tmpfs' });
+          const before = await readFile(`/proc/${ctx.pid}/mountinfo`, 'utf8');
+          await ctx.flush();
+          const after = await readFile(`/proc/${ctx.pid}/mountinfo`, 'utf8');
+          seen.push(`before:${before.includes('flush-probe')}`, `after:${after.includes('flush-probe')}`);
+        });
+      },
+    });
+    const runtime = await createRuntime({ plugins: [...installedBuiltins(), { use: probe }] });
+    const c = new Container('flushing', { lxcpath: s.lxcpath, runtime });
+    await c.create({ template: 'busybox', templateArgs: ['--privileged'] });
+    const exit = await c.execute(['/bin/sh', '-c', 'grep -q "flush-probe /mnt tmpfs" /proc/mounts']);
+    assert.is(exit.code, 0, 'the mount made before the flush is in the container');
+    assert.equal(seen, ['before:false', 'after:true']);
+    assert.not.ok((await hostMounts()).some((m) => m.includes('flush-probe')), 'and not on the host');
+    await c.destroy();
   });
 });
 

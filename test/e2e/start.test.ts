@@ -9,7 +9,19 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Container, isLxkitError, type ContainerState } from '@lxkit/core';
-import { hostMounts, lxkit, withScratch, type Scratch } from '../lib/harness.js';
+import { execa } from 'execa';
+import { hostMounts, LXKIT_BIN, lxkit, withScratch, type Scratch } from '../lib/harness.js';
+
+/** Polls `probe` until it gives a value, failing with `what` after `ms`. */
+async function until<T>(probe: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) assert.unreachable(`timed out waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 async function busybox(s: Scratch, name: string, ...args: string[]): Promise<string> {
   const r = await lxkit(['create', '-n', name, '-P', s.lxcpath, '-t', 'busybox', ...(args.length ? ['--', ...args] : [])], { env: s.env });
@@ -118,6 +130,27 @@ start('the busybox template makes unprivileged containers by default', async () 
     const r = await lxkit(['start', '-n', 'bb', '-P', s.lxcpath, '-F', '--', '/bin/sh', '-c', 'id -u; cat /proc/self/uid_map | tr -s " "; stat -c %u /bin/busybox'], { env: s.env, input: '' });
     assert.is(r.exitCode, 0, r.stderr);
     assert.equal(r.stdout.replace(/\r/g, '').split('\n'), ['0', ' 0 100000 65536', '0']);
+  });
+});
+
+start('when lxkit and its monitor are killed, the container dies with them, with or without a user namespace', async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 'priv', '--privileged');
+    await busybox(s, 'unpriv');
+    for (const name of ['priv', 'unpriv']) {
+      // In a process group of its own, as a terminal would have it: SIGKILL to the group takes lxkit and the monitor.
+      const cli = execa(LXKIT_BIN, ['start', '-n', name, '-P', s.lxcpath, '-F', '--', '/bin/sleep', '60'], {
+        env: { ...s.env, NODE_EXTRA_CA_CERTS: '' },
+        detached: true,
+        stdin: 'ignore',
+        reject: false,
+      });
+      const c = new Container(name, { lxcpath: s.lxcpath });
+      const pid = await until(async () => ((await c.state()) === 'RUNNING' ? c.initPid() : undefined), 15_000, `${name} running`);
+      process.kill(-cli.pid!, 'SIGKILL');
+      await cli;
+      await until(async () => !existsSync(`/proc/${pid}`) || undefined, 5_000, `the init of ${name} (pid ${pid}) ended`);
+    }
   });
 });
 

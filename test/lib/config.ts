@@ -43,6 +43,7 @@ export async function startContext(text = '', plugins?: PluginSpec[]) {
     userns: false,
     rootfs: undefined,
     ops: new OpQueue(),
+    flush: () => Promise.reject(new Error('no monitor in this test')),
     init: { argv: ['/sbin/init'], env: [], cwd: '/', mode: 'replace' },
     hookEnv: {},
     detachedMount: () => Promise.reject(new Error('no monitor in this test')),

@@ -87,6 +87,23 @@ export interface Scratch {
   readonly env: Record<string, string>;
 }
 
+/**
+ * A failed test may leave a container running: its state file names its init
+ * and monitor, which get SIGKILL (the init's death ends its pid namespace).
+ */
+async function killLeftovers(runDir: string): Promise<void> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const files = await readdir(runDir, { recursive: true }).catch(() => [] as string[]);
+  for (const f of files.filter((f) => f.endsWith('.state'))) {
+    try {
+      const { pid, monitor } = JSON.parse(await readFile(join(runDir, f), 'utf8')) as { pid?: number; monitor?: number };
+      for (const p of [pid, monitor]) if (p) process.kill(p, 'SIGKILL');
+    } catch {
+      // Gone already, or a state file being rewritten.
+    }
+  }
+}
+
 export async function withScratch<T>(fn: (s: Scratch) => Promise<T>): Promise<T> {
   return withTmpDir(async (dir) => {
     const lxcpath = join(dir, 'lxc');
@@ -101,6 +118,7 @@ export async function withScratch<T>(fn: (s: Scratch) => Promise<T>): Promise<T>
     try {
       return await fn({ dir, lxcpath, env });
     } finally {
+      await killLeftovers(join(dir, 'run'));
       for (const [k, v] of Object.entries(saved)) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;

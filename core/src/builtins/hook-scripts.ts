@@ -148,7 +148,12 @@ export const hookScriptsPlugin = definePlugin({
       if (ctx.container.config.model.autodev.enabled) queueInContainer(ctx, 'autodev', hostEnv(), true);
     });
     // start-host: on the host, once the container is set up and waits for its init (LXC's moment).
-    h.start.tapPromise(tap, (ctx) => runHostHooks(ctx, 'start-host'));
+    h.start.tapPromise(tap, async (ctx) => {
+      if (ctx.container.config.model.hooks['start-host'].length === 0) return;
+      // The set-up queued so far (pre-mount, mount, autodev scripts included) has run when these do.
+      await ctx.flush();
+      await runHostHooks(ctx, 'start-host');
+    });
     // start: inside the container, after its confinement ops, right before the init.
     h.start.tap({ name: 'hook-scripts', stage: STAGE_LAST }, (ctx) => {
       const path = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

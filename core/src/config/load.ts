@@ -5,6 +5,7 @@
  */
 import { LxkitError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
+import { ConfigCache } from './cache.js';
 import { ContainerConfig } from './container-config.js';
 import { createCoreModel } from './core-keys/model.js';
 import { ConfigDocument } from './document.js';
@@ -32,6 +33,8 @@ export interface ValidatedConfig {
   readonly config: ContainerConfig;
   /** Errors and warnings, in reading order of the lines they are about. */
   readonly problems: readonly ConfigProblem[];
+  /** Every path the reading consulted (files and directories, missing ones too). */
+  readonly consulted: readonly string[];
 }
 
 export type ConfigSource = (
@@ -67,16 +70,25 @@ export async function validateContainerConfig(runtime: Runtime, source: ConfigSo
   const problems = [...check.problems].sort(
     (a, b) => (rank.get(a.file) ?? -1) - (rank.get(b.file) ?? -1) || a.line - b.line,
   );
-  return { config, problems };
+  return { config, problems, consulted: expanded.consulted };
 }
 
 /**
  * Loads a config to use it: warnings go to the runtime's log, any error
- * throws LXKIT_CONFIG_INVALID listing every problem.
+ * throws LXKIT_CONFIG_INVALID listing every problem. A config read from a
+ * file is kept in the runtime's cache while its files stay unchanged; the
+ * object is then shared between callers, who must not modify it.
  */
 export async function loadContainerConfig(runtime: Runtime, source: ConfigSource): Promise<ContainerConfig> {
-  const { config, problems } = await validateContainerConfig(runtime, source);
-  for (const p of problems) if (p.severity === 'warning') runtime.log.warn(formatProblem(p));
+  const key = 'path' in source ? ConfigCache.key(source.path, source.defines) : undefined;
+  const hit = key !== undefined ? runtime.configCache.get(key) : undefined;
+  if (hit) {
+    for (const p of hit.warnings) runtime.log.warn(formatProblem(p));
+    return hit.config;
+  }
+  const { config, problems, consulted } = await validateContainerConfig(runtime, source);
+  const warnings = problems.filter((p) => p.severity === 'warning');
+  for (const p of warnings) runtime.log.warn(formatProblem(p));
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) {
     const first = errors[0]!;
@@ -86,5 +98,6 @@ export async function loadContainerConfig(runtime: Runtime, source: ConfigSource
       { file: first.file, line: first.line, key: first.key },
     );
   }
+  if (key !== undefined) runtime.configCache.set(key, consulted, config, warnings);
   return config;
 }

@@ -15,6 +15,8 @@ export interface ExpandedConfig {
   readonly document: ConfigDocument;
   readonly entries: ConfigEntry[];
   readonly includes: string[];
+  /** Every path read or looked for (the main file, include files and directories, missing ones too). */
+  readonly consulted: string[];
 }
 
 interface RawEntry {
@@ -70,7 +72,7 @@ async function collect(
   fromInclude: boolean,
   check: ConfigCheck,
   stack: string[],
-  out: { entries: RawEntry[]; includes: string[] },
+  out: { entries: RawEntry[]; includes: string[]; consulted: string[] },
 ): Promise<void> {
   const lines = doc.lines;
   for (let i = 0; i < lines.length; i++) {
@@ -87,6 +89,7 @@ async function collect(
     }
     if (l.value === '') continue;
     const target = resolve(dirname(file), l.value!);
+    out.consulted.push(target);
     let targets: string[];
     try {
       targets = await includeTargets(target, l.value!.endsWith('/'));
@@ -108,6 +111,7 @@ async function collect(
         continue;
       }
       out.includes.push(t);
+      if (t !== target) out.consulted.push(t);
       await collect(child, t, true, check, [...stack, real], out);
     }
   }
@@ -145,10 +149,10 @@ export async function expandDocument(
   check: ConfigCheck,
   file = document.path ?? '<string>',
 ): Promise<ExpandedConfig> {
-  const out = { entries: [] as RawEntry[], includes: [] as string[] };
+  const out = { entries: [] as RawEntry[], includes: [] as string[], consulted: document.path ? [document.path] : [] };
   const stack = document.path ? [await realpath(document.path).catch(() => document.path!)] : [];
   await collect(document, file, false, check, stack, out);
-  return { path: document.path, document, entries: translate(out.entries, check), includes: out.includes };
+  return { path: document.path, document, entries: translate(out.entries, check), includes: out.includes, consulted: out.consulted };
 }
 
 export async function readExpanded(path: string, check: ConfigCheck): Promise<ExpandedConfig> {

@@ -60,6 +60,12 @@ export interface StartOptions {
   /** A config file to use instead of the container's own (`-f`). */
   configFile?: string;
   onState?: (state: ContainerState) => void;
+  /**
+   * While it runs, SIGINT/SIGTERM/SIGHUP to this process send the container
+   * its halt signal (lxc.signal.halt), as `lxkit start -F` does. Off by
+   * default: a library does not take over its host program's signals.
+   */
+  forwardSignals?: boolean;
 }
 
 export interface ExecuteOptions {
@@ -68,6 +74,8 @@ export interface ExecuteOptions {
   defines?: readonly (readonly [string, string])[];
   configFile?: string;
   onState?: (state: ContainerState) => void;
+  /** While it runs, SIGINT/SIGTERM/SIGHUP to this process are passed on to the command (as `lxkit execute` does); off by default. */
+  forwardSignals?: boolean;
 }
 
 export class Container {
@@ -207,6 +215,7 @@ export class Container {
         ...(opts.defines ? { defines: opts.defines } : {}),
         ...(opts.configFile ? { configFile: opts.configFile } : {}),
         ...(opts.onState ? { onState: opts.onState } : {}),
+        forwardSignals: opts.forwardSignals ?? false,
       });
       if (!result.reboot) return result;
       this.#log.info(`container ${this.name} asked for a reboot: starting it again`);
@@ -246,6 +255,7 @@ export class Container {
         console: opts.console,
         log: this.#log,
         ...(opts.onState ? { onState: opts.onState } : {}),
+        forwardSignals: opts.forwardSignals ?? false,
       });
       if (config.model.ephemeral && (await this.defined())) await this.#remove(paths);
       return result;

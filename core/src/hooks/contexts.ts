@@ -46,10 +46,16 @@ export interface StartContext extends LifecycleContext {
   /** The root filesystem: `path` as configured (without a type prefix), `mount` where it is mounted; undefined: the host's /. */
   readonly rootfs: { readonly path: string; readonly mount: string } | undefined;
   /**
-   * Ops for the container's first process, sent as one batch when the
-   * current hook (preMount, mount, autodev, start) has run all its taps.
+   * Ops for the container's first process. Taps of preMount, mount, autodev
+   * and start queue them in order; they are sent to the child in one batch
+   * that ends with the init's exec, so that a start costs one round trip
+   * instead of one per stage. A tap that needs the ops queued so far to have
+   * run (to look at the container's mounts from the host, say) awaits
+   * `flush()` first.
    */
   ops: OpQueue;
+  /** Has the child run every op queued so far (one round trip); a failing op rejects with its error. */
+  flush(): Promise<void>;
   /** The init to exec at the end of the `start` batch. */
   readonly init: InitSpec;
   /** LXC's hook environment (LXC_NAME, LXC_ROOTFS_MOUNT, LXC_PID...), as far as known at this moment. */

@@ -8,7 +8,7 @@
 import type { StartContext } from '../hooks/contexts.js';
 import { MS } from './mount-options.js';
 import { CLONE_FLAGS } from './namespaces.js';
-import { OpQueue, PTY_KIND } from './ops.js';
+import { PTY_KIND, type OpQueue } from './ops.js';
 
 const GID_TTY = 5;
 
@@ -17,8 +17,8 @@ function ttyGidMapped(ctx: StartContext): boolean {
   return ctx.container.config.model.idmap.some((m) => m.type === 'g' && m.nsid <= GID_TTY && GID_TTY < m.nsid + m.range);
 }
 
-export function finalizeOps(ctx: StartContext, opts: { console: boolean }): OpQueue {
-  const q = new OpQueue();
+/** Queues the core's final set-up onto `q` (the ops of the stages before it). */
+export function finalizeOps(q: OpQueue, ctx: StartContext, opts: { console: boolean }): OpQueue {
   const model = ctx.container.config.model;
   const name = ctx.container.name;
 

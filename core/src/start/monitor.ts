@@ -1,12 +1,13 @@
 /**
- * The JavaScript side of lxkit-monitor (native/src/monitor/main.c): spawns
+ * The JavaScript side of lxkit-monitor (native/src/monitor/main.c): starts
  * it, sends it requests one at a time, and hears its events (the init's
  * exit, log lines). The monitor is lxkit's own helper with a fixed argument
- * list, so it is started with child_process.spawn: its control socket is the
- * extra stdio pipe (a socketpair), which execa would add nothing to.
+ * list, started by the addon's posix_spawn (@lxkit/native spawnHelper) with
+ * its control socket as fd 3: execa and child_process.spawn would fork the
+ * whole Node process, which is most of a container's start-up cost.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
+import { spawnHelper, type HelperExit, type HelperProcess } from '@lxkit/native';
 import type { Logger } from '../log/logger.js';
 import { LxkitError } from '../errors.js';
 import type { OpQueue } from './ops.js';
@@ -39,7 +40,6 @@ export interface Exit {
 type Waiter = { accept: readonly number[]; resolve: (f: { type: number; payload: Buffer }) => void; reject: (e: Error) => void };
 
 export interface MonitorOptions {
-  readonly helper: string;
   readonly log: Logger;
   readonly container: string;
   /** Held by the monitor for as long as it runs (the container's lock). */
@@ -47,27 +47,27 @@ export interface MonitorOptions {
 }
 
 export class Monitor {
-  readonly #proc: ChildProcess;
+  readonly #proc: HelperProcess;
   readonly #sock: Socket;
   readonly #log: Logger;
   readonly #container: string;
   #waiter: Waiter | undefined;
   #exit: Exit | undefined;
   #exitWaiters: { resolve: (e: Exit) => void; reject: (err: Error) => void }[] = [];
-  #gone: Promise<number | null>;
+  #gone: Promise<HelperExit>;
   #dead: Error | undefined;
   #quitting = false;
 
-  private constructor(proc: ChildProcess, opts: MonitorOptions) {
+  private constructor(proc: HelperProcess, opts: MonitorOptions) {
     this.#proc = proc;
     this.#log = opts.log;
     this.#container = opts.container;
-    this.#sock = proc.stdio[3] as Socket;
+    this.#sock = new Socket({ fd: proc.control, readable: true, writable: true });
     const reader = new FrameReader();
     this.#sock.on('data', (chunk: Buffer) => {
       for (const f of reader.push(chunk)) this.#onFrame(f);
     });
-    this.#gone = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
+    this.#gone = proc.exited;
     const lost = () => {
       if (this.#quitting) return;
       this.#dead = new LxkitError('LXKIT_MONITOR_LOST', `the monitor of container "${this.#container}" exited unexpectedly`, {
@@ -81,16 +81,11 @@ export class Monitor {
     this.#sock.once('close', lost);
     // A reset after the monitor exited is the end of the conversation, reported through 'close'.
     this.#sock.on('error', (err) => this.#log.debug(`monitor socket: ${err.message}`));
-    proc.once('error', (err) => {
-      this.#dead = new LxkitError('LXKIT_MONITOR_LOST', `cannot run the monitor: ${err.message}`, { cause: err, container: this.#container });
-      this.#waiter?.reject(this.#dead);
-    });
   }
 
+  /** Starts the monitor; a helper that cannot be run is LXKIT_NATIVE_MISSING or a Node-style system error. */
   static spawn(opts: MonitorOptions): Monitor {
-    const stdio: ('inherit' | 'pipe' | 'ignore' | number)[] = ['inherit', 'inherit', 'inherit', 'pipe'];
-    if (opts.lockFd !== undefined) stdio.push(opts.lockFd);
-    const proc = spawn(opts.helper, [], { stdio, detached: false });
+    const proc = spawnHelper('lxkit-monitor', { fds: opts.lockFd !== undefined ? [opts.lockFd] : [] });
     return new Monitor(proc, opts);
   }
 
@@ -224,17 +219,23 @@ export class Monitor {
     return this.#exit;
   }
 
-  /** Tells the monitor to exit once the container is gone, and waits for it. */
+  /**
+   * Tells the monitor to exit once the container is gone; resolves when it
+   * has let go of the container's lock and said goodbye. Its exit is reaped
+   * in the background.
+   */
   async quit(): Promise<void> {
-    this.#quitting = true;
-    this.#send(MSG.QUIT, encodeRecord({ ints: [], strs: [] }));
-    this.#sock.end();
-    await this.#gone;
+    try {
+      await this.#request(MSG.QUIT, encodeRecord({ ints: [], strs: [] }), [MSG.RESULT]);
+      this.#quitting = true;
+    } finally {
+      this.#sock.destroy();
+    }
   }
 
   /** Ends the monitor whatever state it is in (the container dies with it). */
   async destroy(): Promise<void> {
-    if (this.#proc.exitCode === null && this.#proc.signalCode === null) this.#proc.kill('SIGKILL');
+    this.#proc.kill(9);
     this.#sock.destroy();
     await this.#gone;
   }

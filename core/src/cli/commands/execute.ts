@@ -22,6 +22,7 @@ async function execute(ctx: CliContext, command: string[], opts: { config?: stri
     defines: collectDefines(opts.define),
     ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
     ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+    forwardSignals: true,
   });
   return exit.code;
 }

@@ -13,6 +13,7 @@ async function start(ctx: CliContext, command: string[], opts: { foreground?: bo
     ...(command.length ? { command } : {}),
     ...(opts.config ? { configFile: opts.config } : {}),
     defines: collectDefines(opts.define),
+    forwardSignals: true,
   });
   // A halt or poweroff from inside (reboot(2) kills the init with SIGINT) is a normal stop.
   return exit.signal === 2 ? 0 : exit.code;

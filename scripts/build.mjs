@@ -103,6 +103,7 @@ say('bundling @lxkit/core');
  * The core is CommonJS at run time (its sources are ESM TypeScript), in
  * parts that load only when needed:
  *   base.cjs     errors, logging, value parsers, version
+ *   esm.cjs      the core's import() calls (see src/esm-imports.ts)
  *   toolkit.cjs  the toolkit config (cosmiconfig)
  *   index.cjs    the library: hook bus, config model, plugins, checkconfig
  *   cli.cjs      argument parsing and the commands
@@ -115,6 +116,7 @@ const SRC = join(root, 'core/src');
 const PART_MODULES = {
   base: ['errors.ts', 'log/logger.ts', 'config/values.ts', 'version.ts', 'toolkit/items.ts', 'parts/base.ts'],
   toolkit: ['toolkit/config.ts', 'plugin/brand.ts', 'plugin/builtins.ts', 'parts/toolkit.ts'],
+  esm: ['esm-imports.ts'],
 };
 function partOf(file) {
   const rel = relative(SRC, file);
@@ -152,12 +154,13 @@ const cjs = {
   minifySyntax: true,
 };
 await build({ ...cjs, entryPoints: { base: 'core/src/parts/base.ts' }, plugins: [lazyBuiltins] });
+await build({ ...cjs, entryPoints: { esm: 'core/src/esm-imports.ts' }, plugins: [] });
 await build({ ...cjs, entryPoints: { toolkit: 'core/src/parts/toolkit.ts' }, plugins: [lazyBuiltins, partsExternal(['base'])] });
-await build({ ...cjs, entryPoints: { index: 'core/src/index.ts' }, plugins: [lazyBuiltins, partsExternal(['base', 'toolkit'])] });
+await build({ ...cjs, entryPoints: { index: 'core/src/index.ts' }, plugins: [lazyBuiltins, partsExternal(['base', 'esm', 'toolkit'])] });
 await build({
   ...cjs,
   entryPoints: { cli: 'core/src/cli/main.ts' },
-  plugins: [lazyBuiltins, partsExternal(['base', 'toolkit', 'index'])],
+  plugins: [lazyBuiltins, partsExternal(['base', 'esm', 'toolkit', 'index'])],
   // import() of the core's parts becomes a lazy require(), so the ESM loader never starts.
   supported: { 'dynamic-import': false },
 });

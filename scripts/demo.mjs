@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm run demo`: what lxkit does today, each step printed with the command
- * behind it. (Containers run with issue 3; this demo then creates, starts,
- * uses, stops and destroys one.)
+ * `npm run demo`: what lxkit does, each step printed with the command behind
+ * it. First a container's life — create, start, use, stop, destroy — in a
+ * scratch lxcpath; then the configuration tools.
  */
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,18 +14,69 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'core/bin/lxkit.cjs');
 const env = { ...process.env, NODE_EXTRA_CA_CERTS: '' };
 
-async function step(title, args, { show = (s) => s } = {}) {
-  console.log(`\n== ${title}\n$ lxkit ${args.join(' ')}`);
-  const r = await execa(bin, args, { reject: false, env });
-  const out = show(String(r.stdout)).trimEnd();
+function show(r, fmt = (s) => s) {
+  const out = fmt(String(r.stdout ?? '')).replace(/\r/g, '').trimEnd();
   if (out) console.log(out.replace(/^/gm, '  '));
   if (r.stderr) console.log(String(r.stderr).trimEnd().replace(/^/gm, '  ! '));
   console.log(`  (exit ${r.exitCode})`);
+}
+
+/** An argument as a shell would need it, for the printed command lines. */
+const quote = (a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+
+async function step(title, args, { show: fmt = (s) => s, input = '' } = {}) {
+  console.log(`\n== ${title}\n$ lxkit ${args.map(quote).join(' ')}`);
+  const r = await execa(bin, args, { reject: false, env, input });
+  show(r, fmt);
   return r;
+}
+
+/** Polls the container's state through the library API (lxkit info comes with daemon mode). */
+async function waitFor(name, lxcpath, want, ms = 20_000) {
+  const { Container } = await import('@lxkit/core');
+  const c = new Container(name, { lxcpath });
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+    if ((await c.state()) === want) return c;
+  }
+  throw new Error(`container ${name} did not reach ${want}`);
+}
+
+async function containerLife(dir) {
+  const P = ['-P', join(dir, 'lxc')];
+  await mkdir(join(dir, 'lxc'));
+  console.log(`A container's life, in the scratch lxcpath ${join(dir, 'lxc')}:`);
+  await step('Create a busybox system container (unprivileged: its root is uid 100000 on the host)', ['create', '-n', 'demo', ...P, '-t', 'busybox']);
+  await step('List the containers', ['ls', ...P]);
+  console.log((await readFile(join(dir, 'lxc/demo/config'), 'utf8')).trimEnd().replace(/^/gm, '  | '));
+
+  await step('Start it with a command instead of its init: the command is PID 1, with the container\'s host name, users and mounts', [
+    'start', '-n', 'demo', ...P, '-F', '--', '/bin/sh', '-c', 'echo "pid $$ on $(hostname), uid $(id -u)"; cat /proc/self/uid_map; ps; grep -c . /proc/mounts',
+  ]);
+  await step('Run commands in application containers on the same root filesystem: the exit status is lxkit\'s', [
+    'execute', '-n', 'demo', ...P, '--', '/bin/sh', '-c', 'echo "under a small init: $(cat /proc/1/comm)"; exit 42',
+  ]);
+
+  console.log('\n== Start the system container: busybox init on a console, lxkit in the foreground');
+  console.log(`$ lxkit start -n demo ${P.join(' ')} -F        (in the background of this demo)`);
+  const running = execa(bin, ['start', '-n', 'demo', ...P, '-F'], { reject: false, env, stdin: 'pipe' });
+  const c = await waitFor('demo', join(dir, 'lxc'), 'RUNNING');
+  const pid = await c.initPid();
+  const { stdout: tree } = await execa('ps', ['-o', 'pid,user,args', '--ppid', String(pid), '-p', String(pid)], { reject: false });
+  console.log(`  RUNNING; its init is pid ${pid} on the host:`);
+  console.log(tree.trimEnd().replace(/^/gm, '  | '));
+  console.log('\n== Stop it: SIGTERM to lxkit sends the container its halt signal (lxc.signal.halt), init shuts down');
+  running.kill('SIGTERM');
+  show(await running, (out) => out.split('\n').slice(-3).join('\n'));
+  console.log(`  state now: ${await c.state()}`);
+
+  await step('Destroy it', ['destroy', '-n', 'demo', ...P]);
+  await step('Nothing left', ['ls', ...P]);
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'lxkit-demo-'));
 try {
+  await containerLife(dir);
+  console.log('\nThe configuration tools:');
   await step('Which kernel features does this host have? (summary of lxkit checkconfig --json)', ['checkconfig', '--json'], {
     show(out) {
       const rep = JSON.parse(out);
@@ -84,7 +135,6 @@ export default definePlugin({
     noname,
   ]);
   await rm(site, { recursive: true, force: true });
-  console.log('\nContainers themselves (create, start, attach, stop, destroy) arrive with issue 3.');
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -6,6 +6,10 @@ import { writeFile } from 'node:fs/promises';
 import { Resvg } from '@resvg/resvg-js';
 import type { Stats } from './harness.js';
 
+/** lxkit's cases in blue, what they are compared with in orange. */
+const LXKIT = '#4c78a8';
+const OTHERS = '#f58518';
+
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 export function barChartSvg(title: string, stats: readonly Stats[], unit = 'ms'): string {
@@ -21,7 +25,7 @@ export function barChartSvg(title: string, stats: readonly Stats[], unit = 'ms')
     const y = top + i * rowH;
     return [
       `<text x="${labelW - 10}" y="${y + 19}" text-anchor="end" font-size="13">${esc(s.name)}</text>`,
-      `<rect x="${labelW}" y="${y + 6}" width="${Math.max(1, x(s.median) - labelW)}" height="18" fill="${i % 2 ? '#4c78a8' : '#f58518'}"/>`,
+      `<rect x="${labelW}" y="${y + 6}" width="${Math.max(1, x(s.median) - labelW)}" height="18" fill="${s.name.startsWith('lxkit') ? LXKIT : OTHERS}"/>`,
       `<line x1="${x(s.p10)}" x2="${x(s.p90)}" y1="${y + 15}" y2="${y + 15}" stroke="#333" stroke-width="1.5"/>`,
       `<text x="${x(s.p90) + 6}" y="${y + 19}" font-size="12">${s.median.toFixed(1)} ${unit}</text>`,
     ].join('');
@@ -31,7 +35,7 @@ export function barChartSvg(title: string, stats: readonly Stats[], unit = 'ms')
     `<rect width="100%" height="100%" fill="white"/>` +
     `<text x="${width / 2}" y="28" text-anchor="middle" font-size="16" font-weight="bold">${esc(title)}</text>` +
     rows.join('') +
-    `<text x="${labelW}" y="${height - 8}" font-size="11" fill="#555">bars: median; lines: p10–p90</text>` +
+    `<text x="${labelW}" y="${height - 8}" font-size="11" fill="#555">bars: median (blue: lxkit; orange: for comparison); lines: p10–p90</text>` +
     `</svg>`
   );
 }

@@ -13,7 +13,9 @@
  * per command, as each runs different code), in a directory that must belong
  * to the user and be writable by nobody else: a cache is code. Files are
  * keyed by path, size and mtime of the bundle; a cache V8 rejects is
- * replaced. LXKIT_NO_COMPILE_CACHE=1 turns all of this off.
+ * replaced. Bundles that contain import() load as usual: on Node 20, code
+ * run from a code cache cannot import() ("A dynamic import callback was not
+ * specified"). LXKIT_NO_COMPILE_CACHE=1 turns all of this off.
  */
 'use strict';
 const fs = require('node:fs');
@@ -62,6 +64,8 @@ function install(root, command) {
   Module._extensions['.cjs'] = function loadCached(module, filename) {
     if (!filename.startsWith(prefix) || filename.slice(prefix.length).includes('node_modules')) return plain(module, filename);
     const source = fs.readFileSync(filename, 'utf8');
+    // On Node 20, code run from a code cache cannot import() (the core keeps its import() calls in esm.cjs).
+    if (source.includes('import(')) return plain(module, filename);
     const st = fs.statSync(filename);
     const id = hash(filename);
     const file = path.join(dir, `${id}-${hash(`${st.size}:${st.mtimeMs}:${st.ino}`)}.v8`);

@@ -21,6 +21,7 @@ import { CORE_URL } from '../plugin/builtins.js';
 import { definePlugin } from '../plugin/define.js';
 import { splitCommand } from '../start/words.js';
 import { VERSION } from '../version.js';
+import { importExeca } from '../esm-imports.js';
 
 /** Namespace names as LXC's stop hooks pass them, with their environment variable. */
 const NS_ORDER = ['user', 'mnt', 'pid', 'uts', 'ipc', 'net', 'cgroup', 'time'] as const;
@@ -83,7 +84,7 @@ function namespaceArgs(ctx: StopContext): string[] {
 }
 
 async function runOnHost(ctx: LifecycleContext, type: HookType, call: HookCall): Promise<void> {
-  const { execa } = await import('execa');
+  const { execa } = await importExeca();
   const r = await execa(call.argv[0]!, call.argv.slice(1), {
     env: { ...process.env, ...call.env },
     extendEnv: false,

@@ -10,6 +10,7 @@ import { LxkitError, messageOf } from '../errors.js';
 import { STAGE_FIRST } from '../hooks/stages.js';
 import { definePlugin } from '../plugin/define.js';
 import { VERSION } from '../version.js';
+import { importExeca } from '../esm-imports.js';
 
 async function writeMap(pid: number, kind: 'u' | 'g', maps: readonly IdMap[]): Promise<void> {
   const file = `/proc/${pid}/${kind}id_map`;
@@ -17,7 +18,7 @@ async function writeMap(pid: number, kind: 'u' | 'g', maps: readonly IdMap[]): P
     await writeFile(file, maps.map((m) => `${m.nsid} ${m.hostid} ${m.range}\n`).join(''));
     return;
   }
-  const { execa } = await import('execa');
+  const { execa } = await importExeca();
   const tool = kind === 'u' ? 'newuidmap' : 'newgidmap';
   await execa(tool, [String(pid), ...maps.flatMap((m) => [String(m.nsid), String(m.hostid), String(m.range)])]);
 }

@@ -11,6 +11,7 @@ import { LxkitError, messageOf } from '../errors.js';
 import { readCgroupLayout, type CgroupLayout } from '../host/cgroup-layout.js';
 import { readKernelConfig } from '../host/kernel-config.js';
 import { PROBES_USED, runChecks, type CheckResult, type ProbeResult } from './checks.js';
+import { importExeca } from '../esm-imports.js';
 
 export interface CheckconfigReport {
   readonly kernel: {
@@ -31,7 +32,7 @@ export interface CheckconfigOptions {
 
 /** Runs lxkit-probe; one JSON line per probe. */
 export async function runProbes(names: readonly string[]): Promise<Map<string, ProbeResult>> {
-  const { execa } = await import('execa');
+  const { execa } = await importExeca();
   let stdout: string;
   try {
     ({ stdout } = await execa(helperPath('lxkit-probe'), [...new Set(names)], { timeout: 30_000 }));

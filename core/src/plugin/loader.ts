@@ -16,6 +16,7 @@ import { VERSION } from '../version.js';
 import { isPlugin } from './brand.js';
 import { BUILTIN_PLUGINS, CORE_URL } from './builtins.js';
 import type { Plugin } from './define.js';
+import { importMetaResolve, importUrl } from '../esm-imports.js';
 
 /** One entry of the toolkit config's `plugins` list. */
 export interface PluginSpec {
@@ -62,7 +63,7 @@ async function resolveSpecifier(spec: string, from: string | undefined): Promise
   try {
     // Built-ins are CommonJS packages next to the core: require.resolve is enough and keeps the ESM loader off.
     if (builtin) return pathToFileURL(createRequire(CORE_URL).resolve(builtin)).href;
-    const { resolve } = await import('import-meta-resolve');
+    const { resolve } = await importMetaResolve();
     return resolve(spec, pathToFileURL(from ?? `${process.cwd()}/`).href);
   } catch (err) {
     throw notFound(err);
@@ -76,7 +77,7 @@ async function importPlugin(spec: string, url: string, from: string | undefined)
     // and make it re-parse the core to see its exports.
     mod = url.endsWith('.cjs')
       ? (createRequire(CORE_URL)(fileURLToPath(url)) as { default?: unknown })
-      : ((await import(url)) as { default?: unknown });
+      : ((await importUrl(url)) as { default?: unknown });
   } catch (err) {
     throw new LxkitError('LXKIT_PLUGIN_LOAD_FAILED', `plugin "${spec}" failed to load: ${messageOf(err)}`, {
       cause: err,

@@ -1,0 +1,11 @@
+/**
+ * The core's import() of ESM-only packages and of user plugins, kept in a
+ * bundle part of their own (esm.cjs; see scripts/build.mjs). The CLI's V8
+ * code cache (core/bin/compile-cache.cjs) leaves files containing import()
+ * alone, because on Node 20 code run from a cache cannot import(); with the
+ * calls here, the big parts of the core are cached all the same.
+ */
+export const importExeca = () => import('execa');
+export const importMetaResolve = () => import('import-meta-resolve');
+/** A module by file URL (a user's plugin). */
+export const importUrl = (url: string): Promise<unknown> => import(url);

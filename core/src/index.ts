@@ -24,6 +24,7 @@ export type {
 export type { CgroupDriver, NetworkType, StorageBackend, Template, TemplateRequest } from './hooks/drivers.js';
 export { PLUGIN_BRAND, definePlugin, isPlugin, type Plugin, type PluginDefinition } from './plugin/define.js';
 export { BUILTIN_PLUGINS, installedBuiltins } from './plugin/builtins.js';
+export { notEnforcedYet } from './plugin/not-enforced.js';
 export type { LoadedPlugin, PluginSpec } from './plugin/loader.js';
 
 // Container configuration

@@ -181,3 +181,34 @@ loader('definePlugin rejects malformed definitions at once', () => {
 });
 
 loader.run();
+
+const pending = suite('keys read before they are enforced');
+
+pending('a start with caps, seccomp, AppArmor or cgroup keys set warns that they are not applied yet, naming the keys', async () => {
+  const { runtimeWith } = await import('../lib/config.js');
+  const runtime = await runtimeWith();
+  const ctx = await startContext(
+    [
+      'lxc.cap.drop = sys_module',
+      'lxc.seccomp.profile = /usr/share/lxc/config/common.seccomp',
+      'lxc.apparmor.profile = generated',
+      'lxc.cgroup2.memory.max = 64M',
+    ].join('\n'),
+  );
+  const warnings: string[] = [];
+  (ctx as { log: unknown }).log = { ...ctx.log, warn: (m: string) => warnings.push(m) };
+  await runtime.hooks.preStart.promise(ctx);
+  assert.equal(
+    warnings.map((w) => /: (\S+) is set/.exec(w)?.[1]).sort(),
+    ['lxc.apparmor.profile', 'lxc.cap.drop/lxc.cap.keep', 'lxc.cgroup.*/lxc.cgroup2.*', 'lxc.seccomp.profile'],
+  );
+  assert.ok(warnings.every((w) => w.includes('the container runs without it')));
+
+  const quiet = await startContext('lxc.apparmor.profile = unconfined\n');
+  const none: string[] = [];
+  (quiet as { log: unknown }).log = { ...quiet.log, warn: (m: string) => none.push(m) };
+  await runtime.hooks.preStart.promise(quiet);
+  assert.equal(none, [], 'nothing to say when nothing is asked');
+});
+
+pending.run();

@@ -3,7 +3,7 @@
  * models them as capability numbers; the bounding, permitted, effective,
  * inheritable and ambient sets are applied by the security issue's work.
  */
-import { definePlugin, tapConfigKeys, VERSION } from '@lxkit/core';
+import { definePlugin, notEnforcedYet, tapConfigKeys, VERSION } from '@lxkit/core';
 import { capsKeys, createCapsModel, type CapsModel } from './keys.js';
 
 declare module '@lxkit/core' {
@@ -20,6 +20,11 @@ export default definePlugin({
   version: VERSION,
   lxkit: `^${VERSION}`,
   apply(runtime) {
+    // Read and validated now; enforced when this plugin's issue lands. Saying so beats silence.
+    runtime.hooks.preStart.tap('caps', (ctx) => {
+      const caps = ctx.container.config.model.caps;
+      if (caps && (caps.drop.length > 0 || caps.keep !== undefined)) notEnforcedYet(ctx, 'lxc.cap.drop/lxc.cap.keep', 'the capability sets');
+    });
     tapConfigKeys(runtime, 'caps', capsKeys, createCapsModel, (caps, config, check) => {
       // LXC refuses to start with both; saying so at validation time is kinder.
       if (caps.drop.length > 0 && caps.keep !== undefined) {

@@ -3,7 +3,7 @@
  * lxc.cgroup2.* and models them; the cgroupfs, systemd and cgmanager drivers
  * come with the cgroup issue's work.
  */
-import { definePlugin, tapConfigKeys, VERSION } from '@lxkit/core';
+import { definePlugin, notEnforcedYet, tapConfigKeys, VERSION } from '@lxkit/core';
 import { cgroupKeys, createCgroupModel, type CgroupModel } from './keys.js';
 
 declare module '@lxkit/core' {
@@ -20,6 +20,11 @@ export default definePlugin({
   version: VERSION,
   lxkit: `^${VERSION}`,
   apply(runtime) {
+    // Read and validated now; enforced when this plugin's issue lands. Saying so beats silence.
+    runtime.hooks.preStart.tap('cgmanager', (ctx) => {
+      const cgroup = ctx.container.config.model.cgroup;
+      if (cgroup && (cgroup.v1.length > 0 || cgroup.v2.length > 0)) notEnforcedYet(ctx, 'lxc.cgroup.*/lxc.cgroup2.*', 'cgroup limits');
+    });
     tapConfigKeys(runtime, 'cgroup', cgroupKeys, createCgroupModel, (model, config, check) => {
       // LXC: lxc.cgroup.dir excludes the .container/.monitor pair, and the pair goes together.
       const last = (key: string) => [...config.entries].reverse().find((e) => e.key === key);

@@ -133,6 +133,39 @@ start('the busybox template makes unprivileged containers by default', async () 
   });
 });
 
+start('a bind mount of a missing source names the source and the config line, and leaves nothing mounted', async () => {
+  await withScratch(async (s) => {
+    const dir = await busybox(s, 'bb', '--privileged');
+    const config = join(dir, 'config');
+    const lines = (await readFile(config, 'utf8')).split('\n').length;
+    await appendFile(config, `lxc.mount.entry = ${join(s.dir, 'nowhere')} mnt none bind 0 0\n`);
+    const before = await hostMounts();
+    const r = await lxkit(['start', '-n', 'bb', '-P', s.lxcpath, '-F', '--', '/bin/true'], { env: s.env, input: '' });
+    assert.is(r.exitCode, 1);
+    assert.match(r.stderr, `mounting ${join(s.dir, 'nowhere')} on /mnt (${config}:${lines}: lxc.mount.entry): ENOENT: no such file or directory, mount '${join(s.dir, 'nowhere')}'`);
+    assert.equal(await hostMounts(), before);
+  });
+});
+
+start('destroy -f stops a running container first; without -f a running container is kept', async () => {
+  await withScratch(async (s) => {
+    const dir = await busybox(s, 'bb', '--privileged');
+    const c = new Container('bb', { lxcpath: s.lxcpath });
+    let up!: () => void;
+    const isUp = new Promise<void>((r) => (up = r));
+    const running = c.start({ command: ['/bin/sleep', '60'], console: false, onState: (st) => st === 'RUNNING' && up() });
+    await Promise.race([isUp, running]);
+    const refused = await lxkit(['destroy', '-n', 'bb', '-P', s.lxcpath], { env: s.env });
+    assert.is(refused.exitCode, 1);
+    assert.ok(existsSync(dir));
+    const forced = await lxkit(['destroy', '-n', 'bb', '-P', s.lxcpath, '-f'], { env: s.env });
+    assert.is(forced.exitCode, 0, forced.stderr);
+    assert.equal((await running).exit, { code: 137, signal: 9 }, 'its init was killed');
+    assert.not.ok(existsSync(dir), 'and the container removed');
+    assert.equal((await lxkit(['ls', '-P', s.lxcpath], { env: s.env })).stdout, '');
+  });
+});
+
 start('when lxkit and its monitor are killed, the container dies with them, with or without a user namespace', async () => {
   await withScratch(async (s) => {
     await busybox(s, 'priv', '--privileged');

@@ -12,7 +12,7 @@
  * these. A container's directory follows LXC's layout
  * (<lxcpath>/<name>/config, <name>/rootfs).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerConfig } from '../config/container-config.js';
@@ -287,10 +287,16 @@ export class Container {
     }
   }
 
-  async destroy(): Promise<void> {
+  /**
+   * Removes the container. A running one is refused (LXKIT_CONTAINER_BUSY),
+   * unless `force`: its init is killed first, as `lxc-destroy -f` does, and
+   * the destroy waits for it to have stopped.
+   */
+  async destroy(opts: { force?: boolean } = {}): Promise<void> {
     const paths = await this.#requireDefined();
     const runtime = await this.runtime();
-    const lock = await ContainerLock.acquire(paths.lock, this.name, 'destroy');
+    const forced = opts.force === true && this.#killInit(await this.initPid());
+    const lock = await ContainerLock.acquire(paths.lock, this.name, 'destroy', forced ? 30_000 : undefined);
     try {
       const config = await this.loadConfig();
       await runtime.hooks.destroy.promise({
@@ -300,6 +306,24 @@ export class Container {
       await this.#remove(paths);
     } finally {
       lock.release();
+    }
+  }
+
+  /**
+   * SIGKILL to a running container's init. The pid comes from the state file,
+   * so it is checked to still be the init of a pid namespace (NSpid ends in 1)
+   * before anything is sent to it.
+   */
+  #killInit(pid: number | undefined): boolean {
+    if (!pid) return false;
+    try {
+      const nspid = /^NSpid:\s*(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]?.trim().split(/\s+/);
+      if (!nspid || nspid.length < 2 || nspid[nspid.length - 1] !== '1') return false;
+      process.kill(pid, 'SIGKILL');
+      this.#log.info(`container ${this.name}: killed its init (pid ${pid}) to destroy it`);
+      return true;
+    } catch {
+      return false;
     }
   }
 

@@ -18,20 +18,22 @@ export class ContainerLock {
   }
 
   /**
-   * Takes the lock, or throws LXKIT_CONTAINER_BUSY. A few short retries let a
-   * concurrent `held()` check (which takes the lock shared for an instant) pass.
+   * Takes the lock, or throws LXKIT_CONTAINER_BUSY. Short retries for `waitMs`
+   * (60 ms by default) let a concurrent `held()` check, which takes the lock
+   * shared for an instant, pass; a longer wait outlasts a container's stop.
    */
-  static async acquire(path: string, container: string, doing: string): Promise<ContainerLock> {
+  static async acquire(path: string, container: string, doing: string, waitMs = 60): Promise<ContainerLock> {
     mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
     const fd = openSync(path, 'a', 0o600);
     const { flock, constants } = native();
-    for (let attempt = 0; ; attempt++) {
+    const until = Date.now() + waitMs;
+    for (;;) {
       try {
         flock(fd, constants.LOCK_EX | constants.LOCK_NB);
         return new ContainerLock(fd);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if ((code === 'EWOULDBLOCK' || code === 'EAGAIN') && attempt < 3) {
+        if ((code === 'EWOULDBLOCK' || code === 'EAGAIN') && Date.now() < until) {
           await new Promise((r) => setTimeout(r, 20));
           continue;
         }

@@ -162,7 +162,11 @@ static int op_mount(const struct record *r, struct failure *f)
 			ret = 0;
 			goto out;
 		}
-		fail(f, "mount", target);
+		/* The target is open: a missing path is the source of a bind mount (the one the user has to fix). */
+		int err = errno;
+		int bind_source = (flags & MS_BIND) && missing(err) && *source == '/' && !(pf & (PF_SOURCE_SLOT | PF_SOURCE_IN_ROOT));
+		errno = err;
+		fail(f, "mount", bind_source ? str(r, 0) : target);
 		goto out;
 	}
 	if (remount) {

@@ -1,15 +1,17 @@
-/** `lxkit destroy -n NAME` (lxc-destroy). */
+/** `lxkit destroy -n NAME [-f]` (lxc-destroy). */
 import type { Command } from 'commander';
 import { action, commonOptions, type CliContext } from '../context.js';
 
-async function destroy(ctx: CliContext): Promise<number> {
+async function destroy(ctx: CliContext, opts: { force?: boolean }): Promise<number> {
   const { Container } = await import('../../index.js');
   const c = new Container(ctx.opts.name!, { runtime: await ctx.runtime(), lxcpath: (await ctx.toolkit()).lxcpath, log: ctx.log });
-  await c.destroy();
+  await c.destroy({ force: opts.force === true });
   ctx.log.info(`destroyed container ${c.name}`);
   return 0;
 }
 
 export function define(cmd: Command, program: string): void {
-  commonOptions(cmd, { name: 'required' }).action(action(program, (ctx) => destroy(ctx)));
+  commonOptions(cmd, { name: 'required' })
+    .option('-f, --force', 'stop the container first if it is running (its init is killed)')
+    .action(action(program, (ctx) => destroy(ctx, ctx.opts as never)));
 }

@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   LXKIT_START_FAILED: 'the container could not be started',
   LXKIT_MONITOR_LOST: "the container's monitor exited unexpectedly",
   LXKIT_HOOK_SCRIPT_FAILED: 'a site hook script (lxc.hook.*) failed',
+  LXKIT_COMMAND_FAILED: 'a program lxkit ran for an operation failed',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -107,5 +107,6 @@ export { OpQueue, OP, PF, EXEC_MODE, PTY_KIND, type Op, type OpInfo, type MountO
 export { MS, parseMountOptions, type ParsedMountOptions } from './start/mount-options.js';
 export { splitCommand } from './start/words.js';
 export type { Exit } from './start/monitor.js';
+export { runInUserNamespace, withCallerIds, type UsernsRun } from './start/userns-run.js';
 export type { RunResult } from './start/run.js';
 export type { LxkitSystemError } from './start/system-error.js';

@@ -4,7 +4,7 @@
  * symlink-escaping mount targets, user namespaces, and bad input.
  */
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -163,6 +163,42 @@ start('destroy -f stops a running container first; without -f a running containe
     assert.equal((await running).exit, { code: 137, signal: 9 }, 'its init was killed');
     assert.not.ok(existsSync(dir), 'and the container removed');
     assert.equal((await lxkit(['ls', '-P', s.lxcpath], { env: s.env })).stdout, '');
+  });
+});
+
+start('a user other than root creates, runs and destroys an unprivileged container (newuidmap, newgidmap, a user namespace for its files)', async () => {
+  // newuidmap reads /etc/subuid and /etc/subgid only: nobody gets a range there for the test, restored after.
+  const files = ['/etc/subuid', '/etc/subgid'];
+  const saved = await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => undefined)));
+  await withScratch(async (s) => {
+    try {
+      for (const f of files) await appendFile(f, 'nobody:300000:65536\n');
+      const home = join(s.dir, 'home');
+      await mkdir(home);
+      await execa('chown', ['65534:65534', home, s.lxcpath]);
+      await execa('chmod', ['755', s.dir]);
+      const env = { ...s.env, LXKIT_RUNDIR: join(home, 'run'), LXKIT_SUBUID: '/etc/subuid', LXKIT_SUBGID: '/etc/subgid', HOME: home, NODE_EXTRA_CA_CERTS: '' };
+      const asNobody = (args: string[]) =>
+        execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, LXKIT_BIN, args[0]!, '-P', s.lxcpath, ...args.slice(1)], { env, reject: false });
+
+      const created = await asNobody(['create', '-n', 'u', '-t', 'busybox']);
+      assert.is(created.exitCode, 0, created.stderr);
+      const config = await readFile(join(s.lxcpath, 'u/config'), 'utf8');
+      assert.match(config, /^lxc\.idmap = u 0 300000 65536$/m);
+      assert.not.match(config, /idmap=container/, 'idmapped mounts are root\'s to make');
+      const owner = (await execa('stat', ['-c', '%u:%g', join(s.lxcpath, 'u/rootfs/bin/busybox')])).stdout;
+      assert.is(owner, '300000:300000', "the rootfs belongs to the container's root");
+
+      const r = await asNobody(['execute', '-n', 'u', '--', '/bin/sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map; id -u; stat -c %u /bin/busybox; exit 3']);
+      assert.is(r.exitCode, 3, r.stderr);
+      assert.equal(r.stdout.split('\n').map((l) => l.trim().split(/\s+/).join(' ')), ['0 300000 65536', '0 300000 65536', '0', '0']);
+
+      const destroyed = await asNobody(['destroy', '-n', 'u']);
+      assert.is(destroyed.exitCode, 0, destroyed.stderr);
+      assert.not.ok(existsSync(join(s.lxcpath, 'u')), 'everything removed, the files of the subordinate ids too');
+    } finally {
+      await Promise.all(files.map((f, i) => (saved[i] === undefined ? rm(f, { force: true }) : writeFile(f, saved[i]!))));
+    }
   });
 });
 

@@ -5,6 +5,12 @@
  * becomes the root that every later in-root path resolves beneath.
  *
  * Site pre-mount scripts run before the rootfs is mounted (STAGE_LAST here).
+ *
+ * In a user namespace started by root, the monitor (the host's root) makes the
+ * mount, since the container's ids may not reach the rootfs path. Started by
+ * another user, the container's first process makes it, so every directory
+ * above the rootfs must be searchable by the container's root (as LXC asks
+ * of unprivileged users: chmod +x on ~/.local/share/lxc and the like).
  */
 import { STAGE_FIRST, STAGE_LAST } from '../hooks/stages.js';
 import { definePlugin } from '../plugin/define.js';
@@ -37,7 +43,11 @@ export const rootfsPlugin = definePlugin({
         throw new Error(`lxc.rootfs.options ${idmap}: only idmap=container is supported`);
       }
       if (idmap && !ctx.userns) throw new Error('lxc.rootfs.options idmap=container needs lxc.idmap (a user namespace)');
-      if (ctx.userns) {
+      const hostRoot = process.geteuid?.() === 0;
+      if (idmap && !hostRoot) {
+        throw new Error('lxc.rootfs.options idmap=container needs root: idmapped mounts are made by the host\'s root (make the rootfs owned by your subordinate ids instead)');
+      }
+      if (ctx.userns && hostRoot) {
         // The monitor makes the mount: the container's root may not be able to reach the rootfs path.
         const slot = await ctx.detachedMount(rootfs.path, { idmap: idmap !== undefined });
         ctx.ops.attachTree(rootfs.mount, slot, {}, info);

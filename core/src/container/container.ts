@@ -22,6 +22,9 @@ import { LxkitError, messageOf } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { Runtime } from '../runtime.js';
 import { runContainer, type ContainerState, type RunResult } from '../start/run.js';
+import { runInUserNamespace, withCallerIds } from '../start/userns-run.js';
+import type { IdMap } from '../config/core-keys/model.js';
+import { parseIdMap } from '../config/core-keys/idmap.js';
 import type { Exit } from '../start/monitor.js';
 import { ContainerLock } from './lock.js';
 import { checkName } from './name.js';
@@ -147,6 +150,7 @@ export class Container {
     await mkdir(lxcpath, { recursive: true, mode: 0o755 });
     const lock = await ContainerLock.acquire(paths.lock, this.name, 'create');
     let made = false;
+    let doc: ConfigDocument | undefined;
     try {
       if (existsSync(paths.dir)) {
         throw new LxkitError('LXKIT_CONTAINER_EXISTS', `container "${this.name}" already exists (${paths.dir})`, {
@@ -164,7 +168,7 @@ export class Container {
         }
         return '';
       });
-      const doc = ConfigDocument.parse(text.length && !text.endsWith('\n') ? text + '\n' : text, paths.config);
+      doc = ConfigDocument.parse(text.length && !text.endsWith('\n') ? text + '\n' : text, paths.config);
       if (template) {
         try {
           await template.create({
@@ -196,7 +200,7 @@ export class Container {
         templateArgs: opts.templateArgs ?? [],
       });
     } catch (err) {
-      if (made) await rm(paths.dir, { recursive: true, force: true });
+      if (made) await this.#remove(paths, idmapOf(doc));
       throw err;
     } finally {
       lock.release();
@@ -257,7 +261,7 @@ export class Container {
         ...(opts.onState ? { onState: opts.onState } : {}),
         forwardSignals: opts.forwardSignals ?? false,
       });
-      if (config.model.ephemeral && (await this.defined())) await this.#remove(paths);
+      if (config.model.ephemeral && (await this.defined())) await this.#remove(paths, config.model.idmap);
       return result;
     } finally {
       lock.release();
@@ -303,7 +307,7 @@ export class Container {
         container: { name: this.name, lxcpath: await this.lxcpath(), config, configFile: paths.config },
         log: this.#log,
       });
-      await this.#remove(paths);
+      await this.#remove(paths, config.model.idmap);
     } finally {
       lock.release();
     }
@@ -327,7 +331,20 @@ export class Container {
     }
   }
 
-  async #remove(paths: ContainerPaths): Promise<void> {
+  /**
+   * Removes the container's directory. A user other than root cannot remove
+   * files that belong to the container's subordinate ids: the rootfs goes
+   * first, from inside a user namespace with the container's maps.
+   */
+  async #remove(paths: ContainerPaths, idmap: readonly IdMap[] = []): Promise<void> {
+    if (process.getuid?.() !== 0 && idmap.length > 0 && existsSync(paths.rootfs)) {
+      await runInUserNamespace({
+        idmap: withCallerIds(idmap),
+        argv: ['rm', '-rf', '--one-file-system', paths.rootfs],
+        what: `removing the root filesystem of container "${this.name}"`,
+        log: this.#log,
+      });
+    }
     await rm(paths.dir, { recursive: true, force: true });
     await rm(paths.lock, { force: true });
   }
@@ -371,6 +388,19 @@ export class Container {
     const mode = await stat(target).then((s) => s.mode & 0o777, () => 0o640);
     await writeFile(target, doc.toBuffer(), { mode });
   }
+}
+
+/** The id maps a config document names (unparseable lines are left to validation). */
+function idmapOf(doc: ConfigDocument | undefined): IdMap[] {
+  const maps: IdMap[] = [];
+  for (const value of doc?.getAll('lxc.idmap') ?? []) {
+    try {
+      maps.push(parseIdMap(value));
+    } catch {
+      // Reported when the config is loaded.
+    }
+  }
+  return maps;
 }
 
 /** Containers of an lxcpath: directories holding a config file, in name order. */

@@ -211,12 +211,20 @@ export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<
     monitor = Monitor.spawn({ log, container: name, lockFd: opts.lock.fd });
     await runtime.hooks.preStart.promise(ctx);
 
-    const c = await monitor.clone({
-      flags: plan.flags,
-      pdeathSignal: model.monitor.pdeathSignal,
-      stdio: opts.console ? STDIO.CONSOLE : STDIO.INHERIT,
-      share: plan.share,
-    });
+    log.debug(`cloning the first process: new ${plan.clone.join(', ') || 'none'}${Object.keys(plan.share).length ? `; joining ${Object.entries(plan.share).map(([n, p]) => `${n} (${p})`).join(', ')}` : ''} (flags 0x${plan.flags.toString(16)})`);
+    const c = await monitor
+      .clone({
+        flags: plan.flags,
+        pdeathSignal: model.monitor.pdeathSignal,
+        stdio: opts.console ? STDIO.CONSOLE : STDIO.INHERIT,
+        share: plan.share,
+      })
+      .catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'EPERM' && !ctx.userns && process.getuid?.() !== 0) {
+          err.message += ` (a user other than root makes namespaces only inside a user namespace of its own: set lxc.idmap to the user's subordinate ids)`;
+        }
+        throw err;
+      });
     cloned = true;
     ctx.pid = c.pid;
     hookEnv['LXC_PID'] = String(c.pid);

@@ -7,16 +7,18 @@
  * Unprivileged unless `-- --privileged`: root inside maps to root's
  * subordinate range (/etc/subuid, /etc/subgid; added when missing); the
  * rootfs stays owned by root on disk and is idmapped at start when the
- * kernel and filesystem can, else its ownership is shifted now.
+ * kernel and filesystem can, else its ownership is shifted now. Run by
+ * another user, the container maps to that user's range, and the rootfs is
+ * given to it from inside a user namespace.
  *
  * Options (after --): --privileged, --busybox PATH, --password PASSWORD.
  */
 import { chmod, copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Template, TemplateRequest } from '@lxkit/core';
+import { runInUserNamespace, withCallerIds, type Template, type TemplateRequest } from '@lxkit/core';
 import { shiftOwnership, supportsIdmappedMounts } from './ownership.js';
-import { ensureRootRange } from './subid.js';
+import { callerRange, ensureRootRange } from './subid.js';
 
 const DIRS: readonly [string, number][] = [
   ['bin', 0o755], ['sbin', 0o755], ['usr/bin', 0o755], ['usr/sbin', 0o755], ['lib', 0o755],
@@ -126,12 +128,26 @@ export const busybox: Template = {
     c.append('lxc.mount.entry', 'mqueue dev/mqueue mqueue defaults,optional,create=dir 0 0');
 
     if (!values.privileged) {
+      const root = process.getuid?.() === 0;
       // LXKIT_SUBUID/LXKIT_SUBGID point elsewhere (tests, image builders that must not touch the host's files).
-      const uids = await ensureRootRange(process.env['LXKIT_SUBUID'] ?? '/etc/subuid');
-      const gids = await ensureRootRange(process.env['LXKIT_SUBGID'] ?? '/etc/subgid');
+      const range = root ? ensureRootRange : callerRange;
+      const uids = await range(process.env['LXKIT_SUBUID'] ?? '/etc/subuid');
+      const gids = await range(process.env['LXKIT_SUBGID'] ?? '/etc/subgid');
       c.append('lxc.idmap', `u 0 ${uids.start} ${uids.count}`);
       c.append('lxc.idmap', `g 0 ${gids.start} ${gids.count}`);
-      if (uids.start === gids.start && (await supportsIdmappedMounts(rootfs))) {
+      if (!root) {
+        // Only the container's root can own its files, and only from inside its user namespace (lxc-usernsexec's way).
+        const maps = [
+          { type: 'u' as const, nsid: 0, hostid: uids.start, range: uids.count },
+          { type: 'g' as const, nsid: 0, hostid: gids.start, range: gids.count },
+        ];
+        await runInUserNamespace({
+          idmap: withCallerIds(maps),
+          argv: ['chown', '-R', '-h', '0:0', rootfs],
+          what: `giving the root filesystem to the container's root (host ids ${uids.start}:${gids.start})`,
+          log: req.log,
+        });
+      } else if (uids.start === gids.start && (await supportsIdmappedMounts(rootfs))) {
         c.set('lxc.rootfs.options', 'idmap=container');
       } else {
         await shiftOwnership(rootfs, uids.start);

@@ -1,0 +1,61 @@
+/**
+ * Runs a program in a new user namespace with given id maps, on the host's
+ * filesystems, as LXC's lxc-usernsexec does: how a user other than root
+ * hands files to a container's subordinate ids (chown) and takes them back
+ * (rm -rf), which it is not allowed to do directly.
+ */
+import type { IdMap } from '../config/core-keys/model.js';
+import { LxkitError, isLxkitError, messageOf } from '../errors.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { writeIdMaps } from './idmap-write.js';
+import { Monitor } from './monitor.js';
+import { CLONE_FLAGS } from './namespaces.js';
+import { OpQueue } from './ops.js';
+import { STDIO } from './protocol.js';
+
+export interface UsernsRun {
+  /** The maps of the new user namespace (written with newuidmap/newgidmap unless root). */
+  readonly idmap: readonly IdMap[];
+  /** The program (an absolute path, or found on a standard PATH) and its arguments. */
+  readonly argv: readonly string[];
+  /** What it does, for messages: "giving the rootfs to the container's root". */
+  readonly what: string;
+  readonly log?: Logger;
+}
+
+/** Maps for a user to act on a container's files: the container's own maps, plus the user's ids after them. */
+export function withCallerIds(maps: readonly IdMap[]): IdMap[] {
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  const next = (type: 'u' | 'g') => maps.filter((m) => m.type === type).reduce((n, m) => Math.max(n, m.nsid + m.range), 0);
+  return [
+    ...maps,
+    { type: 'u', nsid: next('u'), hostid: uid, range: 1 },
+    { type: 'g', nsid: next('g'), hostid: gid, range: 1 },
+  ];
+}
+
+export async function runInUserNamespace(req: UsernsRun): Promise<void> {
+  const log = req.log ?? silentLogger;
+  const monitor = Monitor.spawn({ log, container: '(user namespace)' });
+  let cloned = false;
+  try {
+    const child = await monitor.clone({ flags: CLONE_FLAGS.user, pdeathSignal: 9, stdio: STDIO.NULL });
+    cloned = true;
+    await writeIdMaps(child.pid, req.idmap, (kind, err) => new LxkitError('LXKIT_COMMAND_FAILED', `${req.what}: cannot write the ${kind} map: ${messageOf(err)}`, { cause: err }));
+    const q = new OpQueue()
+      .becomeRoot({ what: `${req.what}: becoming root in the user namespace` })
+      .run(req.argv, ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], { what: `${req.what} (${req.argv.join(' ')})` });
+    await monitor.batch(q);
+  } catch (err) {
+    // The op interpreter reports a failed program as a hook script's failure; here it is a command of lxkit's.
+    if (isLxkitError(err, 'LXKIT_HOOK_SCRIPT_FAILED')) throw new LxkitError('LXKIT_COMMAND_FAILED', err.message, { cause: err });
+    throw err;
+  } finally {
+    if (cloned) {
+      monitor.kill(9);
+      await monitor.exited().catch(() => undefined);
+    }
+    await monitor.quit().catch(() => monitor.destroy());
+  }
+}

@@ -33,10 +33,12 @@ function mountProc(ctx: StartContext): void {
   writeSysctls(ctx, true);
   if (mode !== 'mixed') return;
   // proc:mixed: /proc/sys read-only but /proc/sys/net writable, /proc/sysrq-trigger read-only.
-  // The net subtree gets its own mount first; the read-only rbind of /proc/sys carries it along.
+  // As LXC: a writable bind of /proc/sys/net waits on /proc/net (the first process's own net
+  // directory) while /proc/sys becomes a read-only bind, then moves to /proc/sys/net.
   const what = 'making /proc/sys and /proc/sysrq-trigger read-only (proc:mixed)';
-  ctx.ops.mount({ source: 'proc/sys/net', target: 'proc/sys/net', flags: MS.BIND, inRoot: true, sourceInRoot: true, optional: true }, { what, ...o });
-  ctx.ops.mount({ source: 'proc/sys', target: 'proc/sys', flags: MS.BIND | MS.REC, remount: MS.RDONLY, inRoot: true, sourceInRoot: true }, { what, ...o });
+  ctx.ops.mount({ source: 'proc/sys/net', target: 'proc/net', flags: MS.BIND, inRoot: true, sourceInRoot: true, optional: true }, { what, ...o });
+  ctx.ops.mount({ source: 'proc/sys', target: 'proc/sys', flags: MS.BIND, remount: MS.RDONLY, inRoot: true, sourceInRoot: true }, { what, ...o });
+  ctx.ops.mount({ source: 'proc/net', target: 'proc/sys/net', flags: MS.MOVE, inRoot: true, sourceInRoot: true, optional: true }, { what, ...o });
   ctx.ops.mount(
     { source: 'proc/sysrq-trigger', target: 'proc/sysrq-trigger', flags: MS.BIND, remount: MS.RDONLY, inRoot: true, sourceInRoot: true, optional: true },
     { what, ...o },

@@ -25,7 +25,10 @@ export const rootfsPlugin = definePlugin({
       // In a new user namespace the first process becomes its root (the maps are written by now).
       if (ctx.userns) ctx.ops.becomeRoot({ what: 'becoming root in the container\'s user namespace' });
       ctx.ops.makeRslave({ what: 'keeping the container\'s mounts from propagating to the host' });
-      if (ctx.namespaces['net']) ctx.ops.loopbackUp({ what: 'bringing up the loopback interface' });
+      // Only in a network namespace of its own (a shared one is its owner's to configure).
+      if (ctx.namespaces['net'] && ctx.container.config.model.namespaces.share.net === undefined) {
+        ctx.ops.loopbackUp({ what: 'bringing up the loopback interface' });
+      }
     });
     runtime.hooks.preMount.tapPromise({ name: 'rootfs', stage: STAGE_LAST }, async (ctx) => {
       const rootfs = ctx.rootfs;

@@ -1,0 +1,157 @@
+/**
+ * What a container's config sets up, checked from inside real containers:
+ * process settings (ids, cwd, rlimits, sysctls, /proc files, no_new_privs),
+ * the automatic mounts and their read-only parts, /dev, ttys, mount entry
+ * options, time offsets, ephemeral containers and namespaces kept or shared.
+ */
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Container } from '@lxkit/core';
+import { hostMounts, lxkit, withScratch, type Scratch } from '../lib/harness.js';
+
+async function busybox(s: Scratch, name: string, extra: string): Promise<string> {
+  const r = await lxkit(['create', '-n', name, '-P', s.lxcpath, '-t', 'busybox', '--', '--privileged'], { env: s.env });
+  assert.is(r.exitCode, 0, r.stderr);
+  const dir = join(s.lxcpath, name);
+  await appendFile(join(dir, 'config'), extra);
+  return dir;
+}
+
+/** Runs `script` as the container's PID 1 (lxkit start -F -- sh -c SCRIPT); lines of its output. */
+async function inside(s: Scratch, name: string, script: string, args: string[] = []): Promise<{ lines: string[]; stderr: string; code: number }> {
+  const r = await lxkit(['start', '-n', name, '-P', s.lxcpath, '-F', ...args, '--', '/bin/sh', '-c', script], { env: s.env, input: '' });
+  return { lines: r.stdout.replace(/\r/g, '').split('\n'), stderr: r.stderr, code: r.exitCode };
+}
+
+const setup = suite('container set-up');
+
+setup('process: ids and groups, cwd, rlimits (a hard limit above lxkit\'s is clamped), sysctl, lxc.proc, no_new_privs, environment', async () => {
+  await withScratch(async (s) => {
+    const [hard] = (await readFile('/proc/self/limits', 'utf8')).split('\n').filter((l) => l.startsWith('Max open files')).map((l) => l.split(/\s{2,}/)[2]!);
+    await busybox(
+      s,
+      'p',
+      [
+        'lxc.init.uid = 1000',
+        'lxc.init.gid = 1001',
+        'lxc.init.groups = 5,20',
+        'lxc.init.cwd = /tmp',
+        'lxc.prlimit.nofile = 256:unlimited',
+        'lxc.prlimit.nproc = 100:200',
+        'lxc.sysctl.net.ipv4.ip_forward = 1',
+        'lxc.proc.oom_score_adj = 123',
+        'lxc.no_new_privs = 1',
+        'lxc.environment = ANSWER=42',
+        '',
+      ].join('\n'),
+    );
+    const r = await inside(
+      s,
+      'p',
+      'id -u; id -g; id -G; pwd; ulimit -Sn; ulimit -Hn; ulimit -Su; ulimit -Hu; cat /proc/sys/net/ipv4/ip_forward; cat /proc/self/oom_score_adj; grep NoNewPrivs /proc/self/status | tr -s "\\t " " "; echo "$ANSWER $container"',
+      ['-l', 'WARN'],
+    );
+    assert.is(r.code, 0, r.stderr);
+    assert.equal(r.lines, ['1000', '1001', '1001 5 20', '/tmp', '256', hard, '100', '200', '1', '123', 'NoNewPrivs: 1', '42 lxc']);
+    assert.match(r.stderr, /lxc\.prlimit\.nofile: hard limit unlimited is above lxkit's own/, 'the clamp is said');
+  });
+});
+
+setup('mounts: proc:mixed and sys:ro are read-only where they must be; /dev has its nodes, ttys in lxc.tty.dir, a new devpts', async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 'm', 'lxc.tty.dir = lxc\nlxc.tty.max = 2\n');
+    const r = await inside(
+      s,
+      'm',
+      [
+        '(echo x > /proc/sys/kernel/domainname) 2>/dev/null && echo sysctl-writable || echo sysctl-ro',
+        '(echo 1 > /proc/sys/net/ipv4/ip_forward) && echo net-writable',
+        // Kernels without CONFIG_MAGIC_SYSRQ have no trigger at all.
+        'if [ -e /proc/sysrq-trigger ]; then (echo h > /proc/sysrq-trigger) 2>/dev/null && echo sysrq-writable || echo sysrq-ro; else echo sysrq-ro; fi',
+        '(touch /sys/kernel/x) 2>/dev/null; grep " /sys " /proc/mounts | cut -d" " -f4 | cut -d, -f1',
+        'grep -c " /proc/sys/net " /proc/mounts',
+        'ls /dev | tr "\\n" " "; echo',
+        'readlink /dev/tty1; ls /dev/lxc | tr "\\n" " "; echo',
+        'grep " /dev/pts " /proc/mounts | cut -d" " -f3,4 | cut -d, -f1; ls /dev/pts | tr "\\n" " "; echo; stat -c %t /dev/lxc/tty1 /dev/console | tr "\\n" " "; echo',
+      ].join('; '),
+    );
+    assert.is(r.code, 0, r.stderr);
+    const [sysctl, net, sysrq, sys, netMounts, dev, tty1, lxcDir, devpts, pts, majors] = r.lines;
+    assert.equal([sysctl, net, sysrq, sys, netMounts], ['sysctl-ro', 'net-writable', 'sysrq-ro', 'ro', '1']);
+    for (const node of ['console', 'full', 'null', 'ptmx', 'pts', 'random', 'tty', 'urandom', 'zero', 'fd', 'stdin', 'stdout', 'stderr', 'shm']) {
+      assert.ok(dev!.split(' ').includes(node), `/dev/${node} (${dev})`);
+    }
+    assert.equal([tty1, lxcDir!.trim()], ['lxc/tty1', 'tty1 tty2']);
+    assert.is(devpts, 'devpts rw', 'a devpts instance of its own on /dev/pts');
+    assert.equal(pts!.trim().split(' '), ['0', '1', '2', 'ptmx'], "only the container's own ptys: two ttys and the console");
+    assert.is(majors!.trim(), '88 88', 'the ttys and the console are ptys (major 136) of that devpts');
+  });
+});
+
+setup('mount entries: create=file, relative sources, optional missing sources, ro binds; nothing shows on the host', async () => {
+  await withScratch(async (s) => {
+    const file = join(s.dir, 'motd');
+    await writeFile(file, 'host file\n');
+    const dir = await busybox(
+      s,
+      'e',
+      [
+        `lxc.mount.entry = ${file} etc/motd none bind,ro,create=file 0 0`,
+        'lxc.mount.entry = etc srv/etc none bind,ro,relative,create=dir 0 0',
+        `lxc.mount.entry = ${join(s.dir, 'missing')} mnt none bind,optional 0 0`,
+        'lxc.mount.entry = tmpfs run/scratch tmpfs size=1m,mode=0700,create=dir 0 0',
+        '',
+      ].join('\n'),
+    );
+    await mkdir(join(dir, 'rootfs/srv'), { recursive: true });
+    const before = await hostMounts();
+    const r = await inside(
+      s,
+      'e',
+      'cat /etc/motd; (echo x > /etc/motd) 2>/dev/null || echo motd-ro; cat /srv/etc/hostname; grep -c " /mnt " /proc/mounts; stat -c %a /run/scratch; grep " /run/scratch " /proc/mounts | cut -d" " -f3',
+    );
+    assert.is(r.code, 0, r.stderr);
+    assert.equal(r.lines, ['host file', 'motd-ro', 'e', '0', '700', 'tmpfs']);
+    assert.equal(await hostMounts(), before);
+    assert.is(await readFile(file, 'utf8'), 'host file\n');
+  });
+});
+
+setup('lxc.time.offset.boot moves the container\'s boot time; lxc.ephemeral removes the container when it stops', async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 't', 'lxc.time.offset.boot = 100000s\nlxc.ephemeral = 1\n');
+    const host = Number((await readFile('/proc/uptime', 'utf8')).split(' ')[0]);
+    const r = await inside(s, 't', 'cut -d" " -f1 /proc/uptime');
+    assert.is(r.code, 0, r.stderr);
+    const uptime = Number(r.lines[0]);
+    assert.ok(uptime - host > 99_990 && uptime - host < 100_100, `uptime ${uptime} vs the host's ${host}`);
+    assert.not.ok(existsSync(join(s.lxcpath, 't')), 'the ephemeral container is gone');
+  });
+});
+
+setup('namespaces: lxc.namespace.keep keeps the host\'s, lxc.namespace.share joins a running container\'s (by name)', async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 'a', 'lxc.uts.name = first\n');
+    await busybox(s, 'b', 'lxc.namespace.share.uts = a\nlxc.namespace.keep = net\n');
+    const a = new Container('a', { lxcpath: s.lxcpath });
+    let up!: () => void;
+    const isUp = new Promise<void>((r) => (up = r));
+    const running = a.start({ command: ['/bin/sleep', '30'], console: false, onState: (st) => st === 'RUNNING' && up() });
+    await Promise.race([isUp, running]);
+    try {
+      const hostIfaces = (await readFile('/proc/net/dev', 'utf8')).split('\n').slice(2).filter(Boolean).length;
+      // b joins a's uts namespace: it sees a's host name and does not set its own.
+      const r = await inside(s, 'b', 'hostname; tail -n +3 /proc/net/dev | grep -c .');
+      assert.is(r.code, 0, r.stderr);
+      assert.equal(r.lines, ['first', String(hostIfaces)]);
+    } finally {
+      process.kill((await a.initPid())!, 'SIGKILL');
+      await running;
+    }
+  });
+});
+
+setup.run();

@@ -255,6 +255,9 @@ start('bad input: missing rootfs, missing init, unknown template, invalid names,
       assert.is(r.exitCode, 1);
       assert.match(r.stderr, /invalid container name/);
     }
+    const empty = await lxkit(['start', '-n', '', '-P', s.lxcpath, '-F'], { env: s.env });
+    assert.equal([empty.exitCode, empty.stderr.trim()], [1, 'lxkit-start: a container name is required (-n NAME)']);
+    assert.throws(() => new Container('', { lxcpath: s.lxcpath }), (err: Error) => isLxkitError(err, 'LXKIT_CONTAINER_NAME_INVALID'));
 
     let up!: () => void;
     const isUp = new Promise<void>((r) => (up = r));

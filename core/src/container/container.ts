@@ -51,34 +51,36 @@ export interface CreateOptions {
   configFile?: string;
 }
 
-export interface StartOptions {
+/** What a start and an execute both take. */
+export interface RunOptionsBase {
+  /** `-s KEY=VALUE` settings applied over the config for this run. */
+  defines?: readonly (readonly [string, string])[];
+  /** A config file to use instead of the container's own (`-f`). */
+  configFile?: string;
+  /** Called with each state as the container reaches it. */
+  onState?: (state: ContainerState) => void;
+  /**
+   * While it runs, SIGINT/SIGTERM/SIGHUP to this process go to the container:
+   * as its halt signal (lxc.signal.halt) for `start`, as themselves to the
+   * command for `execute`, as the CLI does. Off by default: a library does not
+   * take over its host program's signals.
+   */
+  forwardSignals?: boolean;
+}
+
+export interface StartOptions extends RunOptionsBase {
   /** Run in the foreground until the container stops. (Daemon mode comes with the monitor's command socket.) */
   foreground?: boolean;
   /** Command instead of lxc.init.cmd. */
   command?: readonly string[];
   /** Give the init a console pty proxied to this process's stdio (default: true). */
   console?: boolean;
-  /** `-s KEY=VALUE` settings applied over the config for this start. */
-  defines?: readonly (readonly [string, string])[];
-  /** A config file to use instead of the container's own (`-f`). */
-  configFile?: string;
-  onState?: (state: ContainerState) => void;
-  /**
-   * While it runs, SIGINT/SIGTERM/SIGHUP to this process send the container
-   * its halt signal (lxc.signal.halt), as `lxkit start -F` does. Off by
-   * default: a library does not take over its host program's signals.
-   */
-  forwardSignals?: boolean;
 }
 
-export interface ExecuteOptions {
+export interface ExecuteOptions extends RunOptionsBase {
+  /** The command's user and group ids (`-u`, `-g`), instead of lxc.init.uid/gid. */
   uid?: number;
   gid?: number;
-  defines?: readonly (readonly [string, string])[];
-  configFile?: string;
-  onState?: (state: ContainerState) => void;
-  /** While it runs, SIGINT/SIGTERM/SIGHUP to this process are passed on to the command (as `lxkit execute` does); off by default. */
-  forwardSignals?: boolean;
 }
 
 export class Container {
@@ -214,13 +216,7 @@ export class Container {
     }
     if (!opts.configFile) await this.#requireDefined();
     for (;;) {
-      const result = await this.#run('system', opts.command, {
-        console: opts.console ?? true,
-        ...(opts.defines ? { defines: opts.defines } : {}),
-        ...(opts.configFile ? { configFile: opts.configFile } : {}),
-        ...(opts.onState ? { onState: opts.onState } : {}),
-        forwardSignals: opts.forwardSignals ?? false,
-      });
+      const result = await this.#run('system', opts.command, { ...opts, console: opts.console ?? true });
       if (!result.reboot) return result;
       this.#log.info(`container ${this.name} asked for a reboot: starting it again`);
     }

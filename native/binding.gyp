@@ -18,6 +18,9 @@
       "sources": [
         "src/common/proto.c",
         "src/monitor/main.c",
+        "src/monitor/control.c",
+        "src/monitor/console.c",
+        "src/monitor/command.c",
         "src/monitor/child.c",
         "src/monitor/resolve.c",
         "src/monitor/fdpass.c"

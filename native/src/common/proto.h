@@ -30,20 +30,49 @@ enum msg_type {
 	M_DETACHED_TREE = 3, /* strs: source; ints: slot, recursive, idmap -> a detached (idmapped) mount, sent to the child */
 	M_KILL = 4,          /* ints: signal */
 	M_RELEASE = 5,       /* close the namespace references held since clone */
-	M_QUIT = 6,          /* exit once the container is gone */
+	M_QUIT = 6,          /* exit once the container is gone -> M_RESULT, once the lock is let go */
+	M_SERVE = 7,         /* strs: command socket name (abstract), the effective config ("key = value" lines), console log path or "" */
+	M_STATE = 8,         /* ints: STATE_*, told to the command socket's subscribers */
+	M_DAEMONIZE = 9,     /* strs: argv of lxkit's stop work, run when the init exits; the controller then leaves */
 	/* monitor -> JS */
 	M_CLONED = 100,  /* ints: pid, then one fd per namespace; strs: namespace names */
 	M_RESULT = 101,  /* ints: ok, failed op index, errno, ops done; strs: syscall, path, detail, output */
 	M_EXITED = 102,  /* ints: exit code (128+signal when killed), killing signal or 0 */
 	M_LOG = 103,     /* ints: level; strs: message */
 	M_RUNNING = 104, /* the container's init runs (exec succeeded) */
+	M_ADOPTED = 105, /* to a controller the monitor started: as M_CLONED, then M_EXITED follows */
+
+	/* clients -> monitor, on the command socket */
+	C_GET_STATE = 300, /* -> C_REPLY ints: state, init pid, monitor pid, exit code, exit signal, clone flags, daemon */
+	C_SIGNAL = 301,    /* ints: signal, stopping (1: a stop; the state becomes STOPPING) -> C_REPLY ints: errno */
+	C_SUBSCRIBE = 302, /* -> C_REPLY ints: state; then a C_STATE_EVENT at each change until the client leaves */
+	C_CONSOLE = 303,   /* ints: tty number (0: /dev/console) -> C_REPLY ints: errno, with the pty master (SCM_RIGHTS) */
+	C_PIDFD = 304,     /* -> C_REPLY ints: errno, init pid, with the init's pidfd */
+	C_CONFIG = 305,    /* strs: key -> C_REPLY ints: found; strs: values in reading order */
+	C_IPS = 306,       /* -> C_REPLY strs: "interface family address/prefix" of the container's network namespace */
+	/* monitor -> clients */
+	C_REPLY = 350,
+	C_STATE_EVENT = 351, /* ints: state */
+};
+
+/* Container states, as LXC numbers them (lxc_state_t). */
+enum container_state {
+	STATE_STOPPED = 0,
+	STATE_STARTING = 1,
+	STATE_RUNNING = 2,
+	STATE_STOPPING = 3,
+	STATE_ABORTING = 4,
+	STATE_FREEZING = 5,
+	STATE_FROZEN = 6,
+	STATE_THAWED = 7,
 };
 
 /* Standard I/O of the container's init (M_CLONE ints[2]). */
 enum stdio_mode {
-	STDIO_INHERIT = 0, /* the monitor's own fds 0-2 (lxkit execute) */
-	STDIO_CONSOLE = 1, /* the console pty, proxied to the monitor's fds 0-1 */
-	STDIO_NULL = 2,    /* /dev/null */
+	STDIO_INHERIT = 0,  /* the monitor's own fds 0-2 (lxkit execute) */
+	STDIO_CONSOLE = 1,  /* the console pty, proxied to the monitor's fds 0-1 */
+	STDIO_NULL = 2,     /* /dev/null */
+	STDIO_DETACHED = 3, /* the console pty, drained to the console log (daemon mode; lxkit console attaches) */
 };
 
 struct record {

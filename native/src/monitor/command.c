@@ -1,0 +1,406 @@
+/*
+ * The container's command socket (LXC's "command" socket): an abstract unix
+ * socket the monitor serves while the container exists, for lxkit info,
+ * stop, wait, monitor, console and attach. Requests and replies are frames
+ * of common/proto.h (C_* types); a reply may carry one fd (a pty master, the
+ * init's pidfd).
+ *
+ * Only root, or the user the monitor runs as, may connect (SO_PEERCRED).
+ * Clients are non-blocking: one that sends garbage or stops reading is
+ * dropped, never waited for.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fdpass.h"
+#include "monitor.h"
+
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+#define MAX_CLIENTS 64
+#define CLIENT_BUF 65536
+
+struct client {
+	int fd;
+	int subscribed;
+	size_t len;
+	uint8_t *buf;
+};
+
+static int listen_fd = -1;
+static struct client clients[MAX_CLIENTS];
+static int initialized;
+
+static void init_clients(void)
+{
+	if (initialized)
+		return;
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		clients[i].fd = -1;
+	initialized = 1;
+}
+
+int command_listen(const char *name)
+{
+	init_clients();
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	size_t n = strlen(name);
+	if (n == 0 || n + 1 > sizeof(addr.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(addr.sun_path + 1, name, n); /* sun_path[0] = 0: an abstract name, gone with the monitor */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&addr, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) < 0 || listen(fd, 128) < 0) {
+		int err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	listen_fd = fd;
+	return 0;
+}
+
+static void drop(struct client *c)
+{
+	if (c->fd < 0)
+		return;
+	if (M.console_client == c->fd)
+		M.console_client = -1;
+	close(c->fd);
+	free(c->buf);
+	c->fd = -1;
+	c->buf = NULL;
+	c->len = 0;
+	c->subscribed = 0;
+}
+
+/* One frame to a client; a client whose socket is full or gone is dropped. */
+static void reply(struct client *c, uint16_t type, const int64_t *ints, uint32_t nints, const char *const *strs, uint32_t nstrs, int fd)
+{
+	struct buf b;
+	frame_begin(&b, type);
+	rec_put(&b, ints, nints, strs, NULL, nstrs);
+	frame_end(&b);
+	struct iovec iov = { .iov_base = b.data, .iov_len = b.len };
+	union {
+		struct cmsghdr align;
+		char data[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		memset(&control, 0, sizeof(control));
+		msg.msg_control = control.data;
+		msg.msg_controllen = sizeof(control.data);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	ssize_t w;
+	do
+		w = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (w < 0 && errno == EINTR);
+	buf_free(&b);
+	if (w != (ssize_t)b.len)
+		drop(c);
+}
+
+static void reply_errno(struct client *c, int err)
+{
+	int64_t ints[1] = { err };
+	reply(c, C_REPLY, ints, 1, NULL, 0, -1);
+}
+
+static int ns_index(const char *name)
+{
+	for (int i = 0; i < NNS; i++)
+		if (strcmp(NAMESPACES[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* The container's addresses, read in its network namespace by a short-lived child. */
+static void reply_ips(struct client *c)
+{
+	int net = M.ns[ns_index("net")];
+	int p[2];
+	if (net < 0 || pipe2(p, O_CLOEXEC) < 0) {
+		reply(c, C_REPLY, NULL, 0, NULL, 0, -1);
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		struct ifaddrs *ifs;
+		if (setns(net, CLONE_NEWNET) < 0 || getifaddrs(&ifs) < 0)
+			_exit(1);
+		FILE *out = fdopen(p[1], "w");
+		for (struct ifaddrs *i = ifs; i && out; i = i->ifa_next) {
+			if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+				continue;
+			char addr[INET6_ADDRSTRLEN];
+			int prefix = 0;
+			const void *a, *m;
+			size_t bytes;
+			if (i->ifa_addr->sa_family == AF_INET) {
+				a = &((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+				m = i->ifa_netmask ? (const void *)&((struct sockaddr_in *)i->ifa_netmask)->sin_addr : NULL;
+				bytes = 4;
+			} else {
+				a = &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+				m = i->ifa_netmask ? (const void *)&((struct sockaddr_in6 *)i->ifa_netmask)->sin6_addr : NULL;
+				bytes = 16;
+			}
+			for (size_t k = 0; m && k < bytes; k++)
+				prefix += __builtin_popcount(((const unsigned char *)m)[k]);
+			inet_ntop(i->ifa_addr->sa_family, a, addr, sizeof(addr));
+			fprintf(out, "%s %s %s/%d\n", i->ifa_name, i->ifa_addr->sa_family == AF_INET ? "inet" : "inet6", addr, prefix);
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	char text[8192];
+	size_t len = 0;
+	ssize_t n;
+	while (pid > 0 && len < sizeof(text) - 1 && (n = read(p[0], text + len, sizeof(text) - 1 - len)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		len += (size_t)n;
+	}
+	close(p[0]);
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	text[len] = 0;
+	const char *lines[REC_MAX_STRS];
+	uint32_t nlines = 0;
+	for (char *line = strtok(text, "\n"); line && nlines < REC_MAX_STRS; line = strtok(NULL, "\n"))
+		lines[nlines++] = line;
+	reply(c, C_REPLY, NULL, 0, lines, nlines, -1);
+}
+
+/* Every value of `key` in the effective config, in reading order. */
+static void reply_config(struct client *c, const char *key)
+{
+	const char *values[REC_MAX_STRS];
+	char *copies[REC_MAX_STRS];
+	uint32_t n = 0;
+	size_t klen = strlen(key);
+	for (const char *line = M.config; line && *line && n < REC_MAX_STRS;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		if (len > klen + 3 && strncmp(line, key, klen) == 0 && strncmp(line + klen, " = ", 3) == 0) {
+			copies[n] = strndup(line + klen + 3, len - klen - 3);
+			values[n] = copies[n];
+			n++;
+		}
+		line = end ? end + 1 : line + len;
+	}
+	int64_t ints[1] = { n };
+	reply(c, C_REPLY, ints, 1, values, n, -1);
+	for (uint32_t i = 0; i < n; i++)
+		free(copies[i]);
+}
+
+static void handle(struct client *c, uint16_t type, const uint8_t *payload, size_t n)
+{
+	struct record r;
+	if (rec_get(payload, n, &r) < 0) {
+		drop(c);
+		return;
+	}
+	switch (type) {
+	case C_GET_STATE: {
+		int64_t ints[7] = { M.state, M.pid, getpid(), M.exit_code, M.exit_signal, (int64_t)M.clone_flags, M.daemon };
+		reply(c, C_REPLY, ints, 7, NULL, 0, -1);
+		break;
+	}
+	case C_SIGNAL: {
+		int sig = r.nints > 0 ? (int)r.ints[0] : 0;
+		int stopping = r.nints > 1 && r.ints[1];
+		if (M.pidfd < 0 || M.exited) {
+			reply_errno(c, ESRCH);
+			break;
+		}
+		if (syscall(SYS_pidfd_send_signal, M.pidfd, sig, NULL, 0) < 0) {
+			reply_errno(c, errno);
+			break;
+		}
+		if (stopping && M.state == STATE_RUNNING)
+			set_state(STATE_STOPPING);
+		reply_errno(c, 0);
+		break;
+	}
+	case C_SUBSCRIBE: {
+		c->subscribed = 1;
+		int64_t ints[1] = { M.state };
+		reply(c, C_REPLY, ints, 1, NULL, 0, -1);
+		break;
+	}
+	case C_CONSOLE: {
+		int tty = r.nints > 0 ? (int)r.ints[0] : 0;
+		int fd = -1;
+		if (tty == 0 && M.console >= 0 && !M.exited) {
+			if (M.console_client >= 0) {
+				reply_errno(c, EBUSY);
+				break;
+			}
+			fd = M.console;
+		} else if (tty > 0 && tty <= M.nttys) {
+			fd = M.ttys[tty - 1];
+		}
+		if (fd < 0) {
+			reply_errno(c, ENOENT);
+			break;
+		}
+		int64_t ints[1] = { 0 };
+		reply(c, C_REPLY, ints, 1, NULL, 0, fd);
+		if (tty == 0 && c->fd >= 0)
+			M.console_client = c->fd;
+		break;
+	}
+	case C_PIDFD: {
+		if (M.pidfd < 0 || M.exited) {
+			reply_errno(c, ESRCH);
+			break;
+		}
+		int64_t ints[2] = { 0, M.pid };
+		reply(c, C_REPLY, ints, 2, NULL, 0, M.pidfd);
+		break;
+	}
+	case C_CONFIG:
+		reply_config(c, r.nstrs > 0 ? r.strs[0] : "");
+		break;
+	case C_IPS:
+		reply_ips(c);
+		break;
+	default:
+		drop(c);
+	}
+}
+
+static void on_client(struct client *c)
+{
+	if (!c->buf && !(c->buf = malloc(CLIENT_BUF))) {
+		drop(c);
+		return;
+	}
+	ssize_t n;
+	do
+		n = read(c->fd, c->buf + c->len, CLIENT_BUF - c->len);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		if (n == 0 || errno != EAGAIN)
+			drop(c);
+		return;
+	}
+	c->len += (size_t)n;
+	while (c->fd >= 0 && c->len >= 8) {
+		uint32_t flen = (uint32_t)c->buf[0] | (uint32_t)c->buf[1] << 8 | (uint32_t)c->buf[2] << 16 | (uint32_t)c->buf[3] << 24;
+		if (flen < 4 || flen + 4 > CLIENT_BUF) {
+			drop(c);
+			return;
+		}
+		if (c->len < flen + 4)
+			break;
+		uint16_t type = (uint16_t)(c->buf[4] | c->buf[5] << 8);
+		handle(c, type, c->buf + 8, flen - 4);
+		if (c->fd < 0)
+			return;
+		memmove(c->buf, c->buf + 4 + flen, c->len - 4 - flen);
+		c->len -= 4 + flen;
+	}
+	if (c->len == CLIENT_BUF)
+		drop(c);
+}
+
+static void on_accept(void)
+{
+	for (;;) {
+		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			return;
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || (cred.uid != 0 && cred.uid != geteuid())) {
+			close(fd);
+			continue;
+		}
+		struct client *c = NULL;
+		for (int i = 0; i < MAX_CLIENTS && !c; i++)
+			if (clients[i].fd < 0)
+				c = &clients[i];
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+	}
+}
+
+int command_add_pollfds(struct pollfd *p, int max)
+{
+	int n = 0;
+	if (listen_fd < 0 || max < 1)
+		return 0;
+	p[n++] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
+	for (int i = 0; i < MAX_CLIENTS && n < max; i++)
+		if (clients[i].fd >= 0)
+			p[n++] = (struct pollfd){ .fd = clients[i].fd, .events = POLLIN };
+	return n;
+}
+
+void command_on_ready(const struct pollfd *p, int n)
+{
+	for (int k = 0; k < n; k++) {
+		if (!p[k].revents)
+			continue;
+		if (p[k].fd == listen_fd) {
+			on_accept();
+			continue;
+		}
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			if (clients[i].fd == p[k].fd)
+				on_client(&clients[i]);
+	}
+}
+
+void command_broadcast_state(int state)
+{
+	int64_t ints[1] = { state };
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i].fd >= 0 && clients[i].subscribed)
+			reply(&clients[i], C_STATE_EVENT, ints, 1, NULL, 0, -1);
+}
+
+void command_close(void)
+{
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		drop(&clients[i]);
+	if (listen_fd >= 0)
+		close(listen_fd);
+	listen_fd = -1;
+}

@@ -1,0 +1,502 @@
+/*
+ * The controller: lxkit's JavaScript on the other end of M.control. It
+ * asks for the clone and the op batches, hears the init's exit, and runs the
+ * stop hooks. In daemon mode it leaves once the container runs; when the
+ * init exits, the monitor starts lxkit's stop work as a new controller
+ * (M.after_exit), which adopts the container through M_ADOPTED.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "fdpass.h"
+#include "monitor.h"
+#include "ops.h"
+
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+struct clone_args_v0 {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+
+static pid_t after_exit_pid = -1;
+
+/* Closes every fd from 3 up except those of `kept` (in any order): close_range over the gaps. */
+static void close_all_but(int *kept, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && kept[j - 1] > kept[j]; j--) {
+			int t = kept[j];
+			kept[j] = kept[j - 1];
+			kept[j - 1] = t;
+		}
+	unsigned int from = 3;
+	for (int i = 0; i <= n; i++) {
+		if (i < n && (unsigned int)kept[i] < from)
+			continue;
+		/* [from, last]: up to the next kept fd, or everything after the last one. */
+		unsigned int last = i < n ? (unsigned int)kept[i] - 1 : ~0U;
+		if (last >= from && syscall(SYS_close_range, from, last, 0) < 0) {
+			/* Kernels before 5.9: one by one, up to the soft limit. */
+			long max = sysconf(_SC_OPEN_MAX);
+			if (i == n)
+				last = (unsigned int)(max > 0 ? max - 1 : 1023);
+			for (unsigned int fd = from; fd <= last; fd++)
+				close((int)fd);
+		}
+		if (i < n)
+			from = (unsigned int)kept[i] + 1;
+	}
+}
+
+static int ns_type(const char *name, size_t n)
+{
+	for (size_t i = 0; i < NNS; i++)
+		if (strlen(NAMESPACES[i].name) == n && strncmp(NAMESPACES[i].name, name, n) == 0)
+			return NAMESPACES[i].type;
+	return 0;
+}
+
+/* The init's pid and the namespace fds, to the controller (M_CLONED, or M_ADOPTED for a new one). */
+static void send_container(uint16_t type)
+{
+	int64_t ints[1 + NNS];
+	const char *names[NNS];
+	ints[0] = M.pid;
+	for (size_t i = 0; i < NNS; i++) {
+		ints[1 + i] = M.ns[i];
+		names[i] = NAMESPACES[i].name;
+	}
+	(void)!send_record(M.control, type, ints, 1 + NNS, names, NNS);
+}
+
+static void do_clone(const struct record *r)
+{
+	uint64_t flags = (uint64_t)(r->nints > 0 ? r->ints[0] : 0);
+	int pdeath = (int)(r->nints > 1 ? r->ints[1] : SIGKILL);
+	M.stdio = (int)(r->nints > 2 ? r->ints[2] : STDIO_INHERIT);
+	int join_fds[NNS], join_types[NNS], njoin = 0;
+
+	/* lxc.namespace.share.*: "name=path". The pid namespace is joined here (for children only). */
+	for (uint32_t i = 0; i < r->nstrs && njoin < (int)NNS; i++) {
+		const char *eq = strchr(r->strs[i], '=');
+		int type = eq ? ns_type(r->strs[i], (size_t)(eq - r->strs[i])) : 0;
+		int fd = eq ? open(eq + 1, O_RDONLY | O_CLOEXEC) : -1;
+		if (!type || fd < 0) {
+			send_result_errno(type ? errno : EINVAL, "open", eq ? eq + 1 : r->strs[i]);
+			return;
+		}
+		if (type == CLONE_NEWPID) {
+			if (setns(fd, CLONE_NEWPID) < 0) {
+				send_result_errno(errno, "setns", eq + 1);
+				close(fd);
+				return;
+			}
+			close(fd);
+			continue;
+		}
+		join_fds[njoin] = fd;
+		join_types[njoin++] = type;
+	}
+
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		send_result_errno(errno, "socketpair", NULL);
+		return;
+	}
+	int pidfd = -1;
+	struct clone_args_v0 args = { .flags = flags | CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0 && errno == ENOSYS)
+		pid = (pid_t)syscall(SYS_clone, (unsigned long)(flags | CLONE_PIDFD | SIGCHLD), NULL, &pidfd, NULL, 0);
+	if (pid < 0) {
+		int err = errno;
+		close(sv[0]);
+		close(sv[1]);
+		send_result_errno(err, "clone3", NULL);
+		return;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		/* Nothing of the monitor's leaks into the container: every fd but stdio and our socket goes. */
+		int kept[NNS + 1];
+		kept[0] = sv[1];
+		for (int j = 0; j < njoin; j++)
+			kept[1 + j] = join_fds[j];
+		close_all_but(kept, njoin + 1);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		child_main(sv[1], join_fds, join_types, njoin, pdeath);
+		_exit(1);
+	}
+	for (int j = 0; j < njoin; j++)
+		close(join_fds[j]);
+	close(sv[1]);
+	M.pid = pid;
+	M.pidfd = pidfd;
+	M.sock = sv[0];
+	M.clone_flags = flags;
+	char path[64];
+	for (size_t i = 0; i < NNS; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, NAMESPACES[i].name);
+		M.ns[i] = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	send_container(M_CLONED);
+}
+
+/*
+ * A detached copy of `source` (a bind mount not attached anywhere) for the
+ * child to attach, made here because the child's ids may not reach it; with
+ * `idmap`, mapped into the child's user namespace (idmap=container).
+ */
+static void do_detached_tree(const struct record *r)
+{
+	const char *source = r->nstrs > 0 ? r->strs[0] : "";
+	int slot = (int)(r->nints > 0 ? r->ints[0] : -1);
+	int recursive = (int)(r->nints > 1 ? r->ints[1] : 1);
+	int idmap = (int)(r->nints > 2 ? r->ints[2] : 1);
+	int userns = M.ns[0];
+	if (M.pid < 0 || (idmap && userns < 0)) {
+		send_result_errno(EINVAL, "mount_setattr", source);
+		return;
+	}
+	int tree = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+	if (tree < 0) {
+		send_result_errno(errno, "open_tree", source);
+		return;
+	}
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
+	if (idmap && syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0) {
+		int err = errno;
+		close(tree);
+		send_result_errno(err, "mount_setattr", source);
+		return;
+	}
+	int64_t ints[1] = { slot };
+	int ret = send_fd_record(M.sock, M_FD, ints, 1, tree);
+	int err = errno;
+	close(tree);
+	if (ret < 0)
+		send_result_errno(err, "sendmsg", "(child)");
+	else
+		send_ok();
+}
+
+/* M_SERVE: the command socket, the config it answers from, the console log. */
+static void do_serve(const struct record *r)
+{
+	const char *name = r->nstrs > 0 ? r->strs[0] : "";
+	if (command_listen(name) < 0) {
+		send_result_errno(errno, "bind", name);
+		return;
+	}
+	free(M.config);
+	M.config = strdup(r->nstrs > 1 ? r->strs[1] : "");
+	const char *log = r->nstrs > 2 ? r->strs[2] : "";
+	if (*log) {
+		M.console_log = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+		if (M.console_log < 0) {
+			send_result_errno(errno, "open", log);
+			return;
+		}
+	}
+	send_ok();
+}
+
+static void do_daemonize(const struct record *r)
+{
+	if (r->nstrs == 0) {
+		send_result_errno(EINVAL, "daemonize", NULL);
+		return;
+	}
+	char **argv = calloc(r->nstrs + 1, sizeof(char *));
+	for (uint32_t i = 0; argv && i < r->nstrs; i++)
+		argv[i] = strdup(r->strs[i]);
+	M.after_exit = argv;
+	M.daemon = 1;
+	send_ok();
+}
+
+static void on_child_fd(const uint8_t *payload, long n, int fd)
+{
+	struct record r;
+	if (fd < 0 || rec_get(payload, (size_t)n, &r) < 0 || r.nints < 2) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (r.ints[0] == PTY_CONSOLE)
+		console_take(fd);
+	else if (M.nttys < (int)(sizeof(M.ttys) / sizeof(M.ttys[0])))
+		M.ttys[M.nttys++] = fd;
+	else
+		close(fd);
+}
+
+/* Something from the child: a batch result, an fd, or EOF (its init was exec'd, or it died). */
+void child_on_message(void)
+{
+	uint16_t type;
+	uint8_t *payload = NULL;
+	int fd = -1;
+	long n = recv_frame(M.sock, &type, &payload, &fd);
+	if (n <= 0 && !payload) {
+		/* The socket is close-on-exec: EOF while a batch was pending means the init runs. */
+		if (M.awaiting && !M.exited && M.control >= 0)
+			(void)!send_record(M.control, M_RUNNING, NULL, 0, NULL, 0);
+		M.awaiting = 0;
+		close(M.sock);
+		M.sock = -1;
+		return;
+	}
+	if (type == M_FD) {
+		on_child_fd(payload, n, fd);
+	} else if (type == M_RESULT) {
+		struct buf b;
+		frame_begin(&b, M_RESULT);
+		buf_put(&b, payload, (size_t)n);
+		frame_end(&b);
+		if (M.control >= 0)
+			(void)!write_all(M.control, b.data, b.len);
+		buf_free(&b);
+		M.awaiting = 0;
+		if (fd >= 0)
+			close(fd);
+	} else {
+		mlog(4, "monitor: unexpected message %u from the container's first process", type);
+		if (fd >= 0)
+			close(fd);
+	}
+	free(payload);
+}
+
+void release_namespaces(void)
+{
+	for (size_t i = 0; i < NNS; i++) {
+		if (M.ns[i] >= 0)
+			close(M.ns[i]);
+		M.ns[i] = -1;
+	}
+	for (int i = 0; i < M.nttys; i++)
+		close(M.ttys[i]);
+	M.nttys = 0;
+	if (M.console >= 0)
+		close(M.console);
+	if (M.console_peer >= 0)
+		close(M.console_peer);
+	M.console = M.console_peer = -1;
+}
+
+/*
+ * Daemon mode, the init gone and nobody to tell: lxkit's stop work runs as a
+ * new controller, on a socketpair as its fd 3 with the lock as fd 4. If it
+ * cannot be started, the monitor lets the container go by itself.
+ */
+static void start_after_exit(void)
+{
+	int sv[2];
+	if (!M.after_exit || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		release_namespaces();
+		M.quit = 1;
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (dup2(sv[1], 3) < 0 || fcntl(LOCK_FD, F_SETFD, 0) < 0)
+			_exit(127);
+		int kept[2] = { 3, LOCK_FD };
+		close_all_but(kept, 2);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execvp(M.after_exit[0], M.after_exit);
+		_exit(127);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		release_namespaces();
+		M.quit = 1;
+		return;
+	}
+	after_exit_pid = pid;
+	M.control = sv[0];
+	send_container(M_ADOPTED);
+	int64_t ints[2] = { M.exit_code, M.exit_signal };
+	(void)!send_record(M.control, M_EXITED, ints, 2, NULL, 0);
+}
+
+void init_on_exit(void)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	if (waitid((idtype_t)P_PIDFD, (id_t)M.pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+		return;
+	/*
+	 * What the first process said before it ended comes first: pty fds
+	 * queued on its socket, and the end of the socket that means "the init
+	 * runs" (a command can exit before the monitor got to read those).
+	 */
+	while (M.sock >= 0 && poll(&(struct pollfd){ .fd = M.sock, .events = POLLIN }, 1, 0) > 0)
+		child_on_message();
+	console_drain();
+	console_restore_tty();
+	M.exited = 1;
+	if (si.si_code == CLD_EXITED) {
+		M.exit_code = si.si_status;
+		M.exit_signal = 0;
+	} else {
+		M.exit_code = 128 + si.si_status;
+		M.exit_signal = si.si_status;
+	}
+	/* If the child died while a batch was pending, JavaScript hears it from the exit. */
+	M.awaiting = 0;
+	close(M.pidfd);
+	M.pidfd = -1;
+	if (M.control >= 0) {
+		int64_t ints[2] = { M.exit_code, M.exit_signal };
+		(void)!send_record(M.control, M_EXITED, ints, 2, NULL, 0);
+	} else {
+		set_state(STATE_STOPPING);
+		start_after_exit();
+	}
+}
+
+/* Reaps lxkit's stop work once it has exited (SIGCHLD). */
+void control_reap(void)
+{
+	if (after_exit_pid > 0 && waitpid(after_exit_pid, NULL, WNOHANG) == after_exit_pid)
+		after_exit_pid = -1;
+}
+
+/*
+ * The controller is gone. In daemon mode that is expected once the init
+ * runs: the terminal is let go and the container goes on. Otherwise (lxkit
+ * was killed, or its stop work died) nobody can finish the container's
+ * life, so it ends here.
+ */
+void control_lost(void)
+{
+	close(M.control);
+	M.control = -1;
+	if (M.daemon && !M.exited && M.after_exit) {
+		console_detach_terminal();
+		setsid();
+		return;
+	}
+	if (M.pidfd >= 0) {
+		M.abandoned = 1;
+		syscall(SYS_pidfd_send_signal, M.pidfd, SIGKILL, NULL, 0);
+		waitid((idtype_t)P_PIDFD, (id_t)M.pidfd, &(siginfo_t){ 0 }, WEXITED);
+		close(M.pidfd);
+		M.pidfd = -1;
+		M.exited = 1;
+	}
+	if (!M.exited && M.pid < 0)
+		M.abandoned = 1;
+	release_namespaces();
+	M.quit = 1;
+}
+
+/* A message from the controller; returns 0 to go on, -1 when it is gone. */
+int control_on_message(void)
+{
+	uint16_t type;
+	uint8_t *payload = NULL;
+	long n = frame_read(M.control, &type, &payload);
+	if (n <= 0 && !payload)
+		return -1;
+	struct record r;
+	switch (type) {
+	case M_CLONE:
+		if (M.pid >= 0 || rec_get(payload, (size_t)n, &r) < 0)
+			send_result_errno(M.pid >= 0 ? EBUSY : EPROTO, "clone3", NULL);
+		else
+			do_clone(&r);
+		break;
+	case M_BATCH:
+		if (M.sock < 0) {
+			send_result_errno(ESRCH, "batch", "(the container's first process is gone)");
+		} else if (send_frame(M.sock, M_BATCH, payload, (size_t)n) < 0) {
+			send_result_errno(errno, "sendmsg", "(child)");
+		} else {
+			M.awaiting = 1;
+		}
+		break;
+	case M_DETACHED_TREE:
+		if (rec_get(payload, (size_t)n, &r) < 0)
+			send_result_errno(EPROTO, "open_tree", NULL);
+		else
+			do_detached_tree(&r);
+		break;
+	case M_KILL:
+		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nints > 0 && M.pidfd >= 0)
+			syscall(SYS_pidfd_send_signal, M.pidfd, (int)r.ints[0], NULL, 0);
+		break;
+	case M_RELEASE:
+		release_namespaces();
+		break;
+	case M_QUIT:
+		M.quit = 1;
+		break;
+	case M_SERVE:
+		if (rec_get(payload, (size_t)n, &r) < 0)
+			send_result_errno(EPROTO, "serve", NULL);
+		else
+			do_serve(&r);
+		break;
+	case M_STATE:
+		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nints > 0)
+			set_state((int)r.ints[0]);
+		break;
+	case M_DAEMONIZE:
+		if (rec_get(payload, (size_t)n, &r) < 0)
+			send_result_errno(EPROTO, "daemonize", NULL);
+		else
+			do_daemonize(&r);
+		break;
+	}
+	free(payload);
+	return 0;
+}

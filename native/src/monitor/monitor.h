@@ -1,0 +1,84 @@
+/*
+ * lxkit-monitor's shared state and the interfaces of its parts:
+ *   main.c     the poll loop and signals
+ *   control.c  the controller (lxkit's JavaScript): clone, batches, exit, daemon mode
+ *   console.c  the console pty: proxied to a terminal, or drained to a log
+ *   command.c  the container's command socket (lxkit info/stop/wait/console/attach…)
+ */
+#ifndef LXKIT_MONITOR_H
+#define LXKIT_MONITOR_H
+
+#include <poll.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <termios.h>
+
+#include "../common/proto.h"
+
+#define LOCK_FD 4
+#define NNS 8
+
+struct ns_info {
+	const char *name;
+	int type;
+};
+extern const struct ns_info NAMESPACES[NNS];
+
+struct monitor {
+	int control; /* the controller's socket (lxkit's JavaScript); -1 while there is none (daemon mode) */
+	pid_t pid;   /* the container's init, as the host sees it; -1 before clone */
+	int pidfd;
+	int sock; /* to the container's first process until it execs */
+	int ns[NNS];
+	uint64_t clone_flags;
+	int stdio;           /* STDIO_* of the init */
+	int console;         /* pty master of /dev/console */
+	int console_peer;    /* a slave fd of our own, so that the master never reports a hang-up */
+	int console_log;     /* lxc.console.logfile, or -1 */
+	int console_client;  /* the command-socket client attached to the console (tty 0), or -1 */
+	int ttys[64], nttys; /* masters of /dev/ttyN, kept open so that getty keeps its line */
+	int awaiting;        /* a batch is with the child */
+	int exited, quit, daemon;
+	int abandoned; /* the controller vanished before the container's end: it was killed */
+	int exit_code, exit_signal;
+	int state; /* STATE_* */
+	char **after_exit; /* argv of lxkit's stop work, run when the init exits without a controller */
+	char *config;      /* the container's effective config, "key = value" lines (C_CONFIG) */
+	struct termios saved;
+	int raw;
+	int stdin_eof;
+};
+extern struct monitor M;
+
+/* main.c */
+void mlog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void send_result_errno(int err, const char *syscall, const char *path);
+void send_ok(void);
+void set_state(int state);
+
+/* control.c */
+int control_on_message(void); /* 0: go on; -1: the controller is gone */
+void control_lost(void);
+void child_on_message(void);
+void init_on_exit(void);
+void control_reap(void);
+void release_namespaces(void);
+
+/* console.c */
+void console_take(int master);
+void console_set_winsize(void);
+void console_restore_tty(void);
+void console_drain(void);
+int console_polled(void); /* whether the monitor reads the console master now */
+void console_on_output(void);
+void console_on_input(void);
+void console_detach_terminal(void);
+
+/* command.c */
+int command_listen(const char *name);
+int command_add_pollfds(struct pollfd *p, int max);
+void command_on_ready(const struct pollfd *p, int n);
+void command_broadcast_state(int state);
+void command_close(void);
+
+#endif

@@ -101,6 +101,8 @@ export {
   type StartOptions,
 } from './container/container.js';
 export { checkName } from './container/name.js';
+export { CommandClient, askMonitor, type ContainerStatus } from './command/client.js';
+export { RunningContainer, type StopOptions } from './container/running.js';
 export { containerPaths, runDir, type ContainerPaths } from './container/paths.js';
 export { isRepeatableKey } from './container/repeatable.js';
 export { OpQueue, OP, PF, EXEC_MODE, PTY_KIND, type Op, type OpInfo, type MountOp, type ExecOp, type PathOptions } from './start/ops.js';

@@ -42,7 +42,11 @@ export interface Addon {
   spawnHelper(path: string, argv: readonly string[], fds: readonly number[]): { pid: number; pidfd: number; control: number };
   /** Calls back once the process of `pidfd` has exited and been reaped (closing the pidfd). */
   watchExit(pidfd: number, callback: (code: number, signal: number) => void): void;
+  /** The watch of `pidfd` no longer keeps the event loop alive. */
+  unrefExit(pidfd: number): void;
   pidfdSendSignal(pidfd: number, signal: number): void;
+  /** A connected unix stream socket to an abstract address (name without the leading NUL); throws ECONNREFUSED when nobody listens. */
+  connectAbstract(name: string): number;
   readonly constants: { readonly LOCK_SH: number; readonly LOCK_EX: number; readonly LOCK_NB: number; readonly LOCK_UN: number };
 }
 
@@ -77,6 +81,8 @@ export interface HelperProcess {
   readonly gone: boolean;
   /** Sends a signal while it runs (through its pidfd: never to a recycled pid); false once it is gone. */
   kill(signal: number): boolean;
+  /** Lets this process exit while the helper runs on (a daemon's monitor). */
+  unref(): void;
 }
 
 /**
@@ -113,6 +119,9 @@ export function spawnHelper(name: HelperName, opts: { args?: readonly string[]; 
       } catch {
         return false;
       }
+    },
+    unref(): void {
+      if (!gone) a.unrefExit(pidfd);
     },
   };
 }

@@ -37,7 +37,7 @@ lib('create, config items, execute, state and destroy through Container', async 
 
     const exit = await c.execute(['/bin/sh', '-c', 'test "$(hostname)" = renamed && test "$MODE" = test && exit 5']);
     assert.equal(exit, { code: 5, signal: 0 });
-    const run = await c.start({ command: ['/bin/true'], console: false });
+    const run = await c.start({ foreground: true, command: ['/bin/true'], console: false });
     assert.equal(run.exit, { code: 0, signal: 0 });
     assert.is(await c.state(), 'STOPPED');
     assert.is(await c.initPid(), undefined);

@@ -139,7 +139,7 @@ setup('namespaces: lxc.namespace.keep keeps the host\'s, lxc.namespace.share joi
     const a = new Container('a', { lxcpath: s.lxcpath });
     let up!: () => void;
     const isUp = new Promise<void>((r) => (up = r));
-    const running = a.start({ command: ['/bin/sleep', '30'], console: false, onState: (st) => st === 'RUNNING' && up() });
+    const running = a.start({ foreground: true, command: ['/bin/sleep', '30'], console: false, onState: (st) => st === 'RUNNING' && up() });
     await Promise.race([isUp, running]);
     try {
       const hostIfaces = (await readFile('/proc/net/dev', 'utf8')).split('\n').slice(2).filter(Boolean).length;

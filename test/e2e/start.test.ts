@@ -100,6 +100,7 @@ start("with lxc.idmap u 0 100000 65536, uid 0 inside is 100000 outside", async (
     let running!: () => void;
     const isRunning = new Promise<void>((r) => (running = r));
     const run = c.start({
+      foreground: true,
       command: ['/bin/sh', '-c', 'sleep 2'],
       console: false,
       onState: (st) => {
@@ -153,7 +154,7 @@ start('destroy -f stops a running container first; without -f a running containe
     const c = new Container('bb', { lxcpath: s.lxcpath });
     let up!: () => void;
     const isUp = new Promise<void>((r) => (up = r));
-    const running = c.start({ command: ['/bin/sleep', '60'], console: false, onState: (st) => st === 'RUNNING' && up() });
+    const running = c.start({ foreground: true, command: ['/bin/sleep', '60'], console: false, onState: (st) => st === 'RUNNING' && up() });
     await Promise.race([isUp, running]);
     const refused = await lxkit(['destroy', '-n', 'bb', '-P', s.lxcpath], { env: s.env });
     assert.is(refused.exitCode, 1);
@@ -235,7 +236,7 @@ start('bad input: missing rootfs, missing init, unknown template, invalid names,
     const c = new Container('bb', { lxcpath: s.lxcpath });
     const states: ContainerState[] = [];
     try {
-      await c.start({ command: ['/sbin/nope'], console: false, onState: (st) => states.push(st) });
+      await c.start({ foreground: true, command: ['/sbin/nope'], console: false, onState: (st) => states.push(st) });
       assert.unreachable('a missing init must fail');
     } catch (err) {
       assert.is((err as NodeJS.ErrnoException).code, 'ENOENT');
@@ -261,7 +262,7 @@ start('bad input: missing rootfs, missing init, unknown template, invalid names,
 
     let up!: () => void;
     const isUp = new Promise<void>((r) => (up = r));
-    const running = c.start({ command: ['/bin/sleep', '2'], console: false, onState: (st) => st === 'RUNNING' && up() });
+    const running = c.start({ foreground: true, command: ['/bin/sleep', '2'], console: false, onState: (st) => st === 'RUNNING' && up() });
     await Promise.race([isUp, running]);
     const second = await lxkit(['start', '-n', 'bb', '-P', s.lxcpath, '-F', '--', '/bin/true'], { env: s.env, input: '' });
     assert.is(second.exitCode, 1);
@@ -270,7 +271,7 @@ start('bad input: missing rootfs, missing init, unknown template, invalid names,
     assert.match(destroy.stderr, /cannot destroy container "bb": it is running or busy/);
     await running;
     try {
-      await new Container('nope', { lxcpath: s.lxcpath }).start({ console: false });
+      await new Container('nope', { lxcpath: s.lxcpath }).start({ foreground: true, console: false });
       assert.unreachable();
     } catch (err) {
       assert.ok(isLxkitError(err, 'LXKIT_CONTAINER_NOT_FOUND'));

@@ -5,7 +5,7 @@
 import { accessSync, constants } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Options } from 'execa';
 import type { Test } from 'uvu';
@@ -88,18 +88,24 @@ export interface Scratch {
 }
 
 /**
- * A failed test may leave a container running: its state file names its init
- * and monitor, which get SIGKILL (the init's death ends its pid namespace).
+ * A failed test may leave a container running: every lock under the scratch
+ * run directory names a container (<rundir>/<lxcpath>/<name>.lock), whose
+ * monitor says its init's and its own pid; both get SIGKILL (the init's
+ * death ends its pid namespace).
  */
 async function killLeftovers(runDir: string): Promise<void> {
-  const { readdir, readFile } = await import('node:fs/promises');
+  const { readdir } = await import('node:fs/promises');
+  const { Container } = await import('@lxkit/core');
   const files = await readdir(runDir, { recursive: true }).catch(() => [] as string[]);
-  for (const f of files.filter((f) => f.endsWith('.state'))) {
-    try {
-      const { pid, monitor } = JSON.parse(await readFile(join(runDir, f), 'utf8')) as { pid?: number; monitor?: number };
-      for (const p of [pid, monitor]) if (p) process.kill(p, 'SIGKILL');
-    } catch {
-      // Gone already, or a state file being rewritten.
+  for (const f of files.filter((f) => f.endsWith('.lock'))) {
+    const lxcpath = '/' + dirname(f);
+    const status = await (await new Container(basename(f, '.lock'), { lxcpath }).running()).status().catch(() => undefined);
+    for (const p of [status?.pid, status?.monitorPid]) {
+      try {
+        if (p) process.kill(p, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
     }
   }
 }

@@ -21,6 +21,8 @@ export interface CommandEntry {
   readonly summary: string;
   /** The LXC tool this command replaces (`lxc-config`), when there is one. */
   readonly lxc?: string;
+  /** Not listed in help: lxkit runs it itself. */
+  readonly hidden?: boolean;
   load(): Promise<CommandModule>;
 }
 
@@ -33,9 +35,27 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'start',
-    summary: 'start a container (in the foreground with -F)',
+    summary: 'start a container (in the background; in the foreground with -F)',
     lxc: 'lxc-start',
     load: () => import('./commands/start.js'),
+  },
+  {
+    name: 'stop',
+    summary: 'stop a container (halt, reboot or kill)',
+    lxc: 'lxc-stop',
+    load: () => import('./commands/stop.js'),
+  },
+  {
+    name: 'wait',
+    summary: 'wait for a container to reach a state',
+    lxc: 'lxc-wait',
+    load: () => import('./commands/wait.js'),
+  },
+  {
+    name: 'info',
+    summary: "show a container's state, pid, addresses and config items",
+    lxc: 'lxc-info',
+    load: () => import('./commands/info.js'),
   },
   {
     name: 'execute',
@@ -66,6 +86,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'print toolkit settings (lxc-config), or validate container config files',
     lxc: 'lxc-config',
     load: () => import('./commands/config.js'),
+  },
+  {
+    name: '__stopped',
+    summary: "a daemon's stop work, run by its monitor when the init has exited",
+    hidden: true,
+    load: () => import('./commands/stopped.js'),
   },
   {
     name: 'update-config',

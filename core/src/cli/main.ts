@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   // `lxkit help start` must show start's options, so that command is loaded too.
   const target = args[0] === 'help' ? COMMANDS.find((c) => c.name === args[1]) : findCommand(args);
   for (const entry of COMMANDS) {
-    const cmd = program.command(entry.name).summary(entry.summary).description(entry.summary);
+    const cmd = program.command(entry.name, { hidden: entry.hidden === true }).summary(entry.summary).description(entry.summary);
     // Log lines and messages name the program as the user called it.
     if (entry === target) (await entry.load()).define(cmd, invoked === 'lxkit' ? `lxkit-${entry.name}` : invoked);
   }

@@ -12,7 +12,8 @@
  * these. A container's directory follows LXC's layout
  * (<lxcpath>/<name>/config, <name>/rootfs).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerConfig } from '../config/container-config.js';
@@ -21,7 +22,8 @@ import { loadContainerConfig } from '../config/load.js';
 import { LxkitError, messageOf } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { Runtime } from '../runtime.js';
-import { runContainer, type ContainerState, type RunResult } from '../start/run.js';
+import { finishAdopted, runContainer, startDetached, type ContainerState, type Detached, type RunResult } from '../start/run.js';
+import { RunningContainer, type StopOptions } from './running.js';
 import { runInUserNamespace, withCallerIds } from '../start/userns-run.js';
 import type { IdMap } from '../config/core-keys/model.js';
 import { parseIdMap } from '../config/core-keys/idmap.js';
@@ -31,7 +33,8 @@ import { checkName } from './name.js';
 import { containerPaths, type ContainerPaths } from './paths.js';
 import { isRepeatableKey } from './repeatable.js';
 
-export type { ContainerState } from '../start/run.js';
+export type { ContainerState, Detached } from '../start/run.js';
+export type { StopOptions } from './running.js';
 
 export interface ContainerOptions {
   /** Container path; defaults to the toolkit config's lxcpath. */
@@ -69,8 +72,10 @@ export interface RunOptionsBase {
 }
 
 export interface StartOptions extends RunOptionsBase {
-  /** Run in the foreground until the container stops. (Daemon mode comes with the monitor's command socket.) */
+  /** Run in the foreground until the container stops; otherwise (daemon mode) resolve once it runs. */
   foreground?: boolean;
+  /** Daemon mode: where lxkit's stop work logs, when the init has exited (lxc.log.file/level otherwise). */
+  stopLog?: { file?: string; level?: string };
   /** Command instead of lxc.init.cmd. */
   command?: readonly string[];
   /** Give the init a console pty proxied to this process's stdio (default: true). */
@@ -209,12 +214,17 @@ export class Container {
     }
   }
 
-  /** Runs the container (in the foreground: resolves when it has stopped). */
-  async start(opts: StartOptions = {}): Promise<RunResult> {
-    if (opts.foreground === false) {
-      throw new LxkitError('LXKIT_UNSUPPORTED', 'daemon mode is not available yet: start in the foreground', { container: this.name });
-    }
+  /**
+   * Starts the container. In daemon mode (the default, as lxc-start) it
+   * resolves once the init runs, leaving the container to its monitor; with
+   * `foreground` it resolves when the container has stopped (a reboot
+   * starts it again).
+   */
+  start(opts: StartOptions & { foreground: true }): Promise<RunResult>;
+  start(opts?: StartOptions & { foreground?: false }): Promise<Detached>;
+  async start(opts: StartOptions = {}): Promise<RunResult | Detached> {
     if (!opts.configFile) await this.#requireDefined();
+    if (!opts.foreground) return this.#startDetached(opts);
     for (;;) {
       const result = await this.#run('system', opts.command, { ...opts, console: opts.console ?? true });
       if (!result.reboot) return result;
@@ -228,11 +238,7 @@ export class Container {
     return exit;
   }
 
-  async #run(
-    kind: 'system' | 'application',
-    command: readonly string[] | undefined,
-    opts: ExecuteOptions & { console: boolean },
-  ): Promise<RunResult> {
+  async #prepare(opts: RunOptionsBase, lockFd?: number) {
     const runtime = await this.runtime();
     const lxcpath = await this.lxcpath();
     const paths = await this.paths();
@@ -240,7 +246,17 @@ export class Container {
       ...(opts.configFile ? { configFile: opts.configFile } : {}),
       ...(opts.defines ? { defines: opts.defines } : {}),
     });
-    const lock = await ContainerLock.acquire(paths.lock, this.name, 'start');
+    const lock = lockFd !== undefined ? ContainerLock.fromFd(lockFd) : await ContainerLock.acquire(paths.lock, this.name, 'start');
+    const pidOf = (path: string, name: string) => new Container(name, { lxcpath: path }).initPid();
+    return { runtime, lxcpath, paths, config, lock, pidOf };
+  }
+
+  async #run(
+    kind: 'system' | 'application',
+    command: readonly string[] | undefined,
+    opts: ExecuteOptions & { console: boolean },
+  ): Promise<RunResult> {
+    const { runtime, lxcpath, paths, config, lock, pidOf } = await this.#prepare(opts);
     try {
       const result = await runContainer(runtime, {
         name: this.name,
@@ -256,6 +272,7 @@ export class Container {
         log: this.#log,
         ...(opts.onState ? { onState: opts.onState } : {}),
         forwardSignals: opts.forwardSignals ?? false,
+        pidOf,
       });
       if (config.model.ephemeral && (await this.defined())) await this.#remove(paths, config.model.idmap);
       return result;
@@ -264,27 +281,108 @@ export class Container {
     }
   }
 
-  async state(): Promise<ContainerState> {
-    const paths = await this.paths();
-    if (!ContainerLock.held(paths.lock)) return 'STOPPED';
+  async #startDetached(opts: StartOptions, lockFd?: number): Promise<Detached> {
+    const { runtime, lxcpath, paths, config, lock, pidOf } = await this.#prepare(opts, lockFd);
     try {
-      const s = JSON.parse(await readFile(paths.state, 'utf8')) as { state?: ContainerState };
-      return s.state ?? 'STOPPED';
-    } catch {
-      // Locked without a state file: a create or destroy is running.
-      return 'STOPPED';
+      return await startDetached(runtime, {
+        name: this.name,
+        lxcpath,
+        config,
+        paths,
+        lock,
+        kind: 'system',
+        ...(opts.command ? { command: opts.command } : {}),
+        console: opts.console ?? true,
+        log: this.#log,
+        ...(opts.onState ? { onState: opts.onState } : {}),
+        pidOf,
+        afterExit: this.#afterExit(lxcpath, runtime, opts),
+      });
+    } finally {
+      lock.release();
     }
+  }
+
+  /** The command the monitor runs when a daemon's init exits: `lxkit __stopped` with what this start used. */
+  #afterExit(lxcpath: string, runtime: Runtime, opts: StartOptions): string[] {
+    const rcfile = this.#opts.rcfile ?? runtime.toolkit.file;
+    return [
+      process.execPath,
+      fileURLToPath(new URL('../bin/lxkit.cjs', import.meta.url)),
+      '__stopped',
+      '-n',
+      this.name,
+      '-P',
+      lxcpath,
+      ...(rcfile ? ['--rcfile', rcfile] : []),
+      ...(opts.configFile ? ['-f', opts.configFile] : []),
+      ...(opts.defines ?? []).flatMap(([k, v]) => ['-s', `${k}=${v}`]),
+      ...(opts.stopLog?.file ? ['-o', opts.stopLog.file] : []),
+      ...(opts.stopLog?.level ? ['-l', opts.stopLog.level] : []),
+      ...(opts.command?.length ? ['--', ...opts.command] : []),
+    ];
+  }
+
+  /**
+   * lxkit's stop work for a daemon whose init has exited, in the process its
+   * monitor started (`lxkit __stopped`; control socket fd 3, the lock fd 4):
+   * stop and post-stop hooks, an ephemeral container removed, a reboot
+   * started again. Resolves with the init's exit.
+   */
+  async finishStopped(opts: StartOptions & { controlFd: number; lockFd: number }): Promise<Exit> {
+    const runtime = await this.runtime();
+    const lxcpath = await this.lxcpath();
+    const paths = await this.paths();
+    const config = await this.loadConfig({
+      ...(opts.configFile ? { configFile: opts.configFile } : {}),
+      ...(opts.defines ? { defines: opts.defines } : {}),
+    });
+    const result = await finishAdopted(runtime, {
+      name: this.name,
+      lxcpath,
+      config,
+      kind: 'system',
+      log: this.#log,
+      fd: opts.controlFd,
+      ...(opts.onState ? { onState: opts.onState } : {}),
+    });
+    if (result.reboot) {
+      this.#log.info(`container ${this.name} asked for a reboot: starting it again`);
+      await this.#startDetached(opts, opts.lockFd);
+    } else if (config.model.ephemeral && (await this.defined())) {
+      await this.#remove(paths, config.model.idmap);
+    }
+    return result.exit;
+  }
+
+  /** The container as its monitor sees it while it runs. */
+  async running(): Promise<RunningContainer> {
+    return new RunningContainer((await this.paths()).command, this.name);
+  }
+
+  /** STOPPED, STARTING, RUNNING, STOPPING, ABORTING (FREEZING, FROZEN, THAWED with cgroups). */
+  async state(): Promise<ContainerState> {
+    return (await this.running()).state();
   }
 
   /** The init's pid on the host while the container runs. */
   async initPid(): Promise<number | undefined> {
-    const paths = await this.paths();
-    if (!ContainerLock.held(paths.lock)) return undefined;
-    try {
-      return (JSON.parse(await readFile(paths.state, 'utf8')) as { pid?: number }).pid;
-    } catch {
-      return undefined;
-    }
+    return (await (await this.running()).status())?.pid;
+  }
+
+  /** lxc-stop: the halt signal, then SIGKILL after `timeout` seconds (see StopOptions). */
+  async stop(opts: StopOptions = {}): Promise<void> {
+    return (await this.running()).stop(opts);
+  }
+
+  /** Resolves true once the container is in one of `states`, false after `timeoutMs`. */
+  async wait(states: ContainerState | readonly ContainerState[], timeoutMs?: number): Promise<boolean> {
+    return (await this.running()).wait(typeof states === 'string' ? [states] : states, timeoutMs);
+  }
+
+  /** Calls `listener` at each state change; the returned function stops that. */
+  async onState(listener: (state: ContainerState) => void): Promise<() => void> {
+    return (await this.running()).subscribe(listener);
   }
 
   /**
@@ -295,7 +393,8 @@ export class Container {
   async destroy(opts: { force?: boolean } = {}): Promise<void> {
     const paths = await this.#requireDefined();
     const runtime = await this.runtime();
-    const forced = opts.force === true && this.#killInit(await this.initPid());
+    // -f: a running container is killed first, and the destroy waits for its end.
+    const forced = opts.force === true && (await (await this.running()).kill(9));
     const lock = await ContainerLock.acquire(paths.lock, this.name, 'destroy', forced ? 30_000 : undefined);
     try {
       const config = await this.loadConfig();
@@ -306,24 +405,6 @@ export class Container {
       await this.#remove(paths, config.model.idmap);
     } finally {
       lock.release();
-    }
-  }
-
-  /**
-   * SIGKILL to a running container's init. The pid comes from the state file,
-   * so it is checked to still be the init of a pid namespace (NSpid ends in 1)
-   * before anything is sent to it.
-   */
-  #killInit(pid: number | undefined): boolean {
-    if (!pid) return false;
-    try {
-      const nspid = /^NSpid:\s*(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]?.trim().split(/\s+/);
-      if (!nspid || nspid.length < 2 || nspid[nspid.length - 1] !== '1') return false;
-      process.kill(pid, 'SIGKILL');
-      this.#log.info(`container ${this.name}: killed its init (pid ${pid}) to destroy it`);
-      return true;
-    } catch {
-      return false;
     }
   }
 

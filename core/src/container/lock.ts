@@ -49,6 +49,11 @@ export class ContainerLock {
     }
   }
 
+  /** A lock this process already holds on `fd` (inherited: a daemon's stop work gets it from the monitor as fd 4). */
+  static fromFd(fd: number): ContainerLock {
+    return new ContainerLock(fd);
+  }
+
   /** Whether someone holds the lock now (without taking it). */
   static held(path: string): boolean {
     let fd: number;

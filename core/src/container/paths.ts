@@ -1,7 +1,8 @@
 /**
  * Where a container's files are: LXC's layout under the lxcpath
- * (<lxcpath>/<name>/config, <name>/rootfs), and lxkit's run-time files
- * (locks, state) under /run/lxkit for root or $XDG_RUNTIME_DIR/lxkit.
+ * (<lxcpath>/<name>/config, <name>/rootfs), lxkit's run-time files (locks)
+ * under /run/lxkit for root or $XDG_RUNTIME_DIR/lxkit, and the name of the
+ * command socket its monitor serves while it exists.
  */
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -12,8 +13,29 @@ export interface ContainerPaths {
   readonly rootfs: string;
   /** flock()ed by whoever starts or destroys the container; held by the monitor while it runs. */
   readonly lock: string;
-  /** What lxkit knows of a running container (state, pids). */
-  readonly state: string;
+  /** The abstract unix socket the container's monitor serves (without the leading NUL). */
+  readonly command: string;
+}
+
+/** FNV-1a, 64 bits, hex: short stable names for long paths. */
+function fnv64(text: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(text)) {
+    h ^= BigInt(byte);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h.toString(16).padStart(16, '0');
+}
+
+/**
+ * The command socket's abstract name, as LXC's "@<lxcpath>/<name>/command"
+ * but bounded: the run directory and lxcpath hashed (so that test and user
+ * run directories never meet), the name kept when it fits.
+ */
+function commandSocketName(lxcpath: string, name: string): string {
+  const base = `lxkit/${fnv64(`${runDir()}\0${lxcpath}`)}`;
+  const full = `${base}/${name}`;
+  return Buffer.byteLength(full) <= 100 ? full : `${base}/${fnv64(name)}`;
 }
 
 /** Base of lxkit's run-time files. LXKIT_RUNDIR moves it (tests, relocatable installs). */
@@ -32,6 +54,6 @@ export function containerPaths(lxcpath: string, name: string): ContainerPaths {
     config: join(dir, 'config'),
     rootfs: join(dir, 'rootfs'),
     lock: join(run, `${name}.lock`),
-    state: join(run, `${name}.state`),
+    command: commandSocketName(lxcpath, name),
   };
 }

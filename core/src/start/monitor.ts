@@ -11,7 +11,7 @@ import { spawnHelper, type HelperExit, type HelperProcess } from '@lxkit/native'
 import type { Logger } from '../log/logger.js';
 import { LxkitError } from '../errors.js';
 import type { OpQueue } from './ops.js';
-import { FrameReader, MSG, decodeRecord, encodeFrame, encodeRecord, type StdioMode } from './protocol.js';
+import { FrameReader, MSG, STATES, decodeRecord, encodeFrame, encodeRecord, type ContainerState, type StdioMode } from './protocol.js';
 import { systemError } from './system-error.js';
 
 export interface CloneRequest {
@@ -58,11 +58,11 @@ export class Monitor {
   #dead: Error | undefined;
   #quitting = false;
 
-  private constructor(proc: HelperProcess, opts: MonitorOptions) {
+  private constructor(proc: HelperProcess, opts: MonitorOptions, sock?: Socket) {
     this.#proc = proc;
     this.#log = opts.log;
     this.#container = opts.container;
-    this.#sock = new Socket({ fd: proc.control, readable: true, writable: true });
+    this.#sock = sock ?? new Socket({ fd: proc.control, readable: true, writable: true });
     const reader = new FrameReader();
     this.#sock.on('data', (chunk: Buffer) => {
       for (const f of reader.push(chunk)) this.#onFrame(f);
@@ -87,6 +87,42 @@ export class Monitor {
   static spawn(opts: MonitorOptions): Monitor {
     const proc = spawnHelper('lxkit-monitor', { fds: opts.lockFd !== undefined ? [opts.lockFd] : [] });
     return new Monitor(proc, opts);
+  }
+
+  /**
+   * This process is lxkit's stop work for a daemon, started by the monitor
+   * (our parent) with the control socket as `fd`: the monitor tells which
+   * container it holds (ADOPTED) and how its init ended (EXITED).
+   */
+  static async adopt(fd: number, opts: Omit<MonitorOptions, 'lockFd'>): Promise<{ monitor: Monitor; cloned: Cloned; exit: Exit }> {
+    const monitorPid = process.ppid;
+    let closed!: () => void;
+    const sock = new Socket({ fd, readable: true, writable: true });
+    const exited = new Promise<HelperExit>((resolve) => (closed = () => resolve({ code: null, signal: null })));
+    sock.once('close', () => closed());
+    const parent: HelperProcess = {
+      pid: monitorPid,
+      control: fd,
+      exited,
+      get gone() {
+        return sock.destroyed;
+      },
+      kill(signal: number) {
+        try {
+          process.kill(monitorPid, signal);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      unref() {},
+    };
+    const monitor = new Monitor(parent, opts, sock);
+    const adopted = await new Promise<{ type: number; payload: Buffer }>((resolve, reject) => {
+      monitor.#waiter = { accept: [MSG.ADOPTED], resolve, reject };
+    });
+    const cloned = monitor.#clonedFrom(adopted.payload);
+    return { monitor, cloned, exit: await monitor.exited() };
   }
 
   get pid(): number | undefined {
@@ -170,10 +206,41 @@ export class Monitor {
       MSG.RESULT,
     ]);
     if (f.type === MSG.RESULT) this.#check(f.payload, () => ({ what: 'creating the container\'s first process' }));
-    const r = decodeRecord(f.payload);
+    return this.#clonedFrom(f.payload);
+  }
+
+  #clonedFrom(payload: Buffer): Cloned {
+    const r = decodeRecord(payload);
     const namespaces: Record<string, number> = {};
     r.strs.forEach((name, i) => (namespaces[name.toString()] = r.ints[1 + i]!));
     return { pid: r.ints[0]!, namespaces };
+  }
+
+  /**
+   * Has the monitor serve the container's command socket (abstract `name`),
+   * answering config items from `config` and logging the console to `consoleLog`.
+   */
+  async serve(name: string, config: string, consoleLog = ''): Promise<void> {
+    const f = await this.#request(MSG.SERVE, encodeRecord({ ints: [], strs: [name, config, consoleLog] }), [MSG.RESULT]);
+    this.#check(f.payload, () => ({ what: `serving the command socket @${name}` }));
+  }
+
+  /** Tells the command socket's subscribers the container's new state. */
+  state(state: ContainerState): void {
+    this.#send(MSG.STATE, encodeRecord({ ints: [STATES.indexOf(state)], strs: [] }));
+  }
+
+  /**
+   * Daemon mode: the monitor stays alone with the container and runs
+   * `afterExit` (lxkit's stop work) when its init exits. This process may
+   * leave: the monitor's exit no longer keeps it alive.
+   */
+  async daemonize(afterExit: readonly string[]): Promise<void> {
+    const f = await this.#request(MSG.DAEMONIZE, encodeRecord({ ints: [], strs: [...afterExit] }), [MSG.RESULT]);
+    this.#check(f.payload, () => ({ what: 'leaving the container to its monitor' }));
+    this.#quitting = true;
+    this.#proc.unref();
+    this.#sock.destroy();
   }
 
   /**

@@ -4,11 +4,9 @@
  * host's network for `lxc.net.N.type = none`, and lxc.namespace.share.*
  * joined instead of created.
  */
-import { readFileSync } from 'node:fs';
 import type { ContainerConfig } from '../config/container-config.js';
 import type { NamespaceName } from '../config/core-keys/model.js';
 import { LxkitError } from '../errors.js';
-import { containerPaths } from '../container/paths.js';
 
 export const CLONE_FLAGS: Readonly<Record<NamespaceName, number>> = {
   cgroup: 0x02000000,
@@ -31,21 +29,11 @@ export interface NamespacePlan {
   readonly flags: number;
 }
 
-/** A container's init pid, read from its state file while it runs. */
-function runningPid(lxcpath: string, name: string): number | undefined {
-  try {
-    const state = JSON.parse(readFileSync(containerPaths(lxcpath, name).state, 'utf8')) as { pid?: number };
-    return state.pid;
-  } catch {
-    return undefined;
-  }
-}
-
 /** lxc.namespace.share.<ns> = container name | pid | path to a namespace file. */
-function sharePath(ns: NamespaceName, value: string, lxcpath: string): string {
+async function sharePath(ns: NamespaceName, value: string, lxcpath: string, pidOf: PidOf): Promise<string> {
   if (value.startsWith('/')) return value;
   if (/^[0-9]+$/.test(value)) return `/proc/${value}/ns/${ns}`;
-  const pid = runningPid(lxcpath, value);
+  const pid = await pidOf(lxcpath, value);
   if (pid === undefined) {
     throw new LxkitError('LXKIT_START_FAILED', `lxc.namespace.share.${ns} = ${value}: no running container "${value}" in ${lxcpath}`, {
       key: `lxc.namespace.share.${ns}`,
@@ -54,7 +42,11 @@ function sharePath(ns: NamespaceName, value: string, lxcpath: string): string {
   return `/proc/${pid}/ns/${ns}`;
 }
 
-export function namespacePlan(config: ContainerConfig, lxcpath: string): NamespacePlan {
+/** A running container's init pid (asked of its monitor). */
+export type PidOf = (lxcpath: string, name: string) => Promise<number | undefined>;
+
+/** The namespaces a container has from the config alone: the ones it creates, then the ones it joins. */
+export function namespaceNames(config: ContainerConfig): { clone: NamespaceName[]; share: NamespaceName[] } {
   const model = config.model;
   const ns = model.namespaces;
   let clone = ns.clone.length > 0 ? [...ns.clone] : DEFAULT.filter((n) => !ns.keep.includes(n));
@@ -63,10 +55,15 @@ export function namespacePlan(config: ContainerConfig, lxcpath: string): Namespa
   // entries: the namespace decision is the core's, whichever plugin handles networks).
   const hostNet = config.entries.some((e) => /^lxc\.net\.[0-9]+\.type$/.test(e.key) && e.value === 'none');
   if (hostNet) clone = clone.filter((n) => n !== 'net');
+  const share = Object.keys(ns.share) as NamespaceName[];
+  return { clone: clone.filter((n) => !share.includes(n)), share };
+}
+
+export async function namespacePlan(config: ContainerConfig, lxcpath: string, pidOf: PidOf): Promise<NamespacePlan> {
+  const { clone } = namespaceNames(config);
   const share: Partial<Record<NamespaceName, string>> = {};
-  for (const [name, value] of Object.entries(ns.share) as [NamespaceName, string][]) {
-    share[name] = sharePath(name, value, lxcpath);
-    clone = clone.filter((n) => n !== name);
+  for (const [name, value] of Object.entries(config.model.namespaces.share) as [NamespaceName, string][]) {
+    share[name] = await sharePath(name, value, lxcpath, pidOf);
   }
   if (!clone.includes('mnt')) {
     throw new LxkitError('LXKIT_START_FAILED', 'the container needs its own mount namespace: mnt cannot be kept or shared', {

@@ -13,15 +13,36 @@ export const MSG = {
   KILL: 4,
   RELEASE: 5,
   QUIT: 6,
+  SERVE: 7,
+  STATE: 8,
+  DAEMONIZE: 9,
   CLONED: 100,
   RESULT: 101,
   EXITED: 102,
   LOG: 103,
   RUNNING: 104,
+  ADOPTED: 105,
 } as const;
 
-/** Standard I/O of the container's init (M_CLONE ints[2]). */
-export const STDIO = { INHERIT: 0, CONSOLE: 1, NULL: 2 } as const;
+/** Requests on a container's command socket, and what the monitor sends back. */
+export const CMD = {
+  GET_STATE: 300,
+  SIGNAL: 301,
+  SUBSCRIBE: 302,
+  CONSOLE: 303,
+  PIDFD: 304,
+  CONFIG: 305,
+  IPS: 306,
+  REPLY: 350,
+  STATE_EVENT: 351,
+} as const;
+
+/** Container states, numbered as LXC numbers them (lxc_state_t). */
+export const STATES = ['STOPPED', 'STARTING', 'RUNNING', 'STOPPING', 'ABORTING', 'FREEZING', 'FROZEN', 'THAWED'] as const;
+export type ContainerState = (typeof STATES)[number];
+
+/** Standard I/O of the container's init (M_CLONE ints[2]). DETACHED: a console pty drained by the monitor (daemon mode). */
+export const STDIO = { INHERIT: 0, CONSOLE: 1, NULL: 2, DETACHED: 3 } as const;
 export type StdioMode = (typeof STDIO)[keyof typeof STDIO];
 
 export interface WireRecord {

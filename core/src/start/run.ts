@@ -8,17 +8,18 @@
  *   … the container runs …
  *   → stop (host; namespaces still held) → postStop (host; every tap runs)
  *
+ * In the foreground, this process sees the container through to its end. In
+ * daemon mode it leaves once the init runs; the monitor then starts lxkit's
+ * stop work (`lxkit __stopped`, finishAdopted below) when the init exits.
+ *
  * A failure anywhere aborts the start (state ABORTING): the container's
  * first process is killed, and stop/post-stop still run so that plugins can
  * undo what pre-start did. Nothing the container mounted is visible on the
  * host: every mount happens in its own mount namespace.
  */
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { rootfsMountPoint } from '@lxkit/native';
-import { LxkitError, messageOf } from '../errors.js';
+import { messageOf } from '../errors.js';
 import type { HookName } from '../hooks/bus.js';
-import type { InitSpec, StartContext, StopContext } from '../hooks/contexts.js';
+import type { LifecycleContext, StartContext, StopContext } from '../hooks/contexts.js';
 import type { ContainerPaths } from '../container/paths.js';
 import type { ContainerLock } from '../container/lock.js';
 import type { ContainerConfig } from '../config/container-config.js';
@@ -26,12 +27,13 @@ import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime.js';
 import { finalizeOps } from './finalize.js';
 import { Monitor, describeExit, type Exit } from './monitor.js';
-import { namespacePlan } from './namespaces.js';
+import { namespaceNames, namespacePlan, type PidOf } from './namespaces.js';
 import { EXEC_MODE, OpQueue } from './ops.js';
-import { STDIO } from './protocol.js';
-import { splitCommand } from './words.js';
+import { checkNetworks, initSpec, rootfsOf } from './prepare.js';
+import { STDIO, type ContainerState } from './protocol.js';
+import { forwardSignals } from './signals.js';
 
-export type ContainerState = 'STOPPED' | 'STARTING' | 'RUNNING' | 'STOPPING' | 'ABORTING';
+export type { ContainerState } from './protocol.js';
 
 export interface RunOptions {
   readonly name: string;
@@ -47,13 +49,15 @@ export interface RunOptions {
   /** Identity of the command (execute -u/-g), overriding lxc.init.uid/gid. */
   readonly uid?: number;
   readonly gid?: number;
-  /** Whether the init gets a console pty proxied to lxkit's stdio (system containers), or lxkit's stdio itself. */
+  /** Whether the init gets a console pty (proxied to lxkit's stdio in the foreground), or lxkit's stdio itself. */
   readonly console: boolean;
   readonly log: Logger;
   /** Called with the state as it changes. */
   readonly onState?: (state: ContainerState) => void;
   /** Pass SIGINT/SIGTERM/SIGHUP of this process on to the container while it runs. */
   readonly forwardSignals?: boolean;
+  /** A running container's init pid, for lxc.namespace.share.* by name. */
+  readonly pidOf: PidOf;
 }
 
 export interface RunResult {
@@ -65,112 +69,105 @@ export interface RunResult {
   readonly reboot: boolean;
 }
 
+/** A daemon that runs: what `startDetached` returns. */
+export interface Detached {
+  readonly pid: number;
+  readonly monitorPid: number;
+}
+
 const SIGKILL = 9;
 const SIGHUP = 1;
 
-function initSpec(opts: RunOptions): InitSpec {
-  const model = opts.config.model;
-  let argv: string[];
-  if (opts.command && opts.command.length > 0) argv = [...opts.command];
-  else if (opts.kind === 'application') {
-    if (!model.executeCmd) {
-      throw new LxkitError('LXKIT_USAGE', `no command to execute: give one after -- or set lxc.execute.cmd`, { container: opts.name });
-    }
-    argv = splitCommand(model.executeCmd, 'lxc.execute.cmd');
-  } else argv = splitCommand(model.init.cmd ?? '/sbin/init', 'lxc.init.cmd');
-  // The init's environment is clean, as in LXC: container=lxc and lxc.environment (a bare NAME inherits lxkit's value).
-  const env = ['container=lxc'];
-  for (const e of model.environment) {
-    const value = e.value ?? process.env[e.name];
-    if (value !== undefined) env.push(`${e.name}=${value}`);
-  }
-  const uid = opts.uid ?? model.init.uid;
-  const gid = opts.gid ?? model.init.gid;
-  return {
-    argv,
-    env,
-    cwd: model.init.cwd ?? '/',
-    ...(uid !== undefined ? { uid } : {}),
-    ...(gid !== undefined ? { gid } : {}),
-    ...(model.init.groups.length > 0 ? { groups: [...model.init.groups] } : {}),
-    mode: opts.kind === 'application' ? 'init' : 'replace',
-  };
-}
-
-/** The rootfs: its path without a storage prefix, and where it gets mounted. */
-async function rootfsOf(opts: RunOptions): Promise<{ path: string; mount: string } | undefined> {
-  const model = opts.config.model;
-  const value = model.rootfs.path;
-  if (!value) return undefined;
-  const m = /^([a-z]+):(.*)$/.exec(value);
-  if (m && m[1] !== 'dir') {
-    throw new LxkitError('LXKIT_UNSUPPORTED', `lxc.rootfs.path = ${value}: storage type "${m[1]}" is not available (no enabled plugin provides it)`, {
-      key: 'lxc.rootfs.path',
-      container: opts.name,
-    });
-  }
-  const path = m ? m[2]! : value;
-  const userns = model.idmap.length > 0;
-  try {
-    if (!statSync(path).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-  } catch (err) {
-    throw new LxkitError('LXKIT_ROOTFS_MISSING', `the root filesystem ${path} of container "${opts.name}" does not exist or is not a directory`, {
-      cause: err,
-      path,
-      key: 'lxc.rootfs.path',
-      container: opts.name,
-    });
-  }
-  // In a user namespace the container's ids may not traverse the lxcpath: the rootfs goes on a
-  // mount point every id can reach (as LXC's lxc/rootfs), the monitor making the mount.
-  return { path, mount: model.rootfs.mount ?? (userns ? rootfsMountPoint() : path) };
-}
-
-/** Every configured network type must have an implementation. */
-function checkNetworks(runtime: Runtime, config: ContainerConfig, name: string): void {
-  for (const e of config.entries) {
-    if (!/^lxc\.net\.[0-9]+\.type$/.test(e.key) || e.value === 'empty' || e.value === 'none' || e.value === '') continue;
-    if (!runtime.hooks.network.get(e.value)?.call()) {
-      throw new LxkitError(
-        'LXKIT_UNSUPPORTED',
-        `${e.file}:${e.line}: ${e.key} = ${e.value}: no enabled plugin implements network type "${e.value}" yet`,
-        { file: e.file, line: e.line, key: e.key, container: name },
-      );
-    }
-  }
-}
-
-export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<RunResult> {
-  const { config, name, log } = opts;
+/** LXC's hook environment as far as the config tells it (LXC_ROOTFS_MOUNT once the rootfs is known). */
+function baseHookEnv(name: string, config: ContainerConfig, log: Logger, rootfs?: { mount: string }): Record<string, string> {
   const model = config.model;
-  let current: ContainerState | undefined;
-  // The state file is a few bytes on a tmpfs: written synchronously, which costs
-  // microseconds where a round trip through libuv's thread pool costs ~0.4 ms.
-  const setState = (s: ContainerState, extra: Record<string, unknown> = {}) => {
-    if (s !== current) {
-      current = s;
-      opts.onState?.(s);
-      log.info(`container ${name}: ${s}`);
-    }
-    try {
-      writeFileSync(opts.paths.state, JSON.stringify({ state: s, ...extra }) + '\n');
-    } catch {
-      // Only `state()` readers miss it; the lock still tells that the container runs.
-    }
-  };
-  mkdirSync(dirname(opts.paths.state), { recursive: true });
-
-  let slot = 0;
-  const hookEnv: Record<string, string> = {
+  const env: Record<string, string> = {
     LXC_NAME: name,
     LXC_CONFIG_FILE: config.path ?? '',
     LXC_CGNS_AWARE: '1',
     LXC_LOG_LEVEL: log.level,
     LXC_HOOK_VERSION: String(model.hookVersion),
+    LXC_ROOTFS_PATH: model.rootfs.path ?? '',
+    LXC_ROOTFS_MOUNT: rootfs?.mount ?? '/',
   };
-  if (model.console.path) hookEnv['LXC_CONSOLE'] = model.console.path;
-  if (model.console.logfile) hookEnv['LXC_CONSOLE_LOGPATH'] = model.console.logfile;
+  if (model.console.path) env['LXC_CONSOLE'] = model.console.path;
+  if (model.console.logfile) env['LXC_CONSOLE_LOGPATH'] = model.console.logfile;
+  return env;
+}
+
+/** LXC_<NS>_NS=/proc/<monitor>/fd/<n> for each namespace the monitor holds. */
+function namespaceEnv(namespaces: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(namespaces).map(([ns, path]) => [`LXC_${ns.toUpperCase()}_NS`, path]));
+}
+
+/** The effective config as "key = value" lines: what the monitor answers config items from. */
+const configLines = (config: ContainerConfig) => config.entries.map((e) => `${e.key} = ${e.value}`).join('\n') + '\n';
+
+/** What the end of a container's life needs, whoever saw its start. */
+interface Ending {
+  readonly runtime: Runtime;
+  readonly container: LifecycleContext['container'];
+  readonly kind: 'system' | 'application';
+  readonly log: Logger;
+  readonly hookEnv: Record<string, string>;
+  readonly pid: number | undefined;
+  readonly namespaces: Record<string, string>;
+  readonly monitor: Monitor | undefined;
+  readonly cloned: boolean;
+  readonly setState: (s: ContainerState) => void;
+}
+
+/** stop (namespaces still held) → release → post-stop (every tap) → the monitor lets go of the lock. */
+async function finish(e: Ending, exit: Exit | undefined, failure: unknown): Promise<RunResult> {
+  e.setState('STOPPING');
+  const reboot = !failure && e.kind === 'system' && exit?.signal === SIGHUP;
+  const target = reboot ? 'reboot' : 'stop';
+  const stopCtx: StopContext = {
+    container: e.container,
+    log: e.log,
+    target,
+    errors: [],
+    ...(e.pid !== undefined ? { pid: e.pid } : {}),
+    namespaces: e.namespaces,
+    // As LXC: the namespace references and the target are in the environment of stop and post-stop hooks.
+    hookEnv: { ...e.hookEnv, ...namespaceEnv(e.namespaces), LXC_TARGET: target },
+  };
+  if (e.cloned) await e.runtime.hooks.stop.promise(stopCtx).catch((err) => e.log.error(messageOf(err)));
+  e.monitor?.release();
+  await e.runtime.hooks.postStop.promise(stopCtx).catch((err) => stopCtx.errors.push(err));
+  for (const err of stopCtx.errors) e.log.error(messageOf(err));
+  if (e.monitor) await e.monitor.quit().catch(() => e.monitor!.destroy());
+  e.setState('STOPPED');
+  e.log.info(`container ${e.container.name}: STOPPED${exit ? ` (${describeExit(exit)})` : ''}`);
+  if (failure) throw failure;
+  // As LXC: a post-stop failure turns a reboot into a stop.
+  return { exit: exit!, reboot: reboot && stopCtx.errors.length === 0 };
+}
+
+function stateReporter(name: string, log: Logger, onState: ((s: ContainerState) => void) | undefined, monitor: () => Monitor | undefined) {
+  let current: ContainerState | undefined;
+  return (s: ContainerState) => {
+    if (s === current) return;
+    current = s;
+    onState?.(s);
+    log.info(`container ${name}: ${s}`);
+    // STOPPED is the monitor's own to say, as it lets go of the container.
+    if (s !== 'STOPPED') monitor()?.state(s);
+  };
+}
+
+/**
+ * Starts the container up to its init running. `detached`: the console is
+ * drained by the monitor instead of proxied to this process. On failure the
+ * start is aborted and undone (stop and post-stop run), then the error thrown.
+ */
+async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
+  const { config, name, log } = opts;
+  const model = config.model;
   let monitor: Monitor | undefined;
+  const setState = stateReporter(name, log, opts.onState, () => monitor);
+  const hookEnv = baseHookEnv(name, config, log);
+  let slot = 0;
   const ctx: StartContext = {
     container: { name, lxcpath: opts.lxcpath, config, configFile: config.path },
     log,
@@ -193,22 +190,32 @@ export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<
     },
     allocateSlot: () => slot++,
   };
+  const ending = (cloned: boolean): Ending => ({
+    runtime,
+    container: ctx.container,
+    kind: opts.kind,
+    log,
+    hookEnv,
+    pid: ctx.pid,
+    namespaces: ctx.namespaces,
+    monitor,
+    cloned,
+    setState,
+  });
 
-  let exit: Exit | undefined;
-  let failure: unknown;
   let cloned = false;
-  let signals: (() => void) | undefined;
   setState('STARTING');
   try {
-    const rootfs = await rootfsOf(opts);
+    const rootfs = rootfsOf(opts);
     (ctx as { rootfs: typeof rootfs }).rootfs = rootfs;
-    hookEnv['LXC_ROOTFS_PATH'] = model.rootfs.path ?? '';
     hookEnv['LXC_ROOTFS_MOUNT'] = rootfs?.mount ?? '/';
-    const plan = namespacePlan(config, opts.lxcpath);
+    const plan = await namespacePlan(config, opts.lxcpath, opts.pidOf);
     (ctx as { userns: boolean }).userns = plan.clone.includes('user') || plan.share.user !== undefined;
     checkNetworks(runtime, config, name);
 
     monitor = Monitor.spawn({ log, container: name, lockFd: opts.lock.fd });
+    await monitor.serve(opts.paths.command, configLines(config), model.console.logfile ?? '');
+    monitor.state('STARTING');
     await runtime.hooks.preStart.promise(ctx);
 
     log.debug(`cloning the first process: new ${plan.clone.join(', ') || 'none'}${Object.keys(plan.share).length ? `; joining ${Object.entries(plan.share).map(([n, p]) => `${n} (${p})`).join(', ')}` : ''} (flags 0x${plan.flags.toString(16)})`);
@@ -216,7 +223,7 @@ export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<
       .clone({
         flags: plan.flags,
         pdeathSignal: model.monitor.pdeathSignal,
-        stdio: opts.console ? STDIO.CONSOLE : STDIO.INHERIT,
+        stdio: !opts.console ? STDIO.INHERIT : detached ? STDIO.DETACHED : STDIO.CONSOLE,
         share: plan.share,
       })
       .catch((err: NodeJS.ErrnoException) => {
@@ -232,7 +239,6 @@ export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<
       const fd = c.namespaces[ns];
       if (fd !== undefined && fd >= 0) ctx.namespaces[ns] = `/proc/${monitor.pid}/fd/${fd}`;
     }
-    setState('STARTING', { pid: c.pid, monitor: monitor.pid });
     await runtime.hooks.startHost.promise(ctx);
 
     ctx.ops = new OpQueue();
@@ -256,69 +262,103 @@ export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<
       { what: `executing the container's ${init.mode === 'init' ? 'command' : 'init'} ${init.argv[0]}` },
     );
     await monitor.batch(ctx.ops, { exec: true });
-    setState('RUNNING', { pid: c.pid, monitor: monitor.pid });
-
-    if (opts.forwardSignals) signals = forwardSignals(monitor, opts.kind === 'system' ? model.signals.halt : undefined, log);
-    exit = await monitor.exited();
+    setState('RUNNING');
+    return { monitor, ending: ending(true), pid: c.pid };
   } catch (err) {
-    failure = err;
     setState('ABORTING');
     // Reported by the caller; the log keeps the reason next to the state changes.
     log.info(`start of ${name} aborted: ${messageOf(err)}`);
+    let exit: Exit | undefined;
     if (monitor && cloned) {
       monitor.kill(SIGKILL);
       exit = await Promise.race([monitor.exited(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
     }
+    // finish() runs stop and post-stop, then rethrows `err`.
+    return finish(ending(cloned), exit, err).then(() => {
+      throw err;
+    });
+  }
+}
+
+/** Runs the container in the foreground: resolves once it has stopped and everything is undone. */
+export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<RunResult> {
+  const { monitor, ending } = await launch(runtime, opts, false);
+  const model = opts.config.model;
+  const signals = opts.forwardSignals ? forwardSignals(monitor, opts.kind === 'system' ? model.signals.halt : undefined, opts.log) : undefined;
+  let exit: Exit | undefined;
+  let failure: unknown;
+  try {
+    exit = await monitor.exited();
+  } catch (err) {
+    failure = err;
   } finally {
     signals?.();
   }
-
-  setState('STOPPING');
-  const reboot = !failure && opts.kind === 'system' && exit?.signal === SIGHUP;
-  const stopCtx: StopContext = {
-    container: ctx.container,
-    log,
-    target: reboot ? 'reboot' : 'stop',
-    errors: [],
-    ...(ctx.pid !== undefined ? { pid: ctx.pid } : {}),
-    namespaces: ctx.namespaces,
-    // As LXC: the namespace references and the target are in the environment of stop and post-stop hooks.
-    hookEnv: { ...hookEnv, ...namespaceEnv(ctx.namespaces), LXC_TARGET: reboot ? 'reboot' : 'stop' },
-  };
-  if (cloned) await runtime.hooks.stop.promise(stopCtx).catch((err) => log.error(messageOf(err)));
-  monitor?.release();
-  await runtime.hooks.postStop.promise(stopCtx).catch((err) => stopCtx.errors.push(err));
-  for (const e of stopCtx.errors) log.error(messageOf(e));
-  if (monitor) await monitor.quit().catch(() => monitor!.destroy());
-  rmSync(opts.paths.state, { force: true });
-  opts.onState?.('STOPPED');
-  log.info(`container ${name}: STOPPED${exit ? ` (${describeExit(exit)})` : ''}`);
-  if (failure) throw failure;
-  // As LXC: a post-stop failure turns a reboot into a stop.
-  return { exit: exit!, reboot: reboot && stopCtx.errors.length === 0 };
-}
-
-/** LXC_<NS>_NS=/proc/<monitor>/fd/<n> for each namespace the monitor holds. */
-function namespaceEnv(namespaces: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(namespaces).map(([ns, path]) => [`LXC_${ns.toUpperCase()}_NS`, path]));
+  return finish(ending, exit, failure);
 }
 
 /**
- * While a container runs in the foreground: SIGINT/SIGTERM/SIGHUP to lxkit
- * send the container's halt signal (system containers) or the same signal
- * (application containers: the small init passes it on to the command).
+ * Starts the container in daemon mode: resolves once its init runs, leaving
+ * it to its monitor, which runs `afterExit` (lxkit's stop work, as a new
+ * process) when the init exits.
  */
-function forwardSignals(monitor: Monitor, halt: number | undefined, log: Logger): () => void {
-  const numbers: Record<string, number> = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 };
-  const handlers = Object.entries(numbers).map(([name, num]) => {
-    const h = () => {
-      log.info(`lxkit got ${name}; sending ${halt ?? num} to the container`);
-      monitor.kill(halt ?? num);
-    };
-    process.on(name as NodeJS.Signals, h);
-    return [name, h] as const;
-  });
-  return () => {
-    for (const [name, h] of handlers) process.off(name as NodeJS.Signals, h);
-  };
+export async function startDetached(runtime: Runtime, opts: RunOptions & { readonly afterExit: readonly string[] }): Promise<Detached> {
+  const { monitor, ending, pid } = await launch(runtime, opts, true);
+  try {
+    await monitor.daemonize(opts.afterExit);
+  } catch (err) {
+    monitor.kill(SIGKILL);
+    const exit = await Promise.race([monitor.exited(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
+    // finish() runs stop and post-stop, then rethrows `err`.
+    return finish(ending, exit, err).then(() => {
+      throw err;
+    });
+  }
+  return { pid, monitorPid: monitor.pid! };
+}
+
+export interface AdoptOptions {
+  readonly name: string;
+  readonly lxcpath: string;
+  readonly config: ContainerConfig;
+  readonly kind: 'system' | 'application';
+  readonly log: Logger;
+  /** The control socket the monitor started this process with. */
+  readonly fd: number;
+  readonly onState?: (state: ContainerState) => void;
+}
+
+/** lxkit's stop work for a daemon whose init has exited (this process was started by its monitor). */
+export async function finishAdopted(runtime: Runtime, opts: AdoptOptions): Promise<RunResult> {
+  const { config, name, log } = opts;
+  const { monitor, cloned, exit } = await Monitor.adopt(opts.fd, { log, container: name });
+  const { clone, share } = namespaceNames(config);
+  const namespaces: Record<string, string> = {};
+  for (const ns of [...clone, ...share]) {
+    const fd = cloned.namespaces[ns];
+    if (fd !== undefined && fd >= 0) namespaces[ns] = `/proc/${monitor.pid}/fd/${fd}`;
+  }
+  let rootfs: { mount: string } | undefined;
+  try {
+    rootfs = rootfsOf({ name, config, kind: opts.kind });
+  } catch {
+    rootfs = undefined;
+  }
+  const hookEnv = { ...baseHookEnv(name, config, log, rootfs), LXC_PID: String(cloned.pid) };
+  return finish(
+    {
+      runtime,
+      container: { name, lxcpath: opts.lxcpath, config, configFile: config.path },
+      kind: opts.kind,
+      log,
+      hookEnv,
+      pid: cloned.pid,
+      namespaces,
+      monitor,
+      cloned: true,
+      setState: stateReporter(name, log, opts.onState, () => monitor),
+    },
+    exit,
+    undefined,
+  );
 }

@@ -13,9 +13,12 @@
 #include <string>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <cstddef>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <unordered_map>
 #include <vector>
 
 #ifndef P_PIDFD
@@ -159,6 +162,9 @@ struct ExitWatch {
   Napi::AsyncContext* context;
 };
 
+// Watches by pidfd, for unrefExit.
+std::unordered_map<int, ExitWatch*> watches;
+
 void OnPidfd(uv_poll_t* handle, int, int) {
   auto* w = static_cast<ExitWatch*>(handle->data);
   siginfo_t si{};
@@ -168,6 +174,7 @@ void OnPidfd(uv_poll_t* handle, int, int) {
   } while (r < 0 && errno == EINTR);
   if (r == 0 && si.si_pid == 0) return;  // readable but not yet reapable: wait for the next wake-up
   uv_poll_stop(handle);
+  watches.erase(w->pidfd);
   int code = -1, signal = 0;
   if (r == 0) {
     if (si.si_code == CLD_EXITED) code = si.si_status;
@@ -212,6 +219,18 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
     delete w;
     throw SystemError(env, -err, "uv_poll_start");
   }
+  watches[w->pidfd] = w;
+  return env.Undefined();
+}
+
+// unrefExit(pidfd): the watch no longer keeps the event loop alive (a
+// daemon's monitor, which outlives the lxkit that started it). It still
+// reaps the process if it exits while this one runs.
+Napi::Value UnrefExit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "unrefExit(pidfd: number)");
+  auto it = watches.find(info[0].As<Napi::Number>().Int32Value());
+  if (it != watches.end()) uv_unref(reinterpret_cast<uv_handle_t*>(&it->second->poll));
   return env.Undefined();
 }
 
@@ -227,10 +246,38 @@ Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// connectAbstract(name): a connected unix stream socket to the abstract
+// address `name` (without the leading NUL), for a net.Socket. Node's own
+// connect cuts the name at the NUL on Node 20.
+Napi::Value ConnectAbstract(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "connectAbstract(name: string)");
+  std::string name = info[0].As<Napi::String>();
+  struct sockaddr_un addr {};
+  addr.sun_family = AF_UNIX;
+  if (name.empty() || name.size() + 1 > sizeof(addr.sun_path)) throw SystemError(env, ENAMETOOLONG, "connect");
+  memcpy(addr.sun_path + 1, name.data(), name.size());
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw SystemError(env, errno, "socket");
+  socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + name.size());
+  int r;
+  do {
+    r = connect(fd, reinterpret_cast<struct sockaddr*>(&addr), len);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    int err = errno;
+    close(fd);
+    throw SystemError(env, err, "connect");
+  }
+  return Napi::Number::New(env, fd);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("connectAbstract", Napi::Function::New(env, ConnectAbstract, "connectAbstract"));
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
   exports.Set("spawnHelper", Napi::Function::New(env, SpawnHelper, "spawnHelper"));
   exports.Set("watchExit", Napi::Function::New(env, WatchExit, "watchExit"));
+  exports.Set("unrefExit", Napi::Function::New(env, UnrefExit, "unrefExit"));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));
   Napi::Object c = Napi::Object::New(env);
   c.Set("LOCK_SH", LOCK_SH);

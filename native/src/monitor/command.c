@@ -120,8 +120,9 @@ static void reply(struct client *c, uint16_t type, const int64_t *ints, uint32_t
 	do
 		w = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 	while (w < 0 && errno == EINTR);
+	size_t len = b.len;
 	buf_free(&b);
-	if (w != (ssize_t)b.len)
+	if (w != (ssize_t)len)
 		drop(c);
 }
 

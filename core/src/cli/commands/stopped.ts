@@ -1,0 +1,41 @@
+/**
+ * `lxkit __stopped -n NAME -P LXCPATH [-f CONFIG] [-s KEY=VAL]… [-- CMD…]`:
+ * not for people. A daemon's monitor runs it when the container's init has
+ * exited, with its control socket as fd 3 and the container's lock as fd 4:
+ * it runs the stop and post-stop hooks, removes an ephemeral container, and
+ * starts the container again after a reboot (with the same CMD).
+ */
+import type { Command } from 'commander';
+import { action, collectDefines, commonOptions, type CliContext } from '../context.js';
+
+async function stopped(ctx: CliContext, command: string[], opts: { config?: string; define?: string[] }): Promise<number> {
+  const { Container, createLogger } = await import('../../index.js');
+  const lxcpath = (await ctx.toolkit()).lxcpath;
+  const runtime = await ctx.runtime();
+  const defines = collectDefines(opts.define);
+  // Nobody reads this process's stderr: without -o, the container's lxc.log.file is where its messages go (as LXC's).
+  let log = ctx.log;
+  if (!ctx.opts.logfile) {
+    const probe = new Container(ctx.opts.name!, { runtime, lxcpath });
+    const { log: conf } = (await probe.loadConfig({ ...(opts.config ? { configFile: opts.config } : {}), defines })).model;
+    if (conf.file) log = createLogger({ program: 'lxkit-stop', container: ctx.opts.name!, file: conf.file, level: ctx.opts.logpriority ?? conf.level ?? 'ERROR' });
+  }
+  const c = new Container(ctx.opts.name!, { runtime, lxcpath, log });
+  await c.finishStopped({
+    controlFd: 3,
+    lockFd: 4,
+    ...(command.length ? { command } : {}),
+    ...(opts.config ? { configFile: opts.config } : {}),
+    defines,
+  });
+  if (log !== ctx.log) (log as { close?: () => void }).close?.();
+  return 0;
+}
+
+export function define(cmd: Command, program: string): void {
+  commonOptions(cmd, { name: 'required' })
+    .option('-f, --config <file>', 'the config the container was started with')
+    .option('-s, --define <KEY=VAL>', 'a key set for the start (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .argument('[command...]', 'the command the container was started with')
+    .action(action(program, (ctx, command: string[]) => stopped(ctx, command, ctx.opts as never)));
+}

@@ -1,0 +1,134 @@
+/**
+ * A client of a container's command socket (served by its monitor; see
+ * native/src/monitor/command.c): the state, the init's pid, signals, state
+ * subscriptions, config items and addresses of a running container. Nobody
+ * serving the socket means the container is not running.
+ *
+ * Replies come in request order, so requests are simply queued; state
+ * events of a subscription come in between and go to their listener.
+ */
+import { Socket } from 'node:net';
+import { native } from '@lxkit/native';
+import { LxkitError } from '../errors.js';
+import { CMD, FrameReader, STATES, decodeRecord, encodeFrame, encodeRecord, type ContainerState, type DecodedRecord } from '../start/protocol.js';
+
+/** What GET_STATE says about a container. */
+export interface ContainerStatus {
+  readonly state: ContainerState;
+  /** The init's pid on the host; undefined before the clone. */
+  readonly pid: number | undefined;
+  readonly monitorPid: number;
+  /** The init's exit, once it has ended (while the container stops). */
+  readonly exit: { readonly code: number; readonly signal: number } | undefined;
+  /** CLONE_NEW* flags of the namespaces the container was created with. */
+  readonly cloneFlags: number;
+  /** Whether it runs in daemon mode (no lxkit process attached). */
+  readonly daemon: boolean;
+}
+
+export const stateName = (n: number): ContainerState => STATES[n] ?? 'STOPPED';
+
+export class CommandClient {
+  readonly #sock: Socket;
+  readonly #reader = new FrameReader();
+  readonly #pending: { resolve: (r: DecodedRecord) => void; reject: (e: Error) => void }[] = [];
+  #onState: ((state: ContainerState) => void) | undefined;
+  #closed: Error | undefined;
+
+  private constructor(sock: Socket, container: string) {
+    this.#sock = sock;
+    sock.on('data', (chunk: Buffer) => {
+      for (const f of this.#reader.push(chunk)) {
+        if (f.type === CMD.STATE_EVENT) this.#onState?.(stateName(decodeRecord(f.payload).ints[0] ?? 0));
+        else if (f.type === CMD.REPLY) this.#pending.shift()?.resolve(decodeRecord(f.payload));
+      }
+    });
+    const gone = () => {
+      this.#closed ??= new LxkitError('LXKIT_MONITOR_LOST', `the monitor of container "${container}" went away`, { container });
+      for (const p of this.#pending.splice(0)) p.reject(this.#closed);
+      this.#onState?.('STOPPED');
+      this.#onState = undefined;
+    };
+    sock.on('close', gone);
+    sock.on('error', () => undefined);
+  }
+
+  /** Connects to the container's monitor; undefined when none serves the socket (the container is not running). */
+  static async connect(socketName: string, container: string): Promise<CommandClient | undefined> {
+    let fd: number;
+    try {
+      // Through the addon: Node 20's connect() cuts an abstract name at its leading NUL.
+      fd = native().connectAbstract(socketName);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') return undefined;
+      throw err;
+    }
+    return new CommandClient(new Socket({ fd, readable: true, writable: true }), container);
+  }
+
+  request(type: number, ints: number[] = [], strs: string[] = []): Promise<DecodedRecord> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ resolve, reject });
+      this.#sock.write(encodeFrame(type, encodeRecord({ ints, strs })));
+    });
+  }
+
+  async status(): Promise<ContainerStatus> {
+    const r = await this.request(CMD.GET_STATE);
+    const [state = 0, pid = -1, monitorPid = 0, code = 0, signal = 0, cloneFlags = 0, daemon = 0] = r.ints;
+    const s = stateName(state);
+    return {
+      state: s,
+      pid: pid > 0 ? pid : undefined,
+      monitorPid,
+      exit: s === 'STOPPING' && (code !== 0 || signal !== 0) ? { code, signal } : undefined,
+      cloneFlags,
+      daemon: daemon !== 0,
+    };
+  }
+
+  /** Sends `signal` to the init; `stopping` marks the container STOPPING (a stop request). Returns the errno (0: sent). */
+  async signal(signal: number, stopping = false): Promise<number> {
+    return (await this.request(CMD.SIGNAL, [signal, stopping ? 1 : 0])).ints[0] ?? 0;
+  }
+
+  /** Calls `listener` at each state change from now on (STOPPED when the monitor goes away); resolves with the current state. */
+  async subscribe(listener: (state: ContainerState) => void): Promise<ContainerState> {
+    this.#onState = listener;
+    return stateName((await this.request(CMD.SUBSCRIBE)).ints[0] ?? 0);
+  }
+
+  /** Every value of a config key the container was started with. */
+  async configItem(key: string): Promise<string[]> {
+    return (await this.request(CMD.CONFIG, [], [key])).strs.map((b) => b.toString());
+  }
+
+  /** Addresses in the container's network namespace: `{ iface, family, address }` with address as a/prefix. */
+  async addresses(): Promise<{ iface: string; family: 'inet' | 'inet6'; address: string }[]> {
+    return (await this.request(CMD.IPS)).strs.map((b) => {
+      const [iface = '', family = 'inet', address = ''] = b.toString().split(' ');
+      return { iface, family: family as 'inet' | 'inet6', address };
+    });
+  }
+
+  close(): void {
+    this.#onState = undefined;
+    this.#sock.destroy();
+  }
+}
+
+/** One question to a container's monitor: undefined when it is not running. */
+export async function askMonitor<T>(socketName: string, container: string, ask: (c: CommandClient) => Promise<T>): Promise<T | undefined> {
+  const c = await CommandClient.connect(socketName, container);
+  if (!c) return undefined;
+  try {
+    return await ask(c);
+  } catch (err) {
+    // The monitor went away in between: the container is gone.
+    if ((err as { code?: string }).code === 'LXKIT_MONITOR_LOST') return undefined;
+    throw err;
+  } finally {
+    c.close();
+  }
+}

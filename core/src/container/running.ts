@@ -1,0 +1,141 @@
+/**
+ * A running container, seen through its monitor's command socket: its state
+ * and init pid, stopping it (halt signal, then SIGKILL after a timeout, as
+ * lxc-stop), waiting for states, and state events. A container whose
+ * monitor serves no socket is STOPPED.
+ */
+import { CommandClient, askMonitor, type ContainerStatus } from '../command/client.js';
+import { parseSignal } from '../config/values.js';
+import { LxkitError } from '../errors.js';
+import type { ContainerState } from '../start/protocol.js';
+
+const SIGKILL = 9;
+
+export interface StopOptions {
+  /** Seconds to wait for a clean halt before SIGKILL (default 60, as lxc-stop; -1: forever). */
+  timeout?: number;
+  /** SIGKILL at once (lxc-stop -k). */
+  kill?: boolean;
+  /** Never SIGKILL: a halt that does not finish in time is an error (lxc-stop --nokill). */
+  nokill?: boolean;
+  /** Ask for a reboot instead (lxc.signal.reboot; lxc-stop -r). */
+  reboot?: boolean;
+  /** Send the signal and return at once (lxc-stop -W). */
+  nowait?: boolean;
+}
+
+export class RunningContainer {
+  readonly #socket: string;
+  readonly #name: string;
+
+  constructor(socketName: string, name: string) {
+    this.#socket = socketName;
+    this.#name = name;
+  }
+
+  /** The monitor's view, or undefined when the container is not running. */
+  status(): Promise<ContainerStatus | undefined> {
+    return askMonitor(this.#socket, this.#name, (c) => c.status());
+  }
+
+  async state(): Promise<ContainerState> {
+    return (await this.status())?.state ?? 'STOPPED';
+  }
+
+  /** Every value of `key` the container was started with (its effective config). */
+  configItem(key: string): Promise<string[] | undefined> {
+    return askMonitor(this.#socket, this.#name, (c) => c.configItem(key));
+  }
+
+  addresses(): Promise<{ iface: string; family: 'inet' | 'inet6'; address: string }[] | undefined> {
+    return askMonitor(this.#socket, this.#name, (c) => c.addresses());
+  }
+
+  /**
+   * Waits until the container is in one of `states` (STOPPED counts once its
+   * monitor is gone). Resolves false after `timeoutMs` (undefined or < 0: no limit).
+   */
+  async wait(states: readonly ContainerState[], timeoutMs?: number): Promise<boolean> {
+    const client = await CommandClient.connect(this.#socket, this.#name);
+    if (!client) return states.includes('STOPPED');
+    try {
+      return await new Promise<boolean>((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        const done = (v: boolean) => {
+          if (timer) clearTimeout(timer);
+          resolve(v);
+        };
+        client
+          .subscribe((s) => states.includes(s) && done(true))
+          .then((s) => {
+            if (states.includes(s)) done(true);
+            else if (timeoutMs !== undefined && timeoutMs >= 0) timer = setTimeout(() => done(false), timeoutMs);
+          }, reject);
+      });
+    } finally {
+      client.close();
+    }
+  }
+
+  /** Calls `listener` at each state change until the returned function is called or the container stops. */
+  async subscribe(listener: (state: ContainerState) => void): Promise<() => void> {
+    const client = await CommandClient.connect(this.#socket, this.#name);
+    if (!client) {
+      listener('STOPPED');
+      return () => undefined;
+    }
+    await client.subscribe(listener);
+    return () => client.close();
+  }
+
+  /** Sends `signal` to the init; false when the container is not running. */
+  async kill(signal: number): Promise<boolean> {
+    const err = await askMonitor(this.#socket, this.#name, (c) => c.signal(signal));
+    return err === 0;
+  }
+
+  /** lxc-stop: the halt signal, STOPPED within the timeout or SIGKILL. Throws LXKIT_CONTAINER_NOT_RUNNING when it is not running. */
+  async stop(opts: StopOptions = {}): Promise<void> {
+    const client = await CommandClient.connect(this.#socket, this.#name);
+    const notRunning = () =>
+      new LxkitError('LXKIT_CONTAINER_NOT_RUNNING', `container "${this.#name}" is not running`, { container: this.#name });
+    if (!client) throw notRunning();
+    try {
+      const status = await client.status();
+      if (status.state === 'STOPPED' || status.pid === undefined) throw notRunning();
+      const signalOf = async (key: string, fallback: number) => {
+        const values = await client.configItem(key);
+        const last = values[values.length - 1];
+        return last ? parseSignal(last) : fallback;
+      };
+      if (opts.reboot) {
+        await client.signal(await signalOf('lxc.signal.reboot', 2));
+        return;
+      }
+      const stopped = new Promise<void>((resolve) => {
+        void client.subscribe((s) => s === 'STOPPED' && resolve());
+      });
+      const first = opts.kill ? SIGKILL : await signalOf('lxc.signal.halt', 30);
+      const err = await client.signal(first, true);
+      if (err !== 0 && err !== 3 /* ESRCH: it is ending anyway */) {
+        throw new LxkitError('LXKIT_STOP_FAILED', `cannot signal container "${this.#name}" (errno ${err})`, { container: this.#name });
+      }
+      if (opts.nowait) return;
+      const timeout = opts.kill ? -1 : (opts.timeout ?? 60);
+      const inTime = await Promise.race([
+        stopped.then(() => true),
+        ...(timeout >= 0 ? [new Promise<boolean>((r) => setTimeout(() => r(false), timeout * 1000).unref())] : []),
+      ]);
+      if (inTime) return;
+      if (opts.nokill) {
+        throw new LxkitError('LXKIT_STOP_FAILED', `container "${this.#name}" did not halt within ${timeout} s (--nokill: not killed)`, {
+          container: this.#name,
+        });
+      }
+      await client.signal(SIGKILL, true);
+      await stopped;
+    } finally {
+      client.close();
+    }
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * Containers in the background: start -d leaves the container to its
+ * monitor (no lxkit process stays), info/stop/wait talk to the monitor's
+ * command socket, the stop work runs when the init exits, reboots restart,
+ * and crashes of lxkit or the monitor leave nothing behind.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execa } from 'execa';
+import { Container, type ContainerState } from '@lxkit/core';
+import { hostMounts, LXKIT_BIN, lxkit, withScratch, type Scratch } from '../lib/harness.js';
+
+async function busybox(s: Scratch, name: string, extra = '', args: string[] = ['--privileged']): Promise<string> {
+  const r = await lxkit(['create', '-n', name, '-P', s.lxcpath, '-t', 'busybox', ...(args.length ? ['--', ...args] : [])], { env: s.env });
+  assert.is(r.exitCode, 0, r.stderr);
+  const dir = join(s.lxcpath, name);
+  if (extra) await appendFile(join(dir, 'config'), extra);
+  return dir;
+}
+
+const run = (s: Scratch, ...args: string[]) => lxkit([args[0]!, '-P', s.lxcpath, ...args.slice(1)], { env: s.env });
+
+/** Processes whose command line mentions lxkit's CLI and this container (a resident lxkit would show here). */
+async function lxkitProcesses(name: string): Promise<string[]> {
+  const { stdout } = await execa('ps', ['-eo', 'pid,args'], { reject: false });
+  return stdout.split('\n').filter((l) => l.includes('lxkit.cjs') && l.includes(` ${name}`));
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) assert.unreachable(`timed out waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A process that exists and is not a zombie waiting for its parent. */
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+const daemon = suite('daemon mode');
+
+daemon('start -d returns with the container RUNNING and no lxkit process left; info, stop and wait talk to its monitor', async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 'd1');
+    const before = await hostMounts();
+    const started = await run(s, 'start', '-n', 'd1');
+    assert.is(started.exitCode, 0, started.stderr);
+    assert.equal(await lxkitProcesses('d1'), [], 'no lxkit stays resident');
+    const info = await run(s, 'info', '-n', 'd1');
+    assert.match(info.stdout, /^Name:\s+d1\nState:\s+RUNNING\nPID:\s+[0-9]+$/);
+    const pid = Number(/PID:\s+([0-9]+)/.exec(info.stdout)![1]);
+    assert.ok(alive(pid));
+    assert.equal((await run(s, 'info', '-n', 'd1', '-s', '-p')).stdout, `State:          RUNNING\nPID:            ${pid}`);
+    assert.equal((await run(s, 'info', '-n', 'd1', '-c', 'lxc.signal.halt')).stdout, 'lxc.signal.halt = SIGUSR1');
+    assert.equal(await hostMounts(), before, "the container's mounts are its own");
+
+    const second = await run(s, 'start', '-n', 'd1');
+    assert.is(second.exitCode, 1);
+    assert.match(second.stderr, /cannot start container "d1": it is running or busy/);
+
+    const waiting = run(s, 'wait', '-n', 'd1', '-s', 'STOPPED', '-t', '30');
+    const stopped = await run(s, 'stop', '-n', 'd1', '-t', '20');
+    assert.is(stopped.exitCode, 0, stopped.stderr);
+    assert.is((await waiting).exitCode, 0, 'wait returns once it has stopped');
+    assert.not.ok(alive(pid));
+    assert.is((await run(s, 'info', '-n', 'd1', '-s')).stdout, 'State:          STOPPED');
+    const again = await run(s, 'stop', '-n', 'd1');
+    assert.equal([again.exitCode, again.stderr.trim()], [2, 'lxkit-stop: d1: container "d1" is not running']);
+    assert.is((await run(s, 'wait', '-n', 'd1', '-s', 'RUNNING', '-t', '1')).exitCode, 1, 'a timeout is exit 1');
+  });
+});
+
+daemon('the stop work runs when the init exits (stop and post-stop hooks), a reboot starts it again, -k kills', async () => {
+  await withScratch(async (s) => {
+    const log = join(s.dir, 'hooks.log');
+    const hook = join(s.dir, 'hook.sh');
+    await writeFile(hook, `#!/bin/sh\necho "$3 $LXC_TARGET" >> ${log}\n`, { mode: 0o755 });
+    await busybox(s, 'r', `lxc.hook.stop = ${hook}\nlxc.hook.post-stop = ${hook}\n`);
+    assert.is((await run(s, 'start', '-n', 'r')).exitCode, 0);
+    const c = new Container('r', { lxcpath: s.lxcpath });
+    const first = await c.initPid();
+    const states: ContainerState[] = [];
+    const unsubscribe = await c.onState((st) => states.push(st));
+    assert.is((await run(s, 'stop', '-n', 'r', '-r')).exitCode, 0);
+    const second = await until(async () => {
+      const p = await c.initPid();
+      return p !== undefined && p !== first && (await c.state()) === 'RUNNING' ? p : undefined;
+    }, 20_000, 'running again after the reboot');
+    unsubscribe();
+    assert.ok(second !== first);
+    assert.equal(states.slice(0, 2), ['STOPPING', 'STOPPED'], 'the old monitor goes through its end');
+    assert.equal((await readFile(log, 'utf8')).trim().split('\n'), ['stop reboot', 'post-stop reboot']);
+
+    assert.is((await run(s, 'stop', '-n', 'r', '-k')).exitCode, 0);
+    assert.is(await c.state(), 'STOPPED');
+    assert.equal((await readFile(log, 'utf8')).trim().split('\n').slice(2), ['stop stop', 'post-stop stop']);
+  });
+});
+
+daemon('an ephemeral daemon is removed when it stops; a halt from inside ends a daemon too', async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 'e', 'lxc.ephemeral = 1\n');
+    assert.is((await run(s, 'start', '-n', 'e', '--', '/bin/sh', '-c', 'sleep 0.5; exit 0')).exitCode, 0);
+    const c = new Container('e', { lxcpath: s.lxcpath });
+    assert.ok(await c.wait('STOPPED', 20_000));
+    await until(async () => (existsSync(join(s.lxcpath, 'e')) ? undefined : true), 10_000, 'the ephemeral container removed');
+  });
+});
+
+daemon('SIGKILL of lxkit during a start, or of the monitor while it runs: the container ends, nothing is left, the next start works', async () => {
+  await withScratch(async (s) => {
+    const hook = join(s.dir, 'slow.sh');
+    await writeFile(hook, '#!/bin/sh\nsleep 30\n', { mode: 0o755 });
+    await busybox(s, 'k', `lxc.hook.pre-start = ${hook}\n`);
+    const before = await hostMounts();
+    // lxkit killed while a pre-start hook runs: the monitor exists, the container is being started.
+    const cli = execa(process.execPath, [LXKIT_BIN, 'start', '-n', 'k', '-P', s.lxcpath], { env: { ...s.env, NODE_EXTRA_CA_CERTS: '' }, reject: false, detached: true });
+    const c = new Container('k', { lxcpath: s.lxcpath });
+    await until(async () => ((await c.state()) === 'STARTING' ? true : undefined), 10_000, 'STARTING');
+    process.kill(-cli.pid!, 'SIGKILL');
+    await cli;
+    await until(async () => ((await c.state()) === 'STOPPED' ? true : undefined), 10_000, 'STOPPED once lxkit is gone');
+    await execa('pkill', ['-f', hook], { reject: false });
+
+    // The monitor killed while the container runs: its init dies with it (parent-death signal).
+    const config = join(s.lxcpath, 'k', 'config');
+    await writeFile(config, (await readFile(config, 'utf8')).replace(/^lxc\.hook\.pre-start = .*$/m, ''));
+    assert.is((await run(s, 'start', '-n', 'k')).exitCode, 0, 'a start after the crash works');
+    const status = (await (await c.running()).status())!;
+    process.kill(status.monitorPid, 'SIGKILL');
+    await until(async () => (alive(status.pid!) ? undefined : true), 10_000, 'the init ended with its monitor');
+    assert.is(await c.state(), 'STOPPED');
+    assert.is((await run(s, 'start', '-n', 'k')).exitCode, 0, 'and again');
+    assert.is((await run(s, 'stop', '-n', 'k', '-k')).exitCode, 0);
+    assert.equal(await hostMounts(), before);
+  });
+});
+
+daemon('20 containers started and stopped concurrently leave no mount, socket or process behind', async () => {
+  await withScratch(async (s) => {
+    const names = Array.from({ length: 20 }, (_, i) => `c${i}`);
+    await busybox(s, 'base');
+    for (const n of names) await execa('cp', ['-a', join(s.lxcpath, 'base'), join(s.lxcpath, n)]);
+    for (const n of names) {
+      const config = join(s.lxcpath, n, 'config');
+      await writeFile(config, (await readFile(config, 'utf8')).replaceAll('/base/', `/${n}/`).replace(/^lxc\.uts\.name = .*$/m, `lxc.uts.name = ${n}`));
+    }
+    const before = await hostMounts();
+    const unixBefore = (await readFile('/proc/net/unix', 'utf8')).split('\n').filter((l) => l.includes('@lxkit/')).length;
+    const starts = await Promise.all(names.map((n) => run(s, 'start', '-n', n)));
+    assert.equal(starts.map((r) => r.exitCode), names.map(() => 0), starts.map((r) => r.stderr).join(''));
+    const pids = await Promise.all(names.map((n) => new Container(n, { lxcpath: s.lxcpath }).initPid()));
+    assert.ok(pids.every((p) => p && alive(p)));
+    const stops = await Promise.all(names.map((n) => run(s, 'stop', '-n', n, '-k')));
+    assert.equal(stops.map((r) => r.exitCode), names.map(() => 0), stops.map((r) => r.stderr).join(''));
+    assert.ok(pids.every((p) => !alive(p!)), 'every init is gone');
+    assert.equal(await hostMounts(), before);
+    const unixAfter = (await readFile('/proc/net/unix', 'utf8')).split('\n').filter((l) => l.includes('@lxkit/')).length;
+    assert.is(unixAfter, unixBefore, 'every command socket is gone');
+    assert.equal(await lxkitProcesses('-n'), []);
+  });
+});
+
+daemon.run();

@@ -27,6 +27,18 @@
       ]
     },
     {
+      "target_name": "lxkit-attach",
+      "type": "executable",
+      "ldflags": ["-static"],
+      "sources": ["src/common/proto.c", "src/common/cmdclient.c", "src/common/ptyproxy.c", "src/monitor/fdpass.c", "src/attach/attach.c"]
+    },
+    {
+      "target_name": "lxkit-console",
+      "type": "executable",
+      "ldflags": ["-static"],
+      "sources": ["src/common/proto.c", "src/common/cmdclient.c", "src/common/ptyproxy.c", "src/console/console.c"]
+    },
+    {
       "target_name": "lxkit",
       "sources": ["src/addon/addon.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /** Helper executables built from native/src by `npm run setup`. */
-export const HELPERS = ['lxkit-probe', 'lxkit-monitor'] as const;
+export const HELPERS = ['lxkit-probe', 'lxkit-monitor', 'lxkit-attach', 'lxkit-console'] as const;
 export type HelperName = (typeof HELPERS)[number];
 
 const BUILD_DIR = fileURLToPath(new URL('../build/Release/', import.meta.url));

@@ -3,45 +3,11 @@
  * runs, the console reaches a shell, and both a shutdown from inside and
  * SIGTERM to lxkit (the container's halt signal) stop it cleanly.
  */
-import { readFile } from 'node:fs/promises';
-import { execa, type ResultPromise } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LXKIT_BIN, hostMounts, lxkit, testIf, which, withScratch, type Scratch } from '../lib/harness.js';
-
-/** Runs argv on a fresh pty (python's pty module: no shell involved), piping our data through. */
-const PTY = 'import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)';
-
-function onTerminal(s: Scratch, args: string[]) {
-  const proc = execa('python3', ['-c', PTY, process.execPath, LXKIT_BIN, ...args], { env: s.env, reject: false, stdin: 'pipe' }) as ResultPromise & {
-    stdout: NodeJS.ReadableStream;
-  };
-  let out = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const waitFor = async (re: RegExp, ms = 15000) => {
-    const end = Date.now() + ms;
-    while (!re.test(out)) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${re} in:\n${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  /** Ends lxkit and its pty whatever state the test left them in (the monitor then ends the container). */
-  const kill = async () => {
-    try {
-      process.kill(await lxkitPid(proc.pid!), 'SIGKILL');
-    } catch {
-      // already gone
-    }
-    proc.kill('SIGKILL');
-    await proc;
-  };
-  return { proc, output: () => out, waitFor, kill, type: (text: string) => proc.stdin!.write(text) };
-}
-
-async function lxkitPid(pythonPid: number): Promise<number> {
-  const children = await readFile(`/proc/${pythonPid}/task/${pythonPid}/children`, 'utf8');
-  return Number(children.trim().split(/\s+/)[0]);
-}
+import { execa } from 'execa';
+import { LXKIT_BIN, hostMounts, lxkit, testIf, which, withScratch } from '../lib/harness.js';
+import { lxkitPid, onTerminal } from '../lib/terminal.js';
 
 const boot = suite('console: booting busybox in the foreground');
 const noPython = which('python3') ? undefined : 'python3 (for a pty) is not installed';

@@ -58,6 +58,18 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/info.js'),
   },
   {
+    name: 'attach',
+    summary: 'run a program inside a running container',
+    lxc: 'lxc-attach',
+    load: () => import('./commands/attach.js'),
+  },
+  {
+    name: 'console',
+    summary: "use a running container's tty or console",
+    lxc: 'lxc-console',
+    load: () => import('./commands/console.js'),
+  },
+  {
     name: 'execute',
     summary: 'run a command in an application container',
     lxc: 'lxc-execute',

@@ -24,6 +24,8 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { Runtime } from '../runtime.js';
 import { finishAdopted, runContainer, startDetached, type ContainerState, type Detached, type RunResult } from '../start/run.js';
 import { RunningContainer, type StopOptions } from './running.js';
+import { attachProgram, type AttachOptions } from '../attach/attach.js';
+import { openConsole, type ConsoleOptions } from '../console/console.js';
 import { runInUserNamespace, withCallerIds } from '../start/userns-run.js';
 import type { IdMap } from '../config/core-keys/model.js';
 import { parseIdMap } from '../config/core-keys/idmap.js';
@@ -35,6 +37,8 @@ import { isRepeatableKey } from './repeatable.js';
 
 export type { ContainerState, Detached } from '../start/run.js';
 export type { StopOptions } from './running.js';
+export type { AttachOptions, AttachNamespace } from '../attach/attach.js';
+export type { ConsoleOptions } from '../console/console.js';
 
 export interface ContainerOptions {
   /** Container path; defaults to the toolkit config's lxcpath. */
@@ -378,6 +382,29 @@ export class Container {
   /** Resolves true once the container is in one of `states`, false after `timeoutMs`. */
   async wait(states: ContainerState | readonly ContainerState[], timeoutMs?: number): Promise<boolean> {
     return (await this.running()).wait(typeof states === 'string' ? [states] : states, timeoutMs);
+  }
+
+  /**
+   * Runs `command` (the user's shell when empty) inside the running
+   * container, with this process's stdin/stdout/stderr (a pty when stdin is
+   * a terminal); resolves with its exit (128+N for signal N), as lxc-attach.
+   */
+  async attach(command: readonly string[] = [], opts: AttachOptions = {}): Promise<Exit> {
+    const paths = await this.paths();
+    const status = await (await this.running()).status();
+    if (!status || status.state !== 'RUNNING') {
+      throw new LxkitError('LXKIT_CONTAINER_NOT_RUNNING', `container "${this.name}" is not running`, { container: this.name });
+    }
+    return attachProgram(paths.command, this.name, status, command, opts);
+  }
+
+  /** This terminal on tty `tty` (0: the console) of the running container, until Ctrl-a q (lxc-console). */
+  async console(opts: ConsoleOptions = {}): Promise<void> {
+    const paths = await this.paths();
+    if ((await this.state()) !== 'RUNNING') {
+      throw new LxkitError('LXKIT_CONTAINER_NOT_RUNNING', `container "${this.name}" is not running`, { container: this.name });
+    }
+    return openConsole(paths.command, this.name, opts);
   }
 
   /** Calls `listener` at each state change; the returned function stops that. */

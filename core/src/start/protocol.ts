@@ -37,6 +37,10 @@ export const CMD = {
   STATE_EVENT: 351,
 } as const;
 
+/** Requests to lxkit-attach and lxkit-console, on their fd 3. */
+export const A_REQUEST = 400;
+export const CN_REQUEST = 401;
+
 /** Container states, numbered as LXC numbers them (lxc_state_t). */
 export const STATES = ['STOPPED', 'STARTING', 'RUNNING', 'STOPPING', 'ABORTING', 'FREEZING', 'FROZEN', 'THAWED'] as const;
 export type ContainerState = (typeof STATES)[number];

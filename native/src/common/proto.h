@@ -53,6 +53,10 @@ enum msg_type {
 	/* monitor -> clients */
 	C_REPLY = 350,
 	C_STATE_EVENT = 351, /* ints: state */
+
+	/* JS -> lxkit-attach and lxkit-console (their fd 3); a failure before the work starts comes back as M_RESULT */
+	A_REQUEST = 400,  /* ints: setns flags, uid, gid, pty, clear env, elevated, argc, nset, nkeep; strs: command socket, cwd, argv..., VAR=VAL..., kept names... */
+	CN_REQUEST = 401, /* ints: tty number, escape character (-1: none); strs: command socket */
 };
 
 /* Container states, as LXC numbers them (lxc_state_t). */

@@ -1,8 +1,9 @@
 /**
  * The busybox template: a small system container made from a static busybox
  * (Debian's busybox-static): the applets, an inittab that runs rcS and
- * gettys on the ttys, root without a password (or --password), and the
- * config LXC's busybox template writes, adapted.
+ * gettys on the ttys (/sbin/getty, where busybox links it), root without a
+ * password (or --password), and the config LXC's busybox template writes,
+ * adapted.
  *
  * Unprivileged unless `-- --privileged`: root inside maps to root's
  * subordinate range (/etc/subuid, /etc/subgid; added when missing); the
@@ -28,8 +29,8 @@ const DIRS: readonly [string, number][] = [
 
 const INITTAB = `# Written by lxkit's busybox template.
 ::sysinit:/etc/init.d/rcS
-tty1::respawn:/bin/getty -L tty1 115200 vt100
-tty2::respawn:/bin/getty -L tty2 115200 vt100
+tty1::respawn:/sbin/getty -L tty1 115200 vt100
+tty2::respawn:/sbin/getty -L tty2 115200 vt100
 console::askfirst:/bin/sh -l
 ::ctrlaltdel:/bin/umount -a -r
 ::shutdown:/bin/umount -a -r

@@ -1,0 +1,83 @@
+/**
+ * lxc-attach: a program run inside a running container, by lxkit-attach
+ * (native/src/attach/attach.c), which enters the container's namespaces
+ * through its init's pidfd. The container's capabilities, LSM label, seccomp
+ * filter and cgroup are applied with the plugins that provide them (unless
+ * `elevated`); until then an attached program is confined by the namespaces
+ * alone.
+ */
+import type { ContainerStatus } from '../command/client.js';
+import { runTerminalHelper } from '../command/helper-session.js';
+import { LxkitError } from '../errors.js';
+import type { Exit } from '../start/monitor.js';
+import { A_REQUEST } from '../start/protocol.js';
+import { CLONE_FLAGS } from '../start/namespaces.js';
+
+/** lxc-attach -s names, and the namespaces they stand for. */
+export const ATTACH_NAMESPACES = {
+  MOUNT: 'mnt',
+  PID: 'pid',
+  UTSNAME: 'uts',
+  IPC: 'ipc',
+  USER: 'user',
+  NETWORK: 'net',
+  CGROUP: 'cgroup',
+  TIME: 'time',
+} as const;
+export type AttachNamespace = keyof typeof ATTACH_NAMESPACES;
+
+export interface AttachOptions {
+  /** The namespaces to enter (lxc-attach -s); all the container has by default. */
+  namespaces?: readonly AttachNamespace[];
+  /** Skip the container's confinement (lxc-attach -e). */
+  elevated?: boolean;
+  /** Start from an empty environment (plus container=lxc, a PATH and `keepEnv`) instead of lxkit's. */
+  clearEnv?: boolean;
+  /** With clearEnv: names of lxkit's variables to keep (--keep-var). */
+  keepEnv?: readonly string[];
+  /** VAR=VALUE settings (-v). */
+  env?: readonly string[];
+  uid?: number;
+  gid?: number;
+  /** Working directory inside the container (default: lxkit's own when it exists there, else /). */
+  cwd?: string;
+  /** Give the program a pty (default: when stdin is a terminal). */
+  pty?: boolean;
+}
+
+const NS_FLAG_ORDER = Object.keys(CLONE_FLAGS) as (keyof typeof CLONE_FLAGS)[];
+
+/** setns flags: the namespaces the container has, narrowed to `selected`. */
+export function attachFlags(status: ContainerStatus, selected?: readonly AttachNamespace[]): number {
+  const wanted = selected?.map((n) => ATTACH_NAMESPACES[n]) ?? NS_FLAG_ORDER;
+  return wanted.reduce((f, n) => f | (status.cloneFlags & CLONE_FLAGS[n]), 0);
+}
+
+export async function attachProgram(socket: string, container: string, status: ContainerStatus, command: readonly string[], opts: AttachOptions = {}): Promise<Exit> {
+  for (const e of opts.env ?? []) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(e)) throw new LxkitError('LXKIT_USAGE', `-v ${e}: expected VAR=VALUE`);
+  }
+  const env = opts.env ?? [];
+  const keep = opts.keepEnv ?? [];
+  const code = await runTerminalHelper(
+    'lxkit-attach',
+    {
+      type: A_REQUEST,
+      ints: [
+        attachFlags(status, opts.namespaces),
+        opts.uid ?? -1,
+        opts.gid ?? -1,
+        (opts.pty ?? process.stdin.isTTY === true) ? 1 : 0,
+        opts.clearEnv ? 1 : 0,
+        opts.elevated ? 1 : 0,
+        command.length,
+        env.length,
+        keep.length,
+      ],
+      strs: [socket, opts.cwd ?? process.cwd(), ...command, ...env, ...keep],
+    },
+    `attaching to container "${container}"`,
+    container,
+  );
+  return { code, signal: code > 128 ? code - 128 : 0 };
+}

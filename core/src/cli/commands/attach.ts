@@ -1,0 +1,66 @@
+/**
+ * `lxkit attach -n NAME [-e] [-s NAMESPACES] [--clear-env|--keep-env] [-v VAR=VAL]…
+ * [--keep-var NAME]… [-u UID] [-g GID] [-- CMD…]` (lxc-attach): CMD (the
+ * user's shell by default) inside the running container; its exit status is
+ * lxkit's.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { action, commonOptions, type CliContext } from '../context.js';
+
+const NAMES = ['MOUNT', 'PID', 'UTSNAME', 'IPC', 'USER', 'NETWORK', 'CGROUP', 'TIME'];
+
+function namespaces(v: string): string[] {
+  const list = v.split('|').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const bad = list.filter((n) => !NAMES.includes(n));
+  if (bad.length) throw new InvalidArgumentError(`unknown namespace ${bad.join(', ')}; use ${NAMES.join('|')}`);
+  return list;
+}
+
+function id(what: string) {
+  return (v: string) => {
+    if (!/^[0-9]+$/.test(v)) throw new InvalidArgumentError(`${what} must be a number`);
+    return Number(v);
+  };
+}
+
+interface AttachCliOptions {
+  elevatedPrivileges?: boolean;
+  namespaces?: string[];
+  clearEnv?: boolean;
+  keepEnv?: boolean;
+  setVar?: string[];
+  keepVar?: string[];
+  uid?: number;
+  gid?: number;
+}
+
+async function attach(ctx: CliContext, command: string[], o: AttachCliOptions): Promise<number> {
+  const { Container, LxkitError } = await import('../../index.js');
+  if (o.clearEnv && o.keepEnv) throw new LxkitError('LXKIT_USAGE', '--clear-env and --keep-env cannot be used together');
+  const c = new Container(ctx.opts.name!, { lxcpath: (await ctx.toolkit()).lxcpath, log: ctx.log });
+  const exit = await c.attach(command, {
+    ...(o.namespaces ? { namespaces: o.namespaces as never } : {}),
+    ...(o.elevatedPrivileges ? { elevated: true } : {}),
+    ...(o.clearEnv ? { clearEnv: true } : {}),
+    ...(o.keepVar ? { keepEnv: o.keepVar } : {}),
+    ...(o.setVar ? { env: o.setVar } : {}),
+    ...(o.uid !== undefined ? { uid: o.uid } : {}),
+    ...(o.gid !== undefined ? { gid: o.gid } : {}),
+  });
+  return exit.code;
+}
+
+export function define(cmd: Command, program: string): void {
+  const list = (v: string, prev: string[] = []) => [...prev, v];
+  commonOptions(cmd, { name: 'required' })
+    .option('-e, --elevated-privileges', "do not apply the container's confinement (capabilities, LSM, seccomp, cgroup)")
+    .option('-s, --namespaces <NS>', `namespaces to enter, separated by | (${NAMES.join('|')}); all by default`, namespaces)
+    .option('--clear-env', 'start from an empty environment (container=lxc, a PATH, --keep-var names)')
+    .option('--keep-env', "keep lxkit's environment (the default)")
+    .option('-v, --set-var <VAR=VAL>', 'set an environment variable (repeatable)', list)
+    .option('--keep-var <NAME>', 'with --clear-env, keep this variable (repeatable)', list)
+    .option('-u, --uid <uid>', 'run as this user id in the container (default 0)', id('uid'))
+    .option('-g, --gid <gid>', 'run as this group id in the container (default 0)', id('gid'))
+    .argument('[command...]', "the program and its arguments, after -- (the user's shell by default)")
+    .action(action(program, (ctx, command: string[]) => attach(ctx, command, ctx.opts as never)));
+}

@@ -1,0 +1,311 @@
+/*
+ * lxkit-attach: runs a program inside a running container (lxc-attach).
+ *
+ * lxkit's JavaScript sends one request on fd 3 (A_REQUEST, see proto.h):
+ * which namespaces to enter, the ids, the environment, the cwd, the command,
+ * and whether to give it a pty. This helper gets the container's init pidfd
+ * from its monitor (the command socket), then forks a child that enters
+ * every namespace at once (setns on the pidfd) and forks again, so that the
+ * command is in the container's pid namespace too. The command's exit
+ * status (128+N for signal N) is this helper's. A failure before the
+ * command runs is reported on fd 3 as an M_RESULT record (errno, syscall,
+ * path) and gives exit status 1; a command that cannot be run gives 126 or
+ * 127, with a message on stderr, as a shell does.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "../common/cmdclient.h"
+#include "../common/proto.h"
+#include "../common/ptyproxy.h"
+#include "../monitor/fdpass.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+
+#define CONTROL_FD 3
+
+extern char **environ;
+
+static void report(int err, const char *syscall, const char *path)
+{
+	int64_t ints[4] = { 0, 0, err, 0 };
+	const char *strs[4] = { syscall, path ? path : "", "", "" };
+	(void)!send_record(CONTROL_FD, M_RESULT, ints, 4, strs, 4);
+}
+
+/* The user's login shell from the container's /etc/passwd (read after entering its mount namespace). */
+static const char *shell_of(uid_t uid)
+{
+	static char shell[256];
+	FILE *f = fopen("/etc/passwd", "re");
+	if (!f)
+		return "/bin/sh";
+	char line[1024];
+	const char *found = NULL;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *fields[7] = { 0 };
+		char *p = line;
+		for (int i = 0; i < 7 && p; i++) {
+			fields[i] = p;
+			p = strchr(p, ':');
+			if (p)
+				*p++ = 0;
+		}
+		if (fields[2] && fields[6] && (uid_t)strtoul(fields[2], NULL, 10) == uid) {
+			fields[6][strcspn(fields[6], "\n")] = 0;
+			if (*fields[6]) {
+				snprintf(shell, sizeof(shell), "%s", fields[6]);
+				found = shell;
+			}
+		}
+	}
+	fclose(f);
+	return found ? found : "/bin/sh";
+}
+
+struct request {
+	int nsflags, uid, gid, pty, clear_env;
+	const char *socket, *cwd;
+	char **argv;
+	const char **set;
+	const char **keep;
+	int argc, nset, nkeep;
+};
+
+/* The command's environment: lxkit's own (or nothing but the kept names), container=lxc, the -v settings. */
+static char **environment(const struct request *q)
+{
+	size_t n = 0;
+	for (char **e = environ; *e; e++)
+		n++;
+	char **env = calloc(n + (size_t)q->nset + 4, sizeof(char *));
+	size_t k = 0;
+	for (char **e = environ; env && *e; e++) {
+		int keep = !q->clear_env;
+		for (int i = 0; !keep && i < q->nkeep; i++) {
+			size_t len = strlen(q->keep[i]);
+			keep = strncmp(*e, q->keep[i], len) == 0 && (*e)[len] == '=';
+		}
+		if (keep && strncmp(*e, "container=", 10) != 0)
+			env[k++] = *e;
+	}
+	if (!env)
+		return environ;
+	env[k++] = "container=lxc";
+	int has_path = 0;
+	for (size_t i = 0; i < k; i++)
+		has_path |= strncmp(env[i], "PATH=", 5) == 0;
+	if (!has_path)
+		env[k++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (int i = 0; i < q->nset; i++) {
+		size_t len = strcspn(q->set[i], "=");
+		for (size_t j = 0; j < k; j++)
+			if (strncmp(env[j], q->set[i], len + 1) == 0)
+				env[j] = env[--k];
+		env[k++] = (char *)q->set[i];
+	}
+	env[k] = NULL;
+	return env;
+}
+
+/* In the container's pid namespace: take the pty, the ids, the environment, and exec. */
+static void run_command(const struct request *q, int slave)
+{
+	if (slave >= 0) {
+		/* Its own session, with the pty as controlling terminal: ^C typed there is the command's. */
+		setsid();
+		ioctl(slave, TIOCSCTTY, 0);
+		for (int fd = 0; fd < 3; fd++)
+			dup2(slave, fd);
+		if (slave > 2)
+			close(slave);
+	}
+	uid_t uid = q->uid >= 0 ? (uid_t)q->uid : 0;
+	gid_t gid = q->gid >= 0 ? (gid_t)q->gid : 0;
+	if (setgroups(0, NULL) < 0 && errno != EPERM) {
+		dprintf(2, "lxkit-attach: setgroups: %s\n", strerror(errno));
+		_exit(126);
+	}
+	if (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
+		dprintf(2, "lxkit-attach: cannot become %d:%d in the container: %s\n", (int)uid, (int)gid, strerror(errno));
+		_exit(126);
+	}
+	char **env = environment(q);
+	char *shell[2] = { (char *)shell_of(uid), NULL };
+	char **argv = q->argc > 0 ? q->argv : shell;
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	environ = env;
+	execvp(argv[0], argv);
+	int err = errno;
+	dprintf(2, "lxkit-attach: cannot run %s: %s\n", argv[0], strerror(err));
+	_exit(err == ENOENT ? 127 : 126);
+}
+
+static int status_of(int status)
+{
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int main(void)
+{
+	fcntl(CONTROL_FD, F_SETFD, FD_CLOEXEC);
+	uint16_t type;
+	uint8_t *payload = NULL;
+	long n = frame_read(CONTROL_FD, &type, &payload);
+	struct record r;
+	if (n < 0 || type != A_REQUEST || rec_get(payload, (size_t)n, &r) < 0 || r.nints < 9 || r.nstrs < 2) {
+		report(EPROTO, "read", "(request)");
+		return 1;
+	}
+	struct request q = {
+		.nsflags = (int)r.ints[0],
+		.uid = (int)r.ints[1],
+		.gid = (int)r.ints[2],
+		.pty = (int)r.ints[3],
+		.clear_env = (int)r.ints[4],
+		.argc = (int)r.ints[6],
+		.nset = (int)r.ints[7],
+		.nkeep = (int)r.ints[8],
+		.socket = r.strs[0],
+		.cwd = r.strs[1],
+	};
+	if (2 + q.argc + q.nset + q.nkeep > (int)r.nstrs) {
+		report(EPROTO, "read", "(request)");
+		return 1;
+	}
+	q.argv = calloc((size_t)q.argc + 1, sizeof(char *));
+	for (int i = 0; i < q.argc; i++)
+		q.argv[i] = (char *)r.strs[2 + i];
+	q.set = (const char **)&r.strs[2 + q.argc];
+	q.keep = (const char **)&r.strs[2 + q.argc + q.nset];
+
+	int sock = cmd_connect(q.socket);
+	if (sock < 0) {
+		report(errno, "connect", q.socket);
+		return 1;
+	}
+	uint8_t *reply_payload;
+	struct record reply;
+	int pidfd;
+	if (cmd_request(sock, C_PIDFD, NULL, 0, NULL, 0, &reply, &reply_payload, &pidfd) < 0) {
+		report(errno, "recvmsg", q.socket);
+		return 1;
+	}
+	if (reply.nints < 1 || reply.ints[0] != 0 || pidfd < 0) {
+		report(reply.nints > 0 && reply.ints[0] ? (int)reply.ints[0] : ESRCH, "pidfd", "(the container's init)");
+		return 1;
+	}
+	close(sock);
+
+	/*
+	 * The pty comes from the container's own devpts when it has one (so that
+	 * the program's tty has a name there): the child opens it after entering
+	 * the mount namespace and passes the master back on `link`. The host's
+	 * devpts is the fallback.
+	 */
+	int master = -1, slave = -1, link[2] = { -1, -1 };
+	if (q.pty) {
+		master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || (slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY)) < 0) {
+			report(errno, "openpty", "/dev/ptmx");
+			return 1;
+		}
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, link) < 0) {
+			report(errno, "socketpair", NULL);
+			return 1;
+		}
+	}
+
+	/* Signals to this helper (a terminal's ^C without a pty) are for the command: it is in our process group. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	pid_t child = fork();
+	if (child < 0) {
+		report(errno, "fork", NULL);
+		return 1;
+	}
+	if (child == 0) {
+		if (q.nsflags && setns(pidfd, q.nsflags) < 0) {
+			report(errno, "setns", "(the container's namespaces)");
+			_exit(1);
+		}
+		close(pidfd);
+		if (!*q.cwd || chdir(q.cwd) < 0)
+			(void)!chdir("/");
+		if (q.pty) {
+			close(link[0]);
+			int cmaster = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+			int cslave = cmaster >= 0 && unlockpt(cmaster) == 0 ? ioctl(cmaster, TIOCGPTPEER, O_RDWR | O_NOCTTY) : -1;
+			int64_t none[1] = { 0 };
+			if (cslave >= 0 && send_fd_record(link[1], A_REQUEST, none, 1, cmaster) == 0) {
+				close(slave);
+				slave = cslave;
+			}
+			if (cmaster >= 0)
+				close(cmaster);
+			close(link[1]);
+		}
+		signal(SIGINT, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
+		pid_t cmd = fork();
+		if (cmd < 0) {
+			report(errno, "fork", NULL);
+			_exit(1);
+		}
+		if (cmd == 0)
+			run_command(&q, slave);
+		if (slave >= 0)
+			close(slave);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGQUIT, SIG_IGN);
+		int status;
+		while (waitpid(cmd, &status, 0) < 0)
+			if (errno != EINTR)
+				_exit(1);
+		_exit(status_of(status));
+	}
+	close(pidfd);
+	if (slave >= 0)
+		close(slave);
+	if (q.pty) {
+		close(link[1]);
+		uint16_t t;
+		uint8_t *p = NULL;
+		int cmaster = -1;
+		if (recv_frame(link[0], &t, &p, &cmaster) > 0 && cmaster >= 0) {
+			close(master);
+			master = cmaster;
+		}
+		free(p);
+		close(link[0]);
+	}
+	if (master >= 0) {
+		int child_fd = (int)syscall(SYS_pidfd_open, child, 0);
+		pty_proxy(master, child_fd, -1);
+	}
+	int status;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	return status_of(status);
+}

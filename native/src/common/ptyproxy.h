@@ -1,0 +1,14 @@
+/* A terminal proxied to a pty master, for lxkit's attach and console helpers. */
+#ifndef LXKIT_PTYPROXY_H
+#define LXKIT_PTYPROXY_H
+
+/*
+ * Copies stdin to `master` and `master` to stdout, with stdin in raw mode
+ * when it is a terminal (its size passed on, SIGWINCH included), until the
+ * master hangs up, the process of `pidfd` exits (-1: none), or, when
+ * `escape` >= 0, the user types escape then 'q' (escape twice sends it
+ * once). Returns 1 when the user left with the escape, else 0.
+ */
+int pty_proxy(int master, int pidfd, int escape);
+
+#endif

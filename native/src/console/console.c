@@ -1,0 +1,70 @@
+/*
+ * lxkit-console: this terminal on a tty of a running container
+ * (lxc-console). The pty master comes from the container's monitor over its
+ * command socket (C_CONSOLE); the session lasts until the user types the
+ * escape character then 'q' (Ctrl-a q by default), or the tty hangs up.
+ * The request comes on fd 3 (CN_REQUEST); a failure is reported there as an
+ * M_RESULT record (ENOENT: no such tty; EBUSY: the console is taken).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "../common/cmdclient.h"
+#include "../common/proto.h"
+#include "../common/ptyproxy.h"
+
+#define CONTROL_FD 3
+
+static void report(int err, const char *syscall, const char *path)
+{
+	int64_t ints[4] = { 0, 0, err, 0 };
+	const char *strs[4] = { syscall, path ? path : "", "", "" };
+	(void)!send_record(CONTROL_FD, M_RESULT, ints, 4, strs, 4);
+}
+
+int main(void)
+{
+	fcntl(CONTROL_FD, F_SETFD, FD_CLOEXEC);
+	uint16_t type;
+	uint8_t *payload = NULL;
+	long n = frame_read(CONTROL_FD, &type, &payload);
+	struct record r;
+	if (n < 0 || type != CN_REQUEST || rec_get(payload, (size_t)n, &r) < 0 || r.nints < 2 || r.nstrs < 1) {
+		report(EPROTO, "read", "(request)");
+		return 1;
+	}
+	int tty = (int)r.ints[0], escape = (int)r.ints[1];
+	int sock = cmd_connect(r.strs[0]);
+	if (sock < 0) {
+		report(errno, "connect", r.strs[0]);
+		return 1;
+	}
+	int64_t ints[1] = { tty };
+	struct record reply;
+	uint8_t *reply_payload;
+	int master;
+	if (cmd_request(sock, C_CONSOLE, ints, 1, NULL, 0, &reply, &reply_payload, &master) < 0) {
+		report(errno, "recvmsg", r.strs[0]);
+		return 1;
+	}
+	if (reply.nints < 1 || reply.ints[0] != 0 || master < 0) {
+		char what[32];
+		snprintf(what, sizeof(what), tty ? "/dev/tty%d" : "/dev/console", tty);
+		report(reply.nints > 0 && reply.ints[0] ? (int)reply.ints[0] : ENOENT, "console", what);
+		return 1;
+	}
+	/* Told like lxc-console tells it. */
+	char key = (char)(escape >= 1 && escape <= 26 ? 'a' + escape - 1 : '?');
+	if (escape >= 0)
+		dprintf(2, "\nConnected to tty %d\nType <Ctrl %c q> to exit the console, <Ctrl %c Ctrl %c> to enter Ctrl %c itself\n", tty, key, key, key, key);
+	else
+		dprintf(2, "\nConnected to tty %d\n", tty);
+	/* The monitor keeps the console for us while this socket is open. */
+	pty_proxy(master, -1, escape);
+	close(master);
+	close(sock);
+	return 0;
+}

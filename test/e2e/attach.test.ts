@@ -1,0 +1,125 @@
+/**
+ * Into running containers: lxkit attach (namespaces, ids, environment, exit
+ * status, a pty on a terminal) and lxkit console (the ttys and the console
+ * of a daemon, Ctrl-a q, one console user at a time, the console log).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { lxkit, testIf, which, withScratch, type Scratch } from '../lib/harness.js';
+import { onTerminal } from '../lib/terminal.js';
+
+async function daemon(s: Scratch, name: string, args: string[] = [], extra = ''): Promise<void> {
+  const r = await lxkit(['create', '-n', name, '-P', s.lxcpath, '-t', 'busybox', ...(args.length ? ['--', ...args] : [])], { env: s.env });
+  assert.is(r.exitCode, 0, r.stderr);
+  if (extra) {
+    const { appendFile } = await import('node:fs/promises');
+    await appendFile(join(s.lxcpath, name, 'config'), extra);
+  }
+  const started = await lxkit(['start', '-n', name, '-P', s.lxcpath], { env: s.env });
+  assert.is(started.exitCode, 0, started.stderr);
+}
+
+const attach = (s: Scratch, name: string, ...args: string[]) => {
+  const dashdash = args.indexOf('--');
+  const opts = dashdash < 0 ? args : args.slice(0, dashdash);
+  const cmd = dashdash < 0 ? [] : args.slice(dashdash);
+  return lxkit(['attach', '-n', name, '-P', s.lxcpath, ...opts, ...cmd], { env: { ...s.env, LXKIT_TEST_VAR: 'from-host' } });
+};
+
+const att = suite('attach');
+
+att('a command runs in every namespace of the container, as root inside; its exit status is lxkit\'s', async () => {
+  await withScratch(async (s) => {
+    await daemon(s, 'a1');
+    assert.equal([(await attach(s, 'a1', '--', 'hostname')).stdout], ['a1']);
+    assert.is((await attach(s, 'a1', '--', 'sh', '-c', 'exit 7')).exitCode, 7);
+    assert.is((await attach(s, 'a1', '--', 'sh', '-c', 'kill -9 $$')).exitCode, 137);
+    const inside = await attach(s, 'a1', '--', 'sh', '-c', 'cat /proc/self/uid_map | tr -s " "; id -u; ls /proc | grep "^[0-9]" | sort -n | head -1; readlink /proc/1/exe');
+    assert.equal(inside.stdout.split('\n'), [' 0 100000 65536', '0', '1', '/bin/busybox'], 'its user and pid namespaces');
+    const missing = await attach(s, 'a1', '--', '/nonexistent');
+    assert.equal([missing.exitCode, missing.stderr], [127, 'lxkit-attach: cannot run /nonexistent: No such file or directory']);
+    await lxkit(['stop', '-n', 'a1', '-P', s.lxcpath, '-k'], { env: s.env });
+    const stopped = await attach(s, 'a1', '--', 'true');
+    assert.equal([stopped.exitCode, stopped.stderr], [1, 'lxkit-attach: a1: container "a1" is not running']);
+  });
+});
+
+att('ids, environment (kept, cleared, set, kept by name) and a subset of namespaces', async () => {
+  await withScratch(async (s) => {
+    await daemon(s, 'a2', ['--privileged']);
+    assert.is((await attach(s, 'a2', '-u', '1000', '-g', '1001', '--', 'sh', '-c', 'echo $(id -u):$(id -g)')).stdout, '1000:1001');
+    assert.is((await attach(s, 'a2', '-v', 'A=1', '--', 'sh', '-c', 'echo "$A $container $LXKIT_TEST_VAR"')).stdout, '1 lxc from-host');
+    const cleared = await attach(s, 'a2', '--clear-env', '--keep-var', 'LXKIT_TEST_VAR', '-v', 'B=2', '--', '/usr/bin/env');
+    assert.equal(cleared.stdout.split('\n').sort(), ['B=2', 'LXKIT_TEST_VAR=from-host', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'container=lxc']);
+    const { stdout: hostName } = await (await import('execa')).execa('hostname');
+    assert.is((await attach(s, 'a2', '-s', 'NETWORK', '--', 'hostname')).stdout, hostName.trim(), 'only the network namespace: the host\'s name');
+    assert.is((await attach(s, 'a2', '-s', 'UTSNAME|MOUNT', '--', 'hostname')).stdout, 'a2');
+    const bad = await attach(s, 'a2', '-s', 'NOPE', '--', 'true');
+    assert.is(bad.exitCode, 1);
+    assert.match(bad.stderr, /unknown namespace NOPE/);
+    await lxkit(['stop', '-n', 'a2', '-P', s.lxcpath, '-k'], { env: s.env });
+  });
+});
+
+const noPython = which('python3') ? undefined : 'python3 (for a pty) is not installed';
+
+testIf(att, noPython, 'on a terminal the program gets a pty of its own', async () => {
+  await withScratch(async (s) => {
+    await daemon(s, 'a3');
+    const t = onTerminal(s, ['attach', '-n', 'a3', '-P', s.lxcpath, '--', '/bin/sh', '-c', 'tty; test -t 0 && echo STDIN-IS-A-TTY; exit 3']);
+    try {
+      const r = await t.proc;
+      assert.match(t.output(), /\/dev\/pts\/[0-9]+\r?\nSTDIN-IS-A-TTY/);
+      assert.is(r.exitCode, 3);
+    } finally {
+      await t.kill();
+      await lxkit(['stop', '-n', 'a3', '-P', s.lxcpath, '-k'], { env: s.env });
+    }
+  });
+});
+
+const con = suite('console');
+
+testIf(con, noPython, 'console reaches a getty on tty1 of a daemon and Ctrl-a q leaves; the console is one user\'s at a time; its output is logged', async () => {
+  await withScratch(async (s) => {
+    const log = join(s.dir, 'console.log');
+    await daemon(s, 'c1', [], `lxc.console.logfile = ${log}\n`);
+    const t = onTerminal(s, ['console', '-n', 'c1', '-P', s.lxcpath, '-t', '1']);
+    try {
+      await t.waitFor(/Connected to tty 1\r?\nType <Ctrl a q> to exit the console/);
+      t.type('\r');
+      await t.waitFor(/c1 login: /);
+      t.type('root\r');
+      await t.waitFor(/~ # /);
+      t.type('echo MARK$((6*7)); tty\r');
+      await t.waitFor(/MARK42\r?\n\/dev\/tty1/);
+      t.type('\x01q');
+      const r = await t.proc;
+      assert.is(r.exitCode, 0);
+    } finally {
+      await t.kill();
+    }
+
+    const first = onTerminal(s, ['console', '-n', 'c1', '-P', s.lxcpath, '-t', '0']);
+    try {
+      await first.waitFor(/Connected to tty 0/);
+      const second = await lxkit(['console', '-n', 'c1', '-P', s.lxcpath, '-t', '0'], { env: s.env });
+      assert.equal([second.exitCode, second.stderr], [1, 'lxkit-console: c1: the console of container "c1" is in use by another lxkit console']);
+      first.type('\r');
+      await first.waitFor(/\/ # /);
+      first.type('\x01q');
+      assert.is((await first.proc).exitCode, 0);
+    } finally {
+      await first.kill();
+    }
+    const none = await lxkit(['console', '-n', 'c1', '-P', s.lxcpath, '-t', '9'], { env: s.env });
+    assert.equal([none.exitCode, none.stderr], [1, 'lxkit-console: c1: container "c1" has no tty 9 (see lxc.tty.max)']);
+    assert.match(await readFile(log, 'utf8'), /Please press Enter to activate this console/, "the console's output before anyone attached is in the log");
+    await lxkit(['stop', '-n', 'c1', '-P', s.lxcpath, '-k'], { env: s.env });
+  });
+});
+
+att.run();
+con.run();

@@ -147,7 +147,7 @@ const cjs = {
   outdir: 'core/dist',
   absWorkingDir: root,
   // Loaded lazily or from the user's own install: kept out of the bundle.
-  external: ['@lxkit/*', 'execa', 'import-meta-resolve', 'js-yaml', 'typescript'],
+  external: ['@lxkit/*', 'execa', 'import-meta-resolve', 'js-yaml', 'typescript', 'cli-table3', 'picocolors'],
   alias: { 'parse-json': './core/shims/parse-json.cjs' },
   // Less text to parse at every start; the source map keeps stack traces readable.
   minifyWhitespace: true,

@@ -100,12 +100,14 @@ export {
   type ExecuteOptions,
   type StartOptions,
 } from './container/container.js';
+export { containerInfos, type ContainerInfo } from './container/list.js';
 export { checkName } from './container/name.js';
 export { CommandClient, askMonitor, type ContainerStatus } from './command/client.js';
 export { RunningContainer, type StopOptions } from './container/running.js';
 export { ATTACH_NAMESPACES, type AttachNamespace, type AttachOptions } from './attach/attach.js';
 export type { ConsoleOptions } from './console/console.js';
-export { containerPaths, runDir, type ContainerPaths } from './container/paths.js';
+export { containerPaths, runDir, watchPrefix, type ContainerPaths } from './container/paths.js';
+export { watchStates, type StateChange } from './command/watch.js';
 export { isRepeatableKey } from './container/repeatable.js';
 export { OpQueue, OP, PF, EXEC_MODE, PTY_KIND, type Op, type OpInfo, type MountOp, type ExecOp, type PathOptions } from './start/ops.js';
 export { MS, parseMountOptions, type ParsedMountOptions } from './start/mount-options.js';

@@ -47,6 +47,8 @@ export interface Addon {
   pidfdSendSignal(pidfd: number, signal: number): void;
   /** A connected unix stream socket to an abstract address (name without the leading NUL); throws ECONNREFUSED when nobody listens. */
   connectAbstract(name: string): number;
+  /** A listening unix stream socket on an abstract address, for net.Server.listen({ fd }). */
+  listenAbstract(name: string): number;
   readonly constants: { readonly LOCK_SH: number; readonly LOCK_EX: number; readonly LOCK_NB: number; readonly LOCK_UN: number };
 }
 

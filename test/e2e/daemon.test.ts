@@ -172,4 +172,69 @@ daemon('20 containers started and stopped concurrently leave no mount, socket or
   });
 });
 
+daemon('monitor prints each state change as it happens; -n selects by name', async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 'm1');
+    await busybox(s, 'x1');
+    const watch = execa(process.execPath, [LXKIT_BIN, 'monitor', '-P', s.lxcpath, '-n', 'm.*'], { env: { ...s.env, NODE_EXTRA_CA_CERTS: '' }, reject: false });
+    let out = '';
+    watch.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      // The watcher listens once its socket exists.
+      await until(async () => ((await readFile('/proc/net/unix', 'utf8')).includes(`.watch/${watch.pid}`) ? true : undefined), 10_000, 'lxkit monitor listening');
+      for (const n of ['m1', 'x1']) assert.is((await run(s, 'start', '-n', n)).exitCode, 0);
+      for (const n of ['m1', 'x1']) assert.is((await run(s, 'stop', '-n', n, '-k')).exitCode, 0);
+      await until(async () => (out.includes('[STOPPED]') ? true : undefined), 10_000, 'STOPPED printed');
+      assert.equal(out.trim().split('\n'), [
+        "'m1' changed state to [STARTING]",
+        "'m1' changed state to [RUNNING]",
+        "'m1' changed state to [STOPPING]",
+        "'m1' changed state to [STOPPED]",
+      ]);
+    } finally {
+      watch.kill('SIGINT');
+      assert.is((await watch).exitCode, 0, 'an interrupt is a normal end');
+    }
+  });
+});
+
+daemon('ls: names, --fancy and -F tables, state filters, a regular expression', async () => {
+  await withScratch(async (s) => {
+    for (const n of ['web1', 'web2', 'db']) await busybox(s, n, '', n === 'db' ? ['--privileged'] : []);
+    assert.is((await run(s, 'start', '-n', 'web2')).exitCode, 0);
+    try {
+      assert.is((await run(s, 'ls')).stdout, 'db\nweb1\nweb2');
+      const fancy = (await run(s, 'ls', '--fancy')).stdout.split('\n').map((l) => l.split(/\s{2,}/));
+      assert.equal(fancy[0], ['NAME', 'STATE', 'AUTOSTART', 'GROUPS', 'IPV4', 'IPV6', 'UNPRIVILEGED']);
+      assert.equal(fancy.slice(1).map((r) => [r[0], r[1], r[6]]), [['db', 'STOPPED', 'false'], ['web1', 'STOPPED', 'true'], ['web2', 'RUNNING', 'true']]);
+      const pid = await new Container('web2', { lxcpath: s.lxcpath }).initPid();
+      assert.is((await run(s, 'ls', '-F', 'name,pid', '--running')).stdout, `NAME  PID\nweb2  ${pid}`);
+      assert.is((await run(s, 'ls', '--stopped', '--filter', '^web')).stdout, 'web1');
+      assert.is((await run(s, 'ls', '--active', '-1')).stdout, 'web2');
+      assert.is((await run(s, 'ls', 'db|web1')).stdout, 'db\nweb1');
+      const bad = await run(s, 'ls', '-F', 'name,colour');
+      assert.is(bad.exitCode, 1);
+      assert.match(bad.stderr, /unknown column COLOUR/);
+    } finally {
+      await run(s, 'stop', '-n', 'web2', '-k');
+    }
+  });
+});
+
+daemon('start -p writes the pid file (removed at the stop), -L logs the console, -c copies it to a file', async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 'p1');
+    const pidfile = join(s.dir, 'p1.pid');
+    const log = join(s.dir, 'console.log');
+    const copy = join(s.dir, 'console.out');
+    assert.is((await run(s, 'start', '-n', 'p1', '-p', pidfile, '-L', log, '-c', copy)).exitCode, 0);
+    const c = new Container('p1', { lxcpath: s.lxcpath });
+    assert.is(await readFile(pidfile, 'utf8'), `${await c.initPid()}\n`);
+    await until(async () => ((await readFile(log, 'utf8').catch(() => '')).includes('Please press Enter') ? true : undefined), 10_000, 'the console logged');
+    assert.match(await readFile(copy, 'utf8'), /Please press Enter to activate this console/);
+    assert.is((await run(s, 'stop', '-n', 'p1')).exitCode, 0);
+    await until(async () => (existsSync(pidfile) ? undefined : true), 10_000, 'the pid file removed');
+  });
+});
+
 daemon.run();

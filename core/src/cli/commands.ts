@@ -58,6 +58,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/info.js'),
   },
   {
+    name: 'monitor',
+    summary: 'print the state changes of containers as they happen',
+    lxc: 'lxc-monitor',
+    load: () => import('./commands/monitor.js'),
+  },
+  {
     name: 'attach',
     summary: 'run a program inside a running container',
     lxc: 'lxc-attach',

@@ -14,7 +14,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerConfig } from '../config/container-config.js';
 import { ConfigDocument } from '../config/document.js';
@@ -80,6 +80,8 @@ export interface StartOptions extends RunOptionsBase {
   foreground?: boolean;
   /** Daemon mode: where lxkit's stop work logs, when the init has exited (lxc.log.file/level otherwise). */
   stopLog?: { file?: string; level?: string };
+  /** A file holding the init's pid while the container runs (lxc-start -p); removed when it stops. */
+  pidfile?: string;
   /** Command instead of lxc.init.cmd. */
   command?: readonly string[];
   /** Give the init a console pty proxied to this process's stdio (default: true). */
@@ -230,7 +232,13 @@ export class Container {
     if (!opts.configFile) await this.#requireDefined();
     if (!opts.foreground) return this.#startDetached(opts);
     for (;;) {
-      const result = await this.#run('system', opts.command, { ...opts, console: opts.console ?? true });
+      const onState = async (state: ContainerState) => {
+        opts.onState?.(state);
+        if (opts.pidfile && state === 'RUNNING') await writeFile(opts.pidfile, `${await this.initPid()}\n`).catch(() => undefined);
+      };
+      const result = await this.#run('system', opts.command, { ...opts, onState: (st) => void onState(st), console: opts.console ?? true }).finally(
+        () => opts.pidfile && rm(opts.pidfile, { force: true }),
+      );
       if (!result.reboot) return result;
       this.#log.info(`container ${this.name} asked for a reboot: starting it again`);
     }
@@ -288,7 +296,7 @@ export class Container {
   async #startDetached(opts: StartOptions, lockFd?: number): Promise<Detached> {
     const { runtime, lxcpath, paths, config, lock, pidOf } = await this.#prepare(opts, lockFd);
     try {
-      return await startDetached(runtime, {
+      const detached = await startDetached(runtime, {
         name: this.name,
         lxcpath,
         config,
@@ -302,6 +310,8 @@ export class Container {
         pidOf,
         afterExit: this.#afterExit(lxcpath, runtime, opts),
       });
+      if (opts.pidfile) await writeFile(opts.pidfile, `${detached.pid}\n`);
+      return detached;
     } finally {
       lock.release();
     }
@@ -323,6 +333,7 @@ export class Container {
       ...(opts.defines ?? []).flatMap(([k, v]) => ['-s', `${k}=${v}`]),
       ...(opts.stopLog?.file ? ['-o', opts.stopLog.file] : []),
       ...(opts.stopLog?.level ? ['-l', opts.stopLog.level] : []),
+      ...(opts.pidfile ? ['--pidfile', opts.pidfile] : []),
       ...(opts.command?.length ? ['--', ...opts.command] : []),
     ];
   }
@@ -350,6 +361,7 @@ export class Container {
       fd: opts.controlFd,
       ...(opts.onState ? { onState: opts.onState } : {}),
     });
+    if (opts.pidfile) await rm(opts.pidfile, { force: true });
     if (result.reboot) {
       this.#log.info(`container ${this.name} asked for a reboot: starting it again`);
       await this.#startDetached(opts, opts.lockFd);
@@ -507,13 +519,4 @@ function idmapOf(doc: ConfigDocument | undefined): IdMap[] {
   return maps;
 }
 
-/** Containers of an lxcpath: directories holding a config file, in name order. */
-export async function listContainers(lxcpath: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(lxcpath);
-  } catch {
-    return [];
-  }
-  return names.filter((n) => existsSync(join(lxcpath, n, 'config'))).sort();
-}
+export { listContainers } from './list.js';

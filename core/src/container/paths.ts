@@ -15,6 +15,8 @@ export interface ContainerPaths {
   readonly lock: string;
   /** The abstract unix socket the container's monitor serves (without the leading NUL). */
   readonly command: string;
+  /** Where lxkit monitor listens for the lxcpath's state changes: this prefix and its pid. */
+  readonly watchPrefix: string;
 }
 
 /** FNV-1a, 64 bits, hex: short stable names for long paths. */
@@ -33,9 +35,16 @@ function fnv64(text: string): string {
  * run directories never meet), the name kept when it fits.
  */
 function commandSocketName(lxcpath: string, name: string): string {
-  const base = `lxkit/${fnv64(`${runDir()}\0${lxcpath}`)}`;
+  const base = socketBase(lxcpath);
   const full = `${base}/${name}`;
   return Buffer.byteLength(full) <= 100 ? full : `${base}/${fnv64(name)}`;
+}
+
+const socketBase = (lxcpath: string) => `lxkit/${fnv64(`${runDir()}\0${lxcpath}`)}`;
+
+/** lxkit monitor's sockets for an lxcpath are named this prefix plus their pid. */
+export function watchPrefix(lxcpath: string): string {
+  return `${socketBase(lxcpath)}.watch/`;
 }
 
 /** Base of lxkit's run-time files. LXKIT_RUNDIR moves it (tests, relocatable installs). */
@@ -55,5 +64,6 @@ export function containerPaths(lxcpath: string, name: string): ContainerPaths {
     rootfs: join(dir, 'rootfs'),
     lock: join(run, `${name}.lock`),
     command: commandSocketName(lxcpath, name),
+    watchPrefix: watchPrefix(lxcpath),
   };
 }

@@ -217,12 +217,15 @@ export class Monitor {
   }
 
   /**
-   * Has the monitor serve the container's command socket (abstract `name`),
-   * answering config items from `config` and logging the console to `consoleLog`.
+   * Has the monitor serve the container's command socket (abstract name
+   * `socket`), answering config items from `config`, logging the console to
+   * `consoleLog`, and telling lxkit monitor's sockets (`watchPrefix`…) its
+   * state changes.
    */
-  async serve(name: string, config: string, consoleLog = ''): Promise<void> {
-    const f = await this.#request(MSG.SERVE, encodeRecord({ ints: [], strs: [name, config, consoleLog] }), [MSG.RESULT]);
-    this.#check(f.payload, () => ({ what: `serving the command socket @${name}` }));
+  async serve(s: { socket: string; config: string; consoleLog?: string; consolePath?: string; watchPrefix: string; container: string }): Promise<void> {
+    const strs = [s.socket, s.config, s.consoleLog ?? '', s.watchPrefix, s.container, s.consolePath ?? ''];
+    const f = await this.#request(MSG.SERVE, encodeRecord({ ints: [], strs }), [MSG.RESULT]);
+    this.#check(f.payload, () => ({ what: `serving the command socket @${s.socket}` }));
   }
 
   /** Tells the command socket's subscribers the container's new state. */

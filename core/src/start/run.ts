@@ -214,7 +214,14 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     checkNetworks(runtime, config, name);
 
     monitor = Monitor.spawn({ log, container: name, lockFd: opts.lock.fd });
-    await monitor.serve(opts.paths.command, configLines(config), model.console.logfile ?? '');
+    await monitor.serve({
+      socket: opts.paths.command,
+      config: configLines(config),
+      ...(model.console.logfile ? { consoleLog: model.console.logfile } : {}),
+      ...(model.console.path && model.console.path !== 'none' && opts.console ? { consolePath: model.console.path } : {}),
+      watchPrefix: opts.paths.watchPrefix,
+      container: name,
+    });
     monitor.state('STARTING');
     await runtime.hooks.preStart.promise(ctx);
 

@@ -272,7 +272,29 @@ Napi::Value ConnectAbstract(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
+// listenAbstract(name): a unix stream socket bound to the abstract address
+// `name` and listening, for net.Server.listen({ fd }).
+Napi::Value ListenAbstract(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "listenAbstract(name: string)");
+  std::string name = info[0].As<Napi::String>();
+  struct sockaddr_un addr {};
+  addr.sun_family = AF_UNIX;
+  if (name.empty() || name.size() + 1 > sizeof(addr.sun_path)) throw SystemError(env, ENAMETOOLONG, "bind");
+  memcpy(addr.sun_path + 1, name.data(), name.size());
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) throw SystemError(env, errno, "socket");
+  socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + name.size());
+  if (bind(fd, reinterpret_cast<struct sockaddr*>(&addr), len) < 0 || listen(fd, 128) < 0) {
+    int err = errno;
+    close(fd);
+    throw SystemError(env, err, "bind");
+  }
+  return Napi::Number::New(env, fd);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("listenAbstract", Napi::Function::New(env, ListenAbstract, "listenAbstract"));
   exports.Set("connectAbstract", Napi::Function::New(env, ConnectAbstract, "connectAbstract"));
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
   exports.Set("spawnHelper", Napi::Function::New(env, SpawnHelper, "spawnHelper"));

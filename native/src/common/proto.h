@@ -31,7 +31,7 @@ enum msg_type {
 	M_KILL = 4,          /* ints: signal */
 	M_RELEASE = 5,       /* close the namespace references held since clone */
 	M_QUIT = 6,          /* exit once the container is gone -> M_RESULT, once the lock is let go */
-	M_SERVE = 7,         /* strs: command socket name (abstract), the effective config ("key = value" lines), console log path or "" */
+	M_SERVE = 7,         /* strs: command socket name (abstract), the effective config ("key = value" lines), console log path or "", lxkit monitor's socket prefix, container name, console path or "" */
 	M_STATE = 8,         /* ints: STATE_*, told to the command socket's subscribers */
 	M_DAEMONIZE = 9,     /* strs: argv of lxkit's stop work, run when the init exits; the controller then leaves */
 	/* monitor -> JS */
@@ -52,7 +52,7 @@ enum msg_type {
 	C_IPS = 306,       /* -> C_REPLY strs: "interface family address/prefix" of the container's network namespace */
 	/* monitor -> clients */
 	C_REPLY = 350,
-	C_STATE_EVENT = 351, /* ints: state */
+	C_STATE_EVENT = 351, /* ints: state; strs: the container's name (to lxkit monitor) */
 
 	/* JS -> lxkit-attach and lxkit-console (their fd 3); a failure before the work starts comes back as M_RESULT */
 	A_REQUEST = 400,  /* ints: setns flags, uid, gid, pty, clear env, elevated, argc, nset, nkeep; strs: command socket, cwd, argv..., VAR=VAL..., kept names... */

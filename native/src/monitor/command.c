@@ -389,12 +389,55 @@ void command_on_ready(const struct pollfd *p, int n)
 	}
 }
 
+/*
+ * lxkit monitor listens on abstract stream sockets named
+ * "<watch prefix><its pid>"; each state change goes to every one of them
+ * found in /proc/net/unix (state changes are rare; nobody listening costs a
+ * read of that file). A watcher that is slow or gone is skipped.
+ */
+static void notify_watchers(int state)
+{
+	if (!M.watch_prefix || !*M.watch_prefix || !M.name)
+		return;
+	FILE *f = fopen("/proc/net/unix", "re");
+	if (!f)
+		return;
+	char line[512];
+	size_t plen = strlen(M.watch_prefix);
+	int64_t ints[1] = { state };
+	const char *strs[1] = { M.name };
+	struct buf b;
+	frame_begin(&b, C_STATE_EVENT);
+	rec_put(&b, ints, 1, strs, NULL, 1);
+	frame_end(&b);
+	while (fgets(line, sizeof(line), f)) {
+		char *at = strchr(line, '@');
+		if (!at || strncmp(at + 1, M.watch_prefix, plen) != 0)
+			continue;
+		at[strcspn(at, "\n")] = 0;
+		struct sockaddr_un addr = { .sun_family = AF_UNIX };
+		size_t n = strlen(at + 1);
+		if (n + 1 > sizeof(addr.sun_path))
+			continue;
+		memcpy(addr.sun_path + 1, at + 1, n);
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			continue;
+		if (connect(fd, (struct sockaddr *)&addr, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) == 0)
+			(void)!send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(fd);
+	}
+	buf_free(&b);
+	fclose(f);
+}
+
 void command_broadcast_state(int state)
 {
 	int64_t ints[1] = { state };
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (clients[i].fd >= 0 && clients[i].subscribed)
 			reply(&clients[i], C_STATE_EVENT, ints, 1, NULL, 0, -1);
+	notify_watchers(state);
 }
 
 void command_close(void)

@@ -6,7 +6,8 @@
  *   STDIO_DETACHED  its output drained, so that the init never blocks on a
  *                   full pty (daemon mode).
  *
- * Either way the output also goes to lxc.console.logfile when one is set. A
+ * Either way the output also goes to lxc.console.logfile and to
+ * lxc.console.path (a file or device: lxc-start -c) when they are set. A
  * client of the command socket (lxkit console -t 0) may take the console
  * over; the monitor then leaves the master alone until that client goes.
  */
@@ -68,6 +69,8 @@ static void emit(const char *buf, size_t n)
 		(void)!write_all(1, buf, n);
 	if (M.console_log >= 0)
 		(void)!write_all(M.console_log, buf, n);
+	if (M.console_copy >= 0)
+		(void)!write_all(M.console_copy, buf, n);
 }
 
 void console_on_output(void)

@@ -233,6 +233,8 @@ static void do_serve(const struct record *r)
 	}
 	free(M.config);
 	M.config = strdup(r->nstrs > 1 ? r->strs[1] : "");
+	M.watch_prefix = strdup(r->nstrs > 3 ? r->strs[3] : "");
+	M.name = strdup(r->nstrs > 4 ? r->strs[4] : "");
 	const char *log = r->nstrs > 2 ? r->strs[2] : "";
 	if (*log) {
 		M.console_log = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
@@ -241,7 +243,18 @@ static void do_serve(const struct record *r)
 			return;
 		}
 	}
+	/* lxc.console.path (lxc-start -c): a file or device that gets the console's output too. */
+	const char *copy = r->nstrs > 5 ? r->strs[5] : "";
+	if (*copy) {
+		M.console_copy = open(copy, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+		if (M.console_copy < 0) {
+			send_result_errno(errno, "open", copy);
+			return;
+		}
+	}
 	send_ok();
+	/* The container exists from now on: lxkit monitor hears of it. */
+	command_broadcast_state(M.state);
 }
 
 static void do_daemonize(const struct record *r)

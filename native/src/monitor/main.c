@@ -46,6 +46,7 @@ struct monitor M = {
 	.console = -1,
 	.console_peer = -1,
 	.console_log = -1,
+	.console_copy = -1,
 	.console_client = -1,
 	.state = STATE_STARTING,
 };

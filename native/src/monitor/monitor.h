@@ -35,6 +35,7 @@ struct monitor {
 	int console;         /* pty master of /dev/console */
 	int console_peer;    /* a slave fd of our own, so that the master never reports a hang-up */
 	int console_log;     /* lxc.console.logfile, or -1 */
+	int console_copy;    /* lxc.console.path (lxc-start -c), or -1 */
 	int console_client;  /* the command-socket client attached to the console (tty 0), or -1 */
 	int ttys[64], nttys; /* masters of /dev/ttyN, kept open so that getty keeps its line */
 	int awaiting;        /* a batch is with the child */
@@ -44,6 +45,8 @@ struct monitor {
 	int state; /* STATE_* */
 	char **after_exit; /* argv of lxkit's stop work, run when the init exits without a controller */
 	char *config;      /* the container's effective config, "key = value" lines (C_CONFIG) */
+	char *name;        /* the container's name, for lxkit monitor */
+	char *watch_prefix; /* abstract names of lxkit monitor's sockets for this lxcpath (a pid follows) */
 	struct termios saved;
 	int raw;
 	int stdin_eof;

@@ -3,11 +3,15 @@
  * in the background by default (the monitor stays with the container, no
  * lxkit process does), or in the foreground on this terminal with -F.
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { action, collectDefines, commonOptions, type CliContext } from '../context.js';
 
 interface StartCliOptions {
   foreground?: boolean;
+  console?: string;
+  consoleLog?: string;
+  pidfile?: string;
   daemon?: boolean;
   config?: string;
   define?: string[];
@@ -19,10 +23,16 @@ async function start(ctx: CliContext, command: string[], opts: StartCliOptions):
   const { Container, LxkitError } = await import('../../index.js');
   if (opts.foreground && opts.daemon) throw new LxkitError('LXKIT_USAGE', '-d and -F cannot be used together');
   const c = new Container(ctx.opts.name!, { runtime: await ctx.runtime(), lxcpath: (await ctx.toolkit()).lxcpath, log: ctx.log });
+  const defines = collectDefines(opts.define);
+  // -c and -L are lxc.console.path and lxc.console.logfile for this start, as lxc-start has them.
+  if (opts.console) defines.push(['lxc.console.path', resolve(opts.console)]);
+  if (opts.consoleLog) defines.push(['lxc.console.logfile', resolve(opts.consoleLog)]);
+  const pidfile = opts.pidfile ? resolve(opts.pidfile) : undefined;
   const common = {
     ...(command.length ? { command } : {}),
     ...(opts.config ? { configFile: opts.config } : {}),
-    defines: collectDefines(opts.define),
+    defines,
+    ...(pidfile ? { pidfile } : {}),
   };
   if (!opts.foreground) {
     await c.start({
@@ -42,6 +52,9 @@ export function define(cmd: Command, program: string): void {
     .option('-F, --foreground', 'run in the foreground, attached to this terminal, until the container stops')
     .option('-f, --config <file>', "use this container config instead of the container's own")
     .option('-s, --define <KEY=VAL>', 'set a config key for this start (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('-c, --console <file>', "send the container's console output to this file or device (lxc.console.path)")
+    .option('-L, --console-log <file>', "log the container's console output to this file (lxc.console.logfile)")
+    .option('-p, --pidfile <file>', "write the init's pid to this file while the container runs")
     .argument('[command...]', 'command to run instead of lxc.init.cmd, after --')
     .action(action(program, (ctx, command: string[]) => start(ctx, command, ctx.opts as never)));
 }

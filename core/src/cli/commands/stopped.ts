@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { action, collectDefines, commonOptions, type CliContext } from '../context.js';
 
-async function stopped(ctx: CliContext, command: string[], opts: { config?: string; define?: string[] }): Promise<number> {
+async function stopped(ctx: CliContext, command: string[], opts: { config?: string; define?: string[]; pidfile?: string }): Promise<number> {
   const { Container, createLogger } = await import('../../index.js');
   const lxcpath = (await ctx.toolkit()).lxcpath;
   const runtime = await ctx.runtime();
@@ -26,6 +26,7 @@ async function stopped(ctx: CliContext, command: string[], opts: { config?: stri
     lockFd: 4,
     ...(command.length ? { command } : {}),
     ...(opts.config ? { configFile: opts.config } : {}),
+    ...(opts.pidfile ? { pidfile: opts.pidfile } : {}),
     defines,
   });
   if (log !== ctx.log) (log as { close?: () => void }).close?.();
@@ -36,6 +37,7 @@ export function define(cmd: Command, program: string): void {
   commonOptions(cmd, { name: 'required' })
     .option('-f, --config <file>', 'the config the container was started with')
     .option('-s, --define <KEY=VAL>', 'a key set for the start (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--pidfile <file>', 'the pid file of the start, to remove (and write again after a reboot)')
     .argument('[command...]', 'the command the container was started with')
     .action(action(program, (ctx, command: string[]) => stopped(ctx, command, ctx.opts as never)));
 }

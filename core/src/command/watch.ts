@@ -1,0 +1,35 @@
+/**
+ * lxkit monitor's side of state changes: a listening socket whose abstract
+ * name starts with the lxcpath's watch prefix; every container monitor of
+ * that lxcpath connects to it at each state change and sends one
+ * C_STATE_EVENT (the state and the container's name).
+ */
+import { createServer, type Server } from 'node:net';
+import { native } from '@lxkit/native';
+import { CMD, FrameReader, decodeRecord, type ContainerState } from '../start/protocol.js';
+import { stateName } from './client.js';
+
+export interface StateChange {
+  readonly container: string;
+  readonly state: ContainerState;
+}
+
+/** Listens for the state changes of every container of the lxcpath whose sockets start with `prefix`; close the server to stop. */
+export function watchStates(prefix: string, onChange: (c: StateChange) => void): Promise<Server> {
+  const fd = native().listenAbstract(`${prefix}${process.pid}`);
+  const server = createServer((conn) => {
+    const reader = new FrameReader();
+    conn.on('data', (chunk: Buffer) => {
+      for (const f of reader.push(chunk)) {
+        if (f.type !== CMD.STATE_EVENT) continue;
+        const r = decodeRecord(f.payload);
+        onChange({ container: r.strs[0]?.toString() ?? '', state: stateName(r.ints[0] ?? 0) });
+      }
+    });
+    conn.on('error', () => undefined);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ fd }, () => resolve(server));
+  });
+}

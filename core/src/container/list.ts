@@ -1,0 +1,74 @@
+/**
+ * The containers of an lxcpath, as lxc-ls sees them: the defined ones (a
+ * directory with a config) and the running ones (their lock is held), each
+ * with what lxc-ls --fancy shows.
+ */
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Runtime } from '../runtime.js';
+import { loadContainerConfig } from '../config/load.js';
+import type { ContainerState } from '../start/protocol.js';
+import { ContainerLock } from './lock.js';
+import { containerPaths, runDir } from './paths.js';
+import { RunningContainer } from './running.js';
+
+/** Defined containers of an lxcpath: directories holding a config file, in name order. */
+export async function listContainers(lxcpath: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(lxcpath);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => existsSync(join(lxcpath, n, 'config'))).sort();
+}
+
+/** Containers of an lxcpath that hold their lock now (running, or being created or destroyed). */
+async function lockedContainers(lxcpath: string): Promise<string[]> {
+  const dir = join(runDir(), lxcpath.replace(/^\/+/, ''));
+  const files = await readdir(dir).catch(() => [] as string[]);
+  return files.filter((f) => f.endsWith('.lock') && ContainerLock.held(join(dir, f))).map((f) => f.slice(0, -5));
+}
+
+export interface ContainerInfo {
+  readonly name: string;
+  readonly state: ContainerState;
+  readonly defined: boolean;
+  readonly pid: number | undefined;
+  readonly autostart: boolean;
+  readonly groups: readonly string[];
+  readonly ipv4: readonly string[];
+  readonly ipv6: readonly string[];
+  readonly interfaces: readonly string[];
+  readonly unprivileged: boolean;
+}
+
+/** Every container of the lxcpath with its state and what its config and monitor say, in name order. */
+export async function containerInfos(runtime: Runtime, lxcpath: string): Promise<ContainerInfo[]> {
+  const defined = new Set(await listContainers(lxcpath));
+  const names = [...new Set([...defined, ...(await lockedContainers(lxcpath))])].sort();
+  return Promise.all(
+    names.map(async (name): Promise<ContainerInfo> => {
+      const paths = containerPaths(lxcpath, name);
+      const running = new RunningContainer(paths.command, name);
+      const status = await running.status();
+      const addresses = status?.state === 'RUNNING' ? ((await running.addresses()) ?? []) : [];
+      const live = addresses.filter((a) => a.iface !== 'lo');
+      const config = defined.has(name) ? await loadContainerConfig(runtime, { path: paths.config }).catch(() => undefined) : undefined;
+      const model = config?.model;
+      return {
+        name,
+        state: status?.state ?? 'STOPPED',
+        defined: defined.has(name),
+        pid: status?.pid,
+        autostart: model?.autostart.auto ?? false,
+        groups: model?.autostart.groups ?? [],
+        ipv4: live.filter((a) => a.family === 'inet').map((a) => a.address.replace(/\/[0-9]+$/, '')),
+        ipv6: live.filter((a) => a.family === 'inet6' && !a.address.startsWith('fe80:')).map((a) => a.address.replace(/\/[0-9]+$/, '')),
+        interfaces: [...new Set(live.map((a) => a.iface))],
+        unprivileged: (model?.idmap.length ?? 0) > 0,
+      };
+    }),
+  );
+}

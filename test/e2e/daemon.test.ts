@@ -6,11 +6,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
-import { Container, type ContainerState } from '@lxkit/core';
+import { Container, watchPrefix, type ContainerState } from '@lxkit/core';
+import { native } from '@lxkit/native';
 import { hostMounts, LXKIT_BIN, lxkit, withScratch, type Scratch } from '../lib/harness.js';
 
 async function busybox(s: Scratch, name: string, extra = '', args: string[] = ['--privileged']): Promise<string> {
@@ -169,6 +171,32 @@ daemon('20 containers started and stopped concurrently leave no mount, socket or
     const unixAfter = (await readFile('/proc/net/unix', 'utf8')).split('\n').filter((l) => l.includes('@lxkit/')).length;
     assert.is(unixAfter, unixBefore, 'every command socket is gone');
     assert.equal(await lxkitProcesses('-n'), []);
+  });
+});
+
+daemon('a watcher gets each state change once, also while it keeps earlier connections open', async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 'w1');
+    // A watcher that never closes what it accepts: those sockets carry the listener's name in /proc/net/unix too.
+    const conns: Socket[] = [];
+    const events: Buffer[] = [];
+    const server = createServer({ allowHalfOpen: true }, (c) => {
+      conns.push(c);
+      c.on('data', (d: Buffer) => events.push(d));
+    });
+    server.listen({ fd: native().listenAbstract(`${watchPrefix(s.lxcpath)}${process.pid}`) });
+    try {
+      assert.is((await run(s, 'start', '-n', 'w1')).exitCode, 0);
+      assert.is((await run(s, 'stop', '-n', 'w1', '-k')).exitCode, 0);
+      await until(async () => (events.length >= 4 ? true : undefined), 10_000, 'four state events');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.is(events.length, 4, 'STARTING RUNNING STOPPING STOPPED, once each');
+      assert.is(conns.length, 4, 'one connection per event');
+      assert.ok(events.every((e) => e.includes('w1')), "each names the container");
+    } finally {
+      for (const c of conns) c.destroy();
+      await new Promise((r) => server.close(r));
+    }
   });
 });
 

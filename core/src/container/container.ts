@@ -309,6 +309,8 @@ export class Container {
         ...(opts.onState ? { onState: opts.onState } : {}),
         pidOf,
         afterExit: this.#afterExit(lxcpath, runtime, opts),
+        // What the container API itself does at a stop.
+        stopWork: config.model.ephemeral || opts.pidfile !== undefined,
       });
       if (opts.pidfile) await writeFile(opts.pidfile, `${detached.pid}\n`);
       return detached;

@@ -235,11 +235,13 @@ export class Monitor {
 
   /**
    * Daemon mode: the monitor stays alone with the container and runs
-   * `afterExit` (lxkit's stop work) when its init exits. This process may
+   * `afterExit` (lxkit's stop work) when its init exits — every time with
+   * `always`, else only to restart it after a reboot (nothing else to do:
+   * the monitor then ends the container's life by itself). This process may
    * leave: the monitor's exit no longer keeps it alive.
    */
-  async daemonize(afterExit: readonly string[]): Promise<void> {
-    const f = await this.#request(MSG.DAEMONIZE, encodeRecord({ ints: [], strs: [...afterExit] }), [MSG.RESULT]);
+  async daemonize(afterExit: readonly string[], always: boolean): Promise<void> {
+    const f = await this.#request(MSG.DAEMONIZE, encodeRecord({ ints: [always ? 1 : 0], strs: [...afterExit] }), [MSG.RESULT]);
     this.#check(f.payload, () => ({ what: 'leaving the container to its monitor' }));
     this.#quitting = true;
     this.#proc.unref();

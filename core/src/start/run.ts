@@ -100,6 +100,19 @@ function namespaceEnv(namespaces: Record<string, string>): Record<string, string
   return Object.fromEntries(Object.entries(namespaces).map(([ns, path]) => [`LXC_${ns.toUpperCase()}_NS`, path]));
 }
 
+/**
+ * Whether a daemon's end needs lxkit's stop work (a Node process), or its
+ * monitor can end it alone: stop or post-stop hook scripts, or a plugin
+ * that taps stop or post-stop, need it. (A reboot always does.)
+ */
+function stopWorkNeeded(runtime: Runtime, config: ContainerConfig): boolean {
+  const hooks = config.model.hooks;
+  if (hooks['stop'].length > 0 || hooks['post-stop'].length > 0) return true;
+  const taps = [...runtime.hooks.stop.taps, ...runtime.hooks.postStop.taps];
+  // The core's hook-scripts tap has nothing to do without scripts.
+  return taps.some((t) => t.name !== 'hook-scripts');
+}
+
 /** The effective config as "key = value" lines: what the monitor answers config items from. */
 const configLines = (config: ContainerConfig) => config.entries.map((e) => `${e.key} = ${e.value}`).join('\n') + '\n';
 
@@ -309,10 +322,13 @@ export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<
  * it to its monitor, which runs `afterExit` (lxkit's stop work, as a new
  * process) when the init exits.
  */
-export async function startDetached(runtime: Runtime, opts: RunOptions & { readonly afterExit: readonly string[] }): Promise<Detached> {
+export async function startDetached(
+  runtime: Runtime,
+  opts: RunOptions & { readonly afterExit: readonly string[]; readonly stopWork: boolean },
+): Promise<Detached> {
   const { monitor, ending, pid } = await launch(runtime, opts, true);
   try {
-    await monitor.daemonize(opts.afterExit);
+    await monitor.daemonize(opts.afterExit, opts.stopWork || stopWorkNeeded(runtime, opts.config));
   } catch (err) {
     monitor.kill(SIGKILL);
     const exit = await Promise.race([monitor.exited(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);

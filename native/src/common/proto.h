@@ -33,7 +33,7 @@ enum msg_type {
 	M_QUIT = 6,          /* exit once the container is gone -> M_RESULT, once the lock is let go */
 	M_SERVE = 7,         /* strs: command socket name (abstract), the effective config ("key = value" lines), console log path or "", lxkit monitor's socket prefix, container name, console path or "" */
 	M_STATE = 8,         /* ints: STATE_*, told to the command socket's subscribers */
-	M_DAEMONIZE = 9,     /* strs: argv of lxkit's stop work, run when the init exits; the controller then leaves */
+	M_DAEMONIZE = 9,     /* strs: argv of lxkit's stop work, run when the init exits (ints[0] 0: only for a reboot); the controller then leaves */
 	/* monitor -> JS */
 	M_CLONED = 100,  /* ints: pid, then one fd per namespace; strs: namespace names */
 	M_RESULT = 101,  /* ints: ok, failed op index, errno, ops done; strs: syscall, path, detail, output */

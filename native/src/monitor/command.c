@@ -414,6 +414,10 @@ static void notify_watchers(int state)
 		char *at = strchr(line, '@');
 		if (!at || strncmp(at + 1, M.watch_prefix, plen) != 0)
 			continue;
+		/* Only the listening socket: the sockets it accepted carry its name too, and would get the event again. */
+		unsigned flags = 0;
+		if (sscanf(line, "%*s %*s %*s %x", &flags) != 1 || !(flags & 0x10000 /* __SO_ACCEPTCON */))
+			continue;
 		at[strcspn(at, "\n")] = 0;
 		struct sockaddr_un addr = { .sun_family = AF_UNIX };
 		size_t n = strlen(at + 1);

@@ -267,6 +267,7 @@ static void do_daemonize(const struct record *r)
 	for (uint32_t i = 0; argv && i < r->nstrs; i++)
 		argv[i] = strdup(r->strs[i]);
 	M.after_exit = argv;
+	M.after_exit_always = r->nints > 0 && r->ints[0];
 	M.daemon = 1;
 	send_ok();
 }
@@ -410,9 +411,14 @@ void init_on_exit(void)
 	if (M.control >= 0) {
 		int64_t ints[2] = { M.exit_code, M.exit_signal };
 		(void)!send_record(M.control, M_EXITED, ints, 2, NULL, 0);
-	} else {
+	} else if (M.after_exit_always || M.exit_signal == SIGHUP) {
 		set_state(STATE_STOPPING);
 		start_after_exit();
+	} else {
+		/* Nothing for lxkit to do at this stop (no hooks, no plugin's stop work, no reboot): done here. */
+		set_state(STATE_STOPPING);
+		release_namespaces();
+		M.quit = 1;
 	}
 }
 

@@ -44,6 +44,7 @@ struct monitor {
 	int exit_code, exit_signal;
 	int state; /* STATE_* */
 	char **after_exit; /* argv of lxkit's stop work, run when the init exits without a controller */
+	int after_exit_always; /* run it at every exit; otherwise only for a reboot (SIGHUP) */
 	char *config;      /* the container's effective config, "key = value" lines (C_CONFIG) */
 	char *name;        /* the container's name, for lxkit monitor */
 	char *watch_prefix; /* abstract names of lxkit monitor's sockets for this lxcpath (a pid follows) */

@@ -9,7 +9,8 @@
  * Incremental: tsc and make only redo what changed.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -50,14 +51,14 @@ const common = {
 
 /**
  * Some Node built-ins cost milliseconds to load (fs/promises ~1.5 ms, zlib
- * ~2.5 ms, crypto, child_process) and most commands never use them. This
+ * ~2.5 ms, net with its streams ~4 ms, crypto, child_process) and most commands never use them. This
  * plugin makes every reference to them in the bundle load the real module on
  * first use:
  *  - `require()` from bundled CommonJS dependencies gets a lazy Proxy;
  *  - `import { f } from 'node:zlib'` in lxkit's own sources gets a facade
  *    whose exports call through to the module (functions and classes alike).
  */
-const LAZY = ['child_process', 'crypto', 'fs/promises', 'zlib'];
+const LAZY = ['child_process', 'crypto', 'fs/promises', 'net', 'zlib'];
 const LAZY_FILTER = new RegExp(`^(node:)?(${LAZY.map((m) => m.replace('/', '\\/')).join('|')})$`);
 async function facade(mod) {
   const real = await import(`node:${mod}`);
@@ -105,6 +106,7 @@ say('bundling @lxkit/core');
  *   base.cjs     errors, logging, value parsers, version
  *   esm.cjs      the core's import() calls (see src/esm-imports.ts)
  *   toolkit.cjs  the toolkit config (cosmiconfig)
+ *   client.cjs   talking to running containers' monitors (info, stop, attach…)
  *   index.cjs    the library: hook bus, config model, plugins, checkconfig
  *   cli.cjs      argument parsing and the commands
  * Each part requires the earlier ones instead of bundling them, so every
@@ -114,9 +116,22 @@ say('bundling @lxkit/core');
  */
 const SRC = join(root, 'core/src');
 const PART_MODULES = {
-  base: ['errors.ts', 'log/logger.ts', 'config/values.ts', 'version.ts', 'toolkit/items.ts', 'parts/base.ts'],
+  base: ['errors.ts', 'log/logger.ts', 'config/values.ts', 'version.ts', 'toolkit/items.ts', 'toolkit/locate.ts', 'native-package.ts', 'parts/base.ts'],
   toolkit: ['toolkit/config.ts', 'plugin/brand.ts', 'plugin/builtins.ts', 'parts/toolkit.ts'],
   esm: ['esm-imports.ts'],
+  client: [
+    'command/client.ts',
+    'command/watch.ts',
+    'command/helper-session.ts',
+    'container/paths.ts',
+    'container/running.ts',
+    'attach/attach.ts',
+    'console/console.ts',
+    'start/protocol.ts',
+    'start/system-error.ts',
+    'start/namespaces.ts',
+    'parts/client.ts',
+  ],
 };
 function partOf(file) {
   const rel = relative(SRC, file);
@@ -153,14 +168,32 @@ const cjs = {
   minifyWhitespace: true,
   minifySyntax: true,
 };
-await build({ ...cjs, entryPoints: { base: 'core/src/parts/base.ts' }, plugins: [lazyBuiltins] });
+/**
+ * Builds a part and checks that its entry re-exports every value its modules
+ * export: a later part requires them from it, and one left out would be
+ * undefined there at run time, not a build error.
+ */
+async function buildPart(part, entry, plugins) {
+  await build({ ...cjs, entryPoints: { [part]: entry }, plugins });
+  const exported = new Set(Object.keys(createRequire(import.meta.url)(join(root, 'core/dist', `${part}.cjs`))));
+  const missing = [];
+  for (const mod of PART_MODULES[part]) {
+    const text = readFileSync(join(SRC, mod), 'utf8');
+    for (const m of text.matchAll(/^export (?:async )?(?:function\*?|const|let|class) ([A-Za-z_$][\w$]*)/gm)) {
+      if (!exported.has(m[1])) missing.push(`${mod}: ${m[1]}`);
+    }
+  }
+  if (missing.length) throw new Error(`${entry} does not re-export ${missing.join(', ')}`);
+}
 await build({ ...cjs, entryPoints: { esm: 'core/src/esm-imports.ts' }, plugins: [] });
-await build({ ...cjs, entryPoints: { toolkit: 'core/src/parts/toolkit.ts' }, plugins: [lazyBuiltins, partsExternal(['base'])] });
-await build({ ...cjs, entryPoints: { index: 'core/src/index.ts' }, plugins: [lazyBuiltins, partsExternal(['base', 'esm', 'toolkit'])] });
+await buildPart('base', 'core/src/parts/base.ts', [lazyBuiltins]);
+await buildPart('toolkit', 'core/src/parts/toolkit.ts', [lazyBuiltins, partsExternal(['base'])]);
+await buildPart('client', 'core/src/parts/client.ts', [lazyBuiltins, partsExternal(['base'])]);
+await build({ ...cjs, entryPoints: { index: 'core/src/index.ts' }, plugins: [lazyBuiltins, partsExternal(['base', 'esm', 'toolkit', 'client'])] });
 await build({
   ...cjs,
   entryPoints: { cli: 'core/src/cli/main.ts' },
-  plugins: [lazyBuiltins, partsExternal(['base', 'esm', 'toolkit', 'index'])],
+  plugins: [lazyBuiltins, partsExternal(['base', 'esm', 'toolkit', 'client', 'index'])],
   // import() of the core's parts becomes a lazy require(), so the ESM loader never starts.
   supported: { 'dynamic-import': false },
 });

@@ -64,17 +64,8 @@ export { convertDocument, updateConfigFile, type ConfigChange, type ConversionRe
 
 // Toolkit configuration and logging
 export { SYSTEM_CONFIG_ITEMS, type SystemConfigItem } from './toolkit/items.js';
-export {
-  SEARCH_PLACES,
-  defaultLxcpath,
-  loadToolkitConfig,
-  searchDirs,
-  systemConfigDir,
-  systemConfigItem,
-  userConfigDir,
-  type ToolkitConfig,
-  type ToolkitConfigOptions,
-} from './toolkit/config.js';
+export { loadToolkitConfig, systemConfigItem, type ToolkitConfig, type ToolkitConfigOptions } from './toolkit/config.js';
+export { SEARCH_PLACES, defaultLxcpath, findToolkitConfigFile, searchDirs, systemConfigDir, userConfigDir } from './toolkit/locate.js';
 export { createLogger, levelRank, silentLogger, type ClosableLogger, type LogSinkOptions, type Logger } from './log/logger.js';
 
 // Host facts and lxkit checkconfig
@@ -103,7 +94,7 @@ export {
 export { containerInfos, type ContainerInfo } from './container/list.js';
 export { checkName } from './container/name.js';
 export { CommandClient, askMonitor, type ContainerStatus } from './command/client.js';
-export { RunningContainer, type StopOptions } from './container/running.js';
+export { RunningContainer, runningContainer, type StopOptions } from './container/running.js';
 export { ATTACH_NAMESPACES, type AttachNamespace, type AttachOptions } from './attach/attach.js';
 export type { ConsoleOptions } from './console/console.js';
 export { containerPaths, runDir, watchPrefix, type ContainerPaths } from './container/paths.js';

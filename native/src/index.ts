@@ -47,6 +47,16 @@ export interface Addon {
   pidfdSendSignal(pidfd: number, signal: number): void;
   /** A connected unix stream socket to an abstract address (name without the leading NUL); throws ECONNREFUSED when nobody listens. */
   connectAbstract(name: string): number;
+  /** Whether `fd` is a terminal (without loading node:tty, which loads node:net). */
+  isatty(fd: number): boolean;
+  /** Watches a stream socket: onData(chunk, 0) for what arrives, then onData(null, errno) once (0: the peer closed); the fd is closed then. */
+  channelOpen(fd: number, onData: (chunk: Buffer | null, errno: number) => void): void;
+  /** Sends all of `data` (throws a Node-style error, EPIPE when the peer is gone). */
+  channelWrite(fd: number, data: Buffer): void;
+  /** Stops the watch and closes the fd; no callback follows. */
+  channelClose(fd: number): void;
+  /** Whether the channel keeps the event loop alive (it does at first). */
+  channelRef(fd: number, ref: boolean): void;
   /** A listening unix stream socket on an abstract address, for net.Server.listen({ fd }). */
   listenAbstract(name: string): number;
   readonly constants: { readonly LOCK_SH: number; readonly LOCK_EX: number; readonly LOCK_NB: number; readonly LOCK_UN: number };
@@ -85,6 +95,53 @@ export interface HelperProcess {
   kill(signal: number): boolean;
   /** Lets this process exit while the helper runs on (a daemon's monitor). */
   unref(): void;
+}
+
+/** A stream socket without net.Socket (whose modules cost ~5 ms to load): see openChannel. */
+export interface Channel {
+  /** Sends `data`; throws when the peer is gone. */
+  write(data: Buffer): void;
+  /** No more data callbacks; onClose is not called. Idempotent. */
+  close(): void;
+  /** Lets the process exit while the channel is open (or not, with `true`). */
+  ref(keep: boolean): void;
+  readonly closed: boolean;
+}
+
+/**
+ * Reads and writes a stream socket `fd` (a helper's control socket, a
+ * monitor's command socket) through the addon's uv_poll. `onData` gets each
+ * chunk as it arrives; `onClose` once at the end, with the errno (0: the
+ * peer closed). Both run outside the addon's callback, so nothing they throw
+ * unwinds through native code. The fd belongs to the channel from now on.
+ */
+export function openChannel(fd: number, onData: (chunk: Buffer) => void, onClose: (errno: number) => void): Channel {
+  const a = native();
+  let closed = false;
+  a.channelOpen(fd, (chunk, errno) => {
+    if (chunk) queueMicrotask(() => closed || onData(chunk));
+    else {
+      closed = true;
+      queueMicrotask(() => onClose(errno));
+    }
+  });
+  return {
+    write(data) {
+      if (closed) throw Object.assign(new Error('EPIPE: the channel is closed, send'), { code: 'EPIPE', errno: -32, syscall: 'send' });
+      a.channelWrite(fd, data);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      a.channelClose(fd);
+    },
+    ref(keep) {
+      if (!closed) a.channelRef(fd, keep);
+    },
+    get closed() {
+      return closed;
+    },
+  };
 }
 
 /**

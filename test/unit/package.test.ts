@@ -33,4 +33,14 @@ pkg('error codes are stable LXKIT_* names with a description', () => {
   }
 });
 
+pkg('the core loads @lxkit/native from beside itself: the same file its package name resolves to', async () => {
+  const { realpath } = await import('node:fs/promises');
+  const { createRequire } = await import('node:module');
+  const native = await json('native/package.json');
+  // core/dist/<part>.cjs, two levels below the core, as core/src/native-package.ts counts.
+  const beside = join(ROOT, 'core/dist', '../../native', String(native['main']));
+  const byName = createRequire(join(ROOT, 'core/dist/base.cjs')).resolve('@lxkit/native');
+  assert.is(await realpath(beside), await realpath(byName));
+});
+
 pkg.run();

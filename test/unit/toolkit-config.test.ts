@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isLxkitError, loadToolkitConfig, systemConfigItem, SYSTEM_CONFIG_ITEMS } from '@lxkit/core';
-import { ROOT, testIf, which, withTmpDir } from '../lib/harness.js';
+import { findToolkitConfigFile, isLxkitError, loadToolkitConfig, systemConfigItem, SYSTEM_CONFIG_ITEMS } from '@lxkit/core';
+import { lxkit, ROOT, testIf, which, withTmpDir } from '../lib/harness.js';
 
 const toolkit = suite('toolkit config');
 
@@ -76,6 +76,28 @@ async function invalid(text: string, name = 'config.json'): Promise<string> {
     throw new Error('should fail');
   });
 }
+
+toolkit('the lxcpath the commands use: -P, else the config file\'s, else the default (found with no config file read)', async () => {
+  await withTmpDir(async (dir) => {
+    const etc = join(dir, 'etc-lxkit');
+    const lxcpath = join(dir, 'containers');
+    await mkdir(join(lxcpath, 'c1'), { recursive: true });
+    await writeFile(join(lxcpath, 'c1', 'config'), 'lxc.uts.name = c1\n');
+    const env = { LXKIT_SYSCONFDIR: etc, LXKIT_RUNDIR: join(dir, 'run') };
+    await withSysconf(etc, async () => assert.is(findToolkitConfigFile(), undefined));
+    // No file: the default lxcpath, which holds no c1.
+    const none = await lxkit(['info', '-n', 'c1', '-s'], { env });
+    assert.is(none.exitCode, 1);
+    assert.match(none.stderr, /container "c1" does not exist/);
+    await mkdir(etc);
+    await writeFile(join(etc, 'config.yml'), `lxcpath: ${lxcpath}\n`);
+    await withSysconf(etc, async () => assert.is(findToolkitConfigFile(), join(etc, 'config.yml')));
+    const configured = await lxkit(['info', '-n', 'c1', '-s'], { env });
+    assert.is(configured.stdout, 'State:          STOPPED', configured.stderr);
+    const explicit = await lxkit(['info', '-n', 'c1', '-s', '-P', join(dir, 'elsewhere')], { env });
+    assert.is(explicit.exitCode, 1, '-P wins over the config file');
+  });
+});
 
 toolkit('bad toolkit configs name the file and what is wrong', async () => {
   assert.is(

@@ -9,6 +9,7 @@
 import type { ContainerStatus } from '../command/client.js';
 import { runTerminalHelper } from '../command/helper-session.js';
 import { LxkitError } from '../errors.js';
+import { native } from '../native-package.js';
 import type { Exit } from '../start/monitor.js';
 import { A_REQUEST } from '../start/protocol.js';
 import { CLONE_FLAGS } from '../start/namespaces.js';
@@ -67,7 +68,7 @@ export async function attachProgram(socket: string, container: string, status: C
         attachFlags(status, opts.namespaces),
         opts.uid ?? -1,
         opts.gid ?? -1,
-        (opts.pty ?? process.stdin.isTTY === true) ? 1 : 0,
+        (opts.pty ?? native().isatty(0)) ? 1 : 0,
         opts.clearEnv ? 1 : 0,
         opts.elevated ? 1 : 0,
         command.length,

@@ -6,7 +6,7 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { helperPath } from '@lxkit/native';
+import { helperPath } from '../native-package.js';
 import { LxkitError, messageOf } from '../errors.js';
 import { readCgroupLayout, type CgroupLayout } from '../host/cgroup-layout.js';
 import { readKernelConfig } from '../host/kernel-config.js';

@@ -7,8 +7,8 @@
  * Replies come in request order, so requests are simply queued; state
  * events of a subscription come in between and go to their listener.
  */
-import { Socket } from 'node:net';
-import { native } from '@lxkit/native';
+import type { Channel } from '@lxkit/native';
+import { native, openChannel } from '../native-package.js';
 import { LxkitError } from '../errors.js';
 import { CMD, FrameReader, STATES, decodeRecord, encodeFrame, encodeRecord, type ContainerState, type DecodedRecord } from '../start/protocol.js';
 
@@ -29,28 +29,33 @@ export interface ContainerStatus {
 export const stateName = (n: number): ContainerState => STATES[n] ?? 'STOPPED';
 
 export class CommandClient {
-  readonly #sock: Socket;
+  readonly #channel: Channel;
   readonly #reader = new FrameReader();
   readonly #pending: { resolve: (r: DecodedRecord) => void; reject: (e: Error) => void }[] = [];
+  readonly #container: string;
   #onState: ((state: ContainerState) => void) | undefined;
   #closed: Error | undefined;
 
-  private constructor(sock: Socket, container: string) {
-    this.#sock = sock;
-    sock.on('data', (chunk: Buffer) => {
-      for (const f of this.#reader.push(chunk)) {
-        if (f.type === CMD.STATE_EVENT) this.#onState?.(stateName(decodeRecord(f.payload).ints[0] ?? 0));
-        else if (f.type === CMD.REPLY) this.#pending.shift()?.resolve(decodeRecord(f.payload));
-      }
-    });
-    const gone = () => {
-      this.#closed ??= new LxkitError('LXKIT_MONITOR_LOST', `the monitor of container "${container}" went away`, { container });
-      for (const p of this.#pending.splice(0)) p.reject(this.#closed);
-      this.#onState?.('STOPPED');
-      this.#onState = undefined;
-    };
-    sock.on('close', gone);
-    sock.on('error', () => undefined);
+  private constructor(fd: number, container: string) {
+    this.#container = container;
+    this.#channel = openChannel(
+      fd,
+      (chunk) => {
+        for (const f of this.#reader.push(chunk)) {
+          if (f.type === CMD.STATE_EVENT) this.#onState?.(stateName(decodeRecord(f.payload).ints[0] ?? 0));
+          else if (f.type === CMD.REPLY) this.#pending.shift()?.resolve(decodeRecord(f.payload));
+        }
+      },
+      () => this.#gone(),
+    );
+  }
+
+  #gone(): void {
+    const container = this.#container;
+    this.#closed ??= new LxkitError('LXKIT_MONITOR_LOST', `the monitor of container "${container}" went away`, { container });
+    for (const p of this.#pending.splice(0)) p.reject(this.#closed);
+    this.#onState?.('STOPPED');
+    this.#onState = undefined;
   }
 
   /** Connects to the container's monitor; undefined when none serves the socket (the container is not running). */
@@ -63,14 +68,19 @@ export class CommandClient {
       if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') return undefined;
       throw err;
     }
-    return new CommandClient(new Socket({ fd, readable: true, writable: true }), container);
+    return new CommandClient(fd, container);
   }
 
   request(type: number, ints: number[] = [], strs: string[] = []): Promise<DecodedRecord> {
     if (this.#closed) return Promise.reject(this.#closed);
     return new Promise((resolve, reject) => {
       this.#pending.push({ resolve, reject });
-      this.#sock.write(encodeFrame(type, encodeRecord({ ints, strs })));
+      try {
+        this.#channel.write(encodeFrame(type, encodeRecord({ ints, strs })));
+      } catch {
+        // The monitor is gone (EPIPE).
+        this.#gone();
+      }
     });
   }
 
@@ -114,7 +124,7 @@ export class CommandClient {
 
   close(): void {
     this.#onState = undefined;
-    this.#sock.destroy();
+    this.#channel.close();
   }
 }
 

@@ -4,8 +4,8 @@
  * and reports a failure before its work starts as a RESULT record, which
  * becomes a Node-style error here. Otherwise its exit status is the result.
  */
-import { Socket } from 'node:net';
-import { spawnHelper, type HelperName } from '@lxkit/native';
+import { openChannel, spawnHelper } from '../native-package.js';
+import type { HelperName } from '@lxkit/native';
 import { FrameReader, MSG, decodeRecord, encodeFrame, encodeRecord } from '../start/protocol.js';
 import { systemError } from '../start/system-error.js';
 
@@ -18,37 +18,45 @@ export interface HelperRequest {
 /** Runs `helper` with `request`; resolves with its exit status, or throws what it reported. */
 export async function runTerminalHelper(helper: HelperName, request: HelperRequest, doing: string, container: string): Promise<number> {
   const proc = spawnHelper(helper);
-  const sock = new Socket({ fd: proc.control, readable: true, writable: true });
   const reader = new FrameReader();
   let failure: Error | undefined;
-  sock.on('data', (chunk: Buffer) => {
-    for (const f of reader.push(chunk)) {
-      if (f.type !== MSG.RESULT) continue;
-      const r = decodeRecord(f.payload);
-      if (r.ints[0]) continue;
-      failure ??= systemError({
-        errno: r.ints[2] ?? 0,
-        syscall: r.strs[0]?.toString() || 'unknown',
-        path: r.strs[1]?.toString() || '',
-        doing,
-        container,
-      });
-    }
-  });
-  sock.on('error', () => undefined);
-  sock.write(encodeFrame(request.type, encodeRecord({ ints: request.ints, strs: request.strs })));
+  let ended!: () => void;
+  const closed = new Promise<void>((r) => (ended = r));
+  const channel = openChannel(
+    proc.control,
+    (chunk) => {
+      for (const f of reader.push(chunk)) {
+        if (f.type !== MSG.RESULT) continue;
+        const r = decodeRecord(f.payload);
+        if (r.ints[0]) continue;
+        failure ??= systemError({
+          errno: r.ints[2] ?? 0,
+          syscall: r.strs[0]?.toString() || 'unknown',
+          path: r.strs[1]?.toString() || '',
+          doing,
+          container,
+        });
+      }
+    },
+    () => ended(),
+  );
+  try {
+    channel.write(encodeFrame(request.type, encodeRecord({ ints: request.ints, strs: request.strs })));
+  } catch {
+    // The helper died at once: its exit status tells.
+  }
   // The terminal's ^C and ^\ are for the program in the container (in our process group without a pty).
   const ignore = () => undefined;
   process.on('SIGINT', ignore);
   process.on('SIGQUIT', ignore);
   try {
     const exit = await proc.exited;
-    await new Promise((r) => (sock.destroyed ? r(undefined) : sock.once('close', r)));
+    await closed;
     if (failure) throw failure;
     return exit.code ?? 128 + (exit.signal ?? 0);
   } finally {
     process.off('SIGINT', ignore);
     process.off('SIGQUIT', ignore);
-    sock.destroy();
+    channel.close();
   }
 }

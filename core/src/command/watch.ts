@@ -5,7 +5,7 @@
  * C_STATE_EVENT (the state and the container's name).
  */
 import { createServer, type Server } from 'node:net';
-import { native } from '@lxkit/native';
+import { native } from '../native-package.js';
 import { CMD, FrameReader, decodeRecord, type ContainerState } from '../start/protocol.js';
 import { stateName } from './client.js';
 

@@ -24,8 +24,8 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { Runtime } from '../runtime.js';
 import { finishAdopted, runContainer, startDetached, type ContainerState, type Detached, type RunResult } from '../start/run.js';
 import { RunningContainer, type StopOptions } from './running.js';
-import { attachProgram, type AttachOptions } from '../attach/attach.js';
-import { openConsole, type ConsoleOptions } from '../console/console.js';
+import type { AttachOptions } from '../attach/attach.js';
+import type { ConsoleOptions } from '../console/console.js';
 import { runInUserNamespace, withCallerIds } from '../start/userns-run.js';
 import type { IdMap } from '../config/core-keys/model.js';
 import { parseIdMap } from '../config/core-keys/idmap.js';
@@ -404,21 +404,12 @@ export class Container {
    * a terminal); resolves with its exit (128+N for signal N), as lxc-attach.
    */
   async attach(command: readonly string[] = [], opts: AttachOptions = {}): Promise<Exit> {
-    const paths = await this.paths();
-    const status = await (await this.running()).status();
-    if (!status || status.state !== 'RUNNING') {
-      throw new LxkitError('LXKIT_CONTAINER_NOT_RUNNING', `container "${this.name}" is not running`, { container: this.name });
-    }
-    return attachProgram(paths.command, this.name, status, command, opts);
+    return (await this.running()).attach(command, opts);
   }
 
-  /** This terminal on tty `tty` (0: the console) of the running container, until Ctrl-a q (lxc-console). */
+  /** This terminal on the container's tty (lxc-console); see ConsoleOptions. */
   async console(opts: ConsoleOptions = {}): Promise<void> {
-    const paths = await this.paths();
-    if ((await this.state()) !== 'RUNNING') {
-      throw new LxkitError('LXKIT_CONTAINER_NOT_RUNNING', `container "${this.name}" is not running`, { container: this.name });
-    }
-    return openConsole(paths.command, this.name, opts);
+    return (await this.running()).console(opts);
   }
 
   /** Calls `listener` at each state change; the returned function stops that. */

@@ -7,7 +7,7 @@
  */
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { native } from '@lxkit/native';
+import { native } from '../native-package.js';
 import { LxkitError } from '../errors.js';
 
 export class ContainerLock {

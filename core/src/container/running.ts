@@ -4,10 +4,14 @@
  * lxc-stop), waiting for states, and state events. A container whose
  * monitor serves no socket is STOPPED.
  */
+import { attachProgram, type AttachOptions } from '../attach/attach.js';
 import { CommandClient, askMonitor, type ContainerStatus } from '../command/client.js';
 import { parseSignal } from '../config/values.js';
+import { openConsole, type ConsoleOptions } from '../console/console.js';
 import { LxkitError } from '../errors.js';
+import type { Exit } from '../start/monitor.js';
 import type { ContainerState } from '../start/protocol.js';
+import { containerPaths } from './paths.js';
 
 const SIGKILL = 9;
 
@@ -31,6 +35,10 @@ export class RunningContainer {
   constructor(socketName: string, name: string) {
     this.#socket = socketName;
     this.#name = name;
+  }
+
+  #notRunning(): LxkitError {
+    return new LxkitError('LXKIT_CONTAINER_NOT_RUNNING', `container "${this.#name}" is not running`, { container: this.#name });
   }
 
   /** The monitor's view, or undefined when the container is not running. */
@@ -97,12 +105,10 @@ export class RunningContainer {
   /** lxc-stop: the halt signal, STOPPED within the timeout or SIGKILL. Throws LXKIT_CONTAINER_NOT_RUNNING when it is not running. */
   async stop(opts: StopOptions = {}): Promise<void> {
     const client = await CommandClient.connect(this.#socket, this.#name);
-    const notRunning = () =>
-      new LxkitError('LXKIT_CONTAINER_NOT_RUNNING', `container "${this.#name}" is not running`, { container: this.#name });
-    if (!client) throw notRunning();
+    if (!client) throw this.#notRunning();
     try {
       const status = await client.status();
-      if (status.state === 'STOPPED' || status.pid === undefined) throw notRunning();
+      if (status.state === 'STOPPED' || status.pid === undefined) throw this.#notRunning();
       const signalOf = async (key: string, fallback: number) => {
         const values = await client.configItem(key);
         const last = values[values.length - 1];
@@ -138,4 +144,26 @@ export class RunningContainer {
       client.close();
     }
   }
+
+  /**
+   * Runs `command` (the user's shell when empty) inside the container, with
+   * this process's stdin/stdout/stderr (a pty when stdin is a terminal);
+   * resolves with its exit (128+N for signal N), as lxc-attach.
+   */
+  async attach(command: readonly string[] = [], opts: AttachOptions = {}): Promise<Exit> {
+    const status = await this.status();
+    if (!status || status.state !== 'RUNNING') throw this.#notRunning();
+    return attachProgram(this.#socket, this.#name, status, command, opts);
+  }
+
+  /** This terminal on the container's tty `opts.tty` (1 by default; 0: its console) until Ctrl-a q. */
+  async console(opts: ConsoleOptions = {}): Promise<void> {
+    if ((await this.state()) !== 'RUNNING') throw this.#notRunning();
+    return openConsole(this.#socket, this.#name, opts);
+  }
+}
+
+/** The container `name` of `lxcpath` as its monitor sees it (STOPPED when it has none). */
+export function runningContainer(lxcpath: string, name: string): RunningContainer {
+  return new RunningContainer(containerPaths(lxcpath, name).command, name);
 }

@@ -8,3 +8,5 @@ export * from '../log/logger.js';
 export * from '../config/values.js';
 export * from '../version.js';
 export * from '../toolkit/items.js';
+export * from '../native-package.js';
+export * from '../toolkit/locate.js';

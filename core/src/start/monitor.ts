@@ -7,7 +7,8 @@
  * whole Node process, which is most of a container's start-up cost.
  */
 import { Socket } from 'node:net';
-import { spawnHelper, type HelperExit, type HelperProcess } from '@lxkit/native';
+import { spawnHelper } from '../native-package.js';
+import type { HelperExit, HelperProcess } from '@lxkit/native';
 import type { Logger } from '../log/logger.js';
 import { LxkitError } from '../errors.js';
 import type { OpQueue } from './ops.js';

@@ -4,7 +4,7 @@
  * network type has an implementation.
  */
 import { statSync } from 'node:fs';
-import { rootfsMountPoint } from '@lxkit/native';
+import { rootfsMountPoint } from '../native-package.js';
 import type { ContainerConfig } from '../config/container-config.js';
 import { LxkitError } from '../errors.js';
 import type { InitSpec } from '../hooks/contexts.js';

@@ -9,17 +9,15 @@
  * file found is used whole (as LXC does with lxc.conf; nothing is merged). A
  * `plugins` entry `'...'` stands for the built-in plugins that are installed.
  */
-import { homedir } from 'node:os';
-import { join, resolve as resolvePath } from 'node:path';
+import { resolve as resolvePath } from 'node:path';
 import { cosmiconfig } from 'cosmiconfig';
 import * as v from 'valibot';
 import { LxkitError } from '../errors.js';
 import { isPlugin } from '../plugin/brand.js';
 import { installedBuiltins } from '../plugin/builtins.js';
 import type { SystemConfigItem } from './items.js';
+import { SEARCH_PLACES, defaultContainerConfig, defaultLxcpath, findToolkitConfigFile, searchDirs } from './locate.js';
 import type { PluginSpec } from '../plugin/loader.js';
-
-export const SEARCH_PLACES = ['config.yaml', 'config.yml', 'config.json', 'config.js', 'config.mjs', 'config.cjs'];
 
 export interface ToolkitConfig {
   /** The file the configuration came from; undefined when built-in defaults are used. */
@@ -30,31 +28,6 @@ export interface ToolkitConfig {
   readonly lvm: { readonly vg: string; readonly thinPool: string };
   readonly zfs: { readonly root: string };
   readonly cgroup: { readonly pattern?: string; readonly use?: string };
-}
-
-const isRoot = () => process.getuid?.() === 0;
-
-/** System-wide directory; LXKIT_SYSCONFDIR moves it (tests, relocatable installs). */
-export function systemConfigDir(): string {
-  return process.env['LXKIT_SYSCONFDIR'] ?? '/etc/lxkit';
-}
-
-export function userConfigDir(): string {
-  return join(process.env['XDG_CONFIG_HOME'] || join(homedir(), '.config'), 'lxkit');
-}
-
-/** Directories searched, in order, when no --rcfile is given. */
-export function searchDirs(): string[] {
-  return isRoot() ? [systemConfigDir()] : [userConfigDir(), systemConfigDir()];
-}
-
-export function defaultLxcpath(): string {
-  if (isRoot()) return '/var/lib/lxkit';
-  return join(process.env['XDG_DATA_HOME'] || join(homedir(), '.local', 'share'), 'lxkit');
-}
-
-function defaultContainerConfig(): string {
-  return isRoot() ? join(systemConfigDir(), 'default.conf') : join(userConfigDir(), 'default.conf');
 }
 
 const PluginEntry = v.union([
@@ -138,11 +111,12 @@ export interface ToolkitConfigOptions {
 }
 
 export async function loadToolkitConfig(opts: ToolkitConfigOptions = {}): Promise<ToolkitConfig> {
-  const ex = explorer();
   let found: { config: unknown; filepath: string } | null = null;
   try {
-    if (opts.rcfile) found = await ex.load(resolvePath(opts.rcfile));
-    else {
+    // No file anywhere: the defaults, without making an explorer (cosmiconfig reads its meta config then).
+    const ex = opts.rcfile || findToolkitConfigFile() ? explorer() : undefined;
+    if (opts.rcfile) found = await ex!.load(resolvePath(opts.rcfile));
+    else if (ex) {
       for (const dir of searchDirs()) {
         found = await ex.search(dir);
         if (found) break;

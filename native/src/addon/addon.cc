@@ -293,7 +293,152 @@ Napi::Value ListenAbstract(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
+// Channels: lxkit's side of a stream socket to a helper or a monitor,
+// without net.Socket. Loading node:net and its streams costs ~5 ms of every
+// CLI command that asks a container something; frames here are small and
+// few. channelOpen(fd, onData) calls onData(chunk) for what arrives and
+// onData(null, errno) once at the end (0: closed by the peer), after which
+// the fd is closed. channelWrite sends a whole buffer (the fd is made
+// blocking; a frame is far smaller than a socket buffer).
+struct Channel {
+  uv_poll_t poll;
+  int fd;
+  bool closing = false;
+  napi_env env;
+  Napi::FunctionReference callback;
+  Napi::AsyncContext* context;
+};
+
+std::unordered_map<int, Channel*> channels;
+
+void ChannelFree(Channel* c) {
+  if (c->closing) return;
+  c->closing = true;
+  channels.erase(c->fd);
+  uv_poll_stop(&c->poll);
+  uv_close(reinterpret_cast<uv_handle_t*>(&c->poll), [](uv_handle_t* h) {
+    auto* c = static_cast<Channel*>(h->data);
+    close(c->fd);
+    delete c->context;
+    delete c;
+  });
+}
+
+void ChannelCall(Channel* c, Napi::Value chunk, int err) {
+  Napi::Env env(c->env);
+  try {
+    c->callback.MakeCallback(env.Global(), {chunk, Napi::Number::New(env, err)}, *c->context);
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(c->env, e.Value());
+  }
+}
+
+void OnChannel(uv_poll_t* handle, int status, int) {
+  auto* c = static_cast<Channel*>(handle->data);
+  Napi::Env env(c->env);
+  Napi::HandleScope scope(env);
+  if (status < 0) {
+    ChannelFree(c);
+    ChannelCall(c, env.Null(), -status);
+    return;
+  }
+  char buf[65536];
+  for (;;) {
+    ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) {
+      ChannelCall(c, Napi::Buffer<char>::Copy(env, buf, (size_t)n), 0);
+      if (c->closing) return;  // closed by the callback
+      if ((size_t)n < sizeof buf) return;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    int err = n == 0 ? 0 : errno;
+    ChannelFree(c);
+    ChannelCall(c, env.Null(), err);
+    return;
+  }
+}
+
+Napi::Value ChannelOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsFunction()) {
+    throw Napi::TypeError::New(env, "channelOpen(fd: number, onData: (chunk: Buffer | null, errno: number) => void)");
+  }
+  uv_loop_t* loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "no event loop");
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  if (channels.count(fd)) throw SystemError(env, EBUSY, "channelOpen");
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) throw SystemError(env, errno, "fcntl");
+  auto* c = new Channel{};
+  c->fd = fd;
+  c->env = env;
+  c->callback = Napi::Persistent(info[1].As<Napi::Function>());
+  c->context = new Napi::AsyncContext(env, "lxkit:channel");
+  c->poll.data = c;
+  int err = uv_poll_init(loop, &c->poll, fd);
+  if (err == 0) err = uv_poll_start(&c->poll, UV_READABLE | UV_DISCONNECT, OnChannel);
+  if (err != 0) {
+    delete c->context;
+    delete c;
+    throw SystemError(env, -err, "uv_poll_start");
+  }
+  channels[fd] = c;
+  return env.Undefined();
+}
+
+Napi::Value ChannelWrite(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsBuffer()) throw Napi::TypeError::New(env, "channelWrite(fd: number, data: Buffer)");
+  auto it = channels.find(info[0].As<Napi::Number>().Int32Value());
+  if (it == channels.end()) throw SystemError(env, EBADF, "send");
+  auto data = info[1].As<Napi::Buffer<char>>();
+  size_t done = 0;
+  while (done < data.Length()) {
+    ssize_t n = send(it->second->fd, data.Data() + done, data.Length() - done, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw SystemError(env, errno, "send");
+    done += (size_t)n;
+  }
+  return env.Undefined();
+}
+
+// channelClose(fd): no more callbacks; the fd is closed.
+Napi::Value ChannelClose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "channelClose(fd: number)");
+  auto it = channels.find(info[0].As<Napi::Number>().Int32Value());
+  if (it != channels.end()) ChannelFree(it->second);
+  return env.Undefined();
+}
+
+// channelRef(fd, ref): whether the channel keeps the event loop alive (it does at first).
+Napi::Value ChannelRef(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsBoolean()) throw Napi::TypeError::New(env, "channelRef(fd: number, ref: boolean)");
+  auto it = channels.find(info[0].As<Napi::Number>().Int32Value());
+  if (it != channels.end()) {
+    auto* h = reinterpret_cast<uv_handle_t*>(&it->second->poll);
+    if (info[1].As<Napi::Boolean>().Value()) uv_ref(h);
+    else uv_unref(h);
+  }
+  return env.Undefined();
+}
+
+// isatty(fd): node:tty answers this too, but loads node:net and its streams (~5 ms).
+Napi::Value IsATty(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "isatty(fd: number)");
+  return Napi::Boolean::New(env, isatty(info[0].As<Napi::Number>().Int32Value()) == 1);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("isatty", Napi::Function::New(env, IsATty, "isatty"));
+  exports.Set("channelOpen", Napi::Function::New(env, ChannelOpen, "channelOpen"));
+  exports.Set("channelWrite", Napi::Function::New(env, ChannelWrite, "channelWrite"));
+  exports.Set("channelClose", Napi::Function::New(env, ChannelClose, "channelClose"));
+  exports.Set("channelRef", Napi::Function::New(env, ChannelRef, "channelRef"));
   exports.Set("listenAbstract", Napi::Function::New(env, ListenAbstract, "listenAbstract"));
   exports.Set("connectAbstract", Napi::Function::New(env, ConnectAbstract, "connectAbstract"));
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));

@@ -5,6 +5,7 @@
  * lxkit's.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import { LxkitError } from '../../errors.js';
 import { action, commonOptions, type CliContext } from '../context.js';
 
 const NAMES = ['MOUNT', 'PID', 'UTSNAME', 'IPC', 'USER', 'NETWORK', 'CGROUP', 'TIME'];
@@ -35,10 +36,9 @@ interface AttachCliOptions {
 }
 
 async function attach(ctx: CliContext, command: string[], o: AttachCliOptions): Promise<number> {
-  const { Container, LxkitError } = await import('../../index.js');
   if (o.clearEnv && o.keepEnv) throw new LxkitError('LXKIT_USAGE', '--clear-env and --keep-env cannot be used together');
-  const c = new Container(ctx.opts.name!, { lxcpath: (await ctx.toolkit()).lxcpath, log: ctx.log });
-  const exit = await c.attach(command, {
+  const { runningContainer } = await import('../../parts/client.js');
+  const exit = await runningContainer(await ctx.lxcpath(), ctx.opts.name!).attach(command, {
     ...(o.namespaces ? { namespaces: o.namespaces as never } : {}),
     ...(o.elevatedPrivileges ? { elevated: true } : {}),
     ...(o.clearEnv ? { clearEnv: true } : {}),

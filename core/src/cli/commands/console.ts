@@ -3,9 +3,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { action, commonOptions, type CliContext } from '../context.js';
 
 async function consoleCommand(ctx: CliContext, o: { tty?: number; escape?: string }): Promise<number> {
-  const { Container } = await import('../../index.js');
-  const c = new Container(ctx.opts.name!, { lxcpath: (await ctx.toolkit()).lxcpath, log: ctx.log });
-  await c.console({ ...(o.tty !== undefined ? { tty: o.tty } : {}), ...(o.escape ? { escape: o.escape.replace(/^\^/, '') } : {}) });
+  const { runningContainer } = await import('../../parts/client.js');
+  await runningContainer(await ctx.lxcpath(), ctx.opts.name!).console({ ...(o.tty !== undefined ? { tty: o.tty } : {}), ...(o.escape ? { escape: o.escape.replace(/^\^/, '') } : {}) });
   return 0;
 }
 

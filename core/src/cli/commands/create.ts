@@ -4,7 +4,7 @@ import { action, commonOptions, type CliContext } from '../context.js';
 
 async function create(ctx: CliContext, args: string[], opts: { template?: string; config?: string }): Promise<number> {
   const { Container } = await import('../../index.js');
-  const c = new Container(ctx.opts.name!, { runtime: await ctx.runtime(), lxcpath: (await ctx.toolkit()).lxcpath, log: ctx.log });
+  const c = new Container(ctx.opts.name!, { runtime: await ctx.runtime(), lxcpath: await ctx.lxcpath(), log: ctx.log });
   await c.create({
     ...(opts.template ? { template: opts.template } : {}),
     templateArgs: args,

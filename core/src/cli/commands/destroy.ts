@@ -4,7 +4,7 @@ import { action, commonOptions, type CliContext } from '../context.js';
 
 async function destroy(ctx: CliContext, opts: { force?: boolean }): Promise<number> {
   const { Container } = await import('../../index.js');
-  const c = new Container(ctx.opts.name!, { runtime: await ctx.runtime(), lxcpath: (await ctx.toolkit()).lxcpath, log: ctx.log });
+  const c = new Container(ctx.opts.name!, { runtime: await ctx.runtime(), lxcpath: await ctx.lxcpath(), log: ctx.log });
   await c.destroy({ force: opts.force === true });
   ctx.log.info(`destroyed container ${c.name}`);
   return 0;

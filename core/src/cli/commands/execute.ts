@@ -16,7 +16,7 @@ function id(what: string) {
 
 async function execute(ctx: CliContext, command: string[], opts: { config?: string; define?: string[]; uid?: number; gid?: number }): Promise<number> {
   const { Container } = await import('../../index.js');
-  const c = new Container(ctx.opts.name!, { runtime: await ctx.runtime(), lxcpath: (await ctx.toolkit()).lxcpath, log: ctx.log });
+  const c = new Container(ctx.opts.name!, { runtime: await ctx.runtime(), lxcpath: await ctx.lxcpath(), log: ctx.log });
   const exit = await c.execute(command, {
     ...(opts.config ? { configFile: opts.config } : {}),
     defines: collectDefines(opts.define),

@@ -5,6 +5,7 @@
  * the config the container runs with (or its config file when stopped).
  * Resource use (-S) comes with the cgroup plugin.
  */
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { action, commonOptions, type CliContext } from '../context.js';
 
@@ -20,24 +21,30 @@ interface InfoOptions {
 const line = (label: string, value: string | number) => `${`${label}:`.padEnd(16)}${value}\n`;
 
 async function info(ctx: CliContext, opts: InfoOptions): Promise<number> {
-  const { Container, isRepeatableKey } = await import('../../index.js');
-  const c = new Container(ctx.opts.name!, { lxcpath: (await ctx.toolkit()).lxcpath, log: ctx.log });
-  const running = await c.running();
+  const { runningContainer, containerPaths } = await import('../../parts/client.js');
+  const name = ctx.opts.name!;
+  const lxcpath = await ctx.lxcpath();
+  const running = runningContainer(lxcpath, name);
   const status = await running.status();
   const keys = opts.config ?? [];
   const all = !opts.state && !opts.pid && !opts.ips && !opts.stats && keys.length === 0;
-  if (!status && !(await c.defined())) {
-    ctx.log.error(`container "${c.name}" does not exist`);
+  if (!status && !existsSync(containerPaths(lxcpath, name).config)) {
+    ctx.log.error(`container "${name}" does not exist`);
     return 1;
   }
   let out = '';
-  for (const key of keys) {
-    const live = status ? await running.configItem(key) : undefined;
-    const found: string[] = live ?? (await c.getConfigItem(key).then((v) => (v === undefined ? [] : typeof v === 'string' ? [v] : v)));
-    const shown = isRepeatableKey(key) ? found : found.slice(-1);
-    out += shown.length ? shown.map((v) => `${key} = ${v}\n`).join('') : `${key} =\n`;
+  if (keys.length > 0) {
+    // The config model only for -c: the running container's effective config needs none.
+    const { Container, isRepeatableKey } = await import('../../index.js');
+    const c = new Container(name, { lxcpath, log: ctx.log });
+    for (const key of keys) {
+      const live = status ? await running.configItem(key) : undefined;
+      const found: string[] = live ?? (await c.getConfigItem(key).then((v) => (v === undefined ? [] : typeof v === 'string' ? [v] : v)));
+      const shown = isRepeatableKey(key) ? found : found.slice(-1);
+      out += shown.length ? shown.map((v) => `${key} = ${v}\n`).join('') : `${key} =\n`;
+    }
   }
-  if (all) out += line('Name', c.name);
+  if (all) out += line('Name', name);
   if (all || opts.state) out += line('State', status?.state ?? 'STOPPED');
   if (status?.pid !== undefined && (all || opts.pid)) out += line('PID', status.pid);
   if (status && (all || opts.ips)) {

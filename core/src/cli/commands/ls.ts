@@ -69,7 +69,7 @@ async function ls(ctx: CliContext, filterArg: string | undefined, o: LsOptions):
   } catch (err) {
     throw new LxkitError('LXKIT_USAGE', `--filter ${pattern}: not a regular expression (${(err as Error).message})`);
   }
-  const all = await containerInfos(await ctx.runtime(), (await ctx.toolkit()).lxcpath);
+  const all = await containerInfos(await ctx.runtime(), await ctx.lxcpath());
   const shown = all.filter(
     (c) =>
       (!re || re.test(c.name)) &&

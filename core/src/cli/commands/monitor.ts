@@ -5,17 +5,18 @@
  * their names (all by default).
  */
 import type { Command } from 'commander';
+import { LxkitError } from '../../errors.js';
 import { action, commonOptions, type CliContext } from '../context.js';
 
 async function monitor(ctx: CliContext): Promise<number> {
-  const { LxkitError, watchPrefix, watchStates } = await import('../../index.js');
+  const { watchPrefix, watchStates } = await import('../../parts/client.js');
   let re: RegExp;
   try {
     re = new RegExp(`^(?:${ctx.opts.name ?? '.*'})$`);
   } catch (err) {
     throw new LxkitError('LXKIT_USAGE', `-n ${ctx.opts.name}: not a regular expression (${(err as Error).message})`);
   }
-  const server = await watchStates(watchPrefix((await ctx.toolkit()).lxcpath), ({ container, state }) => {
+  const server = await watchStates(watchPrefix(await ctx.lxcpath()), ({ container, state }) => {
     if (re.test(container)) process.stdout.write(`'${container}' changed state to [${state}]\n`);
   });
   await new Promise<void>((resolve) => {

@@ -22,7 +22,7 @@ interface StartCliOptions {
 async function start(ctx: CliContext, command: string[], opts: StartCliOptions): Promise<number> {
   const { Container, LxkitError } = await import('../../index.js');
   if (opts.foreground && opts.daemon) throw new LxkitError('LXKIT_USAGE', '-d and -F cannot be used together');
-  const c = new Container(ctx.opts.name!, { runtime: await ctx.runtime(), lxcpath: (await ctx.toolkit()).lxcpath, log: ctx.log });
+  const c = new Container(ctx.opts.name!, { runtime: await ctx.runtime(), lxcpath: await ctx.lxcpath(), log: ctx.log });
   const defines = collectDefines(opts.define);
   // -c and -L are lxc.console.path and lxc.console.logfile for this start, as lxc-start has them.
   if (opts.console) defines.push(['lxc.console.path', resolve(opts.console)]);

@@ -4,12 +4,13 @@
  * timeout. Exit 2 when it was not running, as lxc-stop.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import { LxkitError, isLxkitError } from '../../errors.js';
 import { action, commonOptions, type CliContext } from '../context.js';
 
 async function stop(ctx: CliContext, opts: { reboot?: boolean; nowait?: boolean; timeout?: number; kill?: boolean; nokill?: boolean }): Promise<number> {
-  const { Container, LxkitError, isLxkitError } = await import('../../index.js');
   if (opts.kill && opts.nokill) throw new LxkitError('LXKIT_USAGE', '-k and --nokill cannot be used together');
-  const c = new Container(ctx.opts.name!, { lxcpath: (await ctx.toolkit()).lxcpath, log: ctx.log });
+  const { runningContainer } = await import('../../parts/client.js');
+  const c = runningContainer(await ctx.lxcpath(), ctx.opts.name!);
   try {
     await c.stop({
       ...(opts.reboot ? { reboot: true } : {}),

@@ -10,7 +10,7 @@ import { action, collectDefines, commonOptions, type CliContext } from '../conte
 
 async function stopped(ctx: CliContext, command: string[], opts: { config?: string; define?: string[]; pidfile?: string }): Promise<number> {
   const { Container, createLogger } = await import('../../index.js');
-  const lxcpath = (await ctx.toolkit()).lxcpath;
+  const lxcpath = await ctx.lxcpath();
   const runtime = await ctx.runtime();
   const defines = collectDefines(opts.define);
   // Nobody reads this process's stderr: without -o, the container's lxc.log.file is where its messages go (as LXC's).

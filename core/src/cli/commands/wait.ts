@@ -17,10 +17,10 @@ function seconds(v: string): number {
 }
 
 async function wait(ctx: CliContext, opts: { state: string[]; timeout?: number }): Promise<number> {
-  const { Container } = await import('../../index.js');
-  const c = new Container(ctx.opts.name!, { lxcpath: (await ctx.toolkit()).lxcpath, log: ctx.log });
-  const reached = await c.wait(opts.state as never, opts.timeout !== undefined && opts.timeout >= 0 ? opts.timeout * 1000 : undefined);
-  if (!reached) ctx.log.error(`container "${c.name}" did not reach ${opts.state.join('|')} within ${opts.timeout} s`);
+  const { runningContainer } = await import('../../parts/client.js');
+  const name = ctx.opts.name!;
+  const reached = await runningContainer(await ctx.lxcpath(), name).wait(opts.state as never, opts.timeout !== undefined && opts.timeout >= 0 ? opts.timeout * 1000 : undefined);
+  if (!reached) ctx.log.error(`container "${name}" did not reach ${opts.state.join('|')} within ${opts.timeout} s`);
   return reached ? 0 : 1;
 }
 

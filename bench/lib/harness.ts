@@ -14,6 +14,8 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export interface Case {
   readonly name: string;
   readonly cmd: readonly string[];
+  /** Commands run right after `cmd`, timed with it (a start and its stop: one cycle). */
+  readonly then?: readonly (readonly string[])[];
   /** What this case is compared with (another case's name), for the ratio column. */
   readonly baseline?: string;
   /** A limit the median must stay under, relative to the baseline: `+15ms` or `x1.0`. */
@@ -51,21 +53,22 @@ function shuffle<T>(xs: T[]): T[] {
   return xs;
 }
 
-/** Wall time of one run of `cmd`, in milliseconds; throws when it fails. */
-export function timeOnce(cmd: readonly string[], env = benchEnv()): number {
+/** Wall time of one run of `cmd` (and the commands after it), in milliseconds; throws when one fails. */
+export function timeOnce(cmd: readonly string[], env = benchEnv(), then: readonly (readonly string[])[] = []): number {
   const start = process.hrtime.bigint();
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed (${r.status ?? r.signal}): ${String(r.stderr)}`);
-  return ms;
+  for (const c of [cmd, ...then]) {
+    const r = spawnSync(c[0]!, c.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    if (r.status !== 0) throw new Error(`${c.join(' ')} failed (${r.status ?? r.signal}): ${String(r.stderr)}`);
+  }
+  return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
 export function measure(cases: readonly Case[], { runs = 30, warmup = 3 } = {}): Stats[] {
   const env = benchEnv();
   const samples = new Map(cases.map((c) => [c.name, [] as number[]]));
-  for (let i = 0; i < warmup; i++) for (const c of cases) timeOnce(c.cmd, env);
+  for (let i = 0; i < warmup; i++) for (const c of cases) timeOnce(c.cmd, env, c.then);
   for (let i = 0; i < runs; i++) {
-    for (const c of shuffle([...cases])) samples.get(c.name)!.push(timeOnce(c.cmd, env));
+    for (const c of shuffle([...cases])) samples.get(c.name)!.push(timeOnce(c.cmd, env, c.then));
   }
   return cases.map((c) => {
     const s = samples.get(c.name)!.sort((a, b) => a - b);

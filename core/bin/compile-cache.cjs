@@ -39,8 +39,11 @@ function cacheDir(command) {
   const base = process.env.XDG_CACHE_HOME || path.join(home, '.cache');
   const dir = path.join(base, 'lxkit', `v8-${process.version}-${process.arch}`, command);
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = fs.lstatSync(dir);
+    let st = fs.lstatSync(dir, { throwIfNoEntry: false });
+    if (!st) {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      st = fs.lstatSync(dir);
+    }
     const uid = process.geteuid ? process.geteuid() : st.uid;
     if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) return undefined;
     return dir;

@@ -14,7 +14,7 @@ import { LxkitError, messageOf } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { VERSION } from '../version.js';
 import { isPlugin } from './brand.js';
-import { BUILTIN_PLUGINS, CORE_URL } from './builtins.js';
+import { BUILTIN_PLUGINS, CORE_URL, builtinEntry } from './builtins.js';
 import type { Plugin } from './define.js';
 import { importMetaResolve, importUrl } from '../esm-imports.js';
 
@@ -59,10 +59,13 @@ async function resolveSpecifier(spec: string, from: string | undefined): Promise
     }
     return pathToFileURL(path).href;
   }
-  const builtin = Object.hasOwn(BUILTIN_PLUGINS, spec) ? BUILTIN_PLUGINS[spec] : undefined;
+  if (Object.hasOwn(BUILTIN_PLUGINS, spec)) {
+    // Built-ins are CommonJS packages next to the core: found without the ESM loader.
+    const entry = builtinEntry(spec);
+    if (!entry) throw notFound();
+    return pathToFileURL(entry).href;
+  }
   try {
-    // Built-ins are CommonJS packages next to the core: require.resolve is enough and keeps the ESM loader off.
-    if (builtin) return pathToFileURL(createRequire(CORE_URL).resolve(builtin)).href;
     const { resolve } = await importMetaResolve();
     return resolve(spec, pathToFileURL(from ?? `${process.cwd()}/`).href);
   } catch (err) {

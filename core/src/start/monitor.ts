@@ -6,9 +6,8 @@
  * its control socket as fd 3: execa and child_process.spawn would fork the
  * whole Node process, which is most of a container's start-up cost.
  */
-import { Socket } from 'node:net';
-import { spawnHelper } from '../native-package.js';
-import type { HelperExit, HelperProcess } from '@lxkit/native';
+import { openChannel, spawnHelper } from '../native-package.js';
+import type { Channel, HelperExit, HelperProcess } from '@lxkit/native';
 import type { Logger } from '../log/logger.js';
 import { LxkitError } from '../errors.js';
 import type { OpQueue } from './ops.js';
@@ -49,7 +48,7 @@ export interface MonitorOptions {
 
 export class Monitor {
   readonly #proc: HelperProcess;
-  readonly #sock: Socket;
+  readonly #channel: Channel;
   readonly #log: Logger;
   readonly #container: string;
   #waiter: Waiter | undefined;
@@ -59,29 +58,43 @@ export class Monitor {
   #dead: Error | undefined;
   #quitting = false;
 
-  private constructor(proc: HelperProcess, opts: MonitorOptions, sock?: Socket) {
+  /** `onEnd`: called when the monitor closes the control socket (its exit, for an adopting process). */
+  private constructor(proc: HelperProcess, opts: MonitorOptions, onEnd?: () => void) {
     this.#proc = proc;
     this.#log = opts.log;
     this.#container = opts.container;
-    this.#sock = sock ?? new Socket({ fd: proc.control, readable: true, writable: true });
     const reader = new FrameReader();
-    this.#sock.on('data', (chunk: Buffer) => {
-      for (const f of reader.push(chunk)) this.#onFrame(f);
-    });
+    this.#channel = openChannel(
+      proc.control,
+      (chunk) => {
+        for (const f of reader.push(chunk)) this.#onFrame(f);
+      },
+      (errno) => {
+        // A reset after the monitor exited is the end of the conversation too.
+        if (errno) this.#log.debug(`monitor socket: errno ${errno}`);
+        onEnd?.();
+        this.#lost();
+      },
+    );
     this.#gone = proc.exited;
-    const lost = () => {
-      if (this.#quitting) return;
-      this.#dead = new LxkitError('LXKIT_MONITOR_LOST', `the monitor of container "${this.#container}" exited unexpectedly`, {
-        container: this.#container,
-      });
-      this.#waiter?.reject(this.#dead);
-      this.#waiter = undefined;
-      for (const w of this.#exitWaiters) w.reject(this.#dead);
-      this.#exitWaiters = [];
-    };
-    this.#sock.once('close', lost);
-    // A reset after the monitor exited is the end of the conversation, reported through 'close'.
-    this.#sock.on('error', (err) => this.#log.debug(`monitor socket: ${err.message}`));
+  }
+
+  #lost(): void {
+    if (this.#quitting) return;
+    this.#dead = new LxkitError('LXKIT_MONITOR_LOST', `the monitor of container "${this.#container}" exited unexpectedly`, {
+      container: this.#container,
+    });
+    this.#waiter?.reject(this.#dead);
+    this.#waiter = undefined;
+    for (const w of this.#exitWaiters) w.reject(this.#dead);
+    this.#exitWaiters = [];
+  }
+
+  /** Ends the conversation from this side: pending requests fail unless we are quitting. */
+  #close(): void {
+    if (this.#channel.closed) return;
+    this.#channel.close();
+    this.#lost();
   }
 
   /** Starts the monitor; a helper that cannot be run is LXKIT_NATIVE_MISSING or a Node-style system error. */
@@ -98,15 +111,14 @@ export class Monitor {
   static async adopt(fd: number, opts: Omit<MonitorOptions, 'lockFd'>): Promise<{ monitor: Monitor; cloned: Cloned; exit: Exit }> {
     const monitorPid = process.ppid;
     let closed!: () => void;
-    const sock = new Socket({ fd, readable: true, writable: true });
+    let gone = false;
     const exited = new Promise<HelperExit>((resolve) => (closed = () => resolve({ code: null, signal: null })));
-    sock.once('close', () => closed());
     const parent: HelperProcess = {
       pid: monitorPid,
       control: fd,
       exited,
       get gone() {
-        return sock.destroyed;
+        return gone;
       },
       kill(signal: number) {
         try {
@@ -118,7 +130,10 @@ export class Monitor {
       },
       unref() {},
     };
-    const monitor = new Monitor(parent, opts, sock);
+    const monitor = new Monitor(parent, opts, () => {
+      gone = true;
+      closed();
+    });
     const adopted = await new Promise<{ type: number; payload: Buffer }>((resolve, reject) => {
       monitor.#waiter = { accept: [MSG.ADOPTED], resolve, reject };
     });
@@ -165,12 +180,22 @@ export class Monitor {
     if (this.#waiter) return Promise.reject(new Error('monitor: one request at a time'));
     return new Promise((resolve, reject) => {
       this.#waiter = { accept, resolve, reject };
-      this.#sock.write(encodeFrame(type, payload));
+      try {
+        this.#channel.write(encodeFrame(type, payload));
+      } catch {
+        // The monitor is gone: this request fails with LXKIT_MONITOR_LOST.
+        this.#close();
+      }
     });
   }
 
   #send(type: number, payload: Buffer): void {
-    if (!this.#dead && !this.#sock.destroyed) this.#sock.write(encodeFrame(type, payload));
+    if (this.#dead || this.#channel.closed) return;
+    try {
+      this.#channel.write(encodeFrame(type, payload));
+    } catch {
+      this.#close();
+    }
   }
 
   /** Throws the failure a RESULT frame reports, if it reports one. */
@@ -246,7 +271,7 @@ export class Monitor {
     this.#check(f.payload, () => ({ what: 'leaving the container to its monitor' }));
     this.#quitting = true;
     this.#proc.unref();
-    this.#sock.destroy();
+    this.#close();
   }
 
   /**
@@ -302,14 +327,14 @@ export class Monitor {
       await this.#request(MSG.QUIT, encodeRecord({ ints: [], strs: [] }), [MSG.RESULT]);
       this.#quitting = true;
     } finally {
-      this.#sock.destroy();
+      this.#close();
     }
   }
 
   /** Ends the monitor whatever state it is in (the container dies with it). */
   async destroy(): Promise<void> {
     this.#proc.kill(9);
-    this.#sock.destroy();
+    this.#close();
     await this.#gone;
   }
 }

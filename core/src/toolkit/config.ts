@@ -10,7 +10,6 @@
  * `plugins` entry `'...'` stands for the built-in plugins that are installed.
  */
 import { resolve as resolvePath } from 'node:path';
-import { cosmiconfig } from 'cosmiconfig';
 import * as v from 'valibot';
 import { LxkitError } from '../errors.js';
 import { isPlugin } from '../plugin/brand.js';
@@ -73,7 +72,9 @@ function parseJson(file: string, text: string): unknown {
  * redirect the search. The explorer is therefore made with `/` as the working
  * directory; the meta config is read only then, synchronously.
  */
-function explorer() {
+async function explorer() {
+  // Loaded only when a file is to be read (bundled, so this stays a lazy require).
+  const { cosmiconfig } = await import('cosmiconfig');
   const cwd = process.cwd();
   process.chdir('/');
   try {
@@ -114,7 +115,7 @@ export async function loadToolkitConfig(opts: ToolkitConfigOptions = {}): Promis
   let found: { config: unknown; filepath: string } | null = null;
   try {
     // No file anywhere: the defaults, without making an explorer (cosmiconfig reads its meta config then).
-    const ex = opts.rcfile || findToolkitConfigFile() ? explorer() : undefined;
+    const ex = opts.rcfile || findToolkitConfigFile() ? await explorer() : undefined;
     if (opts.rcfile) found = await ex!.load(resolvePath(opts.rcfile));
     else if (ex) {
       for (const dir of searchDirs()) {

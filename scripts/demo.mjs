@@ -31,16 +31,6 @@ async function step(title, args, { show: fmt = (s) => s, input = '' } = {}) {
   return r;
 }
 
-/** Polls the container's state through the library API (lxkit info comes with daemon mode). */
-async function waitFor(name, lxcpath, want, ms = 20_000) {
-  const { Container } = await import('@lxkit/core');
-  const c = new Container(name, { lxcpath });
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
-    if ((await c.state()) === want) return c;
-  }
-  throw new Error(`container ${name} did not reach ${want}`);
-}
-
 async function containerLife(dir) {
   const P = ['-P', join(dir, 'lxc')];
   await mkdir(join(dir, 'lxc'));
@@ -56,18 +46,25 @@ async function containerLife(dir) {
     'execute', '-n', 'demo', ...P, '--', '/bin/sh', '-c', 'echo "under a small init: $(cat /proc/1/comm)"; exit 42',
   ]);
 
-  console.log('\n== Start the system container: busybox init on a console, lxkit in the foreground');
-  console.log(`$ lxkit start -n demo ${P.join(' ')} -F        (in the background of this demo)`);
-  const running = execa(bin, ['start', '-n', 'demo', ...P, '-F'], { reject: false, env, stdin: 'pipe' });
-  const c = await waitFor('demo', join(dir, 'lxc'), 'RUNNING');
-  const pid = await c.initPid();
-  const { stdout: tree } = await execa('ps', ['-o', 'pid,user,args', '--ppid', String(pid), '-p', String(pid)], { reject: false });
-  console.log(`  RUNNING; its init is pid ${pid} on the host:`);
-  console.log(tree.trimEnd().replace(/^/gm, '  | '));
-  console.log('\n== Stop it: SIGTERM to lxkit sends the container its halt signal (lxc.signal.halt), init shuts down');
-  running.kill('SIGTERM');
-  show(await running, (out) => out.split('\n').slice(-3).join('\n'));
-  console.log(`  state now: ${await c.state()}`);
+  console.log('\n== Watch state changes (lxkit monitor, in the background of this demo)');
+  console.log(`$ lxkit monitor ${P.join(' ')} -n demo`);
+  const watch = execa(bin, ['monitor', ...P, '-n', 'demo'], { reject: false, env });
+  await new Promise((r) => setTimeout(r, 300));
+
+  await step('Start the system container in the background: lxkit returns once busybox init runs; only its C monitor stays', ['start', '-n', 'demo', ...P]);
+  const info = await step('Ask its monitor about it', ['info', '-n', 'demo', ...P]);
+  const pid = /PID:\s+(\d+)/.exec(String(info.stdout))?.[1];
+  if (pid) {
+    const { stdout: tree } = await execa('ps', ['-o', 'pid,user,args', '--ppid', pid, '-p', pid], { reject: false });
+    console.log(`  its init and what it started, on the host:`);
+    console.log(tree.trimEnd().replace(/^/gm, '  | '));
+  }
+  await step('Run a command inside it: every namespace of its init', ['attach', '-n', 'demo', ...P, '--', '/bin/sh', '-c', 'echo "$(hostname): $(ps | wc -l) processes"; exit 7']);
+  await step('Stop it: its halt signal (lxc.signal.halt), busybox init shuts down', ['stop', '-n', 'demo', ...P, '-t', '10']);
+  await step('Its state now', ['info', '-n', 'demo', ...P, '-s']);
+  watch.kill('SIGINT');
+  console.log('  what lxkit monitor printed meanwhile:');
+  show(await watch);
 
   await step('Destroy it', ['destroy', '-n', 'demo', ...P]);
   await step('Nothing left', ['ls', ...P]);

@@ -39,7 +39,9 @@ async function main(): Promise<void> {
 
   // `lxkit help start` must show start's options, so that command is loaded too.
   const target = args[0] === 'help' ? COMMANDS.find((c) => c.name === args[1]) : findCommand(args);
-  for (const entry of COMMANDS) {
+  // Running a command needs that command alone; help and unknown commands need them all listed.
+  const listed = target && args[0] !== 'help' ? [target] : COMMANDS;
+  for (const entry of listed) {
     const cmd = program.command(entry.name, { hidden: entry.hidden === true }).summary(entry.summary).description(entry.summary);
     // Log lines and messages name the program as the user called it.
     if (entry === target) (await entry.load()).define(cmd, invoked === 'lxkit' ? `lxkit-${entry.name}` : invoked);

@@ -54,6 +54,7 @@ async function info(ctx: CliContext, opts: InfoOptions): Promise<number> {
     }
   }
   await ctx.out(out);
+  if (opts.stats) ctx.log.warn('resource use (-S) comes with the cgroup plugin, which lxkit does not have yet');
   return 0;
 }
 

@@ -149,6 +149,33 @@ daemon('SIGKILL of lxkit during a start, or of the monitor while it runs: the co
   });
 });
 
+daemon("SIGKILL of lxkit's stop work during a post-stop hook: the monitor ends, nothing is left, the next start works", async () => {
+  await withScratch(async (s) => {
+    const started = join(s.dir, 'post-stop.started');
+    const hook = join(s.dir, 'slow-post-stop.sh');
+    await writeFile(hook, `#!/bin/sh\ntouch ${started}\nsleep 30\n`, { mode: 0o755 });
+    await busybox(s, 'ps1', `lxc.hook.post-stop = ${hook}\n`);
+    const before = await hostMounts();
+    assert.is((await run(s, 'start', '-n', 'ps1')).exitCode, 0);
+    const c = new Container('ps1', { lxcpath: s.lxcpath });
+    const status = (await (await c.running()).status())!;
+    assert.is((await run(s, 'stop', '-n', 'ps1', '-k', '-W')).exitCode, 0);
+    await until(async () => (existsSync(started) ? true : undefined), 20_000, 'the post-stop hook running');
+    // The stop work is the monitor's child: `lxkit __stopped`.
+    const { stdout } = await execa('ps', ['-o', 'pid=,args=', '--ppid', String(status.monitorPid)]);
+    const stopWork = stdout.split('\n').find((l) => l.includes('__stopped'));
+    assert.ok(stopWork, `lxkit __stopped runs under the monitor:\n${stdout}`);
+    process.kill(Number(stopWork.trim().split(/\s+/)[0]), 'SIGKILL');
+    await until(async () => (alive(status.monitorPid) ? undefined : true), 10_000, 'the monitor gone');
+    await execa('pkill', ['-f', hook], { reject: false });
+    assert.is(await c.state(), 'STOPPED');
+    assert.equal(await hostMounts(), before);
+    await writeFile(hook, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    assert.is((await run(s, 'start', '-n', 'ps1')).exitCode, 0, 'a start after the crash works');
+    assert.is((await run(s, 'stop', '-n', 'ps1', '-k')).exitCode, 0);
+  });
+});
+
 daemon('20 containers started and stopped concurrently leave no mount, socket or process behind', async () => {
   await withScratch(async (s) => {
     const names = Array.from({ length: 20 }, (_, i) => `c${i}`);

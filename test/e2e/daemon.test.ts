@@ -50,6 +50,15 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Ends the process whose pid a hook wrote to `file` (a sleeping hook outlives the lxkit that ran it). */
+function killPidFile(file: string): void {
+  try {
+    process.kill(Number(readFileSync(file, 'utf8')), 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
+}
+
 const daemon = suite('daemon mode');
 
 daemon('start -d returns with the container RUNNING and no lxkit process left; info, stop and wait talk to its monitor', async () => {
@@ -123,7 +132,9 @@ daemon('an ephemeral daemon is removed when it stops; a halt from inside ends a 
 daemon('SIGKILL of lxkit during a start, or of the monitor while it runs: the container ends, nothing is left, the next start works', async () => {
   await withScratch(async (s) => {
     const hook = join(s.dir, 'slow.sh');
-    await writeFile(hook, '#!/bin/sh\nsleep 30\n', { mode: 0o755 });
+    const hookPid = join(s.dir, 'slow.pid');
+    // exec: the hook's pid is the sleep's, so that the test can end it.
+    await writeFile(hook, `#!/bin/sh\necho $$ > ${hookPid}\nexec sleep 30\n`, { mode: 0o755 });
     await busybox(s, 'k', `lxc.hook.pre-start = ${hook}\n`);
     const before = await hostMounts();
     // lxkit killed while a pre-start hook runs: the monitor exists, the container is being started.
@@ -133,7 +144,7 @@ daemon('SIGKILL of lxkit during a start, or of the monitor while it runs: the co
     process.kill(-cli.pid!, 'SIGKILL');
     await cli;
     await until(async () => ((await c.state()) === 'STOPPED' ? true : undefined), 10_000, 'STOPPED once lxkit is gone');
-    await execa('pkill', ['-f', hook], { reject: false });
+    killPidFile(hookPid);
 
     // The monitor killed while the container runs: its init dies with it (parent-death signal).
     const config = join(s.lxcpath, 'k', 'config');
@@ -153,7 +164,7 @@ daemon("SIGKILL of lxkit's stop work during a post-stop hook: the monitor ends, 
   await withScratch(async (s) => {
     const started = join(s.dir, 'post-stop.started');
     const hook = join(s.dir, 'slow-post-stop.sh');
-    await writeFile(hook, `#!/bin/sh\ntouch ${started}\nsleep 30\n`, { mode: 0o755 });
+    await writeFile(hook, `#!/bin/sh\necho $$ > ${started}\nexec sleep 30\n`, { mode: 0o755 });
     await busybox(s, 'ps1', `lxc.hook.post-stop = ${hook}\n`);
     const before = await hostMounts();
     assert.is((await run(s, 'start', '-n', 'ps1')).exitCode, 0);
@@ -167,7 +178,7 @@ daemon("SIGKILL of lxkit's stop work during a post-stop hook: the monitor ends, 
     assert.ok(stopWork, `lxkit __stopped runs under the monitor:\n${stdout}`);
     process.kill(Number(stopWork.trim().split(/\s+/)[0]), 'SIGKILL');
     await until(async () => (alive(status.monitorPid) ? undefined : true), 10_000, 'the monitor gone');
-    await execa('pkill', ['-f', hook], { reject: false });
+    killPidFile(started);
     assert.is(await c.state(), 'STOPPED');
     assert.equal(await hostMounts(), before);
     await writeFile(hook, '#!/bin/sh\nexit 0\n', { mode: 0o755 });

@@ -13,7 +13,7 @@ import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { Container, watchPrefix, type ContainerState } from '@lxkit/core';
 import { native } from '@lxkit/native';
-import { hostMounts, LXKIT_BIN, lxkit, withScratch, type Scratch } from '../lib/harness.js';
+import { hostMounts, LXKIT_BIN, lxkit, until, withScratch, type Scratch } from '../lib/harness.js';
 
 async function busybox(s: Scratch, name: string, extra = '', args: string[] = ['--privileged']): Promise<string> {
   const r = await lxkit(['create', '-n', name, '-P', s.lxcpath, '-t', 'busybox', ...(args.length ? ['--', ...args] : [])], { env: s.env });
@@ -29,16 +29,6 @@ const run = (s: Scratch, ...args: string[]) => lxkit([args[0]!, '-P', s.lxcpath,
 async function lxkitProcesses(name: string): Promise<string[]> {
   const { stdout } = await execa('ps', ['-eo', 'pid,args'], { reject: false });
   return stdout.split('\n').filter((l) => l.includes('lxkit.cjs') && l.includes(` ${name}`));
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) assert.unreachable(`timed out waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** A process that exists and is not a zombie waiting for its parent. */

@@ -10,18 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Container, isLxkitError, type ContainerState } from '@lxkit/core';
 import { execa } from 'execa';
-import { hostMounts, LXKIT_BIN, lxkit, withScratch, type Scratch } from '../lib/harness.js';
-
-/** Polls `probe` until it gives a value, failing with `what` after `ms`. */
-async function until<T>(probe: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) assert.unreachable(`timed out waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { hostMounts, LXKIT_BIN, lxkit, until, withScratch, type Scratch } from '../lib/harness.js';
 
 async function busybox(s: Scratch, name: string, ...args: string[]): Promise<string> {
   const r = await lxkit(['create', '-n', name, '-P', s.lxcpath, '-t', 'busybox', ...(args.length ? ['--', ...args] : [])], { env: s.env });

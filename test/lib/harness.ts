@@ -9,6 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Options } from 'execa';
 import type { Test } from 'uvu';
+import * as assert from 'uvu/assert';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const LXKIT_BIN = join(ROOT, 'core/bin/lxkit.cjs');
@@ -140,4 +141,15 @@ export async function hostMounts(): Promise<string[]> {
     .split('\n')
     .filter(Boolean)
     .map((l) => l.split(' ')[4]!);
+}
+
+/** Polls `probe` until it gives a value, failing with `what` after `ms`. */
+export async function until<T>(probe: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) assert.unreachable(`timed out waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

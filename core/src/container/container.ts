@@ -250,7 +250,8 @@ export class Container {
     return exit;
   }
 
-  async #prepare(opts: RunOptionsBase, lockFd?: number) {
+  /** What a start and the stop work both need: the runtime, where the container is, and the config it runs with. */
+  async #setting(opts: RunOptionsBase) {
     const runtime = await this.runtime();
     const lxcpath = await this.lxcpath();
     const paths = await this.paths();
@@ -258,6 +259,11 @@ export class Container {
       ...(opts.configFile ? { configFile: opts.configFile } : {}),
       ...(opts.defines ? { defines: opts.defines } : {}),
     });
+    return { runtime, lxcpath, paths, config };
+  }
+
+  async #prepare(opts: RunOptionsBase, lockFd?: number) {
+    const { runtime, lxcpath, paths, config } = await this.#setting(opts);
     const lock = lockFd !== undefined ? ContainerLock.fromFd(lockFd) : await ContainerLock.acquire(paths.lock, this.name, 'start');
     const pidOf = (path: string, name: string) => new Container(name, { lxcpath: path }).initPid();
     return { runtime, lxcpath, paths, config, lock, pidOf };
@@ -347,13 +353,7 @@ export class Container {
    * started again. Resolves with the init's exit.
    */
   async finishStopped(opts: StartOptions & { controlFd: number; lockFd: number }): Promise<Exit> {
-    const runtime = await this.runtime();
-    const lxcpath = await this.lxcpath();
-    const paths = await this.paths();
-    const config = await this.loadConfig({
-      ...(opts.configFile ? { configFile: opts.configFile } : {}),
-      ...(opts.defines ? { defines: opts.defines } : {}),
-    });
+    const { runtime, lxcpath, paths, config } = await this.#setting(opts);
     const result = await finishAdopted(runtime, {
       name: this.name,
       lxcpath,

@@ -28,6 +28,14 @@ export const CORE_URL = import.meta.url;
  * its exports map costs ~1 ms per plugin at every start. By name otherwise.
  */
 export function builtinEntry(name: string): string | undefined {
+  if (!entries.has(name)) entries.set(name, findBuiltin(name));
+  return entries.get(name);
+}
+
+/** Where each built-in was found (or not): installedBuiltins and the loader both ask, for every runtime. */
+const entries = new Map<string, string | undefined>();
+
+function findBuiltin(name: string): string | undefined {
   const pkgName = BUILTIN_PLUGINS[name];
   if (!pkgName || !Object.hasOwn(BUILTIN_PLUGINS, name)) return undefined;
   for (const dir of [`../../plugin-${name}/`, `../../plugins/${name}/`]) {

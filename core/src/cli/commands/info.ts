@@ -34,7 +34,7 @@ async function info(ctx: CliContext, opts: InfoOptions): Promise<number> {
   }
   let out = '';
   if (keys.length > 0) {
-    // The config model only for -c: the running container's effective config needs none.
+    // The config model is loaded for -c alone (which keys repeat; a stopped container's file).
     const { Container, isRepeatableKey } = await import('../../index.js');
     const c = new Container(name, { lxcpath, log: ctx.log });
     for (const key of keys) {

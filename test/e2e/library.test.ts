@@ -1,5 +1,5 @@
 /** The library API (Container), as a program embedding lxkit uses it. */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -44,6 +44,7 @@ lib('create, config items, execute, state and destroy through Container', async 
 
     await c.destroy();
     assert.is(await c.defined(), false);
+    assert.equal(await readdir(s.env.LXKIT_RUNDIR!), [], 'its lock file and the directories made for it are gone from the run directory');
     try {
       await c.destroy();
       assert.unreachable();

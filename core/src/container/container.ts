@@ -30,9 +30,9 @@ import { runInUserNamespace, withCallerIds } from '../start/userns-run.js';
 import type { IdMap } from '../config/core-keys/model.js';
 import { parseIdMap } from '../config/core-keys/idmap.js';
 import type { Exit } from '../start/monitor.js';
-import { ContainerLock } from './lock.js';
+import { ContainerLock, removeLockFile } from './lock.js';
 import { checkName } from './name.js';
-import { containerPaths, type ContainerPaths } from './paths.js';
+import { containerPaths, runDir, type ContainerPaths } from './paths.js';
 import { isRepeatableKey } from './repeatable.js';
 
 export type { ContainerState, Detached } from '../start/run.js';
@@ -455,7 +455,7 @@ export class Container {
       });
     }
     await rm(paths.dir, { recursive: true, force: true });
-    await rm(paths.lock, { force: true });
+    removeLockFile(paths.lock, runDir());
   }
 
   /** The document of the container's own config file (edits stay in memory until saveConfig). */

@@ -5,10 +5,38 @@
  * the kernel drops an flock when its holder dies, a crash never leaves a
  * container locked for good.
  */
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { native } from '../native-package.js';
 import { LxkitError } from '../errors.js';
+
+/** Opens (making) a lock file; a destroy elsewhere may remove its empty directory in between: then once more. */
+function openLockFile(path: string): number {
+  for (let attempt = 0; ; attempt++) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    try {
+      return openSync(path, 'a', 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw err;
+    }
+  }
+}
+
+/**
+ * Removes a container's lock file once it is gone for good (destroyed),
+ * and the directories above it that it leaves empty, up to lxkit's run
+ * directory: nothing of a removed container stays in /run.
+ */
+export function removeLockFile(path: string, runDir: string): void {
+  rmSync(path, { force: true });
+  for (let dir = dirname(path); dir.startsWith(`${runDir}/`); dir = dirname(dir)) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      return; // not empty (other containers), or gone
+    }
+  }
+}
 
 export class ContainerLock {
   #fd: number | undefined;
@@ -23,8 +51,7 @@ export class ContainerLock {
    * shared for an instant, pass; a longer wait outlasts a container's stop.
    */
   static async acquire(path: string, container: string, doing: string, waitMs = 60): Promise<ContainerLock> {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-    const fd = openSync(path, 'a', 0o600);
+    const fd = openLockFile(path);
     const { flock, constants } = native();
     const until = Date.now() + waitMs;
     for (;;) {

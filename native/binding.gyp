@@ -30,13 +30,13 @@
       "target_name": "lxkit-attach",
       "type": "executable",
       "ldflags": ["-static"],
-      "sources": ["src/common/proto.c", "src/common/cmdclient.c", "src/common/ptyproxy.c", "src/monitor/fdpass.c", "src/attach/attach.c"]
+      "sources": ["src/common/proto.c", "src/common/cmdclient.c", "src/common/helper.c", "src/common/ptyproxy.c", "src/monitor/fdpass.c", "src/attach/attach.c"]
     },
     {
       "target_name": "lxkit-console",
       "type": "executable",
       "ldflags": ["-static"],
-      "sources": ["src/common/proto.c", "src/common/cmdclient.c", "src/common/ptyproxy.c", "src/console/console.c"]
+      "sources": ["src/common/proto.c", "src/common/cmdclient.c", "src/common/helper.c", "src/common/ptyproxy.c", "src/console/console.c"]
     },
     {
       "target_name": "lxkit",

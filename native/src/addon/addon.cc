@@ -20,10 +20,8 @@
 #include <unistd.h>
 #include <unordered_map>
 #include <vector>
+#include "../common/kernel.h"
 
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
 
 extern char** environ;
 

@@ -29,27 +29,15 @@
 #include <unistd.h>
 
 #include "../common/cmdclient.h"
+#include "../common/helper.h"
 #include "../common/proto.h"
 #include "../common/ptyproxy.h"
 #include "../monitor/fdpass.h"
+#include "../common/kernel.h"
 
-#ifndef TIOCGPTPEER
-#define TIOCGPTPEER _IO('T', 0x41)
-#endif
-#ifndef CLONE_PIDFD
-#define CLONE_PIDFD 0x00001000
-#endif
 
-#define CONTROL_FD 3
 
 extern char **environ;
-
-static void report(int err, const char *syscall, const char *path)
-{
-	int64_t ints[4] = { 0, 0, err, 0 };
-	const char *strs[4] = { syscall, path ? path : "", "", "" };
-	(void)!send_record(CONTROL_FD, M_RESULT, ints, 4, strs, 4);
-}
 
 /* The user's login shell from the container's /etc/passwd (read after entering its mount namespace). */
 static const char *shell_of(uid_t uid)
@@ -168,15 +156,9 @@ static int status_of(int status)
 
 int main(void)
 {
-	fcntl(CONTROL_FD, F_SETFD, FD_CLOEXEC);
-	uint16_t type;
-	uint8_t *payload = NULL;
-	long n = frame_read(CONTROL_FD, &type, &payload);
 	struct record r;
-	if (n < 0 || type != A_REQUEST || rec_get(payload, (size_t)n, &r) < 0 || r.nints < 9 || r.nstrs < 2) {
-		report(EPROTO, "read", "(request)");
+	if (helper_request(A_REQUEST, 9, 2, &r) < 0)
 		return 1;
-	}
 	struct request q = {
 		.nsflags = (int)r.ints[0],
 		.uid = (int)r.ints[1],
@@ -190,7 +172,7 @@ int main(void)
 		.cwd = r.strs[1],
 	};
 	if (2 + q.argc + q.nset + q.nkeep > (int)r.nstrs) {
-		report(EPROTO, "read", "(request)");
+		helper_report(EPROTO, "read", "(request)");
 		return 1;
 	}
 	q.argv = calloc((size_t)q.argc + 1, sizeof(char *));
@@ -201,18 +183,18 @@ int main(void)
 
 	int sock = cmd_connect(q.socket);
 	if (sock < 0) {
-		report(errno, "connect", q.socket);
+		helper_report(errno, "connect", q.socket);
 		return 1;
 	}
 	uint8_t *reply_payload;
 	struct record reply;
 	int pidfd;
 	if (cmd_request(sock, C_PIDFD, NULL, 0, NULL, 0, &reply, &reply_payload, &pidfd) < 0) {
-		report(errno, "recvmsg", q.socket);
+		helper_report(errno, "recvmsg", q.socket);
 		return 1;
 	}
 	if (reply.nints < 1 || reply.ints[0] != 0 || pidfd < 0) {
-		report(reply.nints > 0 && reply.ints[0] ? (int)reply.ints[0] : ESRCH, "pidfd", "(the container's init)");
+		helper_report(reply.nints > 0 && reply.ints[0] ? (int)reply.ints[0] : ESRCH, "pidfd", "(the container's init)");
 		return 1;
 	}
 	close(sock);
@@ -227,11 +209,11 @@ int main(void)
 	if (q.pty) {
 		master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 		if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || (slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY)) < 0) {
-			report(errno, "openpty", "/dev/ptmx");
+			helper_report(errno, "openpty", "/dev/ptmx");
 			return 1;
 		}
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, link) < 0) {
-			report(errno, "socketpair", NULL);
+			helper_report(errno, "socketpair", NULL);
 			return 1;
 		}
 	}
@@ -241,12 +223,12 @@ int main(void)
 	signal(SIGQUIT, SIG_IGN);
 	pid_t child = fork();
 	if (child < 0) {
-		report(errno, "fork", NULL);
+		helper_report(errno, "fork", NULL);
 		return 1;
 	}
 	if (child == 0) {
 		if (q.nsflags && setns(pidfd, q.nsflags) < 0) {
-			report(errno, "setns", "(the container's namespaces)");
+			helper_report(errno, "setns", "(the container's namespaces)");
 			_exit(1);
 		}
 		close(pidfd);
@@ -269,7 +251,7 @@ int main(void)
 		signal(SIGQUIT, SIG_DFL);
 		pid_t cmd = fork();
 		if (cmd < 0) {
-			report(errno, "fork", NULL);
+			helper_report(errno, "fork", NULL);
 			_exit(1);
 		}
 		if (cmd == 0)

@@ -13,33 +13,20 @@
 #include <unistd.h>
 
 #include "../common/cmdclient.h"
+#include "../common/helper.h"
 #include "../common/proto.h"
 #include "../common/ptyproxy.h"
 
-#define CONTROL_FD 3
-
-static void report(int err, const char *syscall, const char *path)
-{
-	int64_t ints[4] = { 0, 0, err, 0 };
-	const char *strs[4] = { syscall, path ? path : "", "", "" };
-	(void)!send_record(CONTROL_FD, M_RESULT, ints, 4, strs, 4);
-}
 
 int main(void)
 {
-	fcntl(CONTROL_FD, F_SETFD, FD_CLOEXEC);
-	uint16_t type;
-	uint8_t *payload = NULL;
-	long n = frame_read(CONTROL_FD, &type, &payload);
 	struct record r;
-	if (n < 0 || type != CN_REQUEST || rec_get(payload, (size_t)n, &r) < 0 || r.nints < 2 || r.nstrs < 1) {
-		report(EPROTO, "read", "(request)");
+	if (helper_request(CN_REQUEST, 2, 1, &r) < 0)
 		return 1;
-	}
 	int tty = (int)r.ints[0], escape = (int)r.ints[1];
 	int sock = cmd_connect(r.strs[0]);
 	if (sock < 0) {
-		report(errno, "connect", r.strs[0]);
+		helper_report(errno, "connect", r.strs[0]);
 		return 1;
 	}
 	int64_t ints[1] = { tty };
@@ -47,13 +34,13 @@ int main(void)
 	uint8_t *reply_payload;
 	int master;
 	if (cmd_request(sock, C_CONSOLE, ints, 1, NULL, 0, &reply, &reply_payload, &master) < 0) {
-		report(errno, "recvmsg", r.strs[0]);
+		helper_report(errno, "recvmsg", r.strs[0]);
 		return 1;
 	}
 	if (reply.nints < 1 || reply.ints[0] != 0 || master < 0) {
 		char what[32];
 		snprintf(what, sizeof(what), tty ? "/dev/tty%d" : "/dev/console", tty);
-		report(reply.nints > 0 && reply.ints[0] ? (int)reply.ints[0] : ENOENT, "console", what);
+		helper_report(reply.nints > 0 && reply.ints[0] ? (int)reply.ints[0] : ENOENT, "console", what);
 		return 1;
 	}
 	/* Told like lxc-console tells it. */

@@ -28,10 +28,8 @@
 
 #include "fdpass.h"
 #include "monitor.h"
+#include "../common/kernel.h"
 
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
 
 #define MAX_CLIENTS 64
 #define CLIENT_BUF 65536

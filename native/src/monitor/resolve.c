@@ -21,10 +21,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "../common/kernel.h"
 
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
 
 int root_fd = -1;
 

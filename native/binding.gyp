@@ -21,6 +21,7 @@
         "src/monitor/control.c",
         "src/monitor/console.c",
         "src/monitor/command.c",
+        "src/monitor/cgroup.c",
         "src/monitor/child.c",
         "src/monitor/resolve.c",
         "src/monitor/fdpass.c"

@@ -121,6 +121,7 @@ const PART_MODULES = {
   esm: ['esm-imports.ts'],
   client: [
     'command/client.ts',
+    'cgroup/files.ts',
     'command/watch.ts',
     'command/helper-session.ts',
     'container/paths.ts',

@@ -5,6 +5,7 @@
  * is a public path.
  */
 export { VERSION } from './version.js';
+export { native as nativeAddon } from './native-package.js';
 export { ERROR_CODES, LxkitError, isLxkitError, messageOf, type ErrorCode, type ErrorDetails } from './errors.js';
 
 // Runtime, hook bus, plugins
@@ -21,7 +22,7 @@ export type {
   StartContext,
   StopContext,
 } from './hooks/contexts.js';
-export type { CgroupDriver, NetworkType, StorageBackend, Template, TemplateRequest } from './hooks/drivers.js';
+export type { CgroupDriver, CgroupHandoff, CgroupPlacement, NetworkType, StorageBackend, Template, TemplateRequest } from './hooks/drivers.js';
 export { PLUGIN_BRAND, definePlugin, isPlugin, type Plugin, type PluginDefinition } from './plugin/define.js';
 export { BUILTIN_PLUGINS, installedBuiltins } from './plugin/builtins.js';
 export { notEnforcedYet } from './plugin/not-enforced.js';

@@ -38,6 +38,12 @@ export function helperPath(name: HelperName): string {
 export interface Addon {
   /** flock(2); throws a Node-style error (EWOULDBLOCK with LOCK_NB when held). */
   flock(fd: number, operation: number): void;
+  /**
+   * Loads a cgroup device program (`insns`: struct bpf_insn[]) and attaches it
+   * to the cgroup v2 directory `dir` (BPF_F_ALLOW_MULTI). A refused program
+   * throws with the verifier's log in `detail`.
+   */
+  attachDeviceProgram(dir: string, insns: Buffer): void;
   /** posix_spawn of a helper: fd 3 is one end of a new socketpair (`control` the other), fds[i] becomes 4+i. */
   spawnHelper(path: string, argv: readonly string[], fds: readonly number[]): { pid: number; pidfd: number; control: number };
   /** Calls back once the process of `pidfd` has exited and been reaped (closing the pidfd). */

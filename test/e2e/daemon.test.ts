@@ -59,7 +59,7 @@ daemon('start -d returns with the container RUNNING and no lxkit process left; i
     assert.is(started.exitCode, 0, started.stderr);
     assert.equal(await lxkitProcesses('d1'), [], 'no lxkit stays resident');
     const info = await run(s, 'info', '-n', 'd1');
-    assert.match(info.stdout, /^Name:\s+d1\nState:\s+RUNNING\nPID:\s+[0-9]+$/);
+    assert.match(info.stdout, /^Name:\s+d1\nState:\s+RUNNING\nPID:\s+[0-9]+\nCPU use:\s+[0-9.]+ seconds\n/);
     const pid = Number(/PID:\s+([0-9]+)/.exec(info.stdout)![1]);
     assert.ok(alive(pid));
     assert.equal((await run(s, 'info', '-n', 'd1', '-s', '-p')).stdout, `State:          RUNNING\nPID:            ${pid}`);

@@ -48,6 +48,8 @@ export async function startContext(text = '', plugins?: PluginSpec[]) {
     hookEnv: {},
     detachedMount: () => Promise.reject(new Error('no monitor in this test')),
     allocateSlot: () => slot++,
+    monitorPid: 0,
+    handCgroups: () => Promise.reject(new Error('no monitor in this test')),
   };
   return ctx;
 }

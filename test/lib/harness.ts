@@ -111,6 +111,44 @@ async function killLeftovers(runDir: string): Promise<void> {
   }
 }
 
+/** Cgroup hierarchies mounted here (the mount points). */
+export async function cgroupMounts(): Promise<string[]> {
+  const { readFile } = await import('node:fs/promises');
+  return (await readFile('/proc/self/mountinfo', 'utf8'))
+    .split('\n')
+    .filter((l) => / - cgroup2? /.test(l))
+    .map((l) => l.split(' ')[4]!);
+}
+
+/** Cgroups of containers named `names` (lxc.payload.NAME, lxc.monitor.NAME, with -N suffixes) at each hierarchy's top. */
+export async function containerCgroups(names: readonly string[]): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  const out: string[] = [];
+  for (const m of await cgroupMounts()) {
+    for (const e of await readdir(m).catch(() => [] as string[])) {
+      const hit = names.some((n) => new RegExp(`^lxc\\.(payload|monitor)\\.${n.replace(/[.]/g, '\\.')}(-[0-9]+)?$`).test(e));
+      if (hit) out.push(`${m}/${e}`);
+    }
+  }
+  return out;
+}
+
+/** Removes cgroups a killed monitor left (their tasks are gone with it), deepest first. */
+async function removeCgroups(dirs: readonly string[]): Promise<void> {
+  const { readdir, readFile, rmdir } = await import('node:fs/promises');
+  const rm = async (dir: string): Promise<void> => {
+    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) if (e.isDirectory()) await rm(`${dir}/${e.name}`);
+    // A cgroup with tasks belongs to something alive (a container of that name elsewhere): not ours to remove.
+    if ((await readFile(`${dir}/cgroup.procs`, 'utf8').catch(() => '')).trim() !== '') return;
+    for (let i = 0; i < 25; i++) {
+      const err = await rmdir(dir).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+      if (!err || err.code === 'ENOENT' || err.code !== 'EBUSY') return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  for (const d of dirs) await rm(d);
+}
+
 export async function withScratch<T>(fn: (s: Scratch) => Promise<T>): Promise<T> {
   return withTmpDir(async (dir) => {
     const lxcpath = join(dir, 'lxc');
@@ -126,6 +164,8 @@ export async function withScratch<T>(fn: (s: Scratch) => Promise<T>): Promise<T>
       return await fn({ dir, lxcpath, env });
     } finally {
       await killLeftovers(join(dir, 'run'));
+      const { readdir } = await import('node:fs/promises');
+      await removeCgroups(await containerCgroups(await readdir(lxcpath).catch(() => [] as string[])));
       for (const [k, v] of Object.entries(saved)) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;

@@ -219,8 +219,8 @@ plugins('cgroups: v1 and v2 settings in order, device rules checked, dir keys go
   );
   assert.equal(ok.errors, []);
   assert.equal(ok.model.cgroup!.v1, [
-    { file: 'devices.deny', value: 'a' },
-    { file: 'devices.allow', value: 'c 136:* rwm' },
+    { file: 'devices.deny', value: 'a', origin: { file: 'test.conf', line: 1, key: 'lxc.cgroup.devices.deny' } },
+    { file: 'devices.allow', value: 'c 136:* rwm', origin: { file: 'test.conf', line: 2, key: 'lxc.cgroup.devices.allow' } },
   ]);
   assert.equal(ok.model.cgroup!.v2.length, 2);
   const bad = await validateText(
@@ -232,7 +232,7 @@ plugins('cgroups: v1 and v2 settings in order, device rules checked, dir keys go
     '3: lxc.cgroup.dir: "../escape" must not contain ".."',
   ]);
   const cleared = await validateText('lxc.cgroup.devices.allow = a\nlxc.cgroup.memory.limit_in_bytes = 1\nlxc.cgroup.devices.allow =\n');
-  assert.equal(cleared.model.cgroup!.v1, [{ file: 'memory.limit_in_bytes', value: '1' }]);
+  assert.equal(cleared.model.cgroup!.v1.map((c) => [c.file, c.value, c.origin.line]), [['memory.limit_in_bytes', '1', 2]]);
 });
 
 plugins('seccomp and apparmor keys', async () => {

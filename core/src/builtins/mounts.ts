@@ -1,7 +1,8 @@
 /**
  * The container's mounts, first on the mount hook (site mount scripts run
  * after them): /dev as tmpfs (lxc.autodev), lxc.mount.auto proc and sys,
- * lxc.sysctl, lxc.mount.fstab and lxc.mount.entry, in LXC's order. Every
+ * lxc.sysctl, then (after the cgroup plugin's lxc.mount.auto cgroup mounts)
+ * lxc.mount.fstab and lxc.mount.entry, in LXC's order. Every
  * target resolves beneath the container's root.
  */
 import { readFile } from 'node:fs/promises';
@@ -12,7 +13,7 @@ import { parseMountEntry } from '../config/core-keys/mount.js';
 import { ConfigValueError } from '../config/values.js';
 import { LxkitError } from '../errors.js';
 import type { StartContext } from '../hooks/contexts.js';
-import { STAGE_FIRST } from '../hooks/stages.js';
+import { STAGE_FIRST, STAGE_MOUNT_ENTRIES } from '../hooks/stages.js';
 import { definePlugin } from '../plugin/define.js';
 import { MS, parseMountOptions } from '../start/mount-options.js';
 import { VERSION } from '../version.js';
@@ -149,9 +150,10 @@ export const mountsPlugin = definePlugin({
       mountProc(ctx);
       if (!model.mount.auto.proc) writeSysctls(ctx, false);
       mountSys(ctx);
-      if (model.mount.auto.cgroup) {
-        ctx.log.warn('lxc.mount.auto cgroup: cgroup mounts come with the cgroup plugin and are not made yet');
-      }
+    });
+    // lxc.mount.auto cgroup comes in between, from the cgroup plugin (STAGE_AUTO_CGROUP).
+    runtime.hooks.mount.tapPromise({ name: 'mounts', stage: STAGE_MOUNT_ENTRIES }, async (ctx) => {
+      const model = ctx.container.config.model;
       for (const e of await fstabEntries(ctx.container.config)) mountEntry(ctx, e);
       for (const e of model.mount.entries) mountEntry(ctx, e);
     });

@@ -58,6 +58,24 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/info.js'),
   },
   {
+    name: 'freeze',
+    summary: "freeze a container's processes (cgroup freezer)",
+    lxc: 'lxc-freeze',
+    load: () => import('./commands/freeze.js').then((m) => ({ define: m.defineFreeze })),
+  },
+  {
+    name: 'unfreeze',
+    summary: 'thaw a frozen container',
+    lxc: 'lxc-unfreeze',
+    load: () => import('./commands/freeze.js').then((m) => ({ define: m.defineUnfreeze })),
+  },
+  {
+    name: 'cgroup',
+    summary: "read or write a cgroup file of a running container",
+    lxc: 'lxc-cgroup',
+    load: () => import('./commands/cgroup.js'),
+  },
+  {
     name: 'monitor',
     summary: 'print the state changes of containers as they happen',
     lxc: 'lxc-monitor',

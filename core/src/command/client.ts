@@ -26,6 +26,16 @@ export interface ContainerStatus {
   readonly daemon: boolean;
 }
 
+/** A running container's cgroup in one hierarchy. */
+export interface CgroupDirs {
+  readonly version: 1 | 2;
+  readonly controllers: readonly string[];
+  /** The container's cgroup (limits, lxkit cgroup, statistics). */
+  readonly limit: string;
+  /** Its init's (where lxkit attach puts a program). */
+  readonly init: string;
+}
+
 export const stateName = (n: number): ContainerState => STATES[n] ?? 'STOPPED';
 
 export class CommandClient {
@@ -120,6 +130,19 @@ export class CommandClient {
       const [iface = '', family = 'inet', address = ''] = b.toString().split(' ');
       return { iface, family: family as 'inet' | 'inet6', address };
     });
+  }
+
+  /** The container's cgroup in each hierarchy (`version controllers limit init`, as the monitor holds them). */
+  async cgroups(): Promise<CgroupDirs[]> {
+    return (await this.request(CMD.CGROUPS)).strs.map((b) => {
+      const [version = '1', controllers = '', limit = '', init = ''] = b.toString().split('\t');
+      return { version: version === '2' ? 2 : 1, controllers: controllers === '-' ? [] : controllers.split(','), limit, init };
+    });
+  }
+
+  /** Freezes (or thaws) the container; resolves with the errno (0: done). */
+  async freeze(freeze: boolean, timeoutMs = -1): Promise<number> {
+    return (await this.request(CMD.FREEZE, [freeze ? 1 : 0, timeoutMs])).ints[0] ?? 0;
   }
 
   close(): void {

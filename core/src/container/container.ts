@@ -412,6 +412,26 @@ export class Container {
     return (await this.running()).console(opts);
   }
 
+  /** lxc-freeze: FREEZING, then FROZEN once the cgroup freezer holds every process. */
+  async freeze(timeoutMs?: number): Promise<void> {
+    return (await this.running()).freeze(timeoutMs);
+  }
+
+  /** lxc-unfreeze: THAWED, then RUNNING. */
+  async unfreeze(timeoutMs?: number): Promise<void> {
+    return (await this.running()).unfreeze(timeoutMs);
+  }
+
+  /** A cgroup file of the running container (`memory.limit_in_bytes`, `pids.current`…), as lxc-cgroup reads it. */
+  async getCgroupItem(key: string): Promise<string> {
+    return (await this.running()).getCgroupItem(key);
+  }
+
+  /** Writes a cgroup file of the running container (lxc-cgroup KEY VALUE). The config is not changed. */
+  async setCgroupItem(key: string, value: string): Promise<void> {
+    return (await this.running()).setCgroupItem(key, value);
+  }
+
   /** Calls `listener` at each state change; the returned function stops that. */
   async onState(listener: (state: ContainerState) => void): Promise<() => void> {
     return (await this.running()).subscribe(listener);

@@ -5,7 +5,8 @@
  * monitor serves no socket is STOPPED.
  */
 import { attachProgram, type AttachOptions } from '../attach/attach.js';
-import { CommandClient, askMonitor, type ContainerStatus } from '../command/client.js';
+import { CommandClient, askMonitor, type CgroupDirs, type ContainerStatus } from '../command/client.js';
+import { cgroupUse, readCgroupItem, writeCgroupItem, type CgroupUse } from '../cgroup/files.js';
 import { parseSignal } from '../config/values.js';
 import { openConsole, type ConsoleOptions } from '../console/console.js';
 import { LxkitError } from '../errors.js';
@@ -154,6 +155,64 @@ export class RunningContainer {
     const status = await this.status();
     if (!status || status.state !== 'RUNNING') throw this.#notRunning();
     return attachProgram(this.#socket, this.#name, status, command, opts);
+  }
+
+  /** The container's cgroups as its monitor holds them (empty without the cgroup plugin); undefined when not running. */
+  cgroups(): Promise<CgroupDirs[] | undefined> {
+    return askMonitor(this.#socket, this.#name, (c) => c.cgroups());
+  }
+
+  async #cgroupsOrThrow(): Promise<CgroupDirs[]> {
+    const dirs = await this.cgroups();
+    if (!dirs) throw this.#notRunning();
+    return dirs;
+  }
+
+  /** lxc-cgroup KEY: the value of a cgroup file of the container. */
+  async getCgroupItem(key: string): Promise<string> {
+    return readCgroupItem(await this.#cgroupsOrThrow(), key, this.#name);
+  }
+
+  /** lxc-cgroup KEY VALUE. */
+  async setCgroupItem(key: string, value: string): Promise<void> {
+    return writeCgroupItem(await this.#cgroupsOrThrow(), key, value, this.#name);
+  }
+
+  /** CPU, block I/O, memory and pids use (lxc-info -S); undefined when not running. */
+  async cgroupUse(): Promise<CgroupUse | undefined> {
+    const dirs = await this.cgroups();
+    return dirs ? cgroupUse(dirs) : undefined;
+  }
+
+  /**
+   * lxc-freeze: every process of the container stopped by the cgroup freezer
+   * (FREEZING, then FROZEN). `timeoutMs`: how long the kernel may take (10 s).
+   */
+  async freeze(timeoutMs = -1): Promise<void> {
+    return this.#freezer(true, timeoutMs);
+  }
+
+  /** lxc-unfreeze: THAWED, then RUNNING. */
+  async unfreeze(timeoutMs = -1): Promise<void> {
+    return this.#freezer(false, timeoutMs);
+  }
+
+  async #freezer(freeze: boolean, timeoutMs: number): Promise<void> {
+    const err = await askMonitor(this.#socket, this.#name, (c) => c.freeze(freeze, timeoutMs));
+    if (err === undefined) throw this.#notRunning();
+    if (err === 0) return;
+    const doing = freeze ? 'freeze' : 'unfreeze';
+    const why: Record<number, string> = {
+      95: 'it has no freezer (no cgroup, or the cgroup plugin is not enabled)',
+      16: 'it is not running',
+      3: 'it is not running',
+      110: 'the kernel did not freeze every process in time; it was thawed again',
+    };
+    throw new LxkitError('LXKIT_CGROUP_FAILED', `cannot ${doing} container "${this.#name}": ${why[err] ?? `errno ${err}`}`, {
+      container: this.#name,
+      errno: -err,
+      syscall: 'write',
+    });
   }
 
   /** This terminal on the container's tty `opts.tty` (1 by default; 0: its console) until Ctrl-a q. */

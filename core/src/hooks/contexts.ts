@@ -6,6 +6,7 @@ import type { ContainerConfig } from '../config/container-config.js';
 import type { Logger } from '../log/logger.js';
 import type { LxkitError } from '../errors.js';
 import type { OpQueue } from '../start/ops.js';
+import type { CgroupHandoff } from './drivers.js';
 
 /** The container a hook is about. */
 export interface ContainerRef {
@@ -70,6 +71,12 @@ export interface StartContext extends LifecycleContext {
   allocateSlot(): number;
   /** The slot holding the console's slave once allocated (stdio of the init). */
   consoleSlot?: number;
+  /** The monitor's pid (a cgroup driver moves it into the container's cgroups for the clone, then out). */
+  readonly monitorPid: number;
+  /** Set in pre-start by a cgroup driver: the unified hierarchy's cgroup the first process starts in (CLONE_INTO_CGROUP). */
+  cloneIntoCgroup?: string;
+  /** Gives the container's cgroups to the monitor: it removes them when the container is gone, whoever ends it. */
+  handCgroups(cgroups: CgroupHandoff): Promise<void>;
 }
 
 /** stop and post-stop. */

@@ -26,9 +26,46 @@ export interface NetworkType {
   readonly type: string;
 }
 
-/** A cgroup driver (cgroupfs, systemd, cgmanager). */
+/**
+ * A cgroup driver (cgroupfs, systemd, cgmanager): makes a starting
+ * container's cgroups. Whatever the driver, the result is cgroupfs
+ * directories, handed to the monitor (`StartContext.handCgroups`), which
+ * freezes them, answers where they are, and removes them at the end.
+ */
 export interface CgroupDriver {
   readonly name: string;
+  /**
+   * pre-start: the container's cgroup in every hierarchy, limits and device
+   * rules applied, the monitor moved in (so that the first process starts
+   * there; `cloneIntoCgroup` set for the unified hierarchy), and the result
+   * handed to the monitor.
+   */
+  prepare(ctx: import('./contexts.js').StartContext): Promise<void>;
+  /** start-host: the first process is in; the monitor moves to a cgroup of its own. */
+  placed(ctx: import('./contexts.js').StartContext): Promise<void>;
+  /** Where the container's cgroups are (after prepare), for the cgroup mounts; undefined: it has none. */
+  placement(ctx: import('./contexts.js').StartContext): readonly CgroupPlacement[] | undefined;
+}
+
+/** The container's cgroup in one hierarchy. */
+export interface CgroupPlacement {
+  readonly version: 1 | 2;
+  /** v1: the hierarchy's controllers (`name=systemd` for a named one); v2: cgroup.controllers. */
+  readonly controllers: readonly string[];
+  /** Where the hierarchy is mounted on the host. */
+  readonly mountpoint: string;
+  /** The container's cgroup (limits). */
+  readonly limit: string;
+  /** The init's cgroup (below `limit` with lxc.cgroup.dir.container.inner). */
+  readonly init: string;
+}
+
+/** The container's cgroups as the monitor holds them (native/src/monitor/cgroup.c). */
+export interface CgroupHandoff {
+  /** One per hierarchy: the container's cgroup (`limit`) and the init's (`init`; below it with lxc.cgroup.dir.container.inner). */
+  readonly payload: readonly { readonly version: 1 | 2; readonly controllers: readonly string[]; readonly limit: string; readonly init: string }[];
+  /** The monitor's own cgroups, and where it goes back to before removing them. */
+  readonly monitor: readonly { readonly dir: string; readonly back: string }[];
 }
 
 /** What a template is given to make a container (lxkit create -t NAME -- ARGS). */

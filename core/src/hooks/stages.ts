@@ -6,6 +6,10 @@
 
 /** Before everything: the core's own readers and preparers. */
 export const STAGE_FIRST = -10_000;
+/** mount: lxc.mount.auto's cgroup mounts (cgroup plugin), after proc and sys, before fstab and entries (LXC's order). */
+export const STAGE_AUTO_CGROUP = -9_000;
+/** mount: lxc.mount.fstab and lxc.mount.entry. */
+export const STAGE_MOUNT_ENTRIES = -8_000;
 /** Early work other taps rely on. */
 export const STAGE_EARLY = -1_000;
 /** The default stage of a tap. */

@@ -5,6 +5,7 @@
  * friends load little. See scripts/build.mjs.
  */
 export * from '../command/client.js';
+export * from '../cgroup/files.js';
 export * from '../command/watch.js';
 export * from '../command/helper-session.js';
 export * from '../container/paths.js';

@@ -9,6 +9,7 @@
 import { openChannel, spawnHelper } from '../native-package.js';
 import type { Channel, HelperExit, HelperProcess } from '@lxkit/native';
 import type { Logger } from '../log/logger.js';
+import type { CgroupHandoff } from '../hooks/drivers.js';
 import { LxkitError } from '../errors.js';
 import type { OpQueue } from './ops.js';
 import { FrameReader, MSG, STATES, decodeRecord, encodeFrame, encodeRecord, type ContainerState, type StdioMode } from './protocol.js';
@@ -22,6 +23,8 @@ export interface CloneRequest {
   readonly stdio: StdioMode;
   /** Namespaces to join instead of creating: name → path (lxc.namespace.share.*). */
   readonly share?: Readonly<Record<string, string>>;
+  /** A unified-hierarchy cgroup to start the process in (CLONE_INTO_CGROUP). */
+  readonly intoCgroup?: string;
 }
 
 export interface Cloned {
@@ -227,6 +230,7 @@ export class Monitor {
 
   async clone(req: CloneRequest): Promise<Cloned> {
     const share = Object.entries(req.share ?? {}).map(([ns, path]) => `${ns}=${path}`);
+    if (req.intoCgroup) share.push(`into-cgroup=${req.intoCgroup}`);
     const f = await this.#request(MSG.CLONE, encodeRecord({ ints: [req.flags, req.pdeathSignal, req.stdio], strs: share }), [
       MSG.CLONED,
       MSG.RESULT,
@@ -252,6 +256,16 @@ export class Monitor {
     const strs = [s.socket, s.config, s.consoleLog ?? '', s.watchPrefix, s.container, s.consolePath ?? ''];
     const f = await this.#request(MSG.SERVE, encodeRecord({ ints: [], strs }), [MSG.RESULT]);
     this.#check(f.payload, () => ({ what: `serving the command socket @${s.socket}` }));
+  }
+
+  /** Hands the container's cgroups to the monitor (removed by it when the container is gone). */
+  async cgroups(c: CgroupHandoff): Promise<void> {
+    const strs = [
+      ...c.payload.map((p) => ['P', p.version, p.controllers.join(',') || '-', p.limit, p.init].join('\t')),
+      ...c.monitor.map((m) => ['M', m.dir, m.back].join('\t')),
+    ];
+    const f = await this.#request(MSG.CGROUPS, encodeRecord({ ints: [], strs }), [MSG.RESULT]);
+    this.#check(f.payload, () => ({ what: 'handing the container\'s cgroups to the monitor' }));
   }
 
   /** Tells the command socket's subscribers the container's new state. */

@@ -16,6 +16,7 @@ export const MSG = {
   SERVE: 7,
   STATE: 8,
   DAEMONIZE: 9,
+  CGROUPS: 10,
   CLONED: 100,
   RESULT: 101,
   EXITED: 102,
@@ -33,6 +34,8 @@ export const CMD = {
   PIDFD: 304,
   CONFIG: 305,
   IPS: 306,
+  CGROUPS: 307,
+  FREEZE: 308,
   REPLY: 350,
   STATE_EVENT: 351,
 } as const;

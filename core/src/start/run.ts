@@ -202,6 +202,10 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
       return s;
     },
     allocateSlot: () => slot++,
+    get monitorPid() {
+      return monitor!.pid!;
+    },
+    handCgroups: (c) => monitor!.cgroups(c),
   };
   const ending = (cloned: boolean): Ending => ({
     runtime,
@@ -245,6 +249,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
         pdeathSignal: model.monitor.pdeathSignal,
         stdio: !opts.console ? STDIO.INHERIT : detached ? STDIO.DETACHED : STDIO.CONSOLE,
         share: plan.share,
+        ...(ctx.cloneIntoCgroup ? { intoCgroup: ctx.cloneIntoCgroup } : {}),
       })
       .catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EPERM' && !ctx.userns && process.getuid?.() !== 0) {

@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/bpf.h>
 #include <unordered_map>
 #include <vector>
 #include "../common/kernel.h"
@@ -35,6 +36,65 @@ Napi::Error SystemError(Napi::Env env, int err, const char* syscall) {
   e.Set("errno", Napi::Number::New(env, -err));
   e.Set("syscall", Napi::String::New(env, syscall));
   return e;
+}
+
+// attachDeviceProgram(cgroupDir, insns): loads a BPF_PROG_TYPE_CGROUP_DEVICE
+// program (insns: struct bpf_insn[], built by the cgroup plugin) and attaches
+// it to the cgroup v2 directory. The cgroup holds the program from then on;
+// it goes with the cgroup. Returns the verifier's log on failure in the message.
+Napi::Value AttachDeviceProgram(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string dir = info[0].As<Napi::String>();
+  Napi::Buffer<uint8_t> insns = info[1].As<Napi::Buffer<uint8_t>>();
+  static char log[16384];
+  log[0] = 0;
+  union bpf_attr load;
+  memset(&load, 0, sizeof(load));
+  load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+  load.insns = (uint64_t)(uintptr_t)insns.Data();
+  load.insn_cnt = (uint32_t)(insns.Length() / sizeof(struct bpf_insn));
+  load.license = (uint64_t)(uintptr_t)"GPL";
+  load.log_buf = (uint64_t)(uintptr_t)log;
+  load.log_size = sizeof(log);
+  load.log_level = 1;
+  int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof(load));
+  if (prog < 0 && errno == ENOSPC) {
+    // The log did not fit: load again without it, for the errno alone.
+    load.log_buf = 0;
+    load.log_size = 0;
+    load.log_level = 0;
+    prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof(load));
+  }
+  if (prog < 0) {
+    int err = errno;
+    Napi::Error e = SystemError(env, err, "bpf");
+    e.Set("detail", Napi::String::New(env, log));
+    throw e;
+  }
+  int cg = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cg < 0) {
+    int err = errno;
+    close(prog);
+    Napi::Error e = SystemError(env, err, "open");
+    e.Set("path", Napi::String::New(env, dir));
+    throw e;
+  }
+  union bpf_attr attach;
+  memset(&attach, 0, sizeof(attach));
+  attach.target_fd = (uint32_t)cg;
+  attach.attach_bpf_fd = (uint32_t)prog;
+  attach.attach_type = BPF_CGROUP_DEVICE;
+  attach.attach_flags = BPF_F_ALLOW_MULTI;
+  int ret = (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof(attach));
+  int err = errno;
+  close(cg);
+  close(prog);
+  if (ret < 0) {
+    Napi::Error e = SystemError(env, err, "bpf");
+    e.Set("path", Napi::String::New(env, dir));
+    throw e;
+  }
+  return env.Undefined();
 }
 
 // flock(fd, operation): the container lock. LOCK_NB failures throw EWOULDBLOCK.
@@ -440,6 +500,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listenAbstract", Napi::Function::New(env, ListenAbstract, "listenAbstract"));
   exports.Set("connectAbstract", Napi::Function::New(env, ConnectAbstract, "connectAbstract"));
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
+  exports.Set("attachDeviceProgram", Napi::Function::New(env, AttachDeviceProgram, "attachDeviceProgram"));
   exports.Set("spawnHelper", Napi::Function::New(env, SpawnHelper, "spawnHelper"));
   exports.Set("watchExit", Napi::Function::New(env, WatchExit, "watchExit"));
   exports.Set("unrefExit", Napi::Function::New(env, UnrefExit, "unrefExit"));

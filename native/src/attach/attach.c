@@ -70,7 +70,7 @@ static const char *shell_of(uid_t uid)
 }
 
 struct request {
-	int nsflags, uid, gid, pty, clear_env;
+	int nsflags, uid, gid, pty, clear_env, elevated;
 	const char *socket, *cwd;
 	char **argv;
 	const char **set;
@@ -165,6 +165,7 @@ int main(void)
 		.gid = (int)r.ints[2],
 		.pty = (int)r.ints[3],
 		.clear_env = (int)r.ints[4],
+		.elevated = (int)r.ints[5],
 		.argc = (int)r.ints[6],
 		.nset = (int)r.ints[7],
 		.nkeep = (int)r.ints[8],
@@ -227,6 +228,21 @@ int main(void)
 		return 1;
 	}
 	if (child == 0) {
+		/*
+		 * The container's cgroups (the init's), joined from the host before any
+		 * namespace, by this child only (this helper stays outside, proxying):
+		 * the program is limited and frozen with the container (not with -e).
+		 */
+		for (uint32_t i = 0; !q.elevated && i < reply.nstrs; i++) {
+			char path[4096];
+			snprintf(path, sizeof(path), "%s/cgroup.procs", reply.strs[i]);
+			int fd = open(path, O_WRONLY | O_CLOEXEC);
+			if (fd < 0 || write(fd, "0", 1) < 0) {
+				helper_report(errno, "write", path);
+				_exit(1);
+			}
+			close(fd);
+		}
 		if (q.nsflags && setns(pidfd, q.nsflags) < 0) {
 			helper_report(errno, "setns", "(the container's namespaces)");
 			_exit(1);

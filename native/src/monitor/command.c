@@ -248,7 +248,9 @@ static void handle(struct client *c, uint16_t type, const uint8_t *payload, size
 			reply_errno(c, errno);
 			break;
 		}
-		if (stopping && M.state == STATE_RUNNING)
+		if (stopping)
+			cgroup_after_stop_signal(sig);
+		if (stopping && (M.state == STATE_RUNNING || M.state == STATE_FROZEN || M.state == STATE_FREEZING))
 			set_state(STATE_STOPPING);
 		reply_errno(c, 0);
 		break;
@@ -286,8 +288,30 @@ static void handle(struct client *c, uint16_t type, const uint8_t *payload, size
 			reply_errno(c, ESRCH);
 			break;
 		}
+		/* Where an attached process goes: the init's cgroups. */
+		const char *dirs[32];
+		uint32_t ndirs = 0;
+		for (int i = 0; i < cgroup_count() && ndirs < 32; i++)
+			dirs[ndirs++] = cgroup_init_dir(i);
 		int64_t ints[2] = { 0, M.pid };
-		reply(c, C_REPLY, ints, 2, NULL, 0, M.pidfd);
+		reply(c, C_REPLY, ints, 2, dirs, ndirs, M.pidfd);
+		break;
+	}
+	case C_CGROUPS: {
+		char *lines[32];
+		uint32_t n = 0;
+		for (int i = 0; i < cgroup_count() && n < 32; i++)
+			if ((lines[n] = cgroup_describe(i)))
+				n++;
+		reply(c, C_REPLY, NULL, 0, (const char *const *)lines, n, -1);
+		for (uint32_t i = 0; i < n; i++)
+			free(lines[i]);
+		break;
+	}
+	case C_FREEZE: {
+		int freeze = r.nints > 0 && r.ints[0];
+		int timeout = r.nints > 1 ? (int)r.ints[1] : -1;
+		reply_errno(c, cgroup_freeze(freeze, timeout));
 		break;
 	}
 	case C_CONFIG:

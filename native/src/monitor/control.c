@@ -26,9 +26,28 @@
 #include "../common/kernel.h"
 
 
-struct clone_args_v0 {
+struct clone_args_v2 {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
 };
+#define CLONE_ARGS_SIZE_VER0 64
+#define CLONE_ARGS_SIZE_VER2 88
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* Writes this process into the cgroup `dir` (the fallback of CLONE_INTO_CGROUP). */
+static int enter_cgroup_fd(int dirfd)
+{
+	int fd = openat(dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char pid[16];
+	int n = snprintf(pid, sizeof(pid), "%d", getpid());
+	ssize_t w = write(fd, pid, (size_t)n);
+	close(fd);
+	return w < 0 ? -1 : 0;
+}
 
 static pid_t after_exit_pid = -1;
 
@@ -88,8 +107,22 @@ static void do_clone(const struct record *r)
 	M.stdio = (int)(r->nints > 2 ? r->ints[2] : STDIO_INHERIT);
 	int join_fds[NNS], join_types[NNS], njoin = 0;
 
-	/* lxc.namespace.share.*: "name=path". The pid namespace is joined here (for children only). */
+	/*
+	 * lxc.namespace.share.*: "name=path". The pid namespace is joined here (for children only).
+	 * "into-cgroup=dir": the unified-hierarchy cgroup the child starts in (CLONE_INTO_CGROUP).
+	 */
+	int cgroup_fd = -1;
 	for (uint32_t i = 0; i < r->nstrs && njoin < (int)NNS; i++) {
+		if (strncmp(r->strs[i], "into-cgroup=", 12) == 0) {
+			if (cgroup_fd >= 0)
+				close(cgroup_fd);
+			cgroup_fd = open(r->strs[i] + 12, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (cgroup_fd < 0) {
+				send_result_errno(errno, "open", r->strs[i] + 12);
+				return;
+			}
+			continue;
+		}
 		const char *eq = strchr(r->strs[i], '=');
 		int type = eq ? ns_type(r->strs[i], (size_t)(eq - r->strs[i])) : 0;
 		int fd = eq ? open(eq + 1, O_RDONLY | O_CLOEXEC) : -1;
@@ -116,10 +149,45 @@ static void do_clone(const struct record *r)
 		return;
 	}
 	int pidfd = -1;
-	struct clone_args_v0 args = { .flags = flags | CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
-	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-	if (pid < 0 && errno == ENOSYS)
+	struct clone_args_v2 args = { .flags = flags | CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
+	pid_t pid = -1;
+	if (cgroup_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cgroup_fd;
+		pid = (pid_t)syscall(SYS_clone3, &args, (size_t)CLONE_ARGS_SIZE_VER2);
+		args.flags &= ~CLONE_INTO_CGROUP;
+		/*
+		 * Kernels before 5.7 know no CLONE_INTO_CGROUP (E2BIG, EINVAL): the monitor
+		 * enters the cgroup itself so that the child starts there; lxkit moves the
+		 * monitor to its own cgroup afterwards.
+		 */
+		if (pid < 0 && errno != ENOSYS && pid != 0) {
+			if (enter_cgroup_fd(cgroup_fd) < 0) {
+				int err = errno;
+				close(cgroup_fd);
+				close(sv[0]);
+				close(sv[1]);
+				send_result_errno(err, "write", "cgroup.procs");
+				return;
+			}
+			pid = (pid_t)syscall(SYS_clone3, &args, (size_t)CLONE_ARGS_SIZE_VER0);
+		}
+	} else {
+		pid = (pid_t)syscall(SYS_clone3, &args, (size_t)CLONE_ARGS_SIZE_VER0);
+	}
+	if (pid < 0 && errno == ENOSYS) {
+		if (cgroup_fd >= 0 && enter_cgroup_fd(cgroup_fd) < 0) {
+			int err = errno;
+			close(cgroup_fd);
+			close(sv[0]);
+			close(sv[1]);
+			send_result_errno(err, "write", "cgroup.procs");
+			return;
+		}
 		pid = (pid_t)syscall(SYS_clone, (unsigned long)(flags | CLONE_PIDFD | SIGCHLD), NULL, &pidfd, NULL, 0);
+	}
+	if (cgroup_fd >= 0 && pid != 0)
+		close(cgroup_fd);
 	if (pid < 0) {
 		int err = errno;
 		close(sv[0]);
@@ -330,6 +398,8 @@ static void start_after_exit(void)
 	if (pid == 0) {
 		if (dup2(sv[1], 3) < 0 || fcntl(LOCK_FD, F_SETFD, 0) < 0)
 			_exit(127);
+		/* The monitor's cgroup is removed while this may still be exiting. */
+		cgroup_leave_monitor();
 		int kept[2] = { 3, LOCK_FD };
 		close_all_but(kept, 2);
 		sigset_t none;
@@ -479,6 +549,14 @@ int control_on_message(void)
 	case M_STATE:
 		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nints > 0)
 			set_state((int)r.ints[0]);
+		break;
+	case M_CGROUPS:
+		if (rec_get(payload, (size_t)n, &r) < 0) {
+			send_result_errno(EPROTO, "cgroups", NULL);
+		} else {
+			cgroup_set(&r);
+			send_ok();
+		}
 		break;
 	case M_DAEMONIZE:
 		if (rec_get(payload, (size_t)n, &r) < 0)

@@ -126,8 +126,10 @@ int main(void)
 			/*
 			 * Done: the lock goes first and lxkit hears so at once, without
 			 * waiting for this process to exit (which can take a while when the
-			 * last references to the container's namespaces go with it).
+			 * last references to the container's namespaces go with it). The
+			 * cgroups go before the lock: the next start must not find them.
 			 */
+			cgroup_remove_all();
 			close(LOCK_FD);
 			set_state(STATE_STOPPED);
 			command_close();

@@ -4,6 +4,7 @@
  *   control.c  the controller (lxkit's JavaScript): clone, batches, exit, daemon mode
  *   console.c  the console pty: proxied to a terminal, or drained to a log
  *   command.c  the container's command socket (lxkit info/stop/wait/console/attach…)
+ *   cgroup.c   the container's cgroups: freeze, cgroup.kill, removal at the end
  */
 #ifndef LXKIT_MONITOR_H
 #define LXKIT_MONITOR_H
@@ -77,6 +78,16 @@ int console_polled(void); /* whether the monitor reads the console master now */
 void console_on_output(void);
 void console_on_input(void);
 void console_detach_terminal(void);
+
+/* cgroup.c */
+void cgroup_set(const struct record *r);
+int cgroup_count(void);
+char *cgroup_describe(int i);
+const char *cgroup_init_dir(int i);
+int cgroup_freeze(int freeze, int timeout_ms);
+void cgroup_after_stop_signal(int sig);
+void cgroup_leave_monitor(void);
+void cgroup_remove_all(void);
 
 /* command.c */
 int command_listen(const char *name);

@@ -1,10 +1,14 @@
 /**
  * @lxkit/plugin-cgmanager: cgroup management. Owns lxc.cgroup.* and
- * lxc.cgroup2.* and models them; the cgroupfs, systemd and cgmanager drivers
- * come with the cgroup issue's work.
+ * lxc.cgroup2.* and the lxc.cgroup.dir* keys, and makes each container's
+ * cgroups through a driver chosen by name (`hooks.cgroupDriver.for(name)`):
+ * `cgroupfs` (the default) here; a site plugin may tap the map to add its own.
  */
-import { definePlugin, notEnforcedYet, tapConfigKeys, VERSION } from '@lxkit/core';
+import { definePlugin, LxkitError, STAGE_AUTO_CGROUP, tapConfigKeys, VERSION } from '@lxkit/core';
+import * as v from 'valibot';
+import { cgroupfsDriver } from './cgroupfs/driver.js';
 import { cgroupKeys, createCgroupModel, type CgroupModel } from './keys.js';
+import { cgroupMountOps } from './mounts.js';
 
 declare module '@lxkit/core' {
   interface ContainerModel {
@@ -13,18 +17,36 @@ declare module '@lxkit/core' {
 }
 
 export { parseDeviceRule, type DeviceRule } from './devices.js';
-export type { CgroupModel, CgroupSetting } from './keys.js';
+export { deviceAllowed, devicePolicy, deviceProgram, type DevicePolicy } from './device-program.js';
+export { cgroupNames, parseProcCgroup, type CgroupNames } from './placement.js';
+export { cgroupfsDriver, type CgroupfsOptions } from './cgroupfs/driver.js';
+export { createCgroupModel, type CgroupModel, type CgroupSetting } from './keys.js';
+
+const Options = v.optional(
+  v.strictObject({
+    /** Which driver makes the cgroups: cgroupfs (default), or one a plugin adds. */
+    driver: v.optional(v.pipe(v.string(), v.minLength(1))),
+  }),
+);
 
 export default definePlugin({
   name: 'cgmanager',
   version: VERSION,
   lxkit: `^${VERSION}`,
-  apply(runtime) {
-    // Read and validated now; enforced when this plugin's issue lands. Saying so beats silence.
-    runtime.hooks.preStart.tap('cgmanager', (ctx) => {
-      const cgroup = ctx.container.config.model.cgroup;
-      if (cgroup && (cgroup.v1.length > 0 || cgroup.v2.length > 0)) notEnforcedYet(ctx, 'lxc.cgroup.*/lxc.cgroup2.*', 'cgroup limits');
-    });
+  options: Options,
+  apply(runtime, options) {
+    const driverName = options?.driver ?? 'cgroupfs';
+    const { pattern, use } = runtime.toolkit.cgroup;
+    runtime.hooks.cgroupDriver.for('cgroupfs').tap('cgmanager', () => cgroupfsDriver({ pattern, use }));
+    let chosen: ReturnType<typeof cgroupfsDriver> | undefined;
+    const driver = () => {
+      chosen ??= runtime.hooks.cgroupDriver.get(driverName)?.call();
+      if (!chosen) throw new LxkitError('LXKIT_UNSUPPORTED', `cgroup driver "${driverName}" is not provided by any enabled plugin`, { plugin: 'cgmanager' });
+      return chosen;
+    };
+    runtime.hooks.preStart.tapPromise('cgmanager', (ctx) => driver().prepare(ctx));
+    runtime.hooks.startHost.tapPromise('cgmanager', (ctx) => driver().placed(ctx));
+    runtime.hooks.mount.tap({ name: 'cgmanager', stage: STAGE_AUTO_CGROUP }, (ctx) => cgroupMountOps(ctx, driver().placement(ctx)));
     tapConfigKeys(runtime, 'cgroup', cgroupKeys, createCgroupModel, (model, config, check) => {
       // LXC: lxc.cgroup.dir excludes the .container/.monitor pair, and the pair goes together.
       const last = (key: string) => [...config.entries].reverse().find((e) => e.key === key);

@@ -10,6 +10,8 @@ export interface CgroupSetting {
   /** Controller file, e.g. `memory.limit_in_bytes`, `memory.max`, `devices.allow`. */
   readonly file: string;
   readonly value: string;
+  /** Where it was set, for errors when the kernel refuses it. */
+  readonly origin: { readonly file: string; readonly line: number; readonly key: string };
 }
 
 export interface CgroupModel {
@@ -65,7 +67,7 @@ function settings(prefix: 'lxc.cgroup.' | 'lxc.cgroup2.', list: 'v1' | 'v2'): Ke
           return;
         }
         if (file === 'devices.allow' || file === 'devices.deny') parseDeviceRule(v);
-        m[list].push({ file, value: v });
+        m[list].push({ file, value: v, origin: { file: entry.file, line: entry.line, key: entry.key } });
       },
     },
   ];

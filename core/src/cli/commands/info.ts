@@ -3,7 +3,9 @@
  * container's monitor says of it. With no selection: name, state, and for a
  * running container its pid and addresses. -c KEY prints `KEY = value` from
  * the config the container runs with (or its config file when stopped).
- * Resource use (-S) comes with the cgroup plugin.
+ * Resource use (-S, and with no selection) is read from the container's
+ * cgroups, which its monitor names: CPU, block I/O, memory, kernel memory,
+ * swap and pids, as lxc-info prints them (-H: raw numbers).
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -14,7 +16,7 @@ interface InfoOptions {
   pid?: boolean;
   ips?: boolean;
   stats?: boolean;
-  noHumanize?: boolean;
+  humanize: boolean;
   config?: string[];
 }
 
@@ -53,9 +55,39 @@ async function info(ctx: CliContext, opts: InfoOptions): Promise<number> {
       out += line('IP', a.address.replace(/\/[0-9]+$/, ''));
     }
   }
+  if (status && (all || opts.stats)) {
+    const use = await running.cgroupUse();
+    if (use && Object.keys(use).length > 0) out += useLines(use, opts.humanize);
+    else if (opts.stats) ctx.log.warn(`container "${name}" has no cgroups to read its resource use from (is the cgroup plugin enabled?)`);
+  }
   await ctx.out(out);
-  if (opts.stats) ctx.log.warn('resource use (-S) comes with the cgroup plugin, which lxkit does not have yet');
   return 0;
+}
+
+/** lxc-info's units: bytes up to KiB, then KiB, MiB, GiB with two decimals. */
+function size(n: number): string {
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  if (n < 1024) return `${n} bytes`;
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(2)} ${units[u]}`;
+}
+
+function useLines(use: import('../../parts/client.js').CgroupUse, humanize: boolean): string {
+  const bytes = (n: number) => (humanize ? size(n) : n);
+  let out = '';
+  if (use.cpuNs !== undefined) out += line('CPU use', humanize ? `${(use.cpuNs / 1e9).toFixed(2)} seconds` : use.cpuNs);
+  if (use.blkioBytes !== undefined) out += line('BlkIO use', bytes(use.blkioBytes));
+  if (use.memoryBytes !== undefined) out += line('Memory use', bytes(use.memoryBytes));
+  if (use.kmemBytes !== undefined) out += line('KMem use', bytes(use.kmemBytes));
+  if (use.swapBytes !== undefined) out += line('Swap use', bytes(use.swapBytes));
+  else if (use.memswBytes !== undefined && use.memoryBytes !== undefined) out += line('Swap use', bytes(Math.max(0, use.memswBytes - use.memoryBytes)));
+  if (use.pids !== undefined) out += line('Pids use', use.pids);
+  return out;
 }
 
 export function define(cmd: Command, program: string): void {
@@ -63,7 +95,7 @@ export function define(cmd: Command, program: string): void {
     .option('-s, --state', 'show the state')
     .option('-p, --pid', "show the init's pid")
     .option('-i, --ips', 'show the IP addresses')
-    .option('-S, --stats', 'show resource use (with the cgroup plugin)')
+    .option('-S, --stats', "show resource use (from the container's cgroups)")
     .option('-H, --no-humanize', 'raw numbers, no units')
     .option('-c, --config <key>', 'show a config item (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .action(action(program, (ctx) => info(ctx, ctx.opts as never)));

@@ -1,0 +1,131 @@
+/**
+ * A running container's cgroup files, found through the directories its
+ * monitor holds: lxkit cgroup (lxc-cgroup), getCgroupItem/setCgroupItem,
+ * and the use figures of lxkit info -S and ls.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import type { CgroupDirs } from '../command/client.js';
+import { LxkitError } from '../errors.js';
+
+/** `controller.file`, as lxc-cgroup takes it: no path, no dot-dot. */
+const KEY = /^[a-z0-9_]+\.[a-zA-Z0-9_.]+$/;
+
+/**
+ * The container's cgroup directory holding `key`: the v1 hierarchy of its
+ * controller, else the unified one (cgroup.* files too).
+ */
+export function cgroupDirFor(dirs: readonly CgroupDirs[], key: string, container: string): string {
+  if (!KEY.test(key) || key.includes('..')) {
+    throw new LxkitError('LXKIT_USAGE', `"${key}" is not a cgroup file name (controller.file, e.g. memory.limit_in_bytes)`, { key, container });
+  }
+  const controller = key.slice(0, key.indexOf('.'));
+  const v1 = dirs.find((d) => d.version === 1 && d.controllers.some((c) => c === controller));
+  const unified = dirs.find((d) => d.version === 2);
+  const dir = v1 ?? unified;
+  if (!dir) {
+    throw new LxkitError('LXKIT_CGROUP_FAILED', `container "${container}" has no cgroup with the "${controller}" controller`, { key, container });
+  }
+  return dir.limit;
+}
+
+function fileError(err: unknown, key: string, path: string, container: string, doing: string): LxkitError {
+  const e = err as NodeJS.ErrnoException;
+  // cgroupfs refuses to create files: writing a name that is not there fails with EACCES.
+  const why = e.code === 'ENOENT' || !existsSync(path) ? 'no such cgroup file' : e.code;
+  return new LxkitError('LXKIT_CGROUP_FAILED', `cannot ${doing} ${key} of container "${container}": ${why} (${path})`, {
+    cause: err,
+    key,
+    container,
+    path,
+    ...(e.errno !== undefined ? { errno: e.errno } : {}),
+    ...(e.syscall ? { syscall: e.syscall } : {}),
+  });
+}
+
+export async function readCgroupItem(dirs: readonly CgroupDirs[], key: string, container: string): Promise<string> {
+  const path = `${cgroupDirFor(dirs, key, container)}/${key}`;
+  try {
+    return (await readFile(path, 'utf8')).replace(/\n$/, '');
+  } catch (err) {
+    throw fileError(err, key, path, container, 'read');
+  }
+}
+
+export async function writeCgroupItem(dirs: readonly CgroupDirs[], key: string, value: string, container: string): Promise<void> {
+  const path = `${cgroupDirFor(dirs, key, container)}/${key}`;
+  try {
+    await writeFile(path, value);
+  } catch (err) {
+    throw fileError(err, key, path, container, 'set');
+  }
+}
+
+/** What lxc-info -S shows, from whichever hierarchy has it; undefined where no cgroup tells. */
+export interface CgroupUse {
+  /** CPU time, in nanoseconds. */
+  readonly cpuNs?: number;
+  /** Bytes read and written on block devices. */
+  readonly blkioBytes?: number;
+  readonly memoryBytes?: number;
+  /** v1 kernel memory. */
+  readonly kmemBytes?: number;
+  /** Memory plus swap (v1 memsw), or swap alone (v2 memory.swap.current) as swapBytes. */
+  readonly memswBytes?: number;
+  readonly swapBytes?: number;
+  readonly pids?: number;
+}
+
+async function text(dir: string | undefined, file: string): Promise<string | undefined> {
+  if (!dir) return undefined;
+  return readFile(`${dir}/${file}`, 'utf8').catch(() => undefined);
+}
+
+const num = (s: string | undefined): number | undefined => {
+  if (s === undefined) return undefined;
+  const n = Number(s.trim());
+  return Number.isFinite(n) ? n : undefined;
+};
+
+/** Sum of a keyed stat's fields: v1 blkio ("MAJ:MIN Read N" … "Total N") or v2 io.stat ("MAJ:MIN rbytes=N wbytes=N …"). */
+function ioBytes(v1: string | undefined, v2: string | undefined): number | undefined {
+  if (v1 !== undefined) {
+    const total = /^Total ([0-9]+)$/m.exec(v1);
+    if (total) return Number(total[1]);
+  }
+  if (v2 !== undefined) {
+    let n = 0;
+    for (const m of v2.matchAll(/\b[rw]bytes=([0-9]+)/g)) n += Number(m[1]);
+    return n;
+  }
+  return undefined;
+}
+
+export async function cgroupUse(dirs: readonly CgroupDirs[]): Promise<CgroupUse> {
+  const v1 = (c: string) => dirs.find((d) => d.version === 1 && d.controllers.includes(c))?.limit;
+  const unified = dirs.find((d) => d.version === 2)?.limit;
+  const [cpuacct, cpuStat, blkio, ioStat, mem, memCurrent, kmem, memsw, swap, pids, pidsCurrent] = await Promise.all([
+    text(v1('cpuacct'), 'cpuacct.usage'),
+    text(unified, 'cpu.stat'),
+    text(v1('blkio'), 'blkio.throttle.io_service_bytes'),
+    text(unified, 'io.stat'),
+    text(v1('memory'), 'memory.usage_in_bytes'),
+    text(unified, 'memory.current'),
+    text(v1('memory'), 'memory.kmem.usage_in_bytes'),
+    text(v1('memory'), 'memory.memsw.usage_in_bytes'),
+    text(unified, 'memory.swap.current'),
+    text(v1('pids'), 'pids.current'),
+    text(unified, 'pids.current'),
+  ]);
+  const usec = cpuStat ? /^usage_usec ([0-9]+)$/m.exec(cpuStat)?.[1] : undefined;
+  const out: Record<string, number | undefined> = {
+    cpuNs: num(cpuacct) ?? (usec !== undefined ? Number(usec) * 1000 : undefined),
+    blkioBytes: ioBytes(blkio, ioStat),
+    memoryBytes: num(mem) ?? num(memCurrent),
+    kmemBytes: num(kmem),
+    memswBytes: num(memsw),
+    swapBytes: num(swap),
+    pids: num(pids) ?? num(pidsCurrent),
+  };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as CgroupUse;
+}

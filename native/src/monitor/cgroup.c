@@ -1,0 +1,342 @@
+/*
+ * The container's cgroups, as the monitor holds them once lxkit's cgroup
+ * driver made them (M_CGROUPS): the monitor answers where they are (for
+ * attach, lxkit cgroup and info), freezes and thaws them, kills through
+ * cgroup.kill, and removes them when the container is gone — by itself,
+ * so that a daemon's end needs no Node process, and also when the
+ * controller was killed.
+ *
+ * Entries (strs of M_CGROUPS, tab-separated fields):
+ *   "P <version> <controllers> <limit dir> <init dir>"  one per hierarchy: the container's
+ *       cgroup (limits; removed with everything below it) and the init's (attach joins it;
+ *       the same unless lxc.cgroup.dir.container.inner)
+ *   "M <monitor dir> <dir to leave to>"  the monitor's own cgroup in one hierarchy
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "monitor.h"
+
+#define MAX_HIER 32
+
+struct payload {
+	int version;
+	char *controllers; /* comma-separated (v1), or the unified hierarchy's cgroup.controllers */
+	char *limit;
+	char *init;
+};
+struct mon {
+	char *dir;
+	char *back;
+};
+
+static struct payload payloads[MAX_HIER];
+static int npayloads;
+static struct mon mons[MAX_HIER];
+static int nmons;
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int write_file(const char *dir, const char *file, const char *value)
+{
+	char path[4096];
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, value, strlen(value));
+	int err = errno;
+	close(fd);
+	errno = err;
+	return n < 0 ? -1 : 0;
+}
+
+static int read_file(const char *dir, const char *file, char *out, size_t size)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, out, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	out[n] = 0;
+	return 0;
+}
+
+static char *field(char **rest)
+{
+	char *f = *rest;
+	if (!f)
+		return NULL;
+	char *tab = strchr(f, '\t');
+	if (tab) {
+		*tab = 0;
+		*rest = tab + 1;
+	} else {
+		*rest = NULL;
+	}
+	return f;
+}
+
+void cgroup_set(const struct record *r)
+{
+	for (uint32_t i = 0; i < r->nstrs; i++) {
+		char *copy = strdup(r->strs[i]), *rest = copy;
+		if (!copy)
+			continue;
+		char *kind = field(&rest);
+		if (kind && strcmp(kind, "P") == 0 && npayloads < MAX_HIER) {
+			char *version = field(&rest), *controllers = field(&rest), *limit = field(&rest), *init = field(&rest);
+			if (version && controllers && limit && init)
+				payloads[npayloads++] = (struct payload){ atoi(version), strdup(controllers), strdup(limit), strdup(init) };
+		} else if (kind && strcmp(kind, "M") == 0 && nmons < MAX_HIER) {
+			char *dir = field(&rest), *back = field(&rest);
+			if (dir && back)
+				mons[nmons++] = (struct mon){ strdup(dir), strdup(back) };
+		}
+		free(copy);
+	}
+}
+
+int cgroup_count(void)
+{
+	return npayloads;
+}
+
+/* "version\tcontrollers\tlimit dir\tinit dir" of each hierarchy, for C_CGROUPS. */
+char *cgroup_describe(int i)
+{
+	char *s = NULL;
+	if (i < npayloads && asprintf(&s, "%d\t%s\t%s\t%s", payloads[i].version, payloads[i].controllers, payloads[i].limit, payloads[i].init) < 0)
+		s = NULL;
+	return s;
+}
+
+const char *cgroup_init_dir(int i)
+{
+	return i < npayloads ? payloads[i].init : NULL;
+}
+
+static int has_controller(const struct payload *p, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *c = p->controllers; c && *c;) {
+		const char *end = strchr(c, ',');
+		size_t len = end ? (size_t)(end - c) : strlen(c);
+		if (len == n && strncmp(c, name, n) == 0)
+			return 1;
+		c = end ? end + 1 : c + len;
+	}
+	return 0;
+}
+
+/* The v1 freezer's hierarchy, or else the unified one (whose cgroup.freeze needs no controller). */
+static const struct payload *freezer(int *v1)
+{
+	for (int i = 0; i < npayloads; i++)
+		if (payloads[i].version == 1 && has_controller(&payloads[i], "freezer")) {
+			*v1 = 1;
+			return &payloads[i];
+		}
+	for (int i = 0; i < npayloads; i++)
+		if (payloads[i].version == 2) {
+			*v1 = 0;
+			return &payloads[i];
+		}
+	return NULL;
+}
+
+static const struct payload *unified(void)
+{
+	for (int i = 0; i < npayloads; i++)
+		if (payloads[i].version == 2)
+			return &payloads[i];
+	return NULL;
+}
+
+/* Whether the freezer reports the cgroup frozen (v1 freezer.state FROZEN, v2 cgroup.events "frozen 1"). */
+static int is_frozen(const struct payload *p, int v1)
+{
+	char text[512];
+	if (read_file(p->limit, v1 ? "freezer.state" : "cgroup.events", text, sizeof(text)) < 0)
+		return 0;
+	if (v1)
+		return strncmp(text, "FROZEN", 6) == 0;
+	const char *f = strstr(text, "frozen ");
+	return f && f[7] == '1';
+}
+
+/*
+ * Freezes (or thaws) the container: FREEZING then FROZEN, or THAWED then
+ * RUNNING, told to subscribers. Waits up to timeout_ms (< 0: 10 s) for the
+ * kernel to freeze every task. Returns 0 or an errno.
+ */
+int cgroup_freeze(int freeze, int timeout_ms)
+{
+	int v1 = 0;
+	const struct payload *p = freezer(&v1);
+	if (!p)
+		return EOPNOTSUPP;
+	if (M.pid < 0 || M.exited)
+		return ESRCH;
+	if (freeze && M.state != STATE_RUNNING && M.state != STATE_FROZEN)
+		return EBUSY;
+	if (!freeze) {
+		if (M.state != STATE_FROZEN && M.state != STATE_FREEZING)
+			return 0;
+		if (write_file(p->limit, v1 ? "freezer.state" : "cgroup.freeze", v1 ? "THAWED" : "0") < 0)
+			return errno;
+		set_state(STATE_THAWED);
+		set_state(STATE_RUNNING);
+		return 0;
+	}
+	if (M.state == STATE_FROZEN)
+		return 0;
+	set_state(STATE_FREEZING);
+	if (write_file(p->limit, v1 ? "freezer.state" : "cgroup.freeze", v1 ? "FROZEN" : "1") < 0) {
+		int err = errno;
+		set_state(STATE_RUNNING);
+		return err;
+	}
+	long waited = 0, limit = timeout_ms < 0 ? 10000 : timeout_ms;
+	while (!is_frozen(p, v1)) {
+		if (waited >= limit) {
+			/* As LXC: a freeze that does not finish is undone. */
+			(void)write_file(p->limit, v1 ? "freezer.state" : "cgroup.freeze", v1 ? "THAWED" : "0");
+			set_state(STATE_RUNNING);
+			return ETIMEDOUT;
+		}
+		/* v1 needs the state written again while tasks are still being frozen. */
+		if (v1)
+			(void)write_file(p->limit, "freezer.state", "FROZEN");
+		sleep_ms(1);
+		waited++;
+	}
+	set_state(STATE_FROZEN);
+	return 0;
+}
+
+/* A signal stops a frozen container only once thawed (v1): after a stop's signal, thaw. */
+void cgroup_after_stop_signal(int sig)
+{
+	const struct payload *u = unified();
+	if (sig == SIGKILL && u)
+		(void)write_file(u->limit, "cgroup.kill", "1");
+	if (M.state == STATE_FROZEN || M.state == STATE_FREEZING) {
+		int v1 = 0;
+		const struct payload *p = freezer(&v1);
+		if (p)
+			(void)write_file(p->limit, v1 ? "freezer.state" : "cgroup.freeze", v1 ? "THAWED" : "0");
+	}
+}
+
+/* SIGKILL to every task left below `dir` (without a pid namespace they outlive the init). */
+static int kill_tasks(const char *dir)
+{
+	int found = 0;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	FILE *f = fopen(path, "re");
+	if (f) {
+		int pid;
+		while (fscanf(f, "%d", &pid) == 1) {
+			found = 1;
+			kill(pid, SIGKILL);
+		}
+		fclose(f);
+	}
+	DIR *d = opendir(dir);
+	if (!d)
+		return found;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		found |= kill_tasks(path);
+	}
+	closedir(d);
+	return found;
+}
+
+/* Removes `dir` and the cgroups below it, deepest first (a container may have made its own). */
+static int remove_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	struct dirent *e;
+	char path[4096];
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		remove_tree(path);
+	}
+	closedir(d);
+	return rmdir(dir) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* rmdir with patience: a cgroup whose last task just died stays busy for a moment. */
+static void remove_waiting(const char *dir, int payload)
+{
+	for (int tries = 0; tries < 400; tries++) {
+		if (remove_tree(dir) == 0)
+			return;
+		if (errno != EBUSY)
+			break;
+		if (payload && tries % 20 == 0)
+			kill_tasks(dir);
+		sleep_ms(5);
+	}
+	mlog(4, "monitor: cannot remove cgroup %s: %s", dir, strerror(errno));
+}
+
+/* The monitor's stop work (a child it starts) leaves the monitor's cgroup, which goes before it exits. */
+void cgroup_leave_monitor(void)
+{
+	for (int i = 0; i < nmons; i++)
+		(void)write_file(mons[i].back, "cgroup.procs", "0");
+}
+
+/* The container is gone: its cgroups go, then the monitor's own. */
+void cgroup_remove_all(void)
+{
+	if (npayloads > 0) {
+		int v1 = 0;
+		const struct payload *f = freezer(&v1);
+		if (f && (M.state == STATE_FROZEN || M.state == STATE_FREEZING || is_frozen(f, v1)))
+			(void)write_file(f->limit, v1 ? "freezer.state" : "cgroup.freeze", v1 ? "THAWED" : "0");
+		const struct payload *u = unified();
+		if (u)
+			(void)write_file(u->limit, "cgroup.kill", "1");
+		for (int i = 0; i < npayloads; i++)
+			kill_tasks(payloads[i].limit);
+	}
+	for (int i = 0; i < npayloads; i++)
+		remove_waiting(payloads[i].limit, 1);
+	cgroup_leave_monitor();
+	for (int i = 0; i < nmons; i++)
+		remove_waiting(mons[i].dir, 0);
+	npayloads = nmons = 0;
+}

@@ -1,0 +1,240 @@
+/**
+ * The cgroupfs driver: the container's cgroups made directly in every
+ * mounted hierarchy (v1, hybrid or unified), as LXC's cgfsng does.
+ *
+ * pre-start: the container's cgroup (`lxc.payload.NAME`, or -1, -2... when
+ * that name is taken by a cgroup in use) and the monitor's
+ * (`lxc.monitor.NAME`) in each hierarchy; both handed to the monitor at
+ * once, so that whatever happens next they are removed with the container;
+ * owned by the container's root when it has a user namespace; limits and
+ * device rules applied; then the monitor enters the container's v1 cgroups
+ * and clones the first process into the unified one (CLONE_INTO_CGROUP),
+ * so that it starts — and makes its cgroup namespace — where it belongs.
+ * start-host: the monitor moves on to its own cgroups.
+ */
+import { accessSync, chownSync, constants, readFileSync } from 'node:fs';
+import { LxkitError, readCgroupLayout, type CgroupDriver, type CgroupHierarchy, type CgroupLayout, type StartContext } from '@lxkit/core';
+import type { CgroupModel } from '../keys.js';
+import { applyLimits } from '../limits.js';
+import { cgroupNames, joinCgroup, parseProcCgroup, pathIn, pruneInitScope, withSuffix, type CgroupNames } from '../placement.js';
+import { enterCgroup, makeCgroup, removeCgroupTree } from './tree.js';
+
+export interface CgroupfsOptions {
+  /** The toolkit's cgroup pattern (lxc.cgroup.pattern; %n: the container's name). */
+  readonly pattern?: string | undefined;
+  /** lxc.cgroup.use: the v1 controllers to use (comma-separated; `@all` or unset: all). */
+  readonly use?: string | undefined;
+  /** Read the layout again at each start instead of once per process (tests that change mounts). */
+  readonly fresh?: boolean;
+}
+
+/** One hierarchy as this start uses it. */
+interface Placed {
+  readonly h: CgroupHierarchy;
+  /** The base cgroup's directory (below the mount point). */
+  readonly base: string;
+  /** The monitor's cgroup before it moved, where it returns before removing its own. */
+  readonly back: string;
+  limit: string;
+  init: string;
+  monitor: string;
+}
+
+const SUFFIX_TRIES = 1000;
+
+let layoutOnce: Promise<CgroupLayout> | undefined;
+
+function usable(h: CgroupHierarchy, use: string | undefined): boolean {
+  if (h.version === 2 || !use || use === '@all' || use === '@kernel') return true;
+  const wanted = new Set(use.split(',').map((s) => s.trim()));
+  return h.controllers.some((c) => wanted.has(c));
+}
+
+const cgroupError = (container: string, message: string, err?: unknown) => {
+  const e = err as NodeJS.ErrnoException | undefined;
+  return new LxkitError('LXKIT_CGROUP_FAILED', `container "${container}": ${message}${e?.code ? ` (${e.code})` : ''}`, {
+    container,
+    ...(e ? { cause: e, ...(e.errno !== undefined ? { errno: e.errno } : {}), ...(e.syscall ? { syscall: e.syscall } : {}), ...(e.path ? { path: e.path } : {}) } : {}),
+  });
+};
+
+/**
+ * Makes `rel` (with the same -N suffix) in every hierarchy; a clash with a
+ * cgroup left by a container that ended without cleaning up (no task in it)
+ * removes that one first. Returns the directories, or throws.
+ */
+function makeEverywhere(placed: Placed[], rel: string, retry: boolean, container: string, what: string): string[] {
+  for (let attempt = 0; attempt < (retry ? SUFFIX_TRIES : 1); attempt++) {
+    const name = withSuffix(rel, attempt);
+    const made: string[] = [];
+    let clash = false;
+    for (const p of placed) {
+      const cpuset = p.h.version === 1 && p.h.controllers.includes('cpuset');
+      const dir = joinCgroup(p.base, name);
+      let r = makeCgroup(p.base, name, p.h.version, cpuset);
+      // Ours from an earlier run that was killed: removable because nothing runs in it.
+      if (r === 'exists' && removeCgroupTree(dir)) r = makeCgroup(p.base, name, p.h.version, cpuset);
+      if (r === 'exists') {
+        clash = true;
+        break;
+      }
+      made.push(dir);
+    }
+    if (!clash) return made;
+    for (const dir of made) removeCgroupTree(dir);
+  }
+  throw cgroupError(container, `the ${what} cgroup ${rel} is in use${retry ? ` (and so are ${rel}-1 to -${SUFFIX_TRIES - 1})` : ''}`);
+}
+
+/** The container's root as the host sees it (lxc.idmap), for the cgroup it may manage itself. */
+function hostRoot(ctx: StartContext): { uid: number; gid: number } | undefined {
+  if (!ctx.userns) return undefined;
+  const find = (type: 'u' | 'g') => ctx.container.config.model.idmap.find((m) => m.type === type && m.nsid === 0)?.hostid;
+  const uid = find('u');
+  const gid = find('g');
+  return uid !== undefined && gid !== undefined ? { uid, gid } : undefined;
+}
+
+function delegateTo(dir: string, version: 1 | 2, owner: { uid: number; gid: number }): void {
+  const files = version === 2 ? ['cgroup.procs', 'cgroup.subtree_control', 'cgroup.threads'] : ['cgroup.procs', 'tasks', 'cgroup.clone_children'];
+  chownSync(dir, owner.uid, owner.gid);
+  for (const f of files) {
+    try {
+      chownSync(`${dir}/${f}`, owner.uid, owner.gid);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function cgroupfsDriver(options: CgroupfsOptions = {}): CgroupDriver {
+  const started = new WeakMap<StartContext, Placed[]>();
+  return {
+    name: 'cgroupfs',
+
+    async prepare(ctx) {
+      const name = ctx.container.name;
+      const model: CgroupModel | undefined = ctx.container.config.model.cgroup;
+      const layout = await (options.fresh ? readCgroupLayout() : (layoutOnce ??= readCgroupLayout()));
+      if (layout.kind === 'none') {
+        if (model && (model.v1.length > 0 || model.v2.length > 0)) throw cgroupError(name, 'this host has no cgroup hierarchy mounted, and the config sets cgroup limits');
+        ctx.log.debug('no cgroup hierarchy is mounted: the container runs without cgroups');
+        return;
+      }
+      const root = process.getuid?.() === 0;
+      // As LXC: root escapes to PID 1's cgroups unless lxc.cgroup.relative; other users stay below their own.
+      const relative = !root || model?.relative === true;
+      const self = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
+      const baseOf = relative ? self : parseProcCgroup(readFileSync('/proc/1/cgroup', 'utf8'));
+      const names: CgroupNames = cgroupNames(name, model, options.pattern);
+      const placed: Placed[] = [];
+      for (const h of layout.hierarchies) {
+        if (!usable(h, options.use)) continue;
+        const basePath = pathIn(baseOf, h);
+        const selfPath = pathIn(self, h);
+        if (basePath === undefined || selfPath === undefined) continue;
+        const base = joinCgroup(h.mountpoint, relative ? basePath : pruneInitScope(basePath));
+        if (!root && !writable(base)) {
+          // As LXC for unprivileged callers: a hierarchy not delegated to the user is left out.
+          ctx.log.debug(`cgroups: ${base} is not writable by this user; left out`);
+          continue;
+        }
+        placed.push({
+          h,
+          base,
+          back: joinCgroup(h.mountpoint, selfPath),
+          limit: '',
+          init: '',
+          monitor: '',
+        });
+      }
+
+      const made: string[] = [];
+      try {
+        const limits = makeEverywhere(placed, names.container, names.retry, name, 'container');
+        made.push(...limits);
+        placed.forEach((p, i) => (p.limit = p.init = limits[i]!));
+        if (names.inner) {
+          for (const p of placed) {
+            makeCgroup(p.limit, names.inner, p.h.version, p.h.version === 1 && p.h.controllers.includes('cpuset'));
+            p.init = joinCgroup(p.limit, names.inner);
+          }
+        }
+        const monitors = makeEverywhere(placed, names.monitor, names.retry, name, 'monitor');
+        made.push(...monitors);
+        placed.forEach((p, i) => (p.monitor = monitors[i]!));
+        if (names.pivot) {
+          for (const p of placed) {
+            makeCgroup(p.base, names.pivot, p.h.version, p.h.version === 1 && p.h.controllers.includes('cpuset'));
+            (p as { back: string }).back = joinCgroup(p.base, names.pivot);
+          }
+        }
+      } catch (err) {
+        for (const dir of made.reverse()) removeCgroupTree(dir);
+        if (err instanceof LxkitError) throw err;
+        throw cgroupError(name, `cannot make its cgroups: ${(err as Error).message}`, err);
+      }
+      // From here on the monitor removes them, whoever ends the container and however.
+      try {
+        await ctx.handCgroups({
+          payload: placed.map((p) => ({ version: p.h.version, controllers: p.h.controllers, limit: p.limit, init: p.init })),
+          monitor: placed.map((p) => ({ dir: p.monitor, back: p.back })),
+        });
+      } catch (err) {
+        for (const dir of made.reverse()) removeCgroupTree(dir);
+        throw err;
+      }
+      started.set(ctx, placed);
+      ctx.log.debug(`cgroups: ${placed.map((p) => p.limit).join(', ')}`);
+
+      const owner = hostRoot(ctx);
+      if (owner && root) {
+        try {
+          for (const p of placed) delegateTo(p.init, p.h.version, owner);
+        } catch (err) {
+          throw cgroupError(name, `cannot give its cgroups to its root (uid ${owner.uid})`, err);
+        }
+      }
+      applyLimits(model, placed.map((p) => ({ version: p.h.version, controllers: p.h.controllers, limit: p.limit })), name);
+
+      for (const p of placed) {
+        if (p.h.version === 2) {
+          ctx.cloneIntoCgroup = p.init;
+          continue;
+        }
+        try {
+          enterCgroup(p.init, ctx.monitorPid);
+        } catch (err) {
+          throw cgroupError(name, `cannot start its first process in ${p.init}`, err);
+        }
+      }
+    },
+
+    placement(ctx) {
+      return started
+        .get(ctx)
+        ?.map((p) => ({ version: p.h.version, controllers: p.h.controllers, mountpoint: p.h.mountpoint, limit: p.limit, init: p.init }));
+    },
+
+    async placed(ctx) {
+      const placed = started.get(ctx);
+      if (!placed) return;
+      for (const p of placed) {
+        try {
+          enterCgroup(p.monitor, ctx.monitorPid);
+        } catch (err) {
+          throw cgroupError(ctx.container.name, `cannot move the monitor to ${p.monitor}`, err);
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * lxc.cgroup.* and lxc.cgroup2.* applied to a container's cgroups, in
+ * config order: v1 settings go to the hierarchy holding their controller,
+ * v2 settings to the unified one. Device rules go to the v1 devices
+ * controller when there is one; otherwise (and always for lxc.cgroup2.)
+ * they become one eBPF device program on the unified hierarchy, as LXC does.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { LxkitError, nativeAddon } from '@lxkit/core';
+import { deviceProgram, devicePolicy } from './device-program.js';
+import { parseDeviceRule, type DeviceRule } from './devices.js';
+import type { CgroupModel, CgroupSetting } from './keys.js';
+
+/** A hierarchy the container has a cgroup in. */
+export interface PlacedHierarchy {
+  readonly version: 1 | 2;
+  readonly controllers: readonly string[];
+  /** The container's cgroup (limits). */
+  readonly limit: string;
+}
+
+function settingError(s: CgroupSetting, container: string, message: string, err?: NodeJS.ErrnoException): LxkitError {
+  const o = s.origin;
+  return new LxkitError('LXKIT_CGROUP_FAILED', `${o.file}:${o.line}: ${o.key} = ${s.value}: ${message}`, {
+    file: o.file,
+    line: o.line,
+    key: o.key,
+    container,
+    ...(err ? { cause: err, ...(err.errno !== undefined ? { errno: err.errno } : {}), syscall: err.syscall ?? 'write', ...(err.path ? { path: err.path } : {}) } : {}),
+  });
+}
+
+function write(dir: string, s: CgroupSetting, container: string): void {
+  const path = `${dir}/${s.file}`;
+  try {
+    writeFileSync(path, s.value);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    // cgroupfs refuses to create files: a name that is not there fails with EACCES, not ENOENT.
+    const why = e.code === 'ENOENT' || !existsSync(path) ? `the cgroup has no file ${s.file}` : `the kernel refused it (${e.code})`;
+    throw settingError(s, container, `${why} (${path})`, e);
+  }
+}
+
+const isDeviceFile = (file: string) => file === 'devices.allow' || file === 'devices.deny';
+
+export function applyLimits(model: CgroupModel | undefined, placed: readonly PlacedHierarchy[], container: string): void {
+  if (!model) return;
+  const unified = placed.find((h) => h.version === 2);
+  const v1Devices = placed.find((h) => h.version === 1 && h.controllers.includes('devices'));
+  const bpfRules: { allow: boolean; rule: DeviceRule }[] = [];
+  let bpfOrigin: CgroupSetting | undefined;
+  const toProgram = (s: CgroupSetting) => {
+    bpfRules.push({ allow: s.file === 'devices.allow', rule: parseDeviceRule(s.value) });
+    bpfOrigin ??= s;
+  };
+  for (const s of model.v1) {
+    if (isDeviceFile(s.file) && !v1Devices) {
+      toProgram(s);
+      continue;
+    }
+    const controller = s.file.split('.')[0]!;
+    const h = placed.find((p) => p.version === 1 && p.controllers.includes(controller));
+    if (!h) throw settingError(s, container, `no cgroup v1 hierarchy has the "${controller}" controller (use lxc.cgroup2.* on the unified hierarchy)`);
+    write(h.limit, s, container);
+  }
+  for (const s of model.v2) {
+    if (isDeviceFile(s.file)) {
+      toProgram(s);
+      continue;
+    }
+    if (!unified) throw settingError(s, container, 'this host has no cgroup v2 (unified) hierarchy (use lxc.cgroup.* on v1 hierarchies)');
+    write(unified.limit, s, container);
+  }
+  if (bpfRules.length === 0) return;
+  if (!unified) throw settingError(bpfOrigin!, container, 'device rules need the devices controller or a cgroup v2 hierarchy, and this host has neither');
+  try {
+    nativeAddon().attachDeviceProgram(unified.limit, deviceProgram(devicePolicy(bpfRules)));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { detail?: string };
+    throw settingError(bpfOrigin!, container, `loading the device program into ${unified.limit} failed (${e.code})${e.detail ? `: ${e.detail.trim()}` : ''}`, e);
+  }
+}

@@ -22,6 +22,7 @@ const PACKAGES = {
   runc: 'benchmarks against runc',
   'fonts-dejavu-core': 'text in the benchmark charts',
   python3: 'node-gyp; a pty for console tests',
+  'dbus-daemon': 'a private bus for the cgmanager service tests',
 };
 
 function run(cmd, args, opts = {}) {

@@ -257,6 +257,8 @@ tools('cgroup KEY [VALUE], info -S/-H, getCgroupItem/setCgroupItem; errors name 
       assert.match(stats.stdout, /Pids use:\s+[0-9]+/);
       const raw = await run(s, 'info', '-n', 'tl1', '-S', '-H');
       assert.match(raw.stdout, /^CPU use:\s+[0-9]+\n/);
+      const table = await run(s, 'ls', '-F', 'NAME,STATE,RAM,SWAP');
+      assert.match(table.stdout, /^tl1\s+RUNNING\s+[0-9]+\.[0-9]{2}MB\s+[0-9]+\.[0-9]{2}MB\s*$/m, table.stdout);
     } finally {
       await stop(s, 'tl1');
     }

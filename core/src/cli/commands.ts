@@ -76,6 +76,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/cgroup.js'),
   },
   {
+    name: 'cgmanager',
+    summary: 'serve the cgmanager D-Bus API (cgroup delegation) in the foreground',
+    load: () => import('./commands/cgmanager.js'),
+  },
+  {
     name: 'monitor',
     summary: 'print the state changes of containers as they happen',
     lxc: 'lxc-monitor',

@@ -42,10 +42,13 @@ export interface ContainerInfo {
   readonly ipv6: readonly string[];
   readonly interfaces: readonly string[];
   readonly unprivileged: boolean;
+  /** Memory and swap in use (from the container's cgroups), when asked for and known. */
+  readonly memoryBytes?: number;
+  readonly swapBytes?: number;
 }
 
 /** Every container of the lxcpath with its state and what its config and monitor say, in name order. */
-export async function containerInfos(runtime: Runtime, lxcpath: string): Promise<ContainerInfo[]> {
+export async function containerInfos(runtime: Runtime, lxcpath: string, opts: { use?: boolean } = {}): Promise<ContainerInfo[]> {
   const defined = new Set(await listContainers(lxcpath));
   const names = [...new Set([...defined, ...(await lockedContainers(lxcpath))])].sort();
   return Promise.all(
@@ -57,6 +60,8 @@ export async function containerInfos(runtime: Runtime, lxcpath: string): Promise
       const live = addresses.filter((a) => a.iface !== 'lo');
       const config = defined.has(name) ? await loadContainerConfig(runtime, { path: paths.config }).catch(() => undefined) : undefined;
       const model = config?.model;
+      const use = opts.use && status ? await running.cgroupUse() : undefined;
+      const swap = use?.swapBytes ?? (use?.memswBytes !== undefined && use.memoryBytes !== undefined ? Math.max(0, use.memswBytes - use.memoryBytes) : undefined);
       return {
         name,
         state: status?.state ?? 'STOPPED',
@@ -68,6 +73,8 @@ export async function containerInfos(runtime: Runtime, lxcpath: string): Promise
         ipv6: live.filter((a) => a.family === 'inet6' && !a.address.startsWith('fe80:')).map((a) => a.address.replace(/\/[0-9]+$/, '')),
         interfaces: [...new Set(live.map((a) => a.iface))],
         unprivileged: (model?.idmap.length ?? 0) > 0,
+        ...(use?.memoryBytes !== undefined ? { memoryBytes: use.memoryBytes } : {}),
+        ...(swap !== undefined ? { swapBytes: swap } : {}),
       };
     }),
   );

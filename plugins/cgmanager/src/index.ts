@@ -2,11 +2,13 @@
  * @lxkit/plugin-cgmanager: cgroup management. Owns lxc.cgroup.* and
  * lxc.cgroup2.* and the lxc.cgroup.dir* keys, and makes each container's
  * cgroups through a driver chosen by name (`hooks.cgroupDriver.for(name)`):
- * `cgroupfs` (the default) here; a site plugin may tap the map to add its own.
+ * `cgroupfs` (the default) or `cgmanager` (through a cgmanager D-Bus service,
+ * such as `lxkit cgmanager`); a site plugin may tap the map to add its own.
  */
-import { definePlugin, LxkitError, STAGE_AUTO_CGROUP, tapConfigKeys, VERSION } from '@lxkit/core';
+import { definePlugin, LxkitError, STAGE_AUTO_CGROUP, tapConfigKeys, VERSION, type CgroupDriver } from '@lxkit/core';
 import * as v from 'valibot';
 import { cgroupfsDriver } from './cgroupfs/driver.js';
+import { cgmanagerDriver } from './cgmanager/driver.js';
 import { cgroupKeys, createCgroupModel, type CgroupModel } from './keys.js';
 import { cgroupMountOps } from './mounts.js';
 
@@ -20,12 +22,18 @@ export { parseDeviceRule, type DeviceRule } from './devices.js';
 export { deviceAllowed, devicePolicy, deviceProgram, type DevicePolicy } from './device-program.js';
 export { cgroupNames, parseProcCgroup, type CgroupNames } from './placement.js';
 export { cgroupfsDriver, type CgroupfsOptions } from './cgroupfs/driver.js';
+export { cgmanagerDriver, type CgmanagerDriverOptions } from './cgmanager/driver.js';
+export { CgmanagerClient } from './cgmanager/client.js';
+export { startCgmanagerService, type CgmanagerService, type CgmanagerServiceOptions } from './cgmanager/service.js';
+export { CGM_API_VERSION, CGM_BUS_NAME, CGM_ERRORS, CGM_INTERFACE, CGM_METHODS, CGM_PATH } from './cgmanager/api.js';
 export { createCgroupModel, type CgroupModel, type CgroupSetting } from './keys.js';
 
 const Options = v.optional(
   v.strictObject({
-    /** Which driver makes the cgroups: cgroupfs (default), or one a plugin adds. */
+    /** Which driver makes the cgroups: cgroupfs (default), cgmanager, or one a plugin adds. */
     driver: v.optional(v.pipe(v.string(), v.minLength(1))),
+    /** The cgmanager driver's bus (unix:path=…); the system bus when absent. */
+    cgmanagerAddress: v.optional(v.pipe(v.string(), v.minLength(1))),
   }),
 );
 
@@ -38,7 +46,8 @@ export default definePlugin({
     const driverName = options?.driver ?? 'cgroupfs';
     const { pattern, use } = runtime.toolkit.cgroup;
     runtime.hooks.cgroupDriver.for('cgroupfs').tap('cgmanager', () => cgroupfsDriver({ pattern, use }));
-    let chosen: ReturnType<typeof cgroupfsDriver> | undefined;
+    runtime.hooks.cgroupDriver.for('cgmanager').tap('cgmanager', () => cgmanagerDriver({ address: options?.cgmanagerAddress, pattern }));
+    let chosen: CgroupDriver | undefined;
     const driver = () => {
       chosen ??= runtime.hooks.cgroupDriver.get(driverName)?.call();
       if (!chosen) throw new LxkitError('LXKIT_UNSUPPORTED', `cgroup driver "${driverName}" is not provided by any enabled plugin`, { plugin: 'cgmanager' });

@@ -44,7 +44,18 @@ function write(dir: string, s: CgroupSetting, container: string): void {
 
 const isDeviceFile = (file: string) => file === 'devices.allow' || file === 'devices.deny';
 
-export function applyLimits(model: CgroupModel | undefined, placed: readonly PlacedHierarchy[], container: string): void {
+/**
+ * `warn`: device rules that cannot be applied because the caller is not
+ * root (no writable devices controller or unified hierarchy, or EACCES)
+ * are skipped with a warning, as LXC does: a user's container has no
+ * device access through its user namespace anyway.
+ */
+export function applyLimits(
+  model: CgroupModel | undefined,
+  placed: readonly PlacedHierarchy[],
+  container: string,
+  opts: { root: boolean; warn: (message: string) => void } = { root: true, warn: () => undefined },
+): void {
   if (!model) return;
   const unified = placed.find((h) => h.version === 2);
   const v1Devices = placed.find((h) => h.version === 1 && h.controllers.includes('devices'));
@@ -57,6 +68,14 @@ export function applyLimits(model: CgroupModel | undefined, placed: readonly Pla
   for (const s of model.v1) {
     if (isDeviceFile(s.file) && !v1Devices) {
       toProgram(s);
+      continue;
+    }
+    if (isDeviceFile(s.file) && !opts.root) {
+      try {
+        write(v1Devices!.limit, s, container);
+      } catch (err) {
+        opts.warn(`${(err as Error).message}; skipped (device access is bounded by the user namespace)`);
+      }
       continue;
     }
     const controller = s.file.split('.')[0]!;
@@ -73,11 +92,19 @@ export function applyLimits(model: CgroupModel | undefined, placed: readonly Pla
     write(unified.limit, s, container);
   }
   if (bpfRules.length === 0) return;
+  if (!unified && !opts.root) {
+    opts.warn(`${bpfOrigin!.origin.file}:${bpfOrigin!.origin.line}: device rules skipped: no devices controller or cgroup v2 hierarchy is delegated to this user`);
+    return;
+  }
   if (!unified) throw settingError(bpfOrigin!, container, 'device rules need the devices controller or a cgroup v2 hierarchy, and this host has neither');
   try {
-    nativeAddon().attachDeviceProgram(unified.limit, deviceProgram(devicePolicy(bpfRules)));
+    nativeAddon().attachDeviceProgram(unified!.limit, deviceProgram(devicePolicy(bpfRules)));
   } catch (err) {
+    if (!opts.root && ['EPERM', 'EACCES'].includes((err as NodeJS.ErrnoException).code ?? '')) {
+      opts.warn(`${bpfOrigin!.origin.file}:${bpfOrigin!.origin.line}: device rules skipped: loading a device program needs root`);
+      return;
+    }
     const e = err as NodeJS.ErrnoException & { detail?: string };
-    throw settingError(bpfOrigin!, container, `loading the device program into ${unified.limit} failed (${e.code})${e.detail ? `: ${e.detail.trim()}` : ''}`, e);
+    throw settingError(bpfOrigin!, container, `loading the device program into ${unified!.limit} failed (${e.code})${e.detail ? `: ${e.detail.trim()}` : ''}`, e);
   }
 }

@@ -73,6 +73,21 @@ async function writeAt(rootfs: string, path: string, text: string, mode = 0o644)
   await chmod(file, mode);
 }
 
+/**
+ * The device allowlist every container gets (LXC's hardened default, with
+ * the same reach): nothing, then mknod of any node (so that /dev can be
+ * filled), and read/write of the harmless character devices: null, zero,
+ * full, random, urandom, tty, console, ptmx, the pty slaves, fuse and tun.
+ * On a host without the v1 devices controller the cgroup plugin enforces
+ * it as an eBPF program.
+ */
+const DEVICE_RULES: readonly (readonly ['allow' | 'deny', string])[] = [
+  ['deny', 'a'],
+  ['allow', 'c *:* m'],
+  ['allow', 'b *:* m'],
+  ...['1:3', '1:5', '1:7', '1:8', '1:9', '5:0', '5:1', '5:2', '136:*', '10:229', '10:200'].map((d) => ['allow', `c ${d} rwm`] as const),
+];
+
 export const busybox: Template = {
   name: 'busybox',
   description: 'a small system container from a static busybox (unprivileged unless -- --privileged)',
@@ -124,6 +139,7 @@ export const busybox: Template = {
     c.set('lxc.tty.max', '2');
     c.set('lxc.pty.max', '1024');
     if (req.hasPlugin('caps')) c.append('lxc.cap.drop', 'sys_module mac_admin mac_override sys_time');
+    if (req.hasPlugin('cgmanager')) for (const [key, rule] of DEVICE_RULES) c.append(`lxc.cgroup.devices.${key}`, rule);
     c.set('lxc.mount.auto', 'proc:mixed sys:ro');
     c.append('lxc.mount.entry', 'shm dev/shm tmpfs defaults,create=dir 0 0');
     c.append('lxc.mount.entry', 'mqueue dev/mqueue mqueue defaults,optional,create=dir 0 0');

@@ -54,11 +54,17 @@ function cell(info: ContainerInfo, column: Column): string {
       return list(info.ipv6);
     case 'UNPRIVILEGED':
       return info.unprivileged ? 'true' : 'false';
+    case 'RAM':
+      return megabytes(info.memoryBytes);
+    case 'SWAP':
+      return megabytes(info.swapBytes);
     default:
-      // RAM and SWAP come with the cgroup plugin.
       return '-';
   }
 }
+
+/** lxc-ls's RAM and SWAP: MiB with two decimals, written "MB" as it does. */
+const megabytes = (n: number | undefined) => (n === undefined ? '-' : `${(n / 1048576).toFixed(2)}MB`);
 
 async function ls(ctx: CliContext, filterArg: string | undefined, o: LsOptions): Promise<number> {
   const { containerInfos, LxkitError } = await import('../../index.js');
@@ -69,7 +75,8 @@ async function ls(ctx: CliContext, filterArg: string | undefined, o: LsOptions):
   } catch (err) {
     throw new LxkitError('LXKIT_USAGE', `--filter ${pattern}: not a regular expression (${(err as Error).message})`);
   }
-  const all = await containerInfos(await ctx.runtime(), await ctx.lxcpath());
+  const use = (o.fancyFormat ?? []).some((c) => c === 'RAM' || c === 'SWAP');
+  const all = await containerInfos(await ctx.runtime(), await ctx.lxcpath(), { use });
   const shown = all.filter(
     (c) =>
       (!re || re.test(c.name)) &&

@@ -204,7 +204,10 @@ export function cgroupfsDriver(options: CgroupfsOptions = {}): CgroupDriver {
           throw cgroupError(name, `cannot give its cgroups to its root (uid ${owner.uid})`, err);
         }
       }
-      applyLimits(model, placed.map((p) => ({ version: p.h.version, controllers: p.h.controllers, limit: p.limit })), name);
+      applyLimits(model, placed.map((p) => ({ version: p.h.version, controllers: p.h.controllers, limit: p.limit })), name, {
+        root,
+        warn: (m) => ctx.log.warn(m),
+      });
 
       for (const p of placed) {
         if (p.h.version === 2) {

@@ -1,10 +1,10 @@
 /**
  * lxc-attach: a program run inside a running container, by lxkit-attach
  * (native/src/attach/attach.c), which enters the container's namespaces
- * through its init's pidfd. The container's capabilities, LSM label, seccomp
- * filter and cgroup are applied with the plugins that provide them (unless
- * `elevated`); until then an attached program is confined by the namespaces
- * alone.
+ * through its init's pidfd. Unless `elevated`, the program joins the
+ * init's cgroups first (the monitor names them). The container's
+ * capabilities, LSM label and seccomp filter come with the plugins that
+ * provide them (issue 6); until then those are not applied to it.
  */
 import type { ContainerStatus } from '../command/client.js';
 import { runTerminalHelper } from '../command/helper-session.js';

@@ -13,21 +13,14 @@
  * BENCH_RUNS changes the sizes.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILTIN_PLUGINS, Container, createRuntime, type Runtime } from '@lxkit/core';
-import { benchEnv, machine, markdownTable, measure, ROOT, writeRaw, writeResults, type Case, type Stats } from './lib/harness.js';
+import { benchEnv, machine, markdownTable, measure, ROOT, writeRaw, writeResults, type Case, type Stats, requireTools } from './lib/harness.js';
 
 const runs = Number(process.env['BENCH_RUNS'] ?? 30);
-const missing = ['lxc-create', 'lxc-start', 'lxc-stop', 'lxc-freeze', 'lxc-unfreeze'].filter(
-  (t) => !['/usr/bin', '/usr/sbin', '/bin', '/sbin'].some((d) => existsSync(join(d, t))),
-);
-if (missing.length > 0) {
-  console.error(`bench/cgroup: skipped, not installed: ${missing.join(', ')} (npm run setup installs them)`);
-  process.exit(0);
-}
+requireTools('cgroup', ['lxc-create', 'lxc-start', 'lxc-stop', 'lxc-freeze', 'lxc-unfreeze']);
 
 const dir = await mkdtemp(join(tmpdir(), 'lxkit-bench-'));
 const lxcpath = join(dir, 'lxc');

@@ -8,21 +8,16 @@
  * median per container and ≤ 0.25× runc run.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Container, createRuntime } from '@lxkit/core';
 import { writeChart } from './lib/chart.js';
-import { benchEnv, machine, markdownTable, measure, ROOT, writeRaw, writeResults, type Case, type Stats } from './lib/harness.js';
+import { benchEnv, machine, markdownTable, measure, ROOT, writeRaw, writeResults, type Case, type Stats, requireTools } from './lib/harness.js';
 
 const runs = Number(process.env['BENCH_RUNS'] ?? 30);
 const libraryRuns = Number(process.env['BENCH_LIBRARY_RUNS'] ?? 100);
-const missing = ['lxc-create', 'lxc-execute', 'runc'].filter((t) => !['/usr/bin', '/usr/sbin', '/bin', '/sbin'].some((d) => existsSync(join(d, t))));
-if (missing.length > 0) {
-  console.error(`bench/execute: skipped, not installed: ${missing.join(', ')} (npm run setup installs them)`);
-  process.exit(0);
-}
+requireTools('execute', ['lxc-create', 'lxc-execute', 'runc']);
 
 const dir = await mkdtemp(join(tmpdir(), 'lxkit-bench-'));
 const lxcpath = join(dir, 'lxc');

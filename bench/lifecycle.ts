@@ -16,23 +16,17 @@
  * BENCH_RUNS and BENCH_DENSITY change the sizes.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Container, createRuntime } from '@lxkit/core';
 import { writeChart } from './lib/chart.js';
-import { benchEnv, machine, markdownTable, measure, ROOT, verdicts, writeRaw, writeResults, type Case } from './lib/harness.js';
+import { benchEnv, machine, markdownTable, measure, ROOT, verdicts, writeRaw, writeResults, type Case, requireTools } from './lib/harness.js';
 
 const runs = Number(process.env['BENCH_RUNS'] ?? 20);
 const density = Number(process.env['BENCH_DENSITY'] ?? 100);
-const missing = ['lxc-create', 'lxc-start', 'lxc-stop', 'lxc-attach', 'lxc-info'].filter(
-  (t) => !['/usr/bin', '/usr/sbin', '/bin', '/sbin'].some((d) => existsSync(join(d, t))),
-);
-if (missing.length > 0) {
-  console.error(`bench/lifecycle: skipped, not installed: ${missing.join(', ')} (npm run setup installs them)`);
-  process.exit(0);
-}
+requireTools('lifecycle', ['lxc-create', 'lxc-start', 'lxc-stop', 'lxc-attach', 'lxc-info']);
 
 const dir = await mkdtemp(join(tmpdir(), 'lxkit-bench-'));
 const lxcpath = join(dir, 'lxc');

@@ -5,6 +5,7 @@
  * nothing here asserts timings.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,14 @@ export interface Stats {
   readonly p10: number;
   readonly p90: number;
   readonly min: number;
+}
+
+/** Ends the benchmark (exit 0, with a line saying why) when one of `tools` is not installed. */
+export function requireTools(bench: string, tools: readonly string[]): void {
+  const missing = tools.filter((t) => !['/usr/bin', '/usr/sbin', '/bin', '/sbin'].some((d) => existsSync(join(d, t))));
+  if (missing.length === 0) return;
+  console.error(`bench/${bench}: skipped, not installed: ${missing.join(', ')} (npm run setup installs them)`);
+  process.exit(0);
 }
 
 /** The environment benchmarks run in: the workplace's NODE_EXTRA_CA_CERTS costs ~70 ms per Node start. */

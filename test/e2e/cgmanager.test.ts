@@ -13,7 +13,7 @@ import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { BUILTIN_PLUGINS, Container, createRuntime, readCgroupLayout } from '@lxkit/core';
 import { CGM_ERRORS, CgmanagerClient } from '@lxkit/plugin-cgmanager';
-import { LXKIT_BIN, lxkit, testIf, until, which, withScratch, withTmpDir } from '../lib/harness.js';
+import { busyboxIn, LXKIT_BIN, testIf, until, which, withScratch, withTmpDir } from '../lib/harness.js';
 
 const NOBODY = 65534;
 const layout = await readCgroupLayout();
@@ -128,10 +128,7 @@ testIf(cgm, missing, 'a container whose cgroups are made through the service (th
   await withBus((address) =>
     withService(address, () =>
       withScratch(async (s) => {
-        const r = await lxkit(['create', '-n', 'cgmd', '-P', s.lxcpath, '-t', 'busybox', '--', '--privileged'], { env: s.env });
-        assert.is(r.exitCode, 0, r.stderr);
-        const { appendFile } = await import('node:fs/promises');
-        await appendFile(join(s.lxcpath, 'cgmd', 'config'), 'lxc.cgroup.memory.limit_in_bytes = 48M\n');
+        await busyboxIn(s, 'cgmd', 'lxc.cgroup.memory.limit_in_bytes = 48M\n');
         const plugins = Object.keys(BUILTIN_PLUGINS).map((use) => (use === 'cgmanager' ? { use, options: { driver: 'cgmanager', cgmanagerAddress: address } } : { use }));
         const runtime = await createRuntime({ plugins });
         const c = new Container('cgmd', { lxcpath: s.lxcpath, runtime });

@@ -12,7 +12,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { Container, readCgroupLayout, type ContainerState } from '@lxkit/core';
-import { cgroupMounts, containerCgroups, lxkit, testIf, until, withScratch, type Scratch } from '../lib/harness.js';
+import { busyboxIn as busybox, lxkitIn as run, cgroupMounts, containerCgroups, lxkit, testIf, until, withScratch, type Scratch } from '../lib/harness.js';
 
 const layout = await readCgroupLayout();
 const v1 = (controller: string) => layout.hierarchies.find((h) => h.version === 1 && h.controllers.includes(controller))?.mountpoint;
@@ -22,15 +22,6 @@ const needs = (...controllers: string[]) => {
   return missing.length ? `no cgroup v1 ${missing.join(', ')} controller on this host (the kernel-feature VM covers the unified hierarchy)` : undefined;
 };
 
-async function busybox(s: Scratch, name: string, extra = '', args: string[] = ['--privileged']): Promise<string> {
-  const r = await lxkit(['create', '-n', name, '-P', s.lxcpath, '-t', 'busybox', ...(args.length ? ['--', ...args] : [])], { env: s.env });
-  assert.is(r.exitCode, 0, r.stderr);
-  const dir = join(s.lxcpath, name);
-  if (extra) await appendFile(join(dir, 'config'), extra);
-  return dir;
-}
-
-const run = (s: Scratch, ...args: string[]) => lxkit([args[0]!, '-P', s.lxcpath, ...args.slice(1)], { env: s.env });
 
 async function start(s: Scratch, name: string): Promise<number> {
   const r = await run(s, 'start', '-n', name);

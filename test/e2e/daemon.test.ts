@@ -13,17 +13,8 @@ import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { Container, watchPrefix, type ContainerState } from '@lxkit/core';
 import { native } from '@lxkit/native';
-import { hostMounts, LXKIT_BIN, lxkit, until, withScratch, type Scratch } from '../lib/harness.js';
+import { busyboxIn as busybox, lxkitIn as run, hostMounts, LXKIT_BIN, lxkit, until, withScratch, type Scratch } from '../lib/harness.js';
 
-async function busybox(s: Scratch, name: string, extra = '', args: string[] = ['--privileged']): Promise<string> {
-  const r = await lxkit(['create', '-n', name, '-P', s.lxcpath, '-t', 'busybox', ...(args.length ? ['--', ...args] : [])], { env: s.env });
-  assert.is(r.exitCode, 0, r.stderr);
-  const dir = join(s.lxcpath, name);
-  if (extra) await appendFile(join(dir, 'config'), extra);
-  return dir;
-}
-
-const run = (s: Scratch, ...args: string[]) => lxkit([args[0]!, '-P', s.lxcpath, ...args.slice(1)], { env: s.env });
 
 /** Processes whose command line mentions lxkit's CLI and this container (a resident lxkit would show here). */
 async function lxkitProcesses(name: string): Promise<string[]> {

@@ -174,6 +174,22 @@ export async function withScratch<T>(fn: (s: Scratch) => Promise<T>): Promise<T>
   });
 }
 
+/**
+ * `lxkit create -t busybox` in the scratch lxcpath (privileged unless `args`
+ * say otherwise), with `extra` config lines appended; returns its directory.
+ */
+export async function busyboxIn(s: Scratch, name: string, extra = '', args: string[] = ['--privileged']): Promise<string> {
+  const { appendFile } = await import('node:fs/promises');
+  const r = await lxkit(['create', '-n', name, '-P', s.lxcpath, '-t', 'busybox', ...(args.length ? ['--', ...args] : [])], { env: s.env });
+  assert.is(r.exitCode, 0, r.stderr);
+  const dir = join(s.lxcpath, name);
+  if (extra) await appendFile(join(dir, 'config'), extra);
+  return dir;
+}
+
+/** `lxkit COMMAND -P <scratch lxcpath> ARGS…` with the scratch environment. */
+export const lxkitIn = (s: Scratch, command: string, ...args: string[]): Promise<CliResult> => lxkit([command, '-P', s.lxcpath, ...args], { env: s.env });
+
 /** Mount points of the host (this process's mount namespace). */
 export async function hostMounts(): Promise<string[]> {
   const { readFile } = await import('node:fs/promises');

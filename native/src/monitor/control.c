@@ -157,26 +157,11 @@ static void do_clone(const struct record *r)
 		pid = (pid_t)syscall(SYS_clone3, &args, (size_t)CLONE_ARGS_SIZE_VER2);
 		args.flags &= ~CLONE_INTO_CGROUP;
 		/*
-		 * Kernels before 5.7 know no CLONE_INTO_CGROUP (E2BIG, EINVAL): the monitor
-		 * enters the cgroup itself so that the child starts there; lxkit moves the
-		 * monitor to its own cgroup afterwards.
+		 * Kernels without CLONE_INTO_CGROUP (before 5.7: E2BIG, EINVAL; no clone3:
+		 * ENOSYS): the monitor enters the cgroup itself so that the child starts
+		 * there; lxkit moves the monitor to its own cgroup afterwards.
 		 */
-		if (pid < 0 && errno != ENOSYS && pid != 0) {
-			if (enter_cgroup_fd(cgroup_fd) < 0) {
-				int err = errno;
-				close(cgroup_fd);
-				close(sv[0]);
-				close(sv[1]);
-				send_result_errno(err, "write", "cgroup.procs");
-				return;
-			}
-			pid = (pid_t)syscall(SYS_clone3, &args, (size_t)CLONE_ARGS_SIZE_VER0);
-		}
-	} else {
-		pid = (pid_t)syscall(SYS_clone3, &args, (size_t)CLONE_ARGS_SIZE_VER0);
-	}
-	if (pid < 0 && errno == ENOSYS) {
-		if (cgroup_fd >= 0 && enter_cgroup_fd(cgroup_fd) < 0) {
+		if (pid < 0 && enter_cgroup_fd(cgroup_fd) < 0) {
 			int err = errno;
 			close(cgroup_fd);
 			close(sv[0]);
@@ -184,8 +169,11 @@ static void do_clone(const struct record *r)
 			send_result_errno(err, "write", "cgroup.procs");
 			return;
 		}
-		pid = (pid_t)syscall(SYS_clone, (unsigned long)(flags | CLONE_PIDFD | SIGCHLD), NULL, &pidfd, NULL, 0);
 	}
+	if (pid < 0)
+		pid = (pid_t)syscall(SYS_clone3, &args, (size_t)CLONE_ARGS_SIZE_VER0);
+	if (pid < 0 && errno == ENOSYS)
+		pid = (pid_t)syscall(SYS_clone, (unsigned long)(flags | CLONE_PIDFD | SIGCHLD), NULL, &pidfd, NULL, 0);
 	if (cgroup_fd >= 0 && pid != 0)
 		close(cgroup_fd);
 	if (pid < 0) {

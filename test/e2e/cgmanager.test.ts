@@ -5,7 +5,6 @@
  * own cgroup — and a container
  * whose cgroups are made through the service (the cgmanager driver).
  */
-import { chmod, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -13,46 +12,13 @@ import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { BUILTIN_PLUGINS, Container, createRuntime, readCgroupLayout } from '@lxkit/core';
 import { CGM_ERRORS, CgmanagerClient } from '@lxkit/plugin-cgmanager';
-import { busyboxIn, LXKIT_BIN, testIf, until, which, withScratch, withTmpDir } from '../lib/harness.js';
+import { busyboxIn, LXKIT_BIN, testIf, until, which, withScratch } from '../lib/harness.js';
+import { withBus } from '../lib/dbus.js';
 
 const NOBODY = 65534;
 const layout = await readCgroupLayout();
 const memory = layout.hierarchies.find((h) => h.version === 1 && h.controllers.includes('memory'));
 const missing = !which('dbus-daemon') ? 'dbus-daemon is not installed (npm run setup installs it)' : !memory ? 'no cgroup v1 memory controller here (the kernel-feature VM covers the unified hierarchy)' : undefined;
-
-/** A private bus: dbus-daemon with a config of its own, listening on a socket in `dir`. */
-async function withBus<T>(fn: (address: string) => Promise<T>): Promise<T> {
-  return withTmpDir(async (dir) => {
-    await chmod(dir, 0o755);
-    const socket = join(dir, 'bus');
-    const config = join(dir, 'bus.conf');
-    await writeFile(
-      config,
-      `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>custom</type>
-  <listen>unix:path=${socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-`,
-    );
-    const daemon = execa('dbus-daemon', ['--nofork', `--config-file=${config}`], { reject: false });
-    try {
-      await until(async () => (existsSync(socket) ? true : undefined), 5000, 'the bus socket');
-      await chmod(socket, 0o777);
-      return await fn(`unix:path=${socket}`);
-    } finally {
-      daemon.kill('SIGTERM');
-      await daemon;
-    }
-  });
-}
 
 /** `lxkit cgmanager --address` as a service; resolves once it owns its name. */
 async function withService<T>(address: string, fn: () => Promise<T>): Promise<T> {

@@ -2,13 +2,16 @@
  * @lxkit/plugin-cgmanager: cgroup management. Owns lxc.cgroup.* and
  * lxc.cgroup2.* and the lxc.cgroup.dir* keys, and makes each container's
  * cgroups through a driver chosen by name (`hooks.cgroupDriver.for(name)`):
- * `cgroupfs` (the default) or `cgmanager` (through a cgmanager D-Bus service,
- * such as `lxkit cgmanager`); a site plugin may tap the map to add its own.
+ * `cgroupfs` (the default), `systemd` (a transient scope per container,
+ * through systemd's manager API) or `cgmanager` (through a cgmanager D-Bus
+ * service, such as `lxkit cgmanager`); a site plugin may tap the map to add
+ * its own.
  */
 import { definePlugin, LxkitError, STAGE_AUTO_CGROUP, tapConfigKeys, VERSION, type CgroupDriver } from '@lxkit/core';
 import * as v from 'valibot';
 import { cgroupfsDriver } from './cgroupfs/driver.js';
 import { cgmanagerDriver } from './cgmanager/driver.js';
+import { systemdDriver } from './systemd/driver.js';
 import { cgroupKeys, createCgroupModel, type CgroupModel } from './keys.js';
 import { cgroupMountOps } from './mounts.js';
 
@@ -23,6 +26,8 @@ export { deviceAllowed, devicePolicy, deviceProgram, type DevicePolicy } from '.
 export { cgroupNames, parseProcCgroup, type CgroupNames } from './placement.js';
 export { cgroupfsDriver, type CgroupfsOptions } from './cgroupfs/driver.js';
 export { cgmanagerDriver, type CgmanagerDriverOptions } from './cgmanager/driver.js';
+export { systemdBooted, systemdDriver, type SystemdDriverOptions } from './systemd/driver.js';
+export { escapeUnitName, scopeUnit } from './systemd/unit.js';
 export { CgmanagerClient } from './cgmanager/client.js';
 export { startCgmanagerService, type CgmanagerService, type CgmanagerServiceOptions } from './cgmanager/service.js';
 export { CGM_API_VERSION, CGM_BUS_NAME, CGM_ERRORS, CGM_INTERFACE, CGM_METHODS, CGM_PATH } from './cgmanager/api.js';
@@ -30,10 +35,14 @@ export { createCgroupModel, type CgroupModel, type CgroupSetting } from './keys.
 
 const Options = v.optional(
   v.strictObject({
-    /** Which driver makes the cgroups: cgroupfs (default), cgmanager, or one a plugin adds. */
+    /** Which driver makes the cgroups: cgroupfs (default), systemd, cgmanager, or one a plugin adds. */
     driver: v.optional(v.pipe(v.string(), v.minLength(1))),
     /** The cgmanager driver's bus (unix:path=…); the system bus when absent. */
     cgmanagerAddress: v.optional(v.pipe(v.string(), v.minLength(1))),
+    /** The systemd driver's bus (unix:path=…); the system bus for root, the session bus otherwise. */
+    systemdAddress: v.optional(v.pipe(v.string(), v.minLength(1))),
+    /** The slice the systemd driver's scopes go in. */
+    systemdSlice: v.optional(v.pipe(v.string(), v.regex(/\.slice$/, 'a slice name ends in .slice'))),
   }),
 );
 
@@ -46,6 +55,9 @@ export default definePlugin({
     const driverName = options?.driver ?? 'cgroupfs';
     const { pattern, use } = runtime.toolkit.cgroup;
     runtime.hooks.cgroupDriver.for('cgroupfs').tap('cgmanager', () => cgroupfsDriver({ pattern, use }));
+    runtime.hooks.cgroupDriver.for('systemd').tap('cgmanager', () =>
+      systemdDriver({ address: options?.systemdAddress, slice: options?.systemdSlice, pattern, use }),
+    );
     runtime.hooks.cgroupDriver.for('cgmanager').tap('cgmanager', () => cgmanagerDriver({ address: options?.cgmanagerAddress, pattern }));
     let chosen: CgroupDriver | undefined;
     const driver = () => {

@@ -25,7 +25,14 @@ export interface CgroupfsOptions {
   /** lxc.cgroup.use: the v1 controllers to use (comma-separated; `@all` or unset: all). */
   readonly use?: string | undefined;
   /** Read the layout again at each start instead of once per process (tests that change mounts). */
-  readonly fresh?: boolean;
+  readonly fresh?: boolean | undefined;
+  /**
+   * Where the cgroups go instead of LXC's base (a parsed /proc/PID/cgroup,
+   * relative to nothing): the systemd driver's scope. The monitor is in it,
+   * so on the unified hierarchy the monitor first moves to its own cgroup —
+   * a cgroup with a process cannot give controllers to its children.
+   */
+  readonly base?: (ctx: StartContext) => Map<string, string>;
 }
 
 /** One hierarchy as this start uses it. */
@@ -131,9 +138,10 @@ export function cgroupfsDriver(options: CgroupfsOptions = {}): CgroupDriver {
         return;
       }
       const root = process.getuid?.() === 0;
+      const given = options.base?.(ctx);
       // As LXC: root escapes to PID 1's cgroups unless lxc.cgroup.relative; other users stay below their own.
-      const relative = !root || model?.relative === true;
-      const self = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
+      const relative = given !== undefined || !root || model?.relative === true;
+      const self = given ?? parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
       const baseOf = relative ? self : parseProcCgroup(readFileSync('/proc/1/cgroup', 'utf8'));
       const names: CgroupNames = cgroupNames(name, model, options.pattern);
       const placed: Placed[] = [];
@@ -159,7 +167,16 @@ export function cgroupfsDriver(options: CgroupfsOptions = {}): CgroupDriver {
       }
 
       const made: string[] = [];
+      const makeMonitors = () => {
+        const monitors = makeEverywhere(placed, names.monitor, names.retry, name, 'monitor');
+        made.push(...monitors);
+        placed.forEach((p, i) => (p.monitor = monitors[i]!));
+      };
       try {
+        if (given) {
+          makeMonitors();
+          for (const p of placed) if (p.h.version === 2) enterCgroup(p.monitor, ctx.monitorPid);
+        }
         const limits = makeEverywhere(placed, names.container, names.retry, name, 'container');
         made.push(...limits);
         placed.forEach((p, i) => (p.limit = p.init = limits[i]!));
@@ -169,9 +186,7 @@ export function cgroupfsDriver(options: CgroupfsOptions = {}): CgroupDriver {
             p.init = joinCgroup(p.limit, names.inner);
           }
         }
-        const monitors = makeEverywhere(placed, names.monitor, names.retry, name, 'monitor');
-        made.push(...monitors);
-        placed.forEach((p, i) => (p.monitor = monitors[i]!));
+        if (!given) makeMonitors();
         if (names.pivot) {
           for (const p of placed) {
             makeCgroup(p.base, names.pivot, p.h.version, p.h.version === 1 && p.h.controllers.includes('cpuset'));
@@ -179,6 +194,8 @@ export function cgroupfsDriver(options: CgroupfsOptions = {}): CgroupDriver {
           }
         }
       } catch (err) {
+        // With `base` the monitor may already be in its own unified cgroup, which then stays: it goes
+        // with the scope around it once the monitor has exited.
         for (const dir of made.reverse()) removeCgroupTree(dir);
         if (err instanceof LxkitError) throw err;
         throw cgroupError(name, `cannot make its cgroups: ${(err as Error).message}`, err);

@@ -6,13 +6,14 @@
  * whose cgroups are made through the service (the cgmanager driver).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { BUILTIN_PLUGINS, Container, createRuntime, readCgroupLayout } from '@lxkit/core';
 import { CGM_ERRORS, CgmanagerClient } from '@lxkit/plugin-cgmanager';
-import { busyboxIn, LXKIT_BIN, testIf, until, which, withScratch } from '../lib/harness.js';
+import { busyboxIn, LXKIT_BIN, ROOT, testIf, until, which, withScratch, withTmpDir } from '../lib/harness.js';
 import { withBus } from '../lib/dbus.js';
 
 const NOBODY = 65534;
@@ -87,6 +88,76 @@ testIf(cgm, missing, 'root: Create, Chown, MovePid, SetValue, GetValue, GetTasks
         c.close();
       }
     }),
+  );
+});
+
+/**
+ * What a delegated user does through the service, run as that user inside
+ * its delegated cgroup; prints the outcome of each call as JSON. It reads
+ * nothing from stdin, and the test bounds it with a timeout.
+ */
+const DELEGATED_SCRIPT = (plugin: string) => `
+import cgm from ${JSON.stringify(plugin)};
+const { CgmanagerClient } = cgm;
+const c = await CgmanagerClient.connect(process.argv[2]);
+const out = {};
+const attempt = async (name, fn) => {
+  try { out[name] = { ok: (await fn()) ?? null }; } catch (e) { out[name] = { error: e.message, dbus: e.syscall }; }
+};
+try {
+  await attempt('own', () => c.getPidCgroup('memory', process.pid));
+  await attempt('create', () => c.create('memory', 'child'));
+  await attempt('set', () => c.setValue('memory', 'child', 'memory.limit_in_bytes', String(32 << 20)));
+  await attempt('get', () => c.getValue('memory', 'child', 'memory.limit_in_bytes'));
+  await attempt('children', () => c.listChildren('memory', ''));
+  await attempt('escape', () => c.create('memory', '../escape'));
+  await attempt('chownToRoot', () => c.chown('memory', 'child', 0, 0));
+  await attempt('moveInit', () => c.movePid('memory', 'child', 1));
+  await attempt('remove', () => c.remove('memory', 'child', true));
+} finally {
+  c.close();
+}
+process.stdout.write(JSON.stringify(out));
+`;
+
+testIf(cgm, missing ?? (which('setpriv') ? undefined : 'setpriv is not installed'), 'an unprivileged user in a cgroup delegated to it: Create, SetValue, GetValue, ListChildren, Remove inside; outside its delegation, chown to another user and moving others\' processes refused', async () => {
+  await withBus((address) =>
+    withService(address, () =>
+      withTmpDir(async (dir) => {
+        await chmod(dir, 0o755);
+        const script = join(dir, 'delegated.mjs');
+        await writeFile(script, DELEGATED_SCRIPT(join(ROOT, 'plugins/cgmanager/dist/index.cjs')));
+        await chmod(script, 0o644);
+        const root = await CgmanagerClient.connect(address);
+        try {
+          await root.remove('memory', 'cgm-deleg', true).catch(() => undefined); // a killed earlier run's
+          assert.is(await root.create('memory', 'cgm-deleg'), 0);
+          await root.chown('memory', 'cgm-deleg', NOBODY, NOBODY);
+          // Root puts the shell in the delegated cgroup; it then becomes nobody and runs the script there.
+          const r = await execa(
+            'sh',
+            ['-c', 'echo $$ > "$1/cgroup.procs" && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$2" "$3" "$4"', 'sh', memoryDir('cgm-deleg'), process.execPath, script, address],
+            { stdin: 'ignore', timeout: 30_000, reject: false, env: { HOME: dir }, extendEnv: false },
+          );
+          assert.is(r.exitCode, 0, r.stderr);
+          const out = JSON.parse(r.stdout) as Record<string, { ok?: unknown; error?: string; dbus?: string }>;
+          assert.equal(out['create'], { ok: 0 }, JSON.stringify(out['create']));
+          assert.equal(out['set'], { ok: null });
+          assert.is(String(out['get']?.ok).trim(), String(32 << 20));
+          assert.equal(out['children']?.ok, ['child']);
+          assert.match(out['escape']?.error ?? '', /outside your delegation/);
+          assert.is(out['escape']?.dbus, `dbus:${CGM_ERRORS.denied}`);
+          assert.match(out['chownToRoot']?.error ?? '', /only root may give a cgroup to another user/);
+          assert.match(out['moveInit']?.error ?? '', /process 1 is not yours/);
+          assert.equal(out['remove'], { ok: 1 }, JSON.stringify(out['remove']));
+          assert.not.ok(existsSync(join(memoryDir(''), 'escape')));
+          assert.not.ok(existsSync(memoryDir('cgm-deleg/child')));
+        } finally {
+          await until(() => root.remove('memory', 'cgm-deleg', true).then((n) => n, () => undefined), 5000, 'removing cgm-deleg');
+          root.close();
+        }
+      }),
+    ),
   );
 });
 

@@ -8,9 +8,12 @@
  *   controller's hierarchy (…Abs methods: to the hierarchy's root) and may
  *   never leave it (`..` that escapes is refused);
  * - root may do anything there; another user may create below, write to,
- *   move processes into and remove only cgroups it owns (Chown gives them),
- *   read within its subtree, move only its own processes, and chown only to
- *   itself.
+ *   move processes into and remove only cgroups it owns, read within its
+ *   subtree, move only its own processes, and chown only to itself;
+ * - Chown gives a cgroup (the directory, cgroup.procs, tasks) but not its
+ *   limit files: a user cannot raise the limits it was given. A cgroup a
+ *   user creates is its own with every file in it, so it can set limits
+ *   below its own (the kernel keeps them within the parent's).
  *
  * A controller argument is a controller (`memory`, `name=systemd`, a v2-only
  * one like `hugetlb`, or `unified` for the v2 hierarchy itself), or for
@@ -139,15 +142,16 @@ export class CgroupOperations {
         if (h.version === 1 && h.controllers.includes('cpuset')) {
           for (const f of ['cpuset.cpus', 'cpuset.mems']) writeFileSync(`${d}/${f}`, readFileSync(`${posix.dirname(d)}/${f}`, 'utf8').trim());
         }
-        if (caller.uid !== 0) this.#chownTree(d, h, caller.uid, caller.gid);
+        if (caller.uid !== 0) this.#chownTree(d, h, caller.uid, caller.gid, true);
       }
     }
     return existed;
   }
 
-  #chownTree(dir: string, h: CgroupHierarchy, uid: number, gid: number): void {
+  /** The cgroup to uid:gid; `every` file in it, or those that let the owner use it (procs, tasks, subtree_control). */
+  #chownTree(dir: string, h: CgroupHierarchy, uid: number, gid: number, every = false): void {
     chownSync(dir, uid, gid);
-    const files = h.version === 2 ? ['cgroup.procs', 'cgroup.subtree_control', 'cgroup.threads'] : ['cgroup.procs', 'tasks'];
+    const files = every ? readdirSync(dir) : h.version === 2 ? ['cgroup.procs', 'cgroup.subtree_control', 'cgroup.threads'] : ['cgroup.procs', 'tasks'];
     for (const f of files) if (existsSync(`${dir}/${f}`)) chownSync(`${dir}/${f}`, uid, gid);
   }
 

@@ -23,6 +23,7 @@
         "src/monitor/command.c",
         "src/monitor/cgroup.c",
         "src/monitor/child.c",
+        "src/common/confine.c",
         "src/monitor/resolve.c",
         "src/monitor/fdpass.c"
       ]
@@ -31,7 +32,7 @@
       "target_name": "lxkit-attach",
       "type": "executable",
       "ldflags": ["-static"],
-      "sources": ["src/common/proto.c", "src/common/cmdclient.c", "src/common/helper.c", "src/common/ptyproxy.c", "src/monitor/fdpass.c", "src/attach/attach.c"]
+      "sources": ["src/common/proto.c", "src/common/cmdclient.c", "src/common/helper.c", "src/common/ptyproxy.c", "src/monitor/fdpass.c", "src/common/confine.c", "src/attach/attach.c"]
     },
     {
       "target_name": "lxkit-console",

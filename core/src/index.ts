@@ -13,6 +13,7 @@ export { Runtime, createRuntime, type RuntimeOptions } from './runtime.js';
 export { HOOK_NAMES, type HookName, type Hooks } from './hooks/bus.js';
 export * from './hooks/stages.js';
 export type {
+  AttachConfinement,
   CloneContext,
   ContainerRef,
   CreateContext,

@@ -50,6 +50,7 @@ export async function startContext(text = '', plugins?: PluginSpec[]) {
     allocateSlot: () => slot++,
     monitorPid: 0,
     handCgroups: () => Promise.reject(new Error('no monitor in this test')),
+    attachConfinement: {},
   };
   return ctx;
 }

@@ -2,9 +2,10 @@
  * lxc-attach: a program run inside a running container, by lxkit-attach
  * (native/src/attach/attach.c), which enters the container's namespaces
  * through its init's pidfd. Unless `elevated`, the program joins the
- * init's cgroups first (the monitor names them). The container's
- * capabilities, LSM label and seccomp filter come with the plugins that
- * provide them (issue 6); until then those are not applied to it.
+ * init's cgroups first and gets the init's confinement — the capability
+ * bounding set, the AppArmor label and the seccomp filter, applied in that
+ * order right before exec; the monitor keeps both since the start
+ * (M_CGROUPS, M_CONFINE) and hands them over with the init's pidfd.
  */
 import type { ContainerStatus } from '../command/client.js';
 import { runTerminalHelper } from '../command/helper-session.js';

@@ -12,7 +12,7 @@ import { systemError } from '../start/system-error.js';
 export interface HelperRequest {
   readonly type: number;
   readonly ints: number[];
-  readonly strs: string[];
+  readonly strs: (string | Buffer)[];
 }
 
 /** Runs `helper` with `request`; resolves with its exit status, or throws what it reported. */

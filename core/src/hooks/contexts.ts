@@ -77,6 +77,22 @@ export interface StartContext extends LifecycleContext {
   cloneIntoCgroup?: string;
   /** Gives the container's cgroups to the monitor: it removes them when the container is gone, whoever ends it. */
   handCgroups(cgroups: CgroupHandoff): Promise<void>;
+  /** What an attached program is confined with (as the init): filled by the security plugins' start taps. */
+  readonly attachConfinement: AttachConfinement;
+}
+
+/**
+ * The confinement an attached program gets (lxkit attach without -e): what
+ * the container's init got. The plugins that confine the init fill it in
+ * their `start` taps; the monitor keeps it for lxkit-attach.
+ */
+export interface AttachConfinement {
+  /** The capability bounding set (bit N: capability N). */
+  caps?: { bounding: bigint };
+  /** The AppArmor label to change to. */
+  label?: string;
+  /** The seccomp BPF program. */
+  seccomp?: Buffer;
 }
 
 /** stop and post-stop. */

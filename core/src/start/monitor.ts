@@ -10,6 +10,7 @@ import { openChannel, spawnHelper } from '../native-package.js';
 import type { Channel, HelperExit, HelperProcess } from '@lxkit/native';
 import type { Logger } from '../log/logger.js';
 import type { CgroupHandoff } from '../hooks/drivers.js';
+import type { AttachConfinement } from '../hooks/contexts.js';
 import { LxkitError } from '../errors.js';
 import type { OpQueue } from './ops.js';
 import { FrameReader, MSG, STATES, decodeRecord, encodeFrame, encodeRecord, type ContainerState, type StdioMode } from './protocol.js';
@@ -266,6 +267,14 @@ export class Monitor {
     ];
     const f = await this.#request(MSG.CGROUPS, encodeRecord({ ints: [], strs }), [MSG.RESULT]);
     this.#check(f.payload, () => ({ what: 'handing the container\'s cgroups to the monitor' }));
+  }
+
+  /** What an attached program is confined with; the monitor hands it to lxkit-attach (no reply: it comes before the batch). */
+  confine(c: AttachConfinement): void {
+    this.#send(
+      MSG.CONFINE,
+      encodeRecord({ ints: [c.caps ? 1 : 0, Number(c.caps?.bounding ?? 0n)], strs: [c.label ?? '', c.seccomp ?? Buffer.alloc(0)] }),
+    );
   }
 
   /** Tells the command socket's subscribers the container's new state. */

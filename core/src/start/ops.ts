@@ -31,6 +31,9 @@ export const OP = {
   LOOPBACK_UP: 19,
   UNSHARE: 20,
   CHOWN: 21,
+  CAPS: 22,
+  LSM_LABEL: 23,
+  SECCOMP: 24,
 } as const;
 
 /** Path flags (ops.h PF_*). */
@@ -213,6 +216,25 @@ export class OpQueue {
 
   unshare(flags: number, info: OpInfo): this {
     return this.#push(OP.UNSHARE, [0, flags], [], info);
+  }
+
+  /**
+   * Capability sets, as bit masks (bit N: capability N): every capability
+   * outside `bounding` leaves the bounding set now; the inheritable and
+   * ambient sets are set within what the process holds.
+   */
+  caps(sets: { bounding: bigint; inheritable: bigint; ambient: bigint }, info: OpInfo): this {
+    return this.#push(OP.CAPS, [0, Number(sets.bounding), Number(sets.inheritable), Number(sets.ambient)], [], info);
+  }
+
+  /** The AppArmor label the init runs under: changed to right before exec (after every other op). */
+  lsmLabel(label: string, info: OpInfo): this {
+    return this.#push(OP.LSM_LABEL, [0], [label], info);
+  }
+
+  /** A seccomp BPF program (struct sock_filter[]), installed right before exec, after the label. */
+  seccomp(program: Buffer, info: OpInfo): this {
+    return this.#push(OP.SECCOMP, [0], [program], info);
   }
 
   chown(path: string, uid: number, gid: number, o: PathOptions, info: OpInfo): this {

@@ -17,6 +17,7 @@ export const MSG = {
   STATE: 8,
   DAEMONIZE: 9,
   CGROUPS: 10,
+  CONFINE: 11,
   CLONED: 100,
   RESULT: 101,
   EXITED: 102,

@@ -206,6 +206,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
       return monitor!.pid!;
     },
     handCgroups: (c) => monitor!.cgroups(c),
+    attachConfinement: {},
   };
   const ending = (cloned: boolean): Ending => ({
     runtime,
@@ -272,6 +273,8 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     }
     finalizeOps(ctx.ops, ctx, { console: opts.console && model.console.path !== 'none' });
     await runtime.hooks.start.promise(ctx);
+    const confine = ctx.attachConfinement;
+    if (confine.caps || confine.label || confine.seccomp) monitor.confine(confine);
     const init = ctx.init;
     ctx.ops.exec(
       {

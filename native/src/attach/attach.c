@@ -34,6 +34,7 @@
 #include "../common/ptyproxy.h"
 #include "../monitor/fdpass.h"
 #include "../common/kernel.h"
+#include "../common/confine.h"
 
 
 
@@ -71,6 +72,11 @@ static const char *shell_of(uid_t uid)
 
 struct request {
 	int nsflags, uid, gid, pty, clear_env, elevated;
+	int has_caps;
+	uint64_t bounding;
+	const char *label;      /* "" for none */
+	const void *filter;     /* seccomp BPF; filter_len 0 for none */
+	size_t filter_len;
 	const char *socket, *cwd;
 	char **argv;
 	const char **set;
@@ -128,6 +134,20 @@ static void run_command(const struct request *q, int slave)
 	}
 	uid_t uid = q->uid >= 0 ? (uid_t)q->uid : 0;
 	gid_t gid = q->gid >= 0 ? (gid_t)q->gid : 0;
+	/* The container's confinement (not with -e), as its init got it: caps, label, then the filter. */
+	const char *what = NULL;
+	if (!q->elevated && q->has_caps && confine_caps(q->bounding, 0, 0, &what) < 0) {
+		dprintf(2, "lxkit-attach: %s: %s\n", what, strerror(errno));
+		_exit(126);
+	}
+	if (!q->elevated && *q->label && confine_label(q->label, &what) < 0) {
+		dprintf(2, "lxkit-attach: AppArmor label %s: %s: %s\n", q->label, what, strerror(errno));
+		_exit(126);
+	}
+	if (!q->elevated && q->filter_len && confine_seccomp(q->filter, q->filter_len, &what) < 0) {
+		dprintf(2, "lxkit-attach: seccomp filter: %s: %s\n", what, strerror(errno));
+		_exit(126);
+	}
 	if (setgroups(0, NULL) < 0 && errno != EPERM) {
 		dprintf(2, "lxkit-attach: setgroups: %s\n", strerror(errno));
 		_exit(126);
@@ -194,10 +214,15 @@ int main(void)
 		helper_report(errno, "recvmsg", q.socket);
 		return 1;
 	}
-	if (reply.nints < 1 || reply.ints[0] != 0 || pidfd < 0) {
+	if (reply.nints < 4 || reply.nstrs < 2 || reply.ints[0] != 0 || pidfd < 0) {
 		helper_report(reply.nints > 0 && reply.ints[0] ? (int)reply.ints[0] : ESRCH, "pidfd", "(the container's init)");
 		return 1;
 	}
+	q.has_caps = (int)reply.ints[2];
+	q.bounding = (uint64_t)reply.ints[3];
+	q.label = reply.strs[0];
+	q.filter = reply.strs[1];
+	q.filter_len = reply.lens[1];
 	close(sock);
 
 	/*
@@ -233,7 +258,7 @@ int main(void)
 		 * namespace, by this child only (this helper stays outside, proxying):
 		 * the program is limited and frozen with the container (not with -e).
 		 */
-		for (uint32_t i = 0; !q.elevated && i < reply.nstrs; i++) {
+		for (uint32_t i = 2; !q.elevated && i < reply.nstrs; i++) {
 			char path[4096];
 			snprintf(path, sizeof(path), "%s/cgroup.procs", reply.strs[i]);
 			int fd = open(path, O_WRONLY | O_CLOEXEC);

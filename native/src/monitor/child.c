@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "fdpass.h"
+#include "../common/confine.h"
 #include "resolve.h"
 #include "../common/kernel.h"
 
@@ -54,6 +55,31 @@ static void rearm_pdeath(void)
 		_exit(1);
 }
 static int slots[FD_SLOTS];
+
+/*
+ * Confinement kept for the exec: the label and the seccomp filter go on
+ * last, so that nothing lxkit still does before exec is refused by them.
+ */
+static char *pending_label;
+static void *pending_filter;
+static size_t pending_filter_len;
+
+static int keep_copy(const struct record *r, void **dst, size_t *len)
+{
+	if (r->nstrs < 1) {
+		errno = EINVAL;
+		return -1;
+	}
+	free(*dst);
+	*dst = malloc(r->lens[0] + 1);
+	if (!*dst)
+		return -1;
+	memcpy(*dst, r->strs[0], r->lens[0]);
+	((char *)*dst)[r->lens[0]] = 0;
+	if (len)
+		*len = r->lens[0];
+	return 0;
+}
 
 /* What failed, for the result. */
 struct failure {
@@ -399,6 +425,11 @@ static int prepare_exec(const struct record *r, uint32_t argc, uint32_t envc, st
 			if (dup2(tty, i) < 0)
 				return fail(f, "dup2", "/dev/console");
 	}
+	const char *what = NULL;
+	if (pending_label && confine_label(pending_label, &what) < 0)
+		return fail(f, what, "(lxc.apparmor.profile)");
+	if (pending_filter && confine_seccomp(pending_filter, pending_filter_len, &what) < 0)
+		return fail(f, what, "(lxc.seccomp.profile)");
 	if (ngroups >= 0) {
 		gid_t groups[REC_MAX_INTS];
 		int n = 0;
@@ -678,6 +709,14 @@ static int run_op(uint16_t code, const struct record *r, struct failure *f)
 		errno = err;
 		return ret < 0 ? fail(f, "chown", str(r, 0)) : 0;
 	}
+	case OP_CAPS: {
+		const char *what = NULL;
+		return confine_caps((uint64_t)num(r, 1, -1), (uint64_t)num(r, 2, 0), (uint64_t)num(r, 3, 0), &what) < 0 ? fail(f, what, NULL) : 0;
+	}
+	case OP_LSM_LABEL:
+		return keep_copy(r, (void **)&pending_label, NULL) < 0 ? fail(f, "malloc", NULL) : 0;
+	case OP_SECCOMP:
+		return keep_copy(r, &pending_filter, &pending_filter_len) < 0 ? fail(f, "malloc", NULL) : 0;
 	default:
 		errno = EOPNOTSUPP;
 		return fail(f, "op", "(unknown op)");

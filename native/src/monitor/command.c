@@ -92,11 +92,11 @@ static void drop(struct client *c)
 }
 
 /* One frame to a client; a client whose socket is full or gone is dropped. */
-static void reply(struct client *c, uint16_t type, const int64_t *ints, uint32_t nints, const char *const *strs, uint32_t nstrs, int fd)
+static void reply_lens(struct client *c, uint16_t type, const int64_t *ints, uint32_t nints, const char *const *strs, const uint32_t *lens, uint32_t nstrs, int fd)
 {
 	struct buf b;
 	frame_begin(&b, type);
-	rec_put(&b, ints, nints, strs, NULL, nstrs);
+	rec_put(&b, ints, nints, strs, lens, nstrs);
 	frame_end(&b);
 	struct iovec iov = { .iov_base = b.data, .iov_len = b.len };
 	union {
@@ -122,6 +122,11 @@ static void reply(struct client *c, uint16_t type, const int64_t *ints, uint32_t
 	buf_free(&b);
 	if (w != (ssize_t)len)
 		drop(c);
+}
+
+static void reply(struct client *c, uint16_t type, const int64_t *ints, uint32_t nints, const char *const *strs, uint32_t nstrs, int fd)
+{
+	reply_lens(c, type, ints, nints, strs, NULL, nstrs, fd);
 }
 
 static void reply_errno(struct client *c, int err)
@@ -288,13 +293,17 @@ static void handle(struct client *c, uint16_t type, const uint8_t *payload, size
 			reply_errno(c, ESRCH);
 			break;
 		}
-		/* Where an attached process goes: the init's cgroups. */
-		const char *dirs[32];
-		uint32_t ndirs = 0;
-		for (int i = 0; i < cgroup_count() && ndirs < 32; i++)
-			dirs[ndirs++] = cgroup_init_dir(i);
-		int64_t ints[2] = { 0, M.pid };
-		reply(c, C_REPLY, ints, 2, dirs, ndirs, M.pidfd);
+		/* What an attached process gets: the init's confinement and cgroups. */
+		const char *strs[34] = { M.confine_label ? M.confine_label : "", M.confine_filter ? M.confine_filter : "" };
+		uint32_t lens[34] = { (uint32_t)strlen(strs[0]), M.confine_filter_len };
+		uint32_t n = 2;
+		for (int i = 0; i < cgroup_count() && n < 34; i++) {
+			strs[n] = cgroup_init_dir(i);
+			lens[n] = (uint32_t)strlen(strs[n]);
+			n++;
+		}
+		int64_t ints[4] = { 0, M.pid, M.confine_caps, M.confine_bounding };
+		reply_lens(c, C_REPLY, ints, 4, strs, lens, n, M.pidfd);
 		break;
 	}
 	case C_CGROUPS: {

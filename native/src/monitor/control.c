@@ -546,6 +546,19 @@ int control_on_message(void)
 			send_ok();
 		}
 		break;
+	case M_CONFINE:
+		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nints >= 2 && r.nstrs >= 2) {
+			M.confine_caps = (int)r.ints[0];
+			M.confine_bounding = r.ints[1];
+			free(M.confine_label);
+			free(M.confine_filter);
+			M.confine_label = strdup(r.strs[0]);
+			M.confine_filter = malloc(r.lens[1] + 1);
+			if (M.confine_filter)
+				memcpy(M.confine_filter, r.strs[1], r.lens[1] + 1);
+			M.confine_filter_len = M.confine_filter ? r.lens[1] : 0;
+		}
+		break;
 	case M_DAEMONIZE:
 		if (rec_get(payload, (size_t)n, &r) < 0)
 			send_result_errno(EPROTO, "daemonize", NULL);

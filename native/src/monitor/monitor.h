@@ -49,6 +49,12 @@ struct monitor {
 	char *config;      /* the container's effective config, "key = value" lines (C_CONFIG) */
 	char *name;        /* the container's name, for lxkit monitor */
 	char *watch_prefix; /* abstract names of lxkit monitor's sockets for this lxcpath (a pid follows) */
+	/* What an attached program is confined with (M_CONFINE), handed out with the pidfd. */
+	int confine_caps;
+	int64_t confine_bounding;
+	char *confine_label;
+	char *confine_filter;
+	uint32_t confine_filter_len;
 	struct termios saved;
 	int raw;
 	int stdin_eof;

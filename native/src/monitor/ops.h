@@ -30,6 +30,9 @@ enum op_code {
 	OP_LOOPBACK_UP = 19, /* bring lo up in the network namespace */
 	OP_UNSHARE = 20,     /* ints: pf, flags */
 	OP_CHOWN = 21,       /* strs: path; ints: pf, uid, gid */
+	OP_CAPS = 22,        /* ints: pf, bounding, inheritable, ambient (bit masks) -> applied now */
+	OP_LSM_LABEL = 23,   /* strs: AppArmor label -> changed to right before exec */
+	OP_SECCOMP = 24,     /* strs: BPF program (struct sock_filter[]) -> installed right before exec */
 };
 
 /* Path flags. */

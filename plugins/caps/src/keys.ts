@@ -8,10 +8,12 @@ export interface CapsModel {
   drop: number[];
   /** Capability numbers to keep (all others dropped); `none` keeps nothing. Undefined when unset. */
   keep?: number[] | 'none';
+  /** Whether the config sets lxc.cap.drop or lxc.cap.keep at all (even to empty): then the plugin's default drops do not apply. */
+  explicit: boolean;
 }
 
 export function createCapsModel(): CapsModel {
-  return { drop: [] };
+  return { drop: [], explicit: false };
 }
 
 const LAST_CAP = lastCap(() => {
@@ -42,6 +44,7 @@ export const capsKeys = defineKeys<CapsModel>('caps', [
   {
     key: 'lxc.cap.drop',
     apply(m, v) {
+      m.explicit = true;
       if (v === '') m.drop = [];
       else m.drop.push(...splitWords(v).map(parseCap));
     },
@@ -49,6 +52,7 @@ export const capsKeys = defineKeys<CapsModel>('caps', [
   {
     key: 'lxc.cap.keep',
     apply(m, v) {
+      m.explicit = true;
       if (v === '') {
         delete m.keep;
         return;

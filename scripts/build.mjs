@@ -235,4 +235,15 @@ const nodedir =
 const gypArgs = nodedir ? [`--nodedir=${nodedir}`] : [];
 if (!existsSync(join(root, 'native/build/config.gypi'))) run(process.execPath, [gyp, 'configure', ...gypArgs], join(root, 'native'));
 run(process.execPath, [gyp, 'build', '--silent'], join(root, 'native'));
+
+// The seccomp compiler is a target of its own (libseccomp): without the library's headers the
+// seccomp plugin cannot compile policies, and says so when a start needs it.
+const seccompDir = join(root, 'plugins/seccomp/native');
+if (existsSync('/usr/include/seccomp.h')) {
+  say('compiling the seccomp compiler (node-gyp, libseccomp)');
+  if (!existsSync(join(seccompDir, 'build/config.gypi'))) run(process.execPath, [gyp, 'configure', ...gypArgs], seccompDir);
+  run(process.execPath, [gyp, 'build', '--silent'], seccompDir);
+} else {
+  say('skipping the seccomp compiler: libseccomp headers are missing (apt-get install libseccomp-dev)');
+}
 say('done');

@@ -23,6 +23,7 @@ const PACKAGES = {
   'fonts-dejavu-core': 'text in the benchmark charts',
   python3: 'node-gyp; a pty for console tests',
   'dbus-daemon': 'a private bus for the cgmanager service tests',
+  'libseccomp-dev': 'the seccomp plugin compiles policies with libseccomp',
 };
 
 function run(cmd, args, opts = {}) {

@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   LXKIT_HOOK_SCRIPT_FAILED: 'a site hook script (lxc.hook.*) failed',
   LXKIT_COMMAND_FAILED: 'a program lxkit ran for an operation failed',
   LXKIT_CGROUP_FAILED: "a container's cgroup could not be made, set, read or removed",
+  LXKIT_SECCOMP_FAILED: 'a seccomp policy could not be compiled',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

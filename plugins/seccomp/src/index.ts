@@ -1,10 +1,23 @@
 /**
- * @lxkit/plugin-seccomp: seccomp confinement. Owns lxc.seccomp.* and models
- * it; compiling LXC policy files to BPF and loading them in the child come
- * with the security issue's work.
+ * @lxkit/plugin-seccomp: seccomp confinement. Owns lxc.seccomp.*; reads
+ * the policy file (LXC's format, versions 1 and 2) and compiles it before
+ * the clone (pre-start: a policy error stops the start before anything
+ * runs), then hands the program to the child as the last op before exec
+ * (the `start` hook's seccomp stage) and keeps it for attached programs.
+ *
+ * Without lxc.seccomp.profile the shipped default policy applies (LXC's
+ * default rules, policies/default.seccomp); the `defaultPolicy` option
+ * turns that off. Without lxc.seccomp.allow_nesting, a container started
+ * from a process that is already under a seccomp filter gets none of its
+ * own, as LXC does.
  */
-import { definePlugin, notEnforcedYet, tapConfigKeys, VERSION } from '@lxkit/core';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { definePlugin, LxkitError, STAGE_SECCOMP, tapConfigKeys, VERSION, type StartContext } from '@lxkit/core';
+import * as v from 'valibot';
+import { compilePolicy } from './compile.js';
 import { createSeccompModel, seccompKeys, type SeccompModel } from './keys.js';
+import { parsePolicy } from './policy.js';
 
 declare module '@lxkit/core' {
   interface ContainerModel {
@@ -13,16 +26,65 @@ declare module '@lxkit/core' {
 }
 
 export type { SeccompModel } from './keys.js';
+export { parsePolicy, PolicyError, type Action, type ArgFilter, type CompareOp, type Policy, type Rule, type Section } from './policy.js';
+export { actionValue, cacheDir, compilePolicy, compileSpec, hostArches, nativeCompiler, type Compiled } from './compile.js';
+
+/** The shipped default policy. */
+export const DEFAULT_POLICY = fileURLToPath(new URL('../policies/default.seccomp', import.meta.url));
+
+const Options = v.optional(
+  v.strictObject({
+    /** Apply the default policy to containers that set no lxc.seccomp.profile (default true). */
+    defaultPolicy: v.optional(v.boolean()),
+  }),
+);
+
+/** Whether this process is under a seccomp filter already (/proc/self/status Seccomp: 2). */
+function filtered(): boolean {
+  try {
+    return /^Seccomp:\s*2$/m.test(readFileSync('/proc/self/status', 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 export default definePlugin({
   name: 'seccomp',
   version: VERSION,
   lxkit: `^${VERSION}`,
-  apply(runtime) {
-    // Read and validated now; enforced when this plugin's issue lands. Saying so beats silence.
+  options: Options,
+  apply(runtime, options) {
+    const useDefault = options?.defaultPolicy ?? true;
+    const programs = new WeakMap<StartContext, Buffer>();
     runtime.hooks.preStart.tap('seccomp', (ctx) => {
-      const seccomp = ctx.container.config.model.seccomp;
-      if (seccomp?.profile) notEnforcedYet(ctx, 'lxc.seccomp.profile', 'the seccomp filter');
+      const model = ctx.container.config.model.seccomp;
+      const file = model?.profile ?? (useDefault ? DEFAULT_POLICY : undefined);
+      if (!file) return;
+      if (filtered() && !model?.allowNesting) {
+        ctx.log.info(`seccomp: lxkit runs under a seccomp filter already and lxc.seccomp.allow_nesting is not set: the container gets no filter of its own`);
+        return;
+      }
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        throw new LxkitError('LXKIT_CONFIG_INVALID', `lxc.seccomp.profile: cannot read ${file} (${e.code})`, { cause: err, path: file, container: ctx.container.name });
+      }
+      const policy = parsePolicy(text, file);
+      if (policy.rules.some((r) => r.action.kind === 'notify') || policy.defaultAction.kind === 'notify') {
+        throw new LxkitError('LXKIT_UNSUPPORTED', `${file}: the notify action needs a seccomp notification proxy, which lxkit does not offer yet`, { path: file, container: ctx.container.name });
+      }
+      const compiled = compilePolicy(policy, text);
+      for (const s of compiled.skipped) ctx.log.info(`seccomp: ${file}: ${s.replace(':', ' has no syscall ')}; rule skipped`);
+      ctx.log.debug(`seccomp: ${file}: ${compiled.program.length / 8} instructions${compiled.cached ? ` (cached, ${compiled.cached})` : ''}`);
+      programs.set(ctx, compiled.program);
+    });
+    runtime.hooks.start.tap({ name: 'seccomp', stage: STAGE_SECCOMP }, (ctx) => {
+      const program = programs.get(ctx);
+      if (!program) return;
+      ctx.ops.seccomp(program, { what: 'installing the seccomp filter (lxc.seccomp.profile)' });
+      ctx.attachConfinement.seccomp = program;
     });
     tapConfigKeys(runtime, 'seccomp', seccompKeys, createSeccompModel);
   },

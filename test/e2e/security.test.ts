@@ -1,0 +1,206 @@
+/**
+ * Confinement checked from inside real containers: seccomp policies (the
+ * shipped default and LXC's format features), capability sets, and
+ * no_new_privs, proc:mixed and sys:ro. A small static program
+ * (test/fixtures/security-probe.c) makes single system calls and prints
+ * their errno.
+ */
+import { chmod, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execa } from 'execa';
+import { capabilitySets, formatCapSet, kernelLastCap, parseCap } from '@lxkit/plugin-caps';
+import { busyboxIn, lxkitIn, ROOT, testIf, which, withScratch, withTmpDir, type Scratch } from '../lib/harness.js';
+
+const missing = which('gcc') && readFileSyncSafe('/usr/lib/x86_64-linux-gnu/libc.a') ? undefined : 'gcc and a static libc are needed to build the probe (npm run setup installs g++)';
+const x86 = process.arch === 'x64' ? undefined : 'the 32-bit ABI test is for x86-64 hosts';
+
+function readFileSyncSafe(path: string): boolean {
+  try {
+    readFileSync(path, { flag: 'r' }).subarray(0, 1);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A busybox container with the probe at /probe and `extra` config lines; `fn` gets a runner of `lxkit execute`. */
+async function withProbe(extra: string, fn: (run: (...cmd: string[]) => Promise<{ exitCode: number; stdout: string; stderr: string }>, s: Scratch) => Promise<void>) {
+  await withScratch(async (s) => {
+    const dir = await busyboxIn(s, 'sec', extra);
+    await execa('gcc', ['-static', '-O1', '-no-pie', '-o', join(dir, 'rootfs/probe'), join(ROOT, 'test/fixtures/security-probe.c')]);
+    await fn((...cmd) => lxkitIn(s, 'execute', '-n', 'sec', '--', ...cmd), s);
+  });
+}
+
+const withPolicy = async (text: string, fn: (run: (...cmd: string[]) => Promise<{ exitCode: number; stdout: string; stderr: string }>) => Promise<void>) =>
+  withTmpDir(async (dir) => {
+    const file = join(dir, 'policy');
+    await writeFile(file, text);
+    await withProbe(`lxc.seccomp.profile = ${file}\n`, (run) => fn(run));
+  });
+
+const sec = suite('seccomp inside real containers');
+
+testIf(sec, missing, 'an errno N rule returns N; other calls work', async () => {
+  await withPolicy('2\ndenylist\nmkdir errno 42\nmkdirat errno 42\n', async (run) => {
+    const r = await run('/probe', 'mkdir64', '/tmp/x');
+    assert.is(r.exitCode, 0, r.stderr);
+    assert.is(r.stdout.trim(), 'errno=42');
+    const ok = await run('/probe', 'personality', '0');
+    assert.is(ok.stdout.trim(), 'errno=0');
+  });
+});
+
+testIf(sec, missing, 'a kill rule kills the process (SIGSYS: exit 159)', async () => {
+  await withPolicy('2\ndenylist\nmkdir kill\n', async (run) => {
+    const r = await run('/probe', 'mkdir64', '/tmp/x');
+    assert.is(r.exitCode, 128 + 31, `${r.stdout} ${r.stderr}`);
+  });
+});
+
+testIf(sec, missing, 'a v1 numeric allowlist allows exactly its syscalls: everything listed works, mkdir (not listed) kills', async () => {
+  // Every x86-64 syscall number but mkdir (83) and mkdirat (258).
+  const numbers = Array.from({ length: 460 }, (_, i) => i).filter((n) => n !== 83 && n !== 258);
+  await withPolicy(`1\nallowlist\n${numbers.join('\n')}\n`, async (run) => {
+    const ok = await run('/probe', 'personality', '0');
+    assert.is(ok.exitCode, 0, ok.stderr);
+    assert.is(ok.stdout.trim(), 'errno=0');
+    const r = await run('/probe', 'mkdir64', '/tmp/x');
+    assert.is(r.exitCode, 128 + 31, `${r.stdout} ${r.stderr}`);
+  });
+});
+
+testIf(sec, missing, 'an argument filter: personality allowed only for 0', async () => {
+  await withPolicy('2\ndenylist\npersonality errno 1 [0,0,SCMP_CMP_NE]\n', async (run) => {
+    assert.is((await run('/probe', 'personality', '0')).stdout.trim(), 'errno=0');
+    assert.is((await run('/probe', 'personality', '8')).stdout.trim(), 'errno=1');
+  });
+  await withPolicy('2\ndenylist\npersonality errno 1 [0,0,!=]\n', async (run) => {
+    assert.is((await run('/probe', 'personality', '0x8')).stdout.trim(), 'errno=1', 'the symbolic operator too');
+  });
+});
+
+testIf(sec, missing ?? x86, 'arch sections: an [x86] rule filters the 32-bit call through int 0x80 and not the 64-bit one; [all] both', async () => {
+  await withPolicy('2\ndenylist\n[x86]\nmkdir errno 42\n', async (run) => {
+    assert.is((await run('/probe', 'mkdir32', '/tmp/a')).stdout.trim(), 'errno=42');
+    assert.is((await run('/probe', 'mkdir64', '/tmp/b')).stdout.trim(), 'errno=0');
+  });
+  await withPolicy('2\ndenylist\n[x86_64]\nmkdir errno 42\n', async (run) => {
+    assert.is((await run('/probe', 'mkdir32', '/tmp/a')).stdout.trim(), 'errno=0');
+    assert.is((await run('/probe', 'mkdir64', '/tmp/b')).stdout.trim(), 'errno=42');
+  });
+  await withPolicy('2\ndenylist\n[all]\nmkdir errno 42\n', async (run) => {
+    assert.is((await run('/probe', 'mkdir32', '/tmp/a')).stdout.trim(), 'errno=42');
+    assert.is((await run('/probe', 'mkdir64', '/tmp/b')).stdout.trim(), 'errno=42');
+  });
+});
+
+testIf(sec, missing, 'the default policy: reject_force_umount makes umount -f fail with EACCES, in the init and in attach; attach -e is not filtered', async () => {
+  await withProbe('', async (run, s) => {
+    const r = await run('sh', '-c', 'umount -f /proc; echo rc=$?');
+    assert.match(r.stderr + r.stdout, /Permission denied/);
+    assert.match(r.stdout, /rc=1/);
+    assert.is((await lxkitIn(s, 'start', '-n', 'sec')).exitCode, 0);
+    try {
+      const a = await lxkitIn(s, 'attach', '-n', 'sec', '--', 'sh', '-c', 'grep Seccomp: /proc/self/status; umount -f /proc');
+      assert.match(a.stdout, /Seccomp:\s+2/);
+      assert.match(a.stderr, /Permission denied/);
+      const e = await lxkitIn(s, 'attach', '-n', 'sec', '-e', '--', 'grep', 'Seccomp:', '/proc/self/status');
+      assert.match(e.stdout, /Seccomp:\s+0/);
+    } finally {
+      await lxkitIn(s, 'stop', '-n', 'sec', '-k');
+    }
+  });
+});
+
+testIf(sec, missing, 'a policy error names the file, line and reason, and nothing runs', async () => {
+  await withTmpDir(async (dir) => {
+    const file = join(dir, 'bad');
+    await writeFile(file, '2\ndenylist\n# fine\nmkdir errno 1 [7,0,==]\n');
+    await withProbe(`lxc.seccomp.profile = ${file}\n`, async (run) => {
+      const r = await run('/probe', 'euid');
+      assert.is.not(r.exitCode, 0);
+      assert.match(r.stderr, new RegExp(`${file}:4: argument filter "\\[7,0,==\\]": the argument index must be 0 to 5`));
+      assert.not.match(r.stdout, /euid=/);
+    });
+  });
+});
+
+const caps = suite('capabilities inside real containers');
+
+const hostBounding = () => BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`);
+
+testIf(caps, missing, 'CapBnd and CapEff of the init and of attach equal the computed sets (within what lxkit holds); -u 1000 has none effective', async () => {
+  await withProbe('lxc.cap.drop =\nlxc.cap.drop = sys_module net_raw 25\n', async (_run, s) => {
+    const model = { explicit: true, drop: ['sys_module', 'net_raw'].map(parseCap).concat(25) };
+    const sets = capabilitySets(model, kernelLastCap(), 0);
+    const held = hostBounding();
+    assert.is((await lxkitIn(s, 'start', '-n', 'sec')).exitCode, 0);
+    try {
+      const pid = (await lxkitIn(s, 'info', '-n', 'sec', '-p', '-H')).stdout.trim().split(/\s+/).pop()!;
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      assert.is(/^CapBnd:\s*(\S+)$/m.exec(status)![1], formatCapSet(sets.bounding & held));
+      assert.is(/^CapEff:\s*(\S+)$/m.exec(status)![1], formatCapSet(sets.effective & held));
+      assert.is(/^CapInh:\s*(\S+)$/m.exec(status)![1], formatCapSet(sets.inheritable));
+      assert.is(/^CapAmb:\s*(\S+)$/m.exec(status)![1], formatCapSet(sets.ambient));
+      const a = await lxkitIn(s, 'attach', '-n', 'sec', '--', 'grep', '-E', '^Cap(Bnd|Eff)', '/proc/self/status');
+      assert.match(a.stdout, new RegExp(`CapEff:\\s+${formatCapSet(sets.effective & held)}`));
+      assert.match(a.stdout, new RegExp(`CapBnd:\\s+${formatCapSet(sets.bounding & held)}`));
+      const u = await lxkitIn(s, 'attach', '-n', 'sec', '-u', '1000', '--', 'grep', '-E', '^Cap(Bnd|Eff)', '/proc/self/status');
+      assert.match(u.stdout, /CapEff:\s+0000000000000000/);
+      assert.match(u.stdout, new RegExp(`CapBnd:\\s+${formatCapSet(sets.bounding & held)}`));
+    } finally {
+      await lxkitIn(s, 'stop', '-n', 'sec', '-k');
+    }
+  });
+});
+
+testIf(caps, missing ?? (readFileSyncSafe('/proc/modules') ? undefined : 'this kernel has no loadable modules (no /proc/modules): init_module is ENOSYS for everyone; the kernel-feature VM covers it'), 'with sys_module dropped, loading a module fails with EPERM', async () => {
+  await withTmpDir(async (dir) => {
+    const allowAll = join(dir, 'allow');
+    await writeFile(allowAll, '2\ndenylist\n');
+    await withProbe(`lxc.seccomp.profile = ${allowAll}\nlxc.cap.drop = sys_module\n`, async (run) => {
+      assert.is((await run('/probe', 'init_module')).stdout.trim(), 'errno=1');
+    });
+  });
+});
+
+testIf(caps, missing, 'with lxc.no_new_privs = 1 a setuid binary gains nothing (without it, it does)', async () => {
+  const suid = async (s: Scratch) => {
+    const probe = join(s.lxcpath, 'sec/rootfs/probe');
+    await chmod(probe, 0o4755);
+  };
+  await withProbe('lxc.init.uid = 1000\nlxc.init.gid = 1000\n', async (_run, s) => {
+    await suid(s);
+    const r = await lxkitIn(s, 'execute', '-n', 'sec', '--', '/probe', 'euid');
+    assert.is(r.stdout.trim(), 'euid=0', r.stderr);
+  });
+  await withProbe('lxc.init.uid = 1000\nlxc.init.gid = 1000\nlxc.no_new_privs = 1\n', async (_run, s) => {
+    await suid(s);
+    const r = await lxkitIn(s, 'execute', '-n', 'sec', '--', '/probe', 'euid');
+    assert.is(r.stdout.trim(), 'euid=1000', r.stderr);
+  });
+});
+
+const mounts = suite('proc:mixed and sys:ro');
+
+testIf(mounts, missing, 'writes to /proc/sysrq-trigger, /proc/sys/kernel/* and /sys fail inside', async () => {
+  await withProbe('', async (run) => {
+    const r = await run(
+      'sh',
+      '-c',
+      'for f in /proc/sysrq-trigger /proc/sys/kernel/domainname /sys/kernel/uevent_helper; do if echo x > $f 2>/dev/null; then echo "$f written"; else echo "$f refused"; fi; done; grep -E " /(proc/sys|sys|proc/sysrq-trigger) " /proc/self/mounts',
+    );
+    assert.match(r.stdout, /\/proc\/sysrq-trigger refused/);
+    assert.match(r.stdout, /\/proc\/sys\/kernel\/domainname refused/);
+    assert.match(r.stdout, /\/sys\/kernel\/uevent_helper refused/);
+    assert.not.match(r.stdout, /written/);
+  });
+});
+
+sec.run();
+caps.run();
+mounts.run();

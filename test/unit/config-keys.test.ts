@@ -144,10 +144,11 @@ const plugins = suite('plugin-owned keys');
 plugins('caps: names and numbers, none, clearing, drop and keep together refused', async () => {
   const ok = await validateText('lxc.cap.drop = sys_module mac_admin\nlxc.cap.drop = 25\n');
   assert.equal(ok.errors, []);
-  assert.equal(ok.model.caps, { drop: [16, 33, 25] });
+  assert.equal(ok.model.caps, { drop: [16, 33, 25], explicit: true });
+  assert.equal((await validateText('lxc.uts.name = x\n')).model.caps, { drop: [], explicit: false }, 'nothing said: the plugin default applies');
   const keep = await validateText('lxc.cap.drop = sys_time\nlxc.cap.drop =\nlxc.cap.keep = none\n');
   assert.equal(keep.errors, []);
-  assert.equal(keep.model.caps, { drop: [], keep: 'none' });
+  assert.equal(keep.model.caps, { drop: [], keep: 'none', explicit: true });
   const bad = await validateText('lxc.cap.drop = CAP_SYS_ADMIN\nlxc.cap.drop = 999\nlxc.cap.drop = chown\nlxc.cap.keep = kill\n');
   assert.equal(bad.errors, [
     '1: lxc.cap.drop: unknown capability "CAP_SYS_ADMIN"; write it as "sys_admin" (lower case, without CAP_)',

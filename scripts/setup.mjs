@@ -24,6 +24,7 @@ const PACKAGES = {
   python3: 'node-gyp; a pty for console tests',
   'dbus-daemon': 'a private bus for the cgmanager service tests',
   'libseccomp-dev': 'the seccomp plugin compiles policies with libseccomp',
+  apparmor: 'apparmor_parser: generated AppArmor profiles are compiled (and, where AppArmor is on, loaded) with it',
 };
 
 function run(cmd, args, opts = {}) {

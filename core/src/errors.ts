@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   LXKIT_COMMAND_FAILED: 'a program lxkit ran for an operation failed',
   LXKIT_CGROUP_FAILED: "a container's cgroup could not be made, set, read or removed",
   LXKIT_SECCOMP_FAILED: 'a seccomp policy could not be compiled',
+  LXKIT_APPARMOR_FAILED: 'an AppArmor profile could not be compiled, loaded or applied',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -67,7 +67,7 @@ export { convertDocument, updateConfigFile, type ConfigChange, type ConversionRe
 // Toolkit configuration and logging
 export { SYSTEM_CONFIG_ITEMS, type SystemConfigItem } from './toolkit/items.js';
 export { loadToolkitConfig, systemConfigItem, type ToolkitConfig, type ToolkitConfigOptions } from './toolkit/config.js';
-export { SEARCH_PLACES, defaultLxcpath, findToolkitConfigFile, searchDirs, systemConfigDir, userConfigDir } from './toolkit/locate.js';
+export { SEARCH_PLACES, cacheDir, defaultLxcpath, findToolkitConfigFile, searchDirs, systemConfigDir, userConfigDir } from './toolkit/locate.js';
 export { createLogger, levelRank, silentLogger, type ClosableLogger, type LogSinkOptions, type Logger } from './log/logger.js';
 
 // Host facts and lxkit checkconfig

@@ -181,28 +181,3 @@ loader('definePlugin rejects malformed definitions at once', () => {
 });
 
 loader.run();
-
-const pending = suite('keys read before they are enforced');
-
-pending('a start with AppArmor keys set warns that they are not applied yet, naming the keys', async () => {
-  const { runtimeWith } = await import('../lib/config.js');
-  // Capabilities, seccomp and cgroups are applied: tested on real containers (test/e2e/security.test.ts, cgroup.test.ts).
-  const runtime = await runtimeWith([{ use: 'apparmor' }]);
-  const ctx = await startContext('lxc.apparmor.profile = generated\n');
-  const warnings: string[] = [];
-  (ctx as { log: unknown }).log = { ...ctx.log, warn: (m: string) => warnings.push(m) };
-  await runtime.hooks.preStart.promise(ctx);
-  assert.equal(
-    warnings.map((w) => /: (\S+) is set/.exec(w)?.[1]).sort(),
-    ['lxc.apparmor.profile'],
-  );
-  assert.ok(warnings.every((w) => w.includes('the container runs without it')));
-
-  const quiet = await startContext('lxc.apparmor.profile = unconfined\n');
-  const none: string[] = [];
-  (quiet as { log: unknown }).log = { ...quiet.log, warn: (m: string) => none.push(m) };
-  await runtime.hooks.preStart.promise(quiet);
-  assert.equal(none, [], 'nothing to say when nothing is asked');
-});
-
-pending.run();

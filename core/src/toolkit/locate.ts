@@ -27,6 +27,17 @@ export function searchDirs(): string[] {
   return isRoot() ? [systemConfigDir()] : [userConfigDir(), systemConfigDir()];
 }
 
+/**
+ * Where lxkit keeps what it can rebuild (compiled seccomp filters, AppArmor
+ * policy caches), one subdirectory per kind: /var/cache/lxkit for root,
+ * the XDG cache otherwise; LXKIT_CACHE_DIR moves it.
+ */
+export function cacheDir(kind: string): string {
+  if (process.env['LXKIT_CACHE_DIR']) return join(process.env['LXKIT_CACHE_DIR'], kind);
+  if (isRoot()) return join('/var/cache/lxkit', kind);
+  return join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'lxkit', kind);
+}
+
 export function defaultLxcpath(): string {
   if (isRoot()) return '/var/lib/lxkit';
   return join(process.env['XDG_DATA_HOME'] || join(homedir(), '.local', 'share'), 'lxkit');

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -79,6 +80,14 @@ int confine_caps(uint64_t bounding, uint64_t inheritable, uint64_t ambient, cons
 	return 0;
 }
 
+static int open_label_attr(void)
+{
+	int fd = open("/proc/thread-self/attr/apparmor/current", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		fd = open("/proc/thread-self/attr/current", O_WRONLY | O_CLOEXEC);
+	return fd;
+}
+
 int confine_label(const char *label, const char **what)
 {
 	char cmd[4096];
@@ -88,16 +97,30 @@ int confine_label(const char *label, const char **what)
 		*what = "write";
 		return -1;
 	}
-	int fd = open("/proc/thread-self/attr/apparmor/current", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		fd = open("/proc/thread-self/attr/current", O_WRONLY | O_CLOEXEC);
+	int fd = open_label_attr();
+	int mounted = 0;
+	if (fd < 0 && errno == ENOENT) {
+		/* A container without /proc (no lxc.mount.auto proc): a private one for the write, as LXC does. */
+		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+			*what = "mount(proc)";
+			return -1;
+		}
+		mounted = 1;
+		fd = open_label_attr();
+	}
 	if (fd < 0) {
+		int err = errno;
+		if (mounted)
+			umount2("/proc", MNT_DETACH);
+		errno = err;
 		*what = "open";
 		return -1;
 	}
 	ssize_t w = write(fd, cmd, (size_t)n);
 	int err = errno;
 	close(fd);
+	if (mounted)
+		umount2("/proc", MNT_DETACH);
 	if (w != n) {
 		errno = w < 0 ? err : EIO;
 		*what = "write";

@@ -9,10 +9,9 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LxkitError, VERSION } from '@lxkit/core';
+import { cacheDir as lxkitCacheDir, LxkitError, VERSION } from '@lxkit/core';
 import type { Action, ArgFilter, Policy, Rule, Section } from './policy.js';
 
 interface Compiler {
@@ -125,11 +124,7 @@ export function nativeCompiler(): Compiler {
 }
 
 /** Where compiled programs are kept: root's under /var/cache, another user's under its cache directory. */
-export function cacheDir(): string {
-  if (process.env['LXKIT_CACHE_DIR']) return join(process.env['LXKIT_CACHE_DIR'], 'seccomp');
-  if (process.getuid?.() === 0) return '/var/cache/lxkit/seccomp';
-  return join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'lxkit', 'seccomp');
-}
+export const cacheDir = (): string => lxkitCacheDir('seccomp');
 
 const memory = new Map<string, Buffer>();
 

@@ -185,6 +185,31 @@ testIf(caps, missing, 'with lxc.no_new_privs = 1 a setuid binary gains nothing (
   });
 });
 
+testIf(caps, missing, 'lxc.no_new_privs holds for attached programs too, also with -e (as LXC); without it attach has none', async () => {
+  await withProbe('lxc.no_new_privs = 1\n', async (_run, s) => {
+    await chmod(join(s.lxcpath, 'sec/rootfs/probe'), 0o4755);
+    assert.is((await lxkitIn(s, 'start', '-n', 'sec')).exitCode, 0);
+    try {
+      const a = await lxkitIn(s, 'attach', '-n', 'sec', '-u', '1000', '-g', '1000', '--', '/probe', 'euid');
+      assert.is(a.stdout.trim(), 'euid=1000', a.stderr);
+      const e = await lxkitIn(s, 'attach', '-n', 'sec', '-e', '--', 'grep', 'NoNewPrivs:', '/proc/self/status');
+      assert.match(e.stdout, /NoNewPrivs:\s+1/);
+    } finally {
+      await lxkitIn(s, 'stop', '-n', 'sec', '-k');
+    }
+  });
+  await withProbe('', async (_run, s) => {
+    await chmod(join(s.lxcpath, 'sec/rootfs/probe'), 0o4755);
+    assert.is((await lxkitIn(s, 'start', '-n', 'sec')).exitCode, 0);
+    try {
+      const a = await lxkitIn(s, 'attach', '-n', 'sec', '-u', '1000', '-g', '1000', '--', '/probe', 'euid');
+      assert.is(a.stdout.trim(), 'euid=0', a.stderr);
+    } finally {
+      await lxkitIn(s, 'stop', '-n', 'sec', '-k');
+    }
+  });
+});
+
 const mounts = suite('proc:mixed and sys:ro');
 
 testIf(mounts, missing, 'writes to /proc/sysrq-trigger, /proc/sys/kernel/* and /sys fail inside', async () => {

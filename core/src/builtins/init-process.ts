@@ -61,7 +61,9 @@ export const initProcessPlugin = definePlugin({
       }
     });
     runtime.hooks.start.tap({ name: 'init-process', stage: STAGE_NO_NEW_PRIVS }, (ctx) => {
-      if (ctx.container.config.model.noNewPrivs) ctx.ops.noNewPrivs({ what: 'setting no_new_privs (lxc.no_new_privs)' });
+      if (!ctx.container.config.model.noNewPrivs) return;
+      ctx.ops.noNewPrivs({ what: 'setting no_new_privs (lxc.no_new_privs)' });
+      ctx.attachConfinement.noNewPrivs = true;
     });
   },
 });

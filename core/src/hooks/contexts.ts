@@ -93,6 +93,8 @@ export interface AttachConfinement {
   label?: string;
   /** The seccomp BPF program. */
   seccomp?: Buffer;
+  /** lxc.no_new_privs: set for attached programs too (also with -e, as LXC does). */
+  noNewPrivs?: boolean;
 }
 
 /** stop and post-stop. */

@@ -274,7 +274,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     finalizeOps(ctx.ops, ctx, { console: opts.console && model.console.path !== 'none' });
     await runtime.hooks.start.promise(ctx);
     const confine = ctx.attachConfinement;
-    if (confine.caps || confine.label || confine.seccomp) monitor.confine(confine);
+    if (confine.caps || confine.label || confine.seccomp || confine.noNewPrivs) monitor.confine(confine);
     const init = ctx.init;
     ctx.ops.exec(
       {

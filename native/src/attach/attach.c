@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -74,6 +75,7 @@ struct request {
 	int nsflags, uid, gid, pty, clear_env, elevated;
 	int has_caps;
 	uint64_t bounding;
+	int no_new_privs;       /* lxc.no_new_privs: applied with -e too, as LXC does */
 	const char *label;      /* "" for none */
 	const void *filter;     /* seccomp BPF; filter_len 0 for none */
 	size_t filter_len;
@@ -142,6 +144,10 @@ static void run_command(const struct request *q, int slave)
 	}
 	if (!q->elevated && *q->label && confine_label(q->label, &what) < 0) {
 		dprintf(2, "lxkit-attach: AppArmor label %s: %s: %s\n", q->label, what, strerror(errno));
+		_exit(126);
+	}
+	if (q->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		dprintf(2, "lxkit-attach: no_new_privs: %s\n", strerror(errno));
 		_exit(126);
 	}
 	if (!q->elevated && q->filter_len && confine_seccomp(q->filter, q->filter_len, &what) < 0) {
@@ -220,6 +226,7 @@ int main(void)
 	}
 	q.has_caps = (int)reply.ints[2];
 	q.bounding = (uint64_t)reply.ints[3];
+	q.no_new_privs = reply.nints >= 5 && reply.ints[4];
 	q.label = reply.strs[0];
 	q.filter = reply.strs[1];
 	q.filter_len = reply.lens[1];

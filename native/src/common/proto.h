@@ -35,7 +35,7 @@ enum msg_type {
 	M_STATE = 8,         /* ints: STATE_*, told to the command socket's subscribers */
 	M_DAEMONIZE = 9,     /* strs: argv of lxkit's stop work, run when the init exits (ints[0] 0: only for a reboot); the controller then leaves */
 	M_CGROUPS = 10,      /* strs: the container's and the monitor's cgroups (monitor/cgroup.c), removed by the monitor at the end -> M_RESULT */
-	M_CONFINE = 11,      /* ints: has caps, bounding set; strs: AppArmor label or "", seccomp BPF or "" -> kept for attach (no reply) */
+	M_CONFINE = 11,      /* ints: has caps, bounding set, no_new_privs; strs: AppArmor label or "", seccomp BPF or "" -> kept for attach (no reply) */
 	/* monitor -> JS */
 	M_CLONED = 100,  /* ints: pid, then one fd per namespace; strs: namespace names */
 	M_RESULT = 101,  /* ints: ok, failed op index, errno, ops done; strs: syscall, path, detail, output */
@@ -49,7 +49,7 @@ enum msg_type {
 	C_SIGNAL = 301,    /* ints: signal, stopping (1: a stop; the state becomes STOPPING) -> C_REPLY ints: errno */
 	C_SUBSCRIBE = 302, /* -> C_REPLY ints: state; then a C_STATE_EVENT at each change until the client leaves */
 	C_CONSOLE = 303,   /* ints: tty number (0: /dev/console) -> C_REPLY ints: errno, with the pty master (SCM_RIGHTS) */
-	C_PIDFD = 304,     /* -> C_REPLY ints: errno, init pid, has caps, bounding set; strs: AppArmor label, seccomp BPF, the init's cgroup dirs...; with the init's pidfd */
+	C_PIDFD = 304,     /* -> C_REPLY ints: errno, init pid, has caps, bounding set, no_new_privs; strs: AppArmor label, seccomp BPF, the init's cgroup dirs...; with the init's pidfd */
 	C_CONFIG = 305,    /* strs: key -> C_REPLY ints: found; strs: values in reading order */
 	C_IPS = 306,       /* -> C_REPLY strs: "interface family address/prefix" of the container's network namespace */
 	C_CGROUPS = 307,   /* -> C_REPLY strs: "version\tcontrollers\tlimit dir\tinit dir" per hierarchy */

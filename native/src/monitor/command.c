@@ -302,8 +302,8 @@ static void handle(struct client *c, uint16_t type, const uint8_t *payload, size
 			lens[n] = (uint32_t)strlen(strs[n]);
 			n++;
 		}
-		int64_t ints[4] = { 0, M.pid, M.confine_caps, M.confine_bounding };
-		reply_lens(c, C_REPLY, ints, 4, strs, lens, n, M.pidfd);
+		int64_t ints[5] = { 0, M.pid, M.confine_caps, M.confine_bounding, M.confine_nnp };
+		reply_lens(c, C_REPLY, ints, 5, strs, lens, n, M.pidfd);
 		break;
 	}
 	case C_CGROUPS: {

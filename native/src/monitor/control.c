@@ -550,6 +550,7 @@ int control_on_message(void)
 		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nints >= 2 && r.nstrs >= 2) {
 			M.confine_caps = (int)r.ints[0];
 			M.confine_bounding = r.ints[1];
+			M.confine_nnp = r.nints >= 3 ? (int)r.ints[2] : 0;
 			free(M.confine_label);
 			free(M.confine_filter);
 			M.confine_label = strdup(r.strs[0]);

@@ -52,6 +52,7 @@ struct monitor {
 	/* What an attached program is confined with (M_CONFINE), handed out with the pidfd. */
 	int confine_caps;
 	int64_t confine_bounding;
+	int confine_nnp;
 	char *confine_label;
 	char *confine_filter;
 	uint32_t confine_filter_len;

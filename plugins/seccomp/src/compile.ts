@@ -143,7 +143,8 @@ export function compilePolicy(policy: Policy, text: string, opts: { cache?: bool
   const c = nativeCompiler();
   const host = hostArches();
   const key = createHash('sha256').update(`lxkit ${VERSION}\nlibseccomp ${c.version()}\n${host.native}\n${text}`).digest('hex');
-  const hit = memory.get(key);
+  // cache: false compiles afresh (and keeps nothing): what a first start pays.
+  const hit = opts.cache === false ? undefined : memory.get(key);
   if (hit) return { program: hit, skipped: [], cached: 'memory' };
   const file = join(cacheDir(), `${key}.bpf`);
   if (opts.cache !== false) {
@@ -161,8 +162,8 @@ export function compilePolicy(policy: Policy, text: string, opts: { cache?: bool
   } catch (err) {
     throw new LxkitError('LXKIT_SECCOMP_FAILED', `${policy.file}: cannot compile the seccomp policy: ${(err as Error).message}`, { cause: err, path: policy.file });
   }
-  memory.set(key, out.program);
   if (opts.cache !== false) {
+    memory.set(key, out.program);
     try {
       mkdirSync(cacheDir(), { recursive: true, mode: 0o700 });
       const tmp = `${file}.${process.pid}`;

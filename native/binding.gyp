@@ -22,6 +22,7 @@
         "src/monitor/console.c",
         "src/monitor/command.c",
         "src/monitor/cgroup.c",
+        "src/monitor/notify.c",
         "src/monitor/child.c",
         "src/common/confine.c",
         "src/monitor/resolve.c",

@@ -116,6 +116,38 @@ testIf(sec, missing, 'the default policy: reject_force_umount makes umount -f fa
   });
 });
 
+testIf(sec, missing, "notify rules: the monitor forwards each call to lxc.seccomp.notify.proxy in LXC's format and returns its answer", async () => {
+  await withTmpDir(async (dir) => {
+    await execa('gcc', ['-O1', '-o', join(dir, 'proxy'), join(ROOT, 'test/fixtures/notify-proxy.c')]);
+    const sock = join(dir, 'proxy.sock');
+    // Answers EXDEV (18) to one notification, then exits; bounded by a timeout whatever happens.
+    const proxy = execa(join(dir, 'proxy'), [sock, '18', '1'], { reject: false, timeout: 30_000 });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        proxy.stdout!.once('data', () => resolve());
+        proxy.once('exit', () => reject(new Error('the test proxy did not start')));
+      });
+      const policy = join(dir, 'policy');
+      await writeFile(policy, '2\ndenylist\nmkdir notify\nmkdirat notify\n');
+      await withProbe(`lxc.seccomp.profile = ${policy}\nlxc.seccomp.notify.proxy = unix:${sock}\nlxc.seccomp.notify.cookie = lxkit-cookie\n`, async (run) => {
+        const r = await run('sh', '-c', '/probe mkdir64 /tmp/x; /probe personality 0');
+        assert.is(r.exitCode, 0, r.stderr);
+        assert.equal(r.stdout.trim().split('\n'), ['errno=18', 'errno=0'], 'the proxy\'s answer; other calls untouched');
+      });
+    } finally {
+      proxy.kill();
+    }
+    const out = String((await proxy).stdout);
+    assert.match(out, /^nr=(83|258) cookie=lxkit-cookie fds=2 pid_ok=1 init_pid=[1-9]\d* monitor_pid=[1-9]\d*$/m);
+  });
+});
+
+testIf(sec, missing, 'notify rules without a proxy: the call fails with ENOSYS', async () => {
+  await withPolicy('2\ndenylist\nmkdir notify\nmkdirat notify\n', async (run) => {
+    assert.is((await run('/probe', 'mkdir64', '/tmp/x')).stdout.trim(), 'errno=38');
+  });
+});
+
 testIf(sec, missing, 'a policy error names the file, line and reason, and nothing runs', async () => {
   await withTmpDir(async (dir) => {
     const file = join(dir, 'bad');

@@ -79,6 +79,12 @@ export interface StartContext extends LifecycleContext {
   handCgroups(cgroups: CgroupHandoff): Promise<void>;
   /** What an attached program is confined with (as the init): filled by the security plugins' start taps. */
   readonly attachConfinement: AttachConfinement;
+  /**
+   * Set by the seccomp plugin's start tap when the filter has notify rules:
+   * the monitor forwards the notifications to `proxy` (LXC's format), or
+   * answers ENOSYS without one.
+   */
+  seccompNotify?: { proxy?: string | undefined; cookie?: string | undefined };
 }
 
 /**

@@ -277,6 +277,11 @@ export class Monitor {
     );
   }
 
+  /** Where the seccomp listener's notifications go (lxc.seccomp.notify.proxy, .cookie); no reply. */
+  notify(proxy: string | undefined, cookie: string | undefined): void {
+    this.#send(MSG.NOTIFY, encodeRecord({ ints: [], strs: [proxy ?? '', cookie ?? ''] }));
+  }
+
   /** Tells the command socket's subscribers the container's new state. */
   state(state: ContainerState): void {
     this.#send(MSG.STATE, encodeRecord({ ints: [STATES.indexOf(state)], strs: [] }));

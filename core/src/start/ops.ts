@@ -232,9 +232,13 @@ export class OpQueue {
     return this.#push(OP.LSM_LABEL, [0], [label], info);
   }
 
-  /** A seccomp BPF program (struct sock_filter[]), installed right before exec, after the label. */
-  seccomp(program: Buffer, info: OpInfo): this {
-    return this.#push(OP.SECCOMP, [0], [program], info);
+  /**
+   * A seccomp BPF program (struct sock_filter[]), installed right before
+   * exec, after the label. With `notify` (the policy has notify rules) the
+   * filter's listener goes to the monitor, which forwards notifications.
+   */
+  seccomp(program: Buffer, info: OpInfo, opts: { notify?: boolean } = {}): this {
+    return this.#push(OP.SECCOMP, [0, opts.notify ? 1 : 0], [program], info);
   }
 
   chown(path: string, uid: number, gid: number, o: PathOptions, info: OpInfo): this {

@@ -18,6 +18,7 @@ export const MSG = {
   DAEMONIZE: 9,
   CGROUPS: 10,
   CONFINE: 11,
+  NOTIFY: 12,
   CLONED: 100,
   RESULT: 101,
   EXITED: 102,

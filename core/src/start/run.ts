@@ -275,6 +275,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     await runtime.hooks.start.promise(ctx);
     const confine = ctx.attachConfinement;
     if (confine.caps || confine.label || confine.seccomp || confine.noNewPrivs) monitor.confine(confine);
+    if (ctx.seccompNotify) monitor.notify(ctx.seccompNotify.proxy, ctx.seccompNotify.cookie);
     const init = ctx.init;
     ctx.ops.exec(
       {

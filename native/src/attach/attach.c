@@ -150,7 +150,7 @@ static void run_command(const struct request *q, int slave)
 		dprintf(2, "lxkit-attach: no_new_privs: %s\n", strerror(errno));
 		_exit(126);
 	}
-	if (!q->elevated && q->filter_len && confine_seccomp(q->filter, q->filter_len, &what) < 0) {
+	if (!q->elevated && q->filter_len && confine_seccomp(q->filter, q->filter_len, NULL, &what) < 0) {
 		dprintf(2, "lxkit-attach: seccomp filter: %s: %s\n", what, strerror(errno));
 		_exit(126);
 	}

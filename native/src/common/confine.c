@@ -129,7 +129,7 @@ int confine_label(const char *label, const char **what)
 	return 0;
 }
 
-int confine_seccomp(const void *prog, size_t len, const char **what)
+int confine_seccomp(const void *prog, size_t len, int *listener, const char **what)
 {
 	if (len == 0 || len % sizeof(struct sock_filter) != 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
 		errno = EINVAL;
@@ -137,6 +137,16 @@ int confine_seccomp(const void *prog, size_t len, const char **what)
 		return -1;
 	}
 	struct sock_fprog fprog = { .len = (unsigned short)(len / sizeof(struct sock_filter)), .filter = (struct sock_filter *)prog };
+	if (listener) {
+		/* A policy with notify rules: the filter comes with a listener for the monitor. */
+		long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fprog);
+		if (fd < 0) {
+			*what = "seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER)";
+			return -1;
+		}
+		*listener = (int)fd;
+		return 0;
+	}
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) == 0)
 		return 0;
 	if (errno != ENOSYS) {

@@ -25,6 +25,7 @@ int confine_caps(uint64_t bounding, uint64_t inheritable, uint64_t ambient, cons
 int confine_label(const char *label, const char **what);
 
 /* Installs a classic BPF seccomp filter (`len` bytes of struct sock_filter). */
-int confine_seccomp(const void *prog, size_t len, const char **what);
+/* Installs a BPF program; with `listener`, asks for a notification listener and returns its fd there. */
+int confine_seccomp(const void *prog, size_t len, int *listener, const char **what);
 
 #endif

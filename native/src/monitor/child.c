@@ -63,6 +63,7 @@ static int slots[FD_SLOTS];
 static char *pending_label;
 static void *pending_filter;
 static size_t pending_filter_len;
+static int pending_notify; /* the filter has notify rules: its listener goes to the monitor */
 
 static int keep_copy(const struct record *r, void **dst, size_t *len)
 {
@@ -428,8 +429,18 @@ static int prepare_exec(const struct record *r, uint32_t argc, uint32_t envc, st
 	const char *what = NULL;
 	if (pending_label && confine_label(pending_label, &what) < 0)
 		return fail(f, what, "(lxc.apparmor.profile)");
-	if (pending_filter && confine_seccomp(pending_filter, pending_filter_len, &what) < 0)
-		return fail(f, what, "(lxc.seccomp.profile)");
+	if (pending_filter) {
+		int listener = -1;
+		if (confine_seccomp(pending_filter, pending_filter_len, pending_notify ? &listener : NULL, &what) < 0)
+			return fail(f, what, "(lxc.seccomp.profile)");
+		if (listener >= 0) {
+			int64_t ints[2] = { FD_SECCOMP_LISTENER, 0 };
+			int sent = send_fd_record(sock, M_FD, ints, 2, listener);
+			close(listener);
+			if (sent < 0)
+				return fail(f, "sendmsg", "(the seccomp listener, to the monitor)");
+		}
+	}
 	if (ngroups >= 0) {
 		gid_t groups[REC_MAX_INTS];
 		int n = 0;
@@ -716,6 +727,7 @@ static int run_op(uint16_t code, const struct record *r, struct failure *f)
 	case OP_LSM_LABEL:
 		return keep_copy(r, (void **)&pending_label, NULL) < 0 ? fail(f, "malloc", NULL) : 0;
 	case OP_SECCOMP:
+		pending_notify = num(r, 1, 0) != 0;
 		return keep_copy(r, &pending_filter, &pending_filter_len) < 0 ? fail(f, "malloc", NULL) : 0;
 	default:
 		errno = EOPNOTSUPP;

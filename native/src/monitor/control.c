@@ -307,7 +307,9 @@ static void on_child_fd(const uint8_t *payload, long n, int fd)
 			close(fd);
 		return;
 	}
-	if (r.ints[0] == PTY_CONSOLE)
+	if (r.ints[0] == FD_SECCOMP_LISTENER)
+		notify_take(fd);
+	else if (r.ints[0] == PTY_CONSOLE)
 		console_take(fd);
 	else if (M.nttys < (int)(sizeof(M.ttys) / sizeof(M.ttys[0])))
 		M.ttys[M.nttys++] = fd;
@@ -559,6 +561,10 @@ int control_on_message(void)
 				memcpy(M.confine_filter, r.strs[1], r.lens[1] + 1);
 			M.confine_filter_len = M.confine_filter ? r.lens[1] : 0;
 		}
+		break;
+	case M_NOTIFY:
+		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nstrs >= 2)
+			notify_configure(r.strs[0], r.strs[1]);
 		break;
 	case M_DAEMONIZE:
 		if (rec_get(payload, (size_t)n, &r) < 0)

@@ -130,6 +130,7 @@ int main(void)
 			 * cgroups go before the lock: the next start must not find them.
 			 */
 			cgroup_remove_all();
+			notify_close();
 			close(LOCK_FD);
 			set_state(STATE_STOPPED);
 			command_close();
@@ -137,7 +138,7 @@ int main(void)
 			break;
 		}
 		struct pollfd p[MAX_POLL];
-		int np = 0, ic = -1, is, ip = -1, ii = -1, im = -1, i0 = -1;
+		int np = 0, ic = -1, is, ip = -1, ii = -1, im = -1, i0 = -1, in = -1;
 		if (M.control >= 0) {
 			p[np] = (struct pollfd){ .fd = M.control, .events = POLLIN };
 			ic = np++;
@@ -159,6 +160,10 @@ int main(void)
 				p[np] = (struct pollfd){ .fd = 0, .events = POLLIN };
 				i0 = np++;
 			}
+		}
+		if (notify_fd() >= 0) {
+			p[np] = (struct pollfd){ .fd = notify_fd(), .events = POLLIN };
+			in = np++;
 		}
 		int first_command = np;
 		np += command_add_pollfds(p + np, MAX_POLL - np);
@@ -186,6 +191,8 @@ int main(void)
 		}
 		if (i0 >= 0 && p[i0].revents)
 			console_on_input();
+		if (in >= 0 && p[in].revents && notify_fd() >= 0)
+			notify_on_ready();
 		command_on_ready(p + first_command, np - first_command);
 	}
 	console_restore_tty();

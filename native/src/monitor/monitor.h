@@ -5,6 +5,7 @@
  *   console.c  the console pty: proxied to a terminal, or drained to a log
  *   command.c  the container's command socket (lxkit info/stop/wait/console/attach…)
  *   cgroup.c   the container's cgroups: freeze, cgroup.kill, removal at the end
+ *   notify.c   seccomp notifications, forwarded to lxc.seccomp.notify.proxy
  */
 #ifndef LXKIT_MONITOR_H
 #define LXKIT_MONITOR_H
@@ -95,6 +96,13 @@ int cgroup_freeze(int freeze, int timeout_ms);
 void cgroup_after_stop_signal(int sig);
 void cgroup_leave_monitor(void);
 void cgroup_remove_all(void);
+
+/* notify.c */
+void notify_configure(const char *proxy, const char *cookie);
+void notify_take(int listener);
+int notify_fd(void); /* the listener to poll, or -1 */
+void notify_on_ready(void);
+void notify_close(void);
 
 /* command.c */
 int command_listen(const char *name);

@@ -32,7 +32,7 @@ enum op_code {
 	OP_CHOWN = 21,       /* strs: path; ints: pf, uid, gid */
 	OP_CAPS = 22,        /* ints: pf, bounding, inheritable, ambient (bit masks) -> applied now */
 	OP_LSM_LABEL = 23,   /* strs: AppArmor label -> changed to right before exec */
-	OP_SECCOMP = 24,     /* strs: BPF program (struct sock_filter[]) -> installed right before exec */
+	OP_SECCOMP = 24,     /* ints[1]: has notify rules; strs: BPF program (struct sock_filter[]) -> installed right before exec (its listener to the monitor) */
 };
 
 /* Path flags. */
@@ -51,6 +51,8 @@ enum op_code {
 /* OP_PTY kinds, echoed to the monitor with the master fd. */
 #define PTY_TTY 0
 #define PTY_CONSOLE 1
+/* M_FD kind of the seccomp listener the child hands over (not a pty). */
+#define FD_SECCOMP_LISTENER 100
 
 /* Monitor <-> child only. */
 #define M_FD 200 /* ints: slot, or kind and index; carries one fd (SCM_RIGHTS) */

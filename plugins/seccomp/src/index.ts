@@ -55,7 +55,7 @@ export default definePlugin({
   options: Options,
   apply(runtime, options) {
     const useDefault = options?.defaultPolicy ?? true;
-    const programs = new WeakMap<StartContext, Buffer>();
+    const programs = new WeakMap<StartContext, { program: Buffer; notify: boolean }>();
     runtime.hooks.preStart.tap('seccomp', (ctx) => {
       const model = ctx.container.config.model.seccomp;
       const file = model?.profile ?? (useDefault ? DEFAULT_POLICY : undefined);
@@ -72,19 +72,22 @@ export default definePlugin({
         throw new LxkitError('LXKIT_CONFIG_INVALID', `lxc.seccomp.profile: cannot read ${file} (${e.code})`, { cause: err, path: file, container: ctx.container.name });
       }
       const policy = parsePolicy(text, file);
-      if (policy.rules.some((r) => r.action.kind === 'notify') || policy.defaultAction.kind === 'notify') {
-        throw new LxkitError('LXKIT_UNSUPPORTED', `${file}: the notify action needs a seccomp notification proxy, which lxkit does not offer yet`, { path: file, container: ctx.container.name });
-      }
+      const notify = policy.rules.some((r) => r.action.kind === 'notify') || policy.defaultAction.kind === 'notify';
+      if (notify && !model?.notifyProxy) ctx.log.info(`seccomp: ${file} has notify rules but lxc.seccomp.notify.proxy is unset: those calls fail with ENOSYS`);
       const compiled = compilePolicy(policy, text);
       for (const s of compiled.skipped) ctx.log.info(`seccomp: ${file}: ${s.replace(':', ' has no syscall ')}; rule skipped`);
       ctx.log.debug(`seccomp: ${file}: ${compiled.program.length / 8} instructions${compiled.cached ? ` (cached, ${compiled.cached})` : ''}`);
-      programs.set(ctx, compiled.program);
+      programs.set(ctx, { program: compiled.program, notify });
     });
     runtime.hooks.start.tap({ name: 'seccomp', stage: STAGE_SECCOMP }, (ctx) => {
-      const program = programs.get(ctx);
-      if (!program) return;
-      ctx.ops.seccomp(program, { what: 'installing the seccomp filter (lxc.seccomp.profile)' });
-      ctx.attachConfinement.seccomp = program;
+      const filter = programs.get(ctx);
+      if (!filter) return;
+      ctx.ops.seccomp(filter.program, { what: 'installing the seccomp filter (lxc.seccomp.profile)' }, { notify: filter.notify });
+      ctx.attachConfinement.seccomp = filter.program;
+      if (filter.notify) {
+        const model = ctx.container.config.model.seccomp;
+        ctx.seccompNotify = { proxy: model?.notifyProxy, cookie: model?.notifyCookie };
+      }
     });
     tapConfigKeys(runtime, 'seccomp', seccompKeys, createSeccompModel);
   },

@@ -17,7 +17,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILTIN_PLUGINS, Container, createRuntime, type Runtime } from '@lxkit/core';
-import { benchEnv, machine, markdownTable, measure, ROOT, writeRaw, writeResults, type Case, type Stats, requireTools } from './lib/harness.js';
+import { benchEnv, machine, markdownTable, measure, ROOT, statsOf, elapsed, writeRaw, writeResults, type Case, type Stats, requireTools } from './lib/harness.js';
 
 const runs = Number(process.env['BENCH_RUNS'] ?? 30);
 requireTools('cgroup', ['lxc-create', 'lxc-start', 'lxc-stop', 'lxc-freeze', 'lxc-unfreeze']);
@@ -40,18 +40,6 @@ async function container(name: string, by: 'lxc' | 'lxkit'): Promise<void> {
   const config = (await readFile(file, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, '');
   await writeFile(file, config + 'lxc.net.0.type = empty\n');
 }
-
-function stats(name: string, samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.round((s.length - 1) * p)]!;
-  return { name, runs: s.length, median: q(0.5), p10: q(0.1), p90: q(0.9), min: s[0]! };
-}
-
-const elapsed = async (fn: () => Promise<unknown>) => {
-  const t = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
-};
 
 try {
   await container('lb', 'lxc');
@@ -82,10 +70,10 @@ try {
     { name: 'library stop({ kill }), cgroup plugin', cmd: [], baseline: 'library stop({ kill }), no cgroup plugin' },
   ];
   const setupStats = [
-    stats(setup[0]!.name, samples.withoutStart),
-    stats(setup[1]!.name, samples.withStart),
-    stats(setup[2]!.name, samples.withoutStop),
-    stats(setup[3]!.name, samples.withStop),
+    statsOf(setup[0]!.name, samples.withoutStart),
+    statsOf(setup[1]!.name, samples.withStart),
+    statsOf(setup[2]!.name, samples.withoutStop),
+    statsOf(setup[3]!.name, samples.withStop),
   ];
 
   // 2. Freeze + unfreeze on running containers.
@@ -111,7 +99,7 @@ try {
     if (i >= 3) libFreeze.push(ms);
   }
   freeze.push({ name: 'lxkit library freeze() + unfreeze()', cmd: [], baseline: 'lxc-freeze + lxc-unfreeze (LXC)' });
-  freezeStats.push(stats('lxkit library freeze() + unfreeze()', libFreeze));
+  freezeStats.push(statsOf('lxkit library freeze() + unfreeze()', libFreeze));
   sh(lxc('stop', '-n', 'lb', '-k'));
   sh(lxkit('stop', '-n', 'kb', '-k'));
 

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILTIN_PLUGINS, Container, createRuntime, type Runtime } from '@lxkit/core';
 import { compilePolicy, DEFAULT_POLICY, parsePolicy } from '@lxkit/plugin-seccomp';
-import { machine, markdownTable, measure, ROOT, writeRaw, writeResults, type Case, type Stats, requireTools } from './lib/harness.js';
+import { machine, markdownTable, measure, ROOT, statsOf, elapsed, writeRaw, writeResults, type Case, type Stats, requireTools } from './lib/harness.js';
 
 const runs = Number(process.env['BENCH_RUNS'] ?? 30);
 requireTools('security', ['lxc-create', 'lxc-execute', 'runc']);
@@ -31,18 +31,6 @@ const lxcpath = join(dir, 'lxc');
 const rundir = join(dir, 'run');
 process.env['LXKIT_RUNDIR'] = rundir;
 Object.assign(process.env, { LXKIT_RUNDIR: rundir });
-
-function stats(name: string, samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.round((s.length - 1) * p)]!;
-  return { name, runs: s.length, median: q(0.5), p10: q(0.1), p90: q(0.9), min: s[0]! };
-}
-
-const elapsed = async (fn: () => Promise<unknown>) => {
-  const t = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
-};
 
 /** A runc bundle running /bin/true on `rootfs`, with the rules of LXC's default policy when `seccomp`. */
 async function bundle(name: string, rootfs: string, seccomp: boolean): Promise<string> {
@@ -86,7 +74,7 @@ try {
     compilePolicy(parsePolicy(text, DEFAULT_POLICY), text, { cache: false });
     firstCompile.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
-  const compileStats = stats('compile the default policy, uncached (parse + libseccomp + export)', firstCompile);
+  const compileStats = statsOf('compile the default policy, uncached (parse + libseccomp + export)', firstCompile);
   // What the plugin's JavaScript does per start once the program is cached: read, parse, hash, look up.
   const perStart: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -98,7 +86,7 @@ try {
     }
     perStart.push(Number(process.hrtime.bigint() - t) / 1e6 / 100);
   }
-  const jsStats = stats('the plugin\'s work per start, cached (read, parse, hash, lookup)', perStart);
+  const jsStats = statsOf('the plugin\'s work per start, cached (read, parse, hash, lookup)', perStart);
 
   // 1. Library starts with and without the seccomp plugin, alternating.
   const all = await createRuntime();
@@ -120,7 +108,7 @@ try {
     { name: 'library start(), no seccomp plugin', cmd: [] },
     { name: 'library start(), default policy (cached)', cmd: [], baseline: 'library start(), no seccomp plugin', target: '+0.5ms' },
   ];
-  const libraryStats = [stats(library[0]!.name, withoutStart), stats(library[1]!.name, withStart)];
+  const libraryStats = [statsOf(library[0]!.name, withoutStart), statsOf(library[1]!.name, withStart)];
 
   // 2. The CLIs, with and without the same rules.
   const rcWithout = join(dir, 'no-seccomp.json');

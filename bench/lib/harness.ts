@@ -81,7 +81,7 @@ export function measure(cases: readonly Case[], { runs = 30, warmup = 3 } = {}):
   }
   return cases.map((c) => {
     const s = samples.get(c.name)!.sort((a, b) => a - b);
-    return { name: c.name, runs: s.length, median: quantile(s, 0.5), p10: quantile(s, 0.1), p90: quantile(s, 0.9), min: s[0]! };
+    return statsOf(c.name, s);
   });
 }
 
@@ -153,4 +153,17 @@ export function machine(): string {
   const r = spawnSync('uname', ['-sr'], { encoding: 'utf8' });
   const cpus = spawnSync('nproc', [], { encoding: 'utf8' });
   return `${r.stdout.trim()}, ${cpus.stdout.trim()} CPUs, Node ${process.version}`;
+}
+
+/** Median, p10, p90 and minimum of samples (milliseconds) measured outside measure(), e.g. library calls. */
+export function statsOf(name: string, samples: readonly number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  return { name, runs: s.length, median: quantile(s, 0.5), p10: quantile(s, 0.1), p90: quantile(s, 0.9), min: s[0]! };
+}
+
+/** Wall time of an async call, in milliseconds. */
+export async function elapsed(fn: () => Promise<unknown>): Promise<number> {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
 }

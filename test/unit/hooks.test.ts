@@ -63,6 +63,30 @@ bus('a throwing tap is LXKIT_HOOK_FAILED naming hook and plugin, for sync, callb
   }
 });
 
+bus('an async function given to tap() fails the hook instead of running unawaited', async () => {
+  let finished = false;
+  const plugin = definePlugin({
+    name: 'hasty',
+    version: '1.0.0',
+    apply(runtime) {
+      runtime.hooks.preStart.tap('hasty', async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        finished = true;
+      });
+    },
+  });
+  const runtime = await createRuntime({ plugins: [{ use: plugin }] });
+  try {
+    await runtime.hooks.preStart.promise(await startCtx());
+    assert.unreachable('preStart should fail');
+  } catch (err) {
+    assert.ok(isLxkitError(err, 'LXKIT_HOOK_FAILED'), String(err));
+    assert.is(err.plugin, 'hasty');
+    assert.match(err.message, /preStart hook of plugin "hasty" failed: it was tapped with tap\(\) but returned a promise.*tapPromise/);
+  }
+  assert.not.ok(finished, 'the hook did not wait for it: exactly the bug this error reports');
+});
+
 bus('post-stop runs every tap and collects the failures', async () => {
   const ran: string[] = [];
   const plugin = (name: string, fail: boolean) =>

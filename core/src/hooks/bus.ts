@@ -96,6 +96,8 @@ function hookError(hook: string, plugin: string, err: unknown): LxkitError {
   });
 }
 
+const isThenable = (v: unknown): v is PromiseLike<unknown> => typeof (v as { then?: unknown } | null)?.then === 'function';
+
 /**
  * Wraps every tap of `hook`. With `collect`, a failure does not stop the
  * hook: it is pushed to the first argument's `errors` list instead.
@@ -114,7 +116,13 @@ function guard(name: string, hook: Hook<unknown, unknown>, state: BusState, coll
       if (tap.type === 'sync') {
         tap.fn = (...args: unknown[]) => {
           try {
-            return fn(...args);
+            const r = fn(...args);
+            if (isThenable(r)) {
+              // tapable would not wait for it: the hook would go on before the plugin's work is done.
+              r.then(undefined, () => undefined);
+              throw new Error('it was tapped with tap() but returned a promise, which would not be awaited: tap it with tapPromise()');
+            }
+            return r;
           } catch (err) {
             const e = fail(err, args);
             if (e) throw e;

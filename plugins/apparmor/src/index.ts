@@ -70,7 +70,7 @@ export default definePlugin({
   lxkit: `^${VERSION}`,
   apply(runtime) {
     const labels = new WeakMap<StartContext, string>();
-    runtime.hooks.preStart.tap('apparmor', async (ctx) => {
+    runtime.hooks.preStart.tapPromise('apparmor', async (ctx) => {
       const { name, lxcpath } = ctx.container;
       const model = ctx.container.config.model.apparmor ?? createAppArmorModel();
       const host = probeHost();
@@ -126,7 +126,7 @@ export default definePlugin({
       ctx.ops.lsmLabel(label, { what: `changing to AppArmor profile ${label} (lxc.apparmor.profile)` });
       ctx.attachConfinement.label = label;
     });
-    runtime.hooks.postStop.tap('apparmor', async (ctx: StopContext) => {
+    runtime.hooks.postStop.tapPromise('apparmor', async (ctx: StopContext) => {
       // Another process may have started the container: what to undo is read from disk, not memory.
       const { name, lxcpath } = ctx.container;
       if (ctx.container.config.model.apparmor?.profile !== 'generated') return;

@@ -61,6 +61,8 @@ export function applyLimits(
   const v1Devices = placed.find((h) => h.version === 1 && h.controllers.includes('devices'));
   const bpfRules: { allow: boolean; rule: DeviceRule }[] = [];
   let bpfOrigin: CgroupSetting | undefined;
+  const pureUnified = placed.length > 0 && placed.every((h) => h.version === 2);
+  const ignored: CgroupSetting[] = [];
   const toProgram = (s: CgroupSetting) => {
     bpfRules.push({ allow: s.file === 'devices.allow', rule: parseDeviceRule(s.value) });
     bpfOrigin ??= s;
@@ -79,9 +81,18 @@ export function applyLimits(
       continue;
     }
     const controller = s.file.split('.')[0]!;
+    if (pureUnified) {
+      // As LXC: legacy limits are dropped with one warning on a cgroup2-only host (device rules above still apply).
+      ignored.push(s);
+      continue;
+    }
     const h = placed.find((p) => p.version === 1 && p.controllers.includes(controller));
     if (!h) throw settingError(s, container, `no cgroup v1 hierarchy has the "${controller}" controller (use lxc.cgroup2.* on the unified hierarchy)`);
     write(h.limit, s, container);
+  }
+  if (ignored.length > 0) {
+    const first = ignored[0]!.origin;
+    opts.warn(`${first.file}:${first.line}: ignoring ${ignored.length} lxc.cgroup.* limit(s) (${ignored.map((s) => s.file).join(', ')}): this host has only the unified cgroup hierarchy; use lxc.cgroup2.*`);
   }
   for (const s of model.v2) {
     if (isDeviceFile(s.file)) {

@@ -69,19 +69,21 @@ export function cgroupMountOps(ctx: StartContext, placement: readonly CgroupPlac
   const mode = auto.mode === 'default' ? 'mixed' : auto.mode;
   const ro = mode === 'ro' ? MS.RDONLY : 0;
 
-  if (unifiedOnly) {
-    if (!cgns) throw fail('on a cgroup2-only host the cgroup mounts need a cgroup namespace (do not keep or share the host\'s)');
+  if (unifiedOnly && cgns) {
     ctx.ops.mount({ source: 'cgroup2', target: 'sys/fs/cgroup', fstype: 'cgroup2', flags: FLAGS | ro, inRoot: true, create: 'dir' }, { what: 'mounting cgroup2 on /sys/fs/cgroup', ...o });
     return;
   }
 
-  ctx.ops.mount(
-    { source: 'cgroup_root', target: 'sys/fs/cgroup', fstype: 'tmpfs', flags: FLAGS | MS.RELATIME, data: 'size=10240k,mode=755', inRoot: true, create: 'dir' },
-    { what: 'mounting a tmpfs on /sys/fs/cgroup', ...o },
-  );
+  // The unified hierarchy alone is /sys/fs/cgroup itself; a tmpfs holds the path to the container's own cgroup unless the whole hierarchy is bound there.
+  if (!(unifiedOnly && auto.full)) {
+    ctx.ops.mount(
+      { source: 'cgroup_root', target: 'sys/fs/cgroup', fstype: 'tmpfs', flags: FLAGS | MS.RELATIME, data: 'size=10240k,mode=755', inRoot: true, create: 'dir' },
+      { what: 'mounting a tmpfs on /sys/fs/cgroup', ...o },
+    );
+  }
   for (const p of placement) {
     const name = baseName(p.mountpoint);
-    const at = `sys/fs/cgroup/${name}`;
+    const at = unifiedOnly ? 'sys/fs/cgroup' : `sys/fs/cgroup/${name}`;
     const what = `mounting the ${name} cgroup hierarchy on /${at}`;
     if (cgns) {
       // In the namespace, the kernel shows the container's own subtree.

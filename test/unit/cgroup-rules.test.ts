@@ -5,7 +5,10 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cgroupNames, createCgroupModel, deviceAllowed, devicePolicy, deviceProgram, parseDeviceRule, parseProcCgroup, type CgroupModel } from '@lxkit/plugin-cgmanager';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { withTmpDir } from '../lib/harness.js';
+import { applyLimits, cgroupNames, createCgroupModel, deviceAllowed, devicePolicy, deviceProgram, parseDeviceRule, parseProcCgroup, type CgroupModel } from '@lxkit/plugin-cgmanager';
 
 const createCgroupModelForTest = (m: Partial<CgroupModel>): CgroupModel => ({ ...createCgroupModel(), ...m });
 
@@ -88,5 +91,38 @@ devices('the program: a 6-instruction prologue, one block per rule, a default ve
   }
 });
 
+const limits = suite('limits by layout');
+
+const origin = (line: number) => ({ file: '/lxc/c1/config', line, key: 'lxc.cgroup' });
+
+limits('a cgroup2-only host ignores lxc.cgroup.* limits with one warning naming them, as LXC; lxc.cgroup2.* are written', async () => {
+  await withTmpDir(async (dir) => {
+    const warnings: string[] = [];
+    const model = createCgroupModelForTest({
+      v1: [
+        { file: 'memory.limit_in_bytes', value: '32M', origin: origin(3) },
+        { file: 'cpuset.cpus', value: '0', origin: origin(4) },
+      ],
+      v2: [{ file: 'pids.max', value: '24', origin: { ...origin(5), key: 'lxc.cgroup2' } }],
+    });
+    applyLimits(model, [{ version: 2, controllers: ['memory', 'pids', 'cpuset'], limit: dir }], 'c1', { root: true, warn: (m) => warnings.push(m) });
+    assert.equal(warnings, ['/lxc/c1/config:3: ignoring 2 lxc.cgroup.* limit(s) (memory.limit_in_bytes, cpuset.cpus): this host has only the unified cgroup hierarchy; use lxc.cgroup2.*']);
+    assert.is(readFileSync(join(dir, 'pids.max'), 'utf8'), '24');
+    assert.not.ok(existsSync(join(dir, 'memory.limit_in_bytes')));
+  });
+});
+
+limits('on a hybrid host a v1 limit whose controller has no v1 hierarchy is an error naming file, line and key', async () => {
+  await withTmpDir(async (dir) => {
+    const model = createCgroupModelForTest({ v1: [{ file: 'memory.limit_in_bytes', value: '32M', origin: origin(3) }] });
+    const placed = [
+      { version: 1 as const, controllers: ['pids'], limit: dir },
+      { version: 2 as const, controllers: ['memory'], limit: dir },
+    ];
+    assert.throws(() => applyLimits(model, placed, 'c1'), (e: Error) => e.message.includes('/lxc/c1/config:3') && e.message.includes('no cgroup v1 hierarchy has the "memory" controller'));
+  });
+});
+
 names.run();
 devices.run();
+limits.run();

@@ -24,6 +24,7 @@ declare module '@lxkit/core' {
 export { parseDeviceRule, type DeviceRule } from './devices.js';
 export { deviceAllowed, devicePolicy, deviceProgram, type DevicePolicy } from './device-program.js';
 export { cgroupNames, parseProcCgroup, type CgroupNames } from './placement.js';
+export { applyLimits } from './limits.js';
 export { cgroupfsDriver, type CgroupfsOptions } from './cgroupfs/driver.js';
 export { cgmanagerDriver, type CgmanagerDriverOptions } from './cgmanager/driver.js';
 export { systemdBooted, systemdDriver, type SystemdDriverOptions } from './systemd/driver.js';

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 /**
  * `npm run setup`: everything a fresh clone needs, idempotently.
- *  1. Debian packages the project uses, installed when missing (needs root);
+ *  1. Debian packages the project uses, installed when missing (needs root),
+ *     the kernel-feature VM's included (test/vm/packages.mjs);
  *  2. npm dependencies (npm install, following package-lock.json);
  *  3. the build (scripts/build.mjs).
  * Uses Node built-ins only: it runs before node_modules exists.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ensurePackages } from './packages.mjs';
+import { VM_PACKAGES } from '../test/vm/packages.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -36,25 +39,7 @@ function run(cmd, args, opts = {}) {
   }
 }
 
-function installed(pkg) {
-  const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
-  return r.status === 0 && r.stdout.includes('install ok installed');
-}
-
-const missing = Object.keys(PACKAGES).filter((p) => !installed(p));
-if (missing.length > 0) {
-  for (const p of missing) console.log(`setup: missing Debian package ${p} (${PACKAGES[p]})`);
-  if (process.getuid?.() !== 0) {
-    console.error(`setup: run as root, or install them: apt-get install --no-install-recommends ${missing.join(' ')}`);
-    process.exit(1);
-  }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  run('apt-get', ['update', '-qq'], { env });
-  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
-} else {
-  console.log('setup: Debian packages present');
-}
-
+ensurePackages({ ...PACKAGES, ...VM_PACKAGES });
 run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error']);
 run(process.execPath, ['scripts/build.mjs']);
 console.log('setup: done. Try: npx lxkit help');

@@ -1,96 +1,71 @@
 #!/usr/bin/env node
 /**
  * Runs every test file (test/**\/*.test.ts) in its own Node process with uvu,
- * and ends with one line: `N passed, N failed, N skipped`.
+ * then the files tagged `@kernel-vm` once more inside the kernel-feature VM
+ * (test/vm: Debian's stock kernel under qemu, for what this kernel lacks),
+ * and ends with one line counting both: `N passed, N failed, N skipped`.
  *
- *   npm test                 all files
- *   npm test -- config hook  files whose path contains "config" or "hook"
+ *   npm test                  all files, then the VM
+ *   npm test -- config hook   files whose path contains "config" or "hook"
+ *   LXKIT_TEST_VM=0 npm test  without the VM (its files count as skipped)
+ *   npm run test:vm           the VM part alone (installs what it needs)
  *
- * A file that dies before uvu prints its totals counts as one failure. Skips
- * are listed with their reasons before the closing line.
+ * A file that dies before uvu prints its totals counts as one failure; so
+ * does a VM that never reports. Skips are listed with their reasons before
+ * the closing line.
  */
-import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { failureDetail, findTestFiles, isVmFile, runFile, summaryLine } from './lib/runner.mjs';
+import { runInVm, vmUnavailable } from './vm/host.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const filters = process.argv.slice(2);
-const FILE_TIMEOUT_MS = 5 * 60 * 1000;
-
-function find(dir) {
-  const out = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (name === 'node_modules' || name === 'tmp') continue;
-    if (statSync(p).isDirectory()) out.push(...find(p));
-    else if (name.endsWith('.test.ts')) out.push(p);
-  }
-  return out;
-}
-
-const files = find(join(root, 'test')).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
-
-function runFile(file) {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', file], {
-      cwd: root,
-      // Isolated from the machine's own toolkit config; tests of the search set their own.
-      env: { ...process.env, LXKIT_TEST: '1', LXKIT_SYSCONFDIR: join(root, 'test/tmp/no-sysconfdir'), NODE_EXTRA_CA_CERTS: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group: on a timeout the whole group goes, containers' monitors included
-      // (a container's init dies with its monitor).
-      detached: true,
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const timer = setTimeout(() => {
-      output += `\n[test runner] ${relative(root, file)} timed out after ${FILE_TIMEOUT_MS / 1000}s; killed\n`;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }, FILE_TIMEOUT_MS);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const num = (label) => {
-        const m = new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm').exec(output);
-        return m ? Number(m[1]) : undefined;
-      };
-      const total = num('Total');
-      const passed = num('Passed') ?? 0;
-      const skipped = num('Skipped') ?? 0;
-      let failed = total === undefined ? 1 : total - passed;
-      if (failed === 0 && code !== 0) failed = 1; // totals printed, but the process still failed
-      const skips = [...output.matchAll(/^# SKIP (.*)$/gm)].map((m) => m[1]);
-      resolve({ file, passed, failed, skipped, skips, output, code, signal, ms: Date.now() - started });
-    });
-  });
-}
+const args = process.argv.slice(2);
+const vmOnly = args.includes('--vm-only');
+const filters = args.filter((a) => a !== '--vm-only');
+const files = findTestFiles(root, filters);
 
 let passed = 0;
 let failed = 0;
 let skipped = 0;
 const skipLines = [];
-for (const file of files) {
-  const r = await runFile(file);
+function report(r, prefix = '') {
   passed += r.passed;
   failed += r.failed;
   skipped += r.skipped;
-  const name = relative(root, file);
-  for (const s of r.skips) skipLines.push(`${name}: ${s}`);
-  const mark = r.failed > 0 ? 'FAIL' : 'ok  ';
-  console.log(`${mark} ${name}  (${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped; ${(r.ms / 1000).toFixed(1)}s)`);
-  if (r.failed > 0 || process.env.LXKIT_TEST_VERBOSE) {
-    console.log(r.output.replace(/^/gm, '    '));
-    if (!/^\s*Total:/m.test(r.output)) {
-      console.log(`    [test runner] exited with ${r.signal ?? r.code} before reporting totals`);
-    }
+  for (const s of r.skips) skipLines.push(`${prefix}${r.name}: ${s}`);
+  console.log(summaryLine(r, prefix));
+  if (r.failed > 0 || process.env.LXKIT_TEST_VERBOSE) console.log(failureDetail(r));
+}
+
+if (!vmOnly) {
+  for (const file of files) {
+    report(
+      await runFile(file, {
+        root,
+        args: ['--import', 'tsx'],
+        // Isolated from the machine's own toolkit config; tests of the search set their own.
+        env: { LXKIT_TEST: '1', LXKIT_SYSCONFDIR: join(root, 'test/tmp/no-sysconfdir'), NODE_EXTRA_CA_CERTS: '' },
+      }),
+    );
   }
 }
+
+const vmFiles = files.filter(isVmFile);
+if (vmFiles.length > 0) {
+  const why = process.env.LXKIT_TEST_VM === '0' ? 'LXKIT_TEST_VM=0' : await vmUnavailable();
+  if (why) {
+    // Each file stands for at least one test that did not run: counted, with the reason.
+    for (const f of vmFiles) {
+      const skips = [`the kernel-feature VM did not run: ${why}`];
+      report({ name: relative(root, f), passed: 0, failed: 0, skipped: 1, skips, output: '', ms: 0 }, 'vm:');
+    }
+  } else {
+    console.log(`\nkernel-feature VM: ${vmFiles.length} file(s)`);
+    for (const r of await runInVm({ root, files: vmFiles, onLine: (l) => console.log(`  ${l}`) })) report(r, 'vm:');
+  }
+}
+
 if (skipLines.length > 0) {
   console.log('\nSkipped:');
   for (const s of skipLines) console.log(`  ${s}`);

@@ -38,6 +38,8 @@ export const CMD = {
   IPS: 306,
   CGROUPS: 307,
   FREEZE: 308,
+  /** An attached program's seccomp listener, from lxkit-attach (SCM_RIGHTS); no reply. */
+  NOTIFY_LISTENER: 309,
   REPLY: 350,
   STATE_EVENT: 351,
 } as const;

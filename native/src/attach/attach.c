@@ -79,6 +79,8 @@ struct request {
 	const char *label;      /* "" for none */
 	const void *filter;     /* seccomp BPF; filter_len 0 for none */
 	size_t filter_len;
+	int notify;             /* the filter has notify rules that the monitor serves: its listener goes there */
+	int monitor;            /* the command socket, kept open for that */
 	const char *socket, *cwd;
 	char **argv;
 	const char **set;
@@ -150,10 +152,23 @@ static void run_command(const struct request *q, int slave)
 		dprintf(2, "lxkit-attach: no_new_privs: %s\n", strerror(errno));
 		_exit(126);
 	}
-	if (!q->elevated && q->filter_len && confine_seccomp(q->filter, q->filter_len, NULL, &what) < 0) {
+	int listener = -1;
+	if (!q->elevated && q->filter_len && confine_seccomp(q->filter, q->filter_len, q->notify ? &listener : NULL, &what) < 0) {
 		dprintf(2, "lxkit-attach: seccomp filter: %s: %s\n", what, strerror(errno));
 		_exit(126);
 	}
+	if (listener >= 0) {
+		/*
+		 * The monitor serves it as the init's (the proxy answers). Once sent it is
+		 * the monitor's to hold; if it never gets there, closing ours makes the
+		 * notify calls fail with ENOSYS, never hang.
+		 */
+		if (send_fd_record(q->monitor, C_NOTIFY_LISTENER, NULL, 0, listener) < 0)
+			dprintf(2, "lxkit-attach: seccomp notifications will fail with ENOSYS: sending the listener to the monitor: %s\n", strerror(errno));
+		close(listener);
+	}
+	if (q->monitor >= 0)
+		close(q->monitor);
 	if (setgroups(0, NULL) < 0 && errno != EPERM) {
 		dprintf(2, "lxkit-attach: setgroups: %s\n", strerror(errno));
 		_exit(126);
@@ -230,7 +245,11 @@ int main(void)
 	q.label = reply.strs[0];
 	q.filter = reply.strs[1];
 	q.filter_len = reply.lens[1];
-	close(sock);
+	q.notify = reply.nints >= 6 && reply.ints[5];
+	/* The command itself sends its filter's listener on it (CLOEXEC: gone at its exec either way). */
+	q.monitor = q.notify && !q.elevated ? sock : -1;
+	if (q.monitor < 0)
+		close(sock);
 
 	/*
 	 * The pty comes from the container's own devpts when it has one (so that
@@ -304,6 +323,8 @@ int main(void)
 		}
 		if (cmd == 0)
 			run_command(&q, slave);
+		if (q.monitor >= 0)
+			close(q.monitor);
 		if (slave >= 0)
 			close(slave);
 		signal(SIGINT, SIG_IGN);
@@ -315,6 +336,8 @@ int main(void)
 		_exit(status_of(status));
 	}
 	close(pidfd);
+	if (q.monitor >= 0)
+		close(q.monitor);
 	if (slave >= 0)
 		close(slave);
 	if (q.pty) {

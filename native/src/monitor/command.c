@@ -36,6 +36,7 @@
 
 struct client {
 	int fd;
+	int passed; /* an fd the client sent (SCM_RIGHTS) for its next request, or -1 */
 	int subscribed;
 	size_t len;
 	uint8_t *buf;
@@ -50,7 +51,7 @@ static void init_clients(void)
 	if (initialized)
 		return;
 	for (int i = 0; i < MAX_CLIENTS; i++)
-		clients[i].fd = -1;
+		clients[i].fd = clients[i].passed = -1;
 	initialized = 1;
 }
 
@@ -84,6 +85,9 @@ static void drop(struct client *c)
 	if (M.console_client == c->fd)
 		M.console_client = -1;
 	close(c->fd);
+	if (c->passed >= 0)
+		close(c->passed);
+	c->passed = -1;
 	free(c->buf);
 	c->fd = -1;
 	c->buf = NULL;
@@ -302,10 +306,16 @@ static void handle(struct client *c, uint16_t type, const uint8_t *payload, size
 			lens[n] = (uint32_t)strlen(strs[n]);
 			n++;
 		}
-		int64_t ints[5] = { 0, M.pid, M.confine_caps, M.confine_bounding, M.confine_nnp };
-		reply_lens(c, C_REPLY, ints, 5, strs, lens, n, M.pidfd);
+		int64_t ints[6] = { 0, M.pid, M.confine_caps, M.confine_bounding, M.confine_nnp, notify_active() };
+		reply_lens(c, C_REPLY, ints, 6, strs, lens, n, M.pidfd);
 		break;
 	}
+	case C_NOTIFY_LISTENER:
+		if (c->passed >= 0) {
+			notify_add(c->passed);
+			c->passed = -1;
+		}
+		break;
 	case C_CGROUPS: {
 		char *lines[32];
 		uint32_t n = 0;
@@ -340,10 +350,30 @@ static void on_client(struct client *c)
 		drop(c);
 		return;
 	}
+	/* recvmsg, not read: an attached program's seccomp listener comes as SCM_RIGHTS. */
+	struct iovec iov = { .iov_base = c->buf + c->len, .iov_len = CLIENT_BUF - c->len };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
 	ssize_t n;
 	do
-		n = read(c->fd, c->buf + c->len, CLIENT_BUF - c->len);
+		n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
+	for (struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		int fds[1];
+		size_t nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfds; i++) {
+			memcpy(fds, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (c->passed >= 0) /* one at a time: extra fds are not kept */
+				close(fds[0]);
+			else
+				c->passed = fds[0];
+		}
+	}
 	if (n <= 0) {
 		if (n == 0 || errno != EAGAIN)
 			drop(c);

@@ -89,7 +89,7 @@ void set_state(int state)
 	command_broadcast_state(state);
 }
 
-#define MAX_POLL 80
+#define MAX_POLL 112 /* the fds below, 32 seccomp listeners, the command socket and 64 clients */
 
 int main(void)
 {
@@ -138,7 +138,7 @@ int main(void)
 			break;
 		}
 		struct pollfd p[MAX_POLL];
-		int np = 0, ic = -1, is, ip = -1, ii = -1, im = -1, i0 = -1, in = -1;
+		int np = 0, ic = -1, is, ip = -1, ii = -1, im = -1, i0 = -1;
 		if (M.control >= 0) {
 			p[np] = (struct pollfd){ .fd = M.control, .events = POLLIN };
 			ic = np++;
@@ -161,10 +161,9 @@ int main(void)
 				i0 = np++;
 			}
 		}
-		if (notify_fd() >= 0) {
-			p[np] = (struct pollfd){ .fd = notify_fd(), .events = POLLIN };
-			in = np++;
-		}
+		int first_notify = np;
+		int nnotify = notify_add_pollfds(p + np, MAX_POLL - np);
+		np += nnotify;
 		int first_command = np;
 		np += command_add_pollfds(p + np, MAX_POLL - np);
 		if (poll(p, (nfds_t)np, -1) < 0) {
@@ -191,8 +190,7 @@ int main(void)
 		}
 		if (i0 >= 0 && p[i0].revents)
 			console_on_input();
-		if (in >= 0 && p[in].revents && notify_fd() >= 0)
-			notify_on_ready();
+		notify_on_ready(p + first_notify, nnotify);
 		command_on_ready(p + first_command, np - first_command);
 	}
 	console_restore_tty();

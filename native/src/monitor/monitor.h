@@ -99,9 +99,11 @@ void cgroup_remove_all(void);
 
 /* notify.c */
 void notify_configure(const char *proxy, const char *cookie);
-void notify_take(int listener);
-int notify_fd(void); /* the listener to poll, or -1 */
-void notify_on_ready(void);
+void notify_take(int listener); /* the init's filter's listener (replacing an earlier init's) */
+void notify_add(int listener);  /* an attached program's */
+int notify_active(void);        /* whether the init's listener is served */
+int notify_add_pollfds(struct pollfd *p, int max);
+void notify_on_ready(const struct pollfd *p, int n);
 void notify_close(void);
 
 /* command.c */

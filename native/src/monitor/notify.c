@@ -13,8 +13,11 @@
  *   the proxy answers with the same layout (without the cookie), its
  *   seccomp_notif_resp filled in, and the monitor passes that to the kernel.
  *
- * Whatever goes wrong (no proxy, the proxy gone, a malformed answer, a
- * stale request) the syscall fails with ENOSYS, as with LXC. The proxy is
+ * The init's filter has a listener, and so does each attached program's
+ * (lxkit-attach installs the same filter and sends its listener over the
+ * command socket): each is polled until every task of its filter is gone
+ * (POLLHUP). Whatever goes wrong (no proxy, the proxy gone, a malformed
+ * answer, a stale request) the syscall fails with ENOSYS, as with LXC. The proxy is
  * connected at the first notification and again after a failure; its
  * socket has LXC's 30 s timeouts so that a stuck proxy cannot hang the
  * monitor for good.
@@ -44,7 +47,9 @@ struct proxy_header {
 	uint64_t cookie_len;
 };
 
-static int listener = -1;
+/* [0]: the init's filter's; the rest: attached programs' filters'. -1: a free slot. */
+#define NOTIFY_MAX 32
+static int listeners[NOTIFY_MAX] = { [0 ... NOTIFY_MAX - 1] = -1 };
 static int proxy = -1;
 static char *proxy_addr; /* "unix:/path" or "unix:@name"; NULL: none */
 static char *cookie;
@@ -59,35 +64,64 @@ void notify_configure(const char *addr, const char *ck)
 	cookie = ck && *ck ? strdup(ck) : NULL;
 }
 
-void notify_take(int fd)
+static void put(int slot, int fd)
 {
-	if (listener >= 0)
-		close(listener);
-	listener = fd;
-	if (!req && syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) == 0) {
+	if (listeners[slot] >= 0)
+		close(listeners[slot]);
+	listeners[slot] = fd;
+	if (fd < 0 || req)
+		return;
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) == 0) {
 		/* The kernel's structs may be larger than this build's: use its sizes. */
 		req = calloc(1, sizes.seccomp_notif > sizeof(struct seccomp_notif) ? sizes.seccomp_notif : sizeof(struct seccomp_notif));
 		resp = calloc(1, sizes.seccomp_notif_resp > sizeof(struct seccomp_notif_resp) ? sizes.seccomp_notif_resp : sizeof(struct seccomp_notif_resp));
 	}
 	if (!req || !resp) {
 		mlog(4, "monitor: seccomp notifications cannot be served (%s)", strerror(errno));
-		close(listener);
-		listener = -1;
+		close(fd);
+		listeners[slot] = -1;
 	}
 }
 
-int notify_fd(void)
+void notify_take(int fd)
 {
-	return listener;
+	put(0, fd);
+}
+
+void notify_add(int fd)
+{
+	for (int i = 1; i < NOTIFY_MAX; i++) {
+		if (listeners[i] < 0) {
+			put(i, fd);
+			return;
+		}
+	}
+	/* Closing it makes the program's notify calls fail with ENOSYS: never a hang. */
+	mlog(4, "monitor: more than %d attached programs with seccomp notifications; this one gets ENOSYS", NOTIFY_MAX - 1);
+	close(fd);
+}
+
+int notify_active(void)
+{
+	return listeners[0] >= 0;
+}
+
+int notify_add_pollfds(struct pollfd *p, int max)
+{
+	int n = 0;
+	for (int i = 0; i < NOTIFY_MAX && n < max; i++)
+		if (listeners[i] >= 0)
+			p[n++] = (struct pollfd){ .fd = listeners[i], .events = POLLIN };
+	return n;
 }
 
 void notify_close(void)
 {
-	if (listener >= 0)
-		close(listener);
+	for (int i = 0; i < NOTIFY_MAX; i++)
+		put(i, -1);
 	if (proxy >= 0)
 		close(proxy);
-	listener = proxy = -1;
+	proxy = -1;
 }
 
 static int connect_proxy(void)
@@ -119,19 +153,19 @@ static int connect_proxy(void)
 	return fd;
 }
 
-static void answer(struct seccomp_notif_resp *r)
+static void answer(int listener, struct seccomp_notif_resp *r)
 {
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, r) < 0 && errno != ENOENT)
 		mlog(4, "monitor: answering a seccomp notification: %s", strerror(errno));
 }
 
-static void answer_enosys(uint64_t id)
+static void answer_enosys(int listener, uint64_t id)
 {
 	struct seccomp_notif_resp *r = resp;
 	memset(r, 0, sizes.seccomp_notif_resp);
 	r->id = id;
 	r->error = -ENOSYS;
-	answer(r);
+	answer(listener, r);
 }
 
 /* One round trip with the proxy; 0 when `resp` holds its answer. */
@@ -167,16 +201,17 @@ static int ask_proxy(const struct seccomp_notif *n, int fds[2])
 	return h.reserved == 0 ? 0 : (errno = EPROTO, -1);
 }
 
-void notify_on_ready(void)
+/* One notification from listeners[slot]. */
+static void serve(int slot)
 {
+	int listener = listeners[slot];
 	struct seccomp_notif *n = req;
 	memset(n, 0, sizes.seccomp_notif);
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, n) < 0) {
 		if (errno == EINTR || errno == ENOENT) /* the caller went away meanwhile */
 			return;
 		/* The filter is gone (every filtered task exited): nothing more will come. */
-		close(listener);
-		listener = -1;
+		put(slot, -1);
 		return;
 	}
 	uint64_t id = n->id;
@@ -187,7 +222,7 @@ void notify_on_ready(void)
 	fds[1] = open(path, O_RDWR | O_CLOEXEC);
 	/* The fds must be the caller's: the id is still valid only while it waits. */
 	if (fds[0] < 0 || fds[1] < 0 || ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0) {
-		answer_enosys(id);
+		answer_enosys(listener, id);
 		goto out;
 	}
 	int ok = -1;
@@ -204,11 +239,28 @@ void notify_on_ready(void)
 		}
 	}
 	if (ok < 0 || ((struct seccomp_notif_resp *)resp)->id != id)
-		answer_enosys(id);
+		answer_enosys(listener, id);
 	else
-		answer(resp);
+		answer(listener, resp);
 out:
 	for (int i = 0; i < 2; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+}
+
+void notify_on_ready(const struct pollfd *p, int n)
+{
+	for (int k = 0; k < n; k++) {
+		if (!p[k].revents)
+			continue;
+		for (int i = 0; i < NOTIFY_MAX; i++) {
+			if (listeners[i] != p[k].fd)
+				continue;
+			if (p[k].revents & POLLIN)
+				serve(i);
+			else /* POLLHUP: every task of that filter is gone */
+				put(i, -1);
+			break;
+		}
+	}
 }

@@ -117,30 +117,42 @@ testIf(sec, missing, 'the default policy: reject_force_umount makes umount -f fa
   });
 });
 
-testIf(sec, missing, "notify rules: the monitor forwards each call to lxc.seccomp.notify.proxy in LXC's format and returns its answer", async () => {
-  await withTmpDir(async (dir) => {
+const NOTIFY_POLICY = '2\ndenylist\nmkdir notify\nmkdirat notify\n';
+
+/**
+ * Runs the test proxy (test/fixtures/notify-proxy.c), answering errno 18
+ * (EXDEV) to `count` notifications, and a container whose policy notifies
+ * on mkdir with it as lxc.seccomp.notify.proxy (plus `extra` config);
+ * returns the proxy's output lines, one per notification it saw.
+ */
+async function withNotifyProxy(count: number, extra: string, fn: Parameters<typeof withProbe>[1]): Promise<string[]> {
+  return withTmpDir(async (dir) => {
     await execa('gcc', ['-O1', '-o', join(dir, 'proxy'), join(ROOT, 'test/fixtures/notify-proxy.c')]);
     const sock = join(dir, 'proxy.sock');
-    // Answers EXDEV (18) to one notification, then exits; bounded by a timeout whatever happens.
-    const proxy = execa(join(dir, 'proxy'), [sock, '18', '1'], { reject: false, timeout: 30_000 });
+    // Bounded by a timeout whatever happens.
+    const proxy = execa(join(dir, 'proxy'), [sock, '18', String(count)], { reject: false, timeout: 60_000 });
     try {
       await new Promise<void>((resolve, reject) => {
         proxy.stdout!.once('data', () => resolve());
         proxy.once('exit', () => reject(new Error('the test proxy did not start')));
       });
       const policy = join(dir, 'policy');
-      await writeFile(policy, '2\ndenylist\nmkdir notify\nmkdirat notify\n');
-      await withProbe(`lxc.seccomp.profile = ${policy}\nlxc.seccomp.notify.proxy = unix:${sock}\nlxc.seccomp.notify.cookie = lxkit-cookie\n`, async (run) => {
-        const r = await run('sh', '-c', '/probe mkdir64 /tmp/x; /probe personality 0');
-        assert.is(r.exitCode, 0, r.stderr);
-        assert.equal(r.stdout.trim().split('\n'), ['errno=18', 'errno=0'], 'the proxy\'s answer; other calls untouched');
-      });
+      await writeFile(policy, NOTIFY_POLICY);
+      await withProbe(`lxc.seccomp.profile = ${policy}\nlxc.seccomp.notify.proxy = unix:${sock}\n${extra}`, fn);
     } finally {
       proxy.kill();
     }
-    const out = String((await proxy).stdout);
-    assert.match(out, /^nr=(83|258) cookie=lxkit-cookie fds=2 pid_ok=1 init_pid=[1-9]\d* monitor_pid=[1-9]\d*$/m);
+    return String((await proxy).stdout).split('\n').filter((l) => l.startsWith('nr='));
   });
+}
+
+testIf(sec, missing, "notify rules: the monitor forwards each call to lxc.seccomp.notify.proxy in LXC's format and returns its answer", async () => {
+  const seen = await withNotifyProxy(1, 'lxc.seccomp.notify.cookie = lxkit-cookie\n', async (run) => {
+    const r = await run('sh', '-c', '/probe mkdir64 /tmp/x; /probe personality 0');
+    assert.is(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout.trim().split('\n'), ['errno=18', 'errno=0'], 'the proxy\'s answer; other calls untouched');
+  });
+  assert.match(seen.join('\n'), /^nr=(83|258) cookie=lxkit-cookie fds=2 pid_ok=1 init_pid=[1-9]\d* monitor_pid=[1-9]\d*$/m);
 });
 
 /** utime + stime of a process, in clock ticks. */
@@ -150,45 +162,29 @@ const cpuTicks = (pid: number) => {
 };
 
 testIf(sec, missing, 'notify rules in attach: the program\'s listener goes to the monitor, which asks the same proxy; -e is not filtered; a finished program\'s listener is dropped', async () => {
-  await withTmpDir(async (dir) => {
-    await execa('gcc', ['-O1', '-o', join(dir, 'proxy'), join(ROOT, 'test/fixtures/notify-proxy.c')]);
-    const sock = join(dir, 'proxy.sock');
-    const proxy = execa(join(dir, 'proxy'), [sock, '18', '100'], { reject: false, timeout: 60_000 });
+  const seen = await withNotifyProxy(100, '', async (_run, s) => {
+    assert.is((await lxkitIn(s, 'start', '-n', 'sec')).exitCode, 0);
     try {
-      await new Promise<void>((resolve, reject) => {
-        proxy.stdout!.once('data', () => resolve());
-        proxy.once('exit', () => reject(new Error('the test proxy did not start')));
-      });
-      const policy = join(dir, 'policy');
-      await writeFile(policy, '2\ndenylist\nmkdir notify\nmkdirat notify\n');
-      await withProbe(`lxc.seccomp.profile = ${policy}\nlxc.seccomp.notify.proxy = unix:${sock}\n`, async (_run, s) => {
-        assert.is((await lxkitIn(s, 'start', '-n', 'sec')).exitCode, 0);
-        try {
-          const a = await lxkitIn(s, 'attach', '-n', 'sec', '--', '/probe', 'mkdir64', '/tmp/x');
-          assert.is(a.stdout.trim(), 'errno=18', `the proxy's answer, not ENOSYS (${a.stderr})`);
-          const twice = await lxkitIn(s, 'attach', '-n', 'sec', '--', 'sh', '-c', '/probe mkdir64 /tmp/y; /probe mkdir64 /tmp/z');
-          assert.equal(twice.stdout.trim().split('\n'), ['errno=18', 'errno=18'], 'a second attach gets its own listener served');
-          const e = await lxkitIn(s, 'attach', '-n', 'sec', '-e', '--', '/probe', 'mkdir64', '/tmp/w');
-          assert.is(e.stdout.trim(), 'errno=0', '-e: no filter');
-          // The attached programs are gone: their listeners hang up and are closed, not polled in a loop.
-          const { monitorPid } = (await (await new Container('sec', { lxcpath: s.lxcpath }).running()).status())!;
-          const before = cpuTicks(monitorPid);
-          await new Promise((r) => setTimeout(r, 500));
-          assert.ok(cpuTicks(monitorPid) - before <= 2, 'the monitor is idle');
-        } finally {
-          await lxkitIn(s, 'stop', '-n', 'sec', '-k');
-        }
-      });
+      const a = await lxkitIn(s, 'attach', '-n', 'sec', '--', '/probe', 'mkdir64', '/tmp/x');
+      assert.is(a.stdout.trim(), 'errno=18', `the proxy's answer, not ENOSYS (${a.stderr})`);
+      const twice = await lxkitIn(s, 'attach', '-n', 'sec', '--', 'sh', '-c', '/probe mkdir64 /tmp/y; /probe mkdir64 /tmp/z');
+      assert.equal(twice.stdout.trim().split('\n'), ['errno=18', 'errno=18'], 'a second attach gets its own listener served');
+      const e = await lxkitIn(s, 'attach', '-n', 'sec', '-e', '--', '/probe', 'mkdir64', '/tmp/w');
+      assert.is(e.stdout.trim(), 'errno=0', '-e: no filter');
+      // The attached programs are gone: their listeners hang up and are closed, not polled in a loop.
+      const { monitorPid } = (await (await new Container('sec', { lxcpath: s.lxcpath }).running()).status())!;
+      const before = cpuTicks(monitorPid);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.ok(cpuTicks(monitorPid) - before <= 2, 'the monitor is idle');
     } finally {
-      proxy.kill();
+      await lxkitIn(s, 'stop', '-n', 'sec', '-k');
     }
-    const seen = String((await proxy).stdout).split('\n').filter((l) => l.startsWith('nr='));
-    assert.ok(seen.length >= 3, 'three notifications from attached programs reached the proxy');
   });
+  assert.ok(seen.length >= 3, 'three notifications from attached programs reached the proxy');
 });
 
 testIf(sec, missing, 'notify rules without a proxy: the call fails with ENOSYS', async () => {
-  await withPolicy('2\ndenylist\nmkdir notify\nmkdirat notify\n', async (run) => {
+  await withPolicy(NOTIFY_POLICY, async (run) => {
     assert.is((await run('/probe', 'mkdir64', '/tmp/x')).stdout.trim(), 'errno=38');
   });
 });

@@ -100,6 +100,39 @@ daemon('the stop work runs when the init exits (stop and post-stop hooks), a reb
   });
 });
 
+daemon("the monitor ends a container by itself when nothing needs lxkit's stop work; a post-stop script needs it", async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 'sw');
+    const log = join(s.dir, 'start.log');
+    const decisions = async () =>
+      (await readFile(log, 'utf8'))
+        .split('\n')
+        .filter((l) => /its monitor ends it alone|needs lxkit's stop work/.test(l))
+        .map((l) => l.replace(/^.*container sw: /, ''));
+    const cycle = async () => {
+      const started = await run(s, 'start', '-n', 'sw', '-l', 'DEBUG', '-o', log);
+      assert.is(started.exitCode, 0, started.stderr);
+      const stopped = await run(s, 'stop', '-n', 'sw', '-k');
+      assert.is(stopped.exitCode, 0, stopped.stderr);
+      assert.is(await new Container('sw', { lxcpath: s.lxcpath }).state(), 'STOPPED');
+    };
+    // Every built-in plugin is enabled: none of them has work at this container's end.
+    await cycle();
+    assert.equal(await decisions(), ['its monitor ends it alone']);
+
+    const ran = join(s.dir, 'post-stop.ran');
+    const hook = join(s.dir, 'post-stop.sh');
+    await writeFile(hook, `#!/bin/sh\necho "$1 $3" > ${ran}\n`, { mode: 0o755 });
+    await appendFile(join(s.lxcpath, 'sw', 'config'), `lxc.hook.post-stop = ${hook}\n`);
+    await cycle();
+    assert.equal((await decisions())[1], "its end needs lxkit's stop work (lxc.hook.post-stop scripts)");
+    assert.is((await readFile(ran, 'utf8')).trim(), 'sw post-stop', 'the stop work ran the script');
+    // The next start does not wait for the stop work to exit: its lock is let go once the work is done.
+    assert.is((await run(s, 'start', '-n', 'sw')).exitCode, 0);
+    assert.is((await run(s, 'stop', '-n', 'sw', '-k')).exitCode, 0);
+  });
+});
+
 daemon('an ephemeral daemon is removed when it stops; a halt from inside ends a daemon too', async () => {
   await withScratch(async (s) => {
     await busybox(s, 'e', 'lxc.ephemeral = 1\n');

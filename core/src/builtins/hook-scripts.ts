@@ -165,6 +165,11 @@ export const hookScriptsPlugin = definePlugin({
       logged(ctx, 'stop', () => runHostHooks(ctx, 'stop', ctx.container.config.model.hookVersion === 0 ? namespaceArgs(ctx) : [])),
     );
     h.postStop.tapPromise(tap, (ctx) => logged(ctx, 'post-stop', () => runHostHooks(ctx, 'post-stop')));
+    h.stopWork.tap(tap, (ctx) => {
+      const { hooks } = ctx.container.config.model;
+      const types = (['stop', 'post-stop'] as const).filter((t) => hooks[t].length > 0);
+      return types.length ? `lxc.hook.${types.join(' and lxc.hook.')} scripts` : undefined;
+    });
     h.destroy.tapPromise(tap, (ctx) =>
       runHostHooks({ ...ctx, hookEnv: { LXC_NAME: ctx.container.name, LXC_CONFIG_FILE: ctx.container.configFile ?? '' } }, 'destroy'),
     );

@@ -316,7 +316,7 @@ export class Container {
         pidOf,
         afterExit: this.#afterExit(lxcpath, runtime, opts),
         // What the container API itself does at a stop.
-        stopWork: config.model.ephemeral || opts.pidfile !== undefined,
+        stopWork: config.model.ephemeral ? 'lxc.ephemeral: the container is removed' : opts.pidfile !== undefined ? 'the pid file is removed' : undefined,
       });
       if (opts.pidfile) await writeFile(opts.pidfile, `${detached.pid}\n`);
       return detached;
@@ -367,9 +367,11 @@ export class Container {
     if (result.reboot) {
       this.#log.info(`container ${this.name} asked for a reboot: starting it again`);
       await this.#startDetached(opts, opts.lockFd);
-    } else if (config.model.ephemeral && (await this.defined())) {
-      await this.#remove(paths, config.model.idmap);
+      return result.exit;
     }
+    if (config.model.ephemeral && (await this.defined())) await this.#remove(paths, config.model.idmap);
+    // The monitor has let go of its copy; this one would hold the lock until this process has exited.
+    ContainerLock.fromFd(opts.lockFd).release();
     return result.exit;
   }
 

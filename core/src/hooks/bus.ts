@@ -40,6 +40,13 @@ export interface Hooks {
   readonly stop: AsyncSeriesHookT<[StopContext]>;
   /** Host, after the container is gone: undo pre-start. Every tap runs; failures are collected. */
   readonly postStop: AsyncSeriesHookT<[StopContext]>;
+  /**
+   * Asked once a daemon's init runs: does this container's end need lxkit's
+   * stop work (a Node process the monitor starts to run stop and post-stop)?
+   * A tap returns why it does, or undefined. A plugin that taps stop or
+   * post-stop without tapping this is taken to need it at every stop.
+   */
+  readonly stopWork: SyncBailHookT<[StartContext], string | undefined>;
   readonly clone: AsyncSeriesHookT<[CloneContext]>;
   readonly destroy: AsyncSeriesHookT<[DestroyContext]>;
   /** `storage.for(type)`: the backend for a rootfs type. */
@@ -70,6 +77,7 @@ export const HOOK_NAMES = {
   start: 'start',
   stop: 'stop',
   postStop: 'post-stop',
+  stopWork: undefined,
   clone: 'clone',
   destroy: 'destroy',
   storage: undefined,
@@ -84,6 +92,12 @@ export interface BusState {
 }
 
 type AnyFn = (...args: unknown[]) => unknown;
+
+/** A tap as the bus keeps it: with the plugin it is attributed to. */
+export type AttributedTap = FullTap & { readonly plugin?: string };
+
+/** The plugin that made a tap (the tap's name for taps made outside a plugin's apply). */
+export const pluginOf = (tap: FullTap): string => (tap as AttributedTap).plugin ?? tap.name;
 
 function hookError(hook: string, plugin: string, err: unknown): LxkitError {
   if (err instanceof LxkitError && err.code === 'LXKIT_HOOK_FAILED' && err.hook === hook && err.plugin === plugin) {
@@ -106,6 +120,7 @@ function guard(name: string, hook: Hook<unknown, unknown>, state: BusState, coll
   hook.intercept({
     register(tap: FullTap) {
       const plugin = state.applying ?? tap.name;
+      (tap as { plugin?: string }).plugin = plugin;
       const fn = tap.fn as AnyFn;
       const fail = (err: unknown, args: unknown[]): LxkitError | undefined => {
         const wrapped = hookError(name, plugin, err);
@@ -185,6 +200,7 @@ export function createHooks(state: BusState): Readonly<Hooks> {
     start: lifecycle<StartContext>(),
     stop: lifecycle<StopContext>(),
     postStop: lifecycle<StopContext>(),
+    stopWork: new SyncBailHook<[StartContext], string | undefined>(['context']),
     clone: lifecycle<CloneContext>(),
     destroy: lifecycle<DestroyContext>(),
     storage: new HookMap(() => new SyncBailHook<[], StorageBackend | undefined>([])),

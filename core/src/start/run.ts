@@ -18,7 +18,7 @@
  * host: every mount happens in its own mount namespace.
  */
 import { messageOf } from '../errors.js';
-import type { HookName } from '../hooks/bus.js';
+import { pluginOf, type HookName } from '../hooks/bus.js';
 import type { LifecycleContext, StartContext, StopContext } from '../hooks/contexts.js';
 import type { ContainerPaths } from '../container/paths.js';
 import type { ContainerLock } from '../container/lock.js';
@@ -101,16 +101,18 @@ function namespaceEnv(namespaces: Record<string, string>): Record<string, string
 }
 
 /**
- * Whether a daemon's end needs lxkit's stop work (a Node process), or its
- * monitor can end it alone: stop or post-stop hook scripts, or a plugin
- * that taps stop or post-stop, need it. (A reboot always does.)
+ * Why a daemon's end needs lxkit's stop work (a Node process), or undefined
+ * when its monitor can end it alone: a `stopWork` tap says so for this
+ * container, or a plugin taps stop or post-stop without answering
+ * `stopWork` (it is taken to need every stop). A reboot always needs it.
  */
-function stopWorkNeeded(runtime: Runtime, config: ContainerConfig): boolean {
-  const hooks = config.model.hooks;
-  if (hooks['stop'].length > 0 || hooks['post-stop'].length > 0) return true;
-  const taps = [...runtime.hooks.stop.taps, ...runtime.hooks.postStop.taps];
-  // The core's hook-scripts tap has nothing to do without scripts.
-  return taps.some((t) => t.name !== 'hook-scripts');
+function stopWorkReason(runtime: Runtime, ctx: StartContext): string | undefined {
+  const { stopWork, stop, postStop } = runtime.hooks;
+  const said = stopWork.call(ctx);
+  if (said) return said;
+  const answering = new Set(stopWork.taps.map(pluginOf));
+  const always = [...stop.taps, ...postStop.taps].find((t) => !answering.has(pluginOf(t)));
+  return always ? `plugin "${pluginOf(always)}" has stop work at every stop` : undefined;
 }
 
 /** The effective config as "key = value" lines: what the monitor answers config items from. */
@@ -292,7 +294,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     );
     await monitor.batch(ctx.ops, { exec: true });
     setState('RUNNING');
-    return { monitor, ending: ending(true), pid: c.pid };
+    return { monitor, ending: ending(true), pid: c.pid, ctx };
   } catch (err) {
     setState('ABORTING');
     // Reported by the caller; the log keeps the reason next to the state changes.
@@ -333,11 +335,17 @@ export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<
  */
 export async function startDetached(
   runtime: Runtime,
-  opts: RunOptions & { readonly afterExit: readonly string[]; readonly stopWork: boolean },
+  opts: RunOptions & {
+    readonly afterExit: readonly string[];
+    /** Why the caller needs the stop work whatever the plugins say (an ephemeral container, a pid file). */
+    readonly stopWork: string | undefined;
+  },
 ): Promise<Detached> {
-  const { monitor, ending, pid } = await launch(runtime, opts, true);
+  const { monitor, ending, pid, ctx } = await launch(runtime, opts, true);
   try {
-    await monitor.daemonize(opts.afterExit, opts.stopWork || stopWorkNeeded(runtime, opts.config));
+    const why = opts.stopWork ?? stopWorkReason(runtime, ctx);
+    opts.log.debug(`container ${opts.name}: ${why ? `its end needs lxkit's stop work (${why})` : 'its monitor ends it alone'}`);
+    await monitor.daemonize(opts.afterExit, why !== undefined);
   } catch (err) {
     monitor.kill(SIGKILL);
     const exit = await Promise.race([monitor.exited(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);

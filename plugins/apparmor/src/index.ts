@@ -70,6 +70,8 @@ export default definePlugin({
   lxkit: `^${VERSION}`,
   apply(runtime) {
     const labels = new WeakMap<StartContext, string>();
+    // Starts that loaded a generated profile: post-stop unloads it.
+    const generated = new WeakSet<StartContext>();
     runtime.hooks.preStart.tapPromise('apparmor', async (ctx) => {
       const { name, lxcpath } = ctx.container;
       const model = ctx.container.config.model.apparmor ?? createAppArmorModel();
@@ -100,6 +102,7 @@ export default definePlugin({
             });
           }
           await loadProfile(file, cacheDir('apparmor'));
+          generated.add(ctx);
           label = containerLabel(r.profile, stackNamespace);
         } else if (r.isDefault && !profileLoaded(r.profile)) {
           // LXC's default policy is not loaded here: lxkit's own equivalent, when it may load it.
@@ -126,6 +129,7 @@ export default definePlugin({
       ctx.ops.lsmLabel(label, { what: `changing to AppArmor profile ${label} (lxc.apparmor.profile)` });
       ctx.attachConfinement.label = label;
     });
+    runtime.hooks.stopWork.tap('apparmor', (ctx) => (generated.has(ctx) ? 'the generated AppArmor profile is unloaded' : undefined));
     runtime.hooks.postStop.tapPromise('apparmor', async (ctx: StopContext) => {
       // Another process may have started the container: what to undo is read from disk, not memory.
       const { name, lxcpath } = ctx.container;

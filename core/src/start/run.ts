@@ -234,7 +234,9 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     checkNetworks(runtime, config, name);
 
     monitor = Monitor.spawn({ log, container: name, lockFd: opts.lock.fd });
-    await monitor.serve({
+    // The monitor starts up and takes the command socket while pre-start runs here: nothing in
+    // pre-start waits for it (the monitor takes what pre-start sends it in order, after this).
+    const served = monitor.serve({
       socket: opts.paths.command,
       config: configLines(config),
       ...(model.console.logfile ? { consoleLog: model.console.logfile } : {}),
@@ -243,7 +245,9 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
       container: name,
     });
     monitor.state('STARTING');
-    await runtime.hooks.preStart.promise(ctx);
+    const [serving, preStart] = await Promise.allSettled([served, runtime.hooks.preStart.promise(ctx)]);
+    if (serving.status === 'rejected') throw serving.reason;
+    if (preStart.status === 'rejected') throw preStart.reason;
 
     log.debug(`cloning the first process: new ${plan.clone.join(', ') || 'none'}${Object.keys(plan.share).length ? `; joining ${Object.entries(plan.share).map(([n, p]) => `${n} (${p})`).join(', ')}` : ''} (flags 0x${plan.flags.toString(16)})`);
     const c = await monitor

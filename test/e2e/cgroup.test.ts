@@ -58,16 +58,40 @@ where('lxc.payload.NAME in every hierarchy with the init in it (first process pl
     await busybox(s, 'cg1');
     const pid = await start(s, 'cg1');
     const { monitorPid } = (await (await new Container('cg1', { lxcpath: s.lxcpath }).running()).status())!;
-    for (const m of await cgroupMounts()) {
-      assert.ok(procs(`${m}/lxc.payload.cg1`).includes(pid), `init in ${m}/lxc.payload.cg1`);
-      assert.ok(procs(`${m}/lxc.monitor.cg1`).includes(monitorPid), `monitor in ${m}/lxc.monitor.cg1`);
-    }
+    const mounts = await cgroupMounts();
+    for (const m of mounts) assert.ok(procs(`${m}/lxc.payload.cg1`).includes(pid), `init in ${m}/lxc.payload.cg1`);
+    // The monitor makes and enters its own cgroups once the container runs and nobody needs it for a moment.
+    const settled = () => mounts.every((m) => existsSync(`${m}/lxc.monitor.cg1`) && procs(`${m}/lxc.monitor.cg1`).includes(monitorPid));
+    await until(async () => (settled() ? true : undefined), 5000, 'the monitor in lxc.monitor.cg1 everywhere');
+    for (const m of mounts) assert.not.ok(procs(`${m}/lxc.payload.cg1`).includes(monitorPid), `the monitor is out of ${m}/lxc.payload.cg1`);
     // The cgroup namespace was made in the container's cgroup: the init sees itself at its root.
     const own = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
     assert.ok(own.split('\n').filter(Boolean).every((l) => l.endsWith(':/lxc.payload.cg1')), own);
     const inside = await run(s, 'attach', '-n', 'cg1', '--', 'cat', '/proc/self/cgroup');
     assert.ok(inside.stdout.split('\n').every((l) => l.endsWith(':/')), inside.stdout);
     await stop(s, 'cg1');
+  });
+});
+
+where('a freeze right after start freezes the container and not its monitor, which has left the container\'s cgroups by then', async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 'cgf');
+    const c = new Container('cgf', { lxcpath: s.lxcpath });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const { monitorPid } = await c.start();
+        await c.freeze();
+        assert.is(await c.state(), 'FROZEN');
+        const own = readFileSync(`/proc/${monitorPid}/cgroup`, 'utf8');
+        assert.not.ok(own.includes('lxc.payload.cgf'), `the monitor is in none of the container's cgroups:\n${own}`);
+        await c.unfreeze();
+        assert.is(await c.state(), 'RUNNING');
+        await c.stop({ kill: true });
+        assert.equal(await containerCgroups(['cgf']), [], 'nothing left');
+      }
+    } finally {
+      await c.stop({ kill: true }).catch(() => undefined);
+    }
   });
 });
 

@@ -49,7 +49,9 @@ export async function startContext(text = '', plugins?: PluginSpec[]) {
     detachedMount: () => Promise.reject(new Error('no monitor in this test')),
     allocateSlot: () => slot++,
     monitorPid: 0,
-    handCgroups: () => Promise.reject(new Error('no monitor in this test')),
+    handCgroups: () => {
+      throw new Error('no monitor in this test');
+    },
     attachConfinement: {},
   };
   return ctx;

@@ -75,8 +75,12 @@ export interface StartContext extends LifecycleContext {
   readonly monitorPid: number;
   /** Set in pre-start by a cgroup driver: the unified hierarchy's cgroup the first process starts in (CLONE_INTO_CGROUP). */
   cloneIntoCgroup?: string;
-  /** Gives the container's cgroups to the monitor: it removes them when the container is gone, whoever ends it. */
-  handCgroups(cgroups: CgroupHandoff): Promise<void>;
+  /**
+   * Gives the container's cgroups to the monitor: it removes them when the
+   * container is gone, whoever ends it. No reply (the monitor takes them
+   * before the clone, whose failure says what went wrong).
+   */
+  handCgroups(cgroups: CgroupHandoff): void;
   /** What an attached program is confined with (as the init): filled by the security plugins' start taps. */
   readonly attachConfinement: AttachConfinement;
   /**

@@ -41,7 +41,7 @@ export interface CgroupDriver {
    * handed to the monitor.
    */
   prepare(ctx: import('./contexts.js').StartContext): Promise<void>;
-  /** start-host: the first process is in; the monitor moves to a cgroup of its own. */
+  /** start-host: the first process is in; the monitor moves to a cgroup of its own (unless the hand-over left that to the monitor). */
   placed(ctx: import('./contexts.js').StartContext): Promise<void>;
   /** Where the container's cgroups are (after prepare), for the cgroup mounts; undefined: it has none. */
   placement(ctx: import('./contexts.js').StartContext): readonly CgroupPlacement[] | undefined;
@@ -64,8 +64,25 @@ export interface CgroupPlacement {
 export interface CgroupHandoff {
   /** One per hierarchy: the container's cgroup (`limit`) and the init's (`init`; below it with lxc.cgroup.dir.container.inner). */
   readonly payload: readonly { readonly version: 1 | 2; readonly controllers: readonly string[]; readonly limit: string; readonly init: string }[];
-  /** The monitor's own cgroups, and where it goes back to before removing them. */
+  /** The monitor's own cgroups made by the driver (which moves the monitor in), and where it goes back to before removing them. */
   readonly monitor: readonly { readonly dir: string; readonly back: string }[];
+  /**
+   * Or the monitor's own cgroups for the monitor to make and enter by
+   * itself once the container runs, off the start's path: `name` below each
+   * hierarchy's `base`, else `name-1`, `name-2`… (up to `tries` names, one
+   * suffix for all); `back` is where it goes before removing them.
+   */
+  readonly monitorLater?: {
+    readonly name: string;
+    readonly tries: number;
+    readonly hierarchies: readonly { readonly version: 1 | 2; readonly cpuset: boolean; readonly base: string; readonly back: string }[];
+  };
+  /**
+   * The monitor enters the init's cgroup of each v1 hierarchy right before
+   * it clones, so that the first process starts there (v1 has no
+   * CLONE_INTO_CGROUP) and its cgroup namespace is rooted there.
+   */
+  readonly enterV1BeforeClone?: boolean;
 }
 
 /** What a template is given to make a container (lxkit create -t NAME -- ARGS). */

@@ -259,14 +259,15 @@ export class Monitor {
     this.#check(f.payload, () => ({ what: `serving the command socket @${s.socket}` }));
   }
 
-  /** Hands the container's cgroups to the monitor (removed by it when the container is gone). */
-  async cgroups(c: CgroupHandoff): Promise<void> {
+  /** Hands the container's cgroups to the monitor (removed by it when the container is gone); no reply: it comes before the clone. */
+  cgroups(c: CgroupHandoff): void {
+    const later = c.monitorLater;
     const strs = [
       ...c.payload.map((p) => ['P', p.version, p.controllers.join(',') || '-', p.limit, p.init].join('\t')),
       ...c.monitor.map((m) => ['M', m.dir, m.back].join('\t')),
+      ...(later?.hierarchies ?? []).map((h) => ['L', h.version, h.cpuset ? 1 : 0, h.base, later!.name, later!.tries, h.back].join('\t')),
     ];
-    const f = await this.#request(MSG.CGROUPS, encodeRecord({ ints: [], strs }), [MSG.RESULT]);
-    this.#check(f.payload, () => ({ what: 'handing the container\'s cgroups to the monitor' }));
+    this.#send(MSG.CGROUPS, encodeRecord({ ints: [c.enterV1BeforeClone ? 1 : 0], strs }));
   }
 
   /** What an attached program is confined with; the monitor hands it to lxkit-attach (no reply: it comes before the batch). */

@@ -10,7 +10,15 @@
  *   "P <version> <controllers> <limit dir> <init dir>"  one per hierarchy: the container's
  *       cgroup (limits; removed with everything below it) and the init's (attach joins it;
  *       the same unless lxc.cgroup.dir.container.inner)
- *   "M <monitor dir> <dir to leave to>"  the monitor's own cgroup in one hierarchy
+ *   "M <monitor dir> <dir to leave to>"  the monitor's own cgroup in one hierarchy, made by
+ *       lxkit (which moves the monitor in)
+ *   "L <version> <cpuset 0|1> <base dir> <name> <tries> <dir to leave to>"  the monitor's own
+ *       cgroup in one hierarchy, for the monitor to make and enter by itself once the
+ *       container runs (cgroup_settle): `name` below `base`, else name-1, name-2… (up to
+ *       `tries` names, the same suffix in every hierarchy). Making it is no part of a start.
+ * ints[0] of M_CGROUPS: 1 when the monitor enters the init's v1 cgroups right before it
+ * clones (cgroup_enter_v1), so that the first process starts there (v1 has no
+ * CLONE_INTO_CGROUP) and its cgroup namespace is rooted there.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -21,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,10 +48,22 @@ struct mon {
 	char *back;
 };
 
+struct later {
+	int version;
+	int cpuset;
+	char *base;
+	char *back;
+};
+
 static struct payload payloads[MAX_HIER];
 static int npayloads;
 static struct mon mons[MAX_HIER];
 static int nmons;
+static struct later laters[MAX_HIER];
+static int nlaters;
+static char *later_name;
+static int later_tries;
+static int enter_v1;
 
 static void sleep_ms(long ms)
 {
@@ -113,9 +134,149 @@ void cgroup_set(const struct record *r)
 			char *dir = field(&rest), *back = field(&rest);
 			if (dir && back)
 				mons[nmons++] = (struct mon){ strdup(dir), strdup(back) };
+		} else if (kind && strcmp(kind, "L") == 0 && nlaters < MAX_HIER) {
+			char *version = field(&rest), *cpuset = field(&rest), *base = field(&rest), *name = field(&rest), *tries = field(&rest),
+			     *back = field(&rest);
+			if (version && cpuset && base && name && tries && back) {
+				laters[nlaters++] = (struct later){ atoi(version), atoi(cpuset), strdup(base), strdup(back) };
+				if (!later_name) {
+					later_name = strdup(name);
+					later_tries = atoi(tries) > 0 ? atoi(tries) : 1;
+				}
+			}
 		}
 		free(copy);
 	}
+	enter_v1 = r->nints > 0 && r->ints[0];
+}
+
+/*
+ * Right before the clone: the monitor enters the init's v1 cgroups, so that
+ * the first process is born there. Returns 0, or -1 with errno and *failed
+ * set to the directory.
+ */
+int cgroup_enter_v1(const char **failed)
+{
+	if (!enter_v1)
+		return 0;
+	char self[16];
+	snprintf(self, sizeof(self), "%d", getpid());
+	for (int i = 0; i < npayloads; i++) {
+		if (payloads[i].version != 1)
+			continue;
+		if (write_file(payloads[i].init, "cgroup.procs", self) < 0) {
+			*failed = payloads[i].init;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int cgroup_settle_pending(void)
+{
+	return nlaters > 0;
+}
+
+/* mkdir -p of `rel` below `base`; 1 when the last component was made, 0 when it exists, -1 on error. */
+static int make_below(const char *base, const char *rel, int cpuset)
+{
+	char dir[4096], parent[4096];
+	if (snprintf(dir, sizeof(dir), "%s/%s", base, rel) >= (int)sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *slash = dir + strlen(base) + 1;; slash++) {
+		slash = strchr(slash, '/');
+		if (slash)
+			*slash = 0;
+		int made = mkdir(dir, 0755) == 0;
+		if (!made && errno != EEXIST)
+			return -1;
+		if (made && cpuset) {
+			/* A new v1 cpuset has no CPUs or memory nodes (no task may enter it): its parent's. */
+			char value[4096];
+			snprintf(parent, sizeof(parent), "%s", dir);
+			*strrchr(parent, '/') = 0;
+			for (int f = 0; f < 2; f++) {
+				const char *file = f ? "cpuset.mems" : "cpuset.cpus";
+				if (read_file(dir, file, value, sizeof(value)) == 0 && value[0] != '\n' && value[0])
+					continue;
+				if (read_file(parent, file, value, sizeof(value)) == 0)
+					(void)write_file(dir, file, value);
+			}
+		}
+		if (!slash)
+			return made;
+		*slash = '/';
+	}
+}
+
+/*
+ * The container runs: the monitor makes its own cgroups (LXC's
+ * lxc.monitor.NAME) and moves there, out of the container's. Off the
+ * start's path on purpose; a failure costs only the monitor's accounting,
+ * so it is logged, and the monitor goes back where it came from.
+ */
+void cgroup_settle(void)
+{
+	if (nlaters == 0)
+		return;
+	char name[4096];
+	int done = 0;
+	for (int attempt = 0; attempt < later_tries && !done; attempt++) {
+		if (attempt == 0)
+			snprintf(name, sizeof(name), "%s", later_name);
+		else
+			snprintf(name, sizeof(name), "%s-%d", later_name, attempt);
+		int made = 0, clash = 0;
+		for (; made < nlaters; made++) {
+			int r = make_below(laters[made].base, name, laters[made].cpuset);
+			if (r == 0) {
+				/* Left by a monitor that was killed (nothing in it): removable. */
+				char dir[8192];
+				if (snprintf(dir, sizeof(dir), "%s/%s", laters[made].base, name) < (int)sizeof(dir) && rmdir(dir) == 0)
+					r = make_below(laters[made].base, name, laters[made].cpuset);
+			}
+			if (r < 0)
+				mlog(4, "monitor: cannot make cgroup %s/%s: %s", laters[made].base, name, strerror(errno));
+			if (r <= 0) {
+				clash = r == 0;
+				break;
+			}
+		}
+		if (made == nlaters) {
+			done = 1;
+			break;
+		}
+		for (int i = 0; i < made; i++) {
+			char dir[8192];
+			if (snprintf(dir, sizeof(dir), "%s/%s", laters[i].base, name) < (int)sizeof(dir))
+				(void)rmdir(dir);
+		}
+		if (!clash)
+			break;
+	}
+	for (int i = 0; i < nlaters; i++) {
+		if (done && nmons < MAX_HIER) {
+			char *dir = NULL;
+			if (asprintf(&dir, "%s/%s", laters[i].base, name) < 0)
+				dir = NULL;
+			if (dir) {
+				mons[nmons++] = (struct mon){ dir, strdup(laters[i].back) };
+				if (write_file(dir, "cgroup.procs", "0") == 0)
+					continue;
+				mlog(4, "monitor: cannot enter cgroup %s: %s", dir, strerror(errno));
+			}
+		}
+		(void)write_file(laters[i].back, "cgroup.procs", "0");
+	}
+	if (!done)
+		mlog(4, "monitor: no cgroup of its own (%s): it stays where it was started", later_name);
+	for (int i = 0; i < nlaters; i++) {
+		free(laters[i].base);
+		free(laters[i].back);
+	}
+	nlaters = 0;
 }
 
 int cgroup_count(void)
@@ -199,6 +360,8 @@ int cgroup_freeze(int freeze, int timeout_ms)
 		return EOPNOTSUPP;
 	if (M.pid < 0 || M.exited)
 		return ESRCH;
+	/* The monitor must not be in the cgroup it freezes. */
+	cgroup_settle();
 	if (freeze && M.state != STATE_RUNNING && M.state != STATE_FROZEN)
 		return EBUSY;
 	if (!freeze) {
@@ -317,11 +480,16 @@ void cgroup_leave_monitor(void)
 {
 	for (int i = 0; i < nmons; i++)
 		(void)write_file(mons[i].back, "cgroup.procs", "0");
+	/* Not settled yet: it may still be in the container's cgroups (cgroup_enter_v1). */
+	for (int i = 0; i < nlaters; i++)
+		(void)write_file(laters[i].back, "cgroup.procs", "0");
 }
 
 /* The container is gone: its cgroups go, then the monitor's own. */
 void cgroup_remove_all(void)
 {
+	/* First out of the container's cgroups, where a start that ended early may have left the monitor. */
+	cgroup_leave_monitor();
 	if (npayloads > 0) {
 		int v1 = 0;
 		const struct payload *f = freezer(&v1);
@@ -335,8 +503,7 @@ void cgroup_remove_all(void)
 	}
 	for (int i = 0; i < npayloads; i++)
 		remove_waiting(payloads[i].limit, 1);
-	cgroup_leave_monitor();
 	for (int i = 0; i < nmons; i++)
 		remove_waiting(mons[i].dir, 0);
-	npayloads = nmons = 0;
+	npayloads = nmons = nlaters = 0;
 }

@@ -143,6 +143,18 @@ static void do_clone(const struct record *r)
 		join_types[njoin++] = type;
 	}
 
+	const char *failed = NULL;
+	if (cgroup_enter_v1(&failed) < 0) {
+		int err = errno;
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/cgroup.procs", failed);
+		if (cgroup_fd >= 0)
+			close(cgroup_fd);
+		for (int j = 0; j < njoin; j++)
+			close(join_fds[j]);
+		send_result_errno(err, "write", path);
+		return;
+	}
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		send_result_errno(errno, "socketpair", NULL);
@@ -541,12 +553,11 @@ int control_on_message(void)
 			set_state((int)r.ints[0]);
 		break;
 	case M_CGROUPS:
-		if (rec_get(payload, (size_t)n, &r) < 0) {
-			send_result_errno(EPROTO, "cgroups", NULL);
-		} else {
+		/* No reply: it comes before the clone, whose reply says what went wrong. */
+		if (rec_get(payload, (size_t)n, &r) < 0)
+			mlog(5, "monitor: a malformed cgroup hand-over");
+		else
 			cgroup_set(&r);
-			send_ok();
-		}
 		break;
 	case M_CONFINE:
 		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nints >= 2 && r.nstrs >= 2) {

@@ -33,6 +33,9 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
+/* How long the monitor must be left alone, once the container runs, before it makes its own cgroups. */
+#define SETTLE_IDLE_MS 1
+
 const struct ns_info NAMESPACES[NNS] = {
 	{ "user", CLONE_NEWUSER }, { "mnt", CLONE_NEWNS }, { "pid", CLONE_NEWPID },	  { "uts", CLONE_NEWUTS },
 	{ "ipc", CLONE_NEWIPC },   { "net", CLONE_NEWNET }, { "cgroup", CLONE_NEWCGROUP }, { "time", CLONE_NEWTIME },
@@ -166,10 +169,17 @@ int main(void)
 		np += nnotify;
 		int first_command = np;
 		np += command_add_pollfds(p + np, MAX_POLL - np);
-		if (poll(p, (nfds_t)np, -1) < 0) {
+		/* The monitor's own cgroups wait until the container runs and nobody needs the monitor for a moment. */
+		int settle = cgroup_settle_pending() && M.state == STATE_RUNNING;
+		int ready = poll(p, (nfds_t)np, settle ? SETTLE_IDLE_MS : -1);
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
+		}
+		if (ready == 0) {
+			cgroup_settle();
+			continue;
 		}
 		if (ic >= 0 && p[ic].revents && control_on_message() < 0)
 			control_lost();

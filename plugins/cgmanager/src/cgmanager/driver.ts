@@ -65,7 +65,7 @@ export function cgmanagerDriver(options: CgmanagerDriverOptions = {}): CgroupDri
           limit: joinCgroup(h.mountpoint, own[i]!, container),
           init: joinCgroup(h.mountpoint, own[i]!, init),
         }));
-        await ctx.handCgroups({
+        ctx.handCgroups({
           payload: placement,
           monitor: hs.map((h, i) => ({ dir: joinCgroup(h.mountpoint, own[i]!, monitor), back: joinCgroup(h.mountpoint, back[i]!) })),
         });

@@ -3,14 +3,19 @@
  * mounted hierarchy (v1, hybrid or unified), as LXC's cgfsng does.
  *
  * pre-start: the container's cgroup (`lxc.payload.NAME`, or -1, -2... when
- * that name is taken by a cgroup in use) and the monitor's
- * (`lxc.monitor.NAME`) in each hierarchy; both handed to the monitor at
- * once, so that whatever happens next they are removed with the container;
- * owned by the container's root when it has a user namespace; limits and
- * device rules applied; then the monitor enters the container's v1 cgroups
- * and clones the first process into the unified one (CLONE_INTO_CGROUP),
- * so that it starts — and makes its cgroup namespace — where it belongs.
- * start-host: the monitor moves on to its own cgroups.
+ * that name is taken by a cgroup in use) in each hierarchy, handed to the
+ * monitor at once, so that whatever happens next it is removed with the
+ * container; owned by the container's root when it has a user namespace;
+ * limits and device rules applied. The monitor enters the container's v1
+ * cgroups right before it clones the first process into the unified one
+ * (CLONE_INTO_CGROUP), so that it starts — and makes its cgroup namespace —
+ * where it belongs. The monitor's own cgroups (`lxc.monitor.NAME`) are the
+ * monitor's to make and enter once the container runs: nothing a start
+ * waits for (LXC makes them first; the result is the same a moment later).
+ *
+ * With a `base` (the systemd driver's scope) the monitor's cgroups are made
+ * here first instead: on the unified hierarchy the monitor must leave the
+ * scope's cgroup before that can have children with controllers.
  */
 import { accessSync, chownSync, constants, readFileSync } from 'node:fs';
 import { LxkitError, readCgroupLayout, type CgroupDriver, type CgroupHierarchy, type CgroupLayout, type StartContext } from '@lxkit/core';
@@ -49,6 +54,8 @@ interface Placed {
 
 const SUFFIX_TRIES = 1000;
 
+const hasCpuset = (h: CgroupHierarchy) => h.version === 1 && h.controllers.includes('cpuset');
+
 let layoutOnce: Promise<CgroupLayout> | undefined;
 
 function usable(h: CgroupHierarchy, use: string | undefined): boolean {
@@ -76,7 +83,7 @@ function makeEverywhere(placed: Placed[], rel: string, retry: boolean, container
     const made: string[] = [];
     let clash = false;
     for (const p of placed) {
-      const cpuset = p.h.version === 1 && p.h.controllers.includes('cpuset');
+      const cpuset = hasCpuset(p.h);
       const dir = joinCgroup(p.base, name);
       let r = makeCgroup(p.base, name, p.h.version, cpuset);
       // Ours from an earlier run that was killed: removable because nothing runs in it.
@@ -167,6 +174,7 @@ export function cgroupfsDriver(options: CgroupfsOptions = {}): CgroupDriver {
       }
 
       const made: string[] = [];
+      // Only with a `base`: see the top of this file.
       const makeMonitors = () => {
         const monitors = makeEverywhere(placed, names.monitor, names.retry, name, 'monitor');
         made.push(...monitors);
@@ -182,14 +190,13 @@ export function cgroupfsDriver(options: CgroupfsOptions = {}): CgroupDriver {
         placed.forEach((p, i) => (p.limit = p.init = limits[i]!));
         if (names.inner) {
           for (const p of placed) {
-            makeCgroup(p.limit, names.inner, p.h.version, p.h.version === 1 && p.h.controllers.includes('cpuset'));
+            makeCgroup(p.limit, names.inner, p.h.version, hasCpuset(p.h));
             p.init = joinCgroup(p.limit, names.inner);
           }
         }
-        if (!given) makeMonitors();
         if (names.pivot) {
           for (const p of placed) {
-            makeCgroup(p.base, names.pivot, p.h.version, p.h.version === 1 && p.h.controllers.includes('cpuset'));
+            makeCgroup(p.base, names.pivot, p.h.version, hasCpuset(p.h));
             (p as { back: string }).back = joinCgroup(p.base, names.pivot);
           }
         }
@@ -202,9 +209,19 @@ export function cgroupfsDriver(options: CgroupfsOptions = {}): CgroupDriver {
       }
       // From here on the monitor removes them, whoever ends the container and however.
       try {
-        await ctx.handCgroups({
+        ctx.handCgroups({
           payload: placed.map((p) => ({ version: p.h.version, controllers: p.h.controllers, limit: p.limit, init: p.init })),
-          monitor: placed.map((p) => ({ dir: p.monitor, back: p.back })),
+          monitor: given ? placed.map((p) => ({ dir: p.monitor, back: p.back })) : [],
+          ...(given
+            ? {}
+            : {
+                monitorLater: {
+                  name: names.monitor,
+                  tries: names.retry ? SUFFIX_TRIES : 1,
+                  hierarchies: placed.map((p) => ({ version: p.h.version, cpuset: hasCpuset(p.h), base: p.base, back: p.back })),
+                },
+              }),
+          enterV1BeforeClone: true,
         });
       } catch (err) {
         for (const dir of made.reverse()) removeCgroupTree(dir);
@@ -226,17 +243,8 @@ export function cgroupfsDriver(options: CgroupfsOptions = {}): CgroupDriver {
         warn: (m) => ctx.log.warn(m),
       });
 
-      for (const p of placed) {
-        if (p.h.version === 2) {
-          ctx.cloneIntoCgroup = p.init;
-          continue;
-        }
-        try {
-          enterCgroup(p.init, ctx.monitorPid);
-        } catch (err) {
-          throw cgroupError(name, `cannot start its first process in ${p.init}`, err);
-        }
-      }
+      const unified = placed.find((p) => p.h.version === 2);
+      if (unified) ctx.cloneIntoCgroup = unified.init;
     },
 
     placement(ctx) {
@@ -247,7 +255,8 @@ export function cgroupfsDriver(options: CgroupfsOptions = {}): CgroupDriver {
 
     async placed(ctx) {
       const placed = started.get(ctx);
-      if (!placed) return;
+      // Without a `base` the monitor moves to its own cgroups by itself.
+      if (!placed || !options.base) return;
       for (const p of placed) {
         try {
           enterCgroup(p.monitor, ctx.monitorPid);

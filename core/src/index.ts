@@ -6,6 +6,8 @@
  */
 export { VERSION } from './version.js';
 export { native as nativeAddon } from './native-package.js';
+/** execa (ESM-only), loaded when first needed; plugins use it so that their bundles need no import() (see esm-imports.ts). */
+export { importExeca } from './esm-imports.js';
 export { ERROR_CODES, LxkitError, isLxkitError, messageOf, type ErrorCode, type ErrorDetails } from './errors.js';
 
 // Runtime, hook bus, plugins
@@ -107,5 +109,5 @@ export { MS, parseMountOptions, type ParsedMountOptions } from './start/mount-op
 export { splitCommand } from './start/words.js';
 export type { Exit } from './start/monitor.js';
 export { runInUserNamespace, withCallerIds, type UsernsRun } from './start/userns-run.js';
-export type { RunResult } from './start/run.js';
+export { stopWorkReason, type RunResult } from './start/run.js';
 export type { LxkitSystemError } from './start/system-error.js';

@@ -5,7 +5,7 @@
  * a compile-only check (-Q: everything but the kernel load) that works on
  * hosts where AppArmor is off.
  */
-import { LxkitError } from '@lxkit/core';
+import { importExeca, LxkitError } from '@lxkit/core';
 
 export interface ParserVersion {
   major: number;
@@ -18,7 +18,7 @@ let version: Promise<ParserVersion | undefined> | undefined;
 /** `apparmor_parser --version`, once per process; undefined when it is not installed. */
 export function parserVersion(): Promise<ParserVersion | undefined> {
   version ??= (async () => {
-    const { execa } = await import('execa');
+    const { execa } = await importExeca();
     const r = await execa('apparmor_parser', ['--version'], { reject: false });
     const m = /AppArmor parser version (\d+)\.(\d+)(?:\.(\d+))?/.exec(String(r.stdout));
     return r.exitCode === 0 && m ? { major: Number(m[1]), minor: Number(m[2]), micro: Number(m[3] ?? 0) } : undefined;
@@ -30,7 +30,7 @@ export function parserVersion(): Promise<ParserVersion | undefined> {
 export const supportsUnix = (v: ParserVersion): boolean => v.major > 2 || (v.major === 2 && (v.minor > 10 || (v.minor === 10 && v.micro >= 95)));
 
 async function run(args: string[], what: string, path: string, input?: string): Promise<void> {
-  const { execa } = await import('execa');
+  const { execa } = await importExeca();
   const r = await execa('apparmor_parser', args, input === undefined ? { reject: false, stdin: 'ignore' } : { reject: false, input });
   if (r.exitCode === 0) return;
   // The parser's own message names the line; the cache warnings around it are noise on hosts without AppArmor.

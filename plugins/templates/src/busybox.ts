@@ -17,7 +17,7 @@
 import { chmod, copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runInUserNamespace, withCallerIds, type Template, type TemplateRequest } from '@lxkit/core';
+import { importExeca, runInUserNamespace, withCallerIds, type Template, type TemplateRequest } from '@lxkit/core';
 import { shiftOwnership, supportsIdmappedMounts } from './ownership.js';
 import { callerRange, ensureRootRange } from './subid.js';
 
@@ -105,7 +105,7 @@ export const busybox: Template = {
     }
     await copyFile(bb, join(rootfs, 'bin/busybox'));
     await chmod(join(rootfs, 'bin/busybox'), 0o755);
-    const { execa } = await import('execa');
+    const { execa } = await importExeca();
     const applets = String((await execa(bb, ['--list-full'])).stdout).split('\n').filter(Boolean);
     for (const applet of applets) {
       if (applet === 'bin/busybox') continue;

@@ -10,6 +10,7 @@ import {
   STAGE_SECCOMP,
   createRuntime,
   definePlugin,
+  stopWorkReason,
   isLxkitError,
   type LxkitError,
 } from '@lxkit/core';
@@ -183,6 +184,33 @@ bus('the config hook is a waterfall: a tap may hand on a replacement config', as
   const { validateContainerConfig } = await import('@lxkit/core');
   const { config } = await validateContainerConfig(runtime, { text: 'lxc.uts.name = original\n' });
   assert.is(config.model.utsName, 'renamed', 'the core read its key first (STAGE_FIRST), then the plugin changed it');
+});
+
+bus("stopWork: a daemon's end needs lxkit's stop work only when a tap says why, or a plugin taps stop/post-stop without answering", async () => {
+  // The built-ins answer per container: none has work at the end of a container without scripts.
+  const builtins = await createRuntime();
+  const plain = await startContext('');
+  assert.is(stopWorkReason(builtins, plain), undefined);
+  const scripted = await startContext('lxc.hook.post-stop = /bin/true\nlxc.hook.stop = /bin/true\n');
+  assert.is(stopWorkReason(builtins, scripted), 'lxc.hook.stop and lxc.hook.post-stop scripts');
+
+  const silent = definePlugin({ name: 'audit', version: '1.0.0', apply: (r) => r.hooks.postStop.tap('audit-tap', () => undefined) });
+  const silentRuntime = await createRuntime({ plugins: [{ use: silent }] });
+  assert.is(stopWorkReason(silentRuntime, plain), 'plugin "audit" has stop work at every stop', 'attributed to the plugin, not the tap name');
+
+  const asked = new WeakSet<object>();
+  const answering = definePlugin({
+    name: 'audit',
+    version: '1.0.0',
+    apply(r) {
+      r.hooks.postStop.tap('audit', () => undefined);
+      r.hooks.stopWork.tap('audit', (ctx) => (asked.has(ctx) ? 'the audit record is closed' : undefined));
+    },
+  });
+  const answeringRuntime = await createRuntime({ plugins: [{ use: answering }] });
+  assert.is(stopWorkReason(answeringRuntime, plain), undefined);
+  asked.add(plain);
+  assert.is(stopWorkReason(answeringRuntime, plain), 'the audit record is closed');
 });
 
 bus.run();

@@ -106,7 +106,7 @@ function namespaceEnv(namespaces: Record<string, string>): Record<string, string
  * container, or a plugin taps stop or post-stop without answering
  * `stopWork` (it is taken to need every stop). A reboot always needs it.
  */
-function stopWorkReason(runtime: Runtime, ctx: StartContext): string | undefined {
+export function stopWorkReason(runtime: Runtime, ctx: StartContext): string | undefined {
   const { stopWork, stop, postStop } = runtime.hooks;
   const said = stopWork.call(ctx);
   if (said) return said;

@@ -95,6 +95,18 @@ where('a freeze right after start freezes the container and not its monitor, whi
   });
 });
 
+where("a monitor kept busy by the container's console still moves to its own cgroups (within 100 ms of RUNNING)", async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 'cgb', 'lxc.init.cmd = /bin/sh -c "while :; do echo busy; done"\n');
+    await start(s, 'cgb');
+    const { monitorPid } = (await (await new Container('cgb', { lxcpath: s.lxcpath }).running()).status())!;
+    const mounts = await cgroupMounts();
+    const settled = () => mounts.every((m) => existsSync(`${m}/lxc.monitor.cgb`) && procs(`${m}/lxc.monitor.cgb`).includes(monitorPid));
+    await until(async () => (settled() ? true : undefined), 2000, 'the busy monitor in lxc.monitor.cgb everywhere');
+    await stop(s, 'cgb');
+  });
+});
+
 where('a name taken by a cgroup in use gets a -1 suffix; an empty leftover of a killed run is removed and reused', async () => {
   await withScratch(async (s) => {
     await busybox(s, 'cg2');

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "monitor.h"
@@ -33,8 +34,21 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-/* How long the monitor must be left alone, once the container runs, before it makes its own cgroups. */
-#define SETTLE_IDLE_MS 1
+/*
+ * The monitor makes its own cgroups once the container runs and nothing has
+ * needed it for SETTLE_IDLE_MS (what a start, or a command right after it,
+ * does first), and at the latest SETTLE_LATEST_MS after that (a container
+ * busy on its console).
+ */
+#define SETTLE_IDLE_MS 5
+#define SETTLE_LATEST_MS 100
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
 
 const struct ns_info NAMESPACES[NNS] = {
 	{ "user", CLONE_NEWUSER }, { "mnt", CLONE_NEWNS }, { "pid", CLONE_NEWPID },	  { "uts", CLONE_NEWUTS },
@@ -123,6 +137,7 @@ int main(void)
 	sigaddset(&mask, SIGTSTP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	long settle_by = 0;
 
 	for (;;) {
 		if (M.quit && (M.exited || M.pid < 0)) {
@@ -170,16 +185,23 @@ int main(void)
 		int first_command = np;
 		np += command_add_pollfds(p + np, MAX_POLL - np);
 		/* The monitor's own cgroups wait until the container runs and nobody needs the monitor for a moment. */
-		int settle = cgroup_settle_pending() && M.state == STATE_RUNNING;
-		int ready = poll(p, (nfds_t)np, settle ? SETTLE_IDLE_MS : -1);
+		int timeout = -1;
+		if (cgroup_settle_pending() && M.state == STATE_RUNNING) {
+			if (settle_by == 0)
+				settle_by = now_ms() + SETTLE_LATEST_MS;
+			long left = settle_by - now_ms();
+			timeout = left <= 0 ? 0 : left < SETTLE_IDLE_MS ? (int)left : SETTLE_IDLE_MS;
+		}
+		int ready = poll(p, (nfds_t)np, timeout);
 		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (ready == 0) {
+		if (timeout >= 0 && (ready == 0 || now_ms() >= settle_by)) {
 			cgroup_settle();
-			continue;
+			if (ready == 0)
+				continue;
 		}
 		if (ic >= 0 && p[ic].revents && control_on_message() < 0)
 			control_lost();

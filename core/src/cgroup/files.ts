@@ -3,7 +3,7 @@
  * monitor holds: lxkit cgroup (lxc-cgroup), getCgroupItem/setCgroupItem,
  * and the use figures of lxkit info -S and ls.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { CgroupDirs } from '../command/client.js';
 import { LxkitError } from '../errors.js';
@@ -76,9 +76,14 @@ export interface CgroupUse {
   readonly pids?: number;
 }
 
-async function text(dir: string | undefined, file: string): Promise<string | undefined> {
+/** A cgroup file, read synchronously: cgroupfs answers from memory, and a CLI start of the thread pool costs more. */
+function text(dir: string | undefined, file: string): string | undefined {
   if (!dir) return undefined;
-  return readFile(`${dir}/${file}`, 'utf8').catch(() => undefined);
+  try {
+    return readFileSync(`${dir}/${file}`, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 const num = (s: string | undefined): number | undefined => {
@@ -101,10 +106,10 @@ function ioBytes(v1: string | undefined, v2: string | undefined): number | undef
   return undefined;
 }
 
-export async function cgroupUse(dirs: readonly CgroupDirs[]): Promise<CgroupUse> {
+export function cgroupUse(dirs: readonly CgroupDirs[]): CgroupUse {
   const v1 = (c: string) => dirs.find((d) => d.version === 1 && d.controllers.includes(c))?.limit;
   const unified = dirs.find((d) => d.version === 2)?.limit;
-  const [cpuacct, cpuStat, blkio, ioStat, mem, memCurrent, kmem, memsw, swap, pids, pidsCurrent] = await Promise.all([
+  const [cpuacct, cpuStat, blkio, ioStat, mem, memCurrent, kmem, memsw, swap, pids, pidsCurrent] = [
     text(v1('cpuacct'), 'cpuacct.usage'),
     text(unified, 'cpu.stat'),
     text(v1('blkio'), 'blkio.throttle.io_service_bytes'),
@@ -116,7 +121,7 @@ export async function cgroupUse(dirs: readonly CgroupDirs[]): Promise<CgroupUse>
     text(unified, 'memory.swap.current'),
     text(v1('pids'), 'pids.current'),
     text(unified, 'pids.current'),
-  ]);
+  ];
   const usec = cpuStat ? /^usage_usec ([0-9]+)$/m.exec(cpuStat)?.[1] : undefined;
   const out: Record<string, number | undefined> = {
     cpuNs: num(cpuacct) ?? (usec !== undefined ? Number(usec) * 1000 : undefined),

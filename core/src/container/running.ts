@@ -185,6 +185,22 @@ export class RunningContainer {
   }
 
   /**
+   * What lxc-info shows, over one connection to the monitor: the status,
+   * and the addresses and the cgroups' resource use when asked for.
+   * Undefined when the container is not running.
+   */
+  async overview(want: { addresses?: boolean; use?: boolean }): Promise<
+    { status: ContainerStatus; addresses: Awaited<ReturnType<CommandClient['addresses']>> | undefined; use: CgroupUse | undefined } | undefined
+  > {
+    return askMonitor(this.#socket, this.#name, async (c) => {
+      const status = await c.status();
+      const addresses = want.addresses ? await c.addresses() : undefined;
+      const dirs = want.use ? await c.cgroups() : undefined;
+      return { status, addresses, use: dirs ? cgroupUse(dirs) : undefined };
+    });
+  }
+
+  /**
    * lxc-freeze: every process of the container stopped by the cgroup freezer
    * (FREEZING, then FROZEN). `timeoutMs`: how long the kernel may take (10 s).
    */

@@ -27,9 +27,11 @@ async function info(ctx: CliContext, opts: InfoOptions): Promise<number> {
   const name = ctx.opts.name!;
   const lxcpath = await ctx.lxcpath();
   const running = runningContainer(lxcpath, name);
-  const status = await running.status();
   const keys = opts.config ?? [];
   const all = !opts.state && !opts.pid && !opts.ips && !opts.stats && keys.length === 0;
+  // One conversation with the monitor for everything shown.
+  const seen = await running.overview({ addresses: all || opts.ips === true, use: all || opts.stats === true });
+  const status = seen?.status;
   if (!status && !existsSync(containerPaths(lxcpath, name).config)) {
     ctx.log.error(`container "${name}" does not exist`);
     return 1;
@@ -50,13 +52,13 @@ async function info(ctx: CliContext, opts: InfoOptions): Promise<number> {
   if (all || opts.state) out += line('State', status?.state ?? 'STOPPED');
   if (status?.pid !== undefined && (all || opts.pid)) out += line('PID', status.pid);
   if (status && (all || opts.ips)) {
-    for (const a of (await running.addresses()) ?? []) {
+    for (const a of seen?.addresses ?? []) {
       if (a.iface === 'lo') continue;
       out += line('IP', a.address.replace(/\/[0-9]+$/, ''));
     }
   }
   if (status && (all || opts.stats)) {
-    const use = await running.cgroupUse();
+    const use = seen?.use;
     if (use && Object.keys(use).length > 0) out += useLines(use, opts.humanize);
     else if (opts.stats) ctx.log.warn(`container "${name}" has no cgroups to read its resource use from (is the cgroup plugin enabled?)`);
   }

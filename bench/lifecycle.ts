@@ -282,8 +282,9 @@ try {
       `${runs} interleaved cycles and ${runs * 2} interleaved runs of each command after 3 warm-up runs; NODE_EXTRA_CA_CERTS unset; ${machine()}; ${new Date().toISOString().slice(0, 10)}.\n\n` +
       `### Start and stop\n\n${cycleTable}\n\n### Commands on a running container\n\n${commandTable}\n\n` +
       `### Density: ${density} idle containers\n\n${densityTable}\n\n### Concurrent starts\n\n${concurrentText}\n\n` +
-      'Notes. LXC also makes a cgroup per container and applies its capability drop, which lxkit does not do yet (the cgroup and caps plugins come with issues 5 and 6); ' +
-      "the memory rows and the cycle include that part of LXC's work. " +
+      'Notes. Both make a cgroup per container in every hierarchy and apply the same capability drop and seccomp policy (LXC\'s ' +
+      'common.conf; lxkit\'s built-in plugins). When a container ends, lxkit\'s monitor ends it alone unless something needs ' +
+      'lxkit\'s stop work (a Node process): here nothing does. ' +
       'A start and a stop are two Node starts for lxkit (~2 × `node -e 0`, the third row) and two C programs for LXC: the ≤ 1.0× target cannot be met by a Node.js CLI, ' +
       'whose start alone costs more than lxc-start and lxc-stop together. The library row is the same cycle without the two Node starts (one process, sequential, SIGKILL stop like `-k`).\n\n![lifecycle](lifecycle.png)',
   );

@@ -111,3 +111,8 @@ export type { Exit } from './start/monitor.js';
 export { runInUserNamespace, withCallerIds, type UsernsRun } from './start/userns-run.js';
 export { stopWorkReason, type RunResult } from './start/run.js';
 export type { LxkitSystemError } from './start/system-error.js';
+
+// The plugin loader hands this core to the built-in plugins it loads (see provideCore).
+import * as self from './index.js';
+import { provideCore } from './plugin/loader.js';
+provideCore(self);

@@ -3,13 +3,13 @@
  * paths relative to the config file, packages), the distinct failures, and
  * dependency order.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRuntime, definePlugin, isLxkitError, loadToolkitConfig, type ErrorCode } from '@lxkit/core';
-import { withRepoTmpDir } from '../lib/harness.js';
+import { ROOT, withRepoTmpDir, withTmpDir } from '../lib/harness.js';
 import { startContext, stopContext } from '../lib/config.js';
 
 /** A plugin module that records its taps on globalThis so the test can see them run. */
@@ -178,6 +178,20 @@ loader('definePlugin rejects malformed definitions at once', () => {
   assert.throws(() => definePlugin({ name: 'Bad Name', version: '1.0.0', apply() {} }), /must be lowercase/);
   assert.throws(() => definePlugin({ name: 'x', version: '1.0.0', apply: 5 as never }), /apply must be a function/);
   assert.throws(() => definePlugin({ name: 'x', version: '1.0.0', dependsOn: 'y' as never, apply() {} }), /dependsOn/);
+});
+
+loader("a built-in plugin's bundle works with the core that loads it, wherever it lies (no @lxkit/core to resolve from there)", async () => {
+  await withTmpDir(async (dir) => {
+    // Outside the repository: require('@lxkit/core') from here would fail.
+    const copy = join(dir, 'caps-copy.cjs');
+    await copyFile(join(ROOT, 'plugins/caps/dist/index.cjs'), copy);
+    const runtime = await createRuntime({ plugins: [{ use: copy }] });
+    assert.is(runtime.plugins.map((p) => p.plugin.name).at(-1), 'caps');
+    assert.is((globalThis as Record<symbol, unknown>)[Symbol.for('@lxkit/core')], undefined, 'published only while it loads');
+    // Its keys are the loading core's: lxc.cap.drop is validated by it.
+    const ctx = await startContext('lxc.cap.drop = sys_module\n', [{ use: copy }]);
+    assert.ok(ctx.container.config.model.caps, 'the copy modelled lxc.cap.* for this core');
+  });
 });
 
 loader.run();

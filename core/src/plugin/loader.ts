@@ -73,14 +73,38 @@ async function resolveSpecifier(spec: string, from: string | undefined): Promise
   }
 }
 
+let coreExports: unknown;
+const CORE_KEY = Symbol.for('@lxkit/core');
+
+/**
+ * The core's public exports (set by index.ts). While a CommonJS plugin
+ * loads, they are at globalThis[Symbol.for('@lxkit/core')]: the built-in
+ * plugins' bundles take the core from there (scripts/build.mjs) instead of
+ * resolving `@lxkit/core` from their own directory — ~3 ms of a CLI start —
+ * and so always work with the core that loads them (its LxkitError, its
+ * plugin brand), as webpack plugins use `compiler.webpack`.
+ */
+export function provideCore(exports: unknown): void {
+  coreExports = exports;
+}
+
+function requireWithCore(path: string): unknown {
+  const g = globalThis as Record<symbol, unknown>;
+  const before = g[CORE_KEY];
+  if (coreExports) g[CORE_KEY] = coreExports;
+  try {
+    return createRequire(CORE_URL)(path);
+  } finally {
+    g[CORE_KEY] = before;
+  }
+}
+
 async function importPlugin(spec: string, url: string, from: string | undefined): Promise<Plugin<unknown>> {
   let mod: { default?: unknown };
   try {
     // A CommonJS plugin (the built-ins) is required directly: import() would start the ESM loader
     // and make it re-parse the core to see its exports.
-    mod = url.endsWith('.cjs')
-      ? (createRequire(CORE_URL)(fileURLToPath(url)) as { default?: unknown })
-      : ((await importUrl(url)) as { default?: unknown });
+    mod = url.endsWith('.cjs') ? (requireWithCore(fileURLToPath(url)) as { default?: unknown }) : ((await importUrl(url)) as { default?: unknown });
   } catch (err) {
     throw new LxkitError('LXKIT_PLUGIN_LOAD_FAILED', `plugin "${spec}" failed to load: ${messageOf(err)}`, {
       cause: err,

@@ -7,7 +7,7 @@
  * and through an eBPF program on the unified hierarchy, freeze, lxkit
  * cgroup and info, attach's cgroup, and the cgroup mounts.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -70,6 +70,27 @@ where('lxc.payload.NAME in every hierarchy with the init in it (first process pl
     const inside = await run(s, 'attach', '-n', 'cg1', '--', 'cat', '/proc/self/cgroup');
     assert.ok(inside.stdout.split('\n').every((l) => l.endsWith(':/')), inside.stdout);
     await stop(s, 'cg1');
+  });
+});
+
+where("the cgroup namespace is the container's own, made in its cgroups: the init's, attach's and a stop hook's LXC_CGROUP_NS agree", async () => {
+  await withScratch(async (s) => {
+    const seen = join(s.dir, 'hook-ns');
+    const hook = join(s.dir, 'ns-hook.sh');
+    // As LXC, stop hooks get the container's namespaces (LXC_<NS>_NS) while they are still held.
+    await writeFile(hook, `#!/bin/sh\nreadlink "$LXC_CGROUP_NS" > ${seen}\n`, { mode: 0o755 });
+    await busybox(s, 'cgn', `lxc.hook.stop = ${hook}\n`);
+    const pid = await start(s, 'cgn');
+    let init = '';
+    try {
+      init = readlinkSync(`/proc/${pid}/ns/cgroup`);
+      assert.is.not(init, readlinkSync('/proc/self/ns/cgroup'), 'a cgroup namespace of its own');
+      const inside = await run(s, 'attach', '-n', 'cgn', '--', 'readlink', '/proc/self/ns/cgroup');
+      assert.is(inside.stdout.trim(), init, 'attach joins it');
+    } finally {
+      await stop(s, 'cgn');
+    }
+    assert.is((await readFile(seen, 'utf8')).trim(), init, "LXC_CGROUP_NS is the init's");
   });
 });
 

@@ -26,6 +26,8 @@ export interface Hooks {
   readonly create: AsyncSeriesHookT<[CreateContext]>;
   /** Host namespaces, before clone: storage, cgroups, host NICs, LSM profile, compiled seccomp. */
   readonly preStart: AsyncSeriesHookT<[StartContext]>;
+  /** Host, while the monitor clones the first process (its pid is not known yet): work the clone need not wait for. */
+  readonly cloning: AsyncSeriesHookT<[StartContext]>;
   /** Host, after clone with the child paused: id maps, NICs into the netns, cgroup attach, limits. */
   readonly startHost: AsyncSeriesHookT<[StartContext]>;
   /** Container namespaces, before the rootfs is mounted: queue ops for the child. */
@@ -70,6 +72,7 @@ export const HOOK_NAMES = {
   config: undefined,
   create: undefined,
   preStart: 'pre-start',
+  cloning: undefined,
   startHost: 'start-host',
   preMount: 'pre-mount',
   mount: 'mount',
@@ -193,6 +196,7 @@ export function createHooks(state: BusState): Readonly<Hooks> {
     config: new AsyncSeriesWaterfallHook<[ContainerConfig, ConfigCheck]>(['config', 'check']),
     create: lifecycle<CreateContext>(),
     preStart: lifecycle<StartContext>(),
+    cloning: lifecycle<StartContext>(),
     startHost: lifecycle<StartContext>(),
     preMount: lifecycle<StartContext>(),
     mount: lifecycle<StartContext>(),

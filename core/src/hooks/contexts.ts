@@ -76,6 +76,13 @@ export interface StartContext extends LifecycleContext {
   /** Set in pre-start by a cgroup driver: the unified hierarchy's cgroup the first process starts in (CLONE_INTO_CGROUP). */
   cloneIntoCgroup?: string;
   /**
+   * Set in pre-start by a cgroup driver that completes the first process's
+   * cgroups after the clone (v1 hierarchies have no CLONE_INTO_CGROUP): its
+   * cgroup namespace is then made by its first op, once it is in them (as
+   * LXC does), instead of by the clone.
+   */
+  cgroupNamespaceAfterClone?: boolean;
+  /**
    * Gives the container's cgroups to the monitor: it removes them when the
    * container is gone, whoever ends it. No reply (the monitor takes them
    * before the clone, whose failure says what went wrong).

@@ -35,13 +35,18 @@ export interface NetworkType {
 export interface CgroupDriver {
   readonly name: string;
   /**
-   * pre-start: the container's cgroup in every hierarchy, limits and device
-   * rules applied, the monitor moved in (so that the first process starts
-   * there; `cloneIntoCgroup` set for the unified hierarchy), and the result
-   * handed to the monitor.
+   * pre-start: the container's cgroups, or as many as the clone needs
+   * (`cloneIntoCgroup` for the unified hierarchy; `cgroupNamespaceAfterClone`
+   * when the rest comes after), handed to the monitor.
    */
   prepare(ctx: import('./contexts.js').StartContext): Promise<void>;
-  /** start-host: the first process is in; the monitor moves to a cgroup of its own (unless the hand-over left that to the monitor). */
+  /** While the monitor clones: the rest of the cgroups, handed over too; limits and device rules applied. */
+  cloning?(ctx: import('./contexts.js').StartContext): Promise<void>;
+  /**
+   * start-host: the first process is put in whatever cgroups it was not
+   * cloned into, before any op of it runs; the monitor moves to a cgroup of
+   * its own (unless the hand-over left that to the monitor).
+   */
   placed(ctx: import('./contexts.js').StartContext): Promise<void>;
   /** Where the container's cgroups are (after prepare), for the cgroup mounts; undefined: it has none. */
   placement(ctx: import('./contexts.js').StartContext): readonly CgroupPlacement[] | undefined;
@@ -77,12 +82,6 @@ export interface CgroupHandoff {
     readonly tries: number;
     readonly hierarchies: readonly { readonly version: 1 | 2; readonly cpuset: boolean; readonly base: string; readonly back: string }[];
   };
-  /**
-   * The monitor enters the init's cgroup of each v1 hierarchy right before
-   * it clones, so that the first process starts there (v1 has no
-   * CLONE_INTO_CGROUP) and its cgroup namespace is rooted there.
-   */
-  readonly enterV1BeforeClone?: boolean;
 }
 
 /** What a template is given to make a container (lxkit create -t NAME -- ARGS). */

@@ -259,7 +259,7 @@ export class Monitor {
     this.#check(f.payload, () => ({ what: `serving the command socket @${s.socket}` }));
   }
 
-  /** Hands the container's cgroups to the monitor (removed by it when the container is gone); no reply: it comes before the clone. */
+  /** Hands cgroups of the container to the monitor (removed by it when the container is gone); no reply; several add up. */
   cgroups(c: CgroupHandoff): void {
     const later = c.monitorLater;
     const strs = [
@@ -267,7 +267,7 @@ export class Monitor {
       ...c.monitor.map((m) => ['M', m.dir, m.back].join('\t')),
       ...(later?.hierarchies ?? []).map((h) => ['L', h.version, h.cpuset ? 1 : 0, h.base, later!.name, later!.tries, h.back].join('\t')),
     ];
-    this.#send(MSG.CGROUPS, encodeRecord({ ints: [c.enterV1BeforeClone ? 1 : 0], strs }));
+    this.#send(MSG.CGROUPS, encodeRecord({ ints: [], strs }));
   }
 
   /** What an attached program is confined with; the monitor hands it to lxkit-attach (no reply: it comes before the batch). */

@@ -1,7 +1,7 @@
 /**
  * The start sequence (lxc.container.conf(5)'s hooks at LXC's moments):
  *
- *   preStart (host) → clone → startHost (host; the child waits)
+ *   preStart (host) → clone, with cloning (host) meanwhile → startHost (host; the child waits)
  *   → preMount → mount → autodev      (taps queue ops in order)
  *   → the core's finalize ops          (devpts, ttys, console, pivot_root, host name)
  *   → start → exec of the init         (everything queued goes in one batch)
@@ -27,7 +27,7 @@ import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime.js';
 import { finalizeOps } from './finalize.js';
 import { Monitor, describeExit, type Exit } from './monitor.js';
-import { namespaceNames, namespacePlan, type PidOf } from './namespaces.js';
+import { CLONE_FLAGS, namespaceNames, namespacePlan, type PidOf } from './namespaces.js';
 import { EXEC_MODE, OpQueue } from './ops.js';
 import { checkNetworks, initSpec, rootfsOf } from './prepare.js';
 import { STDIO, type ContainerState } from './protocol.js';
@@ -250,9 +250,12 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     if (preStart.status === 'rejected') throw preStart.reason;
 
     log.debug(`cloning the first process: new ${plan.clone.join(', ') || 'none'}${Object.keys(plan.share).length ? `; joining ${Object.entries(plan.share).map(([n, p]) => `${n} (${p})`).join(', ')}` : ''} (flags 0x${plan.flags.toString(16)})`);
-    const c = await monitor
+    // A cgroup namespace made by the clone would be rooted where the first process is born; when its
+    // cgroups are completed after the clone, its first op makes it instead (below).
+    const cgroupnsLater = ctx.cgroupNamespaceAfterClone === true && (plan.flags & CLONE_FLAGS.cgroup) !== 0;
+    const cloning = monitor
       .clone({
-        flags: plan.flags,
+        flags: cgroupnsLater ? plan.flags & ~CLONE_FLAGS.cgroup : plan.flags,
         pdeathSignal: model.monitor.pdeathSignal,
         stdio: !opts.console ? STDIO.INHERIT : detached ? STDIO.DETACHED : STDIO.CONSOLE,
         share: plan.share,
@@ -264,16 +267,23 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
         }
         throw err;
       });
+    // The cloning taps run while the monitor clones.
+    const [cloneResult, cloningTaps] = await Promise.allSettled([cloning, runtime.hooks.cloning.promise(ctx)]);
+    if (cloneResult.status === 'rejected') throw cloneResult.reason;
+    const c = cloneResult.value;
     cloned = true;
     ctx.pid = c.pid;
     hookEnv['LXC_PID'] = String(c.pid);
     for (const ns of [...plan.clone, ...Object.keys(plan.share)]) {
       const fd = c.namespaces[ns];
+      // The monitor keeps each fd on the namespace the child ends up in (a later unshare included).
       if (fd !== undefined && fd >= 0) ctx.namespaces[ns] = `/proc/${monitor.pid}/fd/${fd}`;
     }
+    if (cloningTaps.status === 'rejected') throw cloningTaps.reason;
     await runtime.hooks.startHost.promise(ctx);
 
     ctx.ops = new OpQueue();
+    if (cgroupnsLater) ctx.ops.unshare(CLONE_FLAGS.cgroup, { what: 'creating the cgroup namespace, in the container\'s cgroups' });
     for (const stage of ['preMount', 'mount', 'autodev'] as const satisfies readonly HookName[]) {
       await runtime.hooks[stage].promise(ctx);
     }

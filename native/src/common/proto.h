@@ -34,7 +34,7 @@ enum msg_type {
 	M_SERVE = 7,         /* strs: command socket name (abstract), the effective config ("key = value" lines), console log path or "", lxkit monitor's socket prefix, container name, console path or "" */
 	M_STATE = 8,         /* ints: STATE_*, told to the command socket's subscribers */
 	M_DAEMONIZE = 9,     /* strs: argv of lxkit's stop work, run when the init exits (ints[0] 0: only for a reboot); the controller then leaves */
-	M_CGROUPS = 10,      /* ints: enter the v1 ones before the clone; strs: the container's and the monitor's cgroups (monitor/cgroup.c), removed by the monitor at the end; no reply */
+	M_CGROUPS = 10,      /* strs: the container's and the monitor's cgroups (monitor/cgroup.c), removed by the monitor at the end; no reply; several add up */
 	M_CONFINE = 11,      /* ints: has caps, bounding set, no_new_privs; strs: AppArmor label or "", seccomp BPF or "" -> kept for attach (no reply) */
 	M_NOTIFY = 12,       /* strs: seccomp notify proxy ("unix:/path", "unix:@name" or ""), cookie -> where the listener's notifications go (no reply) */
 	/* monitor -> JS */

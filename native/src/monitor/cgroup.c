@@ -16,9 +16,8 @@
  *       cgroup in one hierarchy, for the monitor to make and enter by itself once the
  *       container runs (cgroup_settle): `name` below `base`, else name-1, name-2… (up to
  *       `tries` names, the same suffix in every hierarchy). Making it is no part of a start.
- * ints[0] of M_CGROUPS: 1 when the monitor enters the init's v1 cgroups right before it
- * clones (cgroup_enter_v1), so that the first process starts there (v1 has no
- * CLONE_INTO_CGROUP) and its cgroup namespace is rooted there.
+ * Several M_CGROUPS add up (lxkit hands the unified hierarchy's before the clone, the v1
+ * hierarchies' while the clone runs).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -63,7 +62,6 @@ static struct later laters[MAX_HIER];
 static int nlaters;
 static char *later_name;
 static int later_tries;
-static int enter_v1;
 
 static void sleep_ms(long ms)
 {
@@ -147,29 +145,6 @@ void cgroup_set(const struct record *r)
 		}
 		free(copy);
 	}
-	enter_v1 = r->nints > 0 && r->ints[0];
-}
-
-/*
- * Right before the clone: the monitor enters the init's v1 cgroups, so that
- * the first process is born there. Returns 0, or -1 with errno and *failed
- * set to the directory.
- */
-int cgroup_enter_v1(const char **failed)
-{
-	if (!enter_v1)
-		return 0;
-	char self[16];
-	snprintf(self, sizeof(self), "%d", getpid());
-	for (int i = 0; i < npayloads; i++) {
-		if (payloads[i].version != 1)
-			continue;
-		if (write_file(payloads[i].init, "cgroup.procs", self) < 0) {
-			*failed = payloads[i].init;
-			return -1;
-		}
-	}
-	return 0;
 }
 
 int cgroup_settle_pending(void)
@@ -213,9 +188,9 @@ static int make_below(const char *base, const char *rel, int cpuset)
 
 /*
  * The container runs: the monitor makes its own cgroups (LXC's
- * lxc.monitor.NAME) and moves there, out of the container's. Off the
- * start's path on purpose; a failure costs only the monitor's accounting,
- * so it is logged, and the monitor goes back where it came from.
+ * lxc.monitor.NAME) and moves there. Off the start's path on purpose; a
+ * failure costs only the monitor's accounting, so it is logged, and the
+ * monitor stays where it came from.
  */
 void cgroup_settle(void)
 {
@@ -360,7 +335,7 @@ int cgroup_freeze(int freeze, int timeout_ms)
 		return EOPNOTSUPP;
 	if (M.pid < 0 || M.exited)
 		return ESRCH;
-	/* The monitor must not be in the cgroup it freezes. */
+	/* Settled first: the freeze must find the monitor where it belongs. */
 	cgroup_settle();
 	if (freeze && M.state != STATE_RUNNING && M.state != STATE_FROZEN)
 		return EBUSY;
@@ -480,7 +455,7 @@ void cgroup_leave_monitor(void)
 {
 	for (int i = 0; i < nmons; i++)
 		(void)write_file(mons[i].back, "cgroup.procs", "0");
-	/* Not settled yet: it may still be in the container's cgroups (cgroup_enter_v1). */
+	/* Not settled yet: back where it started, wherever a driver put it meanwhile. */
 	for (int i = 0; i < nlaters; i++)
 		(void)write_file(laters[i].back, "cgroup.procs", "0");
 }
@@ -488,7 +463,7 @@ void cgroup_leave_monitor(void)
 /* The container is gone: its cgroups go, then the monitor's own. */
 void cgroup_remove_all(void)
 {
-	/* First out of the container's cgroups, where a start that ended early may have left the monitor. */
+	/* First out of the container's cgroups, where a driver may have put the monitor for the clone. */
 	cgroup_leave_monitor();
 	if (npayloads > 0) {
 		int v1 = 0;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -143,18 +144,6 @@ static void do_clone(const struct record *r)
 		join_types[njoin++] = type;
 	}
 
-	const char *failed = NULL;
-	if (cgroup_enter_v1(&failed) < 0) {
-		int err = errno;
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/cgroup.procs", failed);
-		if (cgroup_fd >= 0)
-			close(cgroup_fd);
-		for (int j = 0; j < njoin; j++)
-			close(join_fds[j]);
-		send_result_errno(err, "write", path);
-		return;
-	}
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		send_result_errno(errno, "socketpair", NULL);
@@ -329,6 +318,32 @@ static void on_child_fd(const uint8_t *payload, long n, int fd)
 		close(fd);
 }
 
+/*
+ * The namespace fds follow the child: a namespace it made with an unshare
+ * op (the cgroup namespace, made once its cgroups are complete) replaces
+ * the one it was cloned in, at the same fd number, which lxkit has handed
+ * to hooks as /proc/<monitor>/fd/<n>, and counts among its clone flags.
+ */
+static void follow_namespaces(void)
+{
+	if (M.pid < 0 || M.exited)
+		return;
+	for (size_t i = 0; i < NNS; i++) {
+		char path[64];
+		struct stat held, now;
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", M.pid, NAMESPACES[i].name);
+		if (M.ns[i] < 0 || fstat(M.ns[i], &held) < 0 || stat(path, &now) < 0 || held.st_ino == now.st_ino)
+			continue;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			(void)dup3(fd, M.ns[i], O_CLOEXEC);
+			close(fd);
+		}
+		/* Its own namespace from now on, as if cloned with it: attach joins it. */
+		M.clone_flags |= (uint64_t)NAMESPACES[i].type;
+	}
+}
+
 /* Something from the child: a batch result, an fd, or EOF (its init was exec'd, or it died). */
 void child_on_message(void)
 {
@@ -338,6 +353,8 @@ void child_on_message(void)
 	long n = recv_frame(M.sock, &type, &payload, &fd);
 	if (n <= 0 && !payload) {
 		/* The socket is close-on-exec: EOF while a batch was pending means the init runs. */
+		if (M.awaiting)
+			follow_namespaces();
 		if (M.awaiting && !M.exited && M.control >= 0)
 			(void)!send_record(M.control, M_RUNNING, NULL, 0, NULL, 0);
 		M.awaiting = 0;
@@ -348,6 +365,7 @@ void child_on_message(void)
 	if (type == M_FD) {
 		on_child_fd(payload, n, fd);
 	} else if (type == M_RESULT) {
+		follow_namespaces();
 		struct buf b;
 		frame_begin(&b, M_RESULT);
 		buf_put(&b, payload, (size_t)n);
@@ -553,7 +571,7 @@ int control_on_message(void)
 			set_state((int)r.ints[0]);
 		break;
 	case M_CGROUPS:
-		/* No reply: it comes before the clone, whose reply says what went wrong. */
+		/* No reply: what could go wrong with it is in lxkit's hands (mkdir, limits). */
 		if (rec_get(payload, (size_t)n, &r) < 0)
 			mlog(5, "monitor: a malformed cgroup hand-over");
 		else

@@ -67,6 +67,7 @@ export default definePlugin({
       return chosen;
     };
     runtime.hooks.preStart.tapPromise('cgmanager', (ctx) => driver().prepare(ctx));
+    runtime.hooks.cloning.tapPromise('cgmanager', async (ctx) => driver().cloning?.(ctx));
     runtime.hooks.startHost.tapPromise('cgmanager', (ctx) => driver().placed(ctx));
     runtime.hooks.mount.tap({ name: 'cgmanager', stage: STAGE_AUTO_CGROUP }, (ctx) => cgroupMountOps(ctx, driver().placement(ctx)));
     tapConfigKeys(runtime, 'cgroup', cgroupKeys, createCgroupModel, (model, config, check) => {

@@ -2,16 +2,19 @@
  * The cgroupfs driver: the container's cgroups made directly in every
  * mounted hierarchy (v1, hybrid or unified), as LXC's cgfsng does.
  *
- * pre-start: the container's cgroup (`lxc.payload.NAME`, or -1, -2... when
- * that name is taken by a cgroup in use) in each hierarchy, handed to the
- * monitor at once, so that whatever happens next it is removed with the
- * container; owned by the container's root when it has a user namespace;
- * limits and device rules applied. The monitor enters the container's v1
- * cgroups right before it clones the first process into the unified one
- * (CLONE_INTO_CGROUP), so that it starts — and makes its cgroup namespace —
- * where it belongs. The monitor's own cgroups (`lxc.monitor.NAME`) are the
- * monitor's to make and enter once the container runs: nothing a start
- * waits for (LXC makes them first; the result is the same a moment later).
+ * pre-start: the name of the container's cgroup (`lxc.payload.NAME`, or -1,
+ * -2... when that name is taken by a cgroup in use in some hierarchy), and
+ * the cgroup itself in the unified hierarchy, handed to the monitor at once
+ * so that whatever happens next it is removed with the container; the first
+ * process is cloned into it (CLONE_INTO_CGROUP). A v1 hierarchy has no such
+ * clone: its cgroups are made while the monitor clones (the `cloning` hook;
+ * the kernel work of both overlaps), the first process is moved into them
+ * at start-host, and only then makes its cgroup namespace (its first op), as
+ * LXC does — rooted in its own cgroup in every hierarchy. Limits and device
+ * rules are applied, and the cgroups given to the container's root when it
+ * has a user namespace, before any op of the container runs. The monitor's
+ * own cgroups (`lxc.monitor.NAME`) are the monitor's to make and enter once
+ * the container runs: nothing a start waits for.
  *
  * With a `base` (the systemd driver's scope) the monitor's cgroups are made
  * here first instead: on the unified hierarchy the monitor must leave the
@@ -100,6 +103,38 @@ function makeEverywhere(placed: Placed[], rel: string, retry: boolean, container
   throw cgroupError(container, `the ${what} cgroup ${rel} is in use${retry ? ` (and so are ${rel}-1 to -${SUFFIX_TRIES - 1})` : ''}`);
 }
 
+/**
+ * The name (`rel`, or with the first free -N suffix) free in every
+ * hierarchy, an empty leftover of a killed run removed on the way; the
+ * cgroups are made later, hierarchy by hierarchy.
+ */
+function chooseName(placed: Placed[], rel: string, retry: boolean, container: string): string {
+  for (let attempt = 0; attempt < (retry ? SUFFIX_TRIES : 1); attempt++) {
+    const name = withSuffix(rel, attempt);
+    // removeCgroupTree: true when there is none (any more), false when one is in use.
+    if (placed.every((p) => removeCgroupTree(joinCgroup(p.base, name)))) return name;
+  }
+  throw cgroupError(container, `the container cgroup ${rel} is in use${retry ? ` (and so are ${rel}-1 to -${SUFFIX_TRIES - 1})` : ''}`);
+}
+
+/** The container's cgroup `name` (and the init's below it, with `inner`) in the hierarchies of `which`. */
+function makePayload(which: Placed[], name: string, inner: string | undefined, container: string, made: string[]): void {
+  for (const p of which) {
+    const dir = joinCgroup(p.base, name);
+    if (makeCgroup(p.base, name, p.h.version, hasCpuset(p.h)) === 'exists') {
+      throw cgroupError(container, `the container cgroup ${dir} was made by someone else meanwhile`);
+    }
+    made.push(dir);
+    p.limit = p.init = dir;
+    if (inner) {
+      makeCgroup(dir, inner, p.h.version, hasCpuset(p.h));
+      p.init = joinCgroup(dir, inner);
+    }
+  }
+}
+
+const payloadOf = (p: Placed) => ({ version: p.h.version, controllers: p.h.controllers, limit: p.limit, init: p.init });
+
 /** The container's root as the host sees it (lxc.idmap), for the cgroup it may manage itself. */
 function hostRoot(ctx: StartContext): { uid: number; gid: number } | undefined {
   if (!ctx.userns) return undefined;
@@ -131,7 +166,26 @@ function writable(dir: string): boolean {
 }
 
 export function cgroupfsDriver(options: CgroupfsOptions = {}): CgroupDriver {
-  const started = new WeakMap<StartContext, Placed[]>();
+  /** Every cgroup made: the container's root gets them (user namespace), limits and device rules go in. */
+  const finish = (ctx: StartContext) => {
+    const s = started.get(ctx)!;
+    const name = ctx.container.name;
+    ctx.log.debug(`cgroups: ${s.placed.map((p) => p.limit).join(', ')}`);
+    const owner = hostRoot(ctx);
+    if (owner && s.root) {
+      try {
+        for (const p of s.placed) delegateTo(p.init, p.h.version, owner);
+      } catch (err) {
+        throw cgroupError(name, `cannot give its cgroups to its root (uid ${owner.uid})`, err);
+      }
+    }
+    applyLimits(s.model, s.placed.map((p) => ({ version: p.h.version, controllers: p.h.controllers, limit: p.limit })), name, {
+      root: s.root,
+      warn: (m) => ctx.log.warn(m),
+    });
+  };
+  /** Per start: every hierarchy, and those whose cgroups are made while the monitor clones (v1). */
+  const started = new WeakMap<StartContext, { placed: Placed[]; later: Placed[]; name: string; model: CgroupModel | undefined; root: boolean }>();
   return {
     name: 'cgroupfs',
 
@@ -180,20 +234,17 @@ export function cgroupfsDriver(options: CgroupfsOptions = {}): CgroupDriver {
         made.push(...monitors);
         placed.forEach((p, i) => (p.monitor = monitors[i]!));
       };
+      // The unified hierarchy's cgroup now (the clone goes into it), the v1 ones while the clone runs.
+      const later = placed.filter((p) => p.h.version === 1);
+      const now = placed.filter((p) => p.h.version === 2);
+      let chosen: string;
       try {
         if (given) {
           makeMonitors();
           for (const p of placed) if (p.h.version === 2) enterCgroup(p.monitor, ctx.monitorPid);
         }
-        const limits = makeEverywhere(placed, names.container, names.retry, name, 'container');
-        made.push(...limits);
-        placed.forEach((p, i) => (p.limit = p.init = limits[i]!));
-        if (names.inner) {
-          for (const p of placed) {
-            makeCgroup(p.limit, names.inner, p.h.version, hasCpuset(p.h));
-            p.init = joinCgroup(p.limit, names.inner);
-          }
-        }
+        chosen = chooseName(placed, names.container, names.retry, name);
+        makePayload(now, chosen, names.inner, name, made);
         if (names.pivot) {
           for (const p of placed) {
             makeCgroup(p.base, names.pivot, p.h.version, hasCpuset(p.h));
@@ -208,56 +259,61 @@ export function cgroupfsDriver(options: CgroupfsOptions = {}): CgroupDriver {
         throw cgroupError(name, `cannot make its cgroups: ${(err as Error).message}`, err);
       }
       // From here on the monitor removes them, whoever ends the container and however.
+      ctx.handCgroups({
+        payload: now.map(payloadOf),
+        monitor: given ? placed.map((p) => ({ dir: p.monitor, back: p.back })) : [],
+        ...(given
+          ? {}
+          : {
+              monitorLater: {
+                name: names.monitor,
+                tries: names.retry ? SUFFIX_TRIES : 1,
+                hierarchies: placed.map((p) => ({ version: p.h.version, cpuset: hasCpuset(p.h), base: p.base, back: p.back })),
+              },
+            }),
+      });
+      started.set(ctx, { placed, later, name: chosen, model, root });
+      const unified = now[0];
+      if (unified) ctx.cloneIntoCgroup = unified.init;
+      if (later.length > 0) ctx.cgroupNamespaceAfterClone = true;
+      else finish(ctx);
+    },
+
+    async cloning(ctx) {
+      const s = started.get(ctx);
+      if (!s || s.later.length === 0) return;
+      const made: string[] = [];
       try {
-        ctx.handCgroups({
-          payload: placed.map((p) => ({ version: p.h.version, controllers: p.h.controllers, limit: p.limit, init: p.init })),
-          monitor: given ? placed.map((p) => ({ dir: p.monitor, back: p.back })) : [],
-          ...(given
-            ? {}
-            : {
-                monitorLater: {
-                  name: names.monitor,
-                  tries: names.retry ? SUFFIX_TRIES : 1,
-                  hierarchies: placed.map((p) => ({ version: p.h.version, cpuset: hasCpuset(p.h), base: p.base, back: p.back })),
-                },
-              }),
-          enterV1BeforeClone: true,
-        });
+        makePayload(s.later, s.name, cgroupNames(ctx.container.name, s.model, options.pattern).inner, ctx.container.name, made);
       } catch (err) {
         for (const dir of made.reverse()) removeCgroupTree(dir);
-        throw err;
+        if (err instanceof LxkitError) throw err;
+        throw cgroupError(ctx.container.name, `cannot make its cgroups: ${(err as Error).message}`, err);
       }
-      started.set(ctx, placed);
-      ctx.log.debug(`cgroups: ${placed.map((p) => p.limit).join(', ')}`);
-
-      const owner = hostRoot(ctx);
-      if (owner && root) {
-        try {
-          for (const p of placed) delegateTo(p.init, p.h.version, owner);
-        } catch (err) {
-          throw cgroupError(name, `cannot give its cgroups to its root (uid ${owner.uid})`, err);
-        }
-      }
-      applyLimits(model, placed.map((p) => ({ version: p.h.version, controllers: p.h.controllers, limit: p.limit })), name, {
-        root,
-        warn: (m) => ctx.log.warn(m),
-      });
-
-      const unified = placed.find((p) => p.h.version === 2);
-      if (unified) ctx.cloneIntoCgroup = unified.init;
+      ctx.handCgroups({ payload: s.later.map(payloadOf), monitor: [] });
+      finish(ctx);
     },
 
     placement(ctx) {
       return started
         .get(ctx)
-        ?.map((p) => ({ version: p.h.version, controllers: p.h.controllers, mountpoint: p.h.mountpoint, limit: p.limit, init: p.init }));
+        ?.placed.map((p) => ({ version: p.h.version, controllers: p.h.controllers, mountpoint: p.h.mountpoint, limit: p.limit, init: p.init }));
     },
 
     async placed(ctx) {
-      const placed = started.get(ctx);
+      const s = started.get(ctx);
+      if (!s) return;
+      // Into its v1 cgroups before any op of it runs (its first makes its cgroup namespace there).
+      for (const p of s.later) {
+        try {
+          enterCgroup(p.init, ctx.pid!);
+        } catch (err) {
+          throw cgroupError(ctx.container.name, `cannot put its first process in ${p.init}`, err);
+        }
+      }
       // Without a `base` the monitor moves to its own cgroups by itself.
-      if (!placed || !options.base) return;
-      for (const p of placed) {
+      if (!options.base) return;
+      for (const p of s.placed) {
         try {
           enterCgroup(p.monitor, ctx.monitorPid);
         } catch (err) {

@@ -72,6 +72,7 @@ export function systemdDriver(options: SystemdDriverOptions = {}): CgroupDriver 
       await inner.prepare(ctx);
     },
 
+    cloning: (ctx) => inner.cloning!(ctx),
     placed: (ctx) => inner.placed(ctx),
     placement: (ctx) => inner.placement(ctx),
   };

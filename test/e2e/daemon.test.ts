@@ -100,6 +100,23 @@ daemon('the stop work runs when the init exits (stop and post-stop hooks), a reb
   });
 });
 
+daemon('a start right after a stop finds the command socket free: 25 start/stop({ kill }) cycles in a row through the library', async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 'rs');
+    const c = new Container('rs', { lxcpath: s.lxcpath });
+    try {
+      for (let i = 0; i < 25; i++) {
+        await c.start();
+        assert.is(await c.state(), 'RUNNING', `cycle ${i}`);
+        await c.stop({ kill: true });
+      }
+      assert.is(await c.state(), 'STOPPED');
+    } finally {
+      await c.stop({ kill: true }).catch(() => undefined);
+    }
+  });
+});
+
 daemon("the monitor ends a container by itself when nothing needs lxkit's stop work; a post-stop script needs it", async () => {
   await withScratch(async (s) => {
     await busybox(s, 'sw');

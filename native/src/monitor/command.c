@@ -426,9 +426,11 @@ static void on_accept(void)
 int command_add_pollfds(struct pollfd *p, int max)
 {
 	int n = 0;
-	if (listen_fd < 0 || max < 1)
+	/* Nothing before the first listen (the client slots are not set up yet). */
+	if (!initialized || max < 1)
 		return 0;
-	p[n++] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
+	if (listen_fd >= 0)
+		p[n++] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
 	for (int i = 0; i < MAX_CLIENTS && n < max; i++)
 		if (clients[i].fd >= 0)
 			p[n++] = (struct pollfd){ .fd = clients[i].fd, .events = POLLIN };
@@ -503,6 +505,14 @@ void command_broadcast_state(int state)
 		if (clients[i].fd >= 0 && clients[i].subscribed)
 			reply(&clients[i], C_STATE_EVENT, ints, 1, NULL, 0, -1);
 	notify_watchers(state);
+}
+
+/* The command socket's name is let go (a new start of the container may take it); clients stay. */
+void command_unlisten(void)
+{
+	if (listen_fd >= 0)
+		close(listen_fd);
+	listen_fd = -1;
 }
 
 void command_close(void)

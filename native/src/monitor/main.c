@@ -150,6 +150,8 @@ int main(void)
 			cgroup_remove_all();
 			notify_close();
 			close(LOCK_FD);
+			/* Whoever hears STOPPED may start the container again at once: its socket name must be free. */
+			command_unlisten();
 			set_state(STATE_STOPPED);
 			command_close();
 			send_ok();

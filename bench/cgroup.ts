@@ -66,7 +66,7 @@ try {
   const stops = variants.map(() => [] as number[]);
   // Paired: each round runs every variant once (in a rotating order); the cost is the median of the
   // per-round differences, which load on the machine shifts less than it shifts the medians themselves.
-  for (let i = 0; i < runs * 3 + 3; i++) {
+  for (let i = 0; i < runs * 6 + 3; i++) {
     for (let k = 0; k < variants.length; k++) {
       const j = (i + k) % variants.length;
       const v = variants[j]!;

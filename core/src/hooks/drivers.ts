@@ -43,9 +43,10 @@ export interface CgroupDriver {
   /** While the monitor clones: the rest of the cgroups, handed over too; limits and device rules applied. */
   cloning?(ctx: import('./contexts.js').StartContext): Promise<void>;
   /**
-   * start-host: the first process is put in whatever cgroups it was not
-   * cloned into, before any op of it runs; the monitor moves to a cgroup of
-   * its own (unless the hand-over left that to the monitor).
+   * start-host: the first process is in every cgroup of the container
+   * before any op of it runs (cloned into it, moved by the driver, or by the
+   * monitor with `enterFirstProcess`); the monitor moves to a cgroup of its
+   * own (unless the hand-over left that to the monitor).
    */
   placed(ctx: import('./contexts.js').StartContext): Promise<void>;
   /** Where the container's cgroups are (after prepare), for the cgroup mounts; undefined: it has none. */
@@ -82,6 +83,12 @@ export interface CgroupHandoff {
     readonly tries: number;
     readonly hierarchies: readonly { readonly version: 1 | 2; readonly cpuset: boolean; readonly base: string; readonly back: string }[];
   };
+  /**
+   * Cgroups the monitor puts the first process in when it gets this
+   * hand-over (sent while it clones: it comes after the clone and before the
+   * first batch, which fails with the error if a move did).
+   */
+  readonly enterFirstProcess?: readonly string[];
 }
 
 /** What a template is given to make a container (lxkit create -t NAME -- ARGS). */

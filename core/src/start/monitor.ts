@@ -266,6 +266,7 @@ export class Monitor {
       ...c.payload.map((p) => ['P', p.version, p.controllers.join(',') || '-', p.limit, p.init].join('\t')),
       ...c.monitor.map((m) => ['M', m.dir, m.back].join('\t')),
       ...(later?.hierarchies ?? []).map((h) => ['L', h.version, h.cpuset ? 1 : 0, h.base, later!.name, later!.tries, h.back].join('\t')),
+      ...(c.enterFirstProcess ?? []).map((dir) => ['E', dir].join('\t')),
     ];
     this.#send(MSG.CGROUPS, encodeRecord({ ints: [], strs }));
   }

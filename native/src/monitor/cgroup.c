@@ -16,6 +16,9 @@
  *       cgroup in one hierarchy, for the monitor to make and enter by itself once the
  *       container runs (cgroup_settle): `name` below `base`, else name-1, name-2… (up to
  *       `tries` names, the same suffix in every hierarchy). Making it is no part of a start.
+ *   "E <dir>"  a cgroup to put the container's first process in, now: lxkit hands the v1
+ *       hierarchies' while the clone runs, so this comes after the clone and before the
+ *       first batch, which fails with the error if the move did (cgroup_failure).
  * Several M_CGROUPS add up (lxkit hands the unified hierarchy's before the clone, the v1
  * hierarchies' while the clone runs).
  */
@@ -62,6 +65,8 @@ static struct later laters[MAX_HIER];
 static int nlaters;
 static char *later_name;
 static int later_tries;
+static int failed_errno;
+static char failed_path[4096];
 
 static void sleep_ms(long ms)
 {
@@ -132,6 +137,13 @@ void cgroup_set(const struct record *r)
 			char *dir = field(&rest), *back = field(&rest);
 			if (dir && back)
 				mons[nmons++] = (struct mon){ strdup(dir), strdup(back) };
+		} else if (kind && strcmp(kind, "E") == 0) {
+			char *dir = field(&rest), pid[16];
+			snprintf(pid, sizeof(pid), "%d", M.pid);
+			if (dir && M.pid > 0 && !M.exited && !failed_errno && write_file(dir, "cgroup.procs", pid) < 0) {
+				failed_errno = errno;
+				snprintf(failed_path, sizeof(failed_path), "%s/cgroup.procs", dir);
+			}
 		} else if (kind && strcmp(kind, "L") == 0 && nlaters < MAX_HIER) {
 			char *version = field(&rest), *cpuset = field(&rest), *base = field(&rest), *name = field(&rest), *tries = field(&rest),
 			     *back = field(&rest);
@@ -145,6 +157,13 @@ void cgroup_set(const struct record *r)
 		}
 		free(copy);
 	}
+}
+
+/* The first process could not be put in one of its cgroups ("E"): the errno, and *path. */
+int cgroup_failure(const char **path)
+{
+	*path = failed_path;
+	return failed_errno;
 }
 
 int cgroup_settle_pending(void)

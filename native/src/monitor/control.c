@@ -535,15 +535,21 @@ int control_on_message(void)
 		else
 			do_clone(&r);
 		break;
-	case M_BATCH:
+	case M_BATCH: {
+		const char *failed = NULL;
+		int cgerr = cgroup_failure(&failed);
 		if (M.sock < 0) {
 			send_result_errno(ESRCH, "batch", "(the container's first process is gone)");
+		} else if (cgerr) {
+			/* Not one op runs outside the container's cgroups. */
+			send_result_errno(cgerr, "write", failed);
 		} else if (send_frame(M.sock, M_BATCH, payload, (size_t)n) < 0) {
 			send_result_errno(errno, "sendmsg", "(child)");
 		} else {
 			M.awaiting = 1;
 		}
 		break;
+	}
 	case M_DETACHED_TREE:
 		if (rec_get(payload, (size_t)n, &r) < 0)
 			send_result_errno(EPROTO, "open_tree", NULL);

@@ -95,6 +95,7 @@ const char *cgroup_init_dir(int i);
 int cgroup_freeze(int freeze, int timeout_ms);
 void cgroup_after_stop_signal(int sig);
 void cgroup_leave_monitor(void);
+int cgroup_failure(const char **path);
 int cgroup_settle_pending(void);
 void cgroup_settle(void);
 void cgroup_remove_all(void);

@@ -8,9 +8,10 @@
  * so that whatever happens next it is removed with the container; the first
  * process is cloned into it (CLONE_INTO_CGROUP). A v1 hierarchy has no such
  * clone: its cgroups are made while the monitor clones (the `cloning` hook;
- * the kernel work of both overlaps), the first process is moved into them
- * at start-host, and only then makes its cgroup namespace (its first op), as
- * LXC does — rooted in its own cgroup in every hierarchy. Limits and device
+ * the kernel work of both overlaps) and handed over, the monitor moves the
+ * first process into them before its first batch, and only then does it make
+ * its cgroup namespace (its first op), as LXC does — rooted in its own
+ * cgroup in every hierarchy. Limits and device
  * rules are applied, and the cgroups given to the container's root when it
  * has a user namespace, before any op of the container runs. The monitor's
  * own cgroups (`lxc.monitor.NAME`) are the monitor's to make and enter once
@@ -290,8 +291,14 @@ export function cgroupfsDriver(options: CgroupfsOptions = {}): CgroupDriver {
         if (err instanceof LxkitError) throw err;
         throw cgroupError(ctx.container.name, `cannot make its cgroups: ${(err as Error).message}`, err);
       }
-      ctx.handCgroups({ payload: s.later.map(payloadOf), monitor: [] });
-      finish(ctx);
+      try {
+        finish(ctx);
+      } catch (err) {
+        ctx.handCgroups({ payload: s.later.map(payloadOf), monitor: [] });
+        throw err;
+      }
+      // The monitor moves the first process in as it takes these, before the first batch: nothing waits here.
+      ctx.handCgroups({ payload: s.later.map(payloadOf), monitor: [], enterFirstProcess: s.later.map((p) => p.init) });
     },
 
     placement(ctx) {
@@ -302,17 +309,8 @@ export function cgroupfsDriver(options: CgroupfsOptions = {}): CgroupDriver {
 
     async placed(ctx) {
       const s = started.get(ctx);
-      if (!s) return;
-      // Into its v1 cgroups before any op of it runs (its first makes its cgroup namespace there).
-      for (const p of s.later) {
-        try {
-          enterCgroup(p.init, ctx.pid!);
-        } catch (err) {
-          throw cgroupError(ctx.container.name, `cannot put its first process in ${p.init}`, err);
-        }
-      }
       // Without a `base` the monitor moves to its own cgroups by itself.
-      if (!options.base) return;
+      if (!s || !options.base) return;
       for (const p of s.placed) {
         try {
           enterCgroup(p.monitor, ctx.monitorPid);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hostMounts, lxkit, testIf, which, withScratch, type Scratch } from '../lib/harness.js';
+import { hostMounts, lxkit, testIf, which, withLxcPivotCleanup, withScratch, type Scratch } from '../lib/harness.js';
 
 /** Records each call: its arguments and the names of its LXC_* variables (values vary run to run). */
 const RECORDER = `#!/bin/sh
@@ -36,7 +36,7 @@ testIf(
   which('lxc-start') ? undefined : "Debian's lxc is not installed",
   'fire in the order, with the arguments and environment of lxc-start on the same LXC container',
   async () => {
-    await withScratch(async (s) => {
+    await withLxcPivotCleanup(() => withScratch(async (s) => {
       const lxcpath = s.lxcpath;
       await execa('lxc-create', ['-P', lxcpath, '-n', 'bb', '-t', 'busybox']);
       try {
@@ -67,7 +67,7 @@ testIf(
       } finally {
         await execa('lxc-destroy', ['-P', lxcpath, '-n', 'bb'], { reject: false });
       }
-    });
+    }));
   },
 );
 

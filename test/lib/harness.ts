@@ -120,6 +120,23 @@ export async function cgroupMounts(): Promise<string[]> {
     .map((l) => l.split(' ')[4]!);
 }
 
+/**
+ * Runs `fn`, which runs LXC's own tools: LXC's monitor leaves an lxc.pivot
+ * cgroup in each hierarchy (where it goes before removing its own cgroup);
+ * those the run made are removed afterwards.
+ */
+export async function withLxcPivotCleanup<T>(fn: () => Promise<T>): Promise<T> {
+  const { existsSync } = await import('node:fs');
+  const { rmdir } = await import('node:fs/promises');
+  const mounts = await cgroupMounts();
+  const had = new Set(mounts.filter((m) => existsSync(join(m, 'lxc.pivot'))));
+  try {
+    return await fn();
+  } finally {
+    for (const m of mounts) if (!had.has(m)) await rmdir(join(m, 'lxc.pivot')).catch(() => undefined);
+  }
+}
+
 /** Cgroups of containers named `names` (lxc.payload.NAME, lxc.monitor.NAME, with -N suffixes) at each hierarchy's top. */
 export async function containerCgroups(names: readonly string[]): Promise<string[]> {
   const { readdir } = await import('node:fs/promises');

@@ -160,7 +160,7 @@ static void do_clone(const struct record *r)
 		/*
 		 * Kernels without CLONE_INTO_CGROUP (before 5.7: E2BIG, EINVAL; no clone3:
 		 * ENOSYS): the monitor enters the cgroup itself so that the child starts
-		 * there; lxkit moves the monitor to its own cgroup afterwards.
+		 * there, and leaves it for its own once the container runs (cgroup_settle).
 		 */
 		if (pid < 0 && enter_cgroup_fd(cgroup_fd) < 0) {
 			int err = errno;

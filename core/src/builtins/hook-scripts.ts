@@ -102,17 +102,24 @@ async function runOnHost(ctx: LifecycleContext, type: HookType, call: HookCall):
   }
 }
 
-/** Queues the scripts of a hook LXC runs inside the container. */
-function queueInContainer(ctx: StartContext, type: HookType, env: Record<string, string>, hostPaths: boolean): void {
+/**
+ * Queues the scripts of a hook LXC runs inside the container. `env` is a
+ * function: reading process.env costs more than a start's other JavaScript
+ * when there is nothing to run.
+ */
+function queueInContainer(ctx: StartContext, type: HookType, env: () => Record<string, string>, hostPaths: boolean): void {
+  const scripts = ctx.container.config.model.hooks[type];
+  if (scripts.length === 0) return;
+  const base = env();
   // LXC's hooks inside the container do not get LXC_PID (it is set for start-host onwards, on the host).
   const { LXC_PID: _pid, ...hookEnv } = ctx.hookEnv;
   const inner = { ...ctx, hookEnv };
-  for (const script of ctx.container.config.model.hooks[type]) {
+  for (const script of scripts) {
     const call = hookCall(inner, type, script, [], hostPaths);
     const entry = ctx.container.config.entries.find((e) => e.key === `lxc.hook.${type}` && e.value === script);
     ctx.ops.run(
       call.argv,
-      Object.entries({ ...env, ...call.env }).map(([k, v]) => `${k}=${v}`),
+      Object.entries({ ...base, ...call.env }).map(([k, v]) => `${k}=${v}`),
       { what: `running the ${type} hook ${script}`, ...(entry ? { origin: { file: entry.file, line: entry.line, key: entry.key } } : {}) },
     );
   }
@@ -143,10 +150,10 @@ export const hookScriptsPlugin = definePlugin({
     const tap = { name: 'hook-scripts', stage: STAGE_SITE_HOOKS };
     h.preStart.tapPromise(tap, (ctx) => runHostHooks(ctx, 'pre-start'));
     // In the container's namespaces, before pivot_root: host paths still resolve.
-    h.preMount.tap(tap, (ctx) => queueInContainer(ctx, 'pre-mount', hostEnv(), true));
-    h.mount.tap(tap, (ctx) => queueInContainer(ctx, 'mount', hostEnv(), true));
+    h.preMount.tap(tap, (ctx) => queueInContainer(ctx, 'pre-mount', hostEnv, true));
+    h.mount.tap(tap, (ctx) => queueInContainer(ctx, 'mount', hostEnv, true));
     h.autodev.tap(tap, (ctx) => {
-      if (ctx.container.config.model.autodev.enabled) queueInContainer(ctx, 'autodev', hostEnv(), true);
+      if (ctx.container.config.model.autodev.enabled) queueInContainer(ctx, 'autodev', hostEnv, true);
     });
     // start-host: on the host, once the container is set up and waits for its init (LXC's moment).
     h.start.tapPromise(tap, async (ctx) => {
@@ -158,7 +165,7 @@ export const hookScriptsPlugin = definePlugin({
     // start: inside the container, after its confinement ops, right before the init.
     h.start.tap({ name: 'hook-scripts', stage: STAGE_LAST }, (ctx) => {
       const path = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-      const env = Object.fromEntries([path, ...ctx.init.env].map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+      const env = () => Object.fromEntries([path, ...ctx.init.env].map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
       queueInContainer(ctx, 'start', env, false);
     });
     h.stop.tapPromise(tap, (ctx) =>

@@ -72,11 +72,14 @@ export default definePlugin({
     const labels = new WeakMap<StartContext, string>();
     // Starts that loaded a generated profile: post-stop unloads it.
     const generated = new WeakSet<StartContext>();
+    // What the kernel offers is read once per runtime (host.ts): it does not change while lxkit runs.
+    let probed: { host: AppArmorHost; cgroupns: boolean } | undefined;
     runtime.hooks.preStart.tapPromise('apparmor', async (ctx) => {
       const { name, lxcpath } = ctx.container;
       const model = ctx.container.config.model.apparmor ?? createAppArmorModel();
-      const host = probeHost();
-      const r = resolveProfile({ model, host, cgroupns: hasCgroupns(), generatedName: profileName(name, lxcpath) });
+      probed ??= { host: probeHost(), cgroupns: hasCgroupns() };
+      const { host } = probed;
+      const r = resolveProfile({ model, host, cgroupns: probed.cgroupns, generatedName: profileName(name, lxcpath) });
       if (r.action === 'none') {
         ctx.log.info(`${name}: ${r.info}`);
         return;

@@ -17,7 +17,7 @@ import { definePlugin, LxkitError, STAGE_SECCOMP, tapConfigKeys, VERSION, type S
 import * as v from 'valibot';
 import { compilePolicy } from './compile.js';
 import { createSeccompModel, seccompKeys, type SeccompModel } from './keys.js';
-import { parsePolicy } from './policy.js';
+import { parsePolicy, type Policy } from './policy.js';
 
 declare module '@lxkit/core' {
   interface ContainerModel {
@@ -40,12 +40,16 @@ const Options = v.optional(
 );
 
 /** Whether this process is under a seccomp filter already (/proc/self/status Seccomp: 2). */
+let filteredOnce: boolean | undefined;
+/** Whether lxkit runs under a seccomp filter; read once (a filter is never lifted, and lxkit installs none on itself). */
 function filtered(): boolean {
+  if (filteredOnce !== undefined) return filteredOnce;
   try {
-    return /^Seccomp:\s*2$/m.test(readFileSync('/proc/self/status', 'utf8'));
+    filteredOnce = /^Seccomp:\s*2$/m.test(readFileSync('/proc/self/status', 'utf8'));
   } catch {
-    return false;
+    filteredOnce = false;
   }
+  return filteredOnce;
 }
 
 export default definePlugin({
@@ -56,6 +60,7 @@ export default definePlugin({
   apply(runtime, options) {
     const useDefault = options?.defaultPolicy ?? true;
     const programs = new WeakMap<StartContext, { program: Buffer; notify: boolean }>();
+    let lastParsed: { file: string; text: string; policy: Policy } | undefined;
     runtime.hooks.preStart.tap('seccomp', (ctx) => {
       const model = ctx.container.config.model.seccomp;
       const file = model?.profile ?? (useDefault ? DEFAULT_POLICY : undefined);
@@ -71,7 +76,13 @@ export default definePlugin({
         const e = err as NodeJS.ErrnoException;
         throw new LxkitError('LXKIT_CONFIG_INVALID', `lxc.seccomp.profile: cannot read ${file} (${e.code})`, { cause: err, path: file, container: ctx.container.name });
       }
-      const policy = parsePolicy(text, file);
+      // The file is read at every start (it may have changed); the same text is parsed once.
+      let parsed = lastParsed?.file === file && lastParsed.text === text ? lastParsed.policy : undefined;
+      if (!parsed) {
+        parsed = parsePolicy(text, file);
+        lastParsed = { file, text, policy: parsed };
+      }
+      const policy = parsed;
       const notify = policy.rules.some((r) => r.action.kind === 'notify') || policy.defaultAction.kind === 'notify';
       if (notify && !model?.notifyProxy) ctx.log.info(`seccomp: ${file} has notify rules but lxc.seccomp.notify.proxy is unset: those calls fail with ENOSYS`);
       const compiled = compilePolicy(policy, text);

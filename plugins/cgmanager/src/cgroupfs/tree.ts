@@ -3,7 +3,7 @@
  * on purpose: cgroupfs lives in memory, each call takes microseconds, and a
  * start makes some twenty of them (libuv's thread pool would cost more).
  */
-import { mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 
 export type MadeOrExists = 'made' | 'exists';
 
@@ -67,6 +67,8 @@ export function makeCgroup(base: string, rel: string, version: 1 | 2, cpuset: bo
 
 /** Removes `dir` and every cgroup below it, deepest first; false when one is still in use. */
 export function removeCgroupTree(dir: string): boolean {
+  // The common case (nothing left from an earlier start) without the cost of a thrown ENOENT.
+  if (!existsSync(dir)) return true;
   let entries: import('node:fs').Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });

@@ -264,6 +264,7 @@ void cgroup_settle(void)
 		}
 		(void)write_file(laters[i].back, "cgroup.procs", "0");
 	}
+	M.in_payload_cgroup = 0;
 	if (!done)
 		mlog(4, "monitor: no cgroup of its own (%s): it stays where it was started", later_name);
 	for (int i = 0; i < nlaters; i++) {
@@ -474,17 +475,27 @@ void cgroup_leave_monitor(void)
 {
 	for (int i = 0; i < nmons; i++)
 		(void)write_file(mons[i].back, "cgroup.procs", "0");
-	/* Not settled yet: back where it started, wherever a driver put it meanwhile. */
-	for (int i = 0; i < nlaters; i++)
-		(void)write_file(laters[i].back, "cgroup.procs", "0");
+	/* Not settled yet: back where it started, if it entered the init's cgroup for the clone. */
+	if (M.in_payload_cgroup)
+		for (int i = 0; i < nlaters; i++)
+			(void)write_file(laters[i].back, "cgroup.procs", "0");
+	M.in_payload_cgroup = 0;
 }
 
-/* The container is gone: its cgroups go, then the monitor's own. */
+/*
+ * The container is gone: its cgroups go, then the monitor's own. Usually
+ * nothing is left in them (the init took its pid namespace with it) and each
+ * goes at once; only those still in use are thawed, killed and waited for.
+ */
 void cgroup_remove_all(void)
 {
 	/* First out of the container's cgroups, where a driver may have put the monitor for the clone. */
 	cgroup_leave_monitor();
-	if (npayloads > 0) {
+	int busy[MAX_HIER], nbusy = 0;
+	for (int i = 0; i < npayloads; i++)
+		if (remove_tree(payloads[i].limit) < 0)
+			busy[nbusy++] = i; /* in use (EBUSY), or an error remove_waiting logs */
+	if (nbusy > 0) {
 		int v1 = 0;
 		const struct payload *f = freezer(&v1);
 		if (f && (M.state == STATE_FROZEN || M.state == STATE_FREEZING || is_frozen(f, v1)))
@@ -492,11 +503,11 @@ void cgroup_remove_all(void)
 		const struct payload *u = unified();
 		if (u)
 			(void)write_file(u->limit, "cgroup.kill", "1");
-		for (int i = 0; i < npayloads; i++)
-			kill_tasks(payloads[i].limit);
+		for (int i = 0; i < nbusy; i++)
+			kill_tasks(payloads[busy[i]].limit);
+		for (int i = 0; i < nbusy; i++)
+			remove_waiting(payloads[busy[i]].limit, 1);
 	}
-	for (int i = 0; i < npayloads; i++)
-		remove_waiting(payloads[i].limit, 1);
 	for (int i = 0; i < nmons; i++)
 		remove_waiting(mons[i].dir, 0);
 	npayloads = nmons = nlaters = 0;

@@ -162,7 +162,9 @@ static void do_clone(const struct record *r)
 		 * ENOSYS): the monitor enters the cgroup itself so that the child starts
 		 * there, and leaves it for its own once the container runs (cgroup_settle).
 		 */
-		if (pid < 0 && enter_cgroup_fd(cgroup_fd) < 0) {
+		if (pid < 0 && enter_cgroup_fd(cgroup_fd) == 0)
+			M.in_payload_cgroup = 1;
+		else if (pid < 0) {
 			int err = errno;
 			close(cgroup_fd);
 			close(sv[0]);

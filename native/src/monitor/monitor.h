@@ -42,6 +42,7 @@ struct monitor {
 	int ttys[64], nttys; /* masters of /dev/ttyN, kept open so that getty keeps its line */
 	int awaiting;        /* a batch is with the child */
 	int exited, quit, daemon;
+	int in_payload_cgroup; /* entered the init's unified cgroup itself (no CLONE_INTO_CGROUP), until it settles */
 	int abandoned; /* the controller vanished before the container's end: it was killed */
 	int exit_code, exit_signal;
 	int state; /* STATE_* */

@@ -66,50 +66,62 @@ export interface DecodedRecord {
   strs: Buffer[];
 }
 
-function recordSize(r: WireRecord, strs: Buffer[]): number {
-  return 4 + r.ints.length * 8 + 4 + strs.reduce((n, s) => n + 4 + s.length + 1, 0);
+/** Bytes of a string or buffer on the wire (without its NUL). */
+const byteLength = (s: string | Buffer): number => (typeof s === 'string' ? Buffer.byteLength(s) : s.length);
+
+function recordSize(r: WireRecord): number {
+  let n = 4 + r.ints.length * 8 + 4;
+  for (const s of r.strs) n += 4 + byteLength(s) + 1;
+  return n;
+}
+
+/** A signed 64-bit integer, little-endian; numbers are written without a BigInt (most ints are small). */
+function putInt64(out: Buffer, at: number, i: bigint | number): void {
+  if (typeof i === 'bigint') {
+    out.writeBigInt64LE(i, at);
+    return;
+  }
+  const high = Math.floor(i / 0x1_0000_0000);
+  out.writeUInt32LE(i - high * 0x1_0000_0000, at);
+  out.writeInt32LE(high, at + 4);
 }
 
 /** Writes a record into `out` at `at`; returns the new offset. */
-export function putRecord(out: Buffer, at: number, r: WireRecord, strs: Buffer[]): number {
+export function putRecord(out: Buffer, at: number, r: WireRecord): number {
   out.writeUInt32LE(r.ints.length, at);
   at += 4;
   for (const i of r.ints) {
-    out.writeBigInt64LE(BigInt(i), at);
+    putInt64(out, at, i);
     at += 8;
   }
-  out.writeUInt32LE(strs.length, at);
+  out.writeUInt32LE(r.strs.length, at);
   at += 4;
-  for (const s of strs) {
-    out.writeUInt32LE(s.length, at);
-    at += 4;
-    s.copy(out, at);
-    at += s.length;
+  for (const s of r.strs) {
+    const n = typeof s === 'string' ? out.write(s, at + 4) : s.copy(out, at + 4);
+    out.writeUInt32LE(n, at);
+    at += 4 + n;
     out[at++] = 0;
   }
   return at;
 }
 
-const toBuffers = (strs: (string | Buffer)[]) => strs.map((s) => (typeof s === 'string' ? Buffer.from(s) : s));
-
 export function encodeRecord(r: WireRecord): Buffer {
-  const strs = toBuffers(r.strs);
-  const out = Buffer.alloc(recordSize(r, strs));
-  putRecord(out, 0, r, strs);
+  const out = Buffer.allocUnsafe(recordSize(r));
+  putRecord(out, 0, r);
   return out;
 }
 
 /** A batch payload: u32 count, then { u16 code, u16 0, record } per op. */
 export function encodeBatch(ops: readonly { code: number; ints: number[]; strs: (string | Buffer)[] }[]): Buffer {
-  const prepared = ops.map((o) => ({ o, strs: toBuffers(o.strs) }));
-  const size = 4 + prepared.reduce((n, p) => n + 4 + recordSize(p.o, p.strs), 0);
-  const out = Buffer.alloc(size);
+  let size = 4;
+  for (const o of ops) size += 4 + recordSize(o);
+  const out = Buffer.allocUnsafe(size);
   out.writeUInt32LE(ops.length, 0);
   let at = 4;
-  for (const { o, strs } of prepared) {
+  for (const o of ops) {
     out.writeUInt16LE(o.code, at);
     out.writeUInt16LE(0, at + 2);
-    at = putRecord(out, at + 4, o, strs);
+    at = putRecord(out, at + 4, o);
   }
   return out;
 }

@@ -72,17 +72,20 @@ export function timeOnce(cmd: readonly string[], env = benchEnv(), then: readonl
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-export function measure(cases: readonly Case[], { runs = 30, warmup = 3 } = {}): Stats[] {
+/** Interleaved runs of every case (each round in a new order): the samples by case name. */
+export function measureSamples(cases: readonly Case[], { runs = 30, warmup = 3 } = {}): Map<string, number[]> {
   const env = benchEnv();
   const samples = new Map(cases.map((c) => [c.name, [] as number[]]));
   for (let i = 0; i < warmup; i++) for (const c of cases) timeOnce(c.cmd, env, c.then);
   for (let i = 0; i < runs; i++) {
     for (const c of shuffle([...cases])) samples.get(c.name)!.push(timeOnce(c.cmd, env, c.then));
   }
-  return cases.map((c) => {
-    const s = samples.get(c.name)!.sort((a, b) => a - b);
-    return statsOf(c.name, s);
-  });
+  return samples;
+}
+
+export function measure(cases: readonly Case[], opts: { runs?: number; warmup?: number } = {}): Stats[] {
+  const samples = measureSamples(cases, opts);
+  return cases.map((c) => statsOf(c.name, samples.get(c.name)!));
 }
 
 export interface Verdict {

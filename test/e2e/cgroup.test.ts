@@ -170,6 +170,28 @@ where('SIGKILL of the monitor leaves its cgroups, and the next start removes the
   });
 });
 
+
+where('a process in the container\'s cgroups but outside its pid namespace is killed when the init ends, and the cgroups still go', async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 'cgk');
+    const pid = await start(s, 'cgk');
+    const c = new Container('cgk', { lxcpath: s.lxcpath });
+    // A host process the init's end does not take along (it is in no namespace of the container).
+    const stray = execa('sleep', ['30'], { reject: false });
+    try {
+      for (const m of await cgroupMounts()) await writeFile(`${m}/lxc.payload.cgk/cgroup.procs`, String(stray.pid));
+      // The init ends by itself (no stop, whose SIGKILL would go to the whole cgroup): the monitor finds the stray as it removes the cgroups.
+      process.kill(pid, 'SIGKILL');
+      await until(async () => ((await c.state()) === 'STOPPED' ? true : undefined), 5000, 'the container ends with its init');
+      const end = await stray;
+      assert.is(end.signal, 'SIGKILL', 'the monitor killed what was left in the container\'s cgroups');
+      assert.equal(await containerCgroups(['cgk']), [], 'no cgroup of cgk is left');
+    } finally {
+      stray.kill('SIGKILL');
+    }
+  });
+});
+
 const limits = suite('limits');
 
 testIf(limits, needs('memory'), 'a memory limit is enforced: a process allocating past it is OOM-killed and the cgroup counts the kill', async () => {

@@ -294,7 +294,7 @@ devices('a limit the kernel refuses names the file, line and key, and nothing is
 
 const freezer = suite('freeze');
 
-freezer('freeze stops a counting process, unfreeze resumes it; FREEZING FROZEN THAWED RUNNING in order', async () => {
+freezer('freeze stops a counting process (and attach refuses it), unfreeze resumes it; FREEZING FROZEN THAWED RUNNING in order', async () => {
   await withScratch(async (s) => {
     const dir = await busybox(s, 'frz1', 'lxc.init.cmd = /bin/sh /count.sh\n');
     await writeFile(join(dir, 'rootfs/count.sh'), 'i=0\nwhile true; do i=$((i+1)); echo $i > /count; usleep 10000; done\n');
@@ -312,6 +312,9 @@ freezer('freeze stops a counting process, unfreeze resumes it; FREEZING FROZEN T
       await new Promise((r) => setTimeout(r, 300));
       assert.is(await count(), at, 'no progress while frozen');
       assert.is((await run(s, 'info', '-n', 'frz1', '-s')).stdout, 'State:          FROZEN');
+      // Nothing attaches to a frozen container (lxkit-attach hears the state from the monitor).
+      const attached = await run(s, 'attach', '-n', 'frz1', '--', 'true');
+      assert.equal([attached.exitCode, attached.stderr], [1, 'lxkit-attach: frz1: container "frz1" is not running']);
       await c.unfreeze();
       await until(async () => ((await count()) > at + 3 ? true : undefined), 5000, 'counting again');
       await until(async () => (states.length >= 4 ? true : undefined), 2000, 'four state events');

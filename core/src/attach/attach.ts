@@ -7,7 +7,6 @@
  * order right before exec; the monitor keeps both since the start
  * (M_CGROUPS, M_CONFINE) and hands them over with the init's pidfd.
  */
-import type { ContainerStatus } from '../command/client.js';
 import { runTerminalHelper } from '../command/helper-session.js';
 import { LxkitError } from '../errors.js';
 import { native } from '../native-package.js';
@@ -49,13 +48,18 @@ export interface AttachOptions {
 
 const NS_FLAG_ORDER = Object.keys(CLONE_FLAGS) as (keyof typeof CLONE_FLAGS)[];
 
-/** setns flags: the namespaces the container has, narrowed to `selected`. */
-export function attachFlags(status: ContainerStatus, selected?: readonly AttachNamespace[]): number {
+/**
+ * setns flags of the namespaces asked for (all by default); lxkit-attach
+ * keeps those the container has, as its monitor tells it with the init's
+ * pidfd, and refuses a container that is not RUNNING (ESRCH).
+ */
+export function attachMask(selected?: readonly AttachNamespace[]): number {
   const wanted = selected?.map((n) => ATTACH_NAMESPACES[n]) ?? NS_FLAG_ORDER;
-  return wanted.reduce((f, n) => f | (status.cloneFlags & CLONE_FLAGS[n]), 0);
+  return wanted.reduce((f, n) => f | CLONE_FLAGS[n], 0);
 }
 
-export async function attachProgram(socket: string, container: string, status: ContainerStatus, command: readonly string[], opts: AttachOptions = {}): Promise<Exit> {
+/** Runs `command` in the container whose monitor serves `socket` (what the monitor says is all lxkit-attach needs). */
+export async function attachProgram(socket: string, container: string, command: readonly string[], opts: AttachOptions = {}): Promise<Exit> {
   for (const e of opts.env ?? []) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(e)) throw new LxkitError('LXKIT_USAGE', `-v ${e}: expected VAR=VALUE`);
   }
@@ -66,7 +70,7 @@ export async function attachProgram(socket: string, container: string, status: C
     {
       type: A_REQUEST,
       ints: [
-        attachFlags(status, opts.namespaces),
+        attachMask(opts.namespaces),
         opts.uid ?? -1,
         opts.gid ?? -1,
         (opts.pty ?? native().isatty(0)) ? 1 : 0,

@@ -152,9 +152,14 @@ export class RunningContainer {
    * resolves with its exit (128+N for signal N), as lxc-attach.
    */
   async attach(command: readonly string[] = [], opts: AttachOptions = {}): Promise<Exit> {
-    const status = await this.status();
-    if (!status || status.state !== 'RUNNING') throw this.#notRunning();
-    return attachProgram(this.#socket, this.#name, status, command, opts);
+    // lxkit-attach asks the monitor itself: nobody serving the socket, or a container not RUNNING, is this error.
+    try {
+      return await attachProgram(this.#socket, this.#name, command, opts);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if ((e.code === 'ECONNREFUSED' && e.syscall === 'connect') || (e.code === 'ESRCH' && e.syscall === 'pidfd')) throw this.#notRunning();
+      throw err;
+    }
   }
 
   /** The container's cgroups as its monitor holds them (empty without the cgroup plugin); undefined when not running. */

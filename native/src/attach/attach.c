@@ -239,6 +239,33 @@ int main(void)
 		helper_report(reply.nints > 0 && reply.ints[0] ? (int)reply.ints[0] : ESRCH, "pidfd", "(the container's init)");
 		return 1;
 	}
+	/*
+	 * Only a running container (not one starting, stopping or frozen), in the
+	 * namespaces asked for that it has. The pidfd's reply tells both; a monitor
+	 * started by an older lxkit says them in GET_STATE only.
+	 */
+	int64_t clone_flags, state;
+	if (reply.nints >= 8) {
+		clone_flags = reply.ints[6];
+		state = reply.ints[7];
+	} else {
+		struct record st;
+		uint8_t *st_payload;
+		int none;
+		if (cmd_request(sock, C_GET_STATE, NULL, 0, NULL, 0, &st, &st_payload, &none) < 0 || st.nints < 6) {
+			helper_report(errno ? errno : EPROTO, "recvmsg", q.socket);
+			return 1;
+		}
+		state = st.ints[0];
+		clone_flags = st.ints[5];
+		if (none >= 0)
+			close(none);
+	}
+	if (state != STATE_RUNNING) {
+		helper_report(ESRCH, "pidfd", "(the container's init)");
+		return 1;
+	}
+	q.nsflags &= (int)clone_flags;
 	q.has_caps = (int)reply.ints[2];
 	q.bounding = (uint64_t)reply.ints[3];
 	q.no_new_privs = reply.nints >= 5 && reply.ints[4];

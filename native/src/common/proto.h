@@ -50,7 +50,7 @@ enum msg_type {
 	C_SIGNAL = 301,    /* ints: signal, stopping (1: a stop; the state becomes STOPPING) -> C_REPLY ints: errno */
 	C_SUBSCRIBE = 302, /* -> C_REPLY ints: state; then a C_STATE_EVENT at each change until the client leaves */
 	C_CONSOLE = 303,   /* ints: tty number (0: /dev/console) -> C_REPLY ints: errno, with the pty master (SCM_RIGHTS) */
-	C_PIDFD = 304,     /* -> C_REPLY ints: errno, init pid, has caps, bounding set, no_new_privs, notify (the filter's listener is served); strs: AppArmor label, seccomp BPF, the init's cgroup dirs...; with the init's pidfd */
+	C_PIDFD = 304,     /* -> C_REPLY ints: errno, init pid, has caps, bounding set, no_new_privs, notify (the filter's listener is served), clone flags, state; strs: AppArmor label, seccomp BPF, the init's cgroup dirs...; with the init's pidfd */
 	C_CONFIG = 305,    /* strs: key -> C_REPLY ints: found; strs: values in reading order */
 	C_IPS = 306,       /* -> C_REPLY strs: "interface family address/prefix" of the container's network namespace */
 	C_CGROUPS = 307,   /* -> C_REPLY strs: "version\tcontrollers\tlimit dir\tinit dir" per hierarchy */

@@ -109,19 +109,20 @@ function ioBytes(v1: string | undefined, v2: string | undefined): number | undef
 export function cgroupUse(dirs: readonly CgroupDirs[]): CgroupUse {
   const v1 = (c: string) => dirs.find((d) => d.version === 1 && d.controllers.includes(c))?.limit;
   const unified = dirs.find((d) => d.version === 2)?.limit;
-  const [cpuacct, cpuStat, blkio, ioStat, mem, memCurrent, kmem, memsw, swap, pids, pidsCurrent] = [
-    text(v1('cpuacct'), 'cpuacct.usage'),
-    text(unified, 'cpu.stat'),
-    text(v1('blkio'), 'blkio.throttle.io_service_bytes'),
-    text(unified, 'io.stat'),
-    text(v1('memory'), 'memory.usage_in_bytes'),
-    text(unified, 'memory.current'),
-    text(v1('memory'), 'memory.kmem.usage_in_bytes'),
-    text(v1('memory'), 'memory.memsw.usage_in_bytes'),
-    text(unified, 'memory.swap.current'),
-    text(v1('pids'), 'pids.current'),
-    text(unified, 'pids.current'),
-  ];
+  // A v1 controller's file when that hierarchy has it, else the unified hierarchy's: a file that is
+  // not there costs a thrown ENOENT.
+  const cpuacct = text(v1('cpuacct'), 'cpuacct.usage');
+  const cpuStat = cpuacct === undefined ? text(unified, 'cpu.stat') : undefined;
+  const blkio = text(v1('blkio'), 'blkio.throttle.io_service_bytes');
+  const ioStat = blkio === undefined ? text(unified, 'io.stat') : undefined;
+  const memDir = v1('memory');
+  const mem = text(memDir, 'memory.usage_in_bytes');
+  const memCurrent = mem === undefined ? text(unified, 'memory.current') : undefined;
+  const kmem = text(memDir, 'memory.kmem.usage_in_bytes');
+  const memsw = text(memDir, 'memory.memsw.usage_in_bytes');
+  const swap = memDir === undefined ? text(unified, 'memory.swap.current') : undefined;
+  const pids = text(v1('pids'), 'pids.current');
+  const pidsCurrent = pids === undefined ? text(unified, 'pids.current') : undefined;
   const usec = cpuStat ? /^usage_usec ([0-9]+)$/m.exec(cpuStat)?.[1] : undefined;
   const out: Record<string, number | undefined> = {
     cpuNs: num(cpuacct) ?? (usec !== undefined ? Number(usec) * 1000 : undefined),

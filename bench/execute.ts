@@ -87,7 +87,7 @@ try {
       `Library execute: median ${library.median.toFixed(1)} ms per container (target ≤ 5 ms: ${libMet ? '✓' : '✗ missed'}), ${(library.median / runc.median).toFixed(2)}× runc run (target ≤ 0.25×: ${library.median / runc.median <= 0.25 ? '✓' : '✗ missed'}).\n\n` +
       'The CLI target (≤ 1.0× lxc-execute) is out of reach for a Node.js CLI: starting Node alone (`node -e 0`) costs more than lxc-execute\'s whole run. ' +
       'Above `node -e 0`, `lxkit execute` spends its time running lxkit\'s JavaScript for the first time in the process (loading the CommonJS bundles and the built-in plugins, validating the config, the start sequence), ' +
-      'which the CLI\'s V8 code cache (core/bin/compile-cache.cjs) shortens but cannot remove, plus the container work of the library row. ' +
+      'which the CLI\'s V8 code cache (core/bin/lxkit.cjs) shortens but cannot remove, plus the container work of the library row. ' +
       'That row is the container work alone: the kernel\'s part (a new network namespace alone takes ~0.7 ms here; the mounts, pivot_root, the detach of the old root, exec) ' +
       'and lxkit\'s (the start sequence\'s JavaScript, the monitor\'s posix_spawn, two round trips to the container\'s first process — clone, then one batch of every op ending in the exec — and the exit report).\n\n![execute](execute.png)',
   );

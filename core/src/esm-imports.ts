@@ -1,7 +1,7 @@
 /**
  * The core's import() of ESM-only packages and of user plugins, kept in a
  * bundle part of their own (esm.cjs; see scripts/build.mjs). The CLI's V8
- * code cache (core/bin/compile-cache.cjs) leaves files containing import()
+ * code cache (core/bin/lxkit.cjs) leaves files containing import()
  * alone, because on Node 20 code run from a cache cannot import(); with the
  * calls here, the big parts of the core are cached all the same.
  */

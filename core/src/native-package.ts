@@ -12,20 +12,22 @@ import type * as Native from '@lxkit/native';
 type NativePackage = typeof Native;
 let loaded: NativePackage | undefined;
 
-function load(): NativePackage {
-  const require = createRequire(import.meta.url);
+function loadPackage(): NativePackage {
+  // In a CommonJS bundle, the bundle's own require: the CLI's loader gives the core's bundles one
+  // that loads lxkit's files without Node's module resolution (core/bin/lxkit.cjs).
+  const load = typeof require === 'function' ? require : createRequire(import.meta.url);
   // dist/<part>.cjs and src/<module>.ts are both two levels below the package root.
   const sibling = new URL('../../native/', import.meta.url);
   try {
     const pkg = JSON.parse(readFileSync(new URL('package.json', sibling), 'utf8')) as { name?: string; main?: string };
-    if (pkg.name === '@lxkit/native' && pkg.main) return require(new URL(pkg.main, sibling).pathname) as NativePackage;
+    if (pkg.name === '@lxkit/native' && pkg.main) return load(new URL(pkg.main, sibling).pathname) as NativePackage;
   } catch {
     // Not side by side: resolve it by name.
   }
-  return require('@lxkit/native') as NativePackage;
+  return load('@lxkit/native') as NativePackage;
 }
 
-const pkg = (): NativePackage => (loaded ??= load());
+const pkg = (): NativePackage => (loaded ??= loadPackage());
 
 export const native: NativePackage['native'] = () => pkg().native();
 export const helperPath: NativePackage['helperPath'] = (name) => pkg().helperPath(name);

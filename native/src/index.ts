@@ -8,7 +8,6 @@
  * (posix_spawn, pidfds).
  */
 import { accessSync, constants } from 'node:fs';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /** Helper executables built from native/src by `npm run setup`. */
@@ -74,7 +73,10 @@ export function native(): Addon {
   if (!addon) {
     const path = BUILD_DIR + 'lxkit.node';
     try {
-      addon = createRequire(import.meta.url)(path) as Addon;
+      // process.dlopen rather than require(): no module resolution for a file whose path is known.
+      const mod = { exports: {} as Addon };
+      process.dlopen(mod, path);
+      addon = mod.exports;
     } catch (err) {
       throw Object.assign(missing('addon', path), { cause: err });
     }

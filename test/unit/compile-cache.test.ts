@@ -1,9 +1,10 @@
-/** The CLI's V8 code cache (core/bin/compile-cache.cjs): made after a run, used by the next, never trusted blindly. */
+/** The CLI's V8 code cache (core/bin/lxkit.cjs): made after a run, used by the next, never trusted blindly. */
 import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { lxkit, withTmpDir } from '../lib/harness.js';
+import { execa } from 'execa';
+import { LXKIT_BIN, ROOT, lxkit, withTmpDir } from '../lib/harness.js';
 
 const cc = suite('compile cache');
 
@@ -51,6 +52,28 @@ cc('a cache directory others can write to is not used; LXKIT_NO_COMPILE_CACHE=1 
     const r = await lxkit(['config', '-l'], { env });
     assert.is(r.exitCode, 0, r.stderr);
     assert.equal(await cacheFiles(dir, 'config'), [], 'a world-writable directory is not trusted with code');
+  });
+});
+
+cc('the bundles the CLI loads are the instances require() returns (one module state, one set of classes)', async () => {
+  await withTmpDir(async (dir) => {
+    // Runs `lxkit config -l` in this process, then asks Node's loader for the same files, by path and by package name.
+    const script = `
+      const bin = ${JSON.stringify(LXKIT_BIN)};
+      process.argv = [process.argv[0], bin, 'config', '-l'];
+      require(bin);
+      process.on('beforeExit', () => {
+        const base = require.resolve(${JSON.stringify(join(ROOT, 'core/dist/base.cjs'))});
+        const loaded = Object.keys(require.cache).filter((f) => f.includes('/dist/'));
+        const same = require(base) === require.cache[base].exports;
+        const core = require(${JSON.stringify(join(ROOT, 'node_modules/@lxkit/core'))});
+        process.stderr.write(JSON.stringify({ loaded: loaded.length, cached: base in require.cache, same, error: core.LxkitError === require(base).LxkitError }));
+      });`;
+    const r = await execa(process.execPath, ['-e', script], { env: { XDG_CACHE_HOME: dir }, reject: false });
+    assert.is(r.exitCode, 0, r.stderr);
+    const seen = JSON.parse(r.stderr) as { loaded: number; cached: boolean; same: boolean; error: boolean };
+    assert.ok(seen.loaded >= 2, 'cli.cjs and base.cjs are in require.cache');
+    assert.equal([seen.cached, seen.same, seen.error], [true, true, true]);
   });
 });
 

@@ -4,7 +4,7 @@
  * command socket, the stop work runs when the init exits, reboots restart,
  * and crashes of lxkit or the monitor leave nothing behind.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -56,6 +56,14 @@ daemon('start -d returns with the container RUNNING and no lxkit process left; i
     assert.equal((await run(s, 'info', '-n', 'd1', '-s', '-p')).stdout, `State:          RUNNING\nPID:            ${pid}`);
     assert.equal((await run(s, 'info', '-n', 'd1', '-c', 'lxc.signal.halt')).stdout, 'lxc.signal.halt = SIGUSR1');
     assert.equal(await hostMounts(), before, "the container's mounts are its own");
+
+    // Addresses come from the container's network namespace (a veth pair made inside it, left down: no traffic), lo left out.
+    const addressed = await run(s, 'attach', '-n', 'd1', '--', 'sh', '-c', 'ip link add v0 type veth peer name v1 && ip addr add 192.0.2.7/24 dev v0 && ip addr add 2001:db8::7/64 dev v0');
+    assert.is(addressed.exitCode, 0, addressed.stderr);
+    assert.is((await run(s, 'info', '-n', 'd1', '-i')).stdout, 'IP:             192.0.2.7\nIP:             2001:db8::7');
+    const monitor = Number(/^PPid:\s+([0-9]+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+    assert.is(readFileSync(`/proc/${monitor}/comm`, 'utf8').trim(), 'lxkit-monitor');
+    assert.is(readlinkSync(`/proc/${monitor}/ns/net`), readlinkSync('/proc/self/ns/net'), 'the monitor is back in the host network namespace');
 
     const second = await run(s, 'start', '-n', 'd1');
     assert.is(second.exitCode, 1);

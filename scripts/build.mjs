@@ -248,7 +248,7 @@ for (const pkg of pkgs) {
     ...cjs,
     entryPoints: { index: join(pkg, 'src/index.ts') },
     outdir: join(pkg, 'dist'),
-    plugins: [bundleValibot],
+    plugins: [lazyBuiltins, bundleValibot],
     external: [],
     alias: {},
   });

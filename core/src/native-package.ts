@@ -31,6 +31,6 @@ const pkg = (): NativePackage => (loaded ??= loadPackage());
 
 export const native: NativePackage['native'] = () => pkg().native();
 export const helperPath: NativePackage['helperPath'] = (name) => pkg().helperPath(name);
-export const spawnHelper: NativePackage['spawnHelper'] = (name, opts) => pkg().spawnHelper(name, opts);
+export const startHelper: NativePackage['startHelper'] = (name, opts) => pkg().startHelper(name, opts);
 export const rootfsMountPoint: NativePackage['rootfsMountPoint'] = () => pkg().rootfsMountPoint();
 export const openChannel: NativePackage['openChannel'] = (fd, onData, onClose) => pkg().openChannel(fd, onData, onClose);

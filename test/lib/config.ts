@@ -48,7 +48,7 @@ export async function startContext(text = '', plugins?: PluginSpec[]) {
     hookEnv: {},
     detachedMount: () => Promise.reject(new Error('no monitor in this test')),
     allocateSlot: () => slot++,
-    monitorPid: 0,
+    monitorPid: async () => 0,
     handCgroups: () => {
       throw new Error('no monitor in this test');
     },

@@ -1,10 +1,10 @@
-/** @lxkit/native's spawnHelper: posix_spawn with chosen fds, a pidfd for signals, the exit reaped through it. */
+/** @lxkit/native's spawnHelper and startHelper: posix_spawn with chosen fds, a pidfd for signals, the exit reaped through it. */
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnHelper } from '@lxkit/native';
+import { native, openChannel, spawnHelper, startHelper } from '@lxkit/native';
 import { withTmpDir } from '../lib/harness.js';
 
 const spawn = suite('native spawnHelper');
@@ -55,6 +55,47 @@ spawn('a signal through the pidfd is reported as the cause of death', async () =
 
 spawn('a helper fd out of range is refused before anything runs', () => {
   assert.throws(() => spawnHelper('lxkit-monitor', { fds: [987654] }), (err: NodeJS.ErrnoException) => err.code === 'EBADF' && err.syscall === 'fcntl');
+});
+
+spawn('startHelper: what is written before the helper runs waits for it; a signal sent meanwhile is delivered once it runs', async () => {
+  await withTmpDir(async (dir) => {
+    const fd = openSync(join(dir, 'lockfile'), 'a');
+    const h = startHelper('lxkit-monitor', { fds: [fd] });
+    closeSync(fd); // the helper's copy was taken at the call
+    let received = Buffer.alloc(0);
+    const ended = new Promise<number>((resolve) => {
+      const ch = openChannel(h.control, (chunk) => (received = Buffer.concat([received, chunk])), resolve);
+      // A QUIT frame (length 12, type 6, an empty record): the monitor answers with a RESULT and exits.
+      ch.write(Buffer.from([12, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+    });
+    assert.is(h.pid, 0, 'no pid before it runs');
+    await h.started;
+    assert.ok(h.pid > 0);
+    assert.is(readlinkSync(`/proc/${h.pid}/fd/4`), join(dir, 'lockfile'), 'fd 4 is the file passed, though closed here since');
+    assert.is(await ended, 0, 'the monitor read the frame sent before it ran, and hung up');
+    assert.ok(received.length > 0, 'and answered it');
+    assert.equal(await h.exited, { code: 0, signal: null });
+  });
+  const k = startHelper('lxkit-monitor');
+  assert.is(k.kill(9), true, 'taken before the helper runs');
+  await k.started;
+  assert.equal(await k.exited, { code: null, signal: 9 });
+  closeSync(k.control);
+});
+
+spawn('a helper that cannot be spawned: the callback has the error, then the control socket ends', async () => {
+  const a = native();
+  const seen: string[] = [];
+  await new Promise<void>((resolve) => {
+    const control = a.spawnHelperAsync('/nonexistent/lxkit-helper', ['x'], [], (err) => {
+      seen.push(`callback ${err?.code} ${err?.syscall} ${(err as { path?: string } | null)?.path}`);
+    });
+    openChannel(control, () => undefined, (errno) => {
+      seen.push(`end ${errno}`);
+      resolve();
+    });
+  });
+  assert.equal(seen, ['callback ENOENT posix_spawn /nonexistent/lxkit-helper', 'end 0']);
 });
 
 spawn.run();

@@ -4,7 +4,7 @@
  * and reports a failure before its work starts as a RESULT record, which
  * becomes a Node-style error here. Otherwise its exit status is the result.
  */
-import { openChannel, spawnHelper } from '../native-package.js';
+import { openChannel, startHelper } from '../native-package.js';
 import type { HelperName } from '@lxkit/native';
 import { FrameReader, MSG, decodeRecord, encodeFrame, encodeRecord } from '../start/protocol.js';
 import { systemError } from '../start/system-error.js';
@@ -17,7 +17,8 @@ export interface HelperRequest {
 
 /** Runs `helper` with `request`; resolves with its exit status, or throws what it reported. */
 export async function runTerminalHelper(helper: HelperName, request: HelperRequest, doing: string, container: string): Promise<number> {
-  const proc = spawnHelper(helper);
+  // The request waits in the control socket while the helper is spawned.
+  const proc = startHelper(helper);
   const reader = new FrameReader();
   let failure: Error | undefined;
   let ended!: () => void;
@@ -51,6 +52,8 @@ export async function runTerminalHelper(helper: HelperName, request: HelperReque
   process.on('SIGQUIT', ignore);
   try {
     const exit = await proc.exited;
+    // A helper that never ran: posix_spawn's error.
+    await proc.started;
     await closed;
     if (failure) throw failure;
     return exit.code ?? 128 + (exit.signal ?? 0);

@@ -71,8 +71,12 @@ export interface StartContext extends LifecycleContext {
   allocateSlot(): number;
   /** The slot holding the console's slave once allocated (stdio of the init). */
   consoleSlot?: number;
-  /** The monitor's pid (a cgroup driver moves it into the container's cgroups for the clone, then out). */
-  readonly monitorPid: number;
+  /**
+   * The monitor's pid (a cgroup driver moves it into the container's cgroups
+   * for the clone, then out), once it runs: the monitor is spawned in the
+   * background while pre-start runs.
+   */
+  monitorPid(): Promise<number>;
   /** Set in pre-start by a cgroup driver: the unified hierarchy's cgroup the first process starts in (CLONE_INTO_CGROUP). */
   cloneIntoCgroup?: string;
   /**

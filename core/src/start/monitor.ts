@@ -2,11 +2,13 @@
  * The JavaScript side of lxkit-monitor (native/src/monitor/main.c): starts
  * it, sends it requests one at a time, and hears its events (the init's
  * exit, log lines). The monitor is lxkit's own helper with a fixed argument
- * list, started by the addon's posix_spawn (@lxkit/native spawnHelper) with
+ * list, started by the addon's posix_spawn (@lxkit/native startHelper) with
  * its control socket as fd 3: execa and child_process.spawn would fork the
- * whole Node process, which is most of a container's start-up cost.
+ * whole Node process, which is most of a container's start-up cost. The
+ * spawn runs on a pool thread while the start goes on: requests sent before
+ * the monitor runs wait in its control socket.
  */
-import { openChannel, spawnHelper } from '../native-package.js';
+import { openChannel, startHelper } from '../native-package.js';
 import type { Channel, HelperExit, HelperProcess } from '@lxkit/native';
 import type { Logger } from '../log/logger.js';
 import type { CgroupHandoff } from '../hooks/drivers.js';
@@ -61,6 +63,9 @@ export class Monitor {
   #gone: Promise<HelperExit>;
   #dead: Error | undefined;
   #quitting = false;
+  /** Settles once the monitor runs; a failed spawn is what every request then fails with. */
+  #started: Promise<void> = Promise.resolve();
+  #spawnError: Error | undefined;
 
   /** `onEnd`: called when the monitor closes the control socket (its exit, for an adopting process). */
   private constructor(proc: HelperProcess, opts: MonitorOptions, onEnd?: () => void) {
@@ -85,9 +90,11 @@ export class Monitor {
 
   #lost(): void {
     if (this.#quitting) return;
-    this.#dead = new LxkitError('LXKIT_MONITOR_LOST', `the monitor of container "${this.#container}" exited unexpectedly`, {
-      container: this.#container,
-    });
+    this.#dead =
+      this.#spawnError ??
+      new LxkitError('LXKIT_MONITOR_LOST', `the monitor of container "${this.#container}" exited unexpectedly`, {
+        container: this.#container,
+      });
     this.#waiter?.reject(this.#dead);
     this.#waiter = undefined;
     for (const w of this.#exitWaiters) w.reject(this.#dead);
@@ -101,10 +108,27 @@ export class Monitor {
     this.#lost();
   }
 
-  /** Starts the monitor; a helper that cannot be run is LXKIT_NATIVE_MISSING or a Node-style system error. */
+  /**
+   * Starts the monitor in the background. A helper that is not built is
+   * LXKIT_NATIVE_MISSING at once; a failed posix_spawn (a Node-style system
+   * error) fails started() and every request.
+   */
   static spawn(opts: MonitorOptions): Monitor {
-    const proc = spawnHelper('lxkit-monitor', { fds: opts.lockFd !== undefined ? [opts.lockFd] : [] });
-    return new Monitor(proc, opts);
+    const proc = startHelper('lxkit-monitor', { fds: opts.lockFd !== undefined ? [opts.lockFd] : [] });
+    const monitor = new Monitor(proc, opts);
+    // Recorded before the control socket's end (which comes after the spawn's callback) is seen.
+    monitor.#started = proc.started.catch((err: Error) => {
+      monitor.#spawnError = err;
+      throw err;
+    });
+    monitor.#started.catch(() => undefined);
+    return monitor;
+  }
+
+  /** The monitor's pid once it runs. */
+  async started(): Promise<number> {
+    await this.#started;
+    return this.#proc.pid;
   }
 
   /**
@@ -145,8 +169,9 @@ export class Monitor {
     return { monitor, cloned, exit: await monitor.exited() };
   }
 
+  /** Undefined until the monitor runs (see started()). */
   get pid(): number | undefined {
-    return this.#proc.pid;
+    return this.#proc.pid || undefined;
   }
 
   #onFrame(f: { type: number; payload: Buffer }): void {

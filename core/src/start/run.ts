@@ -204,9 +204,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
       return s;
     },
     allocateSlot: () => slot++,
-    get monitorPid() {
-      return monitor!.pid!;
-    },
+    monitorPid: () => monitor!.started(),
     handCgroups: (c) => monitor!.cgroups(c),
     attachConfinement: {},
   };

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <spawn.h>
+#include <memory>
 #include <string>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -129,84 +130,163 @@ struct Fd {
   }
 };
 
-// spawnHelper(path, argv, fds): starts a helper executable with
-// posix_spawn (a vfork-style clone: ~10x cheaper than the fork libuv does
-// for child_process.spawn in a large Node process) and returns
-// { pid, pidfd, control }. The child gets stdin/stdout/stderr as lxkit has
-// them (0-2), a fresh socketpair end as fd 3 (`control` is the other end, for a
-// net.Socket), and fds[i] as fd 4+i; every other descriptor is close-on-exec
-// in Node. Signal dispositions are reset and the mask emptied, as a freshly
-// exec'd program expects. The pid is reaped only through watchExit.
-Napi::Value SpawnHelper(const Napi::CallbackInfo& info) {
+// What posix_spawn of a helper needs, made on the calling thread: argv and
+// the environment copied, the child's fds lifted above every target number
+// (so that no dup2 of the file actions overwrites a source still to be used,
+// and the caller may close its own fds at once). The lifted copies are closed
+// with the plan.
+struct SpawnPlan {
+  std::string path;
+  std::vector<std::string> args;
+  std::vector<std::string> envs;
+  std::vector<int> sources;
+  SpawnPlan() = default;
+  SpawnPlan(const SpawnPlan&) = delete;
+  SpawnPlan& operator=(const SpawnPlan&) = delete;
+  ~SpawnPlan() {
+    for (int fd : sources) close(fd);
+  }
+
+  // Spawns; returns 0 with *pid and *pidfd set, or an errno with the call that *failed.
+  int Run(pid_t* pid, int* pidfd, const char** failed) {
+    std::vector<char*> argv, envp;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : envs) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+    for (size_t i = 0; i < sources.size(); i++) posix_spawn_file_actions_adddup2(&actions, sources[i], (int)i);
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    int err = posix_spawn(pid, path.c_str(), &actions, &attr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    if (err != 0) {
+      *failed = "posix_spawn";
+      return err;
+    }
+    *pidfd = (int)syscall(SYS_pidfd_open, *pid, 0);
+    if (*pidfd < 0) {
+      int e = errno;
+      kill(*pid, SIGKILL);
+      waitpid(*pid, nullptr, 0);
+      *failed = "pidfd_open";
+      return e;
+    }
+    fcntl(*pidfd, F_SETFD, FD_CLOEXEC);
+    return 0;
+  }
+};
+
+// Reads (path, argv, fds) and makes the control socketpair: the plan gets
+// the helper's end as its fd 3; returns lxkit's end.
+int PlanSpawn(const Napi::CallbackInfo& info, SpawnPlan& plan) {
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsString() || !info[1].IsArray() || !info[2].IsArray()) {
     throw Napi::TypeError::New(env, "spawnHelper(path: string, argv: string[], fds: number[])");
   }
-  std::string path = info[0].As<Napi::String>();
+  plan.path = info[0].As<Napi::String>();
   Napi::Array jsArgv = info[1].As<Napi::Array>();
   Napi::Array jsFds = info[2].As<Napi::Array>();
-  std::vector<std::string> args;
-  for (uint32_t i = 0; i < jsArgv.Length(); i++) args.push_back(jsArgv.Get(i).As<Napi::String>());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
+  for (uint32_t i = 0; i < jsArgv.Length(); i++) plan.args.push_back(jsArgv.Get(i).As<Napi::String>());
+  for (char** e = environ; *e; e++) plan.envs.emplace_back(*e);
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) throw SystemError(env, errno, "socketpair");
   Fd ours{pair[0]}, theirs{pair[1]};
-  // Sources are first moved above every target number, so that no dup2 of the
-  // file actions overwrites a source still to be used.
-  struct Sources {
-    std::vector<int> fds;
-    ~Sources() {
-      for (int fd : fds) close(fd);
-    }
-  } sources;
   const int high = 64;
   auto lift = [&](int fd) {
     int d = fcntl(fd, F_DUPFD_CLOEXEC, high);
     if (d < 0) throw SystemError(env, errno, "fcntl");
-    sources.fds.push_back(d);
+    plan.sources.push_back(d);
   };
   // Node keeps its own stdin/stdout/stderr close-on-exec: they are passed
   // on explicitly, as libuv does for its children.
   for (int fd = 0; fd < 3; fd++) lift(fd);
   lift(theirs.fd);
   for (uint32_t i = 0; i < jsFds.Length(); i++) lift(jsFds.Get(i).As<Napi::Number>().Int32Value());
+  return ours.release();
+}
 
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attr);
-  for (size_t i = 0; i < sources.fds.size(); i++) posix_spawn_file_actions_adddup2(&actions, sources.fds[i], (int)i);
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  pid_t pid;
-  int err = posix_spawn(&pid, path.c_str(), &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (err != 0) {
-    Napi::Error e = SystemError(env, err, "posix_spawn");
-    e.Set("path", Napi::String::New(env, path));
-    throw e;
-  }
-  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-  if (pidfd < 0) {
-    int e = errno;
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    throw SystemError(env, e, "pidfd_open");
-  }
-  fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+Napi::Object Spawned(Napi::Env env, pid_t pid, int pidfd, int control) {
   Napi::Object r = Napi::Object::New(env);
   r.Set("pid", pid);
   r.Set("pidfd", pidfd);
-  r.Set("control", ours.release());
+  r.Set("control", control);
   return r;
+}
+
+Napi::Error SpawnError(Napi::Env env, int err, const char* syscall, const std::string& path) {
+  Napi::Error e = SystemError(env, err, syscall);
+  e.Set("path", Napi::String::New(env, path));
+  return e;
+}
+
+// spawnHelper(path, argv, fds): starts a helper executable with
+// posix_spawn (a vfork-style clone: ~10x cheaper than the fork libuv does
+// for child_process.spawn in a large Node process) and returns
+// { pid, pidfd, control }. The child gets stdin/stdout/stderr as lxkit has
+// them (0-2), a fresh socketpair end as fd 3 (`control` is the other end),
+// and fds[i] as fd 4+i; every other descriptor is close-on-exec in Node.
+// Signal dispositions are reset and the mask emptied, as a freshly exec'd
+// program expects. The pid is reaped only through watchExit.
+Napi::Value SpawnHelper(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SpawnPlan plan;
+  Fd control{PlanSpawn(info, plan)};
+  pid_t pid = -1;
+  int pidfd = -1;
+  const char* syscall = "";
+  int err = plan.Run(&pid, &pidfd, &syscall);
+  if (err != 0) throw SpawnError(env, err, syscall, plan.path);
+  return Spawned(env, pid, pidfd, control.release());
+}
+
+// The posix_spawn of spawnHelperAsync, on a thread of libuv's pool: posix_spawn
+// holds its caller until the child has exec'd (~0.3-1.5 ms for the monitor).
+class SpawnWorker : public Napi::AsyncWorker {
+ public:
+  SpawnWorker(Napi::Function callback, std::unique_ptr<SpawnPlan> plan) : Napi::AsyncWorker(callback, "lxkit:spawnHelper"), plan_(std::move(plan)) {}
+
+  void Execute() override { err_ = plan_->Run(&pid_, &pidfd_, &syscall_); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    std::string path = plan_->path;
+    // The helper's end goes only now: a helper that never ran ends `control`
+    // after this callback has told why.
+    plan_.reset();
+    if (err_ != 0) Callback().Call({SpawnError(env, err_, syscall_, path).Value()});
+    else Callback().Call({env.Null(), Napi::Number::New(env, pid_), Napi::Number::New(env, pidfd_)});
+  }
+
+ private:
+  std::unique_ptr<SpawnPlan> plan_;
+  pid_t pid_ = -1;
+  int pidfd_ = -1;
+  int err_ = 0;
+  const char* syscall_ = "";
+};
+
+// spawnHelperAsync(path, argv, fds, callback): spawnHelper with the
+// posix_spawn on a pool thread. Returns `control` at once (what is written
+// to it waits in the socket until the helper reads); callback(null, pid,
+// pidfd) once the helper runs, or callback(error).
+Napi::Value SpawnHelperAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[3].IsFunction()) {
+    throw Napi::TypeError::New(env, "spawnHelperAsync(path: string, argv: string[], fds: number[], callback: function)");
+  }
+  auto plan = std::make_unique<SpawnPlan>();
+  int control = PlanSpawn(info, *plan);
+  (new SpawnWorker(info[3].As<Napi::Function>(), std::move(plan)))->Queue();
+  return Napi::Number::New(env, control);
 }
 
 // watchExit(pidfd, callback): callback(code, signal) once the process has
@@ -502,6 +582,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
   exports.Set("attachDeviceProgram", Napi::Function::New(env, AttachDeviceProgram, "attachDeviceProgram"));
   exports.Set("spawnHelper", Napi::Function::New(env, SpawnHelper, "spawnHelper"));
+  exports.Set("spawnHelperAsync", Napi::Function::New(env, SpawnHelperAsync, "spawnHelperAsync"));
   exports.Set("watchExit", Napi::Function::New(env, WatchExit, "watchExit"));
   exports.Set("unrefExit", Napi::Function::New(env, UnrefExit, "unrefExit"));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));

@@ -40,7 +40,8 @@ export function cgmanagerDriver(options: CgmanagerDriverOptions = {}): CgroupDri
         const all = hs.map(controllerOf).join(',');
         const names = cgroupNames(name, model, options.pattern);
         // Where the monitor is now: where it goes back before its cgroup is removed.
-        const back = await Promise.all(hs.map((h) => client.getPidCgroupAbs(controllerOf(h), ctx.monitorPid)));
+        const monitorPid = await ctx.monitorPid();
+        const back = await Promise.all(hs.map((h) => client.getPidCgroupAbs(controllerOf(h), monitorPid)));
         const own = await Promise.all(hs.map((h) => client.getPidCgroupAbs(controllerOf(h), process.pid)));
         const make = async (rel: string, retry: boolean): Promise<string> => {
           for (let attempt = 0; attempt < (retry ? 1000 : 1); attempt++) {
@@ -86,7 +87,7 @@ export function cgmanagerDriver(options: CgmanagerDriverOptions = {}): CgroupDri
           await client.setValue('unified', container, s.file, s.value).catch((err) => rethrow(err, s, name));
         }
         const v1 = hs.filter((h) => h.version === 1).map(controllerOf).join(',');
-        if (v1) await client.movePid(v1, init, ctx.monitorPid);
+        if (v1) await client.movePid(v1, init, monitorPid);
         const unified = placement.find((p) => p.version === 2);
         if (unified) ctx.cloneIntoCgroup = unified.init;
       } catch (err) {
@@ -99,7 +100,7 @@ export function cgmanagerDriver(options: CgmanagerDriverOptions = {}): CgroupDri
       const s = started.get(ctx);
       if (!s) return;
       try {
-        await s.client.movePid(s.all, s.monitor, ctx.monitorPid);
+        await s.client.movePid(s.all, s.monitor, await ctx.monitorPid());
       } finally {
         s.client.close();
       }

@@ -242,7 +242,8 @@ export function cgroupfsDriver(options: CgroupfsOptions = {}): CgroupDriver {
       try {
         if (given) {
           makeMonitors();
-          for (const p of placed) if (p.h.version === 2) enterCgroup(p.monitor, ctx.monitorPid);
+          const monitorPid = await ctx.monitorPid();
+          for (const p of placed) if (p.h.version === 2) enterCgroup(p.monitor, monitorPid);
         }
         chosen = chooseName(placed, names.container, names.retry, name);
         makePayload(now, chosen, names.inner, name, made);
@@ -311,9 +312,10 @@ export function cgroupfsDriver(options: CgroupfsOptions = {}): CgroupDriver {
       const s = started.get(ctx);
       // Without a `base` the monitor moves to its own cgroups by itself.
       if (!s || !options.base) return;
+      const monitorPid = await ctx.monitorPid();
       for (const p of s.placed) {
         try {
-          enterCgroup(p.monitor, ctx.monitorPid);
+          enterCgroup(p.monitor, monitorPid);
         } catch (err) {
           throw cgroupError(ctx.container.name, `cannot move the monitor to ${p.monitor}`, err);
         }

@@ -50,11 +50,12 @@ export function systemdDriver(options: SystemdDriverOptions = {}): CgroupDriver 
         });
       }
       const manager = await SystemdManager.connect(options.address, process.getuid?.() !== 0);
+      const monitorPid = await ctx.monitorPid();
       try {
         for (let attempt = 0; ; attempt++) {
           const unit = scopeUnit(name, attempt);
           try {
-            await manager.startScope({ unit, description: `lxkit container ${name}`, pids: [ctx.monitorPid], slice: options.slice });
+            await manager.startScope({ unit, description: `lxkit container ${name}`, pids: [monitorPid], slice: options.slice });
             ctx.log.debug(`cgroups: systemd scope ${unit}`);
             break;
           } catch (err) {
@@ -68,7 +69,7 @@ export function systemdDriver(options: SystemdDriverOptions = {}): CgroupDriver 
       } finally {
         manager.close();
       }
-      scopes.set(ctx, parseProcCgroup(readFileSync(`/proc/${ctx.monitorPid}/cgroup`, 'utf8')));
+      scopes.set(ctx, parseProcCgroup(readFileSync(`/proc/${monitorPid}/cgroup`, 'utf8')));
       await inner.prepare(ctx);
     },
 

@@ -3,7 +3,7 @@
  * template, started in the foreground, its mounts, read-only rootfs,
  * symlink-escaping mount targets, user namespaces, and bad input.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -16,6 +16,20 @@ async function busybox(s: Scratch, name: string, ...args: string[]): Promise<str
   const r = await lxkit(['create', '-n', name, '-P', s.lxcpath, '-t', 'busybox', ...(args.length ? ['--', ...args] : [])], { env: s.env });
   assert.is(r.exitCode, 0, r.stderr);
   return join(s.lxcpath, name);
+}
+
+/** lxkit-monitor processes holding a file below `dir` (the container's lock): a start spawns its monitor before it loads the config. */
+function monitorsUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const p of readdirSync('/proc').filter((e) => /^[0-9]+$/.test(e))) {
+    try {
+      if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() !== 'lxkit-monitor') continue;
+      if (readdirSync(`/proc/${p}/fd`).some((fd) => readlinkSync(`/proc/${p}/fd/${fd}`).startsWith(dir))) pids.push(Number(p));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
 }
 
 const start = suite('lxkit start (foreground)');
@@ -221,6 +235,13 @@ start('bad input: missing rootfs, missing init, unknown template, invalid names,
     const r1 = await lxkit(['start', '-n', 'bb', '-P', s.lxcpath, '-F', '-f', noRootfs], { env: s.env, input: '' });
     assert.is(r1.exitCode, 1);
     assert.match(r1.stderr, new RegExp(`the root filesystem ${join(s.dir, 'nowhere')} of container "bb" does not exist`));
+    await until(async () => (monitorsUnder(s.dir).length === 0 ? true : undefined), 5000, 'the monitor spawned for the failed start gone');
+    const badKey = join(s.dir, 'badkey.conf');
+    await writeFile(badKey, 'lxc.no.such.key = 1\n');
+    const r2 = await lxkit(['start', '-n', 'bb', '-P', s.lxcpath, '-F', '-f', badKey], { env: s.env, input: '' });
+    assert.is(r2.exitCode, 1);
+    assert.match(r2.stderr, /lxc\.no\.such\.key/);
+    await until(async () => (monitorsUnder(s.dir).length === 0 ? true : undefined), 5000, 'no monitor left by a config error');
 
     const c = new Container('bb', { lxcpath: s.lxcpath });
     const states: ContainerState[] = [];

@@ -29,7 +29,7 @@ import type { ConsoleOptions } from '../console/console.js';
 import { runInUserNamespace, withCallerIds } from '../start/userns-run.js';
 import type { IdMap } from '../config/core-keys/model.js';
 import { parseIdMap } from '../config/core-keys/idmap.js';
-import type { Exit } from '../start/monitor.js';
+import { Monitor, type Exit } from '../start/monitor.js';
 import { ContainerLock, removeLockFile } from './lock.js';
 import { checkName } from './name.js';
 import { containerPaths, runDir, type ContainerPaths } from './paths.js';
@@ -262,11 +262,25 @@ export class Container {
     return { runtime, lxcpath, paths, config };
   }
 
+  /**
+   * The lock first, then the monitor is spawned (in the background: see
+   * Monitor.spawn) while the runtime and the config load, so that it runs by
+   * the time the start needs it.
+   */
   async #prepare(opts: RunOptionsBase, lockFd?: number) {
-    const { runtime, lxcpath, paths, config } = await this.#setting(opts);
+    const paths = await this.paths();
     const lock = lockFd !== undefined ? ContainerLock.fromFd(lockFd) : await ContainerLock.acquire(paths.lock, this.name, 'start');
-    const pidOf = (path: string, name: string) => new Container(name, { lxcpath: path }).initPid();
-    return { runtime, lxcpath, paths, config, lock, pidOf };
+    let monitor: Monitor | undefined;
+    try {
+      monitor = Monitor.spawn({ log: this.#log, container: this.name, lockFd: lock.fd });
+      const { runtime, lxcpath, config } = await this.#setting(opts);
+      const pidOf = (path: string, name: string) => new Container(name, { lxcpath: path }).initPid();
+      return { runtime, lxcpath, paths, config, lock, monitor, pidOf };
+    } catch (err) {
+      monitor?.abandon();
+      lock.release();
+      throw err;
+    }
   }
 
   async #run(
@@ -274,7 +288,7 @@ export class Container {
     command: readonly string[] | undefined,
     opts: ExecuteOptions & { console: boolean },
   ): Promise<RunResult> {
-    const { runtime, lxcpath, paths, config, lock, pidOf } = await this.#prepare(opts);
+    const { runtime, lxcpath, paths, config, lock, monitor, pidOf } = await this.#prepare(opts);
     try {
       const result = await runContainer(runtime, {
         name: this.name,
@@ -282,6 +296,7 @@ export class Container {
         config,
         paths,
         lock,
+        monitor,
         kind,
         ...(command ? { command } : {}),
         ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
@@ -294,13 +309,17 @@ export class Container {
       });
       if (config.model.ephemeral && (await this.defined())) await this.#remove(paths, config.model.idmap);
       return result;
+    } catch (err) {
+      // Quit by the start's abort path unless it failed before having it (then it exits on its own).
+      monitor.abandon();
+      throw err;
     } finally {
       lock.release();
     }
   }
 
   async #startDetached(opts: StartOptions, lockFd?: number): Promise<Detached> {
-    const { runtime, lxcpath, paths, config, lock, pidOf } = await this.#prepare(opts, lockFd);
+    const { runtime, lxcpath, paths, config, lock, monitor, pidOf } = await this.#prepare(opts, lockFd);
     try {
       const detached = await startDetached(runtime, {
         name: this.name,
@@ -308,6 +327,7 @@ export class Container {
         config,
         paths,
         lock,
+        monitor,
         kind: 'system',
         ...(opts.command ? { command: opts.command } : {}),
         console: opts.console ?? true,
@@ -320,6 +340,9 @@ export class Container {
       });
       if (opts.pidfile) await writeFile(opts.pidfile, `${detached.pid}\n`);
       return detached;
+    } catch (err) {
+      monitor.abandon();
+      throw err;
     } finally {
       lock.release();
     }

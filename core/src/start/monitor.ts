@@ -386,6 +386,12 @@ export class Monitor {
     }
   }
 
+  /** Lets go of a monitor before anything was asked of it: it exits when its control socket ends. */
+  abandon(): void {
+    this.#quitting = true;
+    this.#close();
+  }
+
   /** Ends the monitor whatever state it is in (the container dies with it). */
   async destroy(): Promise<void> {
     this.#proc.kill(9);

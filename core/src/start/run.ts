@@ -42,6 +42,8 @@ export interface RunOptions {
   readonly paths: ContainerPaths;
   /** Held for the container's life: handed to the monitor, released after post-stop. */
   readonly lock: ContainerLock;
+  /** The monitor, spawned by the caller with the lock (one is spawned here without it). */
+  readonly monitor?: Monitor;
   /** `system`: lxkit start (init replaces the first process); `application`: lxkit execute (a small init runs the command). */
   readonly kind: 'system' | 'application';
   /** Command overriding lxc.init.cmd (start) or lxc.execute.cmd (execute). */
@@ -179,7 +181,8 @@ function stateReporter(name: string, log: Logger, onState: ((s: ContainerState) 
 async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
   const { config, name, log } = opts;
   const model = config.model;
-  let monitor: Monitor | undefined;
+  // One the caller spawned goes through the abort path below like one spawned here.
+  let monitor: Monitor | undefined = opts.monitor;
   const setState = stateReporter(name, log, opts.onState, () => monitor);
   const hookEnv = baseHookEnv(name, config, log);
   let slot = 0;
@@ -231,7 +234,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     (ctx as { userns: boolean }).userns = plan.clone.includes('user') || plan.share.user !== undefined;
     checkNetworks(runtime, config, name);
 
-    monitor = Monitor.spawn({ log, container: name, lockFd: opts.lock.fd });
+    monitor ??= Monitor.spawn({ log, container: name, lockFd: opts.lock.fd });
     // The monitor starts up and takes the command socket while pre-start runs here: nothing in
     // pre-start waits for it (the monitor takes what pre-start sends it in order, after this).
     const served = monitor.serve({

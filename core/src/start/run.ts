@@ -183,7 +183,9 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
   const model = config.model;
   // One the caller spawned goes through the abort path below like one spawned here.
   let monitor: Monitor | undefined = opts.monitor;
-  const setState = stateReporter(name, log, opts.onState, () => monitor);
+  // States reach the monitor once it serves the command socket (its subscribers may ask it then).
+  let serveSent = false;
+  const setState = stateReporter(name, log, opts.onState, () => (serveSent ? monitor : undefined));
   const hookEnv = baseHookEnv(name, config, log);
   let slot = 0;
   const ctx: StartContext = {
@@ -245,6 +247,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
       watchPrefix: opts.paths.watchPrefix,
       container: name,
     });
+    serveSent = true;
     monitor.state('STARTING');
     const [serving, preStart] = await Promise.allSettled([served, runtime.hooks.preStart.promise(ctx)]);
     if (serving.status === 'rejected') throw serving.reason;

@@ -93,7 +93,9 @@ function requireWithCore(path: string): unknown {
   const before = g[CORE_KEY];
   if (coreExports) g[CORE_KEY] = coreExports;
   try {
-    return createRequire(CORE_URL)(path);
+    // The bundle's own require when the core runs as CommonJS: the CLI's loader then loads lxkit's
+    // plugins without Node's module resolution (core/bin/lxkit.cjs).
+    return (typeof require === 'function' ? require : createRequire(CORE_URL))(path);
   } finally {
     g[CORE_KEY] = before;
   }

@@ -265,19 +265,15 @@ export function spawnHelper(name: HelperName, opts: { args?: readonly string[]; 
 export function startHelper(name: HelperName, opts: { args?: readonly string[]; fds?: readonly number[] } = {}): StartingHelper {
   const path = helperPath(name);
   const a = native();
-  let h!: Helper;
-  const started = new Promise<void>((resolve, reject) => {
-    const control = a.spawnHelperAsync(path, [name, ...(opts.args ?? [])], opts.fds ?? [], (err, pid, pidfd) => {
-      if (err) {
-        h.failed();
-        reject(err);
-      } else {
-        h.running(pid!, pidfd!);
-        resolve();
-      }
-    });
-    h = new Helper(a, control);
+  let settle!: (err: Error | null) => void;
+  const started = new Promise<void>((resolve, reject) => (settle = (err) => (err ? reject(err) : resolve())));
+  // A bad fd throws here, before anything runs (as spawnHelper).
+  const control = a.spawnHelperAsync(path, [name, ...(opts.args ?? [])], opts.fds ?? [], (err, pid, pidfd) => {
+    if (err) h.failed();
+    else h.running(pid!, pidfd!);
+    settle(err);
   });
+  const h = new Helper(a, control);
   // Whoever starts a helper decides what a failure means; it is never an unhandled rejection.
   started.catch(() => undefined);
   return Object.assign(h, { started });

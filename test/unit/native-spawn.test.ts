@@ -55,6 +55,7 @@ spawn('a signal through the pidfd is reported as the cause of death', async () =
 
 spawn('a helper fd out of range is refused before anything runs', () => {
   assert.throws(() => spawnHelper('lxkit-monitor', { fds: [987654] }), (err: NodeJS.ErrnoException) => err.code === 'EBADF' && err.syscall === 'fcntl');
+  assert.throws(() => startHelper('lxkit-monitor', { fds: [987654] }), (err: NodeJS.ErrnoException) => err.code === 'EBADF' && err.syscall === 'fcntl');
 });
 
 spawn('startHelper: what is written before the helper runs waits for it; a signal sent meanwhile is delivered once it runs', async () => {

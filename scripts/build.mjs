@@ -5,7 +5,8 @@
  *  2. esbuild: bundles each package's JavaScript (the core's CLI and library
  *     share chunks, so a plugin importing @lxkit/core gets the same module
  *     instances as the CLI that loaded it);
- *  3. node-gyp: compiles the native helpers.
+ *  3. node-gyp: compiles the native helpers; the static ones are linked
+ *     again against musl where musl-gcc is installed (static-helpers.mjs).
  * Incremental: tsc and make only redo what changed.
  */
 import { spawnSync } from 'node:child_process';
@@ -14,6 +15,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { buildStaticHelpers } from './static-helpers.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const quiet = process.argv.includes('--quiet');
@@ -264,6 +266,7 @@ const nodedir =
 const gypArgs = nodedir ? [`--nodedir=${nodedir}`] : [];
 if (!existsSync(join(root, 'native/build/config.gypi'))) run(process.execPath, [gyp, 'configure', ...gypArgs], join(root, 'native'));
 run(process.execPath, [gyp, 'build', '--silent'], join(root, 'native'));
+say(buildStaticHelpers(join(root, 'native')));
 
 // The seccomp compiler is a target of its own (libseccomp): without the library's headers the
 // seccomp plugin cannot compile policies, and says so when a start needs it.

@@ -24,6 +24,7 @@
         "src/monitor/cgroup.c",
         "src/monitor/notify.c",
         "src/monitor/child.c",
+        "src/monitor/netns.c",
         "src/common/confine.c",
         "src/monitor/resolve.c",
         "src/monitor/fdpass.c"

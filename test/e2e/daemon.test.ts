@@ -46,9 +46,12 @@ daemon('start -d returns with the container RUNNING and no lxkit process left; i
   await withScratch(async (s) => {
     await busybox(s, 'd1');
     const before = await hostMounts();
-    const started = await run(s, 'start', '-n', 'd1');
+    const log = join(s.dir, 'd1.log');
+    const started = await run(s, 'start', '-n', 'd1', '-l', 'DEBUG', '-o', log);
     assert.is(started.exitCode, 0, started.stderr);
     assert.equal(await lxkitProcesses('d1'), [], 'no lxkit stays resident');
+    // Root's container without a user namespace: the monitor made its network namespace during pre-start.
+    assert.match(await readFile(log, 'utf8'), /the first process starts in the network namespace made ahead of its clone/);
     const info = await run(s, 'info', '-n', 'd1');
     assert.match(info.stdout, /^Name:\s+d1\nState:\s+RUNNING\nPID:\s+[0-9]+\nCPU use:\s+[0-9.]+ seconds\n/);
     const pid = Number(/PID:\s+([0-9]+)/.exec(info.stdout)![1]);
@@ -64,6 +67,8 @@ daemon('start -d returns with the container RUNNING and no lxkit process left; i
     const monitor = Number(/^PPid:\s+([0-9]+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
     assert.is(readFileSync(`/proc/${monitor}/comm`, 'utf8').trim(), 'lxkit-monitor');
     assert.is(readlinkSync(`/proc/${monitor}/ns/net`), readlinkSync('/proc/self/ns/net'), 'the monitor is back in the host network namespace');
+    assert.is.not(readlinkSync(`/proc/${pid}/ns/net`), readlinkSync('/proc/self/ns/net'), 'the container has a network namespace of its own');
+    assert.match((await run(s, 'attach', '-n', 'd1', '--', 'ip', 'link', 'show', 'lo')).stdout, /<LOOPBACK,UP/, 'with its loopback up');
 
     const second = await run(s, 'start', '-n', 'd1');
     assert.is(second.exitCode, 1);

@@ -309,6 +309,16 @@ export class Monitor {
     this.#send(MSG.NOTIFY, encodeRecord({ ints: [], strs: [proxy ?? '', cookie ?? ''] }));
   }
 
+  /**
+   * Has the monitor make the container's network namespace now, while
+   * pre-start runs here, for the clone to start in (no reply; when it cannot,
+   * the clone makes it). Root only, and not for a container with a user
+   * namespace, which must own its network namespace.
+   */
+  networkNamespace(): void {
+    this.#send(MSG.NETNS, encodeRecord({ ints: [], strs: [] }));
+  }
+
   /** Tells the command socket's subscribers the container's new state. */
   state(state: ContainerState): void {
     this.#send(MSG.STATE, encodeRecord({ ints: [STATES.indexOf(state)], strs: [] }));

@@ -19,6 +19,7 @@ export const MSG = {
   CGROUPS: 10,
   CONFINE: 11,
   NOTIFY: 12,
+  NETNS: 13,
   CLONED: 100,
   RESULT: 101,
   EXITED: 102,

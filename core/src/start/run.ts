@@ -237,6 +237,8 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     checkNetworks(runtime, config, name);
 
     monitor ??= Monitor.spawn({ log, container: name, lockFd: opts.lock.fd });
+    // Its kernel work overlaps pre-start's instead of adding to the clone's.
+    if ((plan.flags & CLONE_FLAGS.net) !== 0 && !ctx.userns && process.getuid?.() === 0) monitor.networkNamespace();
     // The monitor starts up and takes the command socket while pre-start runs here: nothing in
     // pre-start waits for it (the monitor takes what pre-start sends it in order, after this).
     const served = monitor.serve({

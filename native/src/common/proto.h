@@ -37,6 +37,7 @@ enum msg_type {
 	M_CGROUPS = 10,      /* strs: the container's and the monitor's cgroups (monitor/cgroup.c), removed by the monitor at the end; no reply; several add up */
 	M_CONFINE = 11,      /* ints: has caps, bounding set, no_new_privs; strs: AppArmor label or "", seccomp BPF or "" -> kept for attach (no reply) */
 	M_NOTIFY = 12,       /* strs: seccomp notify proxy ("unix:/path", "unix:@name" or ""), cookie -> where the listener's notifications go (no reply) */
+	M_NETNS = 13,        /* make the container's network namespace now, for the clone to start in (no reply) */
 	/* monitor -> JS */
 	M_CLONED = 100,  /* ints: pid, then one fd per namespace; strs: namespace names */
 	M_RESULT = 101,  /* ints: ok, failed op index, errno, ops done; strs: syscall, path, detail, output */

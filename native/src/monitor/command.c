@@ -197,13 +197,7 @@ static ssize_t ifaddrs_here(int net, char *text, size_t cap)
 	if (setns(net, CLONE_NEWNET) == 0) {
 		if (getifaddrs(&ifs) == 0)
 			len = (ssize_t)format_ifaddrs(ifs, text, cap);
-		/* Everything the monitor starts later (post-stop's node) must see the host's network. */
-		while (setns(self, CLONE_NEWNET) < 0) {
-			if (errno != EINTR && errno != ENOMEM) {
-				fprintf(stderr, "lxkit-monitor: cannot return to the host's network namespace: %s\n", strerror(errno));
-				abort();
-			}
-		}
+		netns_return(self);
 	}
 	if (ifs)
 		freeifaddrs(ifs);

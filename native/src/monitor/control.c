@@ -152,6 +152,13 @@ static void do_clone(const struct record *r)
 	int pidfd = -1;
 	struct clone_args_v2 args = { .flags = flags | CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
 	pid_t pid = -1;
+	/* The network namespace made ahead (netns.c): the child starts in it. Not for a user namespace's. */
+	int host_net = -1;
+	if ((flags & CLONE_NEWNET) && !(flags & CLONE_NEWUSER) && (host_net = netns_enter_prepared()) >= 0) {
+		args.flags &= ~(uint64_t)CLONE_NEWNET;
+		mlog(1, "monitor: the first process starts in the network namespace made ahead of its clone");
+	}
+	netns_drop_prepared();
 	if (cgroup_fd >= 0) {
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (uint64_t)cgroup_fd;
@@ -166,6 +173,10 @@ static void do_clone(const struct record *r)
 			M.in_payload_cgroup = 1;
 		else if (pid < 0) {
 			int err = errno;
+			if (host_net >= 0) {
+				netns_return(host_net);
+				close(host_net);
+			}
 			close(cgroup_fd);
 			close(sv[0]);
 			close(sv[1]);
@@ -176,7 +187,13 @@ static void do_clone(const struct record *r)
 	if (pid < 0)
 		pid = (pid_t)syscall(SYS_clone3, &args, (size_t)CLONE_ARGS_SIZE_VER0);
 	if (pid < 0 && errno == ENOSYS)
-		pid = (pid_t)syscall(SYS_clone, (unsigned long)(flags | CLONE_PIDFD | SIGCHLD), NULL, &pidfd, NULL, 0);
+		pid = (pid_t)syscall(SYS_clone, (unsigned long)(args.flags | SIGCHLD), NULL, &pidfd, NULL, 0);
+	if (host_net >= 0 && pid != 0) {
+		int err = errno;
+		netns_return(host_net);
+		close(host_net);
+		errno = err;
+	}
 	if (cgroup_fd >= 0 && pid != 0)
 		close(cgroup_fd);
 	if (pid < 0) {
@@ -602,6 +619,10 @@ int control_on_message(void)
 	case M_NOTIFY:
 		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nstrs >= 2)
 			notify_configure(r.strs[0], r.strs[1]);
+		break;
+	case M_NETNS:
+		if (M.pid < 0)
+			netns_prepare();
 		break;
 	case M_DAEMONIZE:
 		if (rec_get(payload, (size_t)n, &r) < 0)

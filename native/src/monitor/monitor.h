@@ -6,6 +6,7 @@
  *   command.c  the container's command socket (lxkit info/stop/wait/console/attach…)
  *   cgroup.c   the container's cgroups: freeze, cgroup.kill, removal at the end
  *   notify.c   seccomp notifications, forwarded to lxc.seccomp.notify.proxy
+ *   netns.c    stepping into network namespaces and back; the container's made ahead of its clone
  */
 #ifndef LXKIT_MONITOR_H
 #define LXKIT_MONITOR_H
@@ -109,6 +110,12 @@ int notify_active(void);        /* whether the init's listener is served */
 int notify_add_pollfds(struct pollfd *p, int max);
 void notify_on_ready(const struct pollfd *p, int n);
 void notify_close(void);
+
+/* netns.c */
+void netns_return(int self);      /* back to the namespace `self` refers to, or abort */
+void netns_prepare(void);         /* M_NETNS: the container's network namespace, made now (root only) */
+int netns_enter_prepared(void);   /* in it for the clone: the fd to return with, or -1 (none made) */
+void netns_drop_prepared(void);
 
 /* command.c */
 int command_listen(const char *name);

@@ -440,6 +440,11 @@ static int kill_tasks(const char *dir)
 /* Removes `dir` and the cgroups below it, deepest first (a container may have made its own). */
 static int remove_tree(const char *dir)
 {
+	/* Mostly a leaf (the init's cgroup is the container's): no walk. Children or tasks: EBUSY. */
+	if (rmdir(dir) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EBUSY && errno != ENOTEMPTY)
+		return -1;
 	DIR *d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : -1;

@@ -1,12 +1,29 @@
 /** The library API (Container), as a program embedding lxkit uses it. */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Container, createRuntime, definePlugin, installedBuiltins, isLxkitError, MS, STAGE_LATE } from '@lxkit/core';
-import { hostMounts, withScratch } from '../lib/harness.js';
+import { Container, createRuntime, definePlugin, installedBuiltins, isLxkitError, MS, STAGE_LATE, type ContainerState, type Logger, type LogLevel } from '@lxkit/core';
+import { containerCgroups, hostMounts, withScratch } from '../lib/harness.js';
 
 const lib = suite('library API');
+
+/** A logger keeping every line, the monitor's debug lines included. */
+function recordingLogger(lines: string[]): Logger {
+  const log: Logger = {
+    level: 'TRACE',
+    enabled: () => true,
+    log: (_level: LogLevel, m: string) => void lines.push(m),
+    trace: (m) => log.log('TRACE', m),
+    debug: (m) => log.log('DEBUG', m),
+    info: (m) => log.log('INFO', m),
+    notice: (m) => log.log('NOTICE', m),
+    warn: (m) => log.log('WARN', m),
+    error: (m) => log.log('ERROR', m),
+    child: () => log,
+  };
+  return log;
+}
 
 lib('create, config items, execute, state and destroy through Container', async () => {
   await withScratch(async (s) => {
@@ -104,6 +121,41 @@ lib('a tap that needs its ops done awaits ctx.flush(), and sees them from the ho
     assert.is(exit.code, 0, 'the mount made before the flush is in the container');
     assert.equal(seen, ['before:false', 'after:true']);
     assert.not.ok((await hostMounts()).some((m) => m.includes('flush-probe')), 'and not on the host');
+    await c.destroy();
+  });
+});
+
+
+lib("in the foreground, a container whose end needs nothing of lxkit's is ended by its monitor; a stop hook keeps lxkit's stop path", async () => {
+  await withScratch(async (s) => {
+    const lines: string[] = [];
+    const runtime = await createRuntime();
+    const c = new Container('alone', { lxcpath: s.lxcpath, runtime, log: recordingLogger(lines) });
+    await c.create({ template: 'busybox', templateArgs: ['--privileged'] });
+    const before = await hostMounts();
+    for (let i = 0; i < 5; i++) {
+      const states: ContainerState[] = [];
+      const exit = await c.execute(['/bin/sh', '-c', 'exit 3'], { onState: (st) => states.push(st) });
+      assert.equal(exit, { code: 3, signal: 0 });
+      assert.equal(states, ['STARTING', 'RUNNING', 'STOPPING', 'STOPPED']);
+      // All undone by the time execute resolves: cgroups, mounts, and the lock, free for the next run.
+      assert.equal(await containerCgroups(['alone']), []);
+      assert.equal(await hostMounts(), before);
+      assert.is(await c.state(), 'STOPPED');
+    }
+    assert.is(lines.filter((l) => l.includes("the container ends here (nothing of lxkit's is needed at its end)")).length, 5, 'its monitor ended it each time');
+
+    // A stop hook is stop work: lxkit runs it, the container's namespaces still there, then ends the container.
+    lines.length = 0;
+    const hookLog = join(s.dir, 'stop.log');
+    const hook = join(s.dir, 'stop.sh');
+    await writeFile(hook, `#!/bin/sh\ntest -e "$LXC_NET_NS" && echo "$3 $LXC_TARGET" >> ${hookLog}\n`, { mode: 0o755 });
+    await c.setConfigItem('lxc.hook.stop', hook);
+    await c.saveConfig();
+    assert.equal(await c.execute(['/bin/true']), { code: 0, signal: 0 });
+    assert.is(await readFile(hookLog, 'utf8'), 'stop stop\n');
+    assert.not.ok(lines.some((l) => l.includes('the container ends here')), 'lxkit ended it');
+    assert.equal(await containerCgroups(['alone']), []);
     await c.destroy();
   });
 });

@@ -66,6 +66,10 @@ export class Monitor {
   /** Settles once the monitor runs; a failed spawn is what every request then fails with. */
   #started: Promise<void> = Promise.resolve();
   #spawnError: Error | undefined;
+  /** endAlone(): the monitor said at the exit that it ends the container itself; its RESULT says when it is done. */
+  #endingAlone = false;
+  #endResult: Buffer | undefined;
+  #endWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
   /** `onEnd`: called when the monitor closes the control socket (its exit, for an adopting process). */
   private constructor(proc: HelperProcess, opts: MonitorOptions, onEnd?: () => void) {
@@ -90,6 +94,11 @@ export class Monitor {
 
   #lost(): void {
     if (this.#quitting) return;
+    if (this.#endResult) {
+      // It ended the container and exited, as it should: ended() settles from its RESULT.
+      this.#quitting = true;
+      return;
+    }
     this.#dead =
       this.#spawnError ??
       new LxkitError('LXKIT_MONITOR_LOST', `the monitor of container "${this.#container}" exited unexpectedly`, {
@@ -99,6 +108,8 @@ export class Monitor {
     this.#waiter = undefined;
     for (const w of this.#exitWaiters) w.reject(this.#dead);
     this.#exitWaiters = [];
+    this.#endWaiter?.reject(this.#dead);
+    this.#endWaiter = undefined;
   }
 
   /** Ends the conversation from this side: pending requests fail unless we are quitting. */
@@ -183,6 +194,7 @@ export class Monitor {
     if (f.type === MSG.EXITED) {
       const r = decodeRecord(f.payload);
       this.#exit = { code: r.ints[0]!, signal: r.ints[1]! };
+      this.#endingAlone = r.ints[2] === 1;
       for (const w of this.#exitWaiters) w.resolve(this.#exit);
       this.#exitWaiters = [];
       if (this.#waiter && !this.#waiter.accept.includes(MSG.EXITED)) {
@@ -199,6 +211,10 @@ export class Monitor {
     if (w && w.accept.includes(f.type)) {
       this.#waiter = undefined;
       w.resolve(f);
+    } else if (f.type === MSG.RESULT && this.#endingAlone && !this.#endResult) {
+      this.#endResult = f.payload;
+      this.#endWaiter?.resolve();
+      this.#endWaiter = undefined;
     } else {
       this.#log.debug(`monitor: unexpected message ${f.type}`);
     }
@@ -209,21 +225,27 @@ export class Monitor {
     if (this.#waiter) return Promise.reject(new Error('monitor: one request at a time'));
     return new Promise((resolve, reject) => {
       this.#waiter = { accept, resolve, reject };
-      try {
-        this.#channel.write(encodeFrame(type, payload));
-      } catch {
-        // The monitor is gone: this request fails with LXKIT_MONITOR_LOST.
-        this.#close();
-      }
+      this.#write(type, payload);
     });
   }
 
   #send(type: number, payload: Buffer): void {
     if (this.#dead || this.#channel.closed) return;
+    this.#write(type, payload);
+  }
+
+  /**
+   * A write the monitor cannot take any more (EPIPE: it has exited) is
+   * dropped, and the channel stays open: what the monitor said before it
+   * left (an exit, the end of a container it ended itself) is still to be
+   * read, and the end of the socket follows, which fails a pending request
+   * with LXKIT_MONITOR_LOST.
+   */
+  #write(type: number, payload: Buffer): void {
     try {
       this.#channel.write(encodeFrame(type, payload));
-    } catch {
-      this.#close();
+    } catch (err) {
+      this.#log.debug(`monitor socket: ${(err as Error).message}`);
     }
   }
 
@@ -317,6 +339,36 @@ export class Monitor {
    */
   networkNamespace(): void {
     this.#send(MSG.NETNS, encodeRecord({ ints: [], strs: [] }));
+  }
+
+  /**
+   * Has the monitor end the container by itself at the init's exit, as in
+   * daemon mode, when lxkit has nothing to do then (no stop work, and no
+   * reboot: a SIGHUP exit is one when `sighupReboots`). Only for an init that
+   * ran: an aborted start stays lxkit's to undo. No reply; the exit says
+   * whether it happened (endingAlone), and ended() waits for the end.
+   */
+  endAlone(sighupReboots: boolean): void {
+    this.#send(MSG.END_ALONE, encodeRecord({ ints: [sighupReboots ? 2 : 1], strs: [] }));
+  }
+
+  /** Whether the monitor said, with the init's exit, that it ends the container itself. */
+  get endingAlone(): boolean {
+    return this.#endingAlone;
+  }
+
+  /**
+   * Resolves when a monitor ending the container itself is done: namespaces
+   * released, cgroups removed, the lock let go. Then the conversation is over.
+   */
+  async ended(): Promise<void> {
+    if (!this.#endResult) {
+      if (this.#dead) throw this.#dead;
+      await new Promise<void>((resolve, reject) => (this.#endWaiter = { resolve, reject }));
+    }
+    this.#quitting = true;
+    this.#close();
+    this.#check(this.#endResult!, () => ({ what: 'ending the container' }));
   }
 
   /** Tells the command socket's subscribers the container's new state. */

@@ -20,6 +20,7 @@ export const MSG = {
   CONFINE: 11,
   NOTIFY: 12,
   NETNS: 13,
+  END_ALONE: 14,
   CLONED: 100,
   RESULT: 101,
   EXITED: 102,

@@ -134,9 +134,21 @@ interface Ending {
   readonly setState: (s: ContainerState) => void;
 }
 
-/** stop (namespaces still held) → release → post-stop (every tap) → the monitor lets go of the lock. */
+/**
+ * stop (namespaces still held) → release → post-stop (every tap) → the monitor lets go of the lock.
+ * A monitor ending the container itself (endAlone: no tap had work at this end) is only waited for.
+ */
 async function finish(e: Ending, exit: Exit | undefined, failure: unknown): Promise<RunResult> {
   e.setState('STOPPING');
+  if (e.monitor?.endingAlone && !failure) {
+    await e.monitor.ended().catch((err) => {
+      e.log.error(messageOf(err));
+      return e.monitor!.destroy();
+    });
+    e.setState('STOPPED');
+    e.log.info(`container ${e.container.name}: STOPPED${exit ? ` (${describeExit(exit)})` : ''}`);
+    return { exit: exit!, reboot: false };
+  }
   const reboot = !failure && e.kind === 'system' && exit?.signal === SIGHUP;
   const target = reboot ? 'reboot' : 'stop';
   const stopCtx: StopContext = {
@@ -312,6 +324,8 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
       },
       { what: `executing the container's ${init.mode === 'init' ? 'command' : 'init'} ${init.argv[0]}` },
     );
+    // In the foreground as in daemon mode: a container whose end needs nothing of lxkit's is ended by its monitor at once.
+    if (!detached && stopWorkReason(runtime, ctx) === undefined) monitor.endAlone(opts.kind === 'system');
     await monitor.batch(ctx.ops, { exec: true });
     setState('RUNNING');
     return { monitor, ending: ending(true), pid: c.pid, ctx };

@@ -38,10 +38,11 @@ enum msg_type {
 	M_CONFINE = 11,      /* ints: has caps, bounding set, no_new_privs; strs: AppArmor label or "", seccomp BPF or "" -> kept for attach (no reply) */
 	M_NOTIFY = 12,       /* strs: seccomp notify proxy ("unix:/path", "unix:@name" or ""), cookie -> where the listener's notifications go (no reply) */
 	M_NETNS = 13,        /* make the container's network namespace now, for the clone to start in (no reply) */
+	M_END_ALONE = 14,    /* ints: 1, or 2 when a SIGHUP exit is a reboot -> at the init's exit (once it ran) the monitor ends the container itself: M_EXITED says so, M_RESULT when done (no reply now) */
 	/* monitor -> JS */
 	M_CLONED = 100,  /* ints: pid, then one fd per namespace; strs: namespace names */
 	M_RESULT = 101,  /* ints: ok, failed op index, errno, ops done; strs: syscall, path, detail, output */
-	M_EXITED = 102,  /* ints: exit code (128+signal when killed), killing signal or 0 */
+	M_EXITED = 102,  /* ints: exit code (128+signal when killed), killing signal or 0, 1 when the monitor ends the container itself (M_END_ALONE) */
 	M_LOG = 103,     /* ints: level; strs: message */
 	M_RUNNING = 104, /* the container's init runs (exec succeeded) */
 	M_ADOPTED = 105, /* to a controller the monitor started: as M_CLONED, then M_EXITED follows */

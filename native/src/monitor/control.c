@@ -224,6 +224,7 @@ static void do_clone(const struct record *r)
 	M.pidfd = pidfd;
 	M.sock = sv[0];
 	M.clone_flags = flags;
+	M.init_ran = 0;
 	char path[64];
 	for (size_t i = 0; i < NNS; i++) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, NAMESPACES[i].name);
@@ -374,6 +375,8 @@ void child_on_message(void)
 		/* The socket is close-on-exec: EOF while a batch was pending means the init runs. */
 		if (M.awaiting)
 			follow_namespaces();
+		if (M.awaiting)
+			M.init_ran = 1;
 		if (M.awaiting && !M.exited && M.control >= 0)
 			(void)!send_record(M.control, M_RUNNING, NULL, 0, NULL, 0);
 		M.awaiting = 0;
@@ -489,8 +492,22 @@ void init_on_exit(void)
 	close(M.pidfd);
 	M.pidfd = -1;
 	if (M.control >= 0) {
-		int64_t ints[2] = { M.exit_code, M.exit_signal };
-		(void)!send_record(M.control, M_EXITED, ints, 2, NULL, 0);
+		/*
+		 * M_END_ALONE: lxkit found nothing of its own to do at this end (no hook, no
+		 * plugin's stop work) and it is no reboot: the container ends here at once,
+		 * as in daemon mode, while lxkit hears of the exit; M_RESULT says when it is done.
+		 * Not when the init never ran: that start is lxkit's to abort.
+		 */
+		int alone = M.end_alone && M.init_ran && !(M.end_alone == 2 && M.exit_signal == SIGHUP);
+		M.end_alone = 0;
+		int64_t ints[3] = { M.exit_code, M.exit_signal, alone };
+		(void)!send_record(M.control, M_EXITED, ints, 3, NULL, 0);
+		if (alone) {
+			mlog(1, "monitor: the container ends here (nothing of lxkit's is needed at its end)");
+			set_state(STATE_STOPPING);
+			release_namespaces();
+			M.quit = 1;
+		}
 	} else if (M.after_exit_always || M.exit_signal == SIGHUP) {
 		set_state(STATE_STOPPING);
 		start_after_exit();
@@ -623,6 +640,10 @@ int control_on_message(void)
 	case M_NETNS:
 		if (M.pid < 0)
 			netns_prepare();
+		break;
+	case M_END_ALONE:
+		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nints > 0)
+			M.end_alone = (int)r.ints[0];
 		break;
 	case M_DAEMONIZE:
 		if (rec_get(payload, (size_t)n, &r) < 0)

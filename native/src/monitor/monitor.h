@@ -42,6 +42,8 @@ struct monitor {
 	int console_client;  /* the command-socket client attached to the console (tty 0), or -1 */
 	int ttys[64], nttys; /* masters of /dev/ttyN, kept open so that getty keeps its line */
 	int awaiting;        /* a batch is with the child */
+	int init_ran;        /* the init was exec'd (the batch that ends in its exec succeeded) */
+	int end_alone;       /* M_END_ALONE: 1, or 2 when a SIGHUP exit is a reboot (then lxkit ends it) */
 	int exited, quit, daemon;
 	int in_payload_cgroup; /* entered the init's unified cgroup itself (no CLONE_INTO_CGROUP), until it settles */
 	int abandoned; /* the controller vanished before the container's end: it was killed */

@@ -49,6 +49,44 @@ channel('every byte the peer sends, across several reads, then its end once with
   }
 });
 
+channel('a peer that leaves with our writes unread (a reset): what it sent first still comes, then the end', async () => {
+  // The monitor ends a container by itself and exits while lxkit may still be telling it a state:
+  // its last frames must not be lost to the reset.
+  const srv = await abstractServer();
+  const chunks: Buffer[] = [];
+  let ends = 0;
+  let ch!: ReturnType<typeof openChannel>;
+  const ended = new Promise<number>((resolve) => {
+    ch = openChannel(
+      native().connectAbstract(srv.name),
+      (c) => chunks.push(c),
+      (errno) => {
+        ends++;
+        resolve(errno);
+      },
+    );
+  });
+  const peer = await srv.accepted;
+  try {
+    // More than a paused net.Socket has read (one 64 KiB read), less than the socket buffer (no
+    // blocking): the rest stays in the kernel, unread.
+    peer.pause();
+    ch.write(Buffer.alloc(128 * 1024, 1));
+    await new Promise((r) => setTimeout(r, 20));
+    // Sent and gone in one go: our side wakes up to its data and the reset together.
+    peer.write('last words');
+    peer.destroy();
+    const errno = await ended;
+    assert.is(Buffer.concat(chunks).toString(), 'last words');
+    assert.ok(errno === 0 || errno === 104, `the end: ${errno}`);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.is(ends, 1);
+  } finally {
+    peer.destroy();
+    await srv.close();
+  }
+});
+
 channel('write reaches the peer; close() stops callbacks and closes the fd', async () => {
   const srv = await abstractServer();
   const fd = native().connectAbstract(srv.name);

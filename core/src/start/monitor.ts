@@ -373,6 +373,8 @@ export class Monitor {
 
   /** Tells the command socket's subscribers the container's new state. */
   state(state: ContainerState): void {
+    // A monitor ending the container itself tells its states itself.
+    if (this.#endingAlone) return;
     this.#send(MSG.STATE, encodeRecord({ ints: [STATES.indexOf(state)], strs: [] }));
   }
 

@@ -475,23 +475,22 @@ void OnChannel(uv_poll_t* handle, int status, int) {
   auto* c = static_cast<Channel*>(handle->data);
   Napi::Env env(c->env);
   Napi::HandleScope scope(env);
-  if (status < 0) {
-    ChannelFree(c);
-    ChannelCall(c, env.Null(), -status);
-    return;
-  }
+  // libuv reports POLLERR as UV_EBADF without reading. A peer that exits with
+  // our writes unread resets the socket (ECONNRESET, POLLERR) while what it
+  // sent before is still queued: that is read first, then the end reported.
+  bool failed = status < 0;
   char buf[65536];
   for (;;) {
     ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
     if (n > 0) {
       ChannelCall(c, Napi::Buffer<char>::Copy(env, buf, (size_t)n), 0);
       if (c->closing) return;  // closed by the callback
-      if ((size_t)n < sizeof buf) return;
+      if (!failed && (size_t)n < sizeof buf) return;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    int err = n == 0 ? 0 : errno;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !failed) return;
+    int err = n == 0 ? 0 : (errno == EAGAIN || errno == EWOULDBLOCK) ? -status : errno;
     ChannelFree(c);
     ChannelCall(c, env.Null(), err);
     return;

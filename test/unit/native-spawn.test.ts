@@ -6,6 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { native, openChannel, spawnHelper, startHelper } from '@lxkit/native';
 import { withTmpDir } from '../lib/harness.js';
+import { decodeRecord, MSG } from '../../core/src/start/protocol.js';
 
 const spawn = suite('native spawnHelper');
 
@@ -64,17 +65,23 @@ spawn('startHelper: what is written before the helper runs waits for it; a signa
     const h = startHelper('lxkit-monitor', { fds: [fd] });
     closeSync(fd); // the helper's copy was taken at the call
     let received = Buffer.alloc(0);
+    let ch!: ReturnType<typeof openChannel>;
     const ended = new Promise<number>((resolve) => {
-      const ch = openChannel(h.control, (chunk) => (received = Buffer.concat([received, chunk])), resolve);
-      // A QUIT frame (length 12, type 6, an empty record): the monitor answers with a RESULT and exits.
-      ch.write(Buffer.from([12, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+      ch = openChannel(h.control, (chunk) => (received = Buffer.concat([received, chunk])), resolve);
+      // A DETACHED_TREE frame (length 12, type 3, an empty record) before any clone: the monitor
+      // answers it with a RESULT (EINVAL) and goes on.
+      ch.write(Buffer.from([12, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
     });
     assert.is(h.pid, 0, 'no pid before it runs');
     await h.started;
     assert.ok(h.pid > 0);
     assert.is(readlinkSync(`/proc/${h.pid}/fd/4`), join(dir, 'lockfile'), 'fd 4 is the file passed, though closed here since');
-    assert.is(await ended, 0, 'the monitor read the frame sent before it ran, and hung up');
-    assert.ok(received.length > 0, 'and answered it');
+    for (let i = 0; i < 200 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const answer = decodeRecord(received.subarray(8));
+    assert.equal([received.readUInt16LE(4), answer.ints[0], answer.ints[2]], [MSG.RESULT, 0, 22], 'the monitor read the frame sent before it ran, and answered it');
+    // A QUIT frame (type 6): it answers and exits.
+    ch.write(Buffer.from([12, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+    assert.is(await ended, 0, 'then hangs up');
     assert.equal(await h.exited, { code: 0, signal: null });
   });
   const k = startHelper('lxkit-monitor');

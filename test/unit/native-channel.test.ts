@@ -19,20 +19,27 @@ async function abstractServer() {
   return { name, accepted, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-channel('every byte the peer sends, across several reads, then its end once with errno 0', async () => {
-  const srv = await abstractServer();
+/** A channel to the abstract socket `name` that keeps what it reads and counts its ends. */
+function recordedChannel(name: string) {
   const chunks: Buffer[] = [];
   let ends = 0;
-  const ended = new Promise<number>((resolve) =>
-    openChannel(
-      native().connectAbstract(srv.name),
+  let ch!: ReturnType<typeof openChannel>;
+  const ended = new Promise<number>((resolve) => {
+    ch = openChannel(
+      native().connectAbstract(name),
       (c) => chunks.push(c),
       (errno) => {
         ends++;
         resolve(errno);
       },
-    ),
-  );
+    );
+  });
+  return { ch, chunks, ended, ends: () => ends };
+}
+
+channel('every byte the peer sends, across several reads, then its end once with errno 0', async () => {
+  const srv = await abstractServer();
+  const { chunks, ended, ends } = recordedChannel(srv.name);
   const peer = await srv.accepted;
   try {
     peer.end(Buffer.alloc(200_000, 7));
@@ -42,7 +49,7 @@ channel('every byte the peer sends, across several reads, then its end once with
     assert.ok(all.every((b) => b === 7));
     assert.ok(chunks.length > 1, 'more than one socket buffer: several reads');
     await new Promise((r) => setTimeout(r, 20));
-    assert.is(ends, 1);
+    assert.is(ends(), 1);
   } finally {
     peer.destroy();
     await srv.close();
@@ -53,19 +60,7 @@ channel('a peer that leaves with our writes unread (a reset): what it sent first
   // The monitor ends a container by itself and exits while lxkit may still be telling it a state:
   // its last frames must not be lost to the reset.
   const srv = await abstractServer();
-  const chunks: Buffer[] = [];
-  let ends = 0;
-  let ch!: ReturnType<typeof openChannel>;
-  const ended = new Promise<number>((resolve) => {
-    ch = openChannel(
-      native().connectAbstract(srv.name),
-      (c) => chunks.push(c),
-      (errno) => {
-        ends++;
-        resolve(errno);
-      },
-    );
-  });
+  const { ch, chunks, ended, ends } = recordedChannel(srv.name);
   const peer = await srv.accepted;
   try {
     // More than a paused net.Socket has read (one 64 KiB read), less than the socket buffer (no
@@ -80,7 +75,7 @@ channel('a peer that leaves with our writes unread (a reset): what it sent first
     assert.is(Buffer.concat(chunks).toString(), 'last words');
     assert.ok(errno === 0 || errno === 104, `the end: ${errno}`);
     await new Promise((r) => setTimeout(r, 20));
-    assert.is(ends, 1);
+    assert.is(ends(), 1);
   } finally {
     peer.destroy();
     await srv.close();

@@ -104,8 +104,9 @@ start("with lxc.idmap u 0 100000 65536, uid 0 inside is 100000 outside", async (
     const isRunning = new Promise<void>((r) => (running = r));
     const run = c.start({
       foreground: true,
-      // Its root administers its network namespace, which its user namespace owns (never one made ahead by the monitor, root's).
-      command: ['/bin/sh', '-c', 'ip link add v0 type veth peer name v1 && sleep 2'],
+      // Its root administers its network namespace, which its user namespace owns (never one made ahead by the monitor,
+      // root's), and its first op brought its loopback up.
+      command: ['/bin/sh', '-c', 'ip link add v0 type veth peer name v1 && ip link show lo | grep -q "<LOOPBACK,UP" && sleep 2'],
       console: false,
       onState: (st) => {
         states.push(st);

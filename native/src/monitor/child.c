@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -33,6 +32,7 @@
 
 #include "fdpass.h"
 #include "../common/confine.h"
+#include "netns.h"
 #include "resolve.h"
 #include "../common/kernel.h"
 
@@ -607,21 +607,8 @@ static int op_become_root(struct failure *f)
 
 static int op_loopback_up(struct failure *f)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return fail(f, "socket", "lo");
-	struct ifreq ifr;
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
-	int ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	if (ret == 0) {
-		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	int err = errno;
-	close(fd);
-	errno = err;
-	return ret < 0 ? fail(f, "ioctl(SIOCSIFFLAGS)", "lo") : 0;
+	const char *failed;
+	return netns_loopback_up(&failed) < 0 ? fail(f, failed, "lo") : 0;
 }
 
 static int run_op(uint16_t code, const struct record *r, struct failure *f)

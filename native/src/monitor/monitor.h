@@ -114,10 +114,7 @@ void notify_on_ready(const struct pollfd *p, int n);
 void notify_close(void);
 
 /* netns.c */
-void netns_return(int self);      /* back to the namespace `self` refers to, or abort */
-void netns_prepare(void);         /* M_NETNS: the container's network namespace, made now (root only) */
-int netns_enter_prepared(void);   /* in it for the clone: the fd to return with, or -1 (none made) */
-void netns_drop_prepared(void);
+#include "netns.h"
 
 /* command.c */
 int command_listen(const char *name);

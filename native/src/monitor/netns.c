@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
+#include "netns.h"
 
 static int prepared = -1;
 
@@ -38,20 +39,26 @@ void netns_return(int self)
 	}
 }
 
-/* Up, as the container's first op would bring it: that op then finds nothing to do. */
-static void loopback_up(void)
+int netns_loopback_up(const char **failed)
 {
+	*failed = "socket";
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return;
+		return -1;
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
 	strcpy(ifr.ifr_name, "lo");
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+	*failed = "ioctl(SIOCGIFFLAGS)";
+	int ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	if (ret == 0 && !(ifr.ifr_flags & IFF_UP)) {
 		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-		(void)ioctl(fd, SIOCSIFFLAGS, &ifr);
+		*failed = "ioctl(SIOCSIFFLAGS)";
+		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
 	}
+	int err = errno;
 	close(fd);
+	errno = err;
+	return ret;
 }
 
 void netns_prepare(void)
@@ -63,7 +70,9 @@ void netns_prepare(void)
 		return;
 	if (unshare(CLONE_NEWNET) == 0) {
 		prepared = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-		loopback_up();
+		/* Up as the container's op would bring it, which then finds it so (a failure is the op's to report). */
+		const char *failed;
+		(void)netns_loopback_up(&failed);
 		netns_return(self);
 	} else {
 		/* The clone makes it then, and reports what fails. */

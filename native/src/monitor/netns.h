@@ -1,0 +1,11 @@
+/* Network namespaces for the monitor and its first process; see netns.c. */
+#ifndef LXKIT_NETNS_H
+#define LXKIT_NETNS_H
+
+void netns_return(int self);                /* back to the namespace `self` refers to, or abort */
+void netns_prepare(void);                   /* M_NETNS: the container's network namespace, made now (root only) */
+int netns_enter_prepared(void);             /* in it for the clone: the fd to return with, or -1 (none made) */
+void netns_drop_prepared(void);
+int netns_loopback_up(const char **failed); /* lo up in the current network namespace; -1 with errno and the call that failed */
+
+#endif

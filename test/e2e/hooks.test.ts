@@ -139,4 +139,19 @@ hooks('a hook script may be a zx script', async () => {
   });
 });
 
+hooks("post-stop runs once the container's namespaces are released; stop still has them", async () => {
+  await withScratch(async (s) => {
+    const dir = await busybox(s);
+    const ns = join(s.dir, 'mnt-ns');
+    const out = join(s.dir, 'seen');
+    // The stop hook's mnt:PATH argument is the monitor's reference to the mount namespace.
+    await writeFile(join(s.dir, 'stop.sh'), `#!/bin/sh\nfor a in "$@"; do case "$a" in mnt:*) echo "\${a#mnt:}" > ${ns};; esac; done\ntest -e "$(cat ${ns})" && echo "stop: held" >> ${out}\n`, { mode: 0o755 });
+    await writeFile(join(s.dir, 'post.sh'), `#!/bin/sh\nif test -e "$(cat ${ns})"; then echo "post-stop: held" >> ${out}; else echo "post-stop: released" >> ${out}; fi\n`, { mode: 0o755 });
+    await writeFile(join(dir, 'config'), (await readFile(join(dir, 'config'), 'utf8')) + `lxc.hook.stop = ${join(s.dir, 'stop.sh')}\nlxc.hook.post-stop = ${join(s.dir, 'post.sh')}\n`);
+    const r = await lxkit(['start', '-n', 'bb', '-P', s.lxcpath, '-F', '--', '/bin/true'], { env: s.env, input: '' });
+    assert.is(r.exitCode, 0, r.stderr);
+    assert.is(await readFile(out, 'utf8'), 'stop: held\npost-stop: released\n');
+  });
+});
+
 hooks.run();

@@ -420,9 +420,14 @@ export class Monitor {
     this.#send(MSG.KILL, encodeRecord({ ints: [signal], strs: [] }));
   }
 
-  /** Closes the namespace references held since clone (after the stop hooks). */
-  release(): void {
-    this.#send(MSG.RELEASE, encodeRecord({ ints: [], strs: [] }));
+  /**
+   * Closes the namespace references held since clone (after the stop
+   * hooks); resolves once they are gone, with the container's mounts: as
+   * with LXC, post-stop runs after that (storage can be let go then).
+   */
+  async release(): Promise<void> {
+    const f = await this.#request(MSG.RELEASE, encodeRecord({ ints: [], strs: [] }), [MSG.RESULT]);
+    this.#check(f.payload, () => ({ what: "releasing the container's namespaces" }));
   }
 
   /** Resolves when the container's init has exited. */

@@ -162,7 +162,7 @@ async function finish(e: Ending, exit: Exit | undefined, failure: unknown): Prom
     hookEnv: { ...e.hookEnv, ...namespaceEnv(e.namespaces), LXC_TARGET: target },
   };
   if (e.cloned) await e.runtime.hooks.stop.promise(stopCtx).catch((err) => e.log.error(messageOf(err)));
-  e.monitor?.release();
+  await e.monitor?.release().catch((err) => e.log.debug(`releasing the namespaces: ${messageOf(err)}`));
   await e.runtime.hooks.postStop.promise(stopCtx).catch((err) => stopCtx.errors.push(err));
   for (const err of stopCtx.errors) e.log.error(messageOf(err));
   if (e.monitor) await e.monitor.quit().catch(() => e.monitor!.destroy());

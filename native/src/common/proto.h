@@ -29,7 +29,7 @@ enum msg_type {
 	M_BATCH = 2,         /* batch payload, run by the child */
 	M_DETACHED_TREE = 3, /* strs: source; ints: slot, recursive, idmap -> a detached (idmapped) mount, sent to the child */
 	M_KILL = 4,          /* ints: signal */
-	M_RELEASE = 5,       /* close the namespace references held since clone */
+	M_RELEASE = 5,       /* close the namespace references held since clone -> M_RESULT once they are */
 	M_QUIT = 6,          /* exit once the container is gone -> M_RESULT, once the lock is let go */
 	M_SERVE = 7,         /* strs: command socket name (abstract), the effective config ("key = value" lines), console log path or "", lxkit monitor's socket prefix, container name, console path or "" */
 	M_STATE = 8,         /* ints: STATE_*, told to the command socket's subscribers */

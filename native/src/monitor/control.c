@@ -598,6 +598,7 @@ int control_on_message(void)
 		break;
 	case M_RELEASE:
 		release_namespaces();
+		send_ok();
 		break;
 	case M_QUIT:
 		M.quit = 1;

@@ -188,9 +188,27 @@ async function buildPart(part, entry, plugins) {
   }
   if (missing.length) throw new Error(`${entry} does not re-export ${missing.join(', ')}`);
 }
+/**
+ * cosmiconfig's loaders import() JavaScript and TypeScript config files. A
+ * part containing import() is left out of the CLI's V8 code cache (see
+ * core/bin/lxkit.cjs), so those calls go through the esm part instead, and
+ * the toolkit part (~47 KB, ~2 ms to compile at every start) is cached too.
+ */
+const toolkitImports = {
+  name: 'toolkit-imports',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/esm\.cjs$/ }, (args) => (args.importer.includes('node_modules') ? { path: args.path, external: true } : undefined));
+    b.onLoad({ filter: /[\\/]cosmiconfig[\\/]dist[\\/]loaders\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const out = text.replace(/\bimport\(/g, 'require("./esm.cjs").importUrl(');
+      if (out === text) throw new Error(`${args.path}: no import() left to route through esm.cjs (has cosmiconfig changed?)`);
+      return { contents: out, loader: 'js' };
+    });
+  },
+};
 await build({ ...cjs, entryPoints: { esm: 'core/src/esm-imports.ts' }, plugins: [] });
 await buildPart('base', 'core/src/parts/base.ts', [lazyBuiltins]);
-await buildPart('toolkit', 'core/src/parts/toolkit.ts', [lazyBuiltins, partsExternal(['base'])]);
+await buildPart('toolkit', 'core/src/parts/toolkit.ts', [lazyBuiltins, partsExternal(['base']), toolkitImports]);
 await buildPart('client', 'core/src/parts/client.ts', [lazyBuiltins, partsExternal(['base'])]);
 await build({ ...cjs, entryPoints: { index: 'core/src/index.ts' }, plugins: [lazyBuiltins, partsExternal(['base', 'esm', 'toolkit', 'client'])] });
 await build({

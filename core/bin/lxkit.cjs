@@ -18,7 +18,10 @@
  * per command, as each runs different code), in a directory that must belong
  * to the user and be writable by nobody else: a cache is code. Files are
  * keyed by path, size and mtime of the bundle; a cache V8 rejects is
- * replaced. Bundles that contain import() load as usual: on Node 20, code run
+ * replaced. Caches are written only when a command succeeds, and a write
+ * removes the same bundle's older caches and any not written for 30 days
+ * (left by checkouts or installs that are gone), so the directory stays the
+ * size of what is in use. Bundles that contain import() load as usual: on Node 20, code run
  * from a code cache cannot import() ("A dynamic import callback was not
  * specified"). LXKIT_NO_COMPILE_CACHE=1 turns the cache off.
  *
@@ -44,24 +47,31 @@ function hash(text) {
   return h.toString(16).padStart(8, '0');
 }
 
-/** A directory for this user's caches of `command`, or undefined when none can be trusted. */
+/**
+ * This user's cache directory for `command`: `{ dir, trusted }`, where
+ * trusted says whether it exists and may be used (a cache is code: the
+ * directory must belong to the user and be writable by nobody else).
+ */
 function cacheDir(command) {
   const home = process.env.HOME || require('node:os').homedir();
   const base = process.env.XDG_CACHE_HOME || path.join(home, '.cache');
   const dir = path.join(base, 'lxkit', `v8-${process.version}-${process.arch}`, command);
+  return { dir, trusted: trusted(dir) };
+}
+
+function trusted(dir) {
   try {
-    let st = fs.lstatSync(dir, { throwIfNoEntry: false });
-    if (!st) {
-      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-      st = fs.lstatSync(dir);
-    }
+    const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+    if (!st) return false;
     const uid = process.geteuid ? process.geteuid() : st.uid;
-    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) return undefined;
-    return dir;
+    return st.isDirectory() && st.uid === uid && (st.mode & 0o022) === 0;
   } catch {
-    return undefined;
+    return false;
   }
 }
+
+/** Caches of bundles not loaded for this long belong to installs that are gone (another checkout, an older version). */
+const STALE_MS = 30 * 24 * 3600 * 1000;
 
 /**
  * Sets up loading of the `.cjs` bundles under `root` (lxkit's packages, side
@@ -70,8 +80,10 @@ function cacheDir(command) {
 function install(root, command) {
   const prefix = root.endsWith(path.sep) ? root : root + path.sep;
   const ours = (filename) => filename.startsWith(prefix) && filename.endsWith('.cjs') && !filename.slice(prefix.length).includes('node_modules');
-  const dir = process.env.LXKIT_NO_COMPILE_CACHE === '1' ? undefined : cacheDir(/^[a-z][a-z-]*$/.test(command ?? '') ? command : 'default');
+  const cache = process.env.LXKIT_NO_COMPILE_CACHE === '1' ? undefined : cacheDir(/^[a-z][a-z-]*$/.test(command ?? '') ? command : 'default');
+  const dir = cache?.dir;
   const fresh = [];
+  const used = new Set();
 
   /** Compiles and runs a bundle, from its cache when there is one; `require` is what its code gets. */
   function compile(module, filename, require) {
@@ -83,10 +95,13 @@ function install(root, command) {
       const st = fs.statSync(filename);
       id = hash(filename);
       file = path.join(dir, `${id}-${hash(`${st.size}:${st.mtimeMs}:${st.ino}`)}.v8`);
-      try {
-        cachedData = fs.readFileSync(file);
-      } catch {
-        // Not made yet.
+      used.add(path.basename(file));
+      if (cache.trusted) {
+        try {
+          cachedData = fs.readFileSync(file);
+        } catch {
+          // Not made yet.
+        }
       }
     }
     const wrapper = `(function (exports, require, module, __filename, __dirname) { ${source}\n})`;
@@ -139,17 +154,30 @@ function install(root, command) {
   };
 
   if (dir) {
-    process.once('exit', () => {
-      for (const { script, file, id } of fresh) {
-        try {
-          // Older caches of the same bundle are dead weight.
-          for (const old of fs.readdirSync(dir)) if (old.startsWith(`${id}-`) && old !== path.basename(file)) fs.rmSync(path.join(dir, old), { force: true });
+    // Written only after a command that succeeded: a failed one (an unknown command, bad options)
+    // ran little of lxkit's code, and would leave a directory for every word typed.
+    process.once('exit', (code) => {
+      if (fresh.length === 0 || code !== 0) return;
+      try {
+        if (!cache.trusted) {
+          fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+          if (!trusted(dir)) return;
+        }
+        const now = Date.now();
+        for (const old of fs.readdirSync(dir)) {
+          if (used.has(old)) continue;
+          const stale = path.join(dir, old);
+          // Older caches of the same bundle are dead weight; so are long-unwritten ones of bundles elsewhere.
+          const mine = fresh.some(({ id }) => old.startsWith(`${id}-`));
+          if (mine || now - fs.statSync(stale).mtimeMs > STALE_MS) fs.rmSync(stale, { force: true });
+        }
+        for (const { script, file } of fresh) {
           const tmp = `${file}.${process.pid}`;
           fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
           fs.renameSync(tmp, file);
-        } catch {
-          // A cache is an optimisation: never a reason to fail a command.
         }
+      } catch {
+        // A cache is an optimisation: never a reason to fail a command.
       }
     });
   }

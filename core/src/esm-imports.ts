@@ -7,5 +7,5 @@
  */
 export const importExeca = () => import('execa');
 export const importMetaResolve = () => import('import-meta-resolve');
-/** A module by file URL (a user's plugin). */
+/** A module by file URL (a user's plugin, a JavaScript toolkit config) or package name. */
 export const importUrl = (url: string): Promise<unknown> => import(url);

@@ -1,5 +1,5 @@
 /** The CLI's V8 code cache (core/bin/lxkit.cjs): made after a run, used by the next, never trusted blindly. */
-import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -52,6 +52,77 @@ cc('a cache directory others can write to is not used; LXKIT_NO_COMPILE_CACHE=1 
     const r = await lxkit(['config', '-l'], { env });
     assert.is(r.exitCode, 0, r.stderr);
     assert.equal(await cacheFiles(dir, 'config'), [], 'a world-writable directory is not trusted with code');
+  });
+});
+
+/** The cache file name's prefix for a bundle: FNV-1a of its path, as core/bin/lxkit.cjs names them. */
+function idOf(filename: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < filename.length; i++) {
+    h ^= filename.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+cc('only a command that succeeded writes caches: an unknown command or a failure leaves no directory behind', async () => {
+  await withTmpDir(async (dir) => {
+    const env = { XDG_CACHE_HOME: dir };
+    const unknown = await lxkit(['frobnicate'], { env });
+    assert.is(unknown.exitCode, 1, unknown.stderr);
+    const failed = await lxkit(['config', '--rcfile', join(dir, 'missing.json'), 'lxc.lxcpath'], { env });
+    assert.is.not(failed.exitCode, 0, 'a missing rcfile is an error');
+    assert.equal(await readdir(dir), [], 'no cache directory for a word that is no command, nor for a failed run');
+    assert.is((await lxkit(['config', '-l'], { env })).exitCode, 0);
+    assert.ok((await cacheFiles(dir, 'config')).length >= 2);
+  });
+});
+
+cc('writing caches removes older ones of the same bundle and ones not written for 30 days; recent ones of other bundles stay', async () => {
+  await withTmpDir(async (dir) => {
+    const env = { XDG_CACHE_HOME: dir };
+    assert.is((await lxkit(['config', '-l'], { env })).exitCode, 0);
+    const [versionDir] = await readdir(join(dir, 'lxkit'));
+    const commandDir = join(dir, 'lxkit', versionDir!, 'config');
+    const kept = await cacheFiles(dir, 'config');
+    const cli = kept.find((f) => f.startsWith(`${idOf(join(ROOT, 'core/dist/cli.cjs'))}-`));
+    assert.ok(cli, `the CLI bundle has a cache (${kept.join(' ')})`);
+    // An older build of cli.cjs, a long-unused bundle of another checkout, a recent one of another.
+    const older = `${cli!.slice(0, 9)}00000000.v8`;
+    const gone = 'feedface-00000000.v8';
+    const recent = 'c0ffee00-00000000.v8';
+    for (const f of [older, gone, recent]) await writeFile(join(commandDir, f), 'x');
+    const longAgo = new Date(Date.now() - 40 * 24 * 3600 * 1000);
+    await utimes(join(commandDir, gone), longAgo, longAgo);
+    // The next run has nothing to write (no cache is missing), so it changes nothing.
+    assert.is((await lxkit(['config', '-l'], { env })).exitCode, 0);
+    assert.equal(await cacheFiles(dir, 'config'), [...kept, older, gone, recent].sort(), 'a run that writes no cache prunes nothing');
+    // A rejected cache (as after a rebuild) makes the run write, and prune.
+    await writeFile(join(commandDir, cli!), 'not a code cache');
+    assert.is((await lxkit(['config', '-l'], { env })).exitCode, 0);
+    assert.equal(await cacheFiles(dir, 'config'), [...kept, recent].sort());
+  });
+});
+
+cc('a JavaScript toolkit config loads the same from cached code (its import() goes through the core\'s esm part)', async () => {
+  await withTmpDir(async (dir) => {
+    const env = { XDG_CACHE_HOME: join(dir, 'cache') };
+    const rc = join(dir, 'config.mjs');
+    await writeFile(rc, "export default { lxcpath: '/from/esm/config' };\n");
+    const runs = [];
+    for (let i = 0; i < 2; i++) runs.push(await lxkit(['config', '--rcfile', rc, 'lxc.lxcpath'], { env }));
+    assert.equal(
+      runs.map((r) => [r.exitCode, r.stdout, r.stderr]),
+      [
+        [0, '/from/esm/config', ''],
+        [0, '/from/esm/config', ''],
+      ],
+    );
+    const files = await cacheFiles(join(dir, 'cache'), 'config');
+    assert.ok(
+      files.some((f) => f.startsWith(`${idOf(join(ROOT, 'core/dist/toolkit.cjs'))}-`)),
+      `the toolkit part (cosmiconfig) was taken from a cache on the second run (${files.join(' ')})`,
+    );
   });
 });
 

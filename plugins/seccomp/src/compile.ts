@@ -4,11 +4,17 @@
  * compat ABIs for [all]; a section for an architecture the host does not
  * run is skipped, as LXC does), then the native compiler (libseccomp,
  * ../native) builds one program. Compiled programs are cached on disk and
- * in memory, keyed by everything they depend on (lxkit's and libseccomp's
- * versions, the architecture, the policy's text), so a repeated start does
- * not compile again.
+ * in memory, keyed by everything they depend on (lxkit's version, the
+ * architecture, the policy's text, the compiler addon and the libseccomp it
+ * loaded), so a repeated start does not compile again.
+ *
+ * The compiler is told by its files rather than by asking it: loading the
+ * addon and libseccomp (dlopen) is ~2 ms of a CLI start, which a start whose
+ * program is cached no longer pays. An entry records the addon's and
+ * libseccomp's paths with their identity (device, inode, size, mtime) and is
+ * used only while both files are those: an upgraded libseccomp is a new file.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,10 +118,12 @@ export function compileSpec(policy: Policy, host = hostArches()): CompileSpec {
 
 let compiler: Compiler | undefined;
 
+const addonPath = (): string => fileURLToPath(new URL('../native/build/Release/lxkit_seccomp.node', import.meta.url));
+
 /** The native compiler, or a clear error when this build has none. */
 export function nativeCompiler(): Compiler {
   if (compiler) return compiler;
-  const path = fileURLToPath(new URL('../native/build/Release/lxkit_seccomp.node', import.meta.url));
+  const path = addonPath();
   try {
     compiler = createRequire(import.meta.url)(path) as Compiler;
   } catch (err) {
@@ -146,24 +154,65 @@ function fileName(key: string): string {
   return `${a.toString(16).padStart(8, '0')}${b.toString(16).padStart(8, '0')}.bpf`;
 }
 
-const MAGIC = 'lxkit-bpf 1\n';
+const MAGIC = 'lxkit-bpf 2\n';
 
-/** An entry: MAGIC, the key's length and the key, then the program. */
-function encodeEntry(key: string, program: Buffer): Buffer {
-  const k = Buffer.from(key);
-  const head = Buffer.from(`${MAGIC}${k.length}\n`);
-  return Buffer.concat([head, k, program]);
+/** A file's identity: a replaced or rewritten file (an upgrade, a rebuild) is another. */
+function stamp(path: string): string | undefined {
+  const st = statSync(path, { bigint: true, throwIfNoEntry: false });
+  return st && `${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
 }
 
-/** The program of an entry whose key is exactly `key`; undefined for another key or a damaged file. */
+/**
+ * The loaded compiler's files, stamped: the addon, and the libseccomp the
+ * dynamic loader gave it (from /proc/self/maps; its real path, which an
+ * upgrade replaces). Undefined when one cannot be told: then nothing is cached
+ * on disk.
+ */
+function compilerFiles(c: Compiler): string | undefined {
+  let lib: string | undefined;
+  try {
+    lib = /\s(\/\S*\/libseccomp\.so[^\s/]*)$/m.exec(readFileSync('/proc/self/maps', 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+  const addon = stamp(addonPath());
+  const seccomp = lib && stamp(lib);
+  return addon && seccomp ? `${addon}\n${seccomp}\nlibseccomp ${c.version()}` : undefined;
+}
+
+/** Whether the compiler an entry was made with is still the one these files hold. */
+function sameCompiler(files: string): boolean {
+  const lines = files.split('\n');
+  return lines.length === 3 && lines.slice(0, 2).every((line) => stamp(line.slice(0, line.indexOf('\0'))) === line);
+}
+
+/** An entry: MAGIC, the key's length and the key, the compiler's files' length and them, then the program. */
+function encodeEntry(key: string, files: string, program: Buffer): Buffer {
+  const k = Buffer.from(key);
+  const f = Buffer.from(files);
+  return Buffer.concat([Buffer.from(`${MAGIC}${k.length}\n`), k, Buffer.from(`${f.length}\n`), f, program]);
+}
+
+/** `text` as a length, a newline and the text, at `at`: the text and where what follows starts. */
+function field(data: Buffer, at: number): { text: string; end: number } | undefined {
+  const nl = data.indexOf(10, at);
+  if (nl < 0) return undefined;
+  const len = Number(data.toString('latin1', at, nl));
+  if (!Number.isInteger(len) || len < 0 || data.length < nl + 1 + len) return undefined;
+  return { text: data.toString('utf8', nl + 1, nl + 1 + len), end: nl + 1 + len };
+}
+
+/**
+ * The program of an entry whose key is exactly `key`, made by a compiler whose
+ * files are unchanged; undefined for another key, another compiler or a damaged file.
+ */
 function decodeEntry(data: Buffer, key: string): Buffer | undefined {
   if (data.toString('latin1', 0, MAGIC.length) !== MAGIC) return undefined;
-  const nl = data.indexOf(10, MAGIC.length);
-  const len = Number(data.toString('latin1', MAGIC.length, nl));
-  if (nl < 0 || !Number.isInteger(len)) return undefined;
-  const start = nl + 1;
-  if (data.length < start + len || data.toString('utf8', start, start + len) !== key) return undefined;
-  const program = data.subarray(start + len);
+  const k = field(data, MAGIC.length);
+  if (!k || k.text !== key) return undefined;
+  const files = field(data, k.end);
+  if (!files || !sameCompiler(files.text)) return undefined;
+  const program = data.subarray(files.end);
   // A BPF program is a whole number of 8-byte instructions.
   return program.length > 0 && program.length % 8 === 0 ? program : undefined;
 }
@@ -180,9 +229,9 @@ export interface Compiled {
  * text was compiled before with the same libseccomp on this architecture.
  */
 export function compilePolicy(policy: Policy, text: string, opts: { cache?: boolean } = {}): Compiled {
-  const c = nativeCompiler();
   const host = hostArches();
-  const key = `lxkit ${VERSION}\nlibseccomp ${c.version()}\n${host.native}\n${text}`;
+  // The compiler is not part of the key: an entry says which one made it (decodeEntry).
+  const key = `lxkit ${VERSION}\n${host.native}\n${process.env['LD_LIBRARY_PATH'] ?? ''}\n${text}`;
   // cache: false compiles afresh (and keeps nothing): what a first start pays.
   const hit = opts.cache === false ? undefined : memory.get(key);
   if (hit) return { program: hit, skipped: [], cached: 'memory' };
@@ -199,6 +248,7 @@ export function compilePolicy(policy: Policy, text: string, opts: { cache?: bool
       return { program, skipped: [], cached: 'disk' };
     }
   }
+  const c = nativeCompiler();
   let out: { program: Buffer; skipped: string[] };
   try {
     out = c.compile(compileSpec(policy, host));
@@ -207,11 +257,14 @@ export function compilePolicy(policy: Policy, text: string, opts: { cache?: bool
   }
   if (opts.cache !== false) {
     memory.set(key, out.program);
+    const files = compilerFiles(c);
     try {
-      mkdirSync(cacheDir(), { recursive: true, mode: 0o700 });
-      const tmp = `${file}.${process.pid}`;
-      writeFileSync(tmp, encodeEntry(key, out.program), { mode: 0o600 });
-      renameSync(tmp, file);
+      if (files) {
+        mkdirSync(cacheDir(), { recursive: true, mode: 0o700 });
+        const tmp = `${file}.${process.pid}`;
+        writeFileSync(tmp, encodeEntry(key, files, out.program), { mode: 0o600 });
+        renameSync(tmp, file);
+      }
     } catch {
       // A cache that cannot be written only costs a compile next time.
     }

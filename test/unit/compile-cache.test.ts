@@ -8,9 +8,14 @@ import { LXKIT_BIN, ROOT, lxkit, withTmpDir } from '../lib/harness.js';
 
 const cc = suite('compile cache');
 
-async function cacheFiles(base: string, command: string): Promise<string[]> {
+/** A command's cache directory under `base` (the one Node version's directory there). */
+async function commandDirOf(base: string, command: string): Promise<string> {
   const [versionDir] = await readdir(join(base, 'lxkit'));
-  return (await readdir(join(base, 'lxkit', versionDir!, command)).catch(() => [] as string[])).filter((f) => f.endsWith('.v8')).sort();
+  return join(base, 'lxkit', versionDir!, command);
+}
+
+async function cacheFiles(base: string, command: string): Promise<string[]> {
+  return (await readdir(await commandDirOf(base, command)).catch(() => [] as string[])).filter((f) => f.endsWith('.v8')).sort();
 }
 
 cc('a command leaves a cache that the next run uses; a damaged cache is replaced; output never changes', async () => {
@@ -20,15 +25,15 @@ cc('a command leaves a cache that the next run uses; a damaged cache is replaced
     assert.is(first.exitCode, 0, first.stderr);
     const files = await cacheFiles(dir, 'config');
     assert.ok(files.length >= 2, `one cache per bundle the command loaded (${files.join(' ')})`);
-    const [versionDir] = await readdir(join(dir, 'lxkit'));
-    const stamps = async () => Promise.all(files.map(async (f) => (await stat(join(dir, 'lxkit', versionDir!, 'config', f))).mtimeMs));
+    const commandDir = await commandDirOf(dir, 'config');
+    const stamps = async () => Promise.all(files.map(async (f) => (await stat(join(commandDir, f))).mtimeMs));
     const before = await stamps();
     const second = await lxkit(['config', '-l'], { env });
     assert.equal([second.exitCode, second.stdout], [0, first.stdout]);
     assert.equal(await cacheFiles(dir, 'config'), files, 'used, not replaced');
     assert.equal(await stamps(), before, 'and not rewritten');
 
-    const victim = join(dir, 'lxkit', versionDir!, 'config', files[0]!);
+    const victim = join(commandDir, files[0]!);
     await writeFile(victim, 'not a code cache');
     const third = await lxkit(['config', '-l'], { env });
     assert.equal([third.exitCode, third.stdout], [0, first.stdout]);
@@ -40,8 +45,7 @@ cc('a cache directory others can write to is not used; LXKIT_NO_COMPILE_CACHE=1 
   await withTmpDir(async (dir) => {
     const env = { XDG_CACHE_HOME: dir };
     assert.is((await lxkit(['config', '-l'], { env })).exitCode, 0);
-    const [versionDir] = await readdir(join(dir, 'lxkit'));
-    const commandDir = join(dir, 'lxkit', versionDir!, 'config');
+    const commandDir = await commandDirOf(dir, 'config');
     await rm(commandDir, { recursive: true });
     assert.is((await lxkit(['config', '-l'], { env: { ...env, LXKIT_NO_COMPILE_CACHE: '1' } })).exitCode, 0);
     assert.equal(await cacheFiles(dir, 'config'), [], 'switched off');
@@ -82,8 +86,7 @@ cc('writing caches removes older ones of the same bundle and ones not written fo
   await withTmpDir(async (dir) => {
     const env = { XDG_CACHE_HOME: dir };
     assert.is((await lxkit(['config', '-l'], { env })).exitCode, 0);
-    const [versionDir] = await readdir(join(dir, 'lxkit'));
-    const commandDir = join(dir, 'lxkit', versionDir!, 'config');
+    const commandDir = await commandDirOf(dir, 'config');
     const kept = await cacheFiles(dir, 'config');
     const cli = kept.find((f) => f.startsWith(`${idOf(join(ROOT, 'core/dist/cli.cjs'))}-`));
     assert.ok(cli, `the CLI bundle has a cache (${kept.join(' ')})`);

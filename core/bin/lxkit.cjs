@@ -70,7 +70,7 @@ function trusted(dir) {
   }
 }
 
-/** Caches of bundles not loaded for this long belong to installs that are gone (another checkout, an older version). */
+/** Caches not written for this long (by mtime) belong to installs that are gone (another checkout, an older version). */
 const STALE_MS = 30 * 24 * 3600 * 1000;
 
 /**

@@ -43,6 +43,13 @@
       "sources": ["src/common/proto.c", "src/common/cmdclient.c", "src/common/helper.c", "src/common/ptyproxy.c", "src/console/console.c"]
     },
     {
+      # The `lxkit` command's C front: replays launch plans, else runs the Node CLI (docs/launch-plans.md).
+      "target_name": "lxkit-front",
+      "type": "executable",
+      "ldflags": ["-static"],
+      "sources": ["src/common/proto.c", "src/front/main.c", "src/front/replay.c"]
+    },
+    {
       "target_name": "lxkit",
       "sources": ["src/addon/addon.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

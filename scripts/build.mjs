@@ -207,6 +207,8 @@ const toolkitImports = {
   },
 };
 await build({ ...cjs, entryPoints: { esm: 'core/src/esm-imports.ts' }, plugins: [] });
+// Loaded by core/bin/lxkit.cjs only when the C front asks for a launch plan (docs/launch-plans.md).
+await build({ ...cjs, entryPoints: { 'plan-recorder': 'core/src/launch-plan/recorder.ts' }, plugins: [] });
 await buildPart('base', 'core/src/parts/base.ts', [lazyBuiltins]);
 await buildPart('toolkit', 'core/src/parts/toolkit.ts', [lazyBuiltins, partsExternal(['base']), toolkitImports]);
 await buildPart('client', 'core/src/parts/client.ts', [lazyBuiltins, partsExternal(['base'])]);

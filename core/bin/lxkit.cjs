@@ -184,6 +184,16 @@ function install(root, command) {
   return (filename) => load(filename, module);
 }
 
+// The C front (native/src/front) had no launch plan for this command: record one while it runs
+// (docs/launch-plans.md). Before anything else, so that every file lxkit reads is seen.
+const planFile = process.env.LXKIT_PLAN_RECORD;
+if (planFile) {
+  delete process.env.LXKIT_PLAN_RECORD;
+  const home = process.env.HOME || require('node:os').homedir();
+  const caches = path.join(process.env.XDG_CACHE_HOME || path.join(home, '.cache'), 'lxkit') + path.sep;
+  require(path.join(__dirname, '..', 'dist', 'plan-recorder.cjs')).recordPlan(planFile, [caches]);
+}
+
 // lxkit's packages sit side by side (core, native, plugins): the workspace, or node_modules/@lxkit.
 const core = fs.realpathSync(path.join(__dirname, '..'));
 const invoked = path.basename(process.argv[1] ?? '');

@@ -29,6 +29,7 @@ export type { CgroupDriver, CgroupHandoff, CgroupPlacement, NetworkType, Storage
 export { PLUGIN_BRAND, definePlugin, isPlugin, type Plugin, type PluginDefinition } from './plugin/define.js';
 export { BUILTIN_PLUGINS, installedBuiltins } from './plugin/builtins.js';
 export { notEnforcedYet } from './plugin/not-enforced.js';
+export { notReplayable } from './launch-plan/active.js';
 export type { LoadedPlugin, PluginSpec } from './plugin/loader.js';
 
 // Container configuration

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Native from '@lxkit/native';
+import { planRecorder } from './launch-plan/active.js';
 
 type NativePackage = typeof Native;
 let loaded: NativePackage | undefined;
@@ -29,8 +30,16 @@ function loadPackage(): NativePackage {
 
 const pkg = (): NativePackage => (loaded ??= loadPackage());
 
-export const native: NativePackage['native'] = () => pkg().native();
+export const native: NativePackage['native'] = () => {
+  const r = planRecorder();
+  // A call into the addon does host work a launch plan cannot see (the lock's flock is recorded as the lock).
+  if (r?.tracking) r.refuse('a call into the native addon');
+  return pkg().native();
+};
 export const helperPath: NativePackage['helperPath'] = (name) => pkg().helperPath(name);
-export const startHelper: NativePackage['startHelper'] = (name, opts) => pkg().startHelper(name, opts);
+export const startHelper: NativePackage['startHelper'] = (name, opts) => {
+  planRecorder()?.spawn(helperPath(name), [name, ...(opts?.args ?? [])], opts?.fds ?? []);
+  return pkg().startHelper(name, opts);
+};
 export const rootfsMountPoint: NativePackage['rootfsMountPoint'] = () => pkg().rootfsMountPoint();
 export const openChannel: NativePackage['openChannel'] = (fd, onData, onClose) => pkg().openChannel(fd, onData, onClose);

@@ -12,6 +12,7 @@ import type { Plugin } from './plugin/define.js';
 import { loadPlugins, type LoadedPlugin, type PluginSpec } from './plugin/loader.js';
 import { loadToolkitConfig, type ToolkitConfig, type ToolkitConfigOptions } from './toolkit/config.js';
 import { VERSION } from './version.js';
+import { planRecorder } from './launch-plan/active.js';
 
 export interface RuntimeOptions extends ToolkitConfigOptions {
   /** An already loaded toolkit config; otherwise it is searched for (or read from `rcfile`). */
@@ -54,6 +55,7 @@ export class Runtime {
 
   async #apply(loaded: LoadedPlugin): Promise<void> {
     const { plugin } = loaded;
+    if (plugin.replayable !== true) planRecorder()?.refuse(`plugin "${plugin.name}" is not replayable`);
     this.#state.applying = plugin.name;
     try {
       await plugin.apply(this, loaded.options);

@@ -31,6 +31,7 @@ const LINKS: readonly [string, string][] = [
 export const autodevPlugin = definePlugin({
   name: 'autodev',
   version: VERSION,
+  replayable: true,
   apply(runtime) {
     runtime.hooks.autodev.tap({ name: 'autodev', stage: STAGE_LAST }, (ctx) => {
       if (!ctx.container.config.model.autodev.enabled || !ctx.rootfs) return;

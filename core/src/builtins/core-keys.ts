@@ -8,6 +8,7 @@ import { VERSION } from '../version.js';
 export const coreKeysPlugin = definePlugin({
   name: 'core',
   version: VERSION,
+  replayable: true,
   apply(runtime) {
     runtime.hooks.config.tap({ name: 'core', stage: STAGE_FIRST }, (config, check) => {
       readKeys(config.entries, check, coreKeys, config.model);

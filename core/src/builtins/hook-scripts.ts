@@ -145,6 +145,7 @@ const hostEnv = () => Object.fromEntries(Object.entries(process.env).filter((e):
 export const hookScriptsPlugin = definePlugin({
   name: 'hook-scripts',
   version: VERSION,
+  replayable: true,
   apply(runtime) {
     const h = runtime.hooks;
     const tap = { name: 'hook-scripts', stage: STAGE_SITE_HOOKS };

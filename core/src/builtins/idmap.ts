@@ -12,6 +12,7 @@ import { VERSION } from '../version.js';
 export const idmapPlugin = definePlugin({
   name: 'idmap',
   version: VERSION,
+  replayable: true,
   apply(runtime) {
     runtime.hooks.startHost.tapPromise({ name: 'idmap', stage: STAGE_FIRST }, async (ctx) => {
       const maps = ctx.container.config.model.idmap;

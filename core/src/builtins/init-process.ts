@@ -38,6 +38,7 @@ const asNumber = (l: Limit) => (l === 'unlimited' ? -1 : l);
 export const initProcessPlugin = definePlugin({
   name: 'init-process',
   version: VERSION,
+  replayable: true,
   apply(runtime) {
     runtime.hooks.start.tap({ name: 'init-process', stage: STAGE_DEFAULT }, (ctx) => {
       const { prlimit } = ctx.container.config.model;

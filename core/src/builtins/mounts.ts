@@ -138,6 +138,7 @@ async function fstabEntries(config: ContainerConfig): Promise<MountEntry[]> {
 export const mountsPlugin = definePlugin({
   name: 'mounts',
   version: VERSION,
+  replayable: true,
   apply(runtime) {
     runtime.hooks.mount.tapPromise({ name: 'mounts', stage: STAGE_FIRST }, async (ctx) => {
       const model = ctx.container.config.model;

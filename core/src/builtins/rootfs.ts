@@ -20,6 +20,7 @@ import { VERSION } from '../version.js';
 export const rootfsPlugin = definePlugin({
   name: 'rootfs',
   version: VERSION,
+  replayable: true,
   apply(runtime) {
     runtime.hooks.preMount.tap({ name: 'rootfs', stage: STAGE_FIRST }, (ctx) => {
       // In a new user namespace the first process becomes its root (the maps are written by now).

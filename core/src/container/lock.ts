@@ -9,6 +9,7 @@ import { closeSync, mkdirSync, openSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { native } from '../native-package.js';
 import { LxkitError } from '../errors.js';
+import { planRecorder } from '../launch-plan/active.js';
 
 /** Opens (making) a lock file; a destroy elsewhere may remove its empty directory in between: then once more. */
 function openLockFile(path: string): number {
@@ -51,12 +52,16 @@ export class ContainerLock {
    * shared for an instant, pass; a longer wait outlasts a container's stop.
    */
   static async acquire(path: string, container: string, doing: string, waitMs = 60): Promise<ContainerLock> {
-    const fd = openLockFile(path);
-    const { flock, constants } = native();
+    // A launch plan records the lock as one step (the front takes it the same way), not as its file calls.
+    const plan = planRecorder();
+    const untracked = <T>(fn: () => T): T => (plan ? plan.untracked(fn) : fn());
+    const fd = untracked(() => openLockFile(path));
+    const { flock, constants } = untracked(native);
     const until = Date.now() + waitMs;
     for (;;) {
       try {
-        flock(fd, constants.LOCK_EX | constants.LOCK_NB);
+        untracked(() => flock(fd, constants.LOCK_EX | constants.LOCK_NB));
+        plan?.lock(path, fd);
         return new ContainerLock(fd);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;

@@ -38,6 +38,15 @@ export interface PluginDefinition<Options = undefined> {
   readonly dependsOn?: readonly string[];
   /** Schema of the options the toolkit config may give; without one, the plugin takes none. */
   readonly options?: StandardSchemaV1<unknown, Options>;
+  /**
+   * Whether a start this plugin takes part in may be replayed from a launch
+   * plan (docs/launch-plans.md): what its taps do at a start follows from
+   * what they read through node:fs and from the container's config alone,
+   * with no clock, randomness, state kept between starts, process, socket or
+   * native call (those the recorder sees refuse the plan anyway). A plugin
+   * that does not say so makes every start a Node one.
+   */
+  readonly replayable?: boolean;
   /** Taps hooks. Runs once per runtime, in dependency order. */
   apply(runtime: Runtime, options: Options): void | Promise<void>;
 }

@@ -14,6 +14,7 @@ import type { Logger } from '../log/logger.js';
 import type { CgroupHandoff } from '../hooks/drivers.js';
 import type { AttachConfinement } from '../hooks/contexts.js';
 import { LxkitError } from '../errors.js';
+import { planRecorder } from '../launch-plan/active.js';
 import type { OpQueue } from './ops.js';
 import { FrameReader, MSG, STATES, decodeRecord, encodeFrame, encodeRecord, type ContainerState, type StdioMode } from './protocol.js';
 import { systemError } from './system-error.js';
@@ -209,6 +210,7 @@ export class Monitor {
     }
     const w = this.#waiter;
     if (w && w.accept.includes(f.type)) {
+      planRecorder()?.received(f.type, f.payload);
       this.#waiter = undefined;
       w.resolve(f);
     } else if (f.type === MSG.RESULT && this.#endingAlone && !this.#endResult) {
@@ -242,6 +244,7 @@ export class Monitor {
    * with LXKIT_MONITOR_LOST.
    */
   #write(type: number, payload: Buffer): void {
+    planRecorder()?.send(type, payload);
     try {
       this.#channel.write(encodeFrame(type, payload));
     } catch (err) {

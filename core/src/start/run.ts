@@ -32,6 +32,7 @@ import { EXEC_MODE, OpQueue } from './ops.js';
 import { checkNetworks, initSpec, rootfsOf } from './prepare.js';
 import { STDIO, type ContainerState } from './protocol.js';
 import { forwardSignals } from './signals.js';
+import { planRecorder } from '../launch-plan/active.js';
 
 export type { ContainerState } from './protocol.js';
 
@@ -328,7 +329,10 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
       { what: `executing the container's ${init.mode === 'init' ? 'command' : 'init'} ${init.argv[0]}` },
     );
     // In the foreground as in daemon mode: a container whose end needs nothing of lxkit's is ended by its monitor at once.
-    if (!detached && stopWorkReason(runtime, ctx) === undefined) monitor.endAlone(opts.kind === 'system');
+    const stopWork = stopWorkReason(runtime, ctx);
+    if (!detached && stopWork === undefined) monitor.endAlone(opts.kind === 'system');
+    // A launch plan ends where the container is left to run: its end must need nothing of lxkit's JavaScript.
+    if (stopWork !== undefined) planRecorder()?.refuse(`the container's end needs lxkit's stop work (${stopWork})`);
     await monitor.batch(ctx.ops, { exec: true });
     setState('RUNNING');
     return { monitor, ending: ending(true), pid: c.pid, ctx };
@@ -351,6 +355,10 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
 /** Runs the container in the foreground: resolves once it has stopped and everything is undone. */
 export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<RunResult> {
   const { monitor, ending } = await launch(runtime, opts, false);
+  const plan = planRecorder();
+  // The front replays application containers (lxkit execute); a system container's foreground end differs (halt signal, reboot).
+  if (opts.kind === 'application') plan?.finish('foreground', opts.name);
+  else plan?.refuse('only lxkit execute is replayed');
   const model = opts.config.model;
   const signals = opts.forwardSignals ? forwardSignals(monitor, opts.kind === 'system' ? model.signals.halt : undefined, opts.log) : undefined;
   let exit: Exit | undefined;

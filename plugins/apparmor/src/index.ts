@@ -67,6 +67,7 @@ async function ensureDefault(host: AppArmorHost, name: string): Promise<void> {
 export default definePlugin({
   name: 'apparmor',
   version: VERSION,
+  replayable: true,
   lxkit: `^${VERSION}`,
   apply(runtime) {
     const labels = new WeakMap<StartContext, string>();

@@ -48,6 +48,7 @@ export const kernelLastCap = (): number =>
 export default definePlugin({
   name: 'caps',
   version: VERSION,
+  replayable: true,
   lxkit: `^${VERSION}`,
   options: Options,
   apply(runtime, options) {

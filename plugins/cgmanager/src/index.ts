@@ -50,6 +50,7 @@ const Options = v.optional(
 export default definePlugin({
   name: 'cgmanager',
   version: VERSION,
+  replayable: true,
   lxkit: `^${VERSION}`,
   options: Options,
   apply(runtime, options) {

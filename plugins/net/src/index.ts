@@ -17,6 +17,7 @@ export { NET_TYPES, type IPv4Address, type NetDevice, type NetModel, type NetTyp
 export default definePlugin({
   name: 'net',
   version: VERSION,
+  replayable: true,
   lxkit: `^${VERSION}`,
   apply(runtime) {
     tapConfigKeys(runtime, 'net', netKeys, createNetModel);

@@ -55,6 +55,7 @@ function filtered(): boolean {
 export default definePlugin({
   name: 'seccomp',
   version: VERSION,
+  replayable: true,
   lxkit: `^${VERSION}`,
   options: Options,
   apply(runtime, options) {

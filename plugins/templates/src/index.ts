@@ -10,6 +10,7 @@ export { busybox } from './busybox.js';
 export default definePlugin({
   name: 'templates',
   version: VERSION,
+  replayable: true,
   lxkit: `^${VERSION}`,
   apply(runtime) {
     runtime.hooks.template.for('busybox').tap('templates', () => busybox);

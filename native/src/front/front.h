@@ -1,0 +1,73 @@
+/*
+ * lxkit's C front: the `lxkit` command. It replays a command from its launch
+ * plan when it has a valid one, and otherwise runs the Node CLI
+ * (core/bin/lxkit.cjs), asking it to record a plan. docs/launch-plans.md
+ * says what a plan is and when it is valid; core/src/launch-plan/format.ts
+ * is the other side of the entries below (keep the two in step).
+ */
+#ifndef LXKIT_FRONT_H
+#define LXKIT_FRONT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PLAN_FORMAT 1
+
+enum plan_entry {
+	P_HEAD = 500,
+	P_ARGS = 501,
+	P_ENV = 502,
+	P_STAT = 503,
+	P_CONTENT = 504,
+	P_EXISTS = 505,
+	P_READDIR = 506,
+	P_REALPATH = 507,
+	P_ACCESS = 508,
+	P_READLINK = 509,
+	P_MKDIR = 510,
+	P_WRITE = 511,
+	P_CHOWN = 512,
+	P_RMDIR = 513,
+	P_MKDIRP = 514,
+	P_OUTPUT = 515,
+	P_LOCK = 520,
+	P_SPAWN = 521,
+	P_SEND = 522,
+	P_RECV = 523,
+	P_TAIL = 530,
+};
+
+#define TAIL_FOREGROUND 1
+
+/* What a replay has done so far: what an abandoned one undoes. */
+struct replay {
+	int argc;
+	char **argv; /* the command's arguments, after the program's name */
+	int lock;    /* the container's lock, -1 before P_LOCK */
+	int control; /* the monitor's control socket, -1 before P_SPAWN */
+	pid_t monitor;
+	int running;               /* the init runs (M_RUNNING came): from then on the command is under way, never done again */
+	int exited;                /* an M_EXITED came */
+	int64_t exit_code, ending; /* its code, and whether the monitor ends the container itself */
+	const char **made;         /* directories made (P_MKDIR), removed again by an abandoned replay */
+	size_t nmade;
+	const char *why; /* why a replay was abandoned, for LXKIT_PLAN_DEBUG */
+	char whybuf[512];
+};
+
+/*
+ * Replays the plan in `data`: checks every input, does every action, up to
+ * the hand-over (P_TAIL). Returns 0 there, with *tail set to the entry's
+ * kind; -1 when the plan does not hold (r->why says why): nothing of it is
+ * left then (undo()).
+ */
+int replay(struct replay *r, const uint8_t *data, size_t len, int *tail);
+
+/* Undoes an abandoned replay: the monitor (and with it the container's first process) ends, directories made are removed. */
+void undo(struct replay *r);
+
+/* Writes the normalised form of a /proc file (format.ts normalise()) into out; returns its length. */
+size_t normalise(const char *path, const char *in, size_t n, char *out, size_t cap);
+
+#endif

@@ -92,6 +92,8 @@ class Recorder implements PlanRecorder {
     this.#entry(P.ENV, [], env);
     this.#patchFs();
     this.#patchElse();
+    // ES modules (execa...) see the built-ins' exports through bindings of their own: update those too.
+    (require('node:module') as typeof import('node:module')).syncBuiltinESMExports();
     process.once('exit', () => this.#commit());
   }
 

@@ -67,6 +67,9 @@ int replay(struct replay *r, const uint8_t *data, size_t len, int *tail);
 /* Undoes an abandoned replay: the monitor (and with it the container's first process) ends, directories made are removed. */
 void undo(struct replay *r);
 
+/* mkdir -p (each missing directory with `mode`); 0 when `path` is a directory afterwards. */
+int make_parents(const char *path, mode_t mode);
+
 /* Writes the normalised form of a /proc file (format.ts normalise()) into out; returns its length. */
 size_t normalise(const char *path, const char *in, size_t n, char *out, size_t cap);
 

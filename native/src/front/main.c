@@ -111,12 +111,9 @@ static void run_node(char **argv, const char *record)
 		char dir[PATH_MAX];
 		snprintf(dir, sizeof(dir), "%s", record);
 		char *d = dirname(dir);
-		/* Made for the recorder (it writes into an existing directory only); ~/.cache/lxkit first, as lxkit.cjs makes it. */
-		char parent[PATH_MAX];
-		snprintf(parent, sizeof(parent), "%s", d);
-		mkdir(dirname(parent), 0700);
+		/* Made for the recorder, which writes into an existing directory only. */
 		struct stat st;
-		if ((mkdir(d, 0700) == 0 || errno == EEXIST) && lstat(d, &st) == 0 && trusted(&st, 1))
+		if (make_parents(d, 0700) == 0 && lstat(d, &st) == 0 && trusted(&st, 1))
 			setenv("LXKIT_PLAN_RECORD", record, 1);
 	}
 	const char *node = getenv("LXKIT_NODE");

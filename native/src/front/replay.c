@@ -266,7 +266,7 @@ static int check_access(struct replay *r, const struct record *e)
 }
 
 /* mkdir -p; 0 when `path` is a directory afterwards. */
-static int make_parents(const char *path, mode_t mode)
+int make_parents(const char *path, mode_t mode)
 {
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s", path);

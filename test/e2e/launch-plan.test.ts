@@ -121,7 +121,7 @@ plans('runs a plan cannot stand for record none: a hook script on the host', asy
   });
 });
 
-plans('a plan others may write is not used (and is replaced by a fresh one)', async () => {
+plans('a plan others may write is not used (and is replaced by a fresh one); stale plans are pruned', async () => {
   await withScratch(async (s) => {
     await busyboxIn(s, 'bb');
     const { run, nodeRuns, planDir } = await frontFor(s);
@@ -129,11 +129,17 @@ plans('a plan others may write is not used (and is replaced by a fresh one)', as
     await run(...cmd);
     const [file] = await readdir(planDir);
     await chmod(join(planDir, file!), 0o666);
+    // A plan not written for 40 days: removed when another one is written.
+    const stale = join(planDir, '0000000000000000.plan');
+    await writeFile(stale, 'old', { mode: 0o600 });
+    const old = new Date(Date.now() - 40 * 24 * 3600_000);
+    await utimes(stale, old, old);
     const r = await run(...cmd);
     assert.is(r.exitCode, 0, r.stderr);
     assert.match(r.stderr, /no launch plan yet/);
     assert.is(await nodeRuns(), 2);
     assert.is((await stat(join(planDir, file!))).mode & 0o777, 0o600);
+    assert.equal(await readdir(planDir), [file], 'the stale plan was removed');
   });
 });
 

@@ -18,7 +18,10 @@ export const P = {
   ENV: 502,
 
   // Inputs: what the recorded run consulted, compared with what is there now.
-  /** ints: errno (0: found), dev, ino, mode, uid, gid, size, mtime s, mtime ns, ctime s, ctime ns, nofollow; strs: path. A file of a real filesystem. */
+  /**
+   * ints: errno (0: found), dev, ino, mode, uid, gid, size, mtime s, mtime ns, ctime s, ctime ns, nofollow; strs: path.
+   * A file of a real filesystem; a directory's size and times are -1 (not compared: a readdir records what is in it).
+   */
   STAT: 503,
   /** ints: errno, normalised; strs: path, content. A file of /proc or /sys, by its content. */
   CONTENT: 504,

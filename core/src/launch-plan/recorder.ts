@@ -31,6 +31,8 @@ type Fn = (...args: unknown[]) => unknown;
 
 /** A file changed this recently may change again within the same timestamp, unseen (git's "racy" files). */
 const RACY_NS = 20_000_000n;
+/** How long a plan may go unwritten before a write of another one removes it. */
+const STALE_MS = 30 * 24 * 3600 * 1000;
 const M_RESULT = 101;
 const M_EXITED = 102;
 
@@ -155,9 +157,22 @@ class Recorder implements PlanRecorder {
       write.call(fs, tmp, Buffer.concat(this.#frames), { mode: 0o600 });
       rename.call(fs, tmp, this.#file);
       if (debug) process.stderr.write(`lxkit: launch plan written: ${this.#file}\n`);
+      this.#prune();
     } catch (err) {
       // A plan is an optimisation: never a reason to fail a command.
       if (debug) process.stderr.write(`lxkit: cannot write the launch plan: ${(err as Error).message}\n`);
+    }
+  }
+
+  /** Plans not written for STALE_MS are of commands no longer run (or of checkouts that are gone): removed, as the V8 caches are. */
+  #prune(): void {
+    const dir = this.#file.slice(0, this.#file.lastIndexOf('/'));
+    const now = Date.now();
+    // The plans' directory is an ignored one: these calls are not part of any plan.
+    for (const name of fs.readdirSync(dir)) {
+      const file = `${dir}/${name}`;
+      const st = fs.statSync(file, { throwIfNoEntry: false });
+      if (st && now - st.mtimeMs > STALE_MS) fs.rmSync(file, { force: true });
     }
   }
 
@@ -181,9 +196,14 @@ class Recorder implements PlanRecorder {
       this.#entry(P.STAT, [2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, nofollow ? 1 : 0], [path]);
       return;
     }
+    const B = 1_000_000_000n;
+    // A directory's content is what a readdir of it records; its size and times change with any entry made or removed in it.
+    if (st.isDirectory()) {
+      this.#entry(P.STAT, [0, st.dev, st.ino, st.mode, st.uid, st.gid, -1, -1, -1, -1, -1, nofollow ? 1 : 0], [path]);
+      return;
+    }
     const now = BigInt(Date.now()) * 1_000_000n;
     if (now - st.mtimeNs < RACY_NS || now - st.ctimeNs < RACY_NS) this.#racy = `${path} changed a moment ago`;
-    const B = 1_000_000_000n;
     this.#entry(
       P.STAT,
       [0, st.dev, st.ino, st.mode, st.uid, st.gid, st.size, st.mtimeNs / B, st.mtimeNs % B, st.ctimeNs / B, st.ctimeNs % B, nofollow ? 1 : 0],

@@ -215,6 +215,8 @@ int main(int argc, char **argv)
 		run_node(argv, path);
 	}
 	struct replay r = { .argc = argc - 1, .argv = argv + 1, .lock = -1, .control = -1, .monitor = -1 };
+	/* A write to a monitor that has left is EPIPE, not death (as in Node); restored before any exec. */
+	signal(SIGPIPE, SIG_IGN);
 	int tail = 0;
 	int failed = replay(&r, data, len, &tail) < 0 || tail != TAIL_FOREGROUND;
 	/* Once the init runs, the command is under way: whatever is left of the plan, its end is waited for, never a second run. */
@@ -222,6 +224,7 @@ int main(int argc, char **argv)
 		if (debug)
 			fprintf(stderr, "lxkit: launch plan not used: %s\n", r.why ? r.why : "an unknown hand-over");
 		undo(&r);
+		signal(SIGPIPE, SIG_DFL);
 		run_node(argv, path);
 	}
 	/* The container entry's string: the name, for messages. */

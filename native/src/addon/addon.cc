@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 #include "../common/kernel.h"
+#include "../common/spawn.h"
 
 
 extern char** environ;
@@ -159,12 +160,7 @@ struct SpawnPlan {
     posix_spawn_file_actions_init(&actions);
     posix_spawnattr_init(&attr);
     for (size_t i = 0; i < sources.size(); i++) posix_spawn_file_actions_adddup2(&actions, sources[i], (int)i);
-    sigset_t all, none;
-    sigfillset(&all);
-    sigemptyset(&none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    spawnattr_fresh(&attr);
     int err = posix_spawn(pid, path.c_str(), &actions, &attr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);

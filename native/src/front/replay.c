@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "../common/proto.h"
+#include "../common/spawn.h"
 #include "front.h"
 
 extern char **environ;
@@ -361,12 +362,7 @@ static int act_spawn(struct replay *r, const struct record *e)
 	for (int i = 0; i < n; i++)
 		if (sources[i] >= 0)
 			posix_spawn_file_actions_adddup2(&actions, sources[i], i);
-	sigset_t all, none;
-	sigfillset(&all);
-	sigemptyset(&none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	spawnattr_fresh(&attr);
 	raise_nofile();
 	int err = posix_spawn(&r->monitor, e->strs[0], &actions, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&actions);

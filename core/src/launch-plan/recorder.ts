@@ -34,7 +34,6 @@ const RACY_NS = 20_000_000n;
 /** How long a plan may go unwritten before a write of another one removes it. */
 const STALE_MS = 30 * 24 * 3600 * 1000;
 const M_RESULT = 101;
-const M_EXITED = 102;
 
 const WRITE_FLAGS: Record<string, number> = {
   w: fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC,
@@ -132,8 +131,7 @@ class Recorder implements PlanRecorder {
   }
 
   received(type: number, payload: Buffer): void {
-    // After the hand-over, the init's exit and the monitor's end are the front's to wait for.
-    if (this.#finished && (type === M_EXITED || type === M_RESULT)) return;
+    // Only answers a request waited for come here: the init's exit and the monitor's end of the container do not.
     const ok = type === M_RESULT ? Number(payload.readBigInt64LE(4)) : 1;
     this.#entry(P.RECV, [type, ok], []);
   }

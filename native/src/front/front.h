@@ -52,6 +52,7 @@ struct replay {
 	int64_t exit_code, ending; /* its code, and whether the monitor ends the container itself */
 	const char **made;         /* directories made (P_MKDIR), removed again by an abandoned replay */
 	size_t nmade;
+	const char *container; /* the hand-over's container name (points into the plan), for messages */
 	const char *why; /* why a replay was abandoned, for LXKIT_PLAN_DEBUG */
 	char whybuf[512];
 };

@@ -227,17 +227,5 @@ int main(int argc, char **argv)
 		signal(SIGPIPE, SIG_DFL);
 		run_node(argv, path);
 	}
-	/* The container entry's string: the name, for messages. */
-	const char *container = "";
-	for (size_t at = 0; at + 8 <= len;) {
-		uint32_t n;
-		uint16_t type;
-		memcpy(&n, data + at, 4);
-		memcpy(&type, data + at + 4, 2);
-		static struct record e;
-		if (type == P_TAIL && rec_get(data + at + 8, n - 4, &e) >= 0 && e.nstrs > 0)
-			container = e.strs[0];
-		at += 4 + n;
-	}
-	return foreground(&r, container, quiet(argc, argv));
+	return foreground(&r, r.container ? r.container : "", quiet(argc, argv));
 }

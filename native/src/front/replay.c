@@ -519,6 +519,7 @@ int replay(struct replay *r, const uint8_t *data, size_t len, int *tail)
 			if (e.nints < 1 || r->control < 0)
 				return differs(r, "a damaged plan");
 			*tail = (int)e.ints[0];
+			r->container = e.nstrs > 0 ? e.strs[0] : "";
 			return 0;
 		default:
 			return differs(r, "an entry of unknown type %u", type);

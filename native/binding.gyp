@@ -47,7 +47,7 @@
       "target_name": "lxkit-front",
       "type": "executable",
       "ldflags": ["-static"],
-      "sources": ["src/common/proto.c", "src/front/main.c", "src/front/replay.c"]
+      "sources": ["src/common/proto.c", "src/common/cmdclient.c", "src/front/main.c", "src/front/replay.c", "src/front/stop.c"]
     },
     {
       "target_name": "lxkit",

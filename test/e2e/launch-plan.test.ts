@@ -1,13 +1,14 @@
 /**
- * Launch plans: lxkit-front replays `lxkit execute` from what an earlier run
- * of the same command recorded, without Node, and runs the Node CLI whenever
- * anything the plan depends on differs (docs/launch-plans.md).
+ * Launch plans: lxkit-front replays `lxkit execute`, `start -d` and `stop`
+ * from what an earlier run of the same command recorded, without Node, and
+ * runs the Node CLI whenever anything the plan depends on differs
+ * (docs/launch-plans.md).
  */
 import { chmod, copyFile, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { busyboxIn, containerCgroups, hostMounts, lxkit, ROOT, withScratch, type CliResult, type Scratch } from '../lib/harness.js';
+import { busyboxIn, containerCgroups, hostMounts, lxkit, lxkitIn, ROOT, withScratch, type CliResult, type Scratch } from '../lib/harness.js';
 
 const FRONT = join(ROOT, 'native/build/Release/lxkit-front');
 const plans = suite('launch plans (lxkit-front)');
@@ -140,6 +141,108 @@ plans('a plan others may write is not used (and is replaced by a fresh one); sta
     assert.is(await nodeRuns(), 2);
     assert.is((await stat(join(planDir, file!))).mode & 0o777, 0o600);
     assert.equal(await readdir(planDir), [file], 'the stale plan was removed');
+  });
+});
+
+/** The container's state as the Node CLI tells it (not through the front: no Node run is counted). */
+async function stateOf(s: Scratch, name: string): Promise<string> {
+  const r = await lxkitIn(s, 'info', '-n', name, '-s');
+  return /State:\s+(\S+)/.exec(r.stdout)?.[1] ?? `(info failed: ${r.stderr})`;
+}
+
+plans('start -d and stop -k are replayed without Node: the container runs on its monitor, then stops, and nothing is left', async () => {
+  await withScratch(async (s) => {
+    await busyboxIn(s, 'bb');
+    const { run, nodeRuns } = await frontFor(s);
+    const before = await hostMounts();
+    const start = ['start', '-n', 'bb', '-P', s.lxcpath, '-d'];
+    const stop = ['stop', '-n', 'bb', '-P', s.lxcpath, '-k'];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const started = await run(...start);
+        assert.is(started.exitCode, 0, started.stderr);
+        assert.is(await stateOf(s, 'bb'), 'RUNNING');
+        assert.is(await monitorsOf(s.dir), 1, 'the monitor stays with the container');
+        const attached = await lxkitIn(s, 'attach', '-n', 'bb', '--', 'hostname');
+        assert.equal([attached.exitCode, attached.stdout], [0, 'bb'], attached.stderr);
+        const stopped = await run(...stop);
+        assert.is(stopped.exitCode, 0, stopped.stderr);
+        assert.is(await stateOf(s, 'bb'), 'STOPPED');
+        if (i > 0) assert.equal([started.stderr, stopped.stderr], ['', ''], 'replayed: the debug output says nothing');
+      }
+      assert.is(await nodeRuns(), 2, 'Node ran once for each command, to record its plan');
+      assert.equal(await hostMounts(), before, 'no mount of a container shows on the host');
+      assert.equal(await containerCgroups(['bb']), [], 'no cgroup is left');
+      assert.is(await monitorsOf(s.dir), 0, 'no monitor is left');
+    } finally {
+      await lxkitIn(s, 'stop', '-n', 'bb', '-k');
+    }
+  });
+});
+
+plans("a replayed start of a running container and a replayed stop of a stopped one get the Node CLI's errors, and harm nothing", async () => {
+  await withScratch(async (s) => {
+    await busyboxIn(s, 'bb');
+    const { run, nodeRuns } = await frontFor(s);
+    const start = ['start', '-n', 'bb', '-P', s.lxcpath, '-d'];
+    const stop = ['stop', '-n', 'bb', '-P', s.lxcpath, '-k'];
+    try {
+      assert.is((await run(...start)).exitCode, 0);
+      const again = await run(...start);
+      assert.is(again.exitCode, 1);
+      assert.match(again.stderr, /launch plan not used: the container is locked/);
+      assert.match(again.stderr, /it is running or busy/);
+      assert.is(await stateOf(s, 'bb'), 'RUNNING', 'the running container is untouched');
+      const pid = (await lxkitIn(s, 'info', '-n', 'bb', '-p')).stdout;
+      assert.is((await run(...stop)).exitCode, 0);
+      const twice = await run(...stop);
+      assert.is(twice.exitCode, 2, 'not running: exit 2, as lxc-stop');
+      assert.match(twice.stderr, /container "bb" is not running/);
+      assert.is(await nodeRuns(), 4, 'both errors came from the Node CLI');
+      assert.is((await run(...start)).exitCode, 0, 'a replay again');
+      assert.is(await nodeRuns(), 4);
+      assert.is.not((await lxkitIn(s, 'info', '-n', 'bb', '-p')).stdout, pid);
+    } finally {
+      await lxkitIn(s, 'stop', '-n', 'bb', '-k');
+    }
+    assert.equal(await containerCgroups(['bb']), []);
+    assert.is(await monitorsOf(s.dir), 0);
+  });
+});
+
+plans('a replayed stop sends the halt signal the container runs with, waits for it, and kills after the timeout unless --nokill', async () => {
+  await withScratch(async (s) => {
+    await busyboxIn(s, 'bb');
+    const { run, nodeRuns } = await frontFor(s);
+    // Busybox's init halts on SIGUSR1 (its config's lxc.signal.halt); sleep as the init ignores it.
+    const startInit = ['start', '-n', 'bb', '-P', s.lxcpath, '-d'];
+    const startSleep = ['start', '-n', 'bb', '-P', s.lxcpath, '-d', '--', 'sleep', '1000'];
+    const halt = ['stop', '-n', 'bb', '-P', s.lxcpath];
+    const nokill = ['stop', '-n', 'bb', '-P', s.lxcpath, '-t', '1', '--nokill'];
+    const timeout = ['stop', '-n', 'bb', '-P', s.lxcpath, '-t', '1'];
+    try {
+      for (let i = 0; i < 2; i++) {
+        assert.is((await run(...startInit)).exitCode, 0);
+        const halted = await run(...halt);
+        assert.is(halted.exitCode, 0, halted.stderr);
+        assert.is(await stateOf(s, 'bb'), 'STOPPED');
+        assert.is((await run(...startSleep)).exitCode, 0);
+        const refused = await run(...nokill);
+        assert.is(refused.exitCode, 1);
+        assert.match(refused.stderr, /did not halt within 1 s \(--nokill: not killed\)/);
+        assert.is(await stateOf(s, 'bb'), 'STOPPING', 'still there: a stop was asked for');
+        const t0 = Date.now();
+        const killed = await run(...timeout);
+        assert.is(killed.exitCode, 0, killed.stderr);
+        assert.ok(Date.now() - t0 >= 1000, 'killed only after the timeout');
+        assert.is(await stateOf(s, 'bb'), 'STOPPED');
+      }
+      assert.is(await nodeRuns(), 5, 'the second round was replayed');
+    } finally {
+      await lxkitIn(s, 'stop', '-n', 'bb', '-k');
+    }
+    assert.equal(await containerCgroups(['bb']), []);
+    assert.is(await monitorsOf(s.dir), 0);
   });
 });
 

@@ -12,6 +12,7 @@ import { openConsole, type ConsoleOptions } from '../console/console.js';
 import { LxkitError } from '../errors.js';
 import type { Exit } from '../start/monitor.js';
 import type { ContainerState } from '../start/protocol.js';
+import { planRecorder } from '../launch-plan/active.js';
 import { containerPaths } from './paths.js';
 
 const SIGKILL = 9;
@@ -105,6 +106,15 @@ export class RunningContainer {
 
   /** lxc-stop: the halt signal, STOPPED within the timeout or SIGKILL. Throws LXKIT_CONTAINER_NOT_RUNNING when it is not running. */
   async stop(opts: StopOptions = {}): Promise<void> {
+    planRecorder()?.finish({
+      kind: 'stop',
+      container: this.#name,
+      socket: this.#socket,
+      signal: opts.reboot ? 'reboot' : opts.kill ? 'kill' : 'halt',
+      timeout: opts.kill ? -1 : (opts.timeout ?? 60),
+      nokill: opts.nokill ?? false,
+      nowait: opts.nowait ?? false,
+    });
     const client = await CommandClient.connect(this.#socket, this.#name);
     if (!client) throw this.#notRunning();
     try {

@@ -24,12 +24,34 @@ export interface PlanRecorder {
   /** This run cannot be replayed; the reason is kept for `LXKIT_PLAN_DEBUG`. */
   refuse(reason: string): void;
   /**
-   * The command is done with the container up to the point the front takes
-   * over from: `foreground`, it waits for the init's exit and the monitor's
-   * end, and exits with the init's status.
+   * The command has come to the point the front takes over from (see
+   * PlanTail). What the process does afterwards is the front's to redo its
+   * own way: a `stop` tail stops tracking; after the others, anything more
+   * refuses the plan.
    */
-  finish(tail: 'foreground', container: string): void;
+  finish(tail: PlanTail): void;
 }
+
+/** Where a replay ends and the front carries on by itself (native/src/front/main.c). */
+export type PlanTail =
+  /** The init's exit and the monitor's end are waited for (signals forwarded); the init's status is the exit status. */
+  | { readonly kind: 'foreground'; readonly container: string }
+  /** The container is left to its monitor (M_DAEMONIZE answered): exit 0. */
+  | { readonly kind: 'daemon'; readonly container: string }
+  /**
+   * lxc-stop on the command socket `socket`: the halt (or reboot) signal the
+   * container runs with, or SIGKILL, then STOPPED waited for as StopOptions say.
+   */
+  | {
+      readonly kind: 'stop';
+      readonly container: string;
+      readonly socket: string;
+      readonly signal: 'halt' | 'reboot' | 'kill';
+      /** Seconds before SIGKILL (-1: forever). */
+      readonly timeout: number;
+      readonly nokill: boolean;
+      readonly nowait: boolean;
+    };
 
 const KEY = Symbol.for('lxkit.launchPlanRecorder');
 

@@ -58,11 +58,16 @@ export const P = {
   SEND: 522,
   /** ints: frame type, ok (M_RESULT's ints[0], else 1). A frame the monitor must send next (M_LOG aside). */
   RECV: 523,
-  /** ints: kind (1: foreground: wait for the init's exit and the monitor's end; exit with the init's status); strs: container. */
+  /**
+   * ints: kind (TAIL), then the kind's own; strs: container, then the kind's own. The hand-over (active.ts PlanTail):
+   *   FOREGROUND, DAEMON: nothing more;
+   *   STOP: ints signal (STOP_SIGNAL), timeout s, nokill, nowait; strs: the command socket's name.
+   */
   TAIL: 530,
 } as const;
 
-export const TAIL_FOREGROUND = 1;
+export const TAIL = { foreground: 1, daemon: 2, stop: 3 } as const;
+export const STOP_SIGNAL = { halt: 0, reboot: 1, kill: 2 } as const;
 
 /** Lines of /proc/self/status that are the same for any process of the same user and credentials. */
 export const STATUS_KEYS = ['Uid', 'Gid', 'Groups', 'CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp'];

@@ -19,8 +19,8 @@
  */
 import type * as FS from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { installPlanRecorder, type PlanRecorder } from './active.js';
-import { P, PLAN_FORMAT, TAIL_FOREGROUND, normalise } from './format.js';
+import { installPlanRecorder, type PlanRecorder, type PlanTail } from './active.js';
+import { P, PLAN_FORMAT, STOP_SIGNAL, TAIL, normalise } from './format.js';
 import { encodeFrame, encodeRecord } from '../start/protocol.js';
 
 // The module object itself (an ESM namespace import would be a frozen copy): what everyone's require('node:fs') gets.
@@ -136,8 +136,15 @@ class Recorder implements PlanRecorder {
     this.#entry(P.RECV, [type, ok], []);
   }
 
-  finish(tail: 'foreground', container: string): void {
-    this.#entry(P.TAIL, [tail === 'foreground' ? TAIL_FOREGROUND : 0], [container]);
+  finish(tail: PlanTail): void {
+    if (tail.kind === 'stop') {
+      const { signal, timeout, nokill, nowait, socket } = tail;
+      this.#entry(P.TAIL, [TAIL.stop, STOP_SIGNAL[signal], timeout, nokill ? 1 : 0, nowait ? 1 : 0], [tail.container, socket]);
+      // The conversation on the command socket that follows is what the front has of its own (main.c stop()).
+      this.#untracked++;
+    } else {
+      this.#entry(P.TAIL, [TAIL[tail.kind]], [tail.container]);
+    }
     this.#finished = true;
   }
 

@@ -357,7 +357,7 @@ export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<
   const { monitor, ending } = await launch(runtime, opts, false);
   const plan = planRecorder();
   // The front replays application containers (lxkit execute); a system container's foreground end differs (halt signal, reboot).
-  if (opts.kind === 'application') plan?.finish('foreground', opts.name);
+  if (opts.kind === 'application') plan?.finish({ kind: 'foreground', container: opts.name });
   else plan?.refuse('only lxkit execute is replayed');
   const model = opts.config.model;
   const signals = opts.forwardSignals ? forwardSignals(monitor, opts.kind === 'system' ? model.signals.halt : undefined, opts.log) : undefined;
@@ -391,6 +391,7 @@ export async function startDetached(
     const why = opts.stopWork ?? stopWorkReason(runtime, ctx);
     opts.log.debug(`container ${opts.name}: ${why ? `its end needs lxkit's stop work (${why})` : 'its monitor ends it alone'}`);
     await monitor.daemonize(opts.afterExit, why !== undefined);
+    planRecorder()?.finish({ kind: 'daemon', container: opts.name });
   } catch (err) {
     monitor.kill(SIGKILL);
     const exit = await Promise.race([monitor.exited(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);

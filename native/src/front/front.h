@@ -38,7 +38,25 @@ enum plan_entry {
 	P_TAIL = 530,
 };
 
-#define TAIL_FOREGROUND 1
+/* P_TAIL's kinds (format.ts TAIL): where the front carries on by itself. */
+enum plan_tail {
+	TAIL_FOREGROUND = 1, /* the init's exit waited for, signals forwarded: exit with its status */
+	TAIL_DAEMON = 2,     /* the container left to its monitor: exit 0 */
+	TAIL_STOP = 3,       /* lxc-stop on the command socket: front_stop() */
+};
+
+/* What an lxkit stop's plan resolved (format.ts STOP_SIGNAL for `signal`). */
+enum stop_signal { STOP_HALT = 0, STOP_REBOOT = 1, STOP_KILL = 2 };
+struct stop_request {
+	const char *container;
+	const char *socket; /* the command socket's abstract name */
+	enum stop_signal signal;
+	long timeout; /* seconds before SIGKILL; -1: forever */
+	int nokill, nowait;
+};
+
+/* A front's verdict: the command is the Node CLI's after all (nothing of it has been done). */
+#define FRONT_TO_NODE (-1)
 
 /* What a replay has done so far: what an abandoned one undoes. */
 struct replay {
@@ -53,6 +71,7 @@ struct replay {
 	const char **made;         /* directories made (P_MKDIR), removed again by an abandoned replay */
 	size_t nmade;
 	const char *container; /* the hand-over's container name (points into the plan), for messages */
+	struct stop_request stop; /* a TAIL_STOP's request (points into the plan) */
 	const char *why; /* why a replay was abandoned, for LXKIT_PLAN_DEBUG */
 	char whybuf[512];
 };
@@ -65,8 +84,17 @@ struct replay {
  */
 int replay(struct replay *r, const uint8_t *data, size_t len, int *tail);
 
+/* The plan's hand-over kind (and its container) without replaying it: what a replay that failed on the way was heading for. 0: none. */
+int plan_tail(const uint8_t *data, size_t len, const char **container);
+
 /* Undoes an abandoned replay: the monitor (and with it the container's first process) ends, directories made are removed. */
 void undo(struct replay *r);
+
+/* Stops a container as `lxkit stop` does; returns the exit status, or FRONT_TO_NODE before any signal was sent. */
+int front_stop(const struct stop_request *q);
+
+/* A signal as lxc.signal.* writes it (a number or a SIG name); -1 when it is none. */
+int signal_number(const char *s);
 
 /* mkdir -p (each missing directory with `mode`); 0 when `path` is a directory afterwards. */
 int make_parents(const char *path, mode_t mode);

@@ -34,7 +34,7 @@
 
 
 /* The commands that have plans: what the recorder knows how to hand over (P_TAIL). */
-static const char *const REPLAYED[] = { "execute", NULL };
+static const char *const REPLAYED[] = { "execute", "start", "stop", NULL };
 
 static int debug;
 
@@ -218,7 +218,7 @@ int main(int argc, char **argv)
 	/* A write to a monitor that has left is EPIPE, not death (as in Node); restored before any exec. */
 	signal(SIGPIPE, SIG_IGN);
 	int tail = 0;
-	int failed = replay(&r, data, len, &tail) < 0 || tail != TAIL_FOREGROUND;
+	int failed = replay(&r, data, len, &tail) < 0 || tail < TAIL_FOREGROUND || tail > TAIL_STOP;
 	/* Once the init runs, the command is under way: whatever is left of the plan, its end is waited for, never a second run. */
 	if (failed && !r.running) {
 		if (debug)
@@ -226,6 +226,30 @@ int main(int argc, char **argv)
 		undo(&r);
 		signal(SIGPIPE, SIG_DFL);
 		run_node(argv, path);
+	}
+	if (failed)
+		tail = plan_tail(data, len, &r.container);
+	if (failed && tail == TAIL_DAEMON) {
+		/* The monitor did not take the container over: it ends with its controller (as when lxkit dies at that point). */
+		fprintf(stderr, "lxkit-start: %s: the container could not be left to its monitor: %s\n", r.container, r.why ? r.why : "");
+		undo(&r);
+		return 1;
+	}
+	if (!failed && tail == TAIL_DAEMON) {
+		/* The monitor holds its own copy of the lock, and goes on without its controller (control.c control_lost()). */
+		close(r.control);
+		close(r.lock);
+		return 0;
+	}
+	if (!failed && tail == TAIL_STOP) {
+		int status = front_stop(&r.stop);
+		if (status == FRONT_TO_NODE) {
+			if (debug)
+				fprintf(stderr, "lxkit: the stop is left to the Node CLI (container \"%s\" not running, or its halt signal not a plain one)\n", r.container);
+			signal(SIGPIPE, SIG_DFL);
+			run_node(argv, NULL);
+		}
+		return status;
 	}
 	return foreground(&r, r.container ? r.container : "", quiet(argc, argv));
 }

@@ -516,10 +516,17 @@ int replay(struct replay *r, const uint8_t *data, size_t len, int *tail)
 			ret = r->control < 0 || e.nints < 2 ? differs(r, "a frame before the monitor") : act_recv(r, &e);
 			break;
 		case P_TAIL:
-			if (e.nints < 1 || r->control < 0)
+			if (e.nints < 1 || e.nstrs < 1)
 				return differs(r, "a damaged plan");
 			*tail = (int)e.ints[0];
-			r->container = e.nstrs > 0 ? e.strs[0] : "";
+			r->container = e.strs[0];
+			if (*tail == TAIL_STOP) {
+				if (e.nints < 5 || e.nstrs < 2 || e.ints[1] < STOP_HALT || e.ints[1] > STOP_KILL)
+					return differs(r, "a damaged plan");
+				r->stop = (struct stop_request){ e.strs[0], e.strs[1], (enum stop_signal)e.ints[1], (long)e.ints[2], e.ints[3] != 0, e.ints[4] != 0 };
+			} else if (r->control < 0) {
+				return differs(r, "a hand-over without a monitor");
+			}
 			return 0;
 		default:
 			return differs(r, "an entry of unknown type %u", type);
@@ -528,6 +535,25 @@ int replay(struct replay *r, const uint8_t *data, size_t len, int *tail)
 			return -1;
 	}
 	return differs(r, "a plan without its end");
+}
+
+int plan_tail(const uint8_t *data, size_t len, const char **container)
+{
+	static struct record e;
+	for (size_t at = 0; at + 8 <= len;) {
+		uint32_t n;
+		uint16_t type;
+		memcpy(&n, data + at, 4);
+		memcpy(&type, data + at + 4, 2);
+		if (n < 4 || at + 4 + n > len)
+			break;
+		if (type == P_TAIL && rec_get(data + at + 8, n - 4, &e) >= 0 && e.nints > 0 && e.nstrs > 0) {
+			*container = e.strs[0];
+			return (int)e.ints[0];
+		}
+		at += 4 + n;
+	}
+	return 0;
 }
 
 static void sleep_ms(long ms)

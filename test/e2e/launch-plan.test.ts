@@ -1,5 +1,5 @@
 /**
- * Launch plans: lxkit-front replays `lxkit execute`, `start -d` and `stop`
+ * Launch plans: lxkit-front replays `lxkit execute`, `start -d`, `stop` and `attach`
  * from what an earlier run of the same command recorded, without Node, and
  * runs the Node CLI whenever anything the plan depends on differs
  * (docs/launch-plans.md).
@@ -242,6 +242,32 @@ plans('a replayed stop sends the halt signal the container runs with, waits for 
       await lxkitIn(s, 'stop', '-n', 'bb', '-k');
     }
     assert.equal(await containerCgroups(['bb']), []);
+    assert.is(await monitorsOf(s.dir), 0);
+  });
+});
+
+plans("attach is replayed through lxkit-attach: the program's output and exit status; a stopped container gets the Node CLI's error", async () => {
+  await withScratch(async (s) => {
+    await busyboxIn(s, 'bb');
+    const { run, nodeRuns } = await frontFor(s);
+    const attach = ['attach', '-n', 'bb', '-P', s.lxcpath, '--', 'sh', '-c', 'echo $(hostname) $(cat /proc/1/comm); exit 7'];
+    try {
+      assert.is((await lxkitIn(s, 'start', '-n', 'bb')).exitCode, 0);
+      for (let i = 0; i < 3; i++) {
+        const r = await run(...attach);
+        assert.equal([r.exitCode, r.stdout], [7, 'bb init'], r.stderr);
+        if (i > 0) assert.is(r.stderr, '', 'replayed: the debug output says nothing');
+      }
+      assert.is(await nodeRuns(), 1);
+      assert.is((await lxkitIn(s, 'stop', '-n', 'bb', '-k')).exitCode, 0);
+      const stopped = await run(...attach);
+      assert.is(stopped.exitCode, 1);
+      assert.match(stopped.stderr, /the command is left to the Node CLI/);
+      assert.match(stopped.stderr, /container "bb" is not running/);
+      assert.is(await nodeRuns(), 2);
+    } finally {
+      await lxkitIn(s, 'stop', '-n', 'bb', '-k');
+    }
     assert.is(await monitorsOf(s.dir), 0);
   });
 });

@@ -7,9 +7,9 @@
  * order right before exec; the monitor keeps both since the start
  * (M_CGROUPS, M_CONFINE) and hands them over with the init's pidfd.
  */
+import { isatty } from 'node:tty';
 import { runTerminalHelper } from '../command/helper-session.js';
 import { LxkitError } from '../errors.js';
-import { native } from '../native-package.js';
 import type { Exit } from '../start/monitor.js';
 import { A_REQUEST } from '../start/protocol.js';
 import { CLONE_FLAGS } from '../start/namespaces.js';
@@ -73,7 +73,7 @@ export async function attachProgram(socket: string, container: string, command: 
         attachMask(opts.namespaces),
         opts.uid ?? -1,
         opts.gid ?? -1,
-        (opts.pty ?? native().isatty(0)) ? 1 : 0,
+        (opts.pty ?? isatty(0)) ? 1 : 0,
         opts.clearEnv ? 1 : 0,
         opts.elevated ? 1 : 0,
         command.length,

@@ -8,6 +8,7 @@ import { openChannel, startHelper } from '../native-package.js';
 import type { HelperName } from '@lxkit/native';
 import { FrameReader, MSG, decodeRecord, encodeFrame, encodeRecord } from '../start/protocol.js';
 import { systemError } from '../start/system-error.js';
+import { planRecorder } from '../launch-plan/active.js';
 
 export interface HelperRequest {
   readonly type: number;
@@ -41,11 +42,15 @@ export async function runTerminalHelper(helper: HelperName, request: HelperReque
     },
     () => ended(),
   );
+  const payload = encodeRecord({ ints: request.ints, strs: request.strs });
   try {
-    channel.write(encodeFrame(request.type, encodeRecord({ ints: request.ints, strs: request.strs })));
+    channel.write(encodeFrame(request.type, payload));
   } catch {
     // The helper died at once: its exit status tells.
   }
+  const plan = planRecorder();
+  plan?.send(request.type, payload);
+  plan?.finish({ kind: 'helper', container });
   // The terminal's ^C and ^\ are for the program in the container (in our process group without a pty).
   const ignore = () => undefined;
   process.on('SIGINT', ignore);

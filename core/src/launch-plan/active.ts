@@ -39,6 +39,11 @@ export type PlanTail =
   /** The container is left to its monitor (M_DAEMONIZE answered): exit 0. */
   | { readonly kind: 'daemon'; readonly container: string }
   /**
+   * A terminal helper (lxkit-attach) has its request: its exit status is the
+   * command's; a failure it reports before its work starts goes to the Node CLI.
+   */
+  | { readonly kind: 'helper'; readonly container: string }
+  /**
    * lxc-stop on the command socket `socket`: the halt (or reboot) signal the
    * container runs with, or SIGKILL, then STOPPED waited for as StopOptions say.
    */

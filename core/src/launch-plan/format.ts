@@ -60,13 +60,13 @@ export const P = {
   RECV: 523,
   /**
    * ints: kind (TAIL), then the kind's own; strs: container, then the kind's own. The hand-over (active.ts PlanTail):
-   *   FOREGROUND, DAEMON: nothing more;
+   *   FOREGROUND, DAEMON, HELPER: nothing more;
    *   STOP: ints signal (STOP_SIGNAL), timeout s, nokill, nowait; strs: the command socket's name.
    */
   TAIL: 530,
 } as const;
 
-export const TAIL = { foreground: 1, daemon: 2, stop: 3 } as const;
+export const TAIL = { foreground: 1, daemon: 2, stop: 3, helper: 4 } as const;
 export const STOP_SIGNAL = { halt: 0, reboot: 1, kill: 2 } as const;
 
 /** Lines of /proc/self/status that are the same for any process of the same user and credentials. */

@@ -43,6 +43,7 @@ enum plan_tail {
 	TAIL_FOREGROUND = 1, /* the init's exit waited for, signals forwarded: exit with its status */
 	TAIL_DAEMON = 2,     /* the container left to its monitor: exit 0 */
 	TAIL_STOP = 3,       /* lxc-stop on the command socket: front_stop() */
+	TAIL_HELPER = 4,     /* a terminal helper (lxkit-attach) has its request: exit with its status */
 };
 
 /* What an lxkit stop's plan resolved (format.ts STOP_SIGNAL for `signal`). */

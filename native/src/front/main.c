@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/proto.h"
@@ -34,7 +35,7 @@
 
 
 /* The commands that have plans: what the recorder knows how to hand over (P_TAIL). */
-static const char *const REPLAYED[] = { "execute", "start", "stop", NULL };
+static const char *const REPLAYED[] = { "execute", "start", "stop", "attach", NULL };
 
 static int debug;
 
@@ -197,6 +198,39 @@ static int foreground(struct replay *r, const char *container, int silent)
 	return r->exited ? (int)r->exit_code : 1;
 }
 
+/*
+ * After the hand-over to a terminal helper, as core/src/command/helper-session.ts
+ * does: the terminal's ^C and ^\ are the program's in the container; the
+ * helper's exit status is the command's. A failure it reports (M_RESULT)
+ * comes before its work starts: FRONT_TO_NODE, the Node CLI says what it is.
+ */
+static int helper(struct replay *r)
+{
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	int failed = 0;
+	for (;;) {
+		uint16_t type;
+		uint8_t *payload = NULL;
+		long n = frame_read(r->control, &type, &payload);
+		if (n < 0 || (n == 0 && !payload))
+			break;
+		struct record got;
+		if (type == M_RESULT && rec_get(payload, (size_t)n, &got) >= 0 && got.nints > 0 && got.ints[0] == 0)
+			failed = 1;
+		free(payload);
+	}
+	close(r->control);
+	int status = 0;
+	while (waitpid(r->monitor, &status, 0) < 0 && errno == EINTR)
+		;
+	signal(SIGINT, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
+	if (failed)
+		return FRONT_TO_NODE;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int main(int argc, char **argv)
 {
 	debug = getenv("LXKIT_PLAN_DEBUG") && !strcmp(getenv("LXKIT_PLAN_DEBUG"), "1");
@@ -218,7 +252,7 @@ int main(int argc, char **argv)
 	/* A write to a monitor that has left is EPIPE, not death (as in Node); restored before any exec. */
 	signal(SIGPIPE, SIG_IGN);
 	int tail = 0;
-	int failed = replay(&r, data, len, &tail) < 0 || tail < TAIL_FOREGROUND || tail > TAIL_STOP;
+	int failed = replay(&r, data, len, &tail) < 0 || tail < TAIL_FOREGROUND || tail > TAIL_HELPER;
 	/* Once the init runs, the command is under way: whatever is left of the plan, its end is waited for, never a second run. */
 	if (failed && !r.running) {
 		if (debug)
@@ -241,11 +275,11 @@ int main(int argc, char **argv)
 		close(r.lock);
 		return 0;
 	}
-	if (!failed && tail == TAIL_STOP) {
-		int status = front_stop(&r.stop);
+	if (!failed && (tail == TAIL_STOP || tail == TAIL_HELPER)) {
+		int status = tail == TAIL_STOP ? front_stop(&r.stop) : helper(&r);
 		if (status == FRONT_TO_NODE) {
 			if (debug)
-				fprintf(stderr, "lxkit: the stop is left to the Node CLI (container \"%s\" not running, or its halt signal not a plain one)\n", r.container);
+				fprintf(stderr, "lxkit: the command is left to the Node CLI (container \"%s\" not running, or not as the plan expects)\n", r.container);
 			signal(SIGPIPE, SIG_DFL);
 			run_node(argv, NULL);
 		}

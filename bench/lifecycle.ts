@@ -32,10 +32,14 @@ const dir = await mkdtemp(join(tmpdir(), 'lxkit-bench-'));
 const lxcpath = join(dir, 'lxc');
 const rundir = join(dir, 'run');
 process.env['LXKIT_RUNDIR'] = rundir;
-const env = { ...benchEnv(), LXKIT_RUNDIR: rundir };
+// The launch plans the front records (and the CLI's code cache) live with the rest of the run, not in the user's ~/.cache.
+process.env['XDG_CACHE_HOME'] = join(dir, 'cache');
+const env = benchEnv();
 const node = process.execPath;
 const LXKIT = [node, join(ROOT, 'core/bin/lxkit.cjs')];
 const lxkit = (...args: string[]) => [...LXKIT, args[0]!, '-P', lxcpath, '-q', ...args.slice(1)];
+/** The same command through the lxkit command's C front, which replays it from the launch plan its first (warm-up) run recorded. */
+const front = (...args: string[]) => [join(ROOT, 'native/build/Release/lxkit-front'), ...lxkit(...args).slice(LXKIT.length)];
 const lxc = (tool: string, ...args: string[]) => [`lxc-${tool}`, '-P', lxcpath, ...args];
 const sh = (cmd: readonly string[]) => execFileSync(cmd[0]!, cmd.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 
@@ -189,10 +193,16 @@ try {
     { name: 'lxc-start -d + lxc-stop -k (LXC)', cmd: lxc('start', '-n', 'lb', '-d'), then: [lxc('stop', '-n', 'lb', '-k')] },
     {
       name: 'lxkit start -d + stop -k',
+      cmd: front('start', '-n', 'kb'),
+      then: [front('stop', '-n', 'kb', '-k')],
+      baseline: 'lxc-start -d + lxc-stop -k (LXC)',
+      target: 'x1.0',
+    },
+    {
+      name: 'lxkit start -d + stop -k, Node CLI',
       cmd: lxkit('start', '-n', 'kb'),
       then: [lxkit('stop', '-n', 'kb', '-k')],
       baseline: 'lxc-start -d + lxc-stop -k (LXC)',
-      target: 'x1.0',
     },
     { name: 'node -e 0, twice (for scale)', cmd: [node, '-e', '0'], then: [[node, '-e', '0']] },
   ];
@@ -220,7 +230,8 @@ try {
     { name: 'node -e 0', cmd: [node, '-e', '0'] },
     { name: 'lxkit info', cmd: lxkit('info', '-n', 'kb'), baseline: 'node -e 0' },
     { name: 'lxc-info (LXC)', cmd: lxc('info', '-n', 'lb') },
-    { name: 'lxkit attach -- /bin/true', cmd: lxkit('attach', '-n', 'kb', '--', '/bin/true'), baseline: 'node -e 0' },
+    { name: 'lxkit attach -- /bin/true', cmd: front('attach', '-n', 'kb', '--', '/bin/true'), baseline: 'node -e 0' },
+    { name: 'lxkit attach -- /bin/true, Node CLI', cmd: lxkit('attach', '-n', 'kb', '--', '/bin/true'), baseline: 'node -e 0' },
     { name: 'lxc-attach -- /bin/true (LXC)', cmd: lxc('attach', '-n', 'lb', '--', '/bin/true') },
   ];
   const commandSamples = measureSamples(commands, { runs: runs * 2 });
@@ -228,9 +239,9 @@ try {
   // The target is a difference: measured within each round (every command once, in a new order),
   // so that the machine's drift over the minutes of the run cancels out.
   const bare = commandSamples.get('node -e 0')!;
-  const aboveNode = ['lxkit info', 'lxkit attach -- /bin/true'].map((name) => {
+  const aboveNode = ['lxkit info', 'lxkit attach -- /bin/true', 'lxkit attach -- /bin/true, Node CLI'].map((name) => {
     const above = statsOf(name, commandSamples.get(name)!.map((ms, i) => ms - bare[i]!)).median;
-    return { name, above, met: above <= 15 };
+    return { name, above, met: above <= 15, target: !name.endsWith('Node CLI') };
   });
   sh(lxc('stop', '-n', 'lb', '-k'));
   sh(lxkit('stop', '-n', 'kb', '-k'));
@@ -257,7 +268,7 @@ try {
   const commandTable =
     markdownTable(commands, commandStats) +
     '\n\n| command | above `node -e 0`, median of the per-round differences | target |\n|---|---:|---|\n' +
-    aboveNode.map((a) => `| ${a.name} | +${a.above.toFixed(1)} ms | ≤ +15 ms ${a.met ? '✓' : '✗ missed'} |`).join('\n');
+    aboveNode.map((a) => `| ${a.name} | ${a.above >= 0 ? '+' : ''}${a.above.toFixed(1)} ms | ${a.target ? `≤ +15 ms ${a.met ? '✓' : '✗ missed'}` : ''} |`).join('\n');
   console.log(cycleTable + '\n\n' + commandTable);
   const [l, k] = dense as [DensityResult, DensityResult];
   const mb = (kb: number) => `${(kb / 1024).toFixed(2)} MB`;
@@ -289,7 +300,7 @@ try {
   });
   const missed = [
     ...verdicts([...cycle, ...commands], [...cycleStats, ...commandStats]).filter((v) => !v.met),
-    ...aboveNode.filter((a) => !a.met).map((a) => ({ name: a.name, target: '+15ms vs node -e 0, paired' })),
+    ...aboveNode.filter((a) => a.target && !a.met).map((a) => ({ name: a.name, target: '+15ms vs node -e 0, paired' })),
   ];
   await writeResults(
     'System containers: start/stop, info, attach, density',
@@ -300,8 +311,11 @@ try {
       'Notes. Both make a cgroup per container in every hierarchy and apply the same capability drop and seccomp policy (LXC\'s ' +
       'common.conf; lxkit\'s built-in plugins). When a container ends, lxkit\'s monitor ends it alone unless something needs ' +
       'lxkit\'s stop work (a Node process): here nothing does. ' +
-      'A start and a stop are two Node starts for lxkit (~2 × `node -e 0`, the third row) and two C programs for LXC: the ≤ 1.0× target cannot be met by a Node.js CLI, ' +
-      'whose start alone costs more than lxc-start and lxc-stop together. The library row is the same cycle without the two Node starts (one process, sequential, SIGKILL stop like `-k`).\n\n![lifecycle](lifecycle.png)',
+      '`lxkit start -d`, `stop -k` and `attach` are the lxkit command\'s C front (native/src/front) replaying the launch plans their first runs (warm-ups) recorded: ' +
+      'the files each run consulted are checked to be unchanged, then the start\'s cgroups, lock, monitor and frames are redone and the container left to its monitor; ' +
+      'the stop\'s lxc-stop conversation on the command socket and the attach\'s lxkit-attach request are redone the same way, without Node (docs/launch-plans.md). ' +
+      'The Node CLI rows are what each run costs without a plan: two Node starts for a cycle (~2 × `node -e 0`), more than lxc-start and lxc-stop together. ' +
+      'The library row is the same cycle without any process start (one process, sequential, SIGKILL stop like `-k`).\n\n![lifecycle](lifecycle.png)',
   );
   for (const m of missed) console.error(`target missed: ${m.name} (${m.target})`);
 } finally {

@@ -4,11 +4,12 @@
  * runs the Node CLI whenever anything the plan depends on differs
  * (docs/launch-plans.md).
  */
+import { spawn } from 'node:child_process';
 import { chmod, copyFile, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { busyboxIn, containerCgroups, hostMounts, lxkit, lxkitIn, ROOT, withScratch, type CliResult, type Scratch } from '../lib/harness.js';
+import { busyboxIn, containerCgroups, hostMounts, lxkit, lxkitIn, ROOT, until, withScratch, type CliResult, type Scratch } from '../lib/harness.js';
 
 const FRONT = join(ROOT, 'native/build/Release/lxkit-front');
 const plans = suite('launch plans (lxkit-front)');
@@ -17,7 +18,9 @@ const plans = suite('launch plans (lxkit-front)');
  * Runs the front with a scratch cache directory and a node that counts its
  * runs (LXKIT_NODE, the same for every run: the environment is part of a plan).
  */
-async function frontFor(s: Scratch): Promise<{ run: (...args: string[]) => Promise<CliResult>; nodeRuns: () => Promise<number>; planDir: string }> {
+async function frontFor(
+  s: Scratch,
+): Promise<{ run: (...args: string[]) => Promise<CliResult>; nodeRuns: () => Promise<number>; planDir: string; env: NodeJS.ProcessEnv }> {
   const counter = join(s.dir, 'node-runs');
   const spy = join(s.dir, 'node-spy');
   await writeFile(spy, `#!/bin/sh\necho run >> '${counter}'\nexec '${process.execPath}' "$@"\n`, { mode: 0o755 });
@@ -26,6 +29,7 @@ async function frontFor(s: Scratch): Promise<{ run: (...args: string[]) => Promi
     run: (...args: string[]) => lxkit(args, { bin: FRONT, env }),
     nodeRuns: async () => (await readFile(counter, 'utf8').catch(() => '')).split('\n').filter(Boolean).length,
     planDir: join(s.dir, 'cache/lxkit/plans'),
+    env,
   };
 }
 
@@ -241,6 +245,53 @@ plans('a replayed stop sends the halt signal the container runs with, waits for 
     } finally {
       await lxkitIn(s, 'stop', '-n', 'bb', '-k');
     }
+    assert.equal(await containerCgroups(['bb']), []);
+    assert.is(await monitorsOf(s.dir), 0);
+  });
+});
+
+plans('SIGKILL of the front at any moment of a replayed start: the container runs on, or ends and the next start clears what was left', async () => {
+  await withScratch(async (s) => {
+    await busyboxIn(s, 'bb');
+    const { run, env } = await frontFor(s);
+    const before = await hostMounts();
+    const start = ['start', '-n', 'bb', '-P', s.lxcpath, '-d'];
+    const stop = ['stop', '-n', 'bb', '-P', s.lxcpath, '-k'];
+    try {
+      assert.is((await run(...start)).exitCode, 0);
+      assert.is((await run(...stop)).exitCode, 0);
+      for (const ms of [0, 1, 2, 3, 4, 6, 8, 12]) {
+        // The environment the harness's runs have (execa's: this process's, extended): a plan's environment must be the same.
+        const front = spawn(FRONT, start, { env: { ...process.env, NODE_EXTRA_CA_CERTS: '', ...env }, stdio: 'ignore' });
+        setTimeout(() => front.kill('SIGKILL'), ms);
+        await new Promise((r) => front.on('exit', r));
+        // Killed before the monitor took the container over, the monitor ends it; after, it runs on.
+        const state = await until(async () => {
+          const st = await stateOf(s, 'bb');
+          return st === 'RUNNING' || (st === 'STOPPED' && (await monitorsOf(s.dir)) === 0) ? st : undefined;
+        }, 10_000, 'the container running, or gone with its monitor');
+        if (state === 'STOPPED') {
+          // Cgroups made before the monitor knew of them may be left: the next start removes them (through Node if the plan no longer holds).
+          const next = await run(...start);
+          assert.is(next.exitCode, 0, `killed after ${ms} ms, then started again: ${next.stderr}`);
+        }
+        assert.is((await run(...stop)).exitCode, 0, `killed after ${ms} ms: the container is manageable`);
+        await until(async () => ((await monitorsOf(s.dir)) === 0 ? true : undefined), 10_000, 'the monitor gone');
+        assert.equal(await containerCgroups(['bb']), [], `killed after ${ms} ms: no cgroup is left after the stop`);
+      }
+      // A plan recorded while clearing leftovers no longer holds once they are gone: at most one more Node run, then replays.
+      let silent = 0;
+      for (let i = 0; i < 3 && silent < 1; i++) {
+        const again = await run(...start);
+        assert.is(again.exitCode, 0, again.stderr);
+        assert.is((await run(...stop)).exitCode, 0);
+        if (again.stderr === '') silent++;
+      }
+      assert.is(silent, 1, 'replayed again');
+    } finally {
+      await lxkitIn(s, 'stop', '-n', 'bb', '-k');
+    }
+    assert.equal(await hostMounts(), before);
     assert.equal(await containerCgroups(['bb']), []);
     assert.is(await monitorsOf(s.dir), 0);
   });

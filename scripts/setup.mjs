@@ -43,4 +43,5 @@ function run(cmd, args, opts = {}) {
 ensurePackages({ ...PACKAGES, ...VM_PACKAGES });
 run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error']);
 run(process.execPath, ['scripts/build.mjs']);
-console.log('setup: done. Try: npx lxkit help');
+// bin/lxkit is the command's C front (docs/launch-plans.md); `npx lxkit` is the Node CLI alone.
+console.log('setup: done. Try: bin/lxkit help (or npx lxkit help)');

@@ -5,7 +5,7 @@
  * (docs/launch-plans.md).
  */
 import { spawn } from 'node:child_process';
-import { chmod, copyFile, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, readdir, readFile, realpath, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -333,6 +333,10 @@ plans('a bad command still gets the Node CLI\'s error', async () => {
     const help = await run('help');
     assert.is(help.exitCode, 0);
     assert.match(help.stdout, /execute/);
+    // bin/lxkit, the command the README shows, is the front; through its link it still finds the Node CLI.
+    assert.is(await realpath(join(ROOT, 'bin/lxkit')), FRONT);
+    const linked = await lxkit(['help'], { bin: join(ROOT, 'bin/lxkit'), env: s.env });
+    assert.equal([linked.exitCode, linked.stdout], [0, help.stdout]);
   });
 });
 

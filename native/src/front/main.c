@@ -1,14 +1,16 @@
 /*
  * lxkit-front: the `lxkit` command without Node when it can be.
  *
- * `lxkit execute` spends most of its time starting Node and running lxkit's
- * JavaScript for the first time in the process, not on the container. This
- * program replays the command from a launch plan that an earlier run of the
- * same command (same arguments, working directory, environment and
- * credentials) recorded — every file it consulted, every directory and file
- * it wrote, the lock, the monitor's spawn and the frames sent to it — once
- * every input is checked to be as it was. Anything else, and any difference
- * found on the way, runs the Node CLI (core/bin/lxkit.cjs), with
+ * `lxkit execute`, `start`, `stop` and `attach` spend most of their time
+ * starting Node and running lxkit's JavaScript for the first time in the
+ * process, not on the container. This program replays such a command from a
+ * launch plan that an earlier run of the same command (same arguments,
+ * working directory, environment and credentials) recorded — every file it
+ * consulted, every directory and file it wrote, the lock, the monitor's (or
+ * lxkit-attach's) spawn and the frames sent to it — once every input is
+ * checked to be as it was, and then carries the command on by itself from
+ * the plan's hand-over (front.h enum plan_tail). Anything else, and any
+ * difference found on the way, runs the Node CLI (core/bin/lxkit.cjs), with
  * LXKIT_PLAN_RECORD when it may record a plan. See docs/launch-plans.md.
  *
  * Environment: LXKIT_NO_PLAN=1 always runs Node (and records nothing);

@@ -7,9 +7,10 @@
  * order right before exec; the monitor keeps both since the start
  * (M_CGROUPS, M_CONFINE) and hands them over with the init's pidfd.
  */
-import { isatty } from 'node:tty';
 import { runTerminalHelper } from '../command/helper-session.js';
 import { LxkitError } from '../errors.js';
+import { planRecorder } from '../launch-plan/active.js';
+import { native } from '../native-package.js';
 import type { Exit } from '../start/monitor.js';
 import { A_REQUEST } from '../start/protocol.js';
 import { CLONE_FLAGS } from '../start/namespaces.js';
@@ -58,6 +59,17 @@ export function attachMask(selected?: readonly AttachNamespace[]): number {
   return wanted.reduce((f, n) => f | CLONE_FLAGS[n], 0);
 }
 
+/**
+ * Whether stdin is a terminal, through the addon: node:tty would load node:net
+ * and the streams (~4 ms of every command of the client part). A launch plan
+ * has it already (its head records which of fds 0-2 are terminals).
+ */
+function stdinIsTerminal(): boolean {
+  const plan = planRecorder();
+  const ask = () => native().isatty(0);
+  return plan ? plan.untracked(ask) : ask();
+}
+
 /** Runs `command` in the container whose monitor serves `socket` (what the monitor says is all lxkit-attach needs). */
 export async function attachProgram(socket: string, container: string, command: readonly string[], opts: AttachOptions = {}): Promise<Exit> {
   for (const e of opts.env ?? []) {
@@ -73,7 +85,7 @@ export async function attachProgram(socket: string, container: string, command: 
         attachMask(opts.namespaces),
         opts.uid ?? -1,
         opts.gid ?? -1,
-        (opts.pty ?? isatty(0)) ? 1 : 0,
+        (opts.pty ?? stdinIsTerminal()) ? 1 : 0,
         opts.clearEnv ? 1 : 0,
         opts.elevated ? 1 : 0,
         command.length,

@@ -214,7 +214,7 @@ plans("a replayed start of a running container and a replayed stop of a stopped 
   });
 });
 
-plans('a replayed stop sends the halt signal the container runs with, waits for it, and kills after the timeout unless --nokill', async () => {
+plans('a replayed stop sends the halt signal the container runs with, waits for it, kills after the timeout unless --nokill; -W and -r', async () => {
   await withScratch(async (s) => {
     await busyboxIn(s, 'bb');
     const { run, nodeRuns } = await frontFor(s);
@@ -242,6 +242,23 @@ plans('a replayed stop sends the halt signal the container runs with, waits for 
         assert.is(await stateOf(s, 'bb'), 'STOPPED');
       }
       assert.is(await nodeRuns(), 5, 'the second round was replayed');
+      // -W signals and returns; -r asks for a reboot (busybox's init reboots on SIGTERM, its lxc.signal.reboot): the container comes back.
+      const nowait = ['stop', '-n', 'bb', '-P', s.lxcpath, '-W'];
+      const reboot = ['stop', '-n', 'bb', '-P', s.lxcpath, '-r'];
+      for (let i = 0; i < 2; i++) {
+        assert.is((await run(...startInit)).exitCode, 0);
+        const pid = (await lxkitIn(s, 'info', '-n', 'bb', '-p')).stdout;
+        const rebooted = await run(...reboot);
+        assert.is(rebooted.exitCode, 0, rebooted.stderr);
+        await until(async () => {
+          const now = await lxkitIn(s, 'info', '-n', 'bb', '-p');
+          return now.stdout !== '' && now.stdout !== pid && (await stateOf(s, 'bb')) === 'RUNNING' ? true : undefined;
+        }, 15_000, 'the container running again with a new init');
+        const signalled = await run(...nowait);
+        assert.is(signalled.exitCode, 0, signalled.stderr);
+        assert.is((await lxkitIn(s, 'wait', '-n', 'bb', '-s', 'STOPPED', '-t', '10')).exitCode, 0, 'the halt went on without the command');
+      }
+      assert.is(await nodeRuns(), 7, '-r and -W were replayed the second time');
     } finally {
       await lxkitIn(s, 'stop', '-n', 'bb', '-k');
     }

@@ -176,6 +176,15 @@ long frame_read(int fd, uint16_t *type, uint8_t **out)
 	return (long)len;
 }
 
+int record_read(int fd, uint16_t *type, uint8_t **payload, struct record *r)
+{
+	*payload = NULL;
+	long n = frame_read(fd, type, payload);
+	if (n < 0 || (n == 0 && !*payload))
+		return -1;
+	return rec_get(*payload, (size_t)n, r) >= 0 ? 1 : 0;
+}
+
 int write_all(int fd, const void *p, size_t n)
 {
 	const uint8_t *q = p;

@@ -122,6 +122,13 @@ void frame_end(struct buf *b);
 /* Reads one frame from a stream fd into *out (malloc'd, caller frees); returns payload length, 0 on EOF, -1 on error. */
 long frame_read(int fd, uint16_t *type, uint8_t **out);
 
+/*
+ * Reads one frame and decodes its payload as a record: 1, or 0 when it is
+ * no record; *payload (malloc'd, the caller frees it) holds what r points
+ * into. -1 at the end of the stream or on an error (*payload NULL).
+ */
+int record_read(int fd, uint16_t *type, uint8_t **payload, struct record *r);
+
 /* Writes all of b. Returns 0 or -1 (errno set). */
 int write_all(int fd, const void *p, size_t n);
 

@@ -174,12 +174,11 @@ static int foreground(struct replay *r, const char *container, int silent)
 		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		uint16_t type;
-		uint8_t *payload = NULL;
-		long n = frame_read(r->control, &type, &payload);
-		if (n < 0 || (n == 0 && !payload))
-			break;
+		uint8_t *payload;
 		struct record got;
-		int decoded = rec_get(payload, (size_t)n, &got) >= 0;
+		int decoded = record_read(r->control, &type, &payload, &got);
+		if (decoded < 0)
+			break;
 		if (decoded && type == M_LOG && got.nints > 0 && got.ints[0] >= 5 && got.nstrs > 0 && !silent) {
 			fprintf(stderr, "lxkit: %s: %s\n", container, got.strs[0]);
 		} else if (decoded && type == M_EXITED && !r->exited) {
@@ -213,12 +212,12 @@ static int helper(struct replay *r)
 	int failed = 0;
 	for (;;) {
 		uint16_t type;
-		uint8_t *payload = NULL;
-		long n = frame_read(r->control, &type, &payload);
-		if (n < 0 || (n == 0 && !payload))
-			break;
+		uint8_t *payload;
 		struct record got;
-		if (type == M_RESULT && rec_get(payload, (size_t)n, &got) >= 0 && got.nints > 0 && got.ints[0] == 0)
+		int decoded = record_read(r->control, &type, &payload, &got);
+		if (decoded < 0)
+			break;
+		if (decoded && type == M_RESULT && got.nints > 0 && got.ints[0] == 0)
 			failed = 1;
 		free(payload);
 	}

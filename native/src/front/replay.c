@@ -402,12 +402,12 @@ static int act_recv(struct replay *r, const struct record *e)
 {
 	for (;;) {
 		uint16_t type;
-		uint8_t *payload = NULL;
-		long n = frame_read(r->control, &type, &payload);
-		if (n < 0 || (n == 0 && !payload))
-			return differs(r, "the monitor left");
+		uint8_t *payload;
 		struct record got;
-		if (rec_get(payload, (size_t)n, &got) < 0) {
+		int decoded = record_read(r->control, &type, &payload, &got);
+		if (decoded < 0)
+			return differs(r, "the monitor left");
+		if (!decoded) {
 			free(payload);
 			return differs(r, "a malformed frame from the monitor");
 		}

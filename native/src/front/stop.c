@@ -121,15 +121,15 @@ static int wait_for(struct conversation *c, int stopped, long deadline)
 		if (poll(&p, 1, c->awaiting || left < 0 ? -1 : (int)left) <= 0)
 			continue;
 		uint16_t type;
-		uint8_t *payload = NULL;
-		long len = frame_read(c->sock, &type, &payload);
-		if (len < 0 || (len == 0 && !payload)) {
+		uint8_t *payload;
+		struct record got;
+		int decoded = record_read(c->sock, &type, &payload, &got);
+		if (decoded < 0) {
 			/* The monitor has gone: so has the container. */
 			c->gone = c->stopped = 1;
 			continue;
 		}
-		struct record got;
-		if (rec_get(payload, (size_t)len, &got) >= 0) {
+		if (decoded) {
 			if (type == C_REPLY && c->awaiting) {
 				c->err = got.nints > 0 ? got.ints[0] : 0;
 				c->awaiting = 0;

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../common/proto.h"
+
 #define PLAN_FORMAT 1
 
 enum plan_entry {
@@ -87,6 +89,9 @@ int replay(struct replay *r, const uint8_t *data, size_t len, int *tail);
 
 /* The plan's hand-over kind (and its container) without replaying it: what a replay that failed on the way was heading for. 0: none. */
 int plan_tail(const uint8_t *data, size_t len, const char **container);
+
+/* Keeps what an M_EXITED says (the init's exit code, whether the monitor ends the container itself) for the tail. */
+void note_exit(struct replay *r, const struct record *exited);
 
 /* Undoes an abandoned replay: the monitor (and with it the container's first process) ends, directories made are removed. */
 void undo(struct replay *r);

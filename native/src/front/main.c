@@ -182,9 +182,7 @@ static int foreground(struct replay *r, const char *container, int silent)
 		if (decoded && type == M_LOG && got.nints > 0 && got.ints[0] >= 5 && got.nstrs > 0 && !silent) {
 			fprintf(stderr, "lxkit: %s: %s\n", container, got.strs[0]);
 		} else if (decoded && type == M_EXITED && !r->exited) {
-			r->exited = 1;
-			r->exit_code = got.nints > 0 ? got.ints[0] : 1;
-			r->ending = got.nints > 2 ? got.ints[2] : 0;
+			note_exit(r, &got);
 		} else if (decoded && type == M_RESULT && r->exited && r->ending) {
 			if (!(got.nints > 0 && got.ints[0] == 1) && !silent)
 				fprintf(stderr, "lxkit: %s: ending the container: %s\n", container, got.nstrs > 2 && *got.strs[2] ? got.strs[2] : "failed");

@@ -397,6 +397,13 @@ static int act_send(struct replay *r, const struct record *e)
 	return 0;
 }
 
+void note_exit(struct replay *r, const struct record *exited)
+{
+	r->exited = 1;
+	r->exit_code = exited->nints > 0 ? exited->ints[0] : 1;
+	r->ending = exited->nints > 2 ? exited->ints[2] : 0;
+}
+
 /* The next frame of the monitor's that is not a log line; an exit is kept for the tail. */
 static int act_recv(struct replay *r, const struct record *e)
 {
@@ -419,9 +426,7 @@ static int act_recv(struct replay *r, const struct record *e)
 			continue;
 		}
 		if (type == M_EXITED) {
-			r->exited = 1;
-			r->exit_code = got.nints > 0 ? got.ints[0] : 1;
-			r->ending = got.nints > 2 ? got.ints[2] : 0;
+			note_exit(r, &got);
 			free(payload);
 			continue;
 		}

@@ -91,6 +91,20 @@ setup('mounts: proc:mixed and sys:ro are read-only where they must be; /dev has 
   });
 });
 
+setup("an application container's ttys are made but not put on /dev/ttyN or in lxc.tty.dir, as lxc-execute's", async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 'x', 'lxc.tty.dir = lxc\nlxc.tty.max = 2\n');
+    const r = await lxkit(
+      ['execute', '-n', 'x', '-P', s.lxcpath, '--', '/bin/sh', '-c', 'ls -d /dev/tty1 /dev/lxc 2>/dev/null | wc -l; ls /dev/pts | tr "\\n" " "'],
+      { env: s.env, input: '' },
+    );
+    assert.is(r.exitCode, 0, r.stderr);
+    const [present, pts] = r.stdout.split('\n');
+    assert.is(present, '0', 'no /dev/tty1 and no /dev/lxc');
+    assert.equal(pts!.trim().split(' '), ['0', '1', 'ptmx'], 'the two ttys are ptys of its devpts (stdio is lxkit\'s: no console)');
+  });
+});
+
 setup('mount entries: create=file, relative sources, optional missing sources, ro binds; nothing shows on the host', async () => {
   await withScratch(async (s) => {
     const file = join(s.dir, 'motd');

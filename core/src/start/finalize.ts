@@ -35,9 +35,16 @@ export function finalizeOps(q: OpQueue, ctx: StartContext, opts: { console: bool
       { source: 'dev/pts/ptmx', target: 'dev/ptmx', flags: MS.BIND, inRoot: true, sourceInRoot: true, create: 'file' },
       { what: 'binding /dev/pts/ptmx on /dev/ptmx' },
     );
-    const dir = model.tty.dir;
+    // As LXC: an application container's ttys are made (its monitor holds them, for the console)
+    // but get no /dev/ttyN (nor lxc.tty.dir), which only a system container's gettys use.
+    const bind = ctx.kind === 'system';
+    const dir = bind ? model.tty.dir : undefined;
     if (dir) q.mkdir(`dev/${dir}`, { inRoot: true, mode: 0o755 }, { what: `creating /dev/${dir} (lxc.tty.dir)` });
     for (let i = 1; i <= model.tty.max; i++) {
+      if (!bind) {
+        q.pty({ ptmx: 'dev/pts/ptmx', kind: PTY_KIND.TTY, index: i, inRoot: true }, { what: `allocating tty ${i} (lxc.tty.max)` });
+        continue;
+      }
       const target = dir ? `dev/${dir}/tty${i}` : `dev/tty${i}`;
       q.pty({ ptmx: 'dev/pts/ptmx', target, kind: PTY_KIND.TTY, index: i, inRoot: true }, { what: `setting up /dev/tty${i} (lxc.tty.max)` });
       if (dir) q.symlink(`${dir}/tty${i}`, `dev/tty${i}`, { inRoot: true }, { what: `linking /dev/tty${i}` });

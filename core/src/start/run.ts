@@ -181,8 +181,8 @@ function stateReporter(name: string, log: Logger, onState: ((s: ContainerState) 
     current = s;
     onState?.(s);
     log.info(`container ${name}: ${s}`);
-    // STOPPED is the monitor's own to say, as it lets go of the container.
-    if (s !== 'STOPPED') monitor()?.state(s);
+    // RUNNING and STOPPED are the monitor's own to say, as its init runs and as it lets go of the container.
+    if (s !== 'STOPPED' && s !== 'RUNNING') monitor()?.state(s);
   };
 }
 

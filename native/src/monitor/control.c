@@ -379,6 +379,9 @@ void child_on_message(void)
 			M.init_ran = 1;
 		if (M.awaiting && !M.exited && M.control >= 0)
 			(void)!send_record(M.control, M_RUNNING, NULL, 0, NULL, 0);
+		/* RUNNING is the monitor's own to say, as STOPPED is: lxkit learns it from M_RUNNING. */
+		if (M.awaiting && !M.exited)
+			set_state(STATE_RUNNING);
 		M.awaiting = 0;
 		close(M.sock);
 		M.sock = -1;

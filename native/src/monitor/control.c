@@ -346,11 +346,16 @@ static void on_child_fd(const uint8_t *payload, long n, int fd)
  */
 static void follow_namespaces(void)
 {
+	uint64_t moving = M.ns_moving;
+	M.ns_moving = 0;
 	if (M.pid < 0 || M.exited)
 		return;
 	for (size_t i = 0; i < NNS; i++) {
 		char path[64];
 		struct stat held, now;
+		/* Only those the batch could have changed: the others cost two syscalls each for nothing. */
+		if (!(moving & (uint64_t)NAMESPACES[i].type))
+			continue;
 		snprintf(path, sizeof(path), "/proc/%d/ns/%s", M.pid, NAMESPACES[i].name);
 		if (M.ns[i] < 0 || fstat(M.ns[i], &held) < 0 || stat(path, &now) < 0 || held.st_ino == now.st_ino)
 			continue;
@@ -362,6 +367,35 @@ static void follow_namespaces(void)
 		/* Its own namespace from now on, as if cloned with it: attach joins it. */
 		M.clone_flags |= (uint64_t)NAMESPACES[i].type;
 	}
+}
+
+/* The namespaces a batch may move the child to: what its UNSHARE and SETNS ops name (unreadable: all). */
+static uint64_t batch_namespaces(const uint8_t *p, size_t n)
+{
+	const uint64_t all = ~(uint64_t)0;
+	if (n < 4)
+		return all;
+	uint32_t nops = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	struct record *r = malloc(sizeof(*r));
+	if (!r)
+		return all;
+	uint64_t flags = 0;
+	size_t at = 4;
+	for (uint32_t i = 0; i < nops; i++) {
+		long used = n - at >= 4 ? rec_get(p + at + 4, n - at - 4, r) : -1;
+		if (used < 0) {
+			flags = all;
+			break;
+		}
+		uint16_t code = (uint16_t)(p[at] | p[at + 1] << 8);
+		at += 4 + (size_t)used;
+		if (code == OP_UNSHARE)
+			flags |= r->nints > 1 ? (uint64_t)r->ints[1] : all;
+		else if (code == OP_SETNS)
+			flags |= r->nints > 1 && r->ints[1] ? (uint64_t)r->ints[1] : all;
+	}
+	free(r);
+	return flags;
 }
 
 /* Something from the child: a batch result, an fd, or EOF (its init was exec'd, or it died). */
@@ -586,6 +620,7 @@ int control_on_message(void)
 			send_result_errno(errno, "sendmsg", "(child)");
 		} else {
 			M.awaiting = 1;
+			M.ns_moving |= batch_namespaces(payload, (size_t)n);
 		}
 		break;
 	}

@@ -42,6 +42,7 @@ struct monitor {
 	int console_client;  /* the command-socket client attached to the console (tty 0), or -1 */
 	int ttys[64], nttys; /* masters of /dev/ttyN, kept open so that getty keeps its line */
 	int awaiting;        /* a batch is with the child */
+	uint64_t ns_moving;  /* CLONE_NEW* of the namespaces a batch with the child may move it to (its UNSHARE, SETNS ops) */
 	int init_ran;        /* the init was exec'd (the batch that ends in its exec succeeded) */
 	int end_alone;       /* M_END_ALONE: 1, or 2 when a SIGHUP exit is a reboot (then lxkit ends it) */
 	int exited, quit, daemon;

@@ -474,13 +474,22 @@ static void become_init(char **argv, char **envp, struct failure *f)
 		fail(f, "pipe2", argv[0]);
 		return;
 	}
-	pid_t cmd = fork();
+	/*
+	 * vfork: the command borrows this process's memory until its exec, instead
+	 * of a copy of its page tables that the exec would throw away at once
+	 * (~0.1 ms of a start); this process waits meanwhile. The command touches
+	 * nothing else of ours: its stack frames are below this one, and signal
+	 * dispositions are its own (no CLONE_SIGHAND). A seccomp policy that
+	 * refuses vfork(2) with an errno gets the fork it allows instead.
+	 */
+	pid_t cmd = vfork();
+	if (cmd < 0)
+		cmd = fork();
 	if (cmd < 0) {
 		fail(f, "fork", argv[0]);
 		return;
 	}
 	if (cmd == 0) {
-		close(errpipe[0]);
 		reset_signals();
 		exec_in_path(argv, envp);
 		int err = errno;

@@ -56,5 +56,16 @@
 #ifndef MOUNT_ATTR_IDMAP
 #define MOUNT_ATTR_IDMAP 0x00100000
 #endif
+/* <linux/pidfd.h> of Linux 6.11: a pidfd hands out its process's namespaces. */
+#ifndef PIDFD_GET_CGROUP_NAMESPACE
+#define PIDFD_GET_CGROUP_NAMESPACE _IO(0xFF, 1)
+#define PIDFD_GET_IPC_NAMESPACE _IO(0xFF, 2)
+#define PIDFD_GET_MNT_NAMESPACE _IO(0xFF, 3)
+#define PIDFD_GET_NET_NAMESPACE _IO(0xFF, 4)
+#define PIDFD_GET_PID_NAMESPACE _IO(0xFF, 5)
+#define PIDFD_GET_TIME_NAMESPACE _IO(0xFF, 7)
+#define PIDFD_GET_USER_NAMESPACE _IO(0xFF, 9)
+#define PIDFD_GET_UTS_NAMESPACE _IO(0xFF, 10)
+#endif
 
 #endif

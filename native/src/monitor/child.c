@@ -460,6 +460,27 @@ static int prepare_exec(const struct record *r, uint32_t argc, uint32_t envc, st
 }
 
 /*
+ * The masters of the ttys made in a batch go to the monitor together, before
+ * the batch's answer or the init's exec: one message, and one wake-up of the
+ * monitor, for all of them. Nothing reads a tty meanwhile (the monitor only
+ * holds them); the console's master, which the monitor reads, goes at once.
+ */
+static int tty_masters[FDS_MAX];
+static int64_t tty_ids[2 * FDS_MAX];
+static int ntty_masters;
+
+static int send_tty_masters(void)
+{
+	if (ntty_masters == 0)
+		return 0;
+	int ret = send_fds_record(sock, M_FD, tty_ids, 2 * (uint32_t)ntty_masters, tty_masters, ntty_masters);
+	for (int i = 0; i < ntty_masters; i++)
+		close(tty_masters[i]);
+	ntty_masters = 0;
+	return ret;
+}
+
+/*
  * The small init of application containers: runs the command as its child,
  * forwards signals to it, reaps every zombie, and exits with the command's
  * status (128+N when a signal killed it), as lxc-init does.
@@ -539,6 +560,9 @@ static int op_exec(const struct record *r, struct failure *f)
 		errno = EINVAL;
 		return fail(f, "execve", "(init)");
 	}
+	/* Before the exec closes the socket (and before the ids change, whatever they allow). */
+	if (send_tty_masters() < 0)
+		return fail(f, "sendmsg", "(monitor)");
 	if (prepare_exec(r, argc, envc, f) < 0)
 		return -1;
 	char **argv = vec(r, 0, argc), **envp = vec(r, argc, envc);
@@ -564,9 +588,10 @@ static int op_pty(const struct record *r, struct failure *f)
 		close(master);
 		return fail(f, "ioctl(TIOCSPTLCK)", ptmx);
 	}
-	/* The peer of the master, opened without a path lookup that could be raced. */
-	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (slave < 0) {
+	/* The peer of the master, opened without a path lookup that could be raced; a tty that gets no file and no slot needs none. */
+	int keep = slot >= 0 && slot < FD_SLOTS;
+	int slave = *target || keep ? ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+	if (slave < 0 && (*target || keep)) {
 		close(master);
 		return fail(f, "ioctl(TIOCGPTPEER)", ptmx);
 	}
@@ -584,18 +609,25 @@ static int op_pty(const struct record *r, struct failure *f)
 		}
 		close(t);
 	}
-	int64_t ints[2] = { kind, index };
-	if (send_fd_record(sock, M_FD, ints, 2, master) < 0) {
+	if (kind == PTY_TTY && (ntty_masters < FDS_MAX || send_tty_masters() == 0)) {
+		tty_ids[2 * ntty_masters] = kind;
+		tty_ids[2 * ntty_masters + 1] = index;
+		tty_masters[ntty_masters++] = master;
+	} else {
+		int64_t ints[2] = { kind, index };
+		int sent = send_fd_record(sock, M_FD, ints, 2, master);
 		close(master);
-		close(slave);
-		return fail(f, "sendmsg", "(monitor)");
+		if (sent < 0) {
+			if (slave >= 0)
+				close(slave);
+			return fail(f, "sendmsg", "(monitor)");
+		}
 	}
-	close(master);
-	if (slot >= 0 && slot < FD_SLOTS) {
+	if (keep) {
 		if (slots[slot] >= 0)
 			close(slots[slot]);
 		slots[slot] = slave;
-	} else {
+	} else if (slave >= 0) {
 		close(slave);
 	}
 	return 0;
@@ -733,6 +765,7 @@ static int run_op(uint16_t code, const struct record *r, struct failure *f)
 
 static void reply(const struct failure *f, int ok, uint32_t index, uint32_t done)
 {
+	(void)send_tty_masters();
 	struct buf b;
 	int64_t ints[4] = { ok, index, ok ? 0 : f->err, done };
 	const char *strs[4] = { f->syscall ? f->syscall : "", f->path ? f->path : "", f->detail, "" };

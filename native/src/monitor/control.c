@@ -345,22 +345,23 @@ static void do_daemonize(const struct record *r)
 	send_ok();
 }
 
-static void on_child_fd(const uint8_t *payload, long n, int fd)
+/* M_FD: fds, each with its kind and index (two ints per fd, in order). */
+static void on_child_fds(const uint8_t *payload, long n, const int *fds, int nfds)
 {
 	struct record r;
-	if (fd < 0 || rec_get(payload, (size_t)n, &r) < 0 || r.nints < 2) {
-		if (fd >= 0)
+	int ok = rec_get(payload, (size_t)n, &r) >= 0;
+	for (int i = 0; i < nfds; i++) {
+		int fd = fds[i];
+		int64_t kind = ok && r.nints >= 2 * (uint32_t)(i + 1) ? r.ints[2 * i] : -1;
+		if (kind == FD_SECCOMP_LISTENER)
+			notify_take(fd);
+		else if (kind == PTY_CONSOLE)
+			console_take(fd);
+		else if (kind == PTY_TTY && M.nttys < (int)(sizeof(M.ttys) / sizeof(M.ttys[0])))
+			M.ttys[M.nttys++] = fd;
+		else
 			close(fd);
-		return;
 	}
-	if (r.ints[0] == FD_SECCOMP_LISTENER)
-		notify_take(fd);
-	else if (r.ints[0] == PTY_CONSOLE)
-		console_take(fd);
-	else if (M.nttys < (int)(sizeof(M.ttys) / sizeof(M.ttys[0])))
-		M.ttys[M.nttys++] = fd;
-	else
-		close(fd);
 }
 
 /*
@@ -426,8 +427,8 @@ void child_on_message(void)
 {
 	uint16_t type;
 	uint8_t *payload = NULL;
-	int fd = -1;
-	long n = recv_frame(M.sock, &type, &payload, &fd);
+	int fds[FDS_MAX], nfds = 0;
+	long n = recv_frame_fds(M.sock, &type, &payload, fds, FDS_MAX, &nfds);
 	if (n <= 0 && !payload) {
 		/* The socket is close-on-exec: EOF while a batch was pending means the init runs. */
 		if (M.awaiting)
@@ -445,7 +446,8 @@ void child_on_message(void)
 		return;
 	}
 	if (type == M_FD) {
-		on_child_fd(payload, n, fd);
+		on_child_fds(payload, n, fds, nfds);
+		nfds = 0;
 	} else if (type == M_RESULT) {
 		follow_namespaces();
 		struct buf b;
@@ -456,13 +458,11 @@ void child_on_message(void)
 			(void)!write_all(M.control, b.data, b.len);
 		buf_free(&b);
 		M.awaiting = 0;
-		if (fd >= 0)
-			close(fd);
 	} else {
 		mlog(4, "monitor: unexpected message %u from the container's first process", type);
-		if (fd >= 0)
-			close(fd);
 	}
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
 	free(payload);
 }
 

@@ -18,12 +18,13 @@ const read = (path: string): string => {
 /**
  * A new v1 cpuset cgroup has no CPUs and no memory nodes unless its parent
  * has cgroup.clone_children set, and no task may enter it then: it gets its
- * parent's.
+ * parent's, written without looking first (where clone_children gave them
+ * already, the write changes nothing).
  */
 function initCpuset(dir: string, parent: string): void {
   for (const file of ['cpuset.cpus', 'cpuset.mems']) {
-    if (read(`${dir}/${file}`) !== '') continue;
-    writeFileSync(`${dir}/${file}`, read(`${parent}/${file}`));
+    const value = read(`${parent}/${file}`);
+    if (value !== '') writeFileSync(`${dir}/${file}`, value);
   }
 }
 

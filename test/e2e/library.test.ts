@@ -9,10 +9,11 @@ import { containerCgroups, hostMounts, withScratch } from '../lib/harness.js';
 const lib = suite('library API');
 
 /** A logger keeping every line, the monitor's debug lines included. */
-function recordingLogger(lines: string[]): Logger {
+/** Records every message it gets; `debug: false` says it shows no debug messages (it records what comes anyway). */
+function recordingLogger(lines: string[], debug = true): Logger {
   const log: Logger = {
-    level: 'TRACE',
-    enabled: () => true,
+    level: debug ? 'TRACE' : 'INFO',
+    enabled: (level) => debug || !['TRACE', 'DEBUG'].includes(level),
     log: (_level: LogLevel, m: string) => void lines.push(m),
     trace: (m) => log.log('TRACE', m),
     debug: (m) => log.log('DEBUG', m),
@@ -144,6 +145,11 @@ lib("in the foreground, a container whose end needs nothing of lxkit's is ended 
       assert.is(await c.state(), 'STOPPED');
     }
     assert.is(lines.filter((l) => l.includes("the container ends here (nothing of lxkit's is needed at its end)")).length, 5, 'its monitor ended it each time');
+
+    // A log that shows no debug messages does not get the monitor's: it does not send them.
+    const quiet: string[] = [];
+    assert.equal(await new Container('alone', { lxcpath: s.lxcpath, runtime, log: recordingLogger(quiet, false) }).execute(['/bin/true']), { code: 0, signal: 0 });
+    assert.not.ok(quiet.some((l) => l.startsWith('monitor: ')), quiet.filter((l) => l.startsWith('monitor: ')).join('\n'));
 
     // A stop hook is stop work: lxkit runs it, the container's namespaces still there, then ends the container.
     lines.length = 0;

@@ -19,6 +19,10 @@ import type { OpQueue } from './ops.js';
 import { FrameReader, MSG, STATES, decodeRecord, encodeFrame, encodeRecord, type ContainerState, type StdioMode } from './protocol.js';
 import { systemError } from './system-error.js';
 
+/** Levels of the monitor's M_LOG messages (native/src/monitor: mlog); below WARN they are debug. */
+const LOG_WARN = 4;
+const LOG_ERROR = 5;
+
 export interface CloneRequest {
   /** CLONE_NEW* flags. */
   readonly flags: number;
@@ -189,7 +193,7 @@ export class Monitor {
   #onFrame(f: { type: number; payload: Buffer }): void {
     if (f.type === MSG.LOG) {
       const r = decodeRecord(f.payload);
-      this.#log.log(r.ints[0]! >= 5 ? 'ERROR' : r.ints[0] === 4 ? 'WARN' : 'DEBUG', r.strs[0]!.toString());
+      this.#log.log(r.ints[0]! >= LOG_ERROR ? 'ERROR' : r.ints[0] === LOG_WARN ? 'WARN' : 'DEBUG', r.strs[0]!.toString());
       return;
     }
     if (f.type === MSG.EXITED) {
@@ -301,11 +305,13 @@ export class Monitor {
    * Has the monitor serve the container's command socket (abstract name
    * `socket`), answering config items from `config`, logging the console to
    * `consoleLog`, and telling lxkit monitor's sockets (`watchPrefix`…) its
-   * state changes.
+   * state changes. Its debug messages come only when this log shows them
+   * (a frame and a wake-up of this process fewer each otherwise).
    */
   async serve(s: { socket: string; config: string; consoleLog?: string; consolePath?: string; watchPrefix: string; container: string }): Promise<void> {
     const strs = [s.socket, s.config, s.consoleLog ?? '', s.watchPrefix, s.container, s.consolePath ?? ''];
-    const f = await this.#request(MSG.SERVE, encodeRecord({ ints: [], strs }), [MSG.RESULT]);
+    const logMin = this.#log.enabled('DEBUG') ? 0 : LOG_WARN;
+    const f = await this.#request(MSG.SERVE, encodeRecord({ ints: [logMin], strs }), [MSG.RESULT]);
     this.#check(f.payload, () => ({ what: `serving the command socket @${s.socket}` }));
   }
 

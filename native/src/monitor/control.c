@@ -304,6 +304,7 @@ static void do_serve(const struct record *r)
 		send_result_errno(errno, "bind", name);
 		return;
 	}
+	M.log_min = r->nints > 0 ? (int)r->ints[0] : 0;
 	free(M.config);
 	M.config = strdup(r->nstrs > 1 ? r->strs[1] : "");
 	M.watch_prefix = strdup(r->nstrs > 3 ? r->strs[3] : "");

@@ -70,7 +70,7 @@ struct monitor M = {
 
 void mlog(int level, const char *fmt, ...)
 {
-	if (M.control < 0)
+	if (M.control < 0 || level < M.log_min)
 		return;
 	char msg[512];
 	va_list ap;

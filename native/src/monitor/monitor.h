@@ -65,6 +65,7 @@ struct monitor {
 	struct termios saved;
 	int raw;
 	int stdin_eof;
+	int log_min; /* M_LOG of a lower level is not sent: lxkit would drop it (SERVE says; 0 before) */
 };
 extern struct monitor M;
 

@@ -55,9 +55,9 @@ static pid_t after_exit_pid = -1;
 
 /*
  * An fd on namespace NAMESPACES[i] of the child: from its pidfd where the
- * kernel hands namespaces out (6.11), a few µs each; else from
- * /proc/<pid>/ns/<name>, a path walk through procfs (~15 µs each, eight of
- * them between the clone and its answer).
+ * kernel hands namespaces out (6.11), else from /proc/<pid>/ns/<name>, a
+ * path walk through procfs (measured here with the close: 4.3 against
+ * 6.5 µs, eight of them between the clone and its answer).
  */
 static int ns_open(size_t i)
 {

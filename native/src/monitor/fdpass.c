@@ -107,13 +107,8 @@ long recv_frame_fds(int sock, uint16_t *type, uint8_t **payload, int *fds, int m
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof(c.buf) };
 	while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
 		;
-	if (n < (ssize_t)(len + 4)) {
-		free(msgbuf);
-		if (n >= 0)
-			errno = EPROTO;
-		return -1;
-	}
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+	/* The fds first: whatever came is taken, or closed when the frame is no good. */
+	for (struct cmsghdr *cm = n >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; cm; cm = CMSG_NXTHDR(&msg, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len < CMSG_LEN(0))
 			continue;
 		size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -126,15 +121,19 @@ long recv_frame_fds(int sock, uint16_t *type, uint8_t **payload, int *fds, int m
 				close(fd);
 		}
 	}
-	*type = (uint16_t)(msgbuf[4] | msgbuf[5] << 8);
-	size_t plen = len - 4;
-	uint8_t *p = malloc(plen ? plen : 1);
-	if (!p) {
+	if (n < (ssize_t)(len + 4)) {
+		int err = n >= 0 ? EPROTO : errno;
 		free(msgbuf);
+		for (int i = 0; i < *nfds; i++)
+			close(fds[i]);
+		*nfds = 0;
+		errno = err;
 		return -1;
 	}
-	memcpy(p, msgbuf + 8, plen);
-	free(msgbuf);
-	*payload = p;
+	*type = (uint16_t)(msgbuf[4] | msgbuf[5] << 8);
+	/* The payload where it is, moved over the header: no second buffer. */
+	size_t plen = len - 4;
+	memmove(msgbuf, msgbuf + 8, plen);
+	*payload = msgbuf;
 	return (long)plen;
 }

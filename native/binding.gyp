@@ -17,6 +17,7 @@
       "ldflags": ["-static"],
       "sources": [
         "src/common/proto.c",
+        "src/common/timeline.c",
         "src/monitor/main.c",
         "src/monitor/control.c",
         "src/monitor/console.c",

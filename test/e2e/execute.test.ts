@@ -1,9 +1,9 @@
 /** Application containers: lxkit execute, on real namespaces. */
-import { writeFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hostMounts, lxkit, withScratch } from '../lib/harness.js';
+import { hostMounts, lxkit, until, withScratch } from '../lib/harness.js';
 
 const exec = suite('lxkit execute');
 
@@ -63,6 +63,52 @@ exec('errors are clear: a missing command, a bad name, a bad -s, an invalid conf
     const invalid = await lxkit(['execute', '-n', 'app', '-P', lxcpath, '-f', cfg, '--', 'true'], { env });
     assert.is(invalid.exitCode, 1);
     assert.match(invalid.stderr, new RegExp(`${cfg}:1: lxc\\.tty\\.max: expected a number of ttys`));
+  });
+});
+
+exec('LXKIT_TIMELINE: node, the monitor and the first process mark the start in order, on one clock; the container never holds the file', async () => {
+  await withScratch(async ({ dir, lxcpath, env }) => {
+    const file = join(dir, 'timeline');
+    const go = join(dir, 'go');
+    // No rootfs: the container sees the host's files, and waits (10 s at most) for the test to be done looking.
+    const script = `ls -l /proc/self/fd/; for i in $(seq 200); do [ -e ${go} ] && exit 0; sleep 0.05; done; exit 3`;
+    const run = lxkit(['execute', '-n', 'app', '-P', lxcpath, '--', 'sh', '-c', script], { env: { ...env, LXKIT_TIMELINE: file } });
+    // While the command runs: whoever holds the file open is lxkit's (the CLI, the monitor), never the init or the command.
+    await until(async () => ((await readFile(file, 'utf8').catch(() => '')).includes(' child command-runs') ? true : undefined), 10_000, 'the command runs');
+    const holders: string[] = [];
+    for (const pid of (await readdir('/proc')).filter((e) => /^\d+$/.test(e))) {
+      const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+      for (const fd of fds) {
+        if ((await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')) === file) holders.push((await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '?\n')).trim());
+      }
+    }
+    await writeFile(go, '');
+    const r = await run;
+    assert.is(r.exitCode, 0, r.stderr);
+    assert.not.match(r.stdout, /timeline/, "the command's fds do not reach the timeline");
+    assert.ok(holders.includes('lxkit-monitor') && holders.every((c) => c === 'node' || c === 'lxkit-monitor'), `held by ${holders.join(', ')}`);
+    assert.is((await stat(file)).mode & 0o777, 0o600);
+    const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => l.split(' '));
+    assert.ok(lines.every((l) => l.length === 4 && /^\d+$/.test(l[0]!) && /^\d+$/.test(l[1]!)), 'each line: <ns> <pid> <who> <step>');
+    const steps = lines.map(([, , who, step]) => `${who} ${step}`);
+    const at = (s: string) => {
+      const i = steps.indexOf(s);
+      assert.ok(i >= 0, `the timeline has "${s}": ${steps.join(', ')}`);
+      return BigInt(lines[i]![0]!);
+    };
+    // What must come before what, across the three processes: each step waits on the one before it.
+    const chains = [
+      ['node start', 'node locked', 'monitor start', 'monitor clone', 'monitor cloned', 'node cloned', 'node batch', 'monitor batch', 'child batch', 'child exec', 'child command-runs'],
+      ['node config', 'node pre-start', 'monitor clone'],
+      ['child command-runs', 'monitor init-exited', 'monitor exited', 'node exited', 'node stopped'],
+      ['monitor init-exited', 'monitor stopped', 'node stopped'],
+    ];
+    for (const order of chains) for (let i = 1; i < order.length; i++) assert.ok(at(order[i - 1]!) <= at(order[i]!), `${order[i - 1]} before ${order[i]}`);
+    // Each process's own lines come in its own order of time.
+    for (const pid of new Set(lines.map((l) => l[1]))) {
+      const times = lines.filter((l) => l[1] === pid).map((l) => BigInt(l[0]!));
+      assert.ok(times.every((t, i) => i === 0 || times[i - 1]! <= t), `pid ${pid}'s marks are monotonic`);
+    }
   });
 });
 

@@ -34,6 +34,7 @@ import { ContainerLock, removeLockFile } from './lock.js';
 import { checkName } from './name.js';
 import { containerPaths, runDir, type ContainerPaths } from './paths.js';
 import { isRepeatableKey } from './repeatable.js';
+import { timelineMark } from '../log/timeline.js';
 
 export type { ContainerState, Detached } from '../start/run.js';
 export type { StopOptions } from './running.js';
@@ -268,12 +269,16 @@ export class Container {
    * the time the start needs it.
    */
   async #prepare(opts: RunOptionsBase, lockFd?: number) {
+    timelineMark('start');
     const paths = await this.paths();
     const lock = lockFd !== undefined ? ContainerLock.fromFd(lockFd) : await ContainerLock.acquire(paths.lock, this.name, 'start');
+    timelineMark('locked');
     let monitor: Monitor | undefined;
     try {
       monitor = Monitor.spawn({ log: this.#log, container: this.name, lockFd: lock.fd });
+      timelineMark('monitor-spawned');
       const { runtime, lxcpath, config } = await this.#setting(opts);
+      timelineMark('config');
       const pidOf = (path: string, name: string) => new Container(name, { lxcpath: path }).initPid();
       return { runtime, lxcpath, paths, config, lock, monitor, pidOf };
     } catch (err) {

@@ -33,6 +33,7 @@ import { checkNetworks, initSpec, rootfsOf } from './prepare.js';
 import { STDIO, type ContainerState } from './protocol.js';
 import { forwardSignals } from './signals.js';
 import { planRecorder } from '../launch-plan/active.js';
+import { timelineMark } from '../log/timeline.js';
 
 export type { ContainerState } from './protocol.js';
 
@@ -140,12 +141,14 @@ interface Ending {
  * A monitor ending the container itself (endAlone: no tap had work at this end) is only waited for.
  */
 async function finish(e: Ending, exit: Exit | undefined, failure: unknown): Promise<RunResult> {
+  timelineMark('exited');
   e.setState('STOPPING');
   if (e.monitor?.endingAlone && !failure) {
     await e.monitor.ended().catch((err) => {
       e.log.error(messageOf(err));
       return e.monitor!.destroy();
     });
+    timelineMark('stopped');
     e.setState('STOPPED');
     e.log.info(`container ${e.container.name}: STOPPED${exit ? ` (${describeExit(exit)})` : ''}`);
     return { exit: exit!, reboot: false };
@@ -167,6 +170,7 @@ async function finish(e: Ending, exit: Exit | undefined, failure: unknown): Prom
   await e.runtime.hooks.postStop.promise(stopCtx).catch((err) => stopCtx.errors.push(err));
   for (const err of stopCtx.errors) e.log.error(messageOf(err));
   if (e.monitor) await e.monitor.quit().catch(() => e.monitor!.destroy());
+  timelineMark('stopped');
   e.setState('STOPPED');
   e.log.info(`container ${e.container.name}: STOPPED${exit ? ` (${describeExit(exit)})` : ''}`);
   if (failure) throw failure;
@@ -262,6 +266,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
       container: name,
     });
     serveSent = true;
+    timelineMark('serve');
     monitor.state('STARTING');
     // The network namespace's kernel work (~0.5 ms) overlaps pre-start's instead of adding to the
     // clone's; asked for after SERVE, so that the monitor answers SERVE first (the clone waits on
@@ -270,6 +275,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     const [serving, preStart] = await Promise.allSettled([served, runtime.hooks.preStart.promise(ctx)]);
     if (serving.status === 'rejected') throw serving.reason;
     if (preStart.status === 'rejected') throw preStart.reason;
+    timelineMark('pre-start');
 
     log.debug(`cloning the first process: new ${plan.clone.join(', ') || 'none'}${Object.keys(plan.share).length ? `; joining ${Object.entries(plan.share).map(([n, p]) => `${n} (${p})`).join(', ')}` : ''} (flags 0x${plan.flags.toString(16)})`);
     // A cgroup namespace made by the clone would be rooted where the first process is born; when its
@@ -293,6 +299,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     const [cloneResult, cloningTaps] = await Promise.allSettled([cloning, runtime.hooks.cloning.promise(ctx)]);
     if (cloneResult.status === 'rejected') throw cloneResult.reason;
     const c = cloneResult.value;
+    timelineMark('cloned');
     cloned = true;
     ctx.pid = c.pid;
     hookEnv['LXC_PID'] = String(c.pid);
@@ -333,7 +340,9 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     if (!detached && stopWork === undefined) monitor.endAlone(opts.kind === 'system');
     // A launch plan ends where the container is left to run: its end must need nothing of lxkit's JavaScript.
     if (stopWork !== undefined) planRecorder()?.refuse(`the container's end needs lxkit's stop work (${stopWork})`);
+    timelineMark('batch');
     await monitor.batch(ctx.ops, { exec: true });
+    timelineMark('running');
     setState('RUNNING');
     return { monitor, ending: ending(true), pid: c.pid, ctx };
   } catch (err) {

@@ -35,6 +35,7 @@
 #include "netns.h"
 #include "resolve.h"
 #include "../common/kernel.h"
+#include "../common/timeline.h"
 
 
 static int sock = -1; /* to the monitor (SOCK_SEQPACKET) */
@@ -286,6 +287,7 @@ static int op_write(const struct record *r, struct failure *f)
 
 static int op_pivot(struct failure *f)
 {
+	timeline_mark("pivot");
 	if (root_fd < 0) {
 		errno = EBADF;
 		return fail(f, "pivot_root", "(no root)");
@@ -529,6 +531,9 @@ static void become_init(char **argv, char **envp, struct failure *f)
 		waitpid(cmd, NULL, 0);
 		return;
 	}
+	/* The command runs; the timeline's file is the host's, not for the container to reach through its init. */
+	timeline_mark("command-runs");
+	timeline_close();
 	/* Running: the monitor learns it from the closed socket. */
 	close(sock);
 	sock = -1;
@@ -560,6 +565,7 @@ static int op_exec(const struct record *r, struct failure *f)
 		errno = EINVAL;
 		return fail(f, "execve", "(init)");
 	}
+	timeline_mark("exec");
 	/* Before the exec closes the socket (and before the ids change, whatever they allow). */
 	if (send_tty_masters() < 0)
 		return fail(f, "sendmsg", "(monitor)");
@@ -781,6 +787,7 @@ static void reply(const struct failure *f, int ok, uint32_t index, uint32_t done
 
 static void run_batch(const uint8_t *p, size_t n)
 {
+	timeline_mark("batch");
 	struct failure f = { 0 };
 	buf_init(&f.output);
 	if (n < 4) {

@@ -26,6 +26,7 @@
 #include "monitor.h"
 #include "ops.h"
 #include "../common/kernel.h"
+#include "../common/timeline.h"
 
 
 struct clone_args_v2 {
@@ -131,6 +132,7 @@ static void send_container(uint16_t type)
 
 static void do_clone(const struct record *r)
 {
+	timeline_mark("clone");
 	uint64_t flags = (uint64_t)(r->nints > 0 ? r->ints[0] : 0);
 	int pdeath = (int)(r->nints > 1 ? r->ints[1] : SIGKILL);
 	M.stdio = (int)(r->nints > 2 ? r->ints[2] : STDIO_INHERIT);
@@ -234,11 +236,16 @@ static void do_clone(const struct record *r)
 	if (pid == 0) {
 		close(sv[0]);
 		/* Nothing of the monitor's leaks into the container: every fd but stdio and our socket goes. */
-		int kept[NNS + 1];
-		kept[0] = sv[1];
+		int kept[NNS + 2];
+		int nkept = 0;
+		kept[nkept++] = sv[1];
 		for (int j = 0; j < njoin; j++)
-			kept[1 + j] = join_fds[j];
-		close_all_but(kept, njoin + 1);
+			kept[nkept++] = join_fds[j];
+		/* The timeline's file, if one is kept: closed before the container's program runs (child.c). */
+		if (timeline_fd() >= 0)
+			kept[nkept++] = timeline_fd();
+		close_all_but(kept, nkept);
+		timeline_who("child");
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
@@ -255,6 +262,8 @@ static void do_clone(const struct record *r)
 	M.init_ran = 0;
 	for (size_t i = 0; i < NNS; i++)
 		M.ns[i] = ns_open(i);
+	/* Marked before the message goes: lxkit's own mark of it must come after. */
+	timeline_mark("cloned");
 	send_container(M_CLONED);
 }
 
@@ -431,6 +440,7 @@ void child_on_message(void)
 	int fds[FDS_MAX], nfds = 0;
 	long n = recv_frame_fds(M.sock, &type, &payload, fds, FDS_MAX, &nfds);
 	if (n <= 0 && !payload) {
+		timeline_mark("child-eof");
 		/* The socket is close-on-exec: EOF while a batch was pending means the init runs. */
 		if (M.awaiting)
 			follow_namespaces();
@@ -531,6 +541,7 @@ void init_on_exit(void)
 	memset(&si, 0, sizeof(si));
 	if (waitid((idtype_t)P_PIDFD, (id_t)M.pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
 		return;
+	timeline_mark("init-exited");
 	/*
 	 * What the first process said before it ended comes first: pty fds
 	 * queued on its socket, and the end of the socket that means "the init
@@ -562,11 +573,13 @@ void init_on_exit(void)
 		int alone = M.end_alone && M.init_ran && !(M.end_alone == 2 && M.exit_signal == SIGHUP);
 		M.end_alone = 0;
 		int64_t ints[3] = { M.exit_code, M.exit_signal, alone };
+		timeline_mark("exited");
 		(void)!send_record(M.control, M_EXITED, ints, 3, NULL, 0);
 		if (alone) {
 			mlog(1, "monitor: the container ends here (nothing of lxkit's is needed at its end)");
 			set_state(STATE_STOPPING);
 			release_namespaces();
+			timeline_mark("released");
 			M.quit = 1;
 		}
 	} else if (M.after_exit_always || M.exit_signal == SIGHUP) {
@@ -633,6 +646,7 @@ int control_on_message(void)
 			do_clone(&r);
 		break;
 	case M_BATCH: {
+		timeline_mark("batch");
 		const char *failed = NULL;
 		int cgerr = cgroup_failure(&failed);
 		if (M.sock < 0) {
@@ -668,8 +682,10 @@ int control_on_message(void)
 	case M_SERVE:
 		if (rec_get(payload, (size_t)n, &r) < 0)
 			send_result_errno(EPROTO, "serve", NULL);
-		else
+		else {
 			do_serve(&r);
+			timeline_mark("served");
+		}
 		break;
 	case M_STATE:
 		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nints > 0)
@@ -679,8 +695,10 @@ int control_on_message(void)
 		/* No reply: what could go wrong with it is in lxkit's hands (mkdir, limits). */
 		if (rec_get(payload, (size_t)n, &r) < 0)
 			mlog(5, "monitor: a malformed cgroup hand-over");
-		else
+		else {
 			cgroup_set(&r);
+			timeline_mark("cgroups");
+		}
 		break;
 	case M_CONFINE:
 		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nints >= 2 && r.nstrs >= 2) {
@@ -701,8 +719,11 @@ int control_on_message(void)
 			notify_configure(r.strs[0], r.strs[1]);
 		break;
 	case M_NETNS:
-		if (M.pid < 0)
+		if (M.pid < 0) {
+			timeline_mark("netns");
 			netns_prepare();
+			timeline_mark("netns-made");
+		}
 		break;
 	case M_END_ALONE:
 		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nints > 0)

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
+#include "../common/timeline.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -110,6 +111,8 @@ void set_state(int state)
 
 int main(void)
 {
+	timeline_open("monitor");
+	timeline_mark("start");
 	/* Closed stdio would be taken by the next open (the signalfd, a namespace fd): fill it with /dev/null. */
 	for (int fd = 0; fd < 3; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
@@ -148,12 +151,14 @@ int main(void)
 			 * cgroups go before the lock: the next start must not find them.
 			 */
 			cgroup_remove_all();
+			timeline_mark("cgroups-removed");
 			notify_close();
 			close(LOCK_FD);
 			/* Whoever hears STOPPED may start the container again at once: its socket name must be free. */
 			command_unlisten();
 			set_state(STATE_STOPPED);
 			command_close();
+			timeline_mark("stopped");
 			send_ok();
 			break;
 		}

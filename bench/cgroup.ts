@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILTIN_PLUGINS, Container, createRuntime, type Runtime } from '@lxkit/core';
 import { benchEnv, machine, markdownTable, measure, ROOT, statsOf, elapsed, writeRaw, writeResults, type Case, type Stats, requireTools } from './lib/harness.js';
+import { lxcBusybox } from './lib/busybox.js';
 
 const runs = Number(process.env['BENCH_RUNS'] ?? 30);
 requireTools('cgroup', ['lxc-create', 'lxc-start', 'lxc-stop', 'lxc-freeze', 'lxc-unfreeze']);
@@ -37,10 +38,7 @@ const made: { name: string; by: 'lxc' | 'lxkit' }[] = [];
 
 async function container(name: string, by: 'lxc' | 'lxkit'): Promise<void> {
   made.push({ name, by });
-  sh(['lxc-create', '-P', lxcpath, '-n', name, '-t', 'busybox']);
-  const file = join(lxcpath, name, 'config');
-  const config = (await readFile(file, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, '');
-  await writeFile(file, config + 'lxc.net.0.type = empty\n');
+  await lxcBusybox(lxcpath, name, { env });
 }
 
 try {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Container, createRuntime } from '@lxkit/core';
 import { writeChart } from './lib/chart.js';
 import { benchEnv, machine, markdownTable, measureSamples, ROOT, statsOf, writeRaw, writeResults, type Case, type Stats, requireTools } from './lib/harness.js';
+import { lxcBusybox } from './lib/busybox.js';
 
 const runs = Number(process.env['BENCH_RUNS'] ?? 30);
 const libraryRuns = Number(process.env['BENCH_LIBRARY_RUNS'] ?? 100);
@@ -26,10 +27,7 @@ process.env['LXKIT_RUNDIR'] = join(dir, 'run');
 const env = { ...benchEnv(), LXKIT_RUNDIR: join(dir, 'run'), XDG_CACHE_HOME: join(dir, 'cache') };
 try {
   // One busybox container made by LXC's own template; the same rootfs and config for all.
-  execFileSync('lxc-create', ['-P', lxcpath, '-n', 'bb', '-t', 'busybox'], { stdio: 'ignore' });
-  const configFile = join(lxcpath, 'bb', 'config');
-  const config = (await readFile(configFile, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, '');
-  await writeFile(configFile, config + 'lxc.net.0.type = empty\n');
+  await lxcBusybox(lxcpath, 'bb');
   const rootfs = join(lxcpath, 'bb', 'rootfs');
 
   // runc: a bundle on the same rootfs, spec'd by runc itself, running /bin/true without a terminal.

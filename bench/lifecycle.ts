@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { Container, createRuntime } from '@lxkit/core';
 import { writeChart } from './lib/chart.js';
 import { benchEnv, machine, markdownTable, measure, measureSamples, ROOT, statsOf, verdicts, writeRaw, writeResults, type Case, requireTools } from './lib/harness.js';
+import { lxcBusybox } from './lib/busybox.js';
 
 const runs = Number(process.env['BENCH_RUNS'] ?? 20);
 const density = Number(process.env['BENCH_DENSITY'] ?? 100);
@@ -69,10 +70,7 @@ async function container(name: string, by: 'lxc' | 'lxkit', rootfs?: string): Pr
     );
     return;
   }
-  sh(['lxc-create', '-P', lxcpath, '-n', name, '-t', 'busybox']);
-  const file = join(lxcpath, name, 'config');
-  const config = (await readFile(file, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, '');
-  await writeFile(file, config + 'lxc.net.0.type = empty\n');
+  await lxcBusybox(lxcpath, name, { env });
 }
 
 /** Pids of `pid` and every process below it. */

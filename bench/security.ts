@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { BUILTIN_PLUGINS, Container, createRuntime, type Runtime } from '@lxkit/core';
 import { compilePolicy, DEFAULT_POLICY, parsePolicy } from '@lxkit/plugin-seccomp';
 import { machine, markdownTable, measure, ROOT, statsOf, elapsed, writeRaw, writeResults, type Case, type Stats, requireTools } from './lib/harness.js';
+import { lxcBusybox } from './lib/busybox.js';
 
 const runs = Number(process.env['BENCH_RUNS'] ?? 30);
 requireTools('security', ['lxc-create', 'lxc-execute', 'runc']);
@@ -60,10 +61,7 @@ async function bundle(name: string, rootfs: string, seccomp: boolean): Promise<s
 }
 
 try {
-  execFileSync('lxc-create', ['-P', lxcpath, '-n', 'bb', '-t', 'busybox'], { stdio: 'ignore' });
-  const configFile = join(lxcpath, 'bb', 'config');
-  const config = (await readFile(configFile, 'utf8')).replace(/^lxc\.(net\.0|apparmor|seccomp)\..*$/gm, '');
-  await writeFile(configFile, config + 'lxc.net.0.type = empty\n');
+  await lxcBusybox(lxcpath, 'bb', { drop: ['seccomp'] });
   const rootfs = join(lxcpath, 'bb', 'rootfs');
 
   // 3 first: the uncached compile, before anything has warmed the compiler.

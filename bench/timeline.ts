@@ -1,0 +1,117 @@
+/**
+ * Where one library execute(['/bin/true']) spends its time: the start's
+ * timeline (LXKIT_TIMELINE, docs/timeline.md) over sequential executes of the
+ * execute benchmark's container, as the median time of each step from the
+ * start of execute(). Not a comparison: the map that says which step of
+ * which process the start waits on, for work on issue 3's library target.
+ *
+ * The marks cost a few microseconds each, so these executes are not the
+ * execute benchmark's; their total is shown for scale only.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { Container, createRuntime } from '@lxkit/core';
+import { machine, requireTools, writeResults } from './lib/harness.js';
+import { lxcBusybox } from './lib/busybox.js';
+
+const runs = Number(process.env['BENCH_TIMELINE_RUNS'] ?? 100);
+const warmup = 5;
+requireTools('timeline', ['lxc-create']);
+
+const dir = await mkdtemp(join(tmpdir(), 'lxkit-bench-'));
+const lxcpath = join(dir, 'lxc');
+const file = join(dir, 'timeline');
+// Read by lxkit's JavaScript at its first mark (after these lines), and inherited by the monitor it spawns.
+Object.assign(process.env, { LXKIT_RUNDIR: join(dir, 'run'), LXKIT_TIMELINE: file });
+delete process.env['NODE_EXTRA_CA_CERTS'];
+
+/** What each step is: `who step` as the lines say it. */
+const STEPS: Record<string, string> = {
+  'node start': 'execute() called',
+  'node locked': "the container's lock taken",
+  'node monitor-spawned': 'the monitor asked for (posix_spawn on a libuv thread)',
+  'monitor start': "the monitor's main() runs",
+  'node config': 'the config loaded and validated',
+  'node serve': 'SERVE sent (the command socket), then the network namespace asked for',
+  'monitor served': 'the command socket listens',
+  'monitor netns': 'the network namespace: made ahead of the clone…',
+  'monitor netns-made': '…done (kernel work)',
+  'monitor cgroups': 'the unified cgroup handed over (made in pre-start)',
+  'node pre-start': 'pre-start taps done, SERVE answered: CLONE sent, the cloning taps make the v1 cgroups',
+  'monitor clone': 'CLONE read',
+  'monitor cloned': 'clone3 done (new namespaces, into the unified cgroup), CLONED sent',
+  'monitor cgroups#2': 'the first process moved into its v1 cgroups',
+  'node cloned': 'the clone answered and the cloning taps done: start-host, pre-mount, mount, autodev and start taps queue the ops',
+  'node batch': 'the one batch sent (every op, ending in the exec)',
+  'monitor batch': 'the batch read, and passed to the first process',
+  'child batch': 'the first process starts the ops',
+  'child pivot': 'mounts, devices, ttys done: pivot_root',
+  'child exec': "the exec op: the init's set-up",
+  'child command-runs': "the command exec'd (vfork returned)",
+  'monitor child-eof': 'the first process\'s socket closed: RUNNING',
+  'node running': 'RUNNING read',
+  'monitor init-exited': 'the init exited (pidfd)',
+  'monitor exited': 'EXITED sent; the monitor ends the container itself',
+  'node exited': 'EXITED read',
+  'monitor released': 'namespaces and ttys let go (the mount namespace torn down)',
+  'monitor cgroups-removed': "the container's cgroups removed",
+  'monitor stopped': 'STOPPED: the monitor answers and exits',
+  'node stopped': 'execute() resolves',
+};
+
+try {
+  await lxcBusybox(lxcpath, 'bb');
+  const runtime = await createRuntime();
+  for (let i = 0; i < warmup + runs; i++) {
+    const exit = await new Container('bb', { lxcpath, runtime }).execute(['/bin/true']);
+    if (exit.code !== 0) throw new Error(`execute exited ${exit.code}`);
+  }
+
+  // Executes, each from its `node start` line on; a step seen twice in one execute is `step#2`.
+  const executes: Map<string, number>[] = [];
+  let t0 = 0n;
+  for (const line of (await readFile(file, 'utf8')).trim().split('\n')) {
+    const [ns, , who, step] = line.split(' ') as [string, string, string, string];
+    const t = BigInt(ns);
+    if (who === 'node' && step === 'start') {
+      executes.push(new Map());
+      t0 = t;
+    }
+    const marks = executes.at(-1);
+    if (!marks) continue;
+    let key = `${who} ${step}`;
+    for (let n = 2; marks.has(key); n++) key = `${who} ${step}#${n}`;
+    marks.set(key, Number(t - t0) / 1000);
+  }
+  const measured = executes.slice(warmup);
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.floor(s.length / 2)]!;
+  };
+  const keys = [...new Set(measured.flatMap((m) => [...m.keys()]))];
+  const rows = keys
+    .map((k) => ({ k, at: median(measured.filter((m) => m.has(k)).map((m) => m.get(k)!)), seen: measured.filter((m) => m.has(k)).length }))
+    .sort((a, b) => a.at - b.at);
+  let previous = 0;
+  const lines = rows.map(({ k, at, seen }) => {
+    const [who, step] = k.split(' ') as [string, string];
+    const row = `| ${who} | ${step} | ${at.toFixed(0)} | +${(at - previous).toFixed(0)} | ${STEPS[k] ?? ''}${seen < measured.length ? ` (${seen} of ${measured.length})` : ''} |`;
+    previous = at;
+    return row;
+  });
+  const table = ['| process | step | µs from start (median) | since the row above | what happened |', '|---|---|---:|---:|---|', ...lines].join('\n');
+  console.log(table);
+  await writeResults(
+    'Execute: the timeline of one start',
+    `${runs} sequential library \`execute(['/bin/true'])\` calls (after ${warmup} warm-up calls) on the execute benchmark's container, with LXKIT_TIMELINE on (docs/timeline.md); ${machine()}; ${new Date().toISOString().slice(0, 10)}.\n\n` +
+      `${table}\n\n` +
+      'Each row is the median over the executes of when that step happened, from the call of execute(); "since the row above" is the difference of two medians, so it only approximates a step\'s own cost. ' +
+      'The marks cost a few microseconds each: these totals are not the execute benchmark\'s. ' +
+      'A row that follows one of another process shows a hand-over: the start waited there for that process (or for a CPU: the two of this machine are shared by Node, the monitor, the first process and the kernel\'s workers).',
+  );
+} finally {
+  execFileSync('lxc-destroy', ['-P', lxcpath, '-n', 'bb'], { stdio: 'ignore' });
+  await rm(dir, { recursive: true, force: true });
+}

@@ -25,7 +25,6 @@ const lxcpath = join(dir, 'lxc');
 const file = join(dir, 'timeline');
 // Read by lxkit's JavaScript at its first mark (after these lines), and inherited by the monitor it spawns.
 Object.assign(process.env, { LXKIT_RUNDIR: join(dir, 'run'), LXKIT_TIMELINE: file });
-delete process.env['NODE_EXTRA_CA_CERTS'];
 
 /** What each step is: `who step` as the lines say it. */
 const STEPS: Record<string, string> = {

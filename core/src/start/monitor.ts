@@ -75,6 +75,8 @@ export class Monitor {
   #endingAlone = false;
   #endResult: Buffer | undefined;
   #endWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  /** Frames held back by together(), sent when it returns. */
+  #held: Buffer[] | undefined;
 
   /** `onEnd`: called when the monitor closes the control socket (its exit, for an adopting process). */
   private constructor(proc: HelperProcess, opts: MonitorOptions, onEnd?: () => void) {
@@ -241,16 +243,41 @@ export class Monitor {
   }
 
   /**
+   * Runs `fn`, whose frames go to the monitor in one write when it returns
+   * (or throws): the frames a start sends back to back (the batch and what
+   * precedes it) then cost one system call here and one wake-up of the
+   * monitor, instead of one each. Only for synchronous runs of sends and
+   * requests: nothing is sent while `fn` runs.
+   */
+  together<T>(fn: () => T): T {
+    if (this.#held) return fn();
+    this.#held = [];
+    try {
+      return fn();
+    } finally {
+      const frames = this.#held;
+      this.#held = undefined;
+      if (frames.length > 0) this.#put(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+    }
+  }
+
+  #write(type: number, payload: Buffer): void {
+    planRecorder()?.send(type, payload);
+    const frame = encodeFrame(type, payload);
+    if (this.#held) this.#held.push(frame);
+    else this.#put(frame);
+  }
+
+  /**
    * A write the monitor cannot take any more (EPIPE: it has exited) is
    * dropped, and the channel stays open: what the monitor said before it
    * left (an exit, the end of a container it ended itself) is still to be
    * read, and the end of the socket follows, which fails a pending request
    * with LXKIT_MONITOR_LOST.
    */
-  #write(type: number, payload: Buffer): void {
-    planRecorder()?.send(type, payload);
+  #put(data: Buffer): void {
     try {
-      this.#channel.write(encodeFrame(type, payload));
+      this.#channel.write(data);
     } catch (err) {
       this.#log.debug(`monitor socket: ${(err as Error).message}`);
     }

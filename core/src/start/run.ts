@@ -257,21 +257,25 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     const netnsAhead = (plan.flags & CLONE_FLAGS.net) !== 0 && !ctx.userns && process.getuid?.() === 0;
     // The monitor starts up and takes the command socket while pre-start runs here: nothing in
     // pre-start waits for it (the monitor takes what pre-start sends it in order, after this).
-    const served = monitor.serve({
-      socket: opts.paths.command,
-      config: configLines(config),
-      ...(model.console.logfile ? { consoleLog: model.console.logfile } : {}),
-      ...(model.console.path && model.console.path !== 'none' && opts.console ? { consolePath: model.console.path } : {}),
-      watchPrefix: opts.paths.watchPrefix,
-      container: name,
+    const m = monitor;
+    const served = m.together(() => {
+      const answer = m.serve({
+        socket: opts.paths.command,
+        config: configLines(config),
+        ...(model.console.logfile ? { consoleLog: model.console.logfile } : {}),
+        ...(model.console.path && model.console.path !== 'none' && opts.console ? { consolePath: model.console.path } : {}),
+        watchPrefix: opts.paths.watchPrefix,
+        container: name,
+      });
+      m.state('STARTING');
+      // The network namespace's kernel work (~0.5 ms) overlaps pre-start's instead of adding to the
+      // clone's; asked for after SERVE, so that the monitor answers SERVE first (the clone waits on
+      // that answer) and makes the namespace while pre-start still runs here.
+      if (netnsAhead) m.networkNamespace();
+      return answer;
     });
     serveSent = true;
     timelineMark('serve');
-    monitor.state('STARTING');
-    // The network namespace's kernel work (~0.5 ms) overlaps pre-start's instead of adding to the
-    // clone's; asked for after SERVE, so that the monitor answers SERVE first (the clone waits on
-    // that answer) and makes the namespace while pre-start still runs here.
-    if (netnsAhead) monitor.networkNamespace();
     const [serving, preStart] = await Promise.allSettled([served, runtime.hooks.preStart.promise(ctx)]);
     if (serving.status === 'rejected') throw serving.reason;
     if (preStart.status === 'rejected') throw preStart.reason;
@@ -319,8 +323,6 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     finalizeOps(ctx.ops, ctx, { console: opts.console && model.console.path !== 'none' });
     await runtime.hooks.start.promise(ctx);
     const confine = ctx.attachConfinement;
-    if (confine.caps || confine.label || confine.seccomp || confine.noNewPrivs) monitor.confine(confine);
-    if (ctx.seccompNotify) monitor.notify(ctx.seccompNotify.proxy, ctx.seccompNotify.cookie);
     const init = ctx.init;
     ctx.ops.exec(
       {
@@ -335,13 +337,18 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
       },
       { what: `executing the container's ${init.mode === 'init' ? 'command' : 'init'} ${init.argv[0]}` },
     );
-    // In the foreground as in daemon mode: a container whose end needs nothing of lxkit's is ended by its monitor at once.
     const stopWork = stopWorkReason(runtime, ctx);
-    if (!detached && stopWork === undefined) monitor.endAlone(opts.kind === 'system');
     // A launch plan ends where the container is left to run: its end must need nothing of lxkit's JavaScript.
     if (stopWork !== undefined) planRecorder()?.refuse(`the container's end needs lxkit's stop work (${stopWork})`);
     timelineMark('batch');
-    await monitor.batch(ctx.ops, { exec: true });
+    // What the monitor is told for the init's life, then the batch: one write, one wake-up of the monitor.
+    await m.together(() => {
+      if (confine.caps || confine.label || confine.seccomp || confine.noNewPrivs) m.confine(confine);
+      if (ctx.seccompNotify) m.notify(ctx.seccompNotify.proxy, ctx.seccompNotify.cookie);
+      // In the foreground as in daemon mode: a container whose end needs nothing of lxkit's is ended by its monitor at once.
+      if (!detached && stopWork === undefined) m.endAlone(opts.kind === 'system');
+      return m.batch(ctx.ops, { exec: true });
+    });
     timelineMark('running');
     setState('RUNNING');
     return { monitor, ending: ending(true), pid: c.pid, ctx };

@@ -15,6 +15,7 @@ import { Container, createRuntime } from '@lxkit/core';
 import { writeChart } from './lib/chart.js';
 import { benchEnv, machine, markdownTable, measureSamples, ROOT, statsOf, writeRaw, writeResults, type Case, type Stats, requireTools } from './lib/harness.js';
 import { lxcBusybox } from './lib/busybox.js';
+import { cpuBetween, cpuSnapshot, type CpuSnapshot } from './lib/cpu.js';
 
 const runs = Number(process.env['BENCH_RUNS'] ?? 30);
 const libraryRuns = Number(process.env['BENCH_LIBRARY_RUNS'] ?? 100);
@@ -60,13 +61,16 @@ try {
   // The library: one runtime, sequential containers, timed in process.
   const runtime = await createRuntime();
   const samples: number[] = [];
+  let cpuFrom: CpuSnapshot | undefined;
   for (let i = 0; i < libraryRuns + 5; i++) {
+    if (i === 5) cpuFrom = cpuSnapshot();
     const t = process.hrtime.bigint();
     const exit = await new Container('bb', { lxcpath, runtime }).execute(['/bin/true']);
     const ms = Number(process.hrtime.bigint() - t) / 1e6;
     if (exit.code !== 0) throw new Error(`library execute exited ${exit.code}`);
     if (i >= 5) samples.push(ms);
   }
+  const cpu = cpuBetween(cpuFrom!, cpuSnapshot(), libraryRuns);
   samples.sort((a, b) => a - b);
   const after = measureSamples(cases, { runs: Math.floor(runs / 2), warmup: 0 });
   const stats = cases.map((c) => statsOf(c.name, [...before.get(c.name)!, ...after.get(c.name)!]));
@@ -86,6 +90,11 @@ try {
     `${runs} interleaved runs per command (after 3 warm-up runs; half before the library calls, half after), ${libraryRuns} sequential library calls; the same busybox rootfs (made by lxc-create -t busybox) and config for all, with an empty network namespace; ${machine()}; ${new Date().toISOString().slice(0, 10)}.\n\n` +
       `${table}\n\n` +
       `Library execute: median ${library.median.toFixed(1)} ms per container (target ≤ 5 ms: ${libMet ? '✓' : '✗ missed'}), ${(library.median / runc.median).toFixed(2)}× runc run (target ≤ 0.25×: ${library.median / runc.median <= 0.25 ? '✓' : '✗ missed'}).\n\n` +
+      `CPU time of the machine during the ${libraryRuns} library calls, per call (from /proc/stat and this process's threads): ` +
+      `**${cpu.busy.toFixed(1)} ms** — Node's main thread ${cpu.main.toFixed(1)} ms, its other threads (V8's compiler and garbage collector, libuv) ${cpu.threads.toFixed(1)} ms, ` +
+      `everything else ${cpu.others.toFixed(1)} ms (the monitor, the container's processes, and the kernel's workers finishing each container's teardown: network namespace clean-up, cgroup release, RCU callbacks); ` +
+      `the CPUs were idle ${(cpu.idleShare * 100).toFixed(0)}% of the time${cpu.stealShare >= 0.005 ? `, and the hypervisor took ${(cpu.stealShare * 100).toFixed(0)}%` : ''}. ` +
+      `On ${cpu.cpus} CPUs, calls made one after the other cannot take less than ${cpu.floor.toFixed(1)} ms each, however the work is ordered.\n\n` +
       '`lxkit execute` is the lxkit command\'s C front (native/src/front) replaying the launch plan that its first run (a warm-up) recorded: ' +
       'the files the run consulted are checked to be unchanged, then its cgroups, lock, monitor and the frames sent to the monitor are redone, without Node (docs/launch-plans.md). ' +
       'The Node CLI row is what every run costs without a plan: starting Node alone (`node -e 0`) costs more than lxc-execute\'s whole run. ' +

@@ -18,6 +18,8 @@ import { lxcBusybox } from './lib/busybox.js';
 import { cpuBetween, cpuSnapshot, type CpuSnapshot } from './lib/cpu.js';
 
 const runs = Number(process.env['BENCH_RUNS'] ?? 30);
+const SPAWN = 'a bare spawn (static busybox true, for the floor)';
+const NO_NODE = 'lxkit execute less the bare spawn (no Node)';
 const libraryRuns = Number(process.env['BENCH_LIBRARY_RUNS'] ?? 100);
 requireTools('execute', ['lxc-create', 'lxc-execute', 'runc']);
 
@@ -52,6 +54,8 @@ try {
     { name: 'lxkit execute, Node CLI', cmd: [node, join(ROOT, 'core/bin/lxkit.cjs'), 'execute', '-P', lxcpath, '-n', 'bb', '-q', '--', '/bin/true'], baseline: 'lxc-execute (LXC)' },
     { name: 'runc run', cmd: ['runc', 'run', '--bundle', bundle, 'lxkit-bench'] },
     { name: 'node -e 0 (for scale)', cmd: [node, '-e', '0'] },
+    // What spawning a static program costs this harness, paired with the front's runs: the difference is the front's own time.
+    { name: SPAWN, cmd: [join(rootfs, 'bin/busybox'), 'true'] },
   ];
   Object.assign(process.env, { LXKIT_RUNDIR: env.LXKIT_RUNDIR, XDG_CACHE_HOME: env.XDG_CACHE_HOME });
   // Half of the command runs before the library's, half after: this machine's speed drifts by up
@@ -74,11 +78,14 @@ try {
   samples.sort((a, b) => a - b);
   const after = measureSamples(cases, { runs: Math.floor(runs / 2), warmup: 0 });
   const stats = cases.map((c) => statsOf(c.name, [...before.get(c.name)!, ...after.get(c.name)!]));
+  // The same start without Node: each front run less the bare spawn of the same round (measureSamples runs every case once per round).
+  const paired = [before, after].flatMap((m) => m.get('lxkit execute')!.map((ms, i) => ms - m.get(SPAWN)![i]!));
+  const noNode = statsOf(NO_NODE, paired);
   const q = (p: number) => samples[Math.round((samples.length - 1) * p)]!;
   const library: Stats = { name: 'lxkit library execute()', runs: samples.length, median: q(0.5), p10: q(0.1), p90: q(0.9), min: samples[0]! };
   const runc = stats.find((s) => s.name === 'runc run')!;
-  const all = [...stats, library];
-  const allCases: Case[] = [...cases, { name: library.name, cmd: [], baseline: 'runc run', target: 'x0.25' }];
+  const all = [...stats, noNode, library];
+  const allCases: Case[] = [...cases, { name: NO_NODE, cmd: [] }, { name: library.name, cmd: [], baseline: 'runc run', target: 'x0.25' }];
 
   const table = markdownTable(allCases, all);
   console.log(table);
@@ -90,6 +97,9 @@ try {
     `${runs} interleaved runs per command (after 3 warm-up runs; half before the library calls, half after), ${libraryRuns} sequential library calls; the same busybox rootfs (made by lxc-create -t busybox) and config for all, with an empty network namespace; ${machine()}; ${new Date().toISOString().slice(0, 10)}.\n\n` +
       `${table}\n\n` +
       `Library execute: median ${library.median.toFixed(1)} ms per container (target ≤ 5 ms: ${libMet ? '✓' : '✗ missed'}), ${(library.median / runc.median).toFixed(2)}× runc run (target ≤ 0.25×: ${library.median / runc.median <= 0.25 ? '✓' : '✗ missed'}).\n\n` +
+      `**The same start without Node: ${noNode.median.toFixed(1)} ms** (${NO_NODE}: each run of the front less the bare spawn of a static program in the same round, median of the ${paired.length} differences). ` +
+      'That is the container\'s own work with no JavaScript at all — the lock, the cgroups, the monitor, the network namespace, the clone, the mounts, the command, the clean-up — plus the front\'s check of the files its plan lists (about 150 system calls): ' +
+      `a start from Node would pay the same work however little JavaScript it ran. The library spends ${(library.median - noNode.median).toFixed(1)} ms above it: the start sequence's JavaScript, and the hand-overs through Node's event loop.\n\n` +
       `CPU time of the machine during the ${libraryRuns} library calls, per call (from /proc/stat and this process's threads): ` +
       `**${cpu.busy.toFixed(1)} ms** — Node's main thread ${cpu.main.toFixed(1)} ms, its other threads (V8's compiler and garbage collector, libuv) ${cpu.threads.toFixed(1)} ms, ` +
       `everything else ${cpu.others.toFixed(1)} ms (the monitor, the container's processes, and the kernel's workers finishing each container's teardown: network namespace clean-up, cgroup release, RCU callbacks); ` +

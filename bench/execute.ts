@@ -3,6 +3,8 @@
  * lxc-execute and `runc run`, on the same busybox rootfs with no network
  * (an empty network namespace) in all three, interleaved in one run; and the
  * library API doing sequential execute(['/bin/true']) from one Node process.
+ * The C front's runs less a bare spawn paired with them give the same start
+ * without Node: the floor under any start made from Node on this machine.
  *
  * Targets (issue 3): CLI execute ≤ 1.0× lxc-execute; library execute ≤ 5 ms
  * median per container and ≤ 0.25× runc run.
@@ -98,7 +100,7 @@ try {
       `${table}\n\n` +
       `Library execute: median ${library.median.toFixed(1)} ms per container (target ≤ 5 ms: ${libMet ? '✓' : '✗ missed'}), ${(library.median / runc.median).toFixed(2)}× runc run (target ≤ 0.25×: ${library.median / runc.median <= 0.25 ? '✓' : '✗ missed'}).\n\n` +
       `**The same start without Node: ${noNode.median.toFixed(1)} ms** (${NO_NODE}: each run of the front less the bare spawn of a static program in the same round, median of the ${paired.length} differences). ` +
-      'That is the container\'s own work with no JavaScript at all — the lock, the cgroups, the monitor, the network namespace, the clone, the mounts, the command, the clean-up — plus the front\'s check of the files its plan lists (about 150 system calls): ' +
+      'That is the container\'s own work with no JavaScript at all — the lock, the cgroups, the monitor, the network namespace, the clone, the mounts, the command, the clean-up — plus the front\'s check of the ~90 files and /proc entries its plan lists: ' +
       `a start from Node would pay the same work however little JavaScript it ran. The library spends ${(library.median - noNode.median).toFixed(1)} ms above it: the start sequence's JavaScript, and the hand-overs through Node's event loop.\n\n` +
       `CPU time of the machine during the ${libraryRuns} library calls, per call (from /proc/stat and this process's threads): ` +
       `**${cpu.busy.toFixed(1)} ms** — Node's main thread ${cpu.main.toFixed(1)} ms, its other threads (V8's compiler and garbage collector, libuv) ${cpu.threads.toFixed(1)} ms, ` +

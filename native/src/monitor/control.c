@@ -578,8 +578,7 @@ void init_on_exit(void)
 		if (alone) {
 			mlog(1, "monitor: the container ends here (nothing of lxkit's is needed at its end)");
 			set_state(STATE_STOPPING);
-			release_namespaces();
-			timeline_mark("released");
+			M.release_pending = 1;
 			M.quit = 1;
 		}
 	} else if (M.after_exit_always || M.exit_signal == SIGHUP) {

@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -107,6 +108,37 @@ void set_state(int state)
 	command_broadcast_state(state);
 }
 
+static void *release_thread(void *arg)
+{
+	(void)arg;
+	release_namespaces();
+	timeline_mark("released");
+	return NULL;
+}
+
+/*
+ * The container's end: its cgroups removed and, when the init's exit left
+ * them (M_END_ALONE), its namespaces and ttys let go. The two are kernel
+ * work of their own (the mount namespace's teardown, the memory cgroup's
+ * offlining), so they go side by side: the namespaces on a thread of their
+ * own while this one removes the cgroups. Both are done before STOPPED.
+ */
+static void end_container(void)
+{
+	pthread_t t;
+	int threaded = 0;
+	if (M.release_pending) {
+		M.release_pending = 0;
+		threaded = pthread_create(&t, NULL, release_thread, NULL) == 0;
+		if (!threaded)
+			release_thread(NULL);
+	}
+	cgroup_remove_all();
+	timeline_mark("cgroups-removed");
+	if (threaded)
+		pthread_join(t, NULL);
+}
+
 #define MAX_POLL 112 /* the fds below, 32 seccomp listeners, the command socket and 64 clients */
 
 int main(void)
@@ -150,8 +182,7 @@ int main(void)
 			 * last references to the container's namespaces go with it). The
 			 * cgroups go before the lock: the next start must not find them.
 			 */
-			cgroup_remove_all();
-			timeline_mark("cgroups-removed");
+			end_container();
 			notify_close();
 			close(LOCK_FD);
 			/* Whoever hears STOPPED may start the container again at once: its socket name must be free. */

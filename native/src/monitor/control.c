@@ -587,7 +587,7 @@ void init_on_exit(void)
 	} else {
 		/* Nothing for lxkit to do at this stop (no hooks, no plugin's stop work, no reboot): done here. */
 		set_state(STATE_STOPPING);
-		release_namespaces();
+		M.release_pending = 1;
 		M.quit = 1;
 	}
 }

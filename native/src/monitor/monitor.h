@@ -46,7 +46,7 @@ struct monitor {
 	int init_ran;        /* the init was exec'd (the batch that ends in its exec succeeded) */
 	int end_alone;       /* M_END_ALONE: 1, or 2 when a SIGHUP exit is a reboot (then lxkit ends it) */
 	int exited, quit, daemon;
-	int release_pending; /* the namespaces and ttys are let go at the end, beside the cgroups' removal (main.c) */
+	int release_pending; /* the monitor ends the container itself: namespaces and ttys let go beside the cgroups' removal (main.c) */
 	int in_payload_cgroup; /* entered the init's unified cgroup itself (no CLONE_INTO_CGROUP), until it settles */
 	int abandoned; /* the controller vanished before the container's end: it was killed */
 	int exit_code, exit_signal;

@@ -16,8 +16,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -119,10 +119,10 @@ static void *release_thread(void *arg)
 /*
  * The container's end: its cgroups removed and, when the monitor ends the
  * container itself (M_END_ALONE, or a daemon without lxkit's stop work),
- * its namespaces and ttys let go. The two are kernel
- * work of their own (the mount namespace's teardown, the memory cgroup's
- * offlining), so they go side by side: the namespaces on a thread of their
- * own while this one removes the cgroups. Both are done before STOPPED.
+ * its namespaces and ttys let go. The two are kernel work of their own (the
+ * mount namespace's teardown, the memory cgroup's offlining), so they go
+ * side by side: the namespaces on a thread of their own while this one
+ * removes the cgroups. Both are done before STOPPED.
  */
 static void end_container(void)
 {

@@ -97,9 +97,12 @@ exec('LXKIT_TIMELINE: node, the monitor and the first process mark the start in 
       return BigInt(lines[i]![0]!);
     };
     // What must come before what, across the three processes: each step waits on the one before it.
+    // Nothing here needs the clone's answer first: the batch is queued while the monitor clones.
     const chains = [
-      ['node start', 'node locked', 'monitor start', 'monitor clone', 'monitor cloned', 'node cloned', 'node batch', 'monitor batch', 'child batch', 'child exec', 'child command-runs'],
+      ['node start', 'node locked', 'monitor start', 'monitor clone', 'monitor cloned', 'monitor batch', 'child batch', 'child exec', 'child command-runs'],
       ['node config', 'node pre-start', 'monitor clone'],
+      ['node pre-start', 'node cloning', 'node batch', 'monitor batch'],
+      ['monitor cloned', 'node cloned'],
       ['child command-runs', 'monitor init-exited', 'monitor exited', 'node exited', 'node stopped'],
       ['monitor init-exited', 'monitor stopped', 'node stopped'],
     ];

@@ -127,6 +127,55 @@ lib('a tap that needs its ops done awaits ctx.flush(), and sees them from the ho
 });
 
 
+lib('pre-mount … start taps queue their ops while the monitor clones unless a plugin needs the clone first', async () => {
+  await withScratch(async (s) => {
+    const seen: string[] = [];
+    let need: string | undefined;
+    let fail = false;
+    const probe = definePlugin({
+      name: 'ahead-probe',
+      version: '0.0.0',
+      apply(runtime) {
+        runtime.hooks.cloneFirst.tap('ahead-probe', () => need);
+        runtime.hooks.mount.tap({ name: 'ahead-probe', stage: STAGE_LATE }, (ctx) => {
+          seen.push(`pid:${ctx.pid === undefined ? 'unknown' : 'known'} net:${ctx.namespaceNames.has('net')} paths:${Object.keys(ctx.namespaces).length > 0}`);
+          if (fail) throw new Error('the probe fails');
+          ctx.ops.mount({ source: 'ahead-probe', target: `${ctx.rootfs!.mount}/mnt`, fstype: 'tmpfs', flags: MS.NOSUID, create: 'dir' }, { what: 'mounting a probe tmpfs' });
+        });
+      },
+    });
+    const lines: string[] = [];
+    const runtime = await createRuntime({ plugins: [...installedBuiltins(), { use: probe }] });
+    const c = new Container('ahead', { lxcpath: s.lxcpath, runtime, log: recordingLogger(lines) });
+    await c.create({ template: 'busybox', templateArgs: ['--privileged'] });
+    const probeMounted = ['/bin/sh', '-c', 'grep -q "ahead-probe /mnt tmpfs" /proc/mounts'];
+
+    assert.equal(await c.execute(probeMounted), { code: 0, signal: 0 }, 'the op queued before the clone ran in the container');
+    assert.ok(lines.includes('the first batch is queued while the monitor clones'), lines.join('\n'));
+    need = 'the probe reads ctx.pid';
+    lines.length = 0;
+    assert.equal(await c.execute(probeMounted), { code: 0, signal: 0 });
+    assert.ok(lines.includes('the first batch waits for the clone: the probe reads ctx.pid'), lines.join('\n'));
+    assert.equal(seen, ['pid:unknown net:true paths:false', 'pid:known net:true paths:true']);
+
+    // A tap failing while the monitor clones: the start is aborted, the first process killed, nothing left.
+    need = undefined;
+    fail = true;
+    const before = await hostMounts();
+    try {
+      await c.execute(['/bin/true']);
+      assert.unreachable('the failing tap aborts the start');
+    } catch (err) {
+      assert.ok(isLxkitError(err, 'LXKIT_HOOK_FAILED'), String(err));
+      assert.match((err as Error).message, /mount hook of plugin "ahead-probe" failed: the probe fails/);
+    }
+    assert.is(await c.state(), 'STOPPED');
+    assert.equal(await containerCgroups(['ahead']), []);
+    assert.equal(await hostMounts(), before);
+    await c.destroy();
+  });
+});
+
 lib("in the foreground, a container whose end needs nothing of lxkit's is ended by its monitor; a stop hook keeps lxkit's stop path", async () => {
   await withScratch(async (s) => {
     const lines: string[] = [];

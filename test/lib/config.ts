@@ -40,6 +40,7 @@ export async function startContext(text = '', plugins?: PluginSpec[]) {
     log: silentLogger,
     kind: 'system',
     namespaces: {},
+    namespaceNames: new Set(),
     userns: false,
     rootfs: undefined,
     ops: new OpQueue(),

@@ -11,6 +11,7 @@ import {
   createRuntime,
   definePlugin,
   stopWorkReason,
+  cloneFirstReason,
   isLxkitError,
   type LxkitError,
 } from '@lxkit/core';
@@ -211,6 +212,35 @@ bus("stopWork: a daemon's end needs lxkit's stop work only when a tap says why, 
   assert.is(stopWorkReason(answeringRuntime, plain), undefined);
   asked.add(plain);
   assert.is(stopWorkReason(answeringRuntime, plain), 'the audit record is closed');
+});
+
+bus("cloneFirst: a start queues its ops while the monitor clones unless a tap says why not, or a plugin taps start-host … start without answering", async () => {
+  // The built-ins answer per container: a plain one needs nothing of the clone before its ops are queued.
+  const builtins = await createRuntime();
+  assert.is(cloneFirstReason(builtins, await startContext('')), undefined);
+  const startHostScript = await startContext('lxc.hook.start-host = /bin/true\n');
+  assert.is(cloneFirstReason(builtins, startHostScript), 'lxc.hook.start-host scripts run once the set-up is done');
+  const mapped = Object.assign(await startContext('lxc.idmap = u 0 100000 65536\nlxc.idmap = g 0 100000 65536\n'), { userns: true });
+  assert.is(cloneFirstReason(builtins, mapped), 'its id maps are written at start-host (lxc.idmap)');
+
+  const silent = definePlugin({ name: 'netcfg', version: '1.0.0', apply: (r) => r.hooks.startHost.tap('netcfg-move', () => undefined) });
+  const silentRuntime = await createRuntime({ plugins: [{ use: silent }] });
+  assert.is(
+    cloneFirstReason(silentRuntime, await startContext('')),
+    'plugin "netcfg" taps start-host without saying whether it needs the clone first',
+    'attributed to the plugin, not the tap name',
+  );
+  const answering = definePlugin({
+    name: 'netcfg',
+    version: '1.0.0',
+    apply(r) {
+      r.hooks.start.tap('netcfg', () => undefined);
+      r.hooks.cloneFirst.tap('netcfg', (ctx) => (ctx.container.config.model.utsName === 'moved' ? 'a NIC is moved at start-host' : undefined));
+    },
+  });
+  const answeringRuntime = await createRuntime({ plugins: [{ use: answering }] });
+  assert.is(cloneFirstReason(answeringRuntime, await startContext('')), undefined);
+  assert.is(cloneFirstReason(answeringRuntime, await startContext('lxc.uts.name = moved\n')), 'a NIC is moved at start-host');
 });
 
 bus.run();

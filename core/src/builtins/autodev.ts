@@ -33,6 +33,8 @@ export const autodevPlugin = definePlugin({
   version: VERSION,
   replayable: true,
   apply(runtime) {
+    // Its ops follow from the config alone.
+    runtime.hooks.cloneFirst.tap('autodev', () => undefined);
     runtime.hooks.autodev.tap({ name: 'autodev', stage: STAGE_LAST }, (ctx) => {
       if (!ctx.container.config.model.autodev.enabled || !ctx.rootfs) return;
       for (const d of AUTODEV_DEVICES) {

@@ -169,6 +169,8 @@ export const hookScriptsPlugin = definePlugin({
       const env = () => Object.fromEntries([path, ...ctx.init.env].map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
       queueInContainer(ctx, 'start', env, false);
     });
+    // Scripts in the container are queued ops (without LXC_PID, as LXC runs them); start-host scripts need the set-up done.
+    h.cloneFirst.tap(tap, (ctx) => (ctx.container.config.model.hooks['start-host'].length > 0 ? 'lxc.hook.start-host scripts run once the set-up is done' : undefined));
     h.stop.tapPromise(tap, (ctx) =>
       logged(ctx, 'stop', () => runHostHooks(ctx, 'stop', ctx.container.config.model.hookVersion === 0 ? namespaceArgs(ctx) : [])),
     );

@@ -14,6 +14,10 @@ export const idmapPlugin = definePlugin({
   version: VERSION,
   replayable: true,
   apply(runtime) {
+    // The first process waits for its maps: nothing runs in its user namespace before them.
+    runtime.hooks.cloneFirst.tap('idmap', (ctx) =>
+      ctx.userns && ctx.container.config.model.idmap.length > 0 ? 'its id maps are written at start-host (lxc.idmap)' : undefined,
+    );
     runtime.hooks.startHost.tapPromise({ name: 'idmap', stage: STAGE_FIRST }, async (ctx) => {
       const maps = ctx.container.config.model.idmap;
       if (!ctx.userns || maps.length === 0 || ctx.pid === undefined) return;

@@ -40,6 +40,8 @@ export const initProcessPlugin = definePlugin({
   version: VERSION,
   replayable: true,
   apply(runtime) {
+    // Its ops follow from the config and lxkit's own limits alone.
+    runtime.hooks.cloneFirst.tap('init-process', () => undefined);
     runtime.hooks.start.tap({ name: 'init-process', stage: STAGE_DEFAULT }, (ctx) => {
       const { prlimit } = ctx.container.config.model;
       const names = Object.keys(prlimit) as (keyof typeof RLIMIT)[];

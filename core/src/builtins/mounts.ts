@@ -140,6 +140,8 @@ export const mountsPlugin = definePlugin({
   version: VERSION,
   replayable: true,
   apply(runtime) {
+    // Its ops follow from the config (and the fstab files) alone.
+    runtime.hooks.cloneFirst.tap('mounts', () => undefined);
     runtime.hooks.mount.tapPromise({ name: 'mounts', stage: STAGE_FIRST }, async (ctx) => {
       const model = ctx.container.config.model;
       if (model.autodev.enabled && ctx.rootfs) {

@@ -22,12 +22,14 @@ export const rootfsPlugin = definePlugin({
   version: VERSION,
   replayable: true,
   apply(runtime) {
+    // Its ops follow from the config and namespaceNames; a detached mount is the monitor's, after the clone.
+    runtime.hooks.cloneFirst.tap('rootfs', () => undefined);
     runtime.hooks.preMount.tap({ name: 'rootfs', stage: STAGE_FIRST }, (ctx) => {
       // In a new user namespace the first process becomes its root (the maps are written by now).
       if (ctx.userns) ctx.ops.becomeRoot({ what: 'becoming root in the container\'s user namespace' });
       ctx.ops.makeRslave({ what: 'keeping the container\'s mounts from propagating to the host' });
       // Only in a network namespace of its own (a shared one is its owner's to configure).
-      if (ctx.namespaces['net'] && ctx.container.config.model.namespaces.share.net === undefined) {
+      if (ctx.namespaceNames.has('net') && ctx.container.config.model.namespaces.share.net === undefined) {
         ctx.ops.loopbackUp({ what: 'bringing up the loopback interface' });
       }
     });

@@ -49,6 +49,19 @@ export interface Hooks {
    * post-stop without tapping this is taken to need it at every stop.
    */
   readonly stopWork: SyncBailHookT<[StartContext], string | undefined>;
+  /**
+   * Asked after pre-start: must this start have the clone's answer before
+   * its pre-mount, mount, autodev and start taps queue their ops, and its
+   * first process wait for start-host? A tap returns why (a tap that reads
+   * ctx.pid or a namespace's path, awaits flush(), or has start-host work),
+   * or undefined. When no plugin gives a reason, those taps run while the
+   * monitor clones (ctx.pid and the paths are not known yet; namespaceNames
+   * is) and the batch goes to the first process as soon as it exists; the
+   * start-host taps still run once the clone answers. A plugin that taps
+   * start-host, pre-mount, mount, autodev or start without tapping this is
+   * taken to need the clone first at every start.
+   */
+  readonly cloneFirst: SyncBailHookT<[StartContext], string | undefined>;
   readonly clone: AsyncSeriesHookT<[CloneContext]>;
   readonly destroy: AsyncSeriesHookT<[DestroyContext]>;
   /** `storage.for(type)`: the backend for a rootfs type. */
@@ -81,6 +94,7 @@ export const HOOK_NAMES = {
   stop: 'stop',
   postStop: 'post-stop',
   stopWork: undefined,
+  cloneFirst: undefined,
   clone: 'clone',
   destroy: 'destroy',
   storage: undefined,
@@ -205,6 +219,7 @@ export function createHooks(state: BusState): Readonly<Hooks> {
     stop: lifecycle<StopContext>(),
     postStop: lifecycle<StopContext>(),
     stopWork: new SyncBailHook<[StartContext], string | undefined>(['context']),
+    cloneFirst: new SyncBailHook<[StartContext], string | undefined>(['context']),
     clone: lifecycle<CloneContext>(),
     destroy: lifecycle<DestroyContext>(),
     storage: new HookMap(() => new SyncBailHook<[], StorageBackend | undefined>([])),

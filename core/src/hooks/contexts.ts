@@ -38,10 +38,21 @@ export interface InitSpec {
 export interface StartContext extends LifecycleContext {
   /** `system` (lxkit start) or `application` (lxkit execute). */
   readonly kind: 'system' | 'application';
-  /** The container's init as seen from the host, once cloned (start-host and later). */
+  /**
+   * The container's init as seen from the host, once cloned: from start-host
+   * on, and in pre-mount … start taps unless the start queues its ops while
+   * the monitor clones (the `cloneFirst` hook).
+   */
   pid?: number;
-  /** Namespaces the container was given: name → path usable from the host while it runs (/proc/<monitor>/fd/<n>). */
+  /** Namespaces the container was given: name → path usable from the host while it runs (/proc/<monitor>/fd/<n>), once cloned. */
   namespaces: Record<string, string>;
+  /**
+   * Which namespaces the container gets (made by its clone, or joined with
+   * lxc.namespace.share.*), known from pre-start on: what a tap that queues
+   * ops asks, since its ops may be queued before the clone's answer (see the
+   * `cloneFirst` hook).
+   */
+  readonly namespaceNames: ReadonlySet<string>;
   /** Whether the container has its own user namespace (lxc.idmap). */
   readonly userns: boolean;
   /** The root filesystem: `path` as configured (without a type prefix), `mount` where it is mounted; undefined: the host's /. */

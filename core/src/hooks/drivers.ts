@@ -49,6 +49,12 @@ export interface CgroupDriver {
    * own (unless the hand-over left that to the monitor).
    */
   placed(ctx: import('./contexts.js').StartContext): Promise<void>;
+  /**
+   * Why placed() has work at this start (after prepare), or undefined: with
+   * none, the first process need not wait for start-host (the `cloneFirst`
+   * hook). A driver without this method is taken to have some at every start.
+   */
+  placedWork?(ctx: import('./contexts.js').StartContext): string | undefined;
   /** Where the container's cgroups are (after prepare), for the cgroup mounts; undefined: it has none. */
   placement(ctx: import('./contexts.js').StartContext): readonly CgroupPlacement[] | undefined;
 }

@@ -74,7 +74,7 @@ export function finalizeOps(q: OpQueue, ctx: StartContext, opts: { console: bool
 
   if (ctx.rootfs) q.pivotRoot({ what: `making ${ctx.rootfs.mount} the root (pivot_root)` });
   // Only in a uts namespace of its own: a shared one (lxc.namespace.share.uts) keeps its owner's name, as in LXC.
-  if (ctx.namespaces['uts'] && model.namespaces.share.uts === undefined) {
+  if (ctx.namespaceNames.has('uts') && model.namespaces.share.uts === undefined) {
     q.sethostname(model.utsName ?? name, { what: `setting the host name to ${model.utsName ?? name}` });
   }
   return q;

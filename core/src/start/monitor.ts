@@ -62,7 +62,8 @@ export class Monitor {
   readonly #channel: Channel;
   readonly #log: Logger;
   readonly #container: string;
-  #waiter: Waiter | undefined;
+  /** Requests sent and not yet answered, in the order the monitor answers them. */
+  #waiters: Waiter[] = [];
   #exit: Exit | undefined;
   #exitWaiters: { resolve: (e: Exit) => void; reject: (err: Error) => void }[] = [];
   #gone: Promise<HelperExit>;
@@ -111,8 +112,7 @@ export class Monitor {
       new LxkitError('LXKIT_MONITOR_LOST', `the monitor of container "${this.#container}" exited unexpectedly`, {
         container: this.#container,
       });
-    this.#waiter?.reject(this.#dead);
-    this.#waiter = undefined;
+    for (const w of this.#waiters.splice(0)) w.reject(this.#dead);
     for (const w of this.#exitWaiters) w.reject(this.#dead);
     this.#exitWaiters = [];
     this.#endWaiter?.reject(this.#dead);
@@ -181,7 +181,7 @@ export class Monitor {
       closed();
     });
     const adopted = await new Promise<{ type: number; payload: Buffer }>((resolve, reject) => {
-      monitor.#waiter = { accept: [MSG.ADOPTED], resolve, reject };
+      monitor.#waiters.push({ accept: [MSG.ADOPTED], resolve, reject });
     });
     const cloned = monitor.#clonedFrom(adopted.payload);
     return { monitor, cloned, exit: await monitor.exited() };
@@ -204,20 +204,21 @@ export class Monitor {
       this.#endingAlone = r.ints[2] === 1;
       for (const w of this.#exitWaiters) w.resolve(this.#exit);
       this.#exitWaiters = [];
-      if (this.#waiter && !this.#waiter.accept.includes(MSG.EXITED)) {
-        this.#waiter.reject(
-          new LxkitError('LXKIT_START_FAILED', `the container's first process ended during start-up (${describeExit(this.#exit)})`, {
-            container: this.#container,
-          }),
-        );
-        this.#waiter = undefined;
+      // Every request still waiting was part of the start-up (a clone's, a batch's answer).
+      const during = this.#waiters.filter((w) => !w.accept.includes(MSG.EXITED));
+      if (during.length > 0) {
+        this.#waiters = this.#waiters.filter((w) => w.accept.includes(MSG.EXITED));
+        const err = new LxkitError('LXKIT_START_FAILED', `the container's first process ended during start-up (${describeExit(this.#exit)})`, {
+          container: this.#container,
+        });
+        for (const w of during) w.reject(err);
       }
       return;
     }
-    const w = this.#waiter;
+    const w = this.#waiters[0];
     if (w && w.accept.includes(f.type)) {
       planRecorder()?.received(f.type, f.payload);
-      this.#waiter = undefined;
+      this.#waiters.shift();
       w.resolve(f);
     } else if (f.type === MSG.RESULT && this.#endingAlone && !this.#endResult) {
       this.#endResult = f.payload;
@@ -230,9 +231,8 @@ export class Monitor {
 
   #request(type: number, payload: Buffer, accept: readonly number[]): Promise<{ type: number; payload: Buffer }> {
     if (this.#dead) return Promise.reject(this.#dead);
-    if (this.#waiter) return Promise.reject(new Error('monitor: one request at a time'));
     return new Promise((resolve, reject) => {
-      this.#waiter = { accept, resolve, reject };
+      this.#waiters.push({ accept, resolve, reject });
       this.#write(type, payload);
     });
   }

@@ -18,7 +18,7 @@
  * host: every mount happens in its own mount namespace.
  */
 import { messageOf } from '../errors.js';
-import { pluginOf, type HookName } from '../hooks/bus.js';
+import { HOOK_NAMES, pluginOf, type HookName } from '../hooks/bus.js';
 import type { LifecycleContext, StartContext, StopContext } from '../hooks/contexts.js';
 import type { ContainerPaths } from '../container/paths.js';
 import type { ContainerLock } from '../container/lock.js';
@@ -119,6 +119,26 @@ export function stopWorkReason(runtime: Runtime, ctx: StartContext): string | un
   return always ? `plugin "${pluginOf(always)}" has stop work at every stop` : undefined;
 }
 
+/** Hooks whose taps either queue the first batch's ops or make the first process wait (start-host). */
+const AFTER_CLONE = ['startHost', 'preMount', 'mount', 'autodev', 'start'] as const satisfies readonly HookName[];
+
+/**
+ * Why this start must have the clone's answer before the pre-mount … start
+ * taps queue their ops (the `cloneFirst` hook's answer, or a plugin that
+ * taps those hooks without answering it), or undefined.
+ */
+export function cloneFirstReason(runtime: Runtime, ctx: StartContext): string | undefined {
+  const { cloneFirst } = runtime.hooks;
+  const said = cloneFirst.call(ctx);
+  if (said) return said;
+  const answering = new Set(cloneFirst.taps.map(pluginOf));
+  for (const hook of AFTER_CLONE) {
+    const silent = runtime.hooks[hook].taps.find((t) => !answering.has(pluginOf(t)));
+    if (silent) return `plugin "${pluginOf(silent)}" taps ${HOOK_NAMES[hook]} without saying whether it needs the clone first`;
+  }
+  return undefined;
+}
+
 /** The effective config as "key = value" lines: what the monitor answers config items from. */
 const configLines = (config: ContainerConfig) => config.entries.map((e) => `${e.key} = ${e.value}`).join('\n') + '\n';
 
@@ -210,6 +230,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     log,
     kind: opts.kind,
     namespaces: {},
+    namespaceNames: new Set(),
     userns: false,
     rootfs: undefined,
     ops: new OpQueue(),
@@ -251,6 +272,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     hookEnv['LXC_ROOTFS_MOUNT'] = rootfs?.mount ?? '/';
     const plan = await namespacePlan(config, opts.lxcpath, opts.pidOf);
     (ctx as { userns: boolean }).userns = plan.clone.includes('user') || plan.share.user !== undefined;
+    (ctx as { namespaceNames: ReadonlySet<string> }).namespaceNames = new Set([...plan.clone, ...Object.keys(plan.share)]);
     checkNetworks(runtime, config, name);
 
     monitor ??= Monitor.spawn({ log, container: name, lockFd: opts.lock.fd });
@@ -285,6 +307,8 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     // A cgroup namespace made by the clone would be rooted where the first process is born; when its
     // cgroups are completed after the clone, its first op makes it instead (below).
     const cgroupnsLater = ctx.cgroupNamespaceAfterClone === true && (plan.flags & CLONE_FLAGS.cgroup) !== 0;
+    const firstReason = cloneFirstReason(runtime, ctx);
+    log.debug(firstReason ? `the first batch waits for the clone: ${firstReason}` : 'the first batch is queued while the monitor clones');
     const cloning = monitor
       .clone({
         flags: cgroupnsLater ? plan.flags & ~CLONE_FLAGS.cgroup : plan.flags,
@@ -299,8 +323,62 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
         }
         throw err;
       });
-    // The cloning taps run while the monitor clones.
-    const [cloneResult, cloningTaps] = await Promise.allSettled([cloning, runtime.hooks.cloning.promise(ctx)]);
+
+    /** pre-mount … start: every op in order, ending in the init's exec. */
+    const queueOps = async () => {
+      ctx.ops = new OpQueue();
+      if (cgroupnsLater) ctx.ops.unshare(CLONE_FLAGS.cgroup, { what: 'creating the cgroup namespace, in the container\'s cgroups' });
+      for (const stage of ['preMount', 'mount', 'autodev'] as const satisfies readonly HookName[]) {
+        await runtime.hooks[stage].promise(ctx);
+      }
+      finalizeOps(ctx.ops, ctx, { console: opts.console && model.console.path !== 'none' });
+      await runtime.hooks.start.promise(ctx);
+      const init = ctx.init;
+      ctx.ops.exec(
+        {
+          argv: init.argv,
+          env: init.env,
+          cwd: init.cwd,
+          ...(init.uid !== undefined ? { uid: init.uid } : {}),
+          ...(init.gid !== undefined ? { gid: init.gid } : {}),
+          ...(init.groups ? { groups: init.groups } : {}),
+          ...(ctx.consoleSlot !== undefined ? { stdioSlot: ctx.consoleSlot } : {}),
+          mode: init.mode === 'init' ? EXEC_MODE.INIT : EXEC_MODE.REPLACE,
+        },
+        { what: `executing the container's ${init.mode === 'init' ? 'command' : 'init'} ${init.argv[0]}` },
+      );
+    };
+    /** Sends the batch; resolves when the init runs. */
+    const sendBatch = () => {
+      const confine = ctx.attachConfinement;
+      const stopWork = stopWorkReason(runtime, ctx);
+      // A launch plan ends where the container is left to run: its end must need nothing of lxkit's JavaScript.
+      if (stopWork !== undefined) planRecorder()?.refuse(`the container's end needs lxkit's stop work (${stopWork})`);
+      timelineMark('batch');
+      // What the monitor is told for the init's life, then the batch: one write, one wake-up of the monitor.
+      const running = m.together(() => {
+        if (confine.caps || confine.label || confine.seccomp || confine.noNewPrivs) m.confine(confine);
+        if (ctx.seccompNotify) m.notify(ctx.seccompNotify.proxy, ctx.seccompNotify.cookie);
+        // In the foreground as in daemon mode: a container whose end needs nothing of lxkit's is ended by its monitor at once.
+        if (!detached && stopWork === undefined) m.endAlone(opts.kind === 'system');
+        return m.batch(ctx.ops, { exec: true });
+      });
+      // Awaited below once the clone has answered; a failed clone fails it too, which its own error says better.
+      running.catch(() => undefined);
+      return running;
+    };
+
+    let running: Promise<string> | undefined;
+    // The cloning taps run while the monitor clones; so do the ops' taps when nothing needs the clone's
+    // answer first: the monitor takes the batch after the clone and the v1 cgroups (sent in this order)
+    // and passes it on at once, without a round trip through here.
+    const meanwhile = runtime.hooks.cloning.promise(ctx).then(async () => {
+      timelineMark('cloning');
+      if (firstReason !== undefined) return;
+      await queueOps();
+      running = sendBatch();
+    });
+    const [cloneResult, meanwhileResult] = await Promise.allSettled([cloning, meanwhile]);
     if (cloneResult.status === 'rejected') throw cloneResult.reason;
     const c = cloneResult.value;
     timelineMark('cloned');
@@ -312,43 +390,13 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
       // The monitor keeps each fd on the namespace the child ends up in (a later unshare included).
       if (fd !== undefined && fd >= 0) ctx.namespaces[ns] = `/proc/${monitor.pid}/fd/${fd}`;
     }
-    if (cloningTaps.status === 'rejected') throw cloningTaps.reason;
+    if (meanwhileResult.status === 'rejected') throw meanwhileResult.reason;
     await runtime.hooks.startHost.promise(ctx);
-
-    ctx.ops = new OpQueue();
-    if (cgroupnsLater) ctx.ops.unshare(CLONE_FLAGS.cgroup, { what: 'creating the cgroup namespace, in the container\'s cgroups' });
-    for (const stage of ['preMount', 'mount', 'autodev'] as const satisfies readonly HookName[]) {
-      await runtime.hooks[stage].promise(ctx);
+    if (!running) {
+      await queueOps();
+      running = sendBatch();
     }
-    finalizeOps(ctx.ops, ctx, { console: opts.console && model.console.path !== 'none' });
-    await runtime.hooks.start.promise(ctx);
-    const confine = ctx.attachConfinement;
-    const init = ctx.init;
-    ctx.ops.exec(
-      {
-        argv: init.argv,
-        env: init.env,
-        cwd: init.cwd,
-        ...(init.uid !== undefined ? { uid: init.uid } : {}),
-        ...(init.gid !== undefined ? { gid: init.gid } : {}),
-        ...(init.groups ? { groups: init.groups } : {}),
-        ...(ctx.consoleSlot !== undefined ? { stdioSlot: ctx.consoleSlot } : {}),
-        mode: init.mode === 'init' ? EXEC_MODE.INIT : EXEC_MODE.REPLACE,
-      },
-      { what: `executing the container's ${init.mode === 'init' ? 'command' : 'init'} ${init.argv[0]}` },
-    );
-    const stopWork = stopWorkReason(runtime, ctx);
-    // A launch plan ends where the container is left to run: its end must need nothing of lxkit's JavaScript.
-    if (stopWork !== undefined) planRecorder()?.refuse(`the container's end needs lxkit's stop work (${stopWork})`);
-    timelineMark('batch');
-    // What the monitor is told for the init's life, then the batch: one write, one wake-up of the monitor.
-    await m.together(() => {
-      if (confine.caps || confine.label || confine.seccomp || confine.noNewPrivs) m.confine(confine);
-      if (ctx.seccompNotify) m.notify(ctx.seccompNotify.proxy, ctx.seccompNotify.cookie);
-      // In the foreground as in daemon mode: a container whose end needs nothing of lxkit's is ended by its monitor at once.
-      if (!detached && stopWork === undefined) m.endAlone(opts.kind === 'system');
-      return m.batch(ctx.ops, { exec: true });
-    });
+    await running;
     timelineMark('running');
     setState('RUNNING');
     return { monitor, ending: ending(true), pid: c.pid, ctx };

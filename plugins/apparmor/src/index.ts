@@ -127,6 +127,8 @@ export default definePlugin({
       ctx.log.info(`${name}: AppArmor label ${label}`);
       labels.set(ctx, label);
     });
+    // The label is chosen in pre-start; its op needs nothing of the clone's answer.
+    runtime.hooks.cloneFirst.tap('apparmor', () => undefined);
     runtime.hooks.start.tap({ name: 'apparmor', stage: STAGE_LSM }, (ctx) => {
       const label = labels.get(ctx);
       if (label === undefined) return;

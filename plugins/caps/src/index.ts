@@ -54,6 +54,8 @@ export default definePlugin({
   apply(runtime, options) {
     const defaultDrop = (options?.defaultDrop ?? LXC_DEFAULT_DROP).map((c) => (typeof c === 'number' ? c : parseCap(c)));
     const last = kernelLastCap();
+    // Its ops follow from the config and the init's uid alone.
+    runtime.hooks.cloneFirst.tap('caps', () => undefined);
     runtime.hooks.start.tap({ name: 'caps', stage: STAGE_CAPS }, (ctx) => {
       const sets = capabilitySets(ctx.container.config.model.caps, last, ctx.init.uid ?? 0, defaultDrop);
       // Nothing to drop: the init keeps what it would have had anyway.

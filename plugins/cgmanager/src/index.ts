@@ -70,6 +70,11 @@ export default definePlugin({
     runtime.hooks.preStart.tapPromise('cgmanager', (ctx) => driver().prepare(ctx));
     runtime.hooks.cloning.tapPromise('cgmanager', async (ctx) => driver().cloning?.(ctx));
     runtime.hooks.startHost.tapPromise('cgmanager', (ctx) => driver().placed(ctx));
+    // The cgroup mounts follow from the placement (known after pre-start) and namespaceNames.
+    runtime.hooks.cloneFirst.tap('cgmanager', (ctx) => {
+      const d = driver();
+      return d.placedWork ? d.placedWork(ctx) : `the ${d.name} cgroup driver places the container at start-host`;
+    });
     runtime.hooks.mount.tap({ name: 'cgmanager', stage: STAGE_AUTO_CGROUP }, (ctx) => cgroupMountOps(ctx, driver().placement(ctx)));
     tapConfigKeys(runtime, 'cgroup', cgroupKeys, createCgroupModel, (model, config, check) => {
       // LXC: lxc.cgroup.dir excludes the .container/.monitor pair, and the pair goes together.

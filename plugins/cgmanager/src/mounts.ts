@@ -60,7 +60,7 @@ export function cgroupMountOps(ctx: StartContext, placement: readonly CgroupPlac
     });
   if (!placement || placement.length === 0) throw fail('the container has no cgroups to mount (no cgroup hierarchy on this host)');
   const unifiedOnly = placement.every((p) => p.version === 2);
-  const cgns = ctx.namespaces['cgroup'] !== undefined;
+  const cgns = ctx.namespaceNames.has('cgroup');
   const force = auto.force || !keepsSysAdmin(config) || unifiedOnly;
   if (cgns && !force) {
     ctx.log.debug('lxc.mount.auto cgroup: the container has a cgroup namespace and CAP_SYS_ADMIN, its init mounts its cgroups (add :force to have lxkit do it)');

@@ -91,6 +91,8 @@ export default definePlugin({
       ctx.log.debug(`seccomp: ${file}: ${compiled.program.length / 8} instructions${compiled.cached ? ` (cached, ${compiled.cached})` : ''}`);
       programs.set(ctx, { program: compiled.program, notify });
     });
+    // The program is compiled in pre-start; its op needs nothing of the clone's answer.
+    runtime.hooks.cloneFirst.tap('seccomp', () => undefined);
     runtime.hooks.start.tap({ name: 'seccomp', stage: STAGE_SECCOMP }, (ctx) => {
       const filter = programs.get(ctx);
       if (!filter) return;

@@ -308,6 +308,10 @@ export function cgroupfsDriver(options: CgroupfsOptions = {}): CgroupDriver {
         ?.placed.map((p) => ({ version: p.h.version, controllers: p.h.controllers, mountpoint: p.h.mountpoint, limit: p.limit, init: p.init }));
     },
 
+    placedWork(ctx) {
+      return started.get(ctx) && options.base ? 'the monitor moves into its cgroups at start-host' : undefined;
+    },
+
     async placed(ctx) {
       const s = started.get(ctx);
       // Without a `base` the monitor moves to its own cgroups by itself.

@@ -75,6 +75,7 @@ export function systemdDriver(options: SystemdDriverOptions = {}): CgroupDriver 
 
     cloning: (ctx) => inner.cloning!(ctx),
     placed: (ctx) => inner.placed(ctx),
+    placedWork: (ctx) => inner.placedWork!(ctx),
     placement: (ctx) => inner.placement(ctx),
   };
 }

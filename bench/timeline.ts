@@ -55,7 +55,7 @@ const STEPS: Record<string, string> = {
   'monitor init-exited': 'the init exited (pidfd)',
   'monitor exited': 'EXITED sent; the monitor ends the container itself',
   'node exited': 'EXITED read',
-  'monitor released': 'namespaces and ttys let go (the mount namespace torn down), on a thread beside the cgroups\' removal',
+  'monitor released': 'namespaces and ttys let go (the mount namespace torn down), on a thread beside the cgroups\' removal; STOPPED does not wait for it',
   'monitor cgroups-removed': "the container's cgroups removed",
   'monitor stopped': 'STOPPED: the monitor answers and exits',
   'node stopped': 'execute() resolves',

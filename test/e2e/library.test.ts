@@ -1,10 +1,10 @@
 /** The library API (Container), as a program embedding lxkit uses it. */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Container, createRuntime, definePlugin, installedBuiltins, isLxkitError, MS, STAGE_LATE, type ContainerState, type Logger, type LogLevel } from '@lxkit/core';
-import { containerCgroups, hostMounts, withScratch } from '../lib/harness.js';
+import { containerCgroups, hostMounts, until, withScratch } from '../lib/harness.js';
 
 const lib = suite('library API');
 
@@ -194,6 +194,21 @@ lib("in the foreground, a container whose end needs nothing of lxkit's is ended 
       assert.is(await c.state(), 'STOPPED');
     }
     assert.is(lines.filter((l) => l.includes("the container ends here (nothing of lxkit's is needed at its end)")).length, 5, 'its monitor ended it each time');
+
+    // Its namespaces may still be going when STOPPED is said (as LXC lets go of its namespace fds after
+    // STOPPED), but they go: nothing holds the container's mount namespace a moment later.
+    assert.equal(await c.execute(['/bin/sh', '-c', 'readlink /proc/self/ns/mnt > /ns']), { code: 0, signal: 0 });
+    const ns = (await readFile(join(s.lxcpath, 'alone/rootfs/ns'), 'utf8')).trim();
+    assert.match(ns, /^mnt:\[\d+\]$/);
+    const holders = async () => {
+      const found: string[] = [];
+      for (const pid of (await readdir('/proc')).filter((e) => /^\d+$/.test(e))) {
+        const links = [`/proc/${pid}/ns/mnt`, ...(await readdir(`/proc/${pid}/fd`).catch(() => [] as string[])).map((fd) => `/proc/${pid}/fd/${fd}`)];
+        for (const l of links) if ((await readlink(l).catch(() => '')) === ns) found.push(l);
+      }
+      return found;
+    };
+    await until(async () => ((await holders()).length === 0 ? true : undefined), 2000, `the container's mount namespace ${ns} let go`);
 
     // A log that shows no debug messages does not get the monitor's: it does not send them.
     const quiet: string[] = [];

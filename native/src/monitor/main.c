@@ -122,22 +122,24 @@ static void *release_thread(void *arg)
  * its namespaces and ttys let go. The two are kernel work of their own (the
  * mount namespace's teardown, the memory cgroup's offlining), so they go
  * side by side: the namespaces on a thread of their own while this one
- * removes the cgroups. Both are done before STOPPED.
+ * removes the cgroups. The cgroups are gone before STOPPED (the next start
+ * must not find them); the namespaces may still be going, as with LXC, which
+ * lets go of its namespace fds after STOPPED: nothing of the container runs
+ * any more, and its mounts were only ever in its own mount namespace. The
+ * monitor exits once they are gone. Returns whether a thread was started.
  */
-static void end_container(void)
+static int end_container(pthread_t *t)
 {
-	pthread_t t;
 	int threaded = 0;
 	if (M.release_pending) {
 		M.release_pending = 0;
-		threaded = pthread_create(&t, NULL, release_thread, NULL) == 0;
+		threaded = pthread_create(t, NULL, release_thread, NULL) == 0;
 		if (!threaded)
 			release_thread(NULL);
 	}
 	cgroup_remove_all();
 	timeline_mark("cgroups-removed");
-	if (threaded)
-		pthread_join(t, NULL);
+	return threaded;
 }
 
 #define MAX_POLL 112 /* the fds below, 32 seccomp listeners, the command socket and 64 clients */
@@ -174,6 +176,8 @@ int main(void)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	long settle_by = 0;
+	pthread_t releasing;
+	int released_by_thread = 0;
 
 	for (;;) {
 		if (M.quit && (M.exited || M.pid < 0)) {
@@ -183,7 +187,7 @@ int main(void)
 			 * last references to the container's namespaces go with it). The
 			 * cgroups go before the lock: the next start must not find them.
 			 */
-			end_container();
+			released_by_thread = end_container(&releasing);
 			notify_close();
 			close(LOCK_FD);
 			/* Whoever hears STOPPED may start the container again at once: its socket name must be free. */
@@ -264,6 +268,8 @@ int main(void)
 		notify_on_ready(p + first_notify, nnotify);
 		command_on_ready(p + first_command, np - first_command);
 	}
+	if (released_by_thread)
+		pthread_join(releasing, NULL);
 	console_restore_tty();
 	return M.abandoned ? 1 : 0;
 }

@@ -5,7 +5,7 @@
  * options, time offsets, ephemeral containers and namespaces kept or shared.
  */
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -117,18 +117,22 @@ setup('mount entries: create=file, relative sources, optional missing sources, r
         'lxc.mount.entry = etc srv/etc none bind,ro,relative,create=dir 0 0',
         `lxc.mount.entry = ${join(s.dir, 'missing')} mnt none bind,optional 0 0`,
         'lxc.mount.entry = tmpfs run/scratch tmpfs size=1m,mode=0700,create=dir 0 0',
+        // Several directories to make, through a symlink that stays in the rootfs.
+        'lxc.mount.entry = tmpfs data/a/b/c tmpfs size=1m,create=dir 0 0',
         '',
       ].join('\n'),
     );
     await mkdir(join(dir, 'rootfs/srv'), { recursive: true });
+    await symlink('srv', join(dir, 'rootfs/data'));
     const before = await hostMounts();
     const r = await inside(
       s,
       'e',
-      'cat /etc/motd; (echo x > /etc/motd) 2>/dev/null || echo motd-ro; cat /srv/etc/hostname; grep -c " /mnt " /proc/mounts; stat -c %a /run/scratch; grep " /run/scratch " /proc/mounts | cut -d" " -f3',
+      'cat /etc/motd; (echo x > /etc/motd) 2>/dev/null || echo motd-ro; cat /srv/etc/hostname; grep -c " /mnt " /proc/mounts; stat -c %a /run/scratch; grep " /run/scratch " /proc/mounts | cut -d" " -f3; grep -c " /srv/a/b/c tmpfs " /proc/mounts',
     );
     assert.is(r.code, 0, r.stderr);
-    assert.equal(r.lines, ['host file', 'motd-ro', 'e', '0', '700', 'tmpfs']);
+    assert.equal(r.lines, ['host file', 'motd-ro', 'e', '0', '700', 'tmpfs', '1']);
+    assert.ok(existsSync(join(dir, 'rootfs/srv/a/b/c')), 'made below the link\'s target, in the rootfs');
     assert.equal(await hostMounts(), before);
     assert.is(await readFile(file, 'utf8'), 'host file\n');
   });

@@ -4,7 +4,7 @@
  * symlink-escaping mount targets, user namespaces, and bad input.
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { appendFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -82,14 +82,16 @@ start('a mount entry whose target symlinks out of the rootfs is refused, and the
     await mkdir(outside);
     await symlink(outside, join(dir, 'rootfs/mnt/escape'));
     await symlink('../../../../../../../..' + outside, join(dir, 'rootfs/mnt/climb'));
-    for (const target of ['mnt/escape', 'mnt/climb']) {
-      const cfg = (await readFile(join(dir, 'config'), 'utf8')) + `lxc.mount.entry = none ${target} tmpfs defaults 0 0\n`;
-      const file = join(s.dir, `${target.replace('/', '-')}.conf`);
+    // Also when the directories are to be made: below the escaping link, nothing is made on the host either.
+    for (const [target, options] of [['mnt/escape', 'defaults'], ['mnt/climb', 'defaults'], ['mnt/escape/a/b', 'create=dir']] as const) {
+      const cfg = (await readFile(join(dir, 'config'), 'utf8')) + `lxc.mount.entry = none ${target} tmpfs ${options} 0 0\n`;
+      const file = join(s.dir, `${target.replaceAll('/', '-')}.conf`);
       await writeFile(file, cfg);
       const r = await lxkit(['start', '-n', 'bb', '-P', s.lxcpath, '-F', '-f', file, '--', '/bin/true'], { env: s.env, input: '' });
       assert.is(r.exitCode, 1, target);
       assert.match(r.stderr, new RegExp(`mounting none on /${target} \\(${file}:\\d+: lxc\\.mount\\.entry\\): EXDEV: the path leaves the container's root filesystem`), r.stderr);
       assert.equal(await hostMounts().then((m) => m.filter((p) => p.startsWith(outside))), [], 'nothing mounted on the host directory');
+      assert.equal(await readdir(outside), [], 'nothing made in the host directory');
     }
   });
 });

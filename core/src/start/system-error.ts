@@ -44,9 +44,9 @@ export function errnoName(errno: number): [string, string] {
   return name ? [name, 'system error'] : [`E${errno}`, 'unknown error'];
 }
 
-/** EXDEV from a path resolved beneath the root means the path tried to leave it. */
+/** EXDEV from a path resolved beneath the root (to open it, or to make the directories it lacks) means the path tried to leave it. */
 function describe(init: SystemErrorInit, code: string, text: string): string {
-  if (code === 'EXDEV' && init.syscall === 'open') return 'the path leaves the container\'s root filesystem (through ".." or an absolute symlink)';
+  if (code === 'EXDEV' && (init.syscall === 'open' || init.syscall === 'mkdir')) return 'the path leaves the container\'s root filesystem (through ".." or an absolute symlink)';
   return text;
 }
 

@@ -151,20 +151,20 @@ static int op_mount(const struct record *r, struct failure *f)
 	}
 
 	if (pf & PF_CREATE_DIR) {
-		if (mkdir_p(target, pf, 0755) < 0 && !((pf & PF_OPTIONAL) && missing(errno))) {
+		tfd = mkdir_open(target, pf, 0755);
+		if (tfd < 0 && !((pf & PF_OPTIONAL) && missing(errno))) {
 			fail(f, "mkdir", target);
 			goto out;
 		}
 	} else if (pf & PF_CREATE_FILE) {
-		int c = create_file(target, pf, 0644);
-		if (c < 0 && !((pf & PF_OPTIONAL) && missing(errno))) {
+		tfd = create_file(target, pf, 0644);
+		if (tfd < 0 && !((pf & PF_OPTIONAL) && missing(errno))) {
 			fail(f, "open", target);
 			goto out;
 		}
-		if (c >= 0)
-			close(c);
+	} else {
+		tfd = open_path(target, pf, O_PATH);
 	}
-	tfd = open_path(target, pf, O_PATH);
 	if (tfd < 0) {
 		if ((pf & PF_OPTIONAL) && missing(errno)) {
 			ret = 0;
@@ -234,13 +234,11 @@ static int op_mknod(const struct record *r, struct failure *f)
 {
 	int pf = (int)num(r, 0, 0);
 	const char *path = str(r, 0), *name;
-	int dir = open_parent(path, pf, &name);
+	int dir = borrow_parent(path, pf, &name);
 	if (dir < 0)
 		return fail(f, "open", path);
 	int ret = mknodat(dir, name, (mode_t)num(r, 1, 0), makedev((unsigned)num(r, 2, 0), (unsigned)num(r, 3, 0)));
 	int err = errno;
-	close(dir);
-	errno = err;
 	if (ret < 0 && err != EEXIST)
 		return fail(f, "mknod", path);
 	return 0;
@@ -250,13 +248,11 @@ static int op_symlink(const struct record *r, struct failure *f)
 {
 	int pf = (int)num(r, 0, 0);
 	const char *text = str(r, 0), *path = str(r, 1), *name;
-	int dir = open_parent(path, pf, &name);
+	int dir = borrow_parent(path, pf, &name);
 	if (dir < 0)
 		return fail(f, "open", path);
 	int ret = symlinkat(text, dir, name);
 	int err = errno;
-	close(dir);
-	errno = err;
 	if (ret < 0 && err != EEXIST)
 		return fail(f, "symlink", path);
 	return 0;
@@ -661,6 +657,9 @@ static int op_loopback_up(struct failure *f)
 static int run_op(uint16_t code, const struct record *r, struct failure *f)
 {
 	int pf = (int)num(r, 0, 0);
+	/* Directories, devices and symlinks made one after the other share their parent's fd; any other op may move a path. */
+	if (code != OP_MKNOD && code != OP_SYMLINK && !(code == OP_MKDIR && !(pf & PF_PARENTS)))
+		resolve_forget();
 	errno = 0;
 	switch (code) {
 	case OP_MAKE_RSLAVE:
@@ -683,14 +682,11 @@ static int run_op(uint16_t code, const struct record *r, struct failure *f)
 			return mkdir_p(str(r, 0), pf, (mode_t)num(r, 1, 0755)) < 0 ? fail(f, "mkdir", str(r, 0)) : 0;
 		else {
 			const char *name;
-			int dir = open_parent(str(r, 0), pf, &name);
+			int dir = borrow_parent(str(r, 0), pf, &name);
 			if (dir < 0)
 				return fail(f, "open", str(r, 0));
 			int ret = mkdirat(dir, name, (mode_t)num(r, 1, 0755));
-			int err = errno;
-			close(dir);
-			errno = err;
-			return ret < 0 && err != EEXIST ? fail(f, "mkdir", str(r, 0)) : 0;
+			return ret < 0 && errno != EEXIST ? fail(f, "mkdir", str(r, 0)) : 0;
 		}
 	case OP_MKNOD:
 		return op_mknod(r, f);
@@ -787,6 +783,8 @@ static void reply(const struct failure *f, int ok, uint32_t index, uint32_t done
 
 static void run_batch(const uint8_t *p, size_t n)
 {
+	/* Between batches lxkit's host-side taps may have changed the container's mounts. */
+	resolve_forget();
 	timeline_mark("batch");
 	struct failure f = { 0 };
 	buf_init(&f.output);

@@ -116,6 +116,16 @@ static void split(const char *path, char *parent, size_t n, const char **name)
 
 int mkdir_p(const char *path, int pf, mode_t mode)
 {
+	int fd = mkdir_open(path, pf, mode);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* mkdir -p of `path`, walked from the root only when it is not there yet. */
+static int make_dirs(const char *path, int pf, mode_t mode)
+{
 	char prefix[4096];
 	size_t n = strlen(path);
 	if (n >= sizeof(prefix)) {
@@ -154,6 +164,31 @@ int mkdir_p(const char *path, int pf, mode_t mode)
 	return 0;
 }
 
+int mkdir_open(const char *path, int pf, mode_t mode)
+{
+	/* Mostly there already: one lookup instead of one per component and another to open it. */
+	int fd = open_path(path, pf, O_PATH | O_DIRECTORY);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	/* Missing: its parent made (or found) the same way, then the last component, then it, opened from the root again. */
+	char parent[4096];
+	const char *name;
+	split(path, parent, sizeof(parent), &name);
+	if (*name == '\0' || strcmp(name, ".") == 0 || strcmp(parent, path) == 0)
+		return make_dirs(path, pf, mode) < 0 ? -1 : open_path(path, pf, O_PATH | O_DIRECTORY);
+	int pfd = mkdir_open(parent, pf, mode);
+	if (pfd < 0)
+		return -1;
+	int r = mkdirat(pfd, name, mode);
+	int err = errno;
+	close(pfd);
+	if (r < 0 && err != EEXIST) {
+		errno = err;
+		return -1;
+	}
+	return open_path(path, pf, O_PATH | O_DIRECTORY);
+}
+
 int create_file(const char *path, int pf, mode_t mode)
 {
 	int fd = open_path(path, pf, O_PATH);
@@ -181,9 +216,35 @@ int create_file(const char *path, int pf, mode_t mode)
 	return open_path(path, pf, O_PATH);
 }
 
-int open_parent(const char *path, int pf, const char **name)
+/*
+ * The last parent directory borrow_parent opened, kept for the ops that
+ * follow while none of them can change what its path resolves to (devices
+ * and symlinks made in /dev one after the other): the fd pins the directory
+ * itself, so what is made through it lands there whatever happens to the path.
+ */
+static char kept_parent[4096];
+static int kept_pf;
+static int kept_fd = -1;
+
+int borrow_parent(const char *path, int pf, const char **name)
 {
 	char parent[4096];
 	split(path, parent, sizeof(parent), name);
-	return open_path(parent, pf, O_PATH | O_DIRECTORY);
+	if (kept_fd >= 0 && kept_pf == pf && strcmp(parent, kept_parent) == 0)
+		return kept_fd;
+	resolve_forget();
+	int fd = open_path(parent, pf, O_PATH | O_DIRECTORY);
+	if (fd >= 0) {
+		kept_fd = fd;
+		kept_pf = pf;
+		snprintf(kept_parent, sizeof(kept_parent), "%s", parent);
+	}
+	return fd;
+}
+
+void resolve_forget(void)
+{
+	if (kept_fd >= 0)
+		close(kept_fd);
+	kept_fd = -1;
 }

@@ -17,7 +17,15 @@ int open_beneath(int dirfd, const char *path, int flags);
 int mkdir_p(const char *path, int pf, mode_t mode);
 /* Opens `path` as O_PATH, creating an empty file (and parent directories) when missing. */
 int create_file(const char *path, int pf, mode_t mode);
-/* Opens the parent directory of `path` (O_PATH); *name points at the last component. */
-int open_parent(const char *path, int pf, const char **name);
+/* mkdir -p, then the directory opened (O_PATH | O_DIRECTORY). */
+int mkdir_open(const char *path, int pf, mode_t mode);
+/*
+ * Opens the parent directory of `path` (O_PATH); *name points at the last
+ * component. Kept open for the next call with the same parent: the caller
+ * does not close it.
+ */
+int borrow_parent(const char *path, int pf, const char **name);
+/* Closes what borrow_parent keeps: before any op that could change what a path resolves to. */
+void resolve_forget(void);
 
 #endif

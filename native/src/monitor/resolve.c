@@ -123,59 +123,22 @@ int mkdir_p(const char *path, int pf, mode_t mode)
 	return 0;
 }
 
-/* mkdir -p of `path`, walked from the root only when it is not there yet. */
-static int make_dirs(const char *path, int pf, mode_t mode)
-{
-	char prefix[4096];
-	size_t n = strlen(path);
-	if (n >= sizeof(prefix)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	/* Each prefix in turn, from the root, so that symlinks are judged against the root. */
-	for (size_t i = 1; i <= n; i++) {
-		if (i < n && path[i] != '/')
-			continue;
-		memcpy(prefix, path, i);
-		prefix[i] = '\0';
-		if (strcmp(prefix, "/") == 0 || prefix[i - 1] == '/')
-			continue;
-		int fd = open_path(prefix, pf, O_PATH | O_DIRECTORY);
-		if (fd >= 0) {
-			close(fd);
-			continue;
-		}
-		if (errno != ENOENT)
-			return -1;
-		char parent[4096];
-		const char *name;
-		split(prefix, parent, sizeof(parent), &name);
-		int pfd = open_path(parent, pf, O_PATH | O_DIRECTORY);
-		if (pfd < 0)
-			return -1;
-		int r = mkdirat(pfd, name, mode);
-		int err = errno;
-		close(pfd);
-		if (r < 0 && err != EEXIST) {
-			errno = err;
-			return -1;
-		}
-	}
-	return 0;
-}
-
 int mkdir_open(const char *path, int pf, mode_t mode)
 {
 	/* Mostly there already: one lookup instead of one per component and another to open it. */
 	int fd = open_path(path, pf, O_PATH | O_DIRECTORY);
 	if (fd >= 0 || errno != ENOENT)
 		return fd;
-	/* Missing: its parent made (or found) the same way, then the last component, then it, opened from the root again. */
+	/*
+	 * Missing: its parent made (or found) the same way, then the last
+	 * component, then it, opened from the root again, so that every
+	 * component, symlinks included, is judged against the root.
+	 */
 	char parent[4096];
 	const char *name;
 	split(path, parent, sizeof(parent), &name);
 	if (*name == '\0' || strcmp(name, ".") == 0 || strcmp(parent, path) == 0)
-		return make_dirs(path, pf, mode) < 0 ? -1 : open_path(path, pf, O_PATH | O_DIRECTORY);
+		return -1; /* the root itself (errno: ENOENT) */
 	int pfd = mkdir_open(parent, pf, mode);
 	if (pfd < 0)
 		return -1;

@@ -55,7 +55,7 @@ const STEPS: Record<string, string> = {
   'monitor init-exited': 'the init exited (pidfd)',
   'monitor exited': 'EXITED sent; the monitor ends the container itself',
   'node exited': 'EXITED read',
-  'monitor released': 'namespaces and ttys let go (the mount namespace torn down), on a thread beside the cgroups\' removal; STOPPED does not wait for it',
+  'monitor released': 'namespaces and ttys let go (the mount namespace torn down), on a thread beside the cgroups\' removal; STOPPED does not wait for it, nor does execute()',
   'monitor cgroups-removed': "the container's cgroups removed",
   'monitor stopped': 'STOPPED: the monitor answers and exits',
   'node stopped': 'execute() resolves',
@@ -69,23 +69,23 @@ try {
     if (exit.code !== 0) throw new Error(`execute exited ${exit.code}`);
   }
 
-  // Executes, each from its `node start` line on; a step seen twice in one execute is `step#2`.
-  const executes: Map<string, number>[] = [];
-  let t0 = 0n;
+  // Executes, each from its `node start` line on; a step seen twice in one execute is `step#2`. A monitor's
+  // lines go with the execute it started in: its namespaces' teardown may end after that execute resolved.
+  const executes: { marks: Map<string, number>; t0: bigint }[] = [];
+  const monitors = new Map<string, (typeof executes)[number]>();
   for (const line of (await readFile(file, 'utf8')).trim().split('\n')) {
-    const [ns, , who, step] = line.split(' ') as [string, string, string, string];
+    const [ns, pid, who, step] = line.split(' ') as [string, string, string, string];
     const t = BigInt(ns);
-    if (who === 'node' && step === 'start') {
-      executes.push(new Map());
-      t0 = t;
-    }
-    const marks = executes.at(-1);
-    if (!marks) continue;
+    if (who === 'node' && step === 'start') executes.push({ marks: new Map(), t0: t });
+    const current = executes.at(-1);
+    if (!current) continue;
+    if (who === 'monitor' && step === 'start') monitors.set(pid, current);
+    const { marks, t0 } = (who === 'monitor' && monitors.get(pid)) || current;
     let key = `${who} ${step}`;
     for (let n = 2; marks.has(key); n++) key = `${who} ${step}#${n}`;
     marks.set(key, Number(t - t0) / 1000);
   }
-  const measured = executes.slice(warmup);
+  const measured = executes.slice(warmup).map((e) => e.marks);
   const median = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
     return s[Math.floor(s.length / 2)]!;

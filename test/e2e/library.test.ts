@@ -176,6 +176,53 @@ lib('pre-mount … start taps queue their ops while the monitor clones unless a 
   });
 });
 
+lib("the monitor makes the network namespace as it starts when the last config read wants one; a wrong guess is let go; a command socket that cannot be served stops the start before any clone", async () => {
+  await withScratch(async (s) => {
+    const lines: string[] = [];
+    const runtime = await createRuntime();
+    const c = new Container('guess', { lxcpath: s.lxcpath, runtime, log: recordingLogger(lines) });
+    await c.create({ template: 'busybox', templateArgs: ['--privileged'] });
+    const hostNet = await readlink('/proc/self/ns/net');
+    const netOf = async () => {
+      assert.equal(await c.execute(['/bin/sh', '-c', 'readlink /proc/self/ns/net > /netns']), { code: 0, signal: 0 });
+      return (await readFile(join(s.lxcpath, 'guess/rootfs/netns'), 'utf8')).trim();
+    };
+    // A start reads the config (the runtime keeps it once the file is some milliseconds old); the next is
+    // guessed from it: a namespace of its own every time.
+    const early = 'monitor: the network namespace was made as the monitor started (lxkit expected this start to want one)';
+    assert.not.equal(await netOf(), hostNet);
+    assert.not.ok(lines.includes(early), 'nothing to guess from the first time');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.not.equal(await netOf(), hostNet);
+    lines.length = 0;
+    assert.not.equal(await netOf(), hostNet);
+    assert.ok(lines.includes(early), lines.join('\n'));
+    assert.ok(lines.includes('monitor: the first process starts in the network namespace made ahead of its clone'), lines.join('\n'));
+    // The config changed: the guess (a namespace made as the monitor started) is wrong, and let go.
+    await c.setConfigItem('lxc.net.0.type', 'none');
+    await c.saveConfig();
+    lines.length = 0;
+    assert.is(await netOf(), hostNet, "lxc.net.0.type = none: the host's network namespace");
+    assert.ok(lines.includes(early), 'the guess was made from the old config');
+
+    // SERVE fails (the console log cannot be opened): the clone right behind it is refused, the start fails with SERVE's error.
+    await c.setConfigItem('lxc.console.logfile', join(s.dir, 'missing/console.log'));
+    await c.saveConfig();
+    const before = await hostMounts();
+    try {
+      await c.execute(['/bin/true']);
+      assert.unreachable('the start fails');
+    } catch (err) {
+      assert.is((err as NodeJS.ErrnoException).code, 'ENOENT', String(err));
+      assert.match((err as Error).message, /missing\/console\.log/);
+    }
+    assert.is(await c.state(), 'STOPPED');
+    assert.equal(await containerCgroups(['guess']), []);
+    assert.equal(await hostMounts(), before);
+    await c.destroy();
+  });
+});
+
 lib("in the foreground, a container whose end needs nothing of lxkit's is ended by its monitor; a stop hook keeps lxkit's stop path", async () => {
   await withScratch(async (s) => {
     const lines: string[] = [];

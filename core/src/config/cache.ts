@@ -57,6 +57,11 @@ export class ConfigCache {
     return hit;
   }
 
+  /** The config cached for `key`, whether or not its files changed since: a guess at what the next read gives, never a config to run with. */
+  peek(key: string): ContainerConfig | undefined {
+    return this.#entries.get(key)?.config;
+  }
+
   /** Remembers a config just read from `consulted` (unless one of them changed a moment ago). */
   set(key: string, consulted: readonly string[], config: ContainerConfig, warnings: readonly ConfigProblem[]): void {
     const { stamp, racy } = stampOf(consulted);

@@ -18,6 +18,7 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerConfig } from '../config/container-config.js';
 import { ConfigDocument } from '../config/document.js';
+import { ConfigCache } from '../config/cache.js';
 import { loadContainerConfig } from '../config/load.js';
 import { LxkitError, messageOf } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
@@ -30,6 +31,7 @@ import { runInUserNamespace, withCallerIds } from '../start/userns-run.js';
 import type { IdMap } from '../config/core-keys/model.js';
 import { parseIdMap } from '../config/core-keys/idmap.js';
 import { Monitor, type Exit } from '../start/monitor.js';
+import { netnsMadeAhead } from '../start/namespaces.js';
 import { ContainerLock, removeLockFile } from './lock.js';
 import { checkName } from './name.js';
 import { containerPaths, runDir, type ContainerPaths } from './paths.js';
@@ -275,7 +277,11 @@ export class Container {
     timelineMark('locked');
     let monitor: Monitor | undefined;
     try {
-      monitor = Monitor.spawn({ log: this.#log, container: this.name, lockFd: lock.fd });
+      // The config this runtime read last time for this container (not yet checked to be current) tells
+      // whether the monitor can make the network namespace as it starts: a guess, which costs only a
+      // namespace let go when it is wrong.
+      const guess = this.#opts.runtime?.configCache.peek(ConfigCache.key(opts.configFile ?? paths.config, opts.defines));
+      monitor = Monitor.spawn({ log: this.#log, container: this.name, lockFd: lock.fd, netnsAhead: guess !== undefined && netnsMadeAhead(guess) });
       timelineMark('monitor-spawned');
       const { runtime, lxcpath, config } = await this.#setting(opts);
       timelineMark('config');

@@ -55,6 +55,12 @@ export interface MonitorOptions {
   readonly container: string;
   /** Held by the monitor for as long as it runs (the container's lock). */
   readonly lockFd?: number;
+  /**
+   * The start is expected to want its network namespace made ahead of the
+   * clone (the config read last time says so): the monitor makes it as it
+   * starts instead of when asked (NETNS), and lets it go if the clone wants none.
+   */
+  readonly netnsAhead?: boolean;
 }
 
 export class Monitor {
@@ -132,7 +138,7 @@ export class Monitor {
    * error) fails started() and every request.
    */
   static spawn(opts: MonitorOptions): Monitor {
-    const proc = startHelper('lxkit-monitor', { fds: opts.lockFd !== undefined ? [opts.lockFd] : [] });
+    const proc = startHelper('lxkit-monitor', { fds: opts.lockFd !== undefined ? [opts.lockFd] : [], ...(opts.netnsAhead ? { args: ['--netns'] } : {}) });
     const monitor = new Monitor(proc, opts);
     // Recorded before the control socket's end (which comes after the spawn's callback) is seen.
     monitor.#started = proc.started.catch((err: Error) => {

@@ -59,6 +59,16 @@ export function namespaceNames(config: ContainerConfig): { clone: NamespaceName[
   return { clone: clone.filter((n) => !share.includes(n)), share };
 }
 
+/**
+ * Whether a start of `config` has the monitor make its network namespace
+ * ahead of the clone: a new one, made by root, without a user namespace (a
+ * network namespace belongs to the user namespace that made it).
+ */
+export function netnsMadeAhead(config: ContainerConfig): boolean {
+  const { clone, share } = namespaceNames(config);
+  return clone.includes('net') && !clone.includes('user') && !share.includes('user') && process.getuid?.() === 0;
+}
+
 export async function namespacePlan(config: ContainerConfig, lxcpath: string, pidOf: PidOf): Promise<NamespacePlan> {
   const { clone } = namespaceNames(config);
   const share: Partial<Record<NamespaceName, string>> = {};

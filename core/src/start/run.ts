@@ -27,7 +27,7 @@ import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime.js';
 import { finalizeOps } from './finalize.js';
 import { Monitor, describeExit, type Exit } from './monitor.js';
-import { CLONE_FLAGS, namespaceNames, namespacePlan, type PidOf } from './namespaces.js';
+import { CLONE_FLAGS, namespaceNames, namespacePlan, netnsMadeAhead, type PidOf } from './namespaces.js';
 import { EXEC_MODE, OpQueue } from './ops.js';
 import { checkNetworks, initSpec, rootfsOf } from './prepare.js';
 import { STDIO, type ContainerState } from './protocol.js';
@@ -276,9 +276,10 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     checkNetworks(runtime, config, name);
 
     monitor ??= Monitor.spawn({ log, container: name, lockFd: opts.lock.fd });
-    const netnsAhead = (plan.flags & CLONE_FLAGS.net) !== 0 && !ctx.userns && process.getuid?.() === 0;
+    const netnsAhead = netnsMadeAhead(config);
     // The monitor starts up and takes the command socket while pre-start runs here: nothing in
-    // pre-start waits for it (the monitor takes what pre-start sends it in order, after this).
+    // pre-start waits for it (the monitor takes what pre-start sends it in order, after this),
+    // nor does the clone request (the monitor answers SERVE first, and refuses the clone if it failed).
     const m = monitor;
     const served = m.together(() => {
       const answer = m.serve({
@@ -298,9 +299,9 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     });
     serveSent = true;
     timelineMark('serve');
-    const [serving, preStart] = await Promise.allSettled([served, runtime.hooks.preStart.promise(ctx)]);
-    if (serving.status === 'rejected') throw serving.reason;
-    if (preStart.status === 'rejected') throw preStart.reason;
+    // Its failure is thrown once the clone has answered (below), or by the abort if pre-start fails first.
+    served.catch(() => undefined);
+    await runtime.hooks.preStart.promise(ctx);
     timelineMark('pre-start');
 
     log.debug(`cloning the first process: new ${plan.clone.join(', ') || 'none'}${Object.keys(plan.share).length ? `; joining ${Object.entries(plan.share).map(([n, p]) => `${n} (${p})`).join(', ')}` : ''} (flags 0x${plan.flags.toString(16)})`);
@@ -379,6 +380,8 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
       running = sendBatch();
     });
     const [cloneResult, meanwhileResult] = await Promise.allSettled([cloning, meanwhile]);
+    // A SERVE that failed says why better than the clone the monitor then refused.
+    await served;
     if (cloneResult.status === 'rejected') throw cloneResult.reason;
     const c = cloneResult.value;
     timelineMark('cloned');

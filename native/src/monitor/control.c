@@ -133,6 +133,11 @@ static void send_container(uint16_t type)
 static void do_clone(const struct record *r)
 {
 	timeline_mark("clone");
+	/* lxkit sends CLONE right behind SERVE: no container without its command socket. */
+	if (M.serve_failed) {
+		send_result_errno(ECANCELED, "clone3", "(the container's command socket could not be served)");
+		return;
+	}
 	uint64_t flags = (uint64_t)(r->nints > 0 ? r->ints[0] : 0);
 	int pdeath = (int)(r->nints > 1 ? r->ints[1] : SIGKILL);
 	M.stdio = (int)(r->nints > 2 ? r->ints[2] : STDIO_INHERIT);
@@ -310,10 +315,14 @@ static void do_serve(const struct record *r)
 {
 	const char *name = r->nstrs > 0 ? r->strs[0] : "";
 	if (command_listen(name) < 0) {
+		M.serve_failed = errno;
 		send_result_errno(errno, "bind", name);
 		return;
 	}
 	M.log_min = r->nints > 0 ? (int)r->ints[0] : 0;
+	/* Said now that lxkit has told which messages it wants. */
+	if (M.netns_at_start)
+		mlog(1, "monitor: the network namespace was made as the monitor started (lxkit expected this start to want one)");
 	free(M.config);
 	M.config = strdup(r->nstrs > 1 ? r->strs[1] : "");
 	M.watch_prefix = strdup(r->nstrs > 3 ? r->strs[3] : "");
@@ -322,6 +331,7 @@ static void do_serve(const struct record *r)
 	if (*log) {
 		M.console_log = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
 		if (M.console_log < 0) {
+			M.serve_failed = errno;
 			send_result_errno(errno, "open", log);
 			return;
 		}
@@ -331,6 +341,7 @@ static void do_serve(const struct record *r)
 	if (*copy) {
 		M.console_copy = open(copy, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
 		if (M.console_copy < 0) {
+			M.serve_failed = errno;
 			send_result_errno(errno, "open", copy);
 			return;
 		}

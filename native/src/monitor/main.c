@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
+#include "netns.h"
 #include "../common/timeline.h"
 
 #ifndef CLONE_NEWTIME
@@ -144,7 +145,7 @@ static int end_container(pthread_t *t)
 
 #define MAX_POLL 112 /* the fds below, 32 seccomp listeners, the command socket and 64 clients */
 
-int main(void)
+int main(int argc, char **argv)
 {
 	timeline_open("monitor");
 	timeline_mark("start");
@@ -158,6 +159,19 @@ int main(void)
 	fcntl(M.control, F_SETFD, FD_CLOEXEC);
 	fcntl(LOCK_FD, F_SETFD, FD_CLOEXEC); /* may not be open: then this fails harmlessly */
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * --netns: lxkit expects this start to want a network namespace made ahead
+	 * of the clone (netns.c), from the config it read last time: made now,
+	 * before anything is read, it is ready sooner. A clone that wants none
+	 * lets it go.
+	 */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--netns") == 0) {
+			timeline_mark("netns");
+			netns_prepare();
+			timeline_mark("netns-made");
+			M.netns_at_start = 1;
+		}
 
 	/*
 	 * Signals sent to the whole process group (a terminal's, or timeout's) are

@@ -49,6 +49,8 @@ struct monitor {
 	int release_pending; /* the monitor ends the container itself: namespaces and ttys let go beside the cgroups' removal (main.c) */
 	int in_payload_cgroup; /* entered the init's unified cgroup itself (no CLONE_INTO_CGROUP), until it settles */
 	int abandoned; /* the controller vanished before the container's end: it was killed */
+	int serve_failed; /* SERVE was answered with an error: no clone follows (the errno) */
+	int netns_at_start; /* --netns: the network namespace was made as the monitor started */
 	int exit_code, exit_signal;
 	int state; /* STATE_* */
 	char **after_exit; /* argv of lxkit's stop work, run when the init exits without a controller */

@@ -188,6 +188,9 @@ static int foreground(struct replay *r, const char *container, int silent)
 				fprintf(stderr, "lxkit: %s: ending the container: %s\n", container, got.nstrs > 2 && *got.strs[2] ? got.strs[2] : "failed");
 			free(payload);
 			close(r->control);
+			/* The monitor exits once the container's namespaces are let go, just after STOPPED: reaped here, not left to init. */
+			while (r->monitor > 0 && waitpid(r->monitor, NULL, 0) < 0 && errno == EINTR)
+				;
 			return (int)r->exit_code;
 		}
 		free(payload);

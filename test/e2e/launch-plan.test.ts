@@ -43,6 +43,16 @@ async function monitorsOf(dir: string): Promise<number> {
   return n;
 }
 
+/** Monitors that have exited and were not reaped (the front exited without waiting for its own: init got them). */
+async function zombieMonitors(): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const pid of (await readdir('/proc')).filter((p) => /^[0-9]+$/.test(p))) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    if (/^\d+ \(lxkit-monitor\) Z /.test(stat)) found.add(pid);
+  }
+  return found;
+}
+
 plans('the second run replays the first one\'s plan without Node: same output, same exit status, nothing left behind', async () => {
   await withScratch(async (s) => {
     await busyboxIn(s, 'bb');
@@ -54,9 +64,12 @@ plans('the second run replays the first one\'s plan without Node: same output, s
     assert.match(first.stderr, /no launch plan yet/);
     assert.match(first.stderr, /launch plan written/);
     assert.is(await nodeRuns(), 1);
+    const zombies = await zombieMonitors();
     for (let i = 0; i < 2; i++) {
       const again = await run(...cmd);
       assert.equal([again.exitCode, again.stdout, again.stderr], [42, 'bb 2', ''], 'replayed: the debug output says nothing');
+      const left = [...(await zombieMonitors())].filter((pid) => !zombies.has(pid));
+      assert.equal(left, [], 'the front reaped its monitor');
     }
     assert.is(await nodeRuns(), 1, 'Node did not run for the replays');
     const killed = ['execute', '-n', 'bb', '-P', s.lxcpath, '--', 'sh', '-c', 'kill -9 $$'];

@@ -110,7 +110,8 @@ export { MS, parseMountOptions, type ParsedMountOptions } from './start/mount-op
 export { splitCommand } from './start/words.js';
 export type { Exit } from './start/monitor.js';
 export { runInUserNamespace, withCallerIds, type UsernsRun } from './start/userns-run.js';
-export { cloneFirstReason, stopWorkReason, type RunResult } from './start/run.js';
+export { type RunResult } from './start/run.js';
+export { cloneFirstReason, stopWorkReason } from './start/plugin-answers.js';
 export type { LxkitSystemError } from './start/system-error.js';
 
 // The plugin loader hands this core to the built-in plugins it loads (see provideCore).

@@ -1,6 +1,7 @@
 /**
  * The JavaScript side of lxkit-monitor (native/src/monitor/main.c): starts
- * it, sends it requests one at a time, and hears its events (the init's
+ * it, sends it requests (several may wait for their answers, which come in
+ * order), and hears its events (the init's
  * exit, log lines). The monitor is lxkit's own helper with a fixed argument
  * list, started by the addon's posix_spawn (@lxkit/native startHelper) with
  * its control socket as fd 3: execa and child_process.spawn would fork the

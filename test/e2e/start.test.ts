@@ -24,7 +24,14 @@ function monitorsUnder(dir: string): number[] {
   for (const p of readdirSync('/proc').filter((e) => /^[0-9]+$/.test(e))) {
     try {
       if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() !== 'lxkit-monitor') continue;
-      if (readdirSync(`/proc/${p}/fd`).some((fd) => readlinkSync(`/proc/${p}/fd/${fd}`).startsWith(dir))) pids.push(Number(p));
+      const holds = (fd: string) => {
+        try {
+          return readlinkSync(`/proc/${p}/fd/${fd}`).startsWith(dir);
+        } catch {
+          return false; // closed meanwhile: one fd gone must not hide the others
+        }
+      };
+      if (readdirSync(`/proc/${p}/fd`).some(holds)) pids.push(Number(p));
     } catch {
       // Gone meanwhile.
     }

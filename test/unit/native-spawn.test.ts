@@ -17,8 +17,20 @@ spawn('the helper gets the control socket as fd 3 and the given fds from 4; clos
     const control = new Socket({ fd: h.control, readable: true, writable: true });
     try {
       assert.ok(h.pid > 0);
+      // Until its exec, the spawned process still holds Node's close-on-exec fds: list them only once it runs the monitor.
+      const comm = () => readFileSync(`/proc/${h.pid}/comm`, 'utf8').trim();
+      for (let i = 0; i < 200 && comm() !== 'lxkit-monitor'; i++) await new Promise((r) => setTimeout(r, 5));
+      assert.is(comm(), 'lxkit-monitor');
       const fds = readdirSync(`/proc/${h.pid}/fd`).map(Number);
-      const target = (n: number) => readlinkSync(`/proc/${h.pid}/fd/${n}`);
+      const target = (n: number) => {
+        try {
+          return readlinkSync(`/proc/${h.pid}/fd/${n}`);
+        } catch (err) {
+          // An fd the monitor closed between the listing and this look (its own, never one passed to it).
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+          throw err;
+        }
+      };
       assert.is(target(4), join(dir, 'lockfile'), 'fd 4 is the file passed first');
       assert.match(target(3), /^socket:/);
       assert.equal(fds.filter((n) => n > 4 && target(n) === join(dir, 'lockfile')), [], 'the passed fd itself (close-on-exec in Node) is not duplicated');

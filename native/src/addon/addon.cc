@@ -24,6 +24,7 @@
 #include <vector>
 #include "../common/kernel.h"
 #include "../common/spawn.h"
+#include "../common/timeline.h"
 
 
 extern char** environ;
@@ -250,7 +251,11 @@ class SpawnWorker : public Napi::AsyncWorker {
  public:
   SpawnWorker(Napi::Function callback, std::unique_ptr<SpawnPlan> plan) : Napi::AsyncWorker(callback, "lxkit:spawnHelper"), plan_(std::move(plan)) {}
 
-  void Execute() override { err_ = plan_->Run(&pid_, &pidfd_, &syscall_); }
+  void Execute() override {
+    // When a thread of the pool took the spawn: the wait before it is a CPU's or a free thread's (docs/timeline.md).
+    timeline_mark("spawning");
+    err_ = plan_->Run(&pid_, &pidfd_, &syscall_);
+  }
 
   void OnOK() override {
     Napi::Env env = Env();
@@ -281,6 +286,8 @@ Napi::Value SpawnHelperAsync(const Napi::CallbackInfo& info) {
   }
   auto plan = std::make_unique<SpawnPlan>();
   int control = PlanSpawn(info, *plan);
+  // Opened here, once, on Node's thread (close-on-exec: no helper inherits it); marked on the pool's.
+  timeline_open("node");
   (new SpawnWorker(info[3].As<Napi::Function>(), std::move(plan)))->Queue();
   return Napi::Number::New(env, control);
 }

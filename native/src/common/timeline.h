@@ -13,6 +13,10 @@
 #ifndef LXKIT_TIMELINE_H
 #define LXKIT_TIMELINE_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Opens the file LXKIT_TIMELINE names (close-on-exec, appended to); `who` tags the lines. */
 void timeline_open(const char *who);
 /* The tag of the lines from now on (the container's first process, once cloned). */
@@ -23,5 +27,9 @@ void timeline_mark(const char *step);
 int timeline_fd(void);
 /* Closes the file: before the container's own code can reach it. */
 void timeline_close(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

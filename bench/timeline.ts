@@ -32,6 +32,7 @@ const STEPS: Record<string, string> = {
   'node locked': "the container's lock taken",
   'node monitor-spawned': 'the monitor asked for (posix_spawn on a libuv thread)',
   'monitor start': "the monitor's main() runs",
+  'node spawning': "a thread of libuv's pool takes the monitor's posix_spawn",
   'node config': 'the config loaded and validated',
   'node serve': 'SERVE sent (the command socket), then the network namespace asked for',
   'monitor served': 'the command socket listens',
@@ -103,13 +104,37 @@ try {
   });
   const table = ['| process | step | µs from start (median) | since the row above | what happened |', '|---|---|---:|---:|---|', ...lines].join('\n');
   console.log(table);
+
+  // What makes a slow call: the executes split by their total into a faster and a slower half; for each
+  // step, when it came in each half (mean µs from the call), and how far the slower half was behind by then.
+  const total = (m: Map<string, number>) => m.get('node stopped')!;
+  const byTotal = measured.filter((m) => m.has('node stopped')).sort((a, b) => total(a) - total(b));
+  const faster = byTotal.slice(0, Math.floor(byTotal.length / 2));
+  const slower = byTotal.slice(Math.floor(byTotal.length / 2));
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const when = (half: Map<string, number>[], k: string) => mean(half.filter((m) => m.has(k)).map((m) => m.get(k)!));
+  const halvesTable = [
+    '| process | step | faster half: µs from start (mean) | slower half | slower half behind by |',
+    '|---|---|---:|---:|---:|',
+    ...rows
+      .map(({ k }) => ({ k, f: when(faster, k), sl: when(slower, k) }))
+      .filter(({ f, sl }) => Number.isFinite(f) && Number.isFinite(sl))
+      .map(({ k, f, sl }) => {
+        const [who, step] = k.split(' ') as [string, string];
+        return `| ${who} | ${step} | ${f.toFixed(0)} | ${sl.toFixed(0)} | ${(sl - f).toFixed(0)} |`;
+      }),
+  ].join('\n');
+  console.log(halvesTable);
   await writeResults(
     'Execute: the timeline of one start',
     `${runs} sequential library \`execute(['/bin/true'])\` calls (after ${warmup} warm-up calls) on the execute benchmark's container, with LXKIT_TIMELINE on (docs/timeline.md); ${machine()}; ${new Date().toISOString().slice(0, 10)}.\n\n` +
       `${table}\n\n` +
       'Each row is the median over the executes of when that step happened, from the call of execute(); "since the row above" is the difference of two medians, so it only approximates a step\'s own cost. ' +
       'The marks cost a few microseconds each: these totals are not the execute benchmark\'s. ' +
-      'A row that follows one of another process shows a hand-over: the start waited there for that process (or for a CPU: the two of this machine are shared by Node, the monitor, the first process and the kernel\'s workers).',
+      'A row that follows one of another process shows a hand-over: the start waited there for that process (or for a CPU: the two of this machine are shared by Node, the monitor, the first process and the kernel\'s workers).\n\n' +
+      `What makes a call slow: the same executes split by their total into the faster half (mean ${mean(faster.map(total)).toFixed(0)} µs) and the slower half (mean ${mean(slower.map(total)).toFixed(0)} µs), and how far behind the slower half was at each step:\n\n` +
+      `${halvesTable}\n\n` +
+      'Where the lag grows between two steps of one process, the slower calls took longer there: by as much as the step costs when it waited for a CPU (the pool\'s thread taking the spawn), by a share of it when the whole machine ran slower for a moment (this VM\'s speed moves within seconds).',
   );
 } finally {
   execFileSync('lxc-destroy', ['-P', lxcpath, '-n', 'bb'], { stdio: 'ignore' });

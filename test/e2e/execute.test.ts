@@ -108,7 +108,7 @@ exec('LXKIT_TIMELINE: node, the monitor and the first process mark the start in 
       ['monitor init-exited', 'monitor stopped', 'node stopped'],
     ];
     for (const order of chains) for (let i = 1; i < order.length; i++) assert.ok(at(order[i - 1]!) <= at(order[i]!), `${order[i - 1]} before ${order[i]}`);
-    // Each process's own lines come in its own order of time; \`node spawning\` is written by a thread of
+    // Each process's own lines come in its own order of time; `node spawning` is written by a thread of
     // libuv's pool while Node's own thread marks on, so its line may land before or after the others'.
     for (const pid of new Set(lines.map((l) => l[1]))) {
       const times = lines.filter((l) => l[1] === pid && l[3] !== 'spawning').map((l) => BigInt(l[0]!));

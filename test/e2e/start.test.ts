@@ -59,6 +59,27 @@ start('a busybox container starts, runs its command as PID 1 with its host name 
   });
 });
 
+start("lxc.autodev's device nodes are LXC's: character devices of mode 0666, which a user other than root may write to", async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 'bb', '--privileged');
+    // As nobody: lxkit's own umask (022) must not reach the nodes, as it does not reach LXC's.
+    const nodes = ['/dev/full', '/dev/null', '/dev/random', '/dev/tty', '/dev/urandom', '/dev/zero'];
+    const r = await lxkit(['execute', '-n', 'bb', '-P', s.lxcpath, '-u', '65534', '-g', '65534', '--', '/bin/sh', '-c', `stat -c '%n %A %t,%T' ${nodes.join(' ')}; echo x > /dev/null && echo written`], {
+      env: s.env,
+    });
+    assert.is(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout.split('\n'), [
+      '/dev/full crw-rw-rw- 1,7',
+      '/dev/null crw-rw-rw- 1,3',
+      '/dev/random crw-rw-rw- 1,8',
+      '/dev/tty crw-rw-rw- 5,0',
+      '/dev/urandom crw-rw-rw- 1,9',
+      '/dev/zero crw-rw-rw- 1,5',
+      'written',
+    ]);
+  });
+});
+
 start('configured mounts are there; a read-only rootfs refuses writes', async () => {
   await withScratch(async (s) => {
     const dir = await busybox(s, 'bb', '--privileged');

@@ -237,8 +237,11 @@ static int op_mknod(const struct record *r, struct failure *f)
 	int dir = borrow_parent(path, pf, &name);
 	if (dir < 0)
 		return fail(f, "open", path);
+	/* The mode asked for, not less: the caller's umask (022, from lxkit's) would leave /dev/null unwritable to users, as LXC's nodes are not. */
+	mode_t mask = umask(0);
 	int ret = mknodat(dir, name, (mode_t)num(r, 1, 0), makedev((unsigned)num(r, 2, 0), (unsigned)num(r, 3, 0)));
 	int err = errno;
+	umask(mask);
 	if (ret < 0 && err != EEXIST)
 		return fail(f, "mknod", path);
 	return 0;

@@ -1,7 +1,8 @@
 /**
  * Compatibility with the configs Debian's lxc package installs and the
  * configs LXC's own templates write: each validates with no problem through
- * every built-in plugin, and round-trips byte for byte.
+ * every built-in plugin, and round-trips byte for byte. And with what
+ * lxc-start makes of one of them: the container's /dev.
  */
 import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigDocument, formatProblem, validateContainerConfig } from '@lxkit/core';
 import { runtimeWith } from '../lib/config.js';
-import { testIf, which, withTmpDir } from '../lib/harness.js';
+import { lxkit, testIf, which, withLxcPivotCleanup, withScratch, withTmpDir } from '../lib/harness.js';
 
 const LXC_MISSING = which('lxc-create') ? undefined : "Debian's lxc package is not installed (npm run setup installs it)";
 
@@ -93,6 +94,64 @@ testIf(compat, LXC_MISSING ?? (which('xz') ? undefined : 'xz is not installed'),
     }
   });
 });
+
+/**
+ * What the container sees of its /dev, run as its init: every entry's mode,
+ * device numbers and owner, and the mounts on and below /dev (and the boot
+ * id's), each line without the mount ids and propagation tags. The console
+ * is left out (LXC's is a pty of the host's devpts, lxkit's one of the
+ * container's), with the ptys' numbers and devpts' `max` that follow from it.
+ */
+const DEV_PROBE = `#!/bin/sh
+cd /dev
+for f in .lxc-boot-id * pts/*; do
+  case "$f" in console|pts/[0-9]*) continue;; esac
+  stat -c '%n %A %t,%T %U:%G' "$f"
+done
+sed -e 's/^[^ ]* [^ ]* [^ ]* //' -e 's/ shared:[0-9]*//g' -e 's/ master:[0-9]*//g' -e 's/,max=[0-9]*//' /proc/self/mountinfo |
+  grep -E ' (/dev[^ ]*|/proc/sys/kernel/random/boot_id) ' | grep -v ' /dev/console '
+`;
+
+testIf(
+  compat,
+  LXC_MISSING ?? (which('busybox') ? undefined : 'busybox is not installed'),
+  "a system container's /dev is lxc-start's: the same nodes, modes, tmpfs, ttys and boot id mount (the console aside)",
+  async () => {
+    await withLxcPivotCleanup(() =>
+      withScratch(async (s) => {
+        await execa('lxc-create', ['-P', s.lxcpath, '-n', 'bb', '-t', 'busybox']);
+        try {
+          const configFile = join(s.lxcpath, 'bb', 'config');
+          // No network device and no AppArmor here: the same for both.
+          const base = (await readFile(configFile, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, '');
+          await writeFile(configFile, base + 'lxc.net.0.type = empty\n');
+          const rootfs = join(s.lxcpath, 'bb', 'rootfs');
+          await writeFile(join(rootfs, 'probe.sh'), DEV_PROBE, { mode: 0o755 });
+          const init = ['/bin/sh', '-c', '/probe.sh > /probe.out 2>&1'];
+          const seen: Record<string, string[]> = {};
+          for (const [who, run] of [
+            ['lxc', () => execa('lxc-start', ['-P', s.lxcpath, '-n', 'bb', '-F', '--', ...init], { reject: false, input: '' })],
+            ['lxkit', () => lxkit(['start', '-P', s.lxcpath, '-n', 'bb', '-F', '--', ...init], { env: s.env, input: '' })],
+          ] as const) {
+            const r = await run();
+            assert.is(r.exitCode, 0, `${who}: ${String(r.stderr)}`);
+            seen[who] = (await readFile(join(rootfs, 'probe.out'), 'utf8')).trim().split('\n').sort();
+          }
+          assert.equal(seen['lxkit'], seen['lxc']);
+          // Both saw something: the nodes, the tmpfs, the ttys, the boot id.
+          const lines = seen['lxkit']!;
+          assert.ok(lines.includes('null crw-rw-rw- 1,3 root:root'), lines.join('\n'));
+          assert.ok(lines.includes('.lxc-boot-id -r--r--r-- 0,0 root:root'), lines.join('\n'));
+          assert.ok(lines.some((l) => /^\/ \/dev rw,relatime - tmpfs none rw,size=492k,mode=755$/.test(l)), lines.join('\n'));
+          assert.ok(lines.some((l) => /^\/0 \/dev\/tty1 /.test(l)), lines.join('\n'));
+          assert.ok(lines.some((l) => /^\/\.lxc-boot-id \/proc\/sys\/kernel\/random\/boot_id ro,nosuid,nodev,noexec/.test(l)), lines.join('\n'));
+        } finally {
+          await execa('lxc-destroy', ['-P', s.lxcpath, '-n', 'bb'], { reject: false });
+        }
+      }),
+    );
+  },
+);
 
 const others = ['lxc-download needs network access to an image server', 'lxc-oci needs skopeo and umoci, which lxkit does not install'];
 testIf(compat, 'needs what this machine must not use: ' + others.join('; '), 'the configs of the download and oci templates', async () => {

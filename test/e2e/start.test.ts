@@ -59,24 +59,43 @@ start('a busybox container starts, runs its command as PID 1 with its host name 
   });
 });
 
-start("lxc.autodev's device nodes are LXC's: character devices of mode 0666, which a user other than root may write to", async () => {
+start("lxc.autodev's /dev is LXC's: nodes of mode 0666 that any user may write to, a plain tmpfs of the size asked for in bytes, a boot id of the container's own", async () => {
   await withScratch(async (s) => {
     await busybox(s, 'bb', '--privileged');
     // As nobody: lxkit's own umask (022) must not reach the nodes, as it does not reach LXC's.
     const nodes = ['/dev/full', '/dev/null', '/dev/random', '/dev/tty', '/dev/urandom', '/dev/zero'];
-    const r = await lxkit(['execute', '-n', 'bb', '-P', s.lxcpath, '-u', '65534', '-g', '65534', '--', '/bin/sh', '-c', `stat -c '%n %A %t,%T' ${nodes.join(' ')}; echo x > /dev/null && echo written`], {
-      env: s.env,
-    });
+    const script = [
+      `stat -c '%n %A %t,%T' ${nodes.join(' ')} /dev/.lxc-boot-id`,
+      'echo x > /dev/null && echo written',
+      // The mount's own options and the tmpfs's: after the " - " of mountinfo's line.
+      `grep ' /dev rw' /proc/self/mountinfo | sed -e 's/^[^ ]* [^ ]* [^ ]* [^ ]* [^ ]* //' -e 's/ .* - / - /'`,
+      'cat /dev/.lxc-boot-id /proc/sys/kernel/random/boot_id',
+      `grep ' /proc/sys/kernel/random/boot_id ' /proc/self/mountinfo | sed -e 's/^[^ ]* [^ ]* [^ ]* //' -e 's/ - .*//'`,
+    ].join('; ');
+    const run = () =>
+      lxkit(['execute', '-n', 'bb', '-P', s.lxcpath, '-u', '65534', '-g', '65534', '-s', 'lxc.autodev.tmpfs.size=1000000', '--', '/bin/sh', '-c', script], { env: s.env });
+    const r = await run();
     assert.is(r.exitCode, 0, r.stderr);
-    assert.equal(r.stdout.split('\n'), [
+    const lines = r.stdout.split('\n');
+    assert.equal(lines.slice(0, 9), [
       '/dev/full crw-rw-rw- 1,7',
       '/dev/null crw-rw-rw- 1,3',
       '/dev/random crw-rw-rw- 1,8',
       '/dev/tty crw-rw-rw- 5,0',
       '/dev/urandom crw-rw-rw- 1,9',
       '/dev/zero crw-rw-rw- 1,5',
+      '/dev/.lxc-boot-id -r--r--r-- 0,0',
       'written',
+      // 1000000 bytes, in whole pages (as LXC's: neither nosuid nor noexec).
+      'rw,relatime - tmpfs none rw,size=980k,mode=755',
     ]);
+    const [file, seen] = lines.slice(9, 11);
+    assert.match(file!, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a random (version 4) id');
+    assert.is(seen, file, 'the kernel\'s boot_id is the container\'s own');
+    assert.is.not(seen, readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(), "not the host's");
+    assert.is(lines[11], '/.lxc-boot-id /proc/sys/kernel/random/boot_id ro,nosuid,nodev,noexec,relatime', 'bound read-only from the /dev tmpfs');
+    const again = (await run()).stdout.split('\n')[9];
+    assert.is.not(again, file, 'another start, another boot id');
   });
 });
 

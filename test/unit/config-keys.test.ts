@@ -37,6 +37,7 @@ core('a full config models into typed values, with LXC defaults for the rest', a
       'lxc.start.auto = 1',
       'lxc.group = onboot web',
       'lxc.no_new_privs = 1',
+      'lxc.autodev.tmpfs.size = 1000000',
     ].join('\n'),
   );
   assert.equal(errors, []);
@@ -60,6 +61,7 @@ core('a full config models into typed values, with LXC defaults for the rest', a
   assert.equal(model.autostart, { auto: true, delay: 0, order: 0, groups: ['onboot', 'web'] });
   assert.is(model.noNewPrivs, true);
   assert.is(model.autodev.enabled, true, 'LXC enables autodev by default');
+  assert.is(model.autodev.tmpfsSize, 1000000, 'bytes, as LXC reads it');
   assert.is(model.keyringSession, true);
 });
 

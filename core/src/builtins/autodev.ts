@@ -2,7 +2,8 @@
  * lxc.autodev: fills the container's fresh /dev, last on the autodev hook
  * (site autodev scripts run before, as in LXC). Privileged containers get
  * device nodes; in a user namespace, where mknod is not allowed, the host's
- * nodes are bind-mounted instead, as LXC does.
+ * nodes are bind-mounted instead, as LXC does. And, as LXC, the container
+ * gets a boot id of its own (/dev/.lxc-boot-id on /proc/sys/kernel/random/boot_id).
  */
 import { STAGE_LAST } from '../hooks/stages.js';
 import { definePlugin } from '../plugin/define.js';
@@ -48,6 +49,8 @@ export const autodevPlugin = definePlugin({
       }
       for (const [text, path] of LINKS) ctx.ops.symlink(text, path, { inRoot: true }, { what: `linking /${path}` });
       ctx.ops.mkdir('dev/shm', { inRoot: true, mode: 0o1777 }, { what: 'creating /dev/shm' });
+      // As LXC: a boot id of the container's own, on the /dev tmpfs (nothing without a /proc).
+      ctx.ops.bootId('dev/.lxc-boot-id', 'proc/sys/kernel/random/boot_id', { inRoot: true }, { what: 'giving the container its own boot id (/proc/sys/kernel/random/boot_id)' });
     });
   },
 });

@@ -145,8 +145,10 @@ export const mountsPlugin = definePlugin({
     runtime.hooks.mount.tapPromise({ name: 'mounts', stage: STAGE_FIRST }, async (ctx) => {
       const model = ctx.container.config.model;
       if (model.autodev.enabled && ctx.rootfs) {
+        // As LXC's: the size in bytes, and neither nosuid nor noexec (noexec would refuse a program's
+        // executable mapping of /dev/zero, which LXC's containers allow).
         ctx.ops.mount(
-          { source: 'none', target: 'dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.NOEXEC, data: `size=${model.autodev.tmpfsSizeKiB}k,mode=755`, inRoot: true, create: 'dir' },
+          { source: 'none', target: 'dev', fstype: 'tmpfs', data: `size=${model.autodev.tmpfsSize},mode=755`, inRoot: true, create: 'dir' },
           { what: 'mounting a tmpfs on /dev (lxc.autodev)', ...origin(ctx.container.config, 'lxc.autodev') },
         );
       }

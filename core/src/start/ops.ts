@@ -34,6 +34,7 @@ export const OP = {
   CAPS: 22,
   LSM_LABEL: 23,
   SECCOMP: 24,
+  BOOT_ID: 25,
 } as const;
 
 /** Path flags (ops.h PF_*). */
@@ -239,6 +240,16 @@ export class OpQueue {
    */
   seccomp(program: Buffer, info: OpInfo, opts: { notify?: boolean } = {}): this {
     return this.#push(OP.SECCOMP, [0, opts.notify ? 1 : 0], [program], info);
+  }
+
+  /**
+   * A random boot id written to `file` and bound read-only on `target`
+   * (LXC's /dev/.lxc-boot-id on /proc/sys/kernel/random/boot_id); made by
+   * the first process, so that every start (a replayed one too) gets its
+   * own. Skipped when `target` is missing (no /proc).
+   */
+  bootId(file: string, target: string, o: PathOptions, info: OpInfo): this {
+    return this.#push(OP.BOOT_ID, [pf(o)], [file, target], info);
   }
 
   chown(path: string, uid: number, gid: number, o: PathOptions, info: OpInfo): this {

@@ -284,6 +284,65 @@ static int op_write(const struct record *r, struct failure *f)
 	return ret < 0 ? fail(f, "write", path) : 0;
 }
 
+/*
+ * LXC's boot id of the container's own (lxc.autodev): a random id in
+ * `file` (on the container's /dev), bound read-only over the kernel's
+ * boot_id, so that what keys on it (systemd's journal) sees each start as a
+ * boot. Made here, not by lxkit, so that a replayed launch plan gets a new
+ * one too. Nothing to do when the container has no /proc.
+ */
+static int op_boot_id(const struct record *r, struct failure *f)
+{
+	int pf = (int)num(r, 0, 0);
+	const char *file = str(r, 0), *target = str(r, 1), *name;
+	char fbuf[64], tbuf[64], text[40];
+	unsigned char id[16];
+	int tfd = open_path(target, pf, O_PATH);
+	if (tfd < 0)
+		return missing(errno) ? 0 : fail(f, "open", target);
+	int ret = -1, fd = -1, ffd = -1;
+	if (syscall(SYS_getrandom, id, sizeof(id), 0) != (long)sizeof(id)) {
+		fail(f, "getrandom", NULL);
+		goto out;
+	}
+	id[6] = (unsigned char)((id[6] & 0x0f) | 0x40); /* a version 4 (random) UUID, as LXC's */
+	id[8] = (unsigned char)((id[8] & 0x3f) | 0x80);
+	snprintf(text, sizeof(text), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x\n", id[0], id[1], id[2], id[3], id[4],
+		 id[5], id[6], id[7], id[8], id[9], id[10], id[11], id[12], id[13], id[14], id[15]);
+	int dir = borrow_parent(file, pf, &name);
+	if (dir < 0) {
+		fail(f, "open", file);
+		goto out;
+	}
+	fd = openat(dir, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0444);
+	if (fd < 0 || write_all(fd, text, strlen(text)) < 0 || fchmod(fd, 0444) < 0) {
+		fail(f, fd < 0 ? "open" : "write", file);
+		goto out;
+	}
+	ffd = open_path(file, pf, O_PATH);
+	if (ffd < 0 || mount(fdpath(ffd, fbuf, sizeof(fbuf)), fdpath(tfd, tbuf, sizeof(tbuf)), NULL, MS_BIND, NULL) < 0) {
+		fail(f, ffd < 0 ? "open" : "mount", ffd < 0 ? file : target);
+		goto out;
+	}
+	/* The new mount is on top of what tfd holds: the flags go on it through the path again. */
+	close(tfd);
+	tfd = open_path(target, pf, O_PATH);
+	if (tfd < 0 || mount(NULL, fdpath(tfd, tbuf, sizeof(tbuf)), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		fail(f, "mount", target);
+		snprintf(f->detail, sizeof(f->detail), "remounting read-only");
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (ffd >= 0)
+		close(ffd);
+	if (tfd >= 0)
+		close(tfd);
+	return ret;
+}
+
 static int op_pivot(struct failure *f)
 {
 	timeline_mark("pivot");
@@ -759,6 +818,8 @@ static int run_op(uint16_t code, const struct record *r, struct failure *f)
 	}
 	case OP_LSM_LABEL:
 		return keep_copy(r, (void **)&pending_label, NULL) < 0 ? fail(f, "malloc", NULL) : 0;
+	case OP_BOOT_ID:
+		return op_boot_id(r, f);
 	case OP_SECCOMP:
 		pending_notify = num(r, 1, 0) != 0;
 		return keep_copy(r, &pending_filter, &pending_filter_len) < 0 ? fail(f, "malloc", NULL) : 0;

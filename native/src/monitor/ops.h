@@ -33,6 +33,7 @@ enum op_code {
 	OP_CAPS = 22,        /* ints: pf, bounding, inheritable, ambient (bit masks) -> applied now */
 	OP_LSM_LABEL = 23,   /* strs: AppArmor label -> changed to right before exec */
 	OP_SECCOMP = 24,     /* ints[1]: has notify rules; strs: BPF program (struct sock_filter[]) -> installed right before exec (its listener to the monitor) */
+	OP_BOOT_ID = 25,     /* strs: file, target; ints: pf -> a random id written to file, bound read-only on target (skipped if target is missing) */
 };
 
 /* Path flags. */

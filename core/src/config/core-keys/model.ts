@@ -74,7 +74,8 @@ export interface CoreModel {
   utsName?: string;
   rootfs: { path?: string; mount?: string; options?: string; managed: boolean };
   mount: { fstab?: string; entries: MountEntry[]; auto: MountAuto };
-  autodev: { enabled: boolean; tmpfsSizeKiB: number };
+  /** `tmpfsSize`: bytes (lxc.autodev.tmpfs.size, as LXC reads it: 500000 is ~500 KB). */
+  autodev: { enabled: boolean; tmpfsSize: number };
   idmap: IdMap[];
   hooks: Record<HookType, string[]>;
   hookVersion: 0 | 1;
@@ -120,7 +121,7 @@ export function createCoreModel(): CoreModel {
   return {
     rootfs: { managed: true },
     mount: { entries: [], auto: {} },
-    autodev: { enabled: true, tmpfsSizeKiB: 500000 },
+    autodev: { enabled: true, tmpfsSize: 500000 },
     idmap: [],
     hooks: Object.fromEntries(HOOK_TYPES.map((t) => [t, []])) as unknown as Record<HookType, string[]>,
     hookVersion: 0,

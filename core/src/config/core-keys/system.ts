@@ -44,7 +44,7 @@ export const systemKeys: H[] = [
   { key: 'lxc.autodev', apply: (m, v) => void (m.autodev.enabled = v === '' ? true : parseBool01(v)) },
   {
     key: 'lxc.autodev.tmpfs.size',
-    apply: (m, v) => void (m.autodev.tmpfsSizeKiB = v === '' ? 500000 : parseUint(v, 'a size in KiB')),
+    apply: (m, v) => void (m.autodev.tmpfsSize = v === '' ? 500000 : parseUint(v, 'a size in bytes')),
   },
   { key: 'lxc.tty.max', apply: (m, v) => void (m.tty.max = v === '' ? 0 : parseUint(v, 'a number of ttys')) },
   {

@@ -67,11 +67,51 @@ where('lxc.payload.NAME in every hierarchy with the init in it (first process pl
     // The cgroup namespace was made in the container's cgroup: the init sees itself at its root.
     const own = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
     assert.ok(own.split('\n').filter(Boolean).every((l) => l.endsWith(':/lxc.payload.cg1')), own);
+    // Attached: at the root of each v1 hierarchy's, and in the unified one in a leaf of its own, as lxc-attach's.
     const inside = await run(s, 'attach', '-n', 'cg1', '--', 'cat', '/proc/self/cgroup');
-    assert.ok(inside.stdout.split('\n').every((l) => l.endsWith(':/')), inside.stdout);
+    assert.ok(inside.stdout.split('\n').every((l) => l.endsWith(l.startsWith('0::') ? ':/.lxc' : ':/')), inside.stdout);
     await stop(s, 'cg1');
   });
 });
+
+testIf(
+  where,
+  unified && unifiedControllers.includes('pids') ? undefined : 'no pids controller enabled on the unified hierarchy (the kernel-feature VM has it)',
+  "attach works once the container enabled controllers below its unified cgroup (systemd's layout): the program goes into .lxc, .lxc-1 when that one is busy; they go at stop",
+  async () => {
+    await withScratch(async (s) => {
+      await busybox(s, 'cg3');
+      const pid = await start(s, 'cg3');
+      const dir = join(unified!, 'lxc.payload.cg3');
+      try {
+        // What systemd does as the container's init: every process into a leaf of its own, then controllers for its children.
+        await mkdir(join(dir, 'init.scope'));
+        await until(
+          async () => {
+            for (const p of procs(dir)) await writeFile(join(dir, 'init.scope', 'cgroup.procs'), String(p)).catch(() => undefined);
+            return procs(dir).length === 0 ? true : undefined;
+          },
+          5000,
+          "the container's processes in init.scope",
+        );
+        assert.ok(procs(join(dir, 'init.scope')).includes(pid));
+        await writeFile(join(dir, 'cgroup.subtree_control'), '+pids');
+        const r = await run(s, 'attach', '-n', 'cg3', '--', 'grep', '^0::', '/proc/self/cgroup');
+        assert.equal([r.exitCode, r.stdout, r.stderr], [0, '0::/.lxc', '']);
+        // .lxc busy in turn (controllers for its children, one of which holds a process): the next leaf.
+        // The first program may still be exiting.
+        await until(async () => (procs(join(dir, '.lxc')).length === 0 ? true : undefined), 5000, 'the first program gone');
+        await mkdir(join(dir, '.lxc', 'sub'));
+        await writeFile(join(dir, '.lxc', 'cgroup.subtree_control'), '+pids');
+        await writeFile(join(dir, '.lxc', 'sub', 'cgroup.procs'), String(pid));
+        const next = await run(s, 'attach', '-n', 'cg3', '--', 'grep', '^0::', '/proc/self/cgroup');
+        assert.equal([next.exitCode, next.stdout, next.stderr], [0, '0::/.lxc-1', '']);
+      } finally {
+        await stop(s, 'cg3');
+      }
+    });
+  },
+);
 
 where("the cgroup namespace is the container's own, made in its cgroups: the init's, attach's and a stop hook's LXC_CGROUP_NS agree", async () => {
   await withScratch(async (s) => {
@@ -365,7 +405,8 @@ tools('attach joins the init cgroups; attach -e stays in the caller\'s', async (
     await start(s, 'at1');
     try {
       const joined = await run(s, 'attach', '-n', 'at1', '--', 'cat', '/proc/self/cgroup');
-      assert.ok(joined.stdout.split('\n').every((l) => l.endsWith(':/lxc.payload.at1')), `${joined.stdout} ${joined.stderr}`);
+      const leaf = (l: string) => (l.startsWith('0::') ? ':/lxc.payload.at1/.lxc' : ':/lxc.payload.at1');
+      assert.ok(joined.stdout.split('\n').every((l) => l.endsWith(leaf(l))), `${joined.stdout} ${joined.stderr}`);
       const elevated = await run(s, 'attach', '-n', 'at1', '-e', '--', 'cat', '/proc/self/cgroup');
       assert.not.ok(elevated.stdout.includes('lxc.payload.at1'), elevated.stdout);
     } finally {

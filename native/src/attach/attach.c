@@ -24,6 +24,8 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -40,6 +42,62 @@
 
 
 extern char **environ;
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+/* Writes this process into `dir` (its cgroup.procs); 0, or -1 with errno and `path` naming the file. */
+static int enter_cgroup(const char *dir, char *path, size_t size)
+{
+	if (snprintf(path, size, "%s/cgroup.procs", dir) >= (int)size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int ret = write(fd, "0", 1) < 0 ? -1 : 0;
+	int err = errno;
+	close(fd);
+	errno = err;
+	return ret;
+}
+
+/*
+ * The unified hierarchy's cgroup of the init may hold no process of its own
+ * once the container enabled controllers below it (systemd does: it moves
+ * itself to init.scope first). As lxc-attach: the program goes into a leaf
+ * made for it, `.lxc`, or `.lxc-N` while the one before is refused as busy
+ * (its own controllers enabled); the monitor removes them with the
+ * container's cgroup.
+ */
+static int enter_unified_leaf(const char *dir, char *path, size_t size)
+{
+	for (int i = 0; i < 1000; i++) {
+		char leaf[4096];
+		int n = i == 0 ? snprintf(leaf, sizeof(leaf), "%s/.lxc", dir) : snprintf(leaf, sizeof(leaf), "%s/.lxc-%d", dir, i);
+		if (n >= (int)sizeof(leaf)) {
+			snprintf(path, size, "%.*s", (int)(size - 1), dir);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		int made = mkdir(leaf, 0755) == 0;
+		if (!made && errno != EEXIST) {
+			snprintf(path, size, "%s", leaf);
+			return -1;
+		}
+		if (enter_cgroup(leaf, path, size) == 0)
+			return 0;
+		int err = errno;
+		if (made)
+			(void)rmdir(leaf);
+		errno = err;
+		if (err != EBUSY)
+			return -1;
+	}
+	return -1;
+}
 
 /* The user's login shell from the container's /etc/passwd (read after entering its mount namespace). */
 static const char *shell_of(uid_t uid)
@@ -313,13 +371,12 @@ int main(void)
 		 */
 		for (uint32_t i = 2; !q.elevated && i < reply.nstrs; i++) {
 			char path[4096];
-			snprintf(path, sizeof(path), "%s/cgroup.procs", reply.strs[i]);
-			int fd = open(path, O_WRONLY | O_CLOEXEC);
-			if (fd < 0 || write(fd, "0", 1) < 0) {
-				helper_report(errno, "write", path);
+			struct statfs sf;
+			int unified = statfs(reply.strs[i], &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+			if ((unified ? enter_unified_leaf(reply.strs[i], path, sizeof(path)) : enter_cgroup(reply.strs[i], path, sizeof(path))) < 0) {
+				helper_report(errno, errno == EEXIST || strstr(path, "cgroup.procs") == NULL ? "mkdir" : "write", path);
 				_exit(1);
 			}
-			close(fd);
 		}
 		if (q.nsflags && setns(pidfd, q.nsflags) < 0) {
 			helper_report(errno, "setns", "(the container's namespaces)");

@@ -408,6 +408,12 @@ void cgroup_after_stop_signal(int sig)
 	}
 }
 
+/* "." and "..": not a cgroup below. Other names may start with a dot (lxc-attach's .lxc, a container's own). */
+static int self_or_parent(const char *name)
+{
+	return name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0));
+}
+
 /* SIGKILL to every task left below `dir` (without a pid namespace they outlive the init). */
 static int kill_tasks(const char *dir)
 {
@@ -428,7 +434,7 @@ static int kill_tasks(const char *dir)
 		return found;
 	struct dirent *e;
 	while ((e = readdir(d))) {
-		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+		if (e->d_type != DT_DIR || self_or_parent(e->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		found |= kill_tasks(path);
@@ -451,7 +457,7 @@ static int remove_tree(const char *dir)
 	struct dirent *e;
 	char path[4096];
 	while ((e = readdir(d))) {
-		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+		if (e->d_type != DT_DIR || self_or_parent(e->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		remove_tree(path);

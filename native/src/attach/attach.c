@@ -47,9 +47,10 @@ extern char **environ;
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
 
-/* Writes this process into `dir` (its cgroup.procs); 0, or -1 with errno and `path` naming the file. */
-static int enter_cgroup(const char *dir, char *path, size_t size)
+/* Writes this process into `dir` (its cgroup.procs); 0, or -1 with errno, `path` and *syscall naming what failed. */
+static int enter_cgroup(const char *dir, char *path, size_t size, const char **syscall)
 {
+	*syscall = "write";
 	if (snprintf(path, size, "%s/cgroup.procs", dir) >= (int)size) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -72,22 +73,24 @@ static int enter_cgroup(const char *dir, char *path, size_t size)
  * (its own controllers enabled); the monitor removes them with the
  * container's cgroup.
  */
-static int enter_unified_leaf(const char *dir, char *path, size_t size)
+static int enter_unified_leaf(const char *dir, char *path, size_t size, const char **syscall)
 {
 	for (int i = 0; i < 1000; i++) {
 		char leaf[4096];
 		int n = i == 0 ? snprintf(leaf, sizeof(leaf), "%s/.lxc", dir) : snprintf(leaf, sizeof(leaf), "%s/.lxc-%d", dir, i);
 		if (n >= (int)sizeof(leaf)) {
 			snprintf(path, size, "%.*s", (int)(size - 1), dir);
+			*syscall = "mkdir";
 			errno = ENAMETOOLONG;
 			return -1;
 		}
 		int made = mkdir(leaf, 0755) == 0;
 		if (!made && errno != EEXIST) {
 			snprintf(path, size, "%s", leaf);
+			*syscall = "mkdir";
 			return -1;
 		}
-		if (enter_cgroup(leaf, path, size) == 0)
+		if (enter_cgroup(leaf, path, size, syscall) == 0)
 			return 0;
 		int err = errno;
 		if (made)
@@ -373,8 +376,9 @@ int main(void)
 			char path[4096];
 			struct statfs sf;
 			int unified = statfs(reply.strs[i], &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
-			if ((unified ? enter_unified_leaf(reply.strs[i], path, sizeof(path)) : enter_cgroup(reply.strs[i], path, sizeof(path))) < 0) {
-				helper_report(errno, errno == EEXIST || strstr(path, "cgroup.procs") == NULL ? "mkdir" : "write", path);
+			const char *syscall;
+			if ((unified ? enter_unified_leaf(reply.strs[i], path, sizeof(path), &syscall) : enter_cgroup(reply.strs[i], path, sizeof(path), &syscall)) < 0) {
+				helper_report(errno, syscall, path);
 				_exit(1);
 			}
 		}

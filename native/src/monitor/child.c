@@ -122,6 +122,30 @@ static int missing(int err)
 	return err == ENOENT || err == ENOTDIR || err == ENODEV;
 }
 
+/*
+ * A bind mount takes flags only by remounting: `flags` go on the mount now
+ * at `target` (found through the path again, as *tfd holds what is under
+ * it), with those the kernel locks kept (user namespaces). *tfd is
+ * replaced by the new mount's.
+ */
+static int remount_bind(const char *target, int pf, unsigned long flags, int *tfd, struct failure *f)
+{
+	struct statvfs sv;
+	char tbuf[64];
+	if (*tfd >= 0)
+		close(*tfd);
+	*tfd = open_path(target, pf, O_PATH);
+	unsigned long keep = 0;
+	if (*tfd >= 0 && fstatvfs(*tfd, &sv) == 0)
+		keep = sv.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME | ST_NODIRATIME | ST_RELATIME);
+	if (*tfd < 0 || mount(NULL, fdpath(*tfd, tbuf, sizeof(tbuf)), NULL, MS_REMOUNT | MS_BIND | keep | flags, NULL) < 0) {
+		fail(f, "mount", target);
+		snprintf(f->detail, sizeof(f->detail), "remounting with new flags");
+		return -1;
+	}
+	return 0;
+}
+
 static int op_mount(const struct record *r, struct failure *f)
 {
 	int pf = (int)num(r, 0, 0);
@@ -186,20 +210,8 @@ static int op_mount(const struct record *r, struct failure *f)
 		fail(f, "mount", bind_source ? str(r, 0) : target);
 		goto out;
 	}
-	if (remount) {
-		/* A bind mount takes flags only by remounting; keep the flags the kernel locks (user namespaces). */
-		struct statvfs sv;
-		close(tfd);
-		tfd = open_path(target, pf, O_PATH);
-		unsigned long keep = 0;
-		if (tfd >= 0 && fstatvfs(tfd, &sv) == 0)
-			keep = sv.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME | ST_NODIRATIME | ST_RELATIME);
-		if (tfd < 0 || mount(NULL, fdpath(tfd, tbuf, sizeof(tbuf)), NULL, MS_REMOUNT | MS_BIND | keep | remount, NULL) < 0) {
-			fail(f, "mount", target);
-			snprintf(f->detail, sizeof(f->detail), "remounting with new flags");
-			goto out;
-		}
-	}
+	if (remount && remount_bind(target, pf, remount, &tfd, f) < 0)
+		goto out;
 	ret = 0;
 out:
 	if (sfd >= 0)
@@ -324,14 +336,8 @@ static int op_boot_id(const struct record *r, struct failure *f)
 		fail(f, ffd < 0 ? "open" : "mount", ffd < 0 ? file : target);
 		goto out;
 	}
-	/* The new mount is on top of what tfd holds: the flags go on it through the path again. */
-	close(tfd);
-	tfd = open_path(target, pf, O_PATH);
-	if (tfd < 0 || mount(NULL, fdpath(tfd, tbuf, sizeof(tbuf)), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
-		fail(f, "mount", target);
-		snprintf(f->detail, sizeof(f->detail), "remounting read-only");
+	if (remount_bind(target, pf, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, &tfd, f) < 0)
 		goto out;
-	}
 	ret = 0;
 out:
 	if (fd >= 0)

@@ -273,7 +273,7 @@ testIf(caps, missing, 'lxc.no_new_privs holds for attached programs too, also wi
   });
 });
 
-const mounts = suite('proc:mixed and sys:ro');
+const mounts = suite('proc:mixed, sys:ro and sys:mixed');
 
 testIf(mounts, missing, 'writes to /proc/sysrq-trigger, /proc/sys/kernel/* and /sys fail inside', async () => {
   await withProbe('', async (run) => {
@@ -286,6 +286,25 @@ testIf(mounts, missing, 'writes to /proc/sysrq-trigger, /proc/sys/kernel/* and /
     assert.match(r.stdout, /\/proc\/sys\/kernel\/domainname refused/);
     assert.match(r.stdout, /\/sys\/kernel\/uevent_helper refused/);
     assert.not.match(r.stdout, /written/);
+  });
+});
+
+testIf(mounts, missing, 'sys:mixed: one read-only sysfs on /sys (none writable beneath), a writable bind on /sys/devices/virtual/net', async () => {
+  await withProbe('lxc.mount.auto =\nlxc.mount.auto = proc:mixed sys:mixed\n', async (run) => {
+    const r = await run(
+      'sh',
+      '-c',
+      'for f in /sys/kernel/uevent_helper /sys/devices/virtual/net/lo/mtu; do if [ -w $f ]; then echo "$f writable"; else echo "$f read-only"; fi; done; grep " sysfs " /proc/self/mountinfo | cut -d" " -f4-6',
+    );
+    assert.is(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /\/sys\/kernel\/uevent_helper read-only/);
+    assert.match(r.stdout, /\/sys\/devices\/virtual\/net\/lo\/mtu writable/);
+    const sysfs = r.stdout.split('\n').filter((l) => / \/sys\S* (ro|rw),/.test(l));
+    // No writable sysfs left under the read-only one for a umount to uncover: one mount on /sys.
+    assert.equal(
+      sysfs.filter((l) => !l.startsWith('/kernel/security ')),
+      ['/ /sys ro,nosuid,nodev,noexec,relatime', '/devices/virtual/net /sys/devices/virtual/net rw,nosuid,nodev,noexec,relatime'],
+    );
   });
 });
 

@@ -54,13 +54,15 @@ function mountSys(ctx: StartContext): void {
   const flags = PROC_FLAGS | (mode === 'ro' ? MS.RDONLY : 0);
   ctx.ops.mount({ source: 'sysfs', target: 'sys', fstype: 'sysfs', flags, inRoot: true, create: 'dir' }, { what: 'mounting sysfs on /sys', ...o });
   if (mode !== 'mixed') return;
-  // sys:mixed: read-only, except /sys/devices/virtual/net.
+  // sys:mixed: read-only, except /sys/devices/virtual/net, which keeps a writable bind of its own.
+  // As LXC: the sysfs mount itself is remounted read-only. A read-only bind over it would leave
+  // the writable sysfs beneath, there for the container's root to unmount its way back to.
   const what = 'making /sys read-only except /sys/devices/virtual/net (sys:mixed)';
   ctx.ops.mount(
     { source: 'sys/devices/virtual/net', target: 'sys/devices/virtual/net', flags: MS.BIND, inRoot: true, sourceInRoot: true, optional: true },
     { what, ...o },
   );
-  ctx.ops.mount({ source: 'sys', target: 'sys', flags: MS.BIND | MS.REC, remount: MS.RDONLY, inRoot: true, sourceInRoot: true }, { what, ...o });
+  ctx.ops.mount({ source: '', target: 'sys', flags: MS.REMOUNT | MS.BIND | MS.RDONLY | PROC_FLAGS, inRoot: true }, { what, ...o });
 }
 
 /**

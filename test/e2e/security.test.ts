@@ -308,6 +308,27 @@ testIf(mounts, missing, 'sys:mixed: one read-only sysfs on /sys (none writable b
   });
 });
 
+const ptys = suite('lxc.pty.max');
+
+testIf(ptys, missing, 'the container opens lxc.pty.max ptys of its own, none without it (as LXC), and gets no devpts when it has no tty either', async () => {
+  const ENOSPC = 28;
+  const ENOENT = 2;
+  for (const [extra, want] of [
+    ['lxc.tty.max = 2\nlxc.pty.max = 3\n', `ptys=3 errno=${ENOSPC}`],
+    ['lxc.tty.max = 2\nlxc.pty.max = 0\n', `ptys=0 errno=${ENOSPC}`],
+    ['lxc.tty.max = 0\nlxc.pty.max = 0\n', `ptys=0 errno=${ENOENT}`],
+  ] as const) {
+    await withProbe(extra, async (run) => {
+      const r = await run('sh', '-c', '/probe openpty 10; grep -c " - devpts " /proc/self/mountinfo || true');
+      assert.is(r.exitCode, 0, r.stderr);
+      const [opened, devpts] = r.stdout.trim().split('\n');
+      assert.is(opened, want, extra);
+      assert.is(devpts, extra.includes('tty.max = 0') ? '0' : '2', `${extra}: devpts mounts (on /dev/pts, /dev/ptmx)`);
+    });
+  }
+});
+
 sec.run();
 caps.run();
+ptys.run();
 mounts.run();

@@ -23,18 +23,23 @@ export function finalizeOps(q: OpQueue, ctx: StartContext, opts: { console: bool
   const name = ctx.container.name;
 
   if (ctx.rootfs) {
-    const data = ['newinstance', 'ptmxmode=0666', 'mode=0620'];
-    if (ttyGidMapped(ctx)) data.push(`gid=${GID_TTY}`);
-    // lxc.pty.max counts the container's own ptys: the ttys and the console come on top.
-    if (model.pty.max > 0) data.push(`max=${model.pty.max + model.tty.max + (opts.console ? 1 : 0)}`);
-    q.mount(
-      { source: 'devpts', target: 'dev/pts', fstype: 'devpts', flags: MS.NOSUID | MS.NOEXEC, data: data.join(','), inRoot: true, create: 'dir' },
-      { what: 'mounting a new devpts instance on /dev/pts' },
-    );
-    q.mount(
-      { source: 'dev/pts/ptmx', target: 'dev/ptmx', flags: MS.BIND, inRoot: true, sourceInRoot: true, create: 'file' },
-      { what: 'binding /dev/pts/ptmx on /dev/ptmx' },
-    );
+    // lxc.pty.max counts the container's own ptys: the ttys and the console come on top. Without
+    // it the container gets no pty of its own, as with LXC (which then mounts no devpts at all):
+    // the instance holds the ttys and the console only, and is not mounted when there are none
+    // (devpts reads max=0 as no limit).
+    const ptys = model.pty.max + model.tty.max + (opts.console ? 1 : 0);
+    if (ptys > 0) {
+      const data = ['newinstance', 'ptmxmode=0666', 'mode=0620', `max=${ptys}`];
+      if (ttyGidMapped(ctx)) data.push(`gid=${GID_TTY}`);
+      q.mount(
+        { source: 'devpts', target: 'dev/pts', fstype: 'devpts', flags: MS.NOSUID | MS.NOEXEC, data: data.join(','), inRoot: true, create: 'dir' },
+        { what: 'mounting a new devpts instance on /dev/pts' },
+      );
+      q.mount(
+        { source: 'dev/pts/ptmx', target: 'dev/ptmx', flags: MS.BIND, inRoot: true, sourceInRoot: true, create: 'file' },
+        { what: 'binding /dev/pts/ptmx on /dev/ptmx' },
+      );
+    }
     // As LXC: an application container's ttys are made (its monitor holds them, for the console)
     // but get no /dev/ttyN (nor lxc.tty.dir), which only a system container's gettys use.
     const bind = ctx.kind === 'system';

@@ -10,11 +10,14 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hostMounts, lxkit, testIf, which, withLxcPivotCleanup, withScratch, type Scratch } from '../lib/harness.js';
 
-/** Records each call: its arguments and the names of its LXC_* variables (values vary run to run). */
+/**
+ * Records each call: its arguments, the names of its LXC_* variables (most values vary run to
+ * run, and LXC_ROOTFS_MOUNT is LXC's own mount point) and LXC_ROOTFS_PATH's value.
+ */
 const RECORDER = `#!/bin/sh
 log="$HOOKDIR/log"
 [ -d "$HOOKDIR" ] || log=/hooklog
-echo "args=$* | env=$(env | grep -E '^LXC_' | cut -d= -f1 | sort | tr '\\n' ' ')" >> "$log"
+echo "args=$* | env=$(env | grep -E '^LXC_' | cut -d= -f1 | sort | tr '\\n' ' ') | rootfs=$LXC_ROOTFS_PATH" >> "$log"
 `;
 
 const HOOK_TYPES = ['pre-start', 'pre-mount', 'mount', 'autodev', 'start-host', 'start', 'stop', 'post-stop'];
@@ -58,6 +61,9 @@ testIf(
           };
         }
         assert.equal(runs['lxkit'], runs['lxc']);
+        // LXC's busybox template writes lxc.rootfs.path = dir:…: the hooks get the path without the storage type.
+        assert.match(await readFile(configFile, 'utf8'), /^lxc\.rootfs\.path = dir:\//m);
+        for (const line of [...runs['lxkit']!.host, ...runs['lxkit']!.inside]) assert.match(line, / \| rootfs=\/\S+\/bb\/rootfs$/);
         assert.equal(
           runs['lxkit']!.host.map((l) => l.split(' ')[2]),
           ['pre-start', 'pre-mount', 'mount', 'autodev', 'start-host', 'stop', 'post-stop'],

@@ -50,19 +50,24 @@ export function initSpec(opts: PrepareOptions): InitSpec {
   };
 }
 
+/** lxc.rootfs.path split as LXC splits it: `type:source` (`dir:/srv/c1/rootfs`, `overlay:/lower:/upper`) or a bare path. */
+export function rootfsSpec(value: string): { type: string | undefined; source: string } {
+  const m = /^([a-z]+):(.*)$/s.exec(value);
+  return m ? { type: m[1], source: m[2]! } : { type: undefined, source: value };
+}
+
 /** The rootfs: its path without a storage prefix, and where it gets mounted. */
 export function rootfsOf(opts: PrepareOptions): { path: string; mount: string } | undefined {
   const model = opts.config.model;
   const value = model.rootfs.path;
   if (!value) return undefined;
-  const m = /^([a-z]+):(.*)$/.exec(value);
-  if (m && m[1] !== 'dir') {
-    throw new LxkitError('LXKIT_UNSUPPORTED', `lxc.rootfs.path = ${value}: storage type "${m[1]}" is not available (no enabled plugin provides it)`, {
+  const { type, source: path } = rootfsSpec(value);
+  if (type !== undefined && type !== 'dir') {
+    throw new LxkitError('LXKIT_UNSUPPORTED', `lxc.rootfs.path = ${value}: storage type "${type}" is not available (no enabled plugin provides it)`, {
       key: 'lxc.rootfs.path',
       container: opts.name,
     });
   }
-  const path = m ? m[2]! : value;
   const userns = model.idmap.length > 0;
   try {
     if (!statSync(path).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });

@@ -29,7 +29,7 @@ import { finalizeOps } from './finalize.js';
 import { Monitor, describeExit, type Exit } from './monitor.js';
 import { CLONE_FLAGS, namespaceNames, namespacePlan, netnsMadeAhead, type PidOf } from './namespaces.js';
 import { EXEC_MODE, OpQueue } from './ops.js';
-import { checkNetworks, initSpec, rootfsOf } from './prepare.js';
+import { checkNetworks, initSpec, rootfsOf, rootfsSpec } from './prepare.js';
 import { STDIO, type ContainerState } from './protocol.js';
 import { forwardSignals } from './signals.js';
 import { planRecorder } from '../launch-plan/active.js';
@@ -92,7 +92,8 @@ function baseHookEnv(name: string, config: ContainerConfig, log: Logger, rootfs?
     LXC_CGNS_AWARE: '1',
     LXC_LOG_LEVEL: log.level,
     LXC_HOOK_VERSION: String(model.hookVersion),
-    LXC_ROOTFS_PATH: model.rootfs.path ?? '',
+    // As LXC: the path without its storage type (`dir:`, `overlay:`...).
+    LXC_ROOTFS_PATH: model.rootfs.path ? rootfsSpec(model.rootfs.path).source : '',
     LXC_ROOTFS_MOUNT: rootfs?.mount ?? '/',
   };
   if (model.console.path) env['LXC_CONSOLE'] = model.console.path;

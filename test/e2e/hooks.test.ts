@@ -22,12 +22,18 @@ echo "args=$* | env=$(env | grep -E '^LXC_' | cut -d= -f1 | sort | tr '\\n' ' ')
 
 const HOOK_TYPES = ['pre-start', 'pre-mount', 'mount', 'autodev', 'start-host', 'start', 'stop', 'post-stop'];
 
-async function hookConfig(s: Scratch, rootfs: string, extra = ''): Promise<string> {
+/**
+ * Words after the script on each host hook line: LXC runs the line with sh -c, in the hook's
+ * environment. (Its start hook, run inside, must be a bare path: LXC checks that it exists.)
+ */
+const VARIABLE_WORDS = `$LXC_NAME "$LXC_HOOK_VERSION x" '$LXC_NAME' $UNSET_IN_LXKIT_TESTS`;
+
+async function hookConfig(s: Scratch, rootfs: string, extra = '', words = ''): Promise<string> {
   const script = join(s.dir, 'rec.sh');
   await writeFile(script, RECORDER.replace('$HOOKDIR', s.dir).replace('$HOOKDIR', s.dir), { mode: 0o755 });
   await copyFile(script, join(rootfs, 'rec.sh'));
   await chmod(join(rootfs, 'rec.sh'), 0o755);
-  return HOOK_TYPES.map((t) => `lxc.hook.${t} = ${t === 'start' ? '/rec.sh' : script}\n`).join('') + extra;
+  return HOOK_TYPES.map((t) => `lxc.hook.${t} = ${t === 'start' ? '/rec.sh' : `${script}${words ? ` ${words}` : ''}`}\n`).join('') + extra;
 }
 
 const normalize = (log: string) => log.replace(/\/proc\/[0-9]+\/fd\/[0-9]+/g, 'FD').trim().split('\n');
@@ -46,7 +52,7 @@ testIf(
         const configFile = join(lxcpath, 'bb', 'config');
         // No network device and no AppArmor here: the same for both.
         const base = (await readFile(configFile, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, '');
-        await writeFile(configFile, base + 'lxc.net.0.type = empty\n' + (await hookConfig(s, join(lxcpath, 'bb', 'rootfs'))));
+        await writeFile(configFile, base + 'lxc.net.0.type = empty\n' + (await hookConfig(s, join(lxcpath, 'bb', 'rootfs'), '', VARIABLE_WORDS)));
         const runs: Record<string, { host: string[]; inside: string[] }> = {};
         for (const [who, cmd] of [
           ['lxc', ['lxc-start', '-P', lxcpath, '-n', 'bb', '-F', '--', '/bin/true']],
@@ -64,12 +70,11 @@ testIf(
         // LXC's busybox template writes lxc.rootfs.path = dir:…: the hooks get the path without the storage type.
         assert.match(await readFile(configFile, 'utf8'), /^lxc\.rootfs\.path = dir:\//m);
         for (const line of [...runs['lxkit']!.host, ...runs['lxkit']!.inside]) assert.match(line, / \| rootfs=\/\S+\/bb\/rootfs$/);
-        assert.equal(
-          runs['lxkit']!.host.map((l) => l.split(' ')[2]),
-          ['pre-start', 'pre-mount', 'mount', 'autodev', 'start-host', 'stop', 'post-stop'],
-        );
-        assert.match(runs['lxkit']!.host[5]!, /^args=bb lxc stop mnt:FD pid:FD uts:FD ipc:FD net:FD cgroup:FD \| env=.*LXC_TARGET/);
-        assert.equal(runs['lxkit']!.inside.map((l) => l.split(' ')[2]), ['start']);
+        // The line's own words first (variables expanded, the unset one gone), then LXC's arguments.
+        const type = (l: string) => /^args=bb 0 x \$LXC_NAME bb lxc (\S+)/.exec(l)?.[1];
+        assert.equal(runs['lxkit']!.host.map(type), ['pre-start', 'pre-mount', 'mount', 'autodev', 'start-host', 'stop', 'post-stop']);
+        assert.match(runs['lxkit']!.host[5]!, / bb lxc stop mnt:FD pid:FD uts:FD ipc:FD net:FD cgroup:FD \| env=.*LXC_TARGET/);
+        assert.equal(runs['lxkit']!.inside.map((l) => /^args=bb lxc (\S+)/.exec(l)?.[1]), ['start']);
       } finally {
         await execa('lxc-destroy', ['-P', lxcpath, '-n', 'bb'], { reject: false });
       }

@@ -57,16 +57,20 @@ interface HookCall {
   readonly env: Record<string, string>;
 }
 
-/** The command, arguments and environment LXC would use for one script. */
+/**
+ * The command, arguments and environment LXC would use for one script. LXC runs
+ * the line through sh -c: its variables expand from the script's environment
+ * (`base`, the environment it inherits, then the hook's), without a shell here.
+ */
 function hookCall(
   ctx: LifecycleContext & { hookEnv: Record<string, string> },
   type: HookType,
   script: string,
   extra: readonly string[],
   hostPath: boolean,
+  base: Readonly<Record<string, string | undefined>>,
 ): HookCall {
   const model = ctx.container.config.model;
-  const words = splitCommand(script, `lxc.hook.${type}`);
   const version = model.hookVersion;
   const args = version === 0 ? [ctx.container.name, 'lxc', type, ...extra] : [...extra];
   const env: Record<string, string> = { ...ctx.hookEnv, LXC_HOOK_VERSION: String(version) };
@@ -74,6 +78,7 @@ function hookCall(
     env['LXC_HOOK_TYPE'] = type;
     env['LXC_HOOK_SECTION'] = 'lxc';
   }
+  const words = splitCommand(script, `lxc.hook.${type}`, script.includes('$') ? { ...base, ...env } : undefined);
   const argv = hostPath && isZx(words[0]!) ? [process.execPath, zx(), ...words, ...args] : [...words, ...args];
   return { argv, env };
 }
@@ -115,7 +120,7 @@ function queueInContainer(ctx: StartContext, type: HookType, env: () => Record<s
   const { LXC_PID: _pid, ...hookEnv } = ctx.hookEnv;
   const inner = { ...ctx, hookEnv };
   for (const script of scripts) {
-    const call = hookCall(inner, type, script, [], hostPaths);
+    const call = hookCall(inner, type, script, [], hostPaths, base);
     const entry = ctx.container.config.entries.find((e) => e.key === `lxc.hook.${type}` && e.value === script);
     ctx.ops.run(
       call.argv,
@@ -127,7 +132,7 @@ function queueInContainer(ctx: StartContext, type: HookType, env: () => Record<s
 
 async function runHostHooks(ctx: LifecycleContext & { hookEnv: Record<string, string> }, type: HookType, extra: string[] = []) {
   for (const script of ctx.container.config.model.hooks[type]) {
-    await runOnHost(ctx, type, hookCall(ctx, type, script, extra, true));
+    await runOnHost(ctx, type, hookCall(ctx, type, script, extra, true, process.env));
   }
 }
 

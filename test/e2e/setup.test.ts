@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Container } from '@lxkit/core';
@@ -135,6 +136,35 @@ setup('mount entries: create=file, relative sources, optional missing sources, r
     assert.ok(existsSync(join(dir, 'rootfs/srv/a/b/c')), 'made below the link\'s target, in the rootfs');
     assert.equal(await hostMounts(), before);
     assert.is(await readFile(file, 'utf8'), 'host file\n');
+  });
+});
+
+setup('mount entries with absolute targets, as LXC reads them: below <lxcpath>/<name>/rootfs or the rootfs path they mount there; others are not mounted (a warning says so)', async () => {
+  await withScratch(async (s) => {
+    const dir = await busybox(s, 'abs', '');
+    // The rootfs elsewhere than <lxcpath>/<name>/rootfs, so that the two prefixes differ.
+    const elsewhere = join(s.dir, 'elsewhere');
+    await execa('mv', [join(dir, 'rootfs'), elsewhere]);
+    const fstab = join(s.dir, 'fstab');
+    await writeFile(fstab, `tmpfs ${elsewhere}/mnt/f tmpfs size=3m,create=dir 0 0\n`);
+    await appendFile(
+      join(dir, 'config'),
+      [
+        `lxc.rootfs.path = dir:${elsewhere}`,
+        `lxc.mount.entry = tmpfs ${dir}/rootfs/mnt/a tmpfs size=1m,create=dir 0 0`,
+        `lxc.mount.entry = tmpfs ${elsewhere}/mnt/b tmpfs size=2m,create=dir 0 0`,
+        'lxc.mount.entry = tmpfs /mnt/outside tmpfs size=4m,create=dir 0 0',
+        `lxc.mount.fstab = ${fstab}`,
+        '',
+      ].join('\n'),
+    );
+    const r = await inside(s, 'abs', 'grep "^tmpfs /mnt/" /proc/self/mounts | cut -d" " -f2,4', ['-l', 'WARN']);
+    assert.is(r.code, 0, r.stderr);
+    assert.equal(r.lines.filter(Boolean).sort(), ['/mnt/a rw,relatime,size=1024k', '/mnt/b rw,relatime,size=2048k', '/mnt/f rw,relatime,size=3072k']);
+    assert.match(r.stderr, /config:\d+: lxc\.mount\.entry: not mounting tmpfs on \/mnt\/outside: an absolute target must be below the rootfs/);
+    // Nothing was made for it either, nor for the others outside the rootfs.
+    assert.not.ok(existsSync(join(elsewhere, 'mnt/outside')));
+    assert.not.ok(existsSync(join(elsewhere, elsewhere)));
   });
 });
 

@@ -81,18 +81,41 @@ function writeSysctls(ctx: StartContext, containerProc: boolean): void {
   }
 }
 
+/**
+ * An entry's target in the container, as LXC reads it: relative to the rootfs; an absolute one
+ * (older configs write /var/lib/lxc/c1/rootfs/srv) names a place below `<lxcpath>/<name>/rootfs`
+ * or below the rootfs path, and any other absolute target is not mounted (LXC warns and goes on).
+ * Without a rootfs, targets are the host's paths.
+ */
+function entryTarget(ctx: StartContext, target: string): string | undefined {
+  if (!target.startsWith('/') || !ctx.rootfs) return target;
+  const { lxcpath, name } = ctx.container;
+  for (const prefix of [`${lxcpath}/${name}/rootfs`, ctx.rootfs.path]) {
+    const base = prefix.replace(/\/+$/, '');
+    if (target === base || target.startsWith(`${base}/`)) return target.slice(base.length).replace(/^\/+/, '') || '.';
+  }
+  return undefined;
+}
+
 /** One fstab-style entry (lxc.mount.entry or a line of lxc.mount.fstab). */
-export function mountEntry(ctx: StartContext, e: MountEntry): void {
+export function mountEntry(ctx: StartContext, e: MountEntry, key: 'lxc.mount.entry' | 'lxc.mount.fstab'): void {
   const o = parseMountOptions(e.options);
+  const target = entryTarget(ctx, e.target);
+  if (target === undefined) {
+    ctx.log.warn(
+      `${e.origin.file}:${e.origin.line}: ${key}: not mounting ${e.source} on ${e.target}: an absolute target must be below the rootfs (${ctx.rootfs!.path}), as LXC reads it; write it relative to the rootfs`,
+    );
+    return;
+  }
   const info = {
-    what: `mounting ${e.source} on /${e.target.replace(/^\/+/, '')}`,
-    origin: { file: e.origin.file, line: e.origin.line, key: 'lxc.mount.entry' },
+    what: `mounting ${e.source} on /${target.replace(/^\/+/, '')}`,
+    origin: { file: e.origin.file, line: e.origin.line, key },
   };
   const fstype = e.fstype === 'none' && o.flags & MS.BIND ? '' : e.fstype;
   ctx.ops.mount(
     {
       source: e.source,
-      target: e.target,
+      target,
       fstype,
       data: o.data,
       flags: o.flags,
@@ -105,7 +128,7 @@ export function mountEntry(ctx: StartContext, e: MountEntry): void {
     info,
   );
   if (o.propagation) {
-    ctx.ops.mount({ source: '', target: e.target, flags: o.propagation, inRoot: true, optional: e.optional }, info);
+    ctx.ops.mount({ source: '', target, flags: o.propagation, inRoot: true, optional: e.optional }, info);
   }
 }
 
@@ -161,8 +184,8 @@ export const mountsPlugin = definePlugin({
     // lxc.mount.auto cgroup comes in between, from the cgroup plugin (STAGE_AUTO_CGROUP).
     runtime.hooks.mount.tapPromise({ name: 'mounts', stage: STAGE_MOUNT_ENTRIES }, async (ctx) => {
       const model = ctx.container.config.model;
-      for (const e of await fstabEntries(ctx.container.config)) mountEntry(ctx, e);
-      for (const e of model.mount.entries) mountEntry(ctx, e);
+      for (const e of await fstabEntries(ctx.container.config)) mountEntry(ctx, e, 'lxc.mount.fstab');
+      for (const e of model.mount.entries) mountEntry(ctx, e, 'lxc.mount.entry');
     });
   },
 });

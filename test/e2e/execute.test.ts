@@ -1,4 +1,5 @@
 /** Application containers: lxkit execute, on real namespaces. */
+import { hostname } from 'node:os';
 import { readFile, readdir, readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -33,15 +34,15 @@ exec('the command runs under a small init (pid 2 under pid 1), with its own host
   });
 });
 
-exec('it works with only -f CONFIG (no created container) and honours lxc.environment and -u/-g', async () => {
+exec('it works with only -f CONFIG (no created container) and honours lxc.environment and -u/-g; without lxc.uts.name the host name stays, as LXC leaves it', async () => {
   await withScratch(async ({ dir, lxcpath, env }) => {
     const cfg = join(dir, 'app.conf');
     await writeFile(cfg, 'lxc.environment = GREETING=hi\nlxc.environment = INHERITED\nlxc.init.cwd = /tmp\n');
-    const r = await lxkit(['execute', '-n', 'app', '-P', lxcpath, '-f', cfg, '-u', '65534', '-g', '65534', '--', 'sh', '-c', 'echo $GREETING $INHERITED $container; id -u; id -g; pwd'], {
+    const r = await lxkit(['execute', '-n', 'app', '-P', lxcpath, '-f', cfg, '-u', '65534', '-g', '65534', '--', 'sh', '-c', 'echo $GREETING $INHERITED $container; id -u; id -g; pwd; hostname'], {
       env: { ...env, INHERITED: 'from-host' },
     });
     assert.is(r.exitCode, 0, r.stderr);
-    assert.equal(r.stdout.split('\n'), ['hi from-host lxc', '65534', '65534', '/tmp']);
+    assert.equal(r.stdout.split('\n'), ['hi from-host lxc', '65534', '65534', '/tmp', hostname()]);
     assert.equal(await readdir(lxcpath), [], 'no container directory was made');
   });
 });

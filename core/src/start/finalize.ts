@@ -20,7 +20,6 @@ function ttyGidMapped(ctx: StartContext): boolean {
 /** Queues the core's final set-up onto `q` (the ops of the stages before it). */
 export function finalizeOps(q: OpQueue, ctx: StartContext, opts: { console: boolean }): OpQueue {
   const model = ctx.container.config.model;
-  const name = ctx.container.name;
 
   if (ctx.rootfs) {
     // lxc.pty.max counts the container's own ptys: the ttys and the console come on top. Without
@@ -79,8 +78,9 @@ export function finalizeOps(q: OpQueue, ctx: StartContext, opts: { console: bool
 
   if (ctx.rootfs) q.pivotRoot({ what: `making ${ctx.rootfs.mount} the root (pivot_root)` });
   // Only in a uts namespace of its own: a shared one (lxc.namespace.share.uts) keeps its owner's name, as in LXC.
-  if (ctx.namespaceNames.has('uts') && model.namespaces.share.uts === undefined) {
-    q.sethostname(model.utsName ?? name, { what: `setting the host name to ${model.utsName ?? name}` });
+  // Without lxc.uts.name the new namespace keeps the name it was made with, the host's, as LXC leaves it.
+  if (model.utsName !== undefined && ctx.namespaceNames.has('uts') && model.namespaces.share.uts === undefined) {
+    q.sethostname(model.utsName, { what: `setting the host name to ${model.utsName}` });
   }
   return q;
 }

@@ -107,7 +107,7 @@ export { watchStates, type StateChange } from './command/watch.js';
 export { isRepeatableKey } from './container/repeatable.js';
 export { OpQueue, OP, PF, EXEC_MODE, PTY_KIND, type Op, type OpInfo, type MountOp, type ExecOp, type PathOptions } from './start/ops.js';
 export { MS, parseMountOptions, type ParsedMountOptions } from './start/mount-options.js';
-export { splitCommand } from './start/words.js';
+export { splitCommand, splitQuotedCommand, splitSpacedCommand } from './start/words.js';
 export type { Exit } from './start/monitor.js';
 export { runInUserNamespace, withCallerIds, type UsernsRun } from './start/userns-run.js';
 export { type RunResult } from './start/run.js';

@@ -158,7 +158,9 @@ where('a freeze right after start freezes the container and not its monitor, whi
 
 where("a monitor kept busy by the container's console still moves to its own cgroups (within 100 ms of RUNNING)", async () => {
   await withScratch(async (s) => {
-    await busybox(s, 'cgb', 'lxc.init.cmd = /bin/sh -c "while :; do echo busy; done"\n');
+    // lxc.init.cmd is split at spaces, as LXC splits it: the loop goes in a script.
+    const dir = await busybox(s, 'cgb', 'lxc.init.cmd = /bin/sh /busy.sh\n');
+    await writeFile(join(dir, 'rootfs/busy.sh'), 'while :; do echo busy; done\n');
     await start(s, 'cgb');
     const { monitorPid } = (await (await new Container('cgb', { lxcpath: s.lxcpath }).running()).status())!;
     const mounts = await cgroupMounts();

@@ -4,7 +4,7 @@
  * every built-in plugin, and round-trips byte for byte. And with what
  * lxc-start makes of one of them: the container's /dev.
  */
-import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
@@ -145,6 +145,51 @@ testIf(
           assert.ok(lines.some((l) => /^\/ \/dev rw,relatime - tmpfs none rw,size=492k,mode=755$/.test(l)), lines.join('\n'));
           assert.ok(lines.some((l) => /^\/0 \/dev\/tty1 /.test(l)), lines.join('\n'));
           assert.ok(lines.some((l) => /^\/\.lxc-boot-id \/proc\/sys\/kernel\/random\/boot_id ro,nosuid,nodev,noexec/.test(l)), lines.join('\n'));
+        } finally {
+          await execa('lxc-destroy', ['-P', s.lxcpath, '-n', 'bb'], { reject: false });
+        }
+      }),
+    );
+  },
+);
+
+/** Records its arguments, one `[N:word]` each, in /args.out. */
+const ARGS_PROBE = `#!/bin/sh
+n=0; for a in "$@"; do n=$((n+1)); printf '[%s:%s]' $n "$a"; done > /args.out
+`;
+
+testIf(
+  compat,
+  LXC_MISSING ?? (which('busybox') ? undefined : 'busybox is not installed'),
+  "lxc.init.cmd and lxc.execute.cmd give the program lxc-start's and lxc-execute's words (quotes, backslashes, $)",
+  async () => {
+    await withLxcPivotCleanup(() =>
+      withScratch(async (s) => {
+        await execa('lxc-create', ['-P', s.lxcpath, '-n', 'bb', '-t', 'busybox']);
+        try {
+          const configFile = join(s.lxcpath, 'bb', 'config');
+          const base = (await readFile(configFile, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, '') + 'lxc.net.0.type = empty\n';
+          const rootfs = join(s.lxcpath, 'bb', 'rootfs');
+          await writeFile(join(rootfs, 'args.sh'), ARGS_PROBE, { mode: 0o755 });
+          const line = `/args.sh a 'b c' "d e" $HOME f\\ g x"y z" "p"q '' "open r`;
+          const seen: Record<string, string> = {};
+          for (const key of ['lxc.init.cmd', 'lxc.execute.cmd'] as const) {
+            await writeFile(configFile, `${base}${key} = ${line}\n`);
+            const verb = key === 'lxc.init.cmd' ? 'start' : 'execute';
+            for (const [who, run] of [
+              ['lxc', () => execa(`lxc-${verb}`, ['-P', s.lxcpath, '-n', 'bb', ...(verb === 'start' ? ['-F'] : [])], { reject: false, input: '' })],
+              ['lxkit', () => lxkit([verb, '-P', s.lxcpath, '-n', 'bb', ...(verb === 'start' ? ['-F'] : [])], { env: s.env, input: '' })],
+            ] as const) {
+              await rm(join(rootfs, 'args.out'), { force: true });
+              const r = await run();
+              assert.is(r.exitCode, 0, `${who} ${verb}: ${String(r.stderr)}`);
+              seen[`${key} ${who}`] = await readFile(join(rootfs, 'args.out'), 'utf8');
+            }
+            assert.is(seen[`${key} lxkit`], seen[`${key} lxc`], key);
+          }
+          // What LXC makes of the line, so that a change on either side shows.
+          assert.is(seen['lxc.init.cmd lxc'], `[1:a][2:'b][3:c'][4:"d][5:e"][6:$HOME][7:f\\][8:g][9:x"y][10:z"][11:"p"q][12:''][13:"open][14:r]`);
+          assert.is(seen['lxc.execute.cmd lxc'], `[1:a][2:b c][3:d e][4:$HOME][5:f\\][6:g][7:x"y][8:z"][9:p][10:q][11:]`);
         } finally {
           await execa('lxc-destroy', ['-P', s.lxcpath, '-n', 'bb'], { reject: false });
         }

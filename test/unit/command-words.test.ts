@@ -1,12 +1,35 @@
-/** Configured command lines split into words without a shell: quoting, refused operators, hook variables expanded as sh would. */
+/**
+ * Configured command lines split into words without a shell, each key as LXC
+ * splits it: hook lines as sh -c would (quoting, refused operators, variables),
+ * lxc.execute.cmd with lxc-execute's quoted words, lxc.init.cmd at spaces.
+ * test/e2e/lxc-compat.test.ts checks the last two against LXC itself.
+ */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isLxkitError, splitCommand } from '@lxkit/core';
+import { isLxkitError, splitCommand, splitQuotedCommand, splitSpacedCommand } from '@lxkit/core';
 
 const words = suite('command words');
 
-words('quotes group words; without an environment variables stay as written (lxc.init.cmd)', () => {
-  assert.equal(splitCommand(`/sbin/init --opt 'two words' "a b" $HOME`, 'lxc.init.cmd'), ['/sbin/init', '--opt', 'two words', 'a b', '$HOME']);
+words('hook lines: shell quotes group words; without an environment variables stay as written', () => {
+  assert.equal(splitCommand(`/h --opt 'two words' "a b" $HOME f\\ g`, 'lxc.hook.mount'), ['/h', '--opt', 'two words', 'a b', '$HOME', 'f g']);
+});
+
+words('lxc.execute.cmd: a word that starts with a quote runs to the same quote; nothing else is special', () => {
+  const split = (line: string): string[] => splitQuotedCommand(line, 'lxc.execute.cmd');
+  assert.equal(split(`/p a 'b c' "d e" $HOME f\\ g`), ['/p', 'a', 'b c', 'd e', '$HOME', 'f\\', 'g']);
+  // A quote inside a word is part of it; a closing quote ends the word; '' is an empty word.
+  assert.equal(split(`/p a"b c" "x"y '' "a'b"\tz`), ['/p', 'a"b', 'c"', 'x', 'y', '', "a'b", 'z']);
+  // A quoted word left open is dropped, as lxc-execute drops it.
+  assert.equal(split(`/p x "open y`), ['/p', 'x']);
+  // Shell operators are ordinary words: there is no shell in LXC's split either.
+  assert.equal(split('/p a > b;c'), ['/p', 'a', '>', 'b;c']);
+  assert.throws(() => split(' \t '), /lxc\.execute\.cmd: empty command/);
+});
+
+words('lxc.init.cmd: words at spaces only', () => {
+  const split = (line: string): string[] => splitSpacedCommand(line, 'lxc.init.cmd');
+  assert.equal(split(`/sbin/init  'a b' "c"\td\\ e `), ['/sbin/init', "'a", "b'", '"c"\td\\', 'e']);
+  assert.throws(() => split('   '), /lxc\.init\.cmd: empty command/);
 });
 
 words('with an environment (hook scripts), as sh -c expands: bare and double-quoted, not single-quoted', () => {
@@ -30,7 +53,7 @@ words('shell operators are refused with the key and the line; an empty command t
       assert.match((err as Error).message, /needs a shell/);
     }
   }
-  assert.throws(() => splitCommand('   ', 'lxc.init.cmd'), /lxc\.init\.cmd: empty command/);
+  assert.throws(() => splitCommand('   ', 'lxc.hook.mount', {}), /lxc\.hook\.mount: empty command/);
 });
 
 words.run();

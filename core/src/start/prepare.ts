@@ -9,7 +9,7 @@ import type { ContainerConfig } from '../config/container-config.js';
 import { LxkitError } from '../errors.js';
 import type { InitSpec } from '../hooks/contexts.js';
 import type { Runtime } from '../runtime.js';
-import { splitCommand } from './words.js';
+import { splitQuotedCommand, splitSpacedCommand } from './words.js';
 
 /** What these helpers need of a start's options. */
 export interface PrepareOptions {
@@ -29,8 +29,8 @@ export function initSpec(opts: PrepareOptions): InitSpec {
     if (!model.executeCmd) {
       throw new LxkitError('LXKIT_USAGE', `no command to execute: give one after -- or set lxc.execute.cmd`, { container: opts.name });
     }
-    argv = splitCommand(model.executeCmd, 'lxc.execute.cmd');
-  } else argv = splitCommand(model.init.cmd ?? '/sbin/init', 'lxc.init.cmd');
+    argv = splitQuotedCommand(model.executeCmd, 'lxc.execute.cmd');
+  } else argv = splitSpacedCommand(model.init.cmd ?? '/sbin/init', 'lxc.init.cmd');
   // The init's environment is clean, as in LXC: container=lxc and lxc.environment (a bare NAME inherits lxkit's value).
   const env = ['container=lxc'];
   for (const e of model.environment) {

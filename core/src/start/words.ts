@@ -1,15 +1,23 @@
 /**
- * Splitting a configured command line (lxc.init.cmd, lxc.hook.*) into words,
- * with shell-style quoting (shell-quote) but without a shell: shell operators
- * are refused rather than run. Variables are expanded only when an
- * environment is given (hook scripts, which LXC runs through sh -c with the
- * hook's environment), as sh would expand them: inside double quotes or bare,
- * never inside single quotes; a bare one that is empty or unset leaves no word.
+ * Splitting a configured command line into words, each key as LXC splits it,
+ * so that a config written for LXC gives its program the same arguments:
+ *
+ * - lxc.hook.* go through sh -c in LXC: shell quoting (shell-quote) without a
+ *   shell, shell operators refused rather than run, variables expanded from
+ *   the hook's environment as sh would (bare or inside double quotes, never
+ *   inside single quotes; a bare one that is empty or unset leaves no word);
+ * - lxc.execute.cmd: a word that starts with a quote runs to the same quote,
+ *   nothing else is special (lxc-execute's quoted split);
+ * - lxc.init.cmd: split at spaces, nothing else is special (lxc-start's).
  */
 import { parse } from 'shell-quote';
 import { LxkitError } from '../errors.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** C's isspace() in the C locale, which LXC splits at. */
+const SPACE = /[ \t\n\v\f\r]/;
+const WORD = /^[^ \t\n\v\f\r]*/;
 
 const NAME = /^(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\})/;
 
@@ -38,6 +46,7 @@ function dropEmptyBare(text: string, env: Env): string {
   return out;
 }
 
+/** A hook line's words, as sh -c would make them with the hook's environment `env`. */
 export function splitCommand(text: string, key: string, env?: Env): string[] {
   const parts = env ? parse(dropEmptyBare(text, env), (name: string) => env[name] ?? '') : parse(text, (name: string) => `$${name}`);
   const words: string[] = [];
@@ -50,6 +59,43 @@ export function splitCommand(text: string, key: string, env?: Env): string[] {
       });
     }
   }
+  return nonEmpty(words, key);
+}
+
+/**
+ * lxc.execute.cmd's words, as lxc-execute splits it: at whitespace, except
+ * that a word starting with ' or " runs to the next same quote (which are not
+ * part of it). A quote inside a word is an ordinary character, a backslash is
+ * always one, and a quoted word left open at the end is dropped.
+ */
+export function splitQuotedCommand(text: string, key: string): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < text.length; ) {
+    const c = text[i]!;
+    if (SPACE.test(c)) i++;
+    else if (c === '"' || c === "'") {
+      const end = text.indexOf(c, i + 1);
+      if (end < 0) break;
+      words.push(text.slice(i + 1, end));
+      i = end + 1;
+    } else {
+      const m = WORD.exec(text.slice(i))!;
+      words.push(m[0]);
+      i += m[0].length;
+    }
+  }
+  return nonEmpty(words, key);
+}
+
+/** lxc.init.cmd's words, as lxc-start splits it: at spaces only (a tab, a quote or a backslash is part of a word). */
+export function splitSpacedCommand(text: string, key: string): string[] {
+  return nonEmpty(
+    text.split(' ').filter((w) => w !== ''),
+    key,
+  );
+}
+
+function nonEmpty(words: string[], key: string): string[] {
   if (words.length === 0) throw new LxkitError('LXKIT_CONFIG_INVALID', `${key}: empty command`, { key });
   return words;
 }

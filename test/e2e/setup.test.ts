@@ -77,15 +77,19 @@ setup('mounts: proc:mixed and sys:ro are read-only where they must be; /dev has 
         'ls /dev | tr "\\n" " "; echo',
         'readlink /dev/tty1; ls /dev/lxc | tr "\\n" " "; echo',
         'grep " /dev/pts " /proc/mounts | cut -d" " -f3,4 | cut -d, -f1; ls /dev/pts | tr "\\n" " "; echo; stat -c %t /dev/lxc/tty1 /dev/console | tr "\\n" " "; echo',
+        'stat -c %t:%T /dev/lxc/console /dev/console | tr "\\n" " "; echo',
       ].join('; '),
     );
     assert.is(r.code, 0, r.stderr);
-    const [sysctl, net, sysrq, sys, netMounts, dev, tty1, lxcDir, devpts, pts, majors] = r.lines;
+    const [sysctl, net, sysrq, sys, netMounts, dev, tty1, lxcDir, devpts, pts, majors, consoles] = r.lines;
     assert.equal([sysctl, net, sysrq, sys, netMounts], ['sysctl-ro', 'net-writable', 'sysrq-ro', 'ro', '1']);
     for (const node of ['console', 'full', 'null', 'ptmx', 'pts', 'random', 'tty', 'urandom', 'zero', 'fd', 'stdin', 'stdout', 'stderr', 'shm']) {
       assert.ok(dev!.split(' ').includes(node), `/dev/${node} (${dev})`);
     }
-    assert.equal([tty1, lxcDir!.trim()], ['lxc/tty1', 'tty1 tty2']);
+    // As LXC lays out lxc.tty.dir: the ttys and the console there, the console also on /dev/console.
+    assert.equal([tty1, lxcDir!.trim()], ['lxc/tty1', 'console tty1 tty2']);
+    const [inDir, onDev] = consoles!.trim().split(' ');
+    assert.is(inDir, onDev, '/dev/lxc/console is /dev/console');
     assert.is(devpts, 'devpts rw', 'a devpts instance of its own on /dev/pts');
     assert.equal(pts!.trim().split(' '), ['0', '1', '2', 'ptmx'], "only the container's own ptys: two ttys and the console");
     assert.is(majors!.trim(), '88 88', 'the ttys and the console are ptys (major 136) of that devpts');

@@ -56,7 +56,15 @@ export function finalizeOps(q: OpQueue, ctx: StartContext, opts: { console: bool
     if (opts.console) {
       const slot = ctx.allocateSlot();
       ctx.consoleSlot = slot;
-      q.pty({ ptmx: 'dev/pts/ptmx', target: 'dev/console', kind: PTY_KIND.CONSOLE, index: 0, slot, inRoot: true }, { what: 'setting up /dev/console' });
+      // With lxc.tty.dir the console lives there too, bound on /dev/console, as LXC lays it out.
+      const target = dir ? `dev/${dir}/console` : 'dev/console';
+      q.pty({ ptmx: 'dev/pts/ptmx', target, kind: PTY_KIND.CONSOLE, index: 0, slot, inRoot: true }, { what: `setting up /${target}` });
+      if (dir) {
+        q.mount(
+          { source: target, target: 'dev/console', flags: MS.BIND, inRoot: true, sourceInRoot: true, create: 'file' },
+          { what: `binding /${target} on /dev/console` },
+        );
+      }
     }
   }
 

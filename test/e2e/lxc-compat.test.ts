@@ -11,7 +11,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigDocument, formatProblem, validateContainerConfig } from '@lxkit/core';
 import { runtimeWith } from '../lib/config.js';
-import { lxkit, testIf, which, withLxcPivotCleanup, withScratch, withTmpDir } from '../lib/harness.js';
+import { lxkit, testIf, which, withLxcPivotCleanup, withScratch, withTmpDir, type Scratch } from '../lib/harness.js';
 
 const LXC_MISSING = which('lxc-create') ? undefined : "Debian's lxc package is not installed (npm run setup installs it)";
 
@@ -98,53 +98,76 @@ testIf(compat, LXC_MISSING ?? (which('xz') ? undefined : 'xz is not installed'),
 /**
  * What the container sees of its /dev, run as its init: every entry's mode,
  * device numbers and owner, and the mounts on and below /dev (and the boot
- * id's), each line without the mount ids and propagation tags. The console
- * is left out (LXC's is a pty of the host's devpts, lxkit's one of the
- * container's), with the ptys' numbers and devpts' `max` that follow from it.
+ * id's), each line without the mount ids and propagation tags. With `all`,
+ * everything; without it the console is left out (without lxc.pty.max, LXC's
+ * is a pty of the host's devpts, lxkit's one of the container's), with the
+ * ptys' numbers and devpts' `max` that follow from it.
  */
 const DEV_PROBE = `#!/bin/sh
 cd /dev
-for f in .lxc-boot-id * pts/*; do
-  case "$f" in console|pts/[0-9]*) continue;; esac
+for f in .lxc-boot-id * pts/* lxc/*; do
+  [ -e "$f" ] || continue
+  case "$1:$f" in all:*) ;; *:console|*:pts/[0-9]*|*:lxc/console) continue;; esac
   stat -c '%n %A %t,%T %U:%G' "$f"
 done
-sed -e 's/^[^ ]* [^ ]* [^ ]* //' -e 's/ shared:[0-9]*//g' -e 's/ master:[0-9]*//g' -e 's/,max=[0-9]*//' /proc/self/mountinfo |
-  grep -E ' (/dev[^ ]*|/proc/sys/kernel/random/boot_id) ' | grep -v ' /dev/console '
+if [ "$1" = all ]; then skip='^$'; max=''; else skip=' /dev(/lxc)?/console '; max='s/,max=[0-9]*//'; fi
+sed -e 's/^[^ ]* [^ ]* [^ ]* //' -e 's/ shared:[0-9]*//g' -e 's/ master:[0-9]*//g' -e "$max" /proc/self/mountinfo |
+  grep -E ' (/dev[^ ]*|/proc/sys/kernel/random/boot_id) ' | grep -Ev "$skip"
 `;
+
+/** The /dev each of lxc-start and lxkit start gives a busybox container with `extra` config lines, seen by DEV_PROBE. */
+async function devOfBoth(s: Scratch, extra: string, probeArgs: string): Promise<Record<'lxc' | 'lxkit', string[]>> {
+  const configFile = join(s.lxcpath, 'bb', 'config');
+  // No network device and no AppArmor here: the same for both.
+  const base = (await readFile(configFile, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, '');
+  await writeFile(configFile, base + 'lxc.net.0.type = empty\n' + extra);
+  try {
+    const rootfs = join(s.lxcpath, 'bb', 'rootfs');
+    await writeFile(join(rootfs, 'probe.sh'), DEV_PROBE, { mode: 0o755 });
+    const init = ['/bin/sh', '-c', `/probe.sh ${probeArgs} > /probe.out 2>&1`];
+    const seen = { lxc: [] as string[], lxkit: [] as string[] };
+    for (const [who, run] of [
+      ['lxc', () => execa('lxc-start', ['-P', s.lxcpath, '-n', 'bb', '-F', '--', ...init], { reject: false, input: '' })],
+      ['lxkit', () => lxkit(['start', '-P', s.lxcpath, '-n', 'bb', '-F', '--', ...init], { env: s.env, input: '' })],
+    ] as const) {
+      const r = await run();
+      assert.is(r.exitCode, 0, `${who}: ${String(r.stderr)}`);
+      seen[who] = (await readFile(join(rootfs, 'probe.out'), 'utf8')).trim().split('\n').sort();
+    }
+    return seen;
+  } finally {
+    await writeFile(configFile, base);
+  }
+}
 
 testIf(
   compat,
   LXC_MISSING ?? (which('busybox') ? undefined : 'busybox is not installed'),
-  "a system container's /dev is lxc-start's: the same nodes, modes, tmpfs, ttys and boot id mount (the console aside)",
+  "a system container's /dev is lxc-start's: the same nodes, modes, tmpfs, ttys, console and boot id mount",
   async () => {
     await withLxcPivotCleanup(() =>
       withScratch(async (s) => {
         await execa('lxc-create', ['-P', s.lxcpath, '-n', 'bb', '-t', 'busybox']);
         try {
-          const configFile = join(s.lxcpath, 'bb', 'config');
-          // No network device and no AppArmor here: the same for both.
-          const base = (await readFile(configFile, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, '');
-          await writeFile(configFile, base + 'lxc.net.0.type = empty\n');
-          const rootfs = join(s.lxcpath, 'bb', 'rootfs');
-          await writeFile(join(rootfs, 'probe.sh'), DEV_PROBE, { mode: 0o755 });
-          const init = ['/bin/sh', '-c', '/probe.sh > /probe.out 2>&1'];
-          const seen: Record<string, string[]> = {};
-          for (const [who, run] of [
-            ['lxc', () => execa('lxc-start', ['-P', s.lxcpath, '-n', 'bb', '-F', '--', ...init], { reject: false, input: '' })],
-            ['lxkit', () => lxkit(['start', '-P', s.lxcpath, '-n', 'bb', '-F', '--', ...init], { env: s.env, input: '' })],
-          ] as const) {
-            const r = await run();
-            assert.is(r.exitCode, 0, `${who}: ${String(r.stderr)}`);
-            seen[who] = (await readFile(join(rootfs, 'probe.out'), 'utf8')).trim().split('\n').sort();
-          }
-          assert.equal(seen['lxkit'], seen['lxc']);
+          // The busybox template's config: the console aside.
+          const plain = await devOfBoth(s, '', '');
+          assert.equal(plain.lxkit, plain.lxc);
           // Both saw something: the nodes, the tmpfs, the ttys, the boot id.
-          const lines = seen['lxkit']!;
+          let lines = plain.lxkit;
           assert.ok(lines.includes('null crw-rw-rw- 1,3 root:root'), lines.join('\n'));
           assert.ok(lines.includes('.lxc-boot-id -r--r--r-- 0,0 root:root'), lines.join('\n'));
           assert.ok(lines.some((l) => /^\/ \/dev rw,relatime - tmpfs none rw,size=492k,mode=755$/.test(l)), lines.join('\n'));
           assert.ok(lines.some((l) => /^\/0 \/dev\/tty1 /.test(l)), lines.join('\n'));
           assert.ok(lines.some((l) => /^\/\.lxc-boot-id \/proc\/sys\/kernel\/random\/boot_id ro,nosuid,nodev,noexec/.test(l)), lines.join('\n'));
+          // With LXC's common.conf, as every distribution container has it (lxc.tty.dir, lxc.pty.max,
+          // cgroup:mixed, its seccomp policy): the console is one of the container's ptys in both, so all of it.
+          const common = await devOfBoth(s, 'lxc.include = /usr/share/lxc/config/common.conf\n', 'all');
+          assert.equal(common.lxkit, common.lxc);
+          lines = common.lxkit;
+          // The console is pts/0 (major 0x88), its owner's alone; the ttys follow; max is lxc.pty.max + lxc.tty.max.
+          assert.ok(lines.some((l) => /^console crwx------ 88,0 root:/.test(l)), lines.join('\n'));
+          assert.ok(lines.some((l) => /^lxc\/tty1 crw--w---- 88,1 root:/.test(l)), lines.join('\n'));
+          assert.ok(lines.some((l) => /^\/0 \/dev\/lxc\/console .* devpts devpts rw,gid=5,mode=620,ptmxmode=666,max=1028$/.test(l)), lines.join('\n'));
         } finally {
           await execa('lxc-destroy', ['-P', s.lxcpath, '-n', 'bb'], { reject: false });
         }

@@ -17,16 +17,33 @@ function ttyGidMapped(ctx: StartContext): boolean {
   return ctx.container.config.model.idmap.some((m) => m.type === 'g' && m.nsid <= GID_TTY && GID_TTY < m.nsid + m.range);
 }
 
+/** /dev/console on a pty of the container's devpts (in lxc.tty.dir too, bound on /dev/console, as LXC lays it out). */
+function consoleOps(q: OpQueue, ctx: StartContext, dir: string | undefined): void {
+  const slot = ctx.allocateSlot();
+  ctx.consoleSlot = slot;
+  const target = dir ? `dev/${dir}/console` : 'dev/console';
+  q.pty({ ptmx: 'dev/pts/ptmx', target, kind: PTY_KIND.CONSOLE, index: 0, slot, inRoot: true }, { what: `setting up /${target}` });
+  if (dir) {
+    q.mount(
+      { source: target, target: 'dev/console', flags: MS.BIND, inRoot: true, sourceInRoot: true, create: 'file' },
+      { what: `binding /${target} on /dev/console` },
+    );
+  }
+}
+
 /** Queues the core's final set-up onto `q` (the ops of the stages before it). */
 export function finalizeOps(q: OpQueue, ctx: StartContext, opts: { console: boolean }): OpQueue {
   const model = ctx.container.config.model;
 
   if (ctx.rootfs) {
-    // lxc.pty.max counts the container's own ptys: the ttys and the console come on top. Without
-    // it the container gets no pty of its own, as with LXC (which then mounts no devpts at all):
-    // the instance holds the ttys and the console only, and is not mounted when there are none
-    // (devpts reads max=0 as no limit).
-    const ptys = model.pty.max + model.tty.max + (opts.console ? 1 : 0);
+    // The instance's max is LXC's: lxc.pty.max plus the ttys. With lxc.pty.max of 2 or more LXC
+    // makes the console there, as its pts/0 before the ttys; with 0 or 1 it takes the console from
+    // the host's devpts instead, which lxkit does not: the console gets a place of its own on top,
+    // after the ttys. Without lxc.pty.max the container gets no pty of its own, as with LXC
+    // (which then mounts no devpts at all): the instance holds the ttys and the console only, and
+    // is not mounted when there are none (devpts reads max=0 as no limit).
+    const consoleFirst = model.pty.max >= 2;
+    const ptys = model.pty.max + model.tty.max + (opts.console && !consoleFirst ? 1 : 0);
     if (ptys > 0) {
       const data = ['newinstance', 'ptmxmode=0666', 'mode=0620', `max=${ptys}`];
       if (ttyGidMapped(ctx)) data.push(`gid=${GID_TTY}`);
@@ -44,6 +61,7 @@ export function finalizeOps(q: OpQueue, ctx: StartContext, opts: { console: bool
     const bind = ctx.kind === 'system';
     const dir = bind ? model.tty.dir : undefined;
     if (dir) q.mkdir(`dev/${dir}`, { inRoot: true, mode: 0o755 }, { what: `creating /dev/${dir} (lxc.tty.dir)` });
+    if (opts.console && consoleFirst) consoleOps(q, ctx, dir);
     for (let i = 1; i <= model.tty.max; i++) {
       if (!bind) {
         q.pty({ ptmx: 'dev/pts/ptmx', kind: PTY_KIND.TTY, index: i, inRoot: true }, { what: `allocating tty ${i} (lxc.tty.max)` });
@@ -53,19 +71,7 @@ export function finalizeOps(q: OpQueue, ctx: StartContext, opts: { console: bool
       q.pty({ ptmx: 'dev/pts/ptmx', target, kind: PTY_KIND.TTY, index: i, inRoot: true }, { what: `setting up /dev/tty${i} (lxc.tty.max)` });
       if (dir) q.symlink(`${dir}/tty${i}`, `dev/tty${i}`, { inRoot: true }, { what: `linking /dev/tty${i}` });
     }
-    if (opts.console) {
-      const slot = ctx.allocateSlot();
-      ctx.consoleSlot = slot;
-      // With lxc.tty.dir the console lives there too, bound on /dev/console, as LXC lays it out.
-      const target = dir ? `dev/${dir}/console` : 'dev/console';
-      q.pty({ ptmx: 'dev/pts/ptmx', target, kind: PTY_KIND.CONSOLE, index: 0, slot, inRoot: true }, { what: `setting up /${target}` });
-      if (dir) {
-        q.mount(
-          { source: target, target: 'dev/console', flags: MS.BIND, inRoot: true, sourceInRoot: true, create: 'file' },
-          { what: `binding /${target} on /dev/console` },
-        );
-      }
-    }
+    if (opts.console && !consoleFirst) consoleOps(q, ctx, dir);
   }
 
   for (const [file, value] of Object.entries(model.proc)) {

@@ -665,6 +665,14 @@ static int op_pty(const struct record *r, struct failure *f)
 		close(master);
 		return fail(f, "ioctl(TIOCGPTPEER)", ptmx);
 	}
+	/* LXC's console is its owner's alone (rwx------), where the ttys are writable by the tty group. */
+	if (kind == PTY_CONSOLE && slave >= 0 && fchmod(slave, S_IRWXU) < 0) {
+		int err = errno;
+		close(master);
+		close(slave);
+		errno = err;
+		return fail(f, "fchmod", "(console)");
+	}
 	if (*target) {
 		char tb[64];
 		int t = create_file(target, pf, 0600);

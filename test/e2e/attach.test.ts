@@ -25,7 +25,7 @@ const attach = (s: Scratch, name: string, ...args: string[]) => {
   const dashdash = args.indexOf('--');
   const opts = dashdash < 0 ? args : args.slice(0, dashdash);
   const cmd = dashdash < 0 ? [] : args.slice(dashdash);
-  return lxkit(['attach', '-n', name, '-P', s.lxcpath, ...opts, ...cmd], { env: { ...s.env, LXKIT_TEST_VAR: 'from-host' } });
+  return lxkit(['attach', '-n', name, '-P', s.lxcpath, ...opts, ...cmd], { env: { ...s.env, LXKIT_TEST_VAR: 'from-host', LXKIT_INHERITED: 'inherited' } });
 };
 
 const att = suite('attach');
@@ -46,13 +46,26 @@ att('a command runs in every namespace of the container, as root inside; its exi
   });
 });
 
-att('ids, environment (kept, cleared, set, kept by name) and a subset of namespaces', async () => {
+att('ids, environment (kept, cleared, set, kept by name, lxc.environment) and a subset of namespaces', async () => {
   await withScratch(async (s) => {
-    await daemon(s, 'a2', ['--privileged']);
+    const environment = ['CFG=cfg', 'A=from-config', 'HOME=/from-config', 'LXKIT_INHERITED', 'LXKIT_UNSET'];
+    await daemon(s, 'a2', ['--privileged'], environment.map((e) => `lxc.environment = ${e}\n`).join(''));
     assert.is((await attach(s, 'a2', '-u', '1000', '-g', '1001', '--', 'sh', '-c', 'echo $(id -u):$(id -g)')).stdout, '1000:1001');
-    assert.is((await attach(s, 'a2', '-v', 'A=1', '--', 'sh', '-c', 'echo "$A $container $LXKIT_TEST_VAR"')).stdout, '1 lxc from-host');
+    // As lxc-attach: lxc.environment over lxkit's own (HOME), -v over lxc.environment (A); a bare name is lxkit's value.
+    const set = await attach(s, 'a2', '-v', 'A=1', '--', 'sh', '-c', 'echo "$A $container $LXKIT_TEST_VAR $CFG $HOME $LXKIT_INHERITED"');
+    assert.is(set.stdout, '1 lxc from-host cfg /from-config inherited');
+    // Cleared: lxc.environment still applies, as with lxc-attach --clear-env.
     const cleared = await attach(s, 'a2', '--clear-env', '--keep-var', 'LXKIT_TEST_VAR', '-v', 'B=2', '--', '/usr/bin/env');
-    assert.equal(cleared.stdout.split('\n').sort(), ['B=2', 'LXKIT_TEST_VAR=from-host', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'container=lxc']);
+    assert.equal(cleared.stdout.split('\n').sort(), [
+      'A=from-config',
+      'B=2',
+      'CFG=cfg',
+      'HOME=/from-config',
+      'LXKIT_INHERITED=inherited',
+      'LXKIT_TEST_VAR=from-host',
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'container=lxc',
+    ]);
     const { stdout: hostName } = await (await import('execa')).execa('hostname');
     assert.is((await attach(s, 'a2', '-s', 'NETWORK', '--', 'hostname')).stdout, hostName.trim(), 'only the network namespace: the host\'s name');
     assert.is((await attach(s, 'a2', '-s', 'UTSNAME|MOUNT', '--', 'hostname')).stdout, 'a2');

@@ -146,16 +146,30 @@ struct request {
 	char **argv;
 	const char **set;
 	const char **keep;
-	int argc, nset, nkeep;
+	const char **config_env; /* lxc.environment as the container was started with, bare names resolved here */
+	int argc, nset, nkeep, nconfig_env;
 };
 
-/* The command's environment: lxkit's own (or nothing but the kept names), container=lxc, the -v settings. */
+/* Puts NAME=VALUE in env (k entries), in place of a NAME already there. */
+static void put_env(char **env, size_t *k, const char *entry)
+{
+	size_t len = strcspn(entry, "=");
+	for (size_t j = 0; j < *k; j++)
+		if (strncmp(env[j], entry, len + 1) == 0)
+			env[j] = env[--*k];
+	env[(*k)++] = (char *)entry;
+}
+
+/*
+ * The command's environment, as lxc-attach makes it: lxkit's own (or nothing
+ * but the kept names), container=lxc, lxc.environment, the -v settings.
+ */
 static char **environment(const struct request *q)
 {
 	size_t n = 0;
 	for (char **e = environ; *e; e++)
 		n++;
-	char **env = calloc(n + (size_t)q->nset + 4, sizeof(char *));
+	char **env = calloc(n + (size_t)q->nconfig_env + (size_t)q->nset + 4, sizeof(char *));
 	size_t k = 0;
 	for (char **e = environ; env && *e; e++) {
 		int keep = !q->clear_env;
@@ -174,15 +188,52 @@ static char **environment(const struct request *q)
 		has_path |= strncmp(env[i], "PATH=", 5) == 0;
 	if (!has_path)
 		env[k++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	for (int i = 0; i < q->nset; i++) {
-		size_t len = strcspn(q->set[i], "=");
-		for (size_t j = 0; j < k; j++)
-			if (strncmp(env[j], q->set[i], len + 1) == 0)
-				env[j] = env[--k];
-		env[k++] = (char *)q->set[i];
-	}
+	for (int i = 0; i < q->nconfig_env; i++)
+		put_env(env, &k, q->config_env[i]);
+	for (int i = 0; i < q->nset; i++)
+		put_env(env, &k, q->set[i]);
 	env[k] = NULL;
 	return env;
+}
+
+/*
+ * lxc.environment, from the monitor (the config the container was started
+ * with): NAME=VALUE as written, a bare NAME with this process's value (left
+ * out when it has none), an empty value clearing what came before, as LXC
+ * reads the key.
+ */
+static int config_environment(int sock, struct request *q)
+{
+	static const char *const key[1] = { "lxc.environment" };
+	struct record reply;
+	uint8_t *payload;
+	int none;
+	if (cmd_request(sock, C_CONFIG, NULL, 0, key, 1, &reply, &payload, &none) < 0)
+		return -1;
+	if (none >= 0)
+		close(none);
+	(void)payload;
+	q->config_env = calloc(reply.nstrs + 1, sizeof(char *));
+	if (!q->config_env)
+		return -1;
+	q->nconfig_env = 0;
+	for (uint32_t i = 0; i < reply.nstrs; i++) {
+		/* The reply's payload is kept for the life of this helper, as its strings are used in place. */
+		const char *v = reply.strs[i];
+		if (!*v) {
+			q->nconfig_env = 0;
+		} else if (strchr(v, '=')) {
+			q->config_env[q->nconfig_env++] = v;
+		} else {
+			const char *inherited = getenv(v);
+			char *entry = NULL;
+			if (inherited && asprintf(&entry, "%s=%s", v, inherited) < 0)
+				return -1;
+			if (entry)
+				q->config_env[q->nconfig_env++] = entry;
+		}
+	}
+	return 0;
 }
 
 /* In the container's pid namespace: take the pty, the ids, the environment, and exec. */
@@ -334,6 +385,10 @@ int main(void)
 	q.filter = reply.strs[1];
 	q.filter_len = reply.lens[1];
 	q.notify = reply.nints >= 6 && reply.ints[5];
+	if (config_environment(sock, &q) < 0) {
+		helper_report(errno ? errno : EPROTO, "recvmsg", q.socket);
+		return 1;
+	}
 	/* The command itself sends its filter's listener on it (CLOEXEC: gone at its exec either way). */
 	q.monitor = q.notify && !q.elevated ? sock : -1;
 	if (q.monitor < 0)

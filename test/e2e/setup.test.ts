@@ -5,7 +5,7 @@
  * options, time offsets, ephemeral containers and namespaces kept or shared.
  */
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
@@ -195,10 +195,14 @@ setup('namespaces: lxc.namespace.keep keeps the host\'s, lxc.namespace.share joi
     await Promise.race([isUp, running]);
     try {
       const hostIfaces = (await readFile('/proc/net/dev', 'utf8')).split('\n').slice(2).filter(Boolean).length;
-      // b joins a's uts namespace: it sees a's host name and does not set its own.
-      const r = await inside(s, 'b', 'hostname; tail -n +3 /proc/net/dev | grep -c .');
+      // b joins a's uts namespace: it sees a's host name and does not set its own. It keeps the
+      // host's network; as with LXC, every namespace it does not keep is new, time included.
+      const r = await inside(s, 'b', 'hostname; tail -n +3 /proc/net/dev | grep -c .; readlink /proc/self/ns/time; readlink /proc/self/ns/user');
       assert.is(r.code, 0, r.stderr);
-      assert.equal(r.lines, ['first', String(hostIfaces)]);
+      const [time, user] = [await readlink('/proc/self/ns/time'), await readlink('/proc/self/ns/user')];
+      assert.equal(r.lines.slice(0, 2), ['first', String(hostIfaces)]);
+      assert.ok(r.lines[2] !== time && /^time:\[[0-9]+\]$/.test(r.lines[2]!), `a new time namespace: ${r.lines[2]} (host ${time})`);
+      assert.is(r.lines[3], user, 'no user namespace without lxc.idmap');
     } finally {
       process.kill((await a.initPid())!, 'SIGKILL');
       await running;

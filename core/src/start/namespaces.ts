@@ -1,9 +1,11 @@
 /**
  * Which namespaces a container gets: LXC's defaults (mount, pid, uts, ipc,
- * net, cgroup; user when lxc.idmap is set), lxc.namespace.clone/keep, the
+ * net, cgroup; user when lxc.idmap is set), lxc.namespace.clone/keep (with
+ * keep, time is new too, as with LXC), the
  * host's network for `lxc.net.N.type = none`, and lxc.namespace.share.*
  * joined instead of created.
  */
+import { existsSync } from 'node:fs';
 import type { ContainerConfig } from '../config/container-config.js';
 import type { NamespaceName } from '../config/core-keys/model.js';
 import { LxkitError } from '../errors.js';
@@ -20,6 +22,13 @@ export const CLONE_FLAGS: Readonly<Record<NamespaceName, number>> = {
 };
 
 const DEFAULT: NamespaceName[] = ['mnt', 'pid', 'uts', 'ipc', 'net', 'cgroup'];
+
+/**
+ * With lxc.namespace.keep LXC makes every namespace it does not keep: the
+ * time namespace too, where the kernel has one. And the user namespace,
+ * which lxkit makes only for lxc.idmap: without maps LXC's fails the start.
+ */
+const UNLESS_KEPT: NamespaceName[] = existsSync('/proc/self/ns/time') ? [...DEFAULT, 'time'] : DEFAULT;
 
 export interface NamespacePlan {
   /** Namespaces created by the clone. */
@@ -49,7 +58,7 @@ export type PidOf = (lxcpath: string, name: string) => Promise<number | undefine
 export function namespaceNames(config: ContainerConfig): { clone: NamespaceName[]; share: NamespaceName[] } {
   const model = config.model;
   const ns = model.namespaces;
-  let clone = ns.clone.length > 0 ? [...ns.clone] : DEFAULT.filter((n) => !ns.keep.includes(n));
+  let clone = ns.clone.length > 0 ? [...ns.clone] : ns.keep.length > 0 ? UNLESS_KEPT.filter((n) => !ns.keep.includes(n)) : [...DEFAULT];
   if (model.idmap.length > 0 && !ns.keep.includes('user') && !clone.includes('user')) clone.push('user');
   // lxc.net.N.type = none: the container uses the host's network namespace (read from the
   // entries: the namespace decision is the core's, whichever plugin handles networks).

@@ -115,29 +115,58 @@ sed -e 's/^[^ ]* [^ ]* [^ ]* //' -e 's/ shared:[0-9]*//g' -e 's/ master:[0-9]*//
   grep -E ' (/dev[^ ]*|/proc/sys/kernel/random/boot_id) ' | grep -Ev "$skip"
 `;
 
-/** The /dev each of lxc-start and lxkit start gives a busybox container with `extra` config lines, seen by DEV_PROBE. */
-async function devOfBoth(s: Scratch, extra: string, probeArgs: string): Promise<Record<'lxc' | 'lxkit', string[]>> {
-  const configFile = join(s.lxcpath, 'bb', 'config');
-  // No network device and no AppArmor here: the same for both.
-  const base = (await readFile(configFile, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, '');
-  await writeFile(configFile, base + 'lxc.net.0.type = empty\n' + extra);
-  try {
-    const rootfs = join(s.lxcpath, 'bb', 'rootfs');
-    await writeFile(join(rootfs, 'probe.sh'), DEV_PROBE, { mode: 0o755 });
-    const init = ['/bin/sh', '-c', `/probe.sh ${probeArgs} > /probe.out 2>&1`];
-    const seen = { lxc: [] as string[], lxkit: [] as string[] };
-    for (const [who, run] of [
-      ['lxc', () => execa('lxc-start', ['-P', s.lxcpath, '-n', 'bb', '-F', '--', ...init], { reject: false, input: '' })],
-      ['lxkit', () => lxkit(['start', '-P', s.lxcpath, '-n', 'bb', '-F', '--', ...init], { env: s.env, input: '' })],
-    ] as const) {
-      const r = await run();
-      assert.is(r.exitCode, 0, `${who}: ${String(r.stderr)}`);
-      seen[who] = (await readFile(join(rootfs, 'probe.out'), 'utf8')).trim().split('\n').sort();
-    }
-    return seen;
-  } finally {
-    await writeFile(configFile, base);
-  }
+/** A busybox container `bb` made by lxc-create, run by both LXC's tools and lxkit's. */
+interface LxcBusybox {
+  readonly s: Scratch;
+  readonly rootfs: string;
+  /** Sets the config: the template's, without a network device or AppArmor (the same for both), plus `extra`. */
+  configure(extra: string): Promise<void>;
+  /**
+   * Runs `lxc-<verb>` and then `lxkit <verb>` on it with `args`, each to exit
+   * status 0, and gives what `read` finds after each.
+   */
+  both<T>(verb: 'start' | 'execute', args: readonly string[], read: () => Promise<T>): Promise<Record<'lxc' | 'lxkit', T>>;
+}
+
+/** Runs `fn` with an LXC busybox container; destroys it (and LXC's pivot cgroups) after. */
+async function withLxcBusybox(fn: (c: LxcBusybox) => Promise<void>): Promise<void> {
+  await withLxcPivotCleanup(() =>
+    withScratch(async (s) => {
+      await execa('lxc-create', ['-P', s.lxcpath, '-n', 'bb', '-t', 'busybox']);
+      try {
+        const configFile = join(s.lxcpath, 'bb', 'config');
+        const base = (await readFile(configFile, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, '') + 'lxc.net.0.type = empty\n';
+        const where = ['-P', s.lxcpath, '-n', 'bb'];
+        await fn({
+          s,
+          rootfs: join(s.lxcpath, 'bb', 'rootfs'),
+          configure: (extra) => writeFile(configFile, base + extra),
+          async both<T>(verb: 'start' | 'execute', args: readonly string[], read: () => Promise<T>) {
+            const seen = {} as Record<'lxc' | 'lxkit', T>;
+            for (const [who, run] of [
+              ['lxc', () => execa(`lxc-${verb}`, [...where, ...args], { reject: false, input: '' })],
+              ['lxkit', () => lxkit([verb, ...where, ...args], { env: s.env, input: '' })],
+            ] as const) {
+              const r = await run();
+              assert.is(r.exitCode, 0, `${who} ${verb}: ${String(r.stderr)}`);
+              seen[who] = await read();
+            }
+            return seen;
+          },
+        });
+      } finally {
+        await execa('lxc-destroy', ['-P', s.lxcpath, '-n', 'bb'], { reject: false });
+      }
+    }),
+  );
+}
+
+/** The /dev each of lxc-start and lxkit start gives the container with `extra` config lines, seen by DEV_PROBE. */
+async function devOfBoth(c: LxcBusybox, extra: string, probeArgs: string): Promise<Record<'lxc' | 'lxkit', string[]>> {
+  await c.configure(extra);
+  await writeFile(join(c.rootfs, 'probe.sh'), DEV_PROBE, { mode: 0o755 });
+  const init = ['/bin/sh', '-c', `/probe.sh ${probeArgs} > /probe.out 2>&1`];
+  return c.both('start', ['-F', '--', ...init], async () => (await readFile(join(c.rootfs, 'probe.out'), 'utf8')).trim().split('\n').sort());
 }
 
 testIf(
@@ -145,34 +174,27 @@ testIf(
   LXC_MISSING ?? (which('busybox') ? undefined : 'busybox is not installed'),
   "a system container's /dev is lxc-start's: the same nodes, modes, tmpfs, ttys, console and boot id mount",
   async () => {
-    await withLxcPivotCleanup(() =>
-      withScratch(async (s) => {
-        await execa('lxc-create', ['-P', s.lxcpath, '-n', 'bb', '-t', 'busybox']);
-        try {
-          // The busybox template's config: the console aside.
-          const plain = await devOfBoth(s, '', '');
-          assert.equal(plain.lxkit, plain.lxc);
-          // Both saw something: the nodes, the tmpfs, the ttys, the boot id.
-          let lines = plain.lxkit;
-          assert.ok(lines.includes('null crw-rw-rw- 1,3 root:root'), lines.join('\n'));
-          assert.ok(lines.includes('.lxc-boot-id -r--r--r-- 0,0 root:root'), lines.join('\n'));
-          assert.ok(lines.some((l) => /^\/ \/dev rw,relatime - tmpfs none rw,size=492k,mode=755$/.test(l)), lines.join('\n'));
-          assert.ok(lines.some((l) => /^\/0 \/dev\/tty1 /.test(l)), lines.join('\n'));
-          assert.ok(lines.some((l) => /^\/\.lxc-boot-id \/proc\/sys\/kernel\/random\/boot_id ro,nosuid,nodev,noexec/.test(l)), lines.join('\n'));
-          // With LXC's common.conf, as every distribution container has it (lxc.tty.dir, lxc.pty.max,
-          // cgroup:mixed, its seccomp policy): the console is one of the container's ptys in both, so all of it.
-          const common = await devOfBoth(s, 'lxc.include = /usr/share/lxc/config/common.conf\n', 'all');
-          assert.equal(common.lxkit, common.lxc);
-          lines = common.lxkit;
-          // The console is pts/0 (major 0x88), its owner's alone; the ttys follow; max is lxc.pty.max + lxc.tty.max.
-          assert.ok(lines.some((l) => /^console crwx------ 88,0 root:/.test(l)), lines.join('\n'));
-          assert.ok(lines.some((l) => /^lxc\/tty1 crw--w---- 88,1 root:/.test(l)), lines.join('\n'));
-          assert.ok(lines.some((l) => /^\/0 \/dev\/lxc\/console .* devpts devpts rw,gid=5,mode=620,ptmxmode=666,max=1028$/.test(l)), lines.join('\n'));
-        } finally {
-          await execa('lxc-destroy', ['-P', s.lxcpath, '-n', 'bb'], { reject: false });
-        }
-      }),
-    );
+    await withLxcBusybox(async (c) => {
+      // The busybox template's config: the console aside.
+      const plain = await devOfBoth(c, '', '');
+      assert.equal(plain.lxkit, plain.lxc);
+      // Both saw something: the nodes, the tmpfs, the ttys, the boot id.
+      let lines = plain.lxkit;
+      assert.ok(lines.includes('null crw-rw-rw- 1,3 root:root'), lines.join('\n'));
+      assert.ok(lines.includes('.lxc-boot-id -r--r--r-- 0,0 root:root'), lines.join('\n'));
+      assert.ok(lines.some((l) => /^\/ \/dev rw,relatime - tmpfs none rw,size=492k,mode=755$/.test(l)), lines.join('\n'));
+      assert.ok(lines.some((l) => /^\/0 \/dev\/tty1 /.test(l)), lines.join('\n'));
+      assert.ok(lines.some((l) => /^\/\.lxc-boot-id \/proc\/sys\/kernel\/random\/boot_id ro,nosuid,nodev,noexec/.test(l)), lines.join('\n'));
+      // With LXC's common.conf, as every distribution container has it (lxc.tty.dir, lxc.pty.max,
+      // cgroup:mixed, its seccomp policy): the console is one of the container's ptys in both, so all of it.
+      const common = await devOfBoth(c, 'lxc.include = /usr/share/lxc/config/common.conf\n', 'all');
+      assert.equal(common.lxkit, common.lxc);
+      lines = common.lxkit;
+      // The console is pts/0 (major 0x88), its owner's alone; the ttys follow; max is lxc.pty.max + lxc.tty.max.
+      assert.ok(lines.some((l) => /^console crwx------ 88,0 root:/.test(l)), lines.join('\n'));
+      assert.ok(lines.some((l) => /^lxc\/tty1 crw--w---- 88,1 root:/.test(l)), lines.join('\n'));
+      assert.ok(lines.some((l) => /^\/0 \/dev\/lxc\/console .* devpts devpts rw,gid=5,mode=620,ptmxmode=666,max=1028$/.test(l)), lines.join('\n'));
+    });
   },
 );
 
@@ -186,38 +208,24 @@ testIf(
   LXC_MISSING ?? (which('busybox') ? undefined : 'busybox is not installed'),
   "lxc.init.cmd and lxc.execute.cmd give the program lxc-start's and lxc-execute's words (quotes, backslashes, $)",
   async () => {
-    await withLxcPivotCleanup(() =>
-      withScratch(async (s) => {
-        await execa('lxc-create', ['-P', s.lxcpath, '-n', 'bb', '-t', 'busybox']);
-        try {
-          const configFile = join(s.lxcpath, 'bb', 'config');
-          const base = (await readFile(configFile, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, '') + 'lxc.net.0.type = empty\n';
-          const rootfs = join(s.lxcpath, 'bb', 'rootfs');
-          await writeFile(join(rootfs, 'args.sh'), ARGS_PROBE, { mode: 0o755 });
-          const line = `/args.sh a 'b c' "d e" $HOME f\\ g x"y z" "p"q '' "open r`;
-          const seen: Record<string, string> = {};
-          for (const key of ['lxc.init.cmd', 'lxc.execute.cmd'] as const) {
-            await writeFile(configFile, `${base}${key} = ${line}\n`);
-            const verb = key === 'lxc.init.cmd' ? 'start' : 'execute';
-            for (const [who, run] of [
-              ['lxc', () => execa(`lxc-${verb}`, ['-P', s.lxcpath, '-n', 'bb', ...(verb === 'start' ? ['-F'] : [])], { reject: false, input: '' })],
-              ['lxkit', () => lxkit([verb, '-P', s.lxcpath, '-n', 'bb', ...(verb === 'start' ? ['-F'] : [])], { env: s.env, input: '' })],
-            ] as const) {
-              await rm(join(rootfs, 'args.out'), { force: true });
-              const r = await run();
-              assert.is(r.exitCode, 0, `${who} ${verb}: ${String(r.stderr)}`);
-              seen[`${key} ${who}`] = await readFile(join(rootfs, 'args.out'), 'utf8');
-            }
-            assert.is(seen[`${key} lxkit`], seen[`${key} lxc`], key);
-          }
-          // What LXC makes of the line, so that a change on either side shows.
-          assert.is(seen['lxc.init.cmd lxc'], `[1:a][2:'b][3:c'][4:"d][5:e"][6:$HOME][7:f\\][8:g][9:x"y][10:z"][11:"p"q][12:''][13:"open][14:r]`);
-          assert.is(seen['lxc.execute.cmd lxc'], `[1:a][2:b c][3:d e][4:$HOME][5:f\\][6:g][7:x"y][8:z"][9:p][10:q][11:]`);
-        } finally {
-          await execa('lxc-destroy', ['-P', s.lxcpath, '-n', 'bb'], { reject: false });
-        }
-      }),
-    );
+    await withLxcBusybox(async (c) => {
+      await writeFile(join(c.rootfs, 'args.sh'), ARGS_PROBE, { mode: 0o755 });
+      const line = `/args.sh a 'b c' "d e" $HOME f\\ g x"y z" "p"q '' "open r`;
+      const read = async () => {
+        const out = await readFile(join(c.rootfs, 'args.out'), 'utf8');
+        await rm(join(c.rootfs, 'args.out'));
+        return out;
+      };
+      await c.configure(`lxc.init.cmd = ${line}\n`);
+      const init = await c.both('start', ['-F'], read);
+      await c.configure(`lxc.execute.cmd = ${line}\n`);
+      const execute = await c.both('execute', [], read);
+      assert.is(init.lxkit, init.lxc, 'lxc.init.cmd');
+      assert.is(execute.lxkit, execute.lxc, 'lxc.execute.cmd');
+      // What LXC makes of the line, so that a change on either side shows.
+      assert.is(init.lxc, `[1:a][2:'b][3:c'][4:"d][5:e"][6:$HOME][7:f\\][8:g][9:x"y][10:z"][11:"p"q][12:''][13:"open][14:r]`);
+      assert.is(execute.lxc, `[1:a][2:b c][3:d e][4:$HOME][5:f\\][6:g][7:x"y][8:z"][9:p][10:q][11:]`);
+    });
   },
 );
 

@@ -12,12 +12,13 @@ import { hostMounts, lxkit, testIf, which, withLxcPivotCleanup, withScratch, typ
 
 /**
  * Records each call: its arguments, the names of its LXC_* variables (most values vary run to
- * run, and LXC_ROOTFS_MOUNT is LXC's own mount point) and LXC_ROOTFS_PATH's value.
+ * run, and LXC_ROOTFS_MOUNT is LXC's own mount point), LXC_ROOTFS_PATH's value and
+ * FROM_CONFIG's, which the config sets with lxc.environment.
  */
 const RECORDER = `#!/bin/sh
 log="$HOOKDIR/log"
 [ -d "$HOOKDIR" ] || log=/hooklog
-echo "args=$* | env=$(env | grep -E '^LXC_' | cut -d= -f1 | sort | tr '\\n' ' ') | rootfs=$LXC_ROOTFS_PATH" >> "$log"
+echo "args=$* | env=$(env | grep -E '^LXC_' | cut -d= -f1 | sort | tr '\\n' ' ') | rootfs=$LXC_ROOTFS_PATH | config=$FROM_CONFIG" >> "$log"
 `;
 
 const HOOK_TYPES = ['pre-start', 'pre-mount', 'mount', 'autodev', 'start-host', 'start', 'stop', 'post-stop'];
@@ -52,7 +53,8 @@ testIf(
         const configFile = join(lxcpath, 'bb', 'config');
         // No network device and no AppArmor here: the same for both.
         const base = (await readFile(configFile, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, '');
-        await writeFile(configFile, base + 'lxc.net.0.type = empty\n' + (await hookConfig(s, join(lxcpath, 'bb', 'rootfs'), '', VARIABLE_WORDS)));
+        const extra = 'lxc.environment = FROM_CONFIG=set\n';
+        await writeFile(configFile, base + 'lxc.net.0.type = empty\n' + (await hookConfig(s, join(lxcpath, 'bb', 'rootfs'), extra, VARIABLE_WORDS)));
         const runs: Record<string, { host: string[]; inside: string[] }> = {};
         for (const [who, cmd] of [
           ['lxc', ['lxc-start', '-P', lxcpath, '-n', 'bb', '-F', '--', '/bin/true']],
@@ -69,7 +71,11 @@ testIf(
         assert.equal(runs['lxkit'], runs['lxc']);
         // LXC's busybox template writes lxc.rootfs.path = dir:…: the hooks get the path without the storage type.
         assert.match(await readFile(configFile, 'utf8'), /^lxc\.rootfs\.path = dir:\//m);
-        for (const line of [...runs['lxkit']!.host, ...runs['lxkit']!.inside]) assert.match(line, / \| rootfs=\/\S+\/bb\/rootfs$/);
+        for (const line of [...runs['lxkit']!.host, ...runs['lxkit']!.inside]) assert.match(line, / \| rootfs=\/\S+\/bb\/rootfs \| /);
+        // lxc.environment reaches the hooks the first process runs, and the start hook (with the init's environment).
+        const config = (l: string) => /\| config=(\S*)$/.exec(l)?.[1];
+        assert.equal(runs['lxkit']!.host.map(config), ['', 'set', 'set', 'set', '', '', '']);
+        assert.equal(runs['lxkit']!.inside.map(config), ['set']);
         // The line's own words first (variables expanded, the unset one gone), then LXC's arguments.
         const type = (l: string) => /^args=bb 0 x \$LXC_NAME bb lxc (\S+)/.exec(l)?.[1];
         assert.equal(runs['lxkit']!.host.map(type), ['pre-start', 'pre-mount', 'mount', 'autodev', 'start-host', 'stop', 'post-stop']);

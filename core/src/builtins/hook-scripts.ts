@@ -13,12 +13,14 @@
 import { openSync, readSync, closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { ContainerConfig } from '../config/container-config.js';
 import type { HookType } from '../config/core-keys/model.js';
 import { LxkitError, messageOf } from '../errors.js';
 import type { LifecycleContext, StartContext, StopContext } from '../hooks/contexts.js';
 import { STAGE_LAST, STAGE_SITE_HOOKS } from '../hooks/stages.js';
 import { CORE_URL } from '../plugin/builtins.js';
 import { definePlugin } from '../plugin/define.js';
+import { configEnvironment } from '../start/prepare.js';
 import { splitCommand } from '../start/words.js';
 import { VERSION } from '../version.js';
 import { importExeca } from '../esm-imports.js';
@@ -145,7 +147,15 @@ async function logged(ctx: LifecycleContext, type: HookType, run: () => Promise<
   }
 }
 
-const hostEnv = () => Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+/**
+ * The environment of the hooks the first process runs before pivot_root, as
+ * LXC's has it: lxkit's own, with lxc.environment on top (LXC's host-side
+ * hooks do not get lxc.environment; its start hook gets the init's).
+ */
+const childEnv = (config: ContainerConfig) => () => ({
+  ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
+  ...Object.fromEntries(configEnvironment(config)),
+});
 
 export const hookScriptsPlugin = definePlugin({
   name: 'hook-scripts',
@@ -156,10 +166,10 @@ export const hookScriptsPlugin = definePlugin({
     const tap = { name: 'hook-scripts', stage: STAGE_SITE_HOOKS };
     h.preStart.tapPromise(tap, (ctx) => runHostHooks(ctx, 'pre-start'));
     // In the container's namespaces, before pivot_root: host paths still resolve.
-    h.preMount.tap(tap, (ctx) => queueInContainer(ctx, 'pre-mount', hostEnv, true));
-    h.mount.tap(tap, (ctx) => queueInContainer(ctx, 'mount', hostEnv, true));
+    h.preMount.tap(tap, (ctx) => queueInContainer(ctx, 'pre-mount', childEnv(ctx.container.config), true));
+    h.mount.tap(tap, (ctx) => queueInContainer(ctx, 'mount', childEnv(ctx.container.config), true));
     h.autodev.tap(tap, (ctx) => {
-      if (ctx.container.config.model.autodev.enabled) queueInContainer(ctx, 'autodev', hostEnv, true);
+      if (ctx.container.config.model.autodev.enabled) queueInContainer(ctx, 'autodev', childEnv(ctx.container.config), true);
     });
     // start-host: on the host, once the container is set up and waits for its init (LXC's moment).
     h.start.tapPromise(tap, async (ctx) => {

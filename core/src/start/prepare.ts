@@ -31,12 +31,8 @@ export function initSpec(opts: PrepareOptions): InitSpec {
     }
     argv = splitQuotedCommand(model.executeCmd, 'lxc.execute.cmd');
   } else argv = splitSpacedCommand(model.init.cmd ?? '/sbin/init', 'lxc.init.cmd');
-  // The init's environment is clean, as in LXC: container=lxc and lxc.environment (a bare NAME inherits lxkit's value).
-  const env = ['container=lxc'];
-  for (const e of model.environment) {
-    const value = e.value ?? process.env[e.name];
-    if (value !== undefined) env.push(`${e.name}=${value}`);
-  }
+  // The init's environment is clean, as in LXC: container=lxc and lxc.environment.
+  const env = ['container=lxc', ...configEnvironment(opts.config).map(([k, v]) => `${k}=${v}`)];
   const uid = opts.uid ?? model.init.uid;
   const gid = opts.gid ?? model.init.gid;
   return {
@@ -48,6 +44,16 @@ export function initSpec(opts: PrepareOptions): InitSpec {
     ...(model.init.groups.length > 0 ? { groups: [...model.init.groups] } : {}),
     mode: opts.kind === 'application' ? 'init' : 'replace',
   };
+}
+
+/** lxc.environment's settings, in order: a bare NAME takes lxkit's value, and is left out when lxkit has none. */
+export function configEnvironment(config: ContainerConfig): [string, string][] {
+  const out: [string, string][] = [];
+  for (const e of config.model.environment) {
+    const value = e.value ?? process.env[e.name];
+    if (value !== undefined) out.push([e.name, value]);
+  }
+  return out;
 }
 
 /** lxc.rootfs.path split as LXC splits it: `type:source` (`dir:/srv/c1/rootfs`, `overlay:/lower:/upper`) or a bare path. */

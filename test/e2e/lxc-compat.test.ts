@@ -194,6 +194,10 @@ testIf(
       assert.ok(lines.some((l) => /^console crwx------ 88,0 root:/.test(l)), lines.join('\n'));
       assert.ok(lines.some((l) => /^lxc\/tty1 crw--w---- 88,1 root:/.test(l)), lines.join('\n'));
       assert.ok(lines.some((l) => /^\/0 \/dev\/lxc\/console .* devpts devpts rw,gid=5,mode=620,ptmxmode=666,max=1028$/.test(l)), lines.join('\n'));
+      // Without lxc.autodev (the rootfs's own /dev) the console keeps devpts' mode.
+      const own = await devOfBoth(c, 'lxc.autodev = 0\nlxc.pty.max = 10\n', 'all');
+      assert.equal(own.lxkit, own.lxc);
+      assert.ok(own.lxkit.some((l) => /^console crw--w---- 88,0 root:/.test(l)), own.lxkit.join('\n'));
     });
   },
 );

@@ -22,7 +22,9 @@ function consoleOps(q: OpQueue, ctx: StartContext, dir: string | undefined): voi
   const slot = ctx.allocateSlot();
   ctx.consoleSlot = slot;
   const target = dir ? `dev/${dir}/console` : 'dev/console';
-  q.pty({ ptmx: 'dev/pts/ptmx', target, kind: PTY_KIND.CONSOLE, index: 0, slot, inRoot: true }, { what: `setting up /${target}` });
+  // Its mode is LXC 5.0's: its owner's alone (rwx------) under lxc.autodev, else the devpts default (rw--w----).
+  const mode = ctx.container.config.model.autodev.enabled ? 0o700 : undefined;
+  q.pty({ ptmx: 'dev/pts/ptmx', target, kind: PTY_KIND.CONSOLE, index: 0, slot, inRoot: true, ...(mode ? { mode } : {}) }, { what: `setting up /${target}` });
   if (dir) {
     q.mount(
       { source: target, target: 'dev/console', flags: MS.BIND, inRoot: true, sourceInRoot: true, create: 'file' },

@@ -199,8 +199,9 @@ export class OpQueue {
   }
 
   /** A pty from the container's devpts; the master goes to the monitor, the slave is bound on `target`. */
-  pty(p: { ptmx: string; target?: string; kind: number; index: number; slot?: number } & PathOptions, info: OpInfo): this {
-    return this.#push(OP.PTY, [pf(p), p.kind, p.index, p.slot ?? -1], [p.ptmx, p.target ?? ''], info);
+  /** A pty of `ptmx`, bound on `target` when given; `mode` (when given) is set on it first. */
+  pty(p: { ptmx: string; target?: string; kind: number; index: number; slot?: number; mode?: number } & PathOptions, info: OpInfo): this {
+    return this.#push(OP.PTY, [pf(p), p.kind, p.index, p.slot ?? -1, p.mode ?? -1], [p.ptmx, p.target ?? ''], info);
   }
 
   becomeRoot(info: OpInfo): this {

@@ -648,6 +648,7 @@ static int op_exec(const struct record *r, struct failure *f)
 static int op_pty(const struct record *r, struct failure *f)
 {
 	int pf = (int)num(r, 0, 0), kind = (int)num(r, 1, PTY_TTY), index = (int)num(r, 2, 0), slot = (int)num(r, 3, -1);
+	int mode = (int)num(r, 4, -1);
 	const char *ptmx = str(r, 0), *target = str(r, 1);
 	char buf[64];
 	int master = open_path(ptmx, pf, O_RDWR | O_NOCTTY);
@@ -665,13 +666,12 @@ static int op_pty(const struct record *r, struct failure *f)
 		close(master);
 		return fail(f, "ioctl(TIOCGPTPEER)", ptmx);
 	}
-	/* LXC's console is its owner's alone (rwx------), where the ttys are writable by the tty group. */
-	if (kind == PTY_CONSOLE && slave >= 0 && fchmod(slave, S_IRWXU) < 0) {
+	if (mode >= 0 && slave >= 0 && fchmod(slave, (mode_t)mode) < 0) {
 		int err = errno;
 		close(master);
 		close(slave);
 		errno = err;
-		return fail(f, "fchmod", "(console)");
+		return fail(f, "fchmod", *target ? target : ptmx);
 	}
 	if (*target) {
 		char tb[64];

@@ -24,7 +24,7 @@ enum op_code {
 	OP_NO_NEW_PRIVS = 13,
 	OP_PRLIMIT = 14,     /* ints: pf, resource, soft, hard (-1: unlimited) */
 	OP_UMOUNT = 15,      /* strs: path; ints: pf, umount2 flags */
-	OP_PTY = 16,         /* strs: ptmx, bind target or ""; ints: pf, kind, index, slave slot or -1 */
+	OP_PTY = 16,         /* strs: ptmx, bind target or ""; ints: pf, kind, index, slave slot or -1, mode or -1 */
 	OP_BECOME_ROOT = 17, /* setresuid/gid 0 in a new user namespace, drop supplementary groups */
 	OP_SETNS = 18,       /* strs: path; ints: pf, nstype */
 	OP_LOOPBACK_UP = 19, /* bring lo up in the network namespace */

@@ -202,6 +202,33 @@ testIf(
   },
 );
 
+/** The container's mounts on and below /sys/fs/cgroup, without mount ids and propagation tags. */
+const CGROUP_PROBE = `#!/bin/sh
+sed -e 's/^[^ ]* [^ ]* [^ ]* //' -e 's/ shared:[0-9]*//g' -e 's/ master:[0-9]*//g' /proc/self/mountinfo | grep ' /sys/fs/cgroup'
+`;
+
+testIf(
+  compat,
+  LXC_MISSING ?? (which('busybox') ? undefined : 'busybox is not installed'),
+  "lxc.mount.auto's cgroup mounts are lxc-start's, with a cgroup namespace (:force) and without one",
+  async () => {
+    await withLxcBusybox(async (c) => {
+      await writeFile(join(c.rootfs, 'cgprobe.sh'), CGROUP_PROBE, { mode: 0o755 });
+      const init = ['-F', '--', '/bin/sh', '-c', '/cgprobe.sh > /cg.out 2>&1'];
+      const read = async () => (await readFile(join(c.rootfs, 'cg.out'), 'utf8')).trim().split('\n').sort();
+      // Every namespace but the cgroup one (uts included: LXC would set the host's name otherwise).
+      const noCgns = 'lxc.namespace.clone = mnt pid uts ipc net\n';
+      for (const extra of [`cgroup:mixed\n${noCgns}`, `cgroup:ro\n${noCgns}`, `cgroup:rw\n${noCgns}`, 'cgroup:mixed:force\n', 'cgroup:ro:force\n']) {
+        // An empty lxc.mount.auto first: the template's own line is cleared.
+        await c.configure(`lxc.mount.auto =\nlxc.mount.auto = proc:mixed sys:mixed ${extra}`);
+        const seen = await c.both('start', init, read);
+        assert.equal(seen.lxkit, seen.lxc, extra);
+        assert.ok(seen.lxc.some((l) => / \/sys\/fs\/cgroup rw,nosuid,nodev,noexec,relatime - tmpfs none /.test(l)), `${extra}: ${seen.lxc.join('\n')}`);
+      }
+    });
+  },
+);
+
 /** Records its arguments, one `[N:word]` each, in /args.out. */
 const ARGS_PROBE = `#!/bin/sh
 n=0; for a in "$@"; do n=$((n+1)); printf '[%s:%s]' $n "$a"; done > /args.out

@@ -14,7 +14,8 @@
  *
  * v1 hierarchies go on a tmpfs at /sys/fs/cgroup under their host names
  * (memory, cpu,cpuacct, systemd, unified), with a symlink per co-mounted
- * controller; the tmpfs is read-only except in `rw` modes.
+ * controller. The tmpfs itself stays writable, as LXC 5.0 leaves it. What
+ * lxkit mounts itself has LXC's source name, none.
  */
 import { LxkitError, MS, type CgroupPlacement, type ContainerConfig, type StartContext } from '@lxkit/core';
 
@@ -70,14 +71,14 @@ export function cgroupMountOps(ctx: StartContext, placement: readonly CgroupPlac
   const ro = mode === 'ro' ? MS.RDONLY : 0;
 
   if (unifiedOnly && cgns) {
-    ctx.ops.mount({ source: 'cgroup2', target: 'sys/fs/cgroup', fstype: 'cgroup2', flags: FLAGS | ro, inRoot: true, create: 'dir' }, { what: 'mounting cgroup2 on /sys/fs/cgroup', ...o });
+    ctx.ops.mount({ source: 'none', target: 'sys/fs/cgroup', fstype: 'cgroup2', flags: FLAGS | ro, inRoot: true, create: 'dir' }, { what: 'mounting cgroup2 on /sys/fs/cgroup', ...o });
     return;
   }
 
   // The unified hierarchy alone is /sys/fs/cgroup itself; a tmpfs holds the path to the container's own cgroup unless the whole hierarchy is bound there.
   if (!(unifiedOnly && auto.full)) {
     ctx.ops.mount(
-      { source: 'cgroup_root', target: 'sys/fs/cgroup', fstype: 'tmpfs', flags: FLAGS | MS.RELATIME, data: 'size=10240k,mode=755', inRoot: true, create: 'dir' },
+      { source: 'none', target: 'sys/fs/cgroup', fstype: 'tmpfs', flags: FLAGS | MS.RELATIME, data: 'size=10240k,mode=755', inRoot: true, create: 'dir' },
       { what: 'mounting a tmpfs on /sys/fs/cgroup', ...o },
     );
   }
@@ -88,7 +89,7 @@ export function cgroupMountOps(ctx: StartContext, placement: readonly CgroupPlac
     if (cgns) {
       // In the namespace, the kernel shows the container's own subtree.
       const fs = p.version === 2 ? { fstype: 'cgroup2' } : { fstype: 'cgroup', data: cgroupfsData(p) };
-      ctx.ops.mount({ source: 'cgroup', target: at, ...fs, flags: FLAGS | ro, inRoot: true, create: 'dir' }, { what, ...o });
+      ctx.ops.mount({ source: 'none', target: at, ...fs, flags: FLAGS | ro, inRoot: true, create: 'dir' }, { what, ...o });
     } else if (auto.full) {
       const whole = mode === 'rw' ? 0 : MS.RDONLY;
       ctx.ops.mount({ source: p.mountpoint, target: at, flags: MS.BIND, remount: FLAGS | whole, inRoot: true, create: 'dir' }, { what, ...o });
@@ -97,9 +98,17 @@ export function cgroupMountOps(ctx: StartContext, placement: readonly CgroupPlac
         ctx.ops.mount({ source: p.init, target: own, flags: MS.BIND, remount: FLAGS, inRoot: true }, { what: `making the container's own cgroup writable in /${at}`, ...o });
       }
     } else {
+      // As LXC: the hierarchy's directory bound read-only on itself (not in `rw` mode), the
+      // container's own cgroup bound from the host in it, with the flags its mount has.
       const own = `${at}${p.init.slice(p.mountpoint.length)}`;
       ctx.ops.mkdir(own, { inRoot: true, parents: true, mode: 0o755 }, { what, ...o });
-      ctx.ops.mount({ source: p.init, target: own, flags: MS.BIND, remount: FLAGS | ro, inRoot: true }, { what, ...o });
+      if (mode !== 'rw') {
+        ctx.ops.mount(
+          { source: at, target: at, flags: MS.BIND, remount: FLAGS | MS.RDONLY | MS.RELATIME, inRoot: true, sourceInRoot: true },
+          { what: `making /${at} read-only`, ...o },
+        );
+      }
+      ctx.ops.mount({ source: p.init, target: own, flags: MS.BIND, remount: ro | MS.RELATIME, inRoot: true }, { what, ...o });
     }
     if (p.version === 1 && p.controllers.length > 1) {
       for (const c of p.controllers) {
@@ -107,12 +116,6 @@ export function cgroupMountOps(ctx: StartContext, placement: readonly CgroupPlac
         if (link !== name) ctx.ops.symlink(name, `sys/fs/cgroup/${link}`, { inRoot: true }, { what: `linking /sys/fs/cgroup/${link} to ${name}`, ...o });
       }
     }
-  }
-  if (mode !== 'rw') {
-    ctx.ops.mount(
-      { source: '', target: 'sys/fs/cgroup', flags: MS.REMOUNT | MS.BIND | MS.RDONLY | FLAGS | MS.RELATIME, inRoot: true },
-      { what: 'making /sys/fs/cgroup read-only', ...o },
-    );
   }
 }
 

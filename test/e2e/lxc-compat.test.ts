@@ -14,6 +14,7 @@ import { runtimeWith } from '../lib/config.js';
 import { lxkit, testIf, which, withLxcPivotCleanup, withScratch, withTmpDir, type Scratch } from '../lib/harness.js';
 
 const LXC_MISSING = which('lxc-create') ? undefined : "Debian's lxc package is not installed (npm run setup installs it)";
+const LXC_BUSYBOX_MISSING = LXC_MISSING ?? (which('busybox') ? undefined : 'busybox is not installed');
 
 /** Container configs among the *.conf files of the lxc packages (the rest are seccomp policies and sysctl files). */
 async function debianContainerConfigs(): Promise<{ containers: string[]; others: string[] }> {
@@ -52,7 +53,7 @@ testIf(compat, LXC_MISSING, "every container config Debian's lxc installs valida
   for (const file of containers) await assertCompatible(file);
 });
 
-testIf(compat, LXC_MISSING ?? (which('busybox') ? undefined : 'busybox is not installed'), 'the config lxc-create -t busybox writes validates and round-trips', async () => {
+testIf(compat, LXC_BUSYBOX_MISSING, 'the config lxc-create -t busybox writes validates and round-trips', async () => {
   await withTmpDir(async (dir) => {
     try {
       await execa('lxc-create', ['-P', dir, '-n', 'bb', '-t', 'busybox']);
@@ -119,6 +120,8 @@ sed -e 's/^[^ ]* [^ ]* [^ ]* //' -e 's/ shared:[0-9]*//g' -e 's/ master:[0-9]*//
 interface LxcBusybox {
   readonly s: Scratch;
   readonly rootfs: string;
+  /** Writes an executable script at `/name` in the rootfs. */
+  install(name: string, script: string): Promise<void>;
   /** Sets the config: the template's, without a network device or AppArmor (the same for both), plus `extra`. */
   configure(extra: string): Promise<void>;
   /**
@@ -140,6 +143,7 @@ async function withLxcBusybox(fn: (c: LxcBusybox) => Promise<void>): Promise<voi
         await fn({
           s,
           rootfs: join(s.lxcpath, 'bb', 'rootfs'),
+          install: (name, script) => writeFile(join(s.lxcpath, 'bb', 'rootfs', name), script, { mode: 0o755 }),
           configure: (extra) => writeFile(configFile, base + extra),
           async both<T>(verb: 'start' | 'execute', args: readonly string[], read: () => Promise<T>) {
             const seen = {} as Record<'lxc' | 'lxkit', T>;
@@ -161,44 +165,45 @@ async function withLxcBusybox(fn: (c: LxcBusybox) => Promise<void>): Promise<voi
   );
 }
 
+/** A comparison of LXC's tools with lxkit on an LXC busybox container (skipped without LXC or busybox). */
+function against(name: string, fn: (c: LxcBusybox) => Promise<void>): void {
+  testIf(compat, LXC_BUSYBOX_MISSING, name, () => withLxcBusybox(fn));
+}
+
 /** The /dev each of lxc-start and lxkit start gives the container with `extra` config lines, seen by DEV_PROBE. */
 async function devOfBoth(c: LxcBusybox, extra: string, probeArgs: string): Promise<Record<'lxc' | 'lxkit', string[]>> {
   await c.configure(extra);
-  await writeFile(join(c.rootfs, 'probe.sh'), DEV_PROBE, { mode: 0o755 });
+  await c.install('probe.sh', DEV_PROBE);
   const init = ['/bin/sh', '-c', `/probe.sh ${probeArgs} > /probe.out 2>&1`];
   return c.both('start', ['-F', '--', ...init], async () => (await readFile(join(c.rootfs, 'probe.out'), 'utf8')).trim().split('\n').sort());
 }
 
-testIf(
-  compat,
-  LXC_MISSING ?? (which('busybox') ? undefined : 'busybox is not installed'),
+against(
   "a system container's /dev is lxc-start's: the same nodes, modes, tmpfs, ttys, console and boot id mount",
-  async () => {
-    await withLxcBusybox(async (c) => {
-      // The busybox template's config: the console aside.
-      const plain = await devOfBoth(c, '', '');
-      assert.equal(plain.lxkit, plain.lxc);
-      // Both saw something: the nodes, the tmpfs, the ttys, the boot id.
-      let lines = plain.lxkit;
-      assert.ok(lines.includes('null crw-rw-rw- 1,3 root:root'), lines.join('\n'));
-      assert.ok(lines.includes('.lxc-boot-id -r--r--r-- 0,0 root:root'), lines.join('\n'));
-      assert.ok(lines.some((l) => /^\/ \/dev rw,relatime - tmpfs none rw,size=492k,mode=755$/.test(l)), lines.join('\n'));
-      assert.ok(lines.some((l) => /^\/0 \/dev\/tty1 /.test(l)), lines.join('\n'));
-      assert.ok(lines.some((l) => /^\/\.lxc-boot-id \/proc\/sys\/kernel\/random\/boot_id ro,nosuid,nodev,noexec/.test(l)), lines.join('\n'));
-      // With LXC's common.conf, as every distribution container has it (lxc.tty.dir, lxc.pty.max,
-      // cgroup:mixed, its seccomp policy): the console is one of the container's ptys in both, so all of it.
-      const common = await devOfBoth(c, 'lxc.include = /usr/share/lxc/config/common.conf\n', 'all');
-      assert.equal(common.lxkit, common.lxc);
-      lines = common.lxkit;
-      // The console is pts/0 (major 0x88), its owner's alone; the ttys follow; max is lxc.pty.max + lxc.tty.max.
-      assert.ok(lines.some((l) => /^console crwx------ 88,0 root:/.test(l)), lines.join('\n'));
-      assert.ok(lines.some((l) => /^lxc\/tty1 crw--w---- 88,1 root:/.test(l)), lines.join('\n'));
-      assert.ok(lines.some((l) => /^\/0 \/dev\/lxc\/console .* devpts devpts rw,gid=5,mode=620,ptmxmode=666,max=1028$/.test(l)), lines.join('\n'));
-      // Without lxc.autodev (the rootfs's own /dev) the console keeps devpts' mode.
-      const own = await devOfBoth(c, 'lxc.autodev = 0\nlxc.pty.max = 10\n', 'all');
-      assert.equal(own.lxkit, own.lxc);
-      assert.ok(own.lxkit.some((l) => /^console crw--w---- 88,0 root:/.test(l)), own.lxkit.join('\n'));
-    });
+  async (c) => {
+    // The busybox template's config: the console aside.
+    const plain = await devOfBoth(c, '', '');
+    assert.equal(plain.lxkit, plain.lxc);
+    // Both saw something: the nodes, the tmpfs, the ttys, the boot id.
+    let lines = plain.lxkit;
+    assert.ok(lines.includes('null crw-rw-rw- 1,3 root:root'), lines.join('\n'));
+    assert.ok(lines.includes('.lxc-boot-id -r--r--r-- 0,0 root:root'), lines.join('\n'));
+    assert.ok(lines.some((l) => /^\/ \/dev rw,relatime - tmpfs none rw,size=492k,mode=755$/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /^\/0 \/dev\/tty1 /.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /^\/\.lxc-boot-id \/proc\/sys\/kernel\/random\/boot_id ro,nosuid,nodev,noexec/.test(l)), lines.join('\n'));
+    // With LXC's common.conf, as every distribution container has it (lxc.tty.dir, lxc.pty.max,
+    // cgroup:mixed, its seccomp policy): the console is one of the container's ptys in both, so all of it.
+    const common = await devOfBoth(c, 'lxc.include = /usr/share/lxc/config/common.conf\n', 'all');
+    assert.equal(common.lxkit, common.lxc);
+    lines = common.lxkit;
+    // The console is pts/0 (major 0x88), its owner's alone; the ttys follow; max is lxc.pty.max + lxc.tty.max.
+    assert.ok(lines.some((l) => /^console crwx------ 88,0 root:/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /^lxc\/tty1 crw--w---- 88,1 root:/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /^\/0 \/dev\/lxc\/console .* devpts devpts rw,gid=5,mode=620,ptmxmode=666,max=1028$/.test(l)), lines.join('\n'));
+    // Without lxc.autodev (the rootfs's own /dev) the console keeps devpts' mode.
+    const own = await devOfBoth(c, 'lxc.autodev = 0\nlxc.pty.max = 10\n', 'all');
+    assert.equal(own.lxkit, own.lxc);
+    assert.ok(own.lxkit.some((l) => /^console crw--w---- 88,0 root:/.test(l)), own.lxkit.join('\n'));
   },
 );
 
@@ -207,25 +212,21 @@ const CGROUP_PROBE = `#!/bin/sh
 sed -e 's/^[^ ]* [^ ]* [^ ]* //' -e 's/ shared:[0-9]*//g' -e 's/ master:[0-9]*//g' /proc/self/mountinfo | grep ' /sys/fs/cgroup'
 `;
 
-testIf(
-  compat,
-  LXC_MISSING ?? (which('busybox') ? undefined : 'busybox is not installed'),
+against(
   "lxc.mount.auto's cgroup mounts are lxc-start's, with a cgroup namespace (:force) and without one",
-  async () => {
-    await withLxcBusybox(async (c) => {
-      await writeFile(join(c.rootfs, 'cgprobe.sh'), CGROUP_PROBE, { mode: 0o755 });
-      const init = ['-F', '--', '/bin/sh', '-c', '/cgprobe.sh > /cg.out 2>&1'];
-      const read = async () => (await readFile(join(c.rootfs, 'cg.out'), 'utf8')).trim().split('\n').sort();
-      // Every namespace but the cgroup one (uts included: LXC would set the host's name otherwise).
-      const noCgns = 'lxc.namespace.clone = mnt pid uts ipc net\n';
-      for (const extra of [`cgroup:mixed\n${noCgns}`, `cgroup:ro\n${noCgns}`, `cgroup:rw\n${noCgns}`, 'cgroup:mixed:force\n', 'cgroup:ro:force\n']) {
-        // An empty lxc.mount.auto first: the template's own line is cleared.
-        await c.configure(`lxc.mount.auto =\nlxc.mount.auto = proc:mixed sys:mixed ${extra}`);
-        const seen = await c.both('start', init, read);
-        assert.equal(seen.lxkit, seen.lxc, extra);
-        assert.ok(seen.lxc.some((l) => / \/sys\/fs\/cgroup rw,nosuid,nodev,noexec,relatime - tmpfs none /.test(l)), `${extra}: ${seen.lxc.join('\n')}`);
-      }
-    });
+  async (c) => {
+    await c.install('cgprobe.sh', CGROUP_PROBE);
+    const init = ['-F', '--', '/bin/sh', '-c', '/cgprobe.sh > /cg.out 2>&1'];
+    const read = async () => (await readFile(join(c.rootfs, 'cg.out'), 'utf8')).trim().split('\n').sort();
+    // Every namespace but the cgroup one (uts included: LXC would set the host's name otherwise).
+    const noCgns = 'lxc.namespace.clone = mnt pid uts ipc net\n';
+    for (const extra of [`cgroup:mixed\n${noCgns}`, `cgroup:ro\n${noCgns}`, `cgroup:rw\n${noCgns}`, 'cgroup:mixed:force\n', 'cgroup:ro:force\n']) {
+      // An empty lxc.mount.auto first: the template's own line is cleared.
+      await c.configure(`lxc.mount.auto =\nlxc.mount.auto = proc:mixed sys:mixed ${extra}`);
+      const seen = await c.both('start', init, read);
+      assert.equal(seen.lxkit, seen.lxc, extra);
+      assert.ok(seen.lxc.some((l) => / \/sys\/fs\/cgroup rw,nosuid,nodev,noexec,relatime - tmpfs none /.test(l)), `${extra}: ${seen.lxc.join('\n')}`);
+    }
   },
 );
 
@@ -234,29 +235,25 @@ const ARGS_PROBE = `#!/bin/sh
 n=0; for a in "$@"; do n=$((n+1)); printf '[%s:%s]' $n "$a"; done > /args.out
 `;
 
-testIf(
-  compat,
-  LXC_MISSING ?? (which('busybox') ? undefined : 'busybox is not installed'),
+against(
   "lxc.init.cmd and lxc.execute.cmd give the program lxc-start's and lxc-execute's words (quotes, backslashes, $)",
-  async () => {
-    await withLxcBusybox(async (c) => {
-      await writeFile(join(c.rootfs, 'args.sh'), ARGS_PROBE, { mode: 0o755 });
-      const line = `/args.sh a 'b c' "d e" $HOME f\\ g x"y z" "p"q '' "open r`;
-      const read = async () => {
-        const out = await readFile(join(c.rootfs, 'args.out'), 'utf8');
-        await rm(join(c.rootfs, 'args.out'));
-        return out;
-      };
-      await c.configure(`lxc.init.cmd = ${line}\n`);
-      const init = await c.both('start', ['-F'], read);
-      await c.configure(`lxc.execute.cmd = ${line}\n`);
-      const execute = await c.both('execute', [], read);
-      assert.is(init.lxkit, init.lxc, 'lxc.init.cmd');
-      assert.is(execute.lxkit, execute.lxc, 'lxc.execute.cmd');
-      // What LXC makes of the line, so that a change on either side shows.
-      assert.is(init.lxc, `[1:a][2:'b][3:c'][4:"d][5:e"][6:$HOME][7:f\\][8:g][9:x"y][10:z"][11:"p"q][12:''][13:"open][14:r]`);
-      assert.is(execute.lxc, `[1:a][2:b c][3:d e][4:$HOME][5:f\\][6:g][7:x"y][8:z"][9:p][10:q][11:]`);
-    });
+  async (c) => {
+    await c.install('args.sh', ARGS_PROBE);
+    const line = `/args.sh a 'b c' "d e" $HOME f\\ g x"y z" "p"q '' "open r`;
+    const read = async () => {
+      const out = await readFile(join(c.rootfs, 'args.out'), 'utf8');
+      await rm(join(c.rootfs, 'args.out'));
+      return out;
+    };
+    await c.configure(`lxc.init.cmd = ${line}\n`);
+    const init = await c.both('start', ['-F'], read);
+    await c.configure(`lxc.execute.cmd = ${line}\n`);
+    const execute = await c.both('execute', [], read);
+    assert.is(init.lxkit, init.lxc, 'lxc.init.cmd');
+    assert.is(execute.lxkit, execute.lxc, 'lxc.execute.cmd');
+    // What LXC makes of the line, so that a change on either side shows.
+    assert.is(init.lxc, `[1:a][2:'b][3:c'][4:"d][5:e"][6:$HOME][7:f\\][8:g][9:x"y][10:z"][11:"p"q][12:''][13:"open][14:r]`);
+    assert.is(execute.lxc, `[1:a][2:b c][3:d e][4:$HOME][5:f\\][6:g][7:x"y][8:z"][9:p][10:q][11:]`);
   },
 );
 

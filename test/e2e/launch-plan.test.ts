@@ -238,19 +238,30 @@ plans('a replayed stop sends the halt signal the container runs with, waits for 
     const nokill = ['stop', '-n', 'bb', '-P', s.lxcpath, '-t', '1', '--nokill'];
     const timeout = ['stop', '-n', 'bb', '-P', s.lxcpath, '-t', '1'];
     try {
+      // The second round is replayed: a run that was not says why on stderr (LXKIT_PLAN_DEBUG).
+      const replayed = (r: CliResult, round: number) => {
+        if (round > 0) assert.not.match(r.stderr, /launch plan/, r.stderr);
+      };
       for (let i = 0; i < 2; i++) {
-        assert.is((await run(...startInit)).exitCode, 0);
+        const started = await run(...startInit);
+        assert.is(started.exitCode, 0, started.stderr);
+        replayed(started, i);
         const halted = await run(...halt);
+        replayed(halted, i);
         assert.is(halted.exitCode, 0, halted.stderr);
         assert.is(await stateOf(s, 'bb'), 'STOPPED');
-        assert.is((await run(...startSleep)).exitCode, 0);
+        const sleeping = await run(...startSleep);
+        assert.is(sleeping.exitCode, 0, sleeping.stderr);
+        replayed(sleeping, i);
         const refused = await run(...nokill);
         assert.is(refused.exitCode, 1);
+        replayed(refused, i);
         assert.match(refused.stderr, /did not halt within 1 s \(--nokill: not killed\)/);
         assert.is(await stateOf(s, 'bb'), 'STOPPING', 'still there: a stop was asked for');
         const t0 = Date.now();
         const killed = await run(...timeout);
         assert.is(killed.exitCode, 0, killed.stderr);
+        replayed(killed, i);
         assert.ok(Date.now() - t0 >= 1000, 'killed only after the timeout');
         assert.is(await stateOf(s, 'bb'), 'STOPPED');
       }

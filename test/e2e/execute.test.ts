@@ -19,16 +19,17 @@ exec("the command's exit status is lxkit's; death by signal N is 128+N", async (
   });
 });
 
-exec('the command runs under a small init (pid 2 under pid 1), with its own host name, /proc and no host mounts visible', async () => {
+exec('the command runs under a small init (pid 2 under pid 1, named lxkit-init by ps), with its own host name, /proc and no host mounts visible', async () => {
   await withScratch(async ({ lxcpath, env }) => {
     const before = await hostMounts();
     const r = await lxkit(
-      ['execute', '-n', 'app', '-P', lxcpath, '-s', 'lxc.mount.auto=proc:mixed', '-s', 'lxc.uts.name=inner', '--', 'sh', '-c', 'echo $$; hostname; ls /proc | grep "^[0-9]" | sort -n | tail -1; cat /proc/1/comm'],
+      ['execute', '-n', 'app', '-P', lxcpath, '-s', 'lxc.mount.auto=proc:mixed', '-s', 'lxc.uts.name=inner', '--', 'sh', '-c', 'echo $$; hostname; ls /proc | grep "^[0-9]" | sort -n | tail -1; cat /proc/1/comm; ps -o args | sed -n 2p'],
       { env },
     );
     assert.is(r.exitCode, 0, r.stderr);
-    const [pid, host, highest, init] = r.stdout.split('\n');
-    assert.equal([pid, host, init], ['2', 'inner', 'lxkit-init']);
+    const [pid, host, highest, init, args] = r.stdout.split('\n');
+    // Its arguments too: it is the monitor's copy, and it must not go by the monitor's name.
+    assert.equal([pid, host, init, args?.trim()], ['2', 'inner', 'lxkit-init', 'lxkit-init']);
     assert.ok(Number(highest) < 10, `/proc lists only the container's few processes (highest pid ${highest})`);
     assert.equal(await hostMounts(), before, 'nothing the container mounted shows on the host');
   });

@@ -547,6 +547,31 @@ static int send_tty_masters(void)
 }
 
 /*
+ * The init runs on in this process, a copy of the monitor without an exec:
+ * `ps` in the container would call its PID 1 lxkit-monitor, which runs
+ * outside. Its name and its arguments (what /proc/1/cmdline reads, the
+ * monitor's argument memory, long enough) say lxkit-init instead.
+ */
+static char *args;
+static size_t args_len;
+
+void child_args(char *area, size_t len)
+{
+	args = area;
+	args_len = len;
+}
+
+static void retitle_init(void)
+{
+	static const char title[] = "lxkit-init";
+	prctl(PR_SET_NAME, title, 0, 0, 0);
+	if (args && args_len >= sizeof(title)) {
+		memset(args, 0, args_len);
+		memcpy(args, title, sizeof(title));
+	}
+}
+
+/*
  * The small init of application containers: runs the command as its child,
  * forwards signals to it, reaps every zombie, and exits with the command's
  * status (128+N when a signal killed it), as lxc-init does.
@@ -601,7 +626,7 @@ static void become_init(char **argv, char **envp, struct failure *f)
 	/* Running: the monitor learns it from the closed socket. */
 	close(sock);
 	sock = -1;
-	prctl(PR_SET_NAME, "lxkit-init", 0, 0, 0);
+	retitle_init();
 	for (;;) {
 		siginfo_t si;
 		if (sigwaitinfo(&all, &si) < 0)

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "monitor.h"
 #include "netns.h"
 #include "../common/timeline.h"
@@ -156,6 +157,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NNS; i++)
 		M.ns[i] = -1;
 	prctl(PR_SET_NAME, "lxkit-monitor", 0, 0, 0);
+	child_args(argv[0], (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]));
 	fcntl(M.control, F_SETFD, FD_CLOEXEC);
 	fcntl(LOCK_FD, F_SETFD, FD_CLOEXEC); /* may not be open: then this fails harmlessly */
 	signal(SIGPIPE, SIG_IGN);

@@ -99,6 +99,11 @@ p('names as LXC makes them, hashed past the kernel limit; the stacked label', ()
   const long = profileName('c', `/${'d'.repeat(250)}`);
   assert.match(long, /^[0-9a-f]{16}$/);
   assert.is(long, profileName('c', `/${'d'.repeat(250)}`), 'stable');
+  assert.is(profileName('db@prod_1', '/var/lib/lxc'), 'lxc-db@prod_1_</var/lib/lxc>');
+  for (const name of ['web 1', 'a:b', 'say"hi', 'back\\slash', 'tab\there']) {
+    assert.match(profileName(name, '/var/lib/lxc'), /^[0-9a-f]{16}$/, `${JSON.stringify(name)}: hashed, as it could not be quoted or stacked`);
+  }
+  assert.is.not(profileName('a:b', '/var/lib/lxc'), profileName('a b', '/var/lib/lxc'));
   assert.is(containerLabel('p', 'ns'), 'p//&:ns:');
   assert.is(containerLabel('p'), 'p');
 });

@@ -35,10 +35,18 @@ function fnv1a64(text: string): string {
   return h.toString(16).padStart(16, '0');
 }
 
-/** LXC's name for a container's generated profile: `lxc-NAME_<LXCPATH>`, hashed when too long for the kernel. */
+/**
+ * Characters a profile name cannot carry everywhere it goes: a quote or a
+ * backslash in the profile's quoted name, a colon in the stacked label's
+ * `:namespace:`, white space and control characters in either. Container
+ * names may have them (LXC takes any name without a slash).
+ */
+const UNSAFE = /["\\:\s\u0000-\u001f\u007f]/;
+
+/** LXC's name for a container's generated profile: `lxc-NAME_<LXCPATH>`, hashed when too long for the kernel or unsafe. */
 export function profileName(container: string, lxcpath: string): string {
   const full = `lxc-${container}_<${lxcpath}>`;
-  return Buffer.byteLength(full) + 7 > 253 ? fnv1a64(full) : full;
+  return Buffer.byteLength(full) + 7 > 253 || UNSAFE.test(full) ? fnv1a64(full) : full;
 }
 
 /** The container's policy namespace (stacking): the profile name with slashes as dashes; also the profile file's name. */

@@ -116,9 +116,11 @@ sed -e 's/^[^ ]* [^ ]* [^ ]* //' -e 's/ shared:[0-9]*//g' -e 's/ master:[0-9]*//
   grep -E ' (/dev[^ ]*|/proc/sys/kernel/random/boot_id) ' | grep -Ev "$skip"
 `;
 
-/** A busybox container `bb` made by lxc-create, run by both LXC's tools and lxkit's. */
+/** A busybox container made by lxc-create, run by both LXC's tools and lxkit's. */
 interface LxcBusybox {
   readonly s: Scratch;
+  /** Its name (`bb` unless told). */
+  readonly name: string;
   readonly rootfs: string;
   /** Writes an executable script at `/name` in the rootfs. */
   install(name: string, script: string): Promise<void>;
@@ -131,19 +133,20 @@ interface LxcBusybox {
   both<T>(verb: 'start' | 'execute', args: readonly string[], read: () => Promise<T>): Promise<Record<'lxc' | 'lxkit', T>>;
 }
 
-/** Runs `fn` with an LXC busybox container; destroys it (and LXC's pivot cgroups) after. */
-async function withLxcBusybox(fn: (c: LxcBusybox) => Promise<void>): Promise<void> {
+/** Runs `fn` with an LXC busybox container `name`; destroys it (and LXC's pivot cgroups) after. */
+async function withLxcBusybox(fn: (c: LxcBusybox) => Promise<void>, name = 'bb'): Promise<void> {
   await withLxcPivotCleanup(() =>
     withScratch(async (s) => {
-      await execa('lxc-create', ['-P', s.lxcpath, '-n', 'bb', '-t', 'busybox']);
+      await execa('lxc-create', ['-P', s.lxcpath, '-n', name, '-t', 'busybox']);
       try {
-        const configFile = join(s.lxcpath, 'bb', 'config');
+        const configFile = join(s.lxcpath, name, 'config');
         const base = (await readFile(configFile, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, '') + 'lxc.net.0.type = empty\n';
-        const where = ['-P', s.lxcpath, '-n', 'bb'];
+        const where = ['-P', s.lxcpath, '-n', name];
         await fn({
           s,
-          rootfs: join(s.lxcpath, 'bb', 'rootfs'),
-          install: (name, script) => writeFile(join(s.lxcpath, 'bb', 'rootfs', name), script, { mode: 0o755 }),
+          name,
+          rootfs: join(s.lxcpath, name, 'rootfs'),
+          install: (file, script) => writeFile(join(s.lxcpath, name, 'rootfs', file), script, { mode: 0o755 }),
           configure: (extra) => writeFile(configFile, base + extra),
           async both<T>(verb: 'start' | 'execute', args: readonly string[], read: () => Promise<T>) {
             const seen = {} as Record<'lxc' | 'lxkit', T>;
@@ -159,7 +162,7 @@ async function withLxcBusybox(fn: (c: LxcBusybox) => Promise<void>): Promise<voi
           },
         });
       } finally {
-        await execa('lxc-destroy', ['-P', s.lxcpath, '-n', 'bb'], { reject: false });
+        await execa('lxc-destroy', ['-P', s.lxcpath, '-n', name], { reject: false });
       }
     }),
   );
@@ -256,6 +259,31 @@ against(
     assert.is(execute.lxc, `[1:a][2:b c][3:d e][4:$HOME][5:f\\][6:g][7:x"y][8:z"][9:p][10:q][11:]`);
   },
 );
+
+testIf(compat, LXC_BUSYBOX_MISSING, 'a container LXC made under a name LXC takes (@, :, ü, a leading _) runs under lxkit: start, info, attach, ls, stop', async () => {
+  const name = '_web@db:ü';
+  await withLxcBusybox(async (c) => {
+    await c.configure('');
+    const run = (...args: string[]) => lxkit([args[0]!, '-P', c.s.lxcpath, '-n', name, ...args.slice(1)], { env: c.s.env });
+    try {
+      const started = await run('start', '-d');
+      assert.is(started.exitCode, 0, started.stderr);
+      assert.is((await run('info', '-s')).stdout, 'State:          RUNNING');
+      // The busybox template names the host after the container, as LXC's does.
+      const inside = await run('attach', '--', 'hostname');
+      assert.equal([inside.exitCode, inside.stdout], [0, name], inside.stderr);
+      const listed = await lxkit(['ls', '-P', c.s.lxcpath, '-1'], { env: c.s.env });
+      const lxcListed = await execa('lxc-ls', ['-P', c.s.lxcpath, '-1']);
+      assert.equal(listed.stdout.split('\n'), [name]);
+      assert.equal(String(lxcListed.stdout).split('\n'), [name], 'lxc-ls lists it so');
+      const stopped = await run('stop', '-k');
+      assert.is(stopped.exitCode, 0, stopped.stderr);
+      assert.is((await run('info', '-s')).stdout, 'State:          STOPPED');
+    } finally {
+      await run('stop', '-k');
+    }
+  }, name);
+});
 
 const others = ['lxc-download needs network access to an image server', 'lxc-oci needs skopeo and umoci, which lxkit does not install'];
 testIf(compat, 'needs what this machine must not use: ' + others.join('; '), 'the configs of the download and oci templates', async () => {

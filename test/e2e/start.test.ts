@@ -312,10 +312,17 @@ start('bad input: missing rootfs, missing init, unknown template, invalid names,
     const dup = await lxkit(['create', '-n', 'bb', '-P', s.lxcpath, '-t', 'busybox'], { env: s.env });
     assert.match(dup.stderr, /container "bb" already exists/);
     assert.ok(existsSync(join(dir, 'rootfs/bin/busybox')), 'the existing container is untouched');
-    for (const bad of ['../x', 'a/b']) {
-      const r = await lxkit(['start', '-n', bad, '-P', s.lxcpath, '-F'], { env: s.env });
+    for (const [bad, why] of [
+      ['../x', "contains '/'"],
+      ['a/b', "contains '/'"],
+      ['..', "starts with '.'"],
+      ['.hidden', "starts with '.'"],
+      ['a\tb', 'contains a control character'],
+      ['x'.repeat(201), 'is longer than 200 bytes'],
+    ]) {
+      const r = await lxkit(['start', '-n', bad!, '-P', s.lxcpath, '-F'], { env: s.env });
       assert.is(r.exitCode, 1);
-      assert.match(r.stderr, /invalid container name/);
+      assert.match(r.stderr, `invalid container name ${JSON.stringify(bad)}: it ${why}`);
     }
     const empty = await lxkit(['start', '-n', '', '-P', s.lxcpath, '-F'], { env: s.env });
     assert.equal([empty.exitCode, empty.stderr.trim()], [1, 'lxkit-start: a container name is required (-n NAME)']);
@@ -340,13 +347,20 @@ start('bad input: missing rootfs, missing init, unknown template, invalid names,
   });
 });
 
-start('create, ls and destroy', async () => {
+start("create, ls and destroy; any name LXC takes, a space included, but a hidden directory's", async () => {
   await withScratch(async (s) => {
     await busybox(s, 'b1', '--privileged');
     await busybox(s, 'a2', '--privileged');
-    assert.is((await lxkit(['ls', '-P', s.lxcpath], { env: s.env })).stdout, 'a2\nb1');
+    await busybox(s, 'web 1', '--privileged');
+    // Not a container for LXC's lxc-ls either.
+    await mkdir(join(s.lxcpath, '.hidden'));
+    await writeFile(join(s.lxcpath, '.hidden/config'), '');
+    assert.is((await lxkit(['ls', '-P', s.lxcpath], { env: s.env })).stdout, 'a2\nb1\nweb 1');
+    const web = await lxkit(['start', '-n', 'web 1', '-P', s.lxcpath, '-F', '--', 'hostname'], { env: s.env, input: '' });
+    assert.equal([web.exitCode, web.stdout.trim()], [0, 'web 1'], web.stderr);
     const d = await lxkit(['destroy', '-n', 'b1', '-P', s.lxcpath], { env: s.env });
     assert.is(d.exitCode, 0, d.stderr);
+    assert.is((await lxkit(['destroy', '-n', 'web 1', '-P', s.lxcpath], { env: s.env })).exitCode, 0);
     assert.is((await lxkit(['ls', '-P', s.lxcpath], { env: s.env })).stdout, 'a2');
     const again = await lxkit(['destroy', '-n', 'b1', '-P', s.lxcpath], { env: s.env });
     assert.match(again.stderr, /container "b1" does not exist/);

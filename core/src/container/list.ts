@@ -10,10 +10,11 @@ import type { Runtime } from '../runtime.js';
 import { loadContainerConfig } from '../config/load.js';
 import type { ContainerState } from '../start/protocol.js';
 import { ContainerLock } from './lock.js';
+import { isContainerName } from './name.js';
 import { containerPaths, runDir } from './paths.js';
 import { RunningContainer } from './running.js';
 
-/** Defined containers of an lxcpath: directories holding a config file, in name order. */
+/** Defined containers of an lxcpath: directories with a container's name holding a config file, in name order. */
 export async function listContainers(lxcpath: string): Promise<string[]> {
   let names: string[];
   try {
@@ -21,7 +22,7 @@ export async function listContainers(lxcpath: string): Promise<string[]> {
   } catch {
     return [];
   }
-  return names.filter((n) => existsSync(join(lxcpath, n, 'config'))).sort();
+  return names.filter((n) => isContainerName(n) && existsSync(join(lxcpath, n, 'config'))).sort();
 }
 
 /** Containers of an lxcpath that hold their lock now (running, or being created or destroyed). */

@@ -100,7 +100,7 @@ export { containerInfos, type ContainerInfo } from './container/list.js';
 export { checkName } from './container/name.js';
 export { CommandClient, askMonitor, type ContainerStatus } from './command/client.js';
 export { RunningContainer, runningContainer, type StopOptions } from './container/running.js';
-export { ATTACH_NAMESPACES, type AttachNamespace, type AttachOptions } from './attach/attach.js';
+export { ATTACH_NAMESPACES, type AttachNamespace, type AttachOptions, type AttachPrivilege } from './attach/attach.js';
 export type { ConsoleOptions } from './console/console.js';
 export { containerPaths, runDir, watchPrefix, type ContainerPaths } from './container/paths.js';
 export { watchStates, type StateChange } from './command/watch.js';

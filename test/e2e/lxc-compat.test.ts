@@ -260,6 +260,39 @@ against(
   },
 );
 
+against("lxc-attach -e, whole or in parts (CAP, CGROUP, LSM): what the attached program keeps of the confinement is lxc-attach's", async (c) => {
+  // common.conf: a seccomp policy and capability drops to leave out.
+  await c.configure('lxc.include = /usr/share/lxc/config/common.conf\n');
+  const probe = 'grep -E "^(CapBnd|Seccomp|NoNewPrivs):" /proc/self/status | tr -s "\\t " " "; grep -E "^(4:memory|0::)" /proc/self/cgroup';
+  const forms = [[], ['-e'], ['-eCAP'], ['-eCGROUP'], ['-eLSM'], ['--elevated-privileges=CAP|CGROUP']];
+  const where = ['-P', c.s.lxcpath, '-n', c.name];
+  const seen: Record<'lxc' | 'lxkit', string[]> = { lxc: [], lxkit: [] };
+  for (const who of ['lxc', 'lxkit'] as const) {
+    const tool = (verb: string, ...args: string[]) =>
+      who === 'lxc' ? execa(`lxc-${verb}`, [...where, ...args], { reject: false, input: '' }) : lxkit([verb, ...where, ...args], { env: c.s.env, input: '' });
+    assert.is((await tool('start', '-d', '--', 'sleep', '60')).exitCode, 0, who);
+    try {
+      for (const form of forms) {
+        const r = await tool('attach', ...form, '--', 'sh', '-c', probe);
+        assert.is(r.exitCode, 0, `${who} attach ${form.join(' ')}: ${String(r.stderr)}`);
+        seen[who].push(`${form.join(' ') || '(none)'}\n${String(r.stdout)}`);
+      }
+    } finally {
+      await tool('stop', '-k');
+    }
+  }
+  assert.equal(seen.lxkit, seen.lxc);
+  // Each part left out on its own, as LXC does: so a change on either side shows.
+  const [none, all, cap, cgroup, lsm] = seen.lxc;
+  assert.match(none!, /Seccomp: 2/);
+  assert.match(all!, /Seccomp: 0/);
+  assert.match(cap!, /Seccomp: 2/);
+  assert.is.not(cap!.match(/CapBnd: \S+/)![0], none!.match(/CapBnd: \S+/)![0], '-eCAP keeps the full bounding set');
+  assert.match(lsm!, /Seccomp: 0/);
+  assert.is(cgroup!.match(/CapBnd: \S+/)![0], none!.match(/CapBnd: \S+/)![0]);
+  assert.is.not(cgroup!.match(/0::.*/)![0], none!.match(/0::.*/)![0], "-eCGROUP stays in lxkit's cgroup");
+});
+
 testIf(compat, LXC_BUSYBOX_MISSING, 'a container LXC made under a name LXC takes (@, :, ü, a leading _) runs under lxkit: start, info, attach, ls, stop', async () => {
   const name = '_web@db:ü';
   await withLxcBusybox(async (c) => {

@@ -1,18 +1,19 @@
 /**
  * lxc-attach: a program run inside a running container, by lxkit-attach
  * (native/src/attach/attach.c), which enters the container's namespaces
- * through its init's pidfd. Unless `elevated`, the program joins the
- * init's cgroups first and gets the init's confinement — the capability
- * bounding set, the AppArmor label and the seccomp filter, applied in that
- * order right before exec; the monitor keeps both since the start
- * (M_CGROUPS, M_CONFINE) and hands them over with the init's pidfd.
+ * through its init's pidfd. The program joins the init's cgroups first and
+ * gets the init's confinement — the capability bounding set, the AppArmor
+ * label and the seccomp filter, applied in that order right before exec;
+ * the monitor keeps both since the start (M_CGROUPS, M_CONFINE) and hands
+ * them over with the init's pidfd. `elevated` leaves out all of it, or the
+ * parts it names, as lxc-attach -e does.
  */
 import { runTerminalHelper } from '../command/helper-session.js';
 import { LxkitError } from '../errors.js';
 import { planRecorder } from '../launch-plan/active.js';
 import { native } from '../native-package.js';
 import type { Exit } from '../start/monitor.js';
-import { A_REQUEST } from '../start/protocol.js';
+import { A_REQUEST, ELEVATE } from '../start/protocol.js';
 import { CLONE_FLAGS } from '../start/namespaces.js';
 
 /** lxc-attach -s names, and the namespaces they stand for. */
@@ -28,11 +29,18 @@ export const ATTACH_NAMESPACES = {
 } as const;
 export type AttachNamespace = keyof typeof ATTACH_NAMESPACES;
 
+/**
+ * lxc-attach -e names: what each leaves out is the capability bounding set;
+ * the init's cgroups; the LSM label with the seccomp filter (LXC applies
+ * both under its LSM flag).
+ */
+export type AttachPrivilege = keyof typeof ELEVATE;
+
 export interface AttachOptions {
   /** The namespaces to enter (lxc-attach -s); all the container has by default. */
   namespaces?: readonly AttachNamespace[];
-  /** Skip the container's confinement (lxc-attach -e). */
-  elevated?: boolean;
+  /** Skip the container's confinement (lxc-attach -e): all of it, or the parts named (-e 'CAP|CGROUP'). */
+  elevated?: boolean | readonly AttachPrivilege[];
   /** Start from an empty environment (plus container=lxc, a PATH and `keepEnv`) instead of lxkit's. */
   clearEnv?: boolean;
   /** With clearEnv: names of lxkit's variables to keep (--keep-var). */
@@ -57,6 +65,12 @@ const NS_FLAG_ORDER = Object.keys(CLONE_FLAGS) as (keyof typeof CLONE_FLAGS)[];
 export function attachMask(selected?: readonly AttachNamespace[]): number {
   const wanted = selected?.map((n) => ATTACH_NAMESPACES[n]) ?? NS_FLAG_ORDER;
   return wanted.reduce((f, n) => f | CLONE_FLAGS[n], 0);
+}
+
+/** The request's bits of what `elevated` leaves out. */
+function elevatedMask(elevated: AttachOptions['elevated']): number {
+  if (elevated === true) return ELEVATE.CAP | ELEVATE.CGROUP | ELEVATE.LSM;
+  return (elevated || []).reduce((m, p) => m | ELEVATE[p], 0);
 }
 
 /**
@@ -87,7 +101,7 @@ export async function attachProgram(socket: string, container: string, command: 
         opts.gid ?? -1,
         (opts.pty ?? stdinIsTerminal()) ? 1 : 0,
         opts.clearEnv ? 1 : 0,
-        opts.elevated ? 1 : 0,
+        elevatedMask(opts.elevated),
         command.length,
         env.length,
         keep.length,

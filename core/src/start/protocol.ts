@@ -50,6 +50,9 @@ export const CMD = {
 export const A_REQUEST = 400;
 export const CN_REQUEST = 401;
 
+/** A_REQUEST's "elevated" bits (lxc-attach -e): what of the container's confinement is left out. */
+export const ELEVATE = { CAP: 1, CGROUP: 2, LSM: 4 } as const;
+
 /** Container states, numbered as LXC numbers them (lxc_state_t). */
 export const STATES = ['STOPPED', 'STARTING', 'RUNNING', 'STOPPING', 'ABORTING', 'FREEZING', 'FROZEN', 'THAWED'] as const;
 export type ContainerState = (typeof STATES)[number];

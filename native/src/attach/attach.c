@@ -133,7 +133,8 @@ static const char *shell_of(uid_t uid)
 }
 
 struct request {
-	int nsflags, uid, gid, pty, clear_env, elevated;
+	int nsflags, uid, gid, pty, clear_env;
+	int elevated;           /* ELEVATE_* bits (lxc-attach -e): what of the container's confinement is left out */
 	int has_caps;
 	uint64_t bounding;
 	int no_new_privs;       /* lxc.no_new_privs: applied with -e too, as LXC does */
@@ -252,11 +253,11 @@ static void run_command(const struct request *q, int slave)
 	gid_t gid = q->gid >= 0 ? (gid_t)q->gid : 0;
 	/* The container's confinement (not with -e), as its init got it: caps, label, then the filter. */
 	const char *what = NULL;
-	if (!q->elevated && q->has_caps && confine_caps(q->bounding, 0, 0, &what) < 0) {
+	if (!(q->elevated & ELEVATE_CAP) && q->has_caps && confine_caps(q->bounding, 0, 0, &what) < 0) {
 		dprintf(2, "lxkit-attach: %s: %s\n", what, strerror(errno));
 		_exit(126);
 	}
-	if (!q->elevated && *q->label && confine_label(q->label, &what) < 0) {
+	if (!(q->elevated & ELEVATE_LSM) && *q->label && confine_label(q->label, &what) < 0) {
 		dprintf(2, "lxkit-attach: AppArmor label %s: %s: %s\n", q->label, what, strerror(errno));
 		_exit(126);
 	}
@@ -265,7 +266,7 @@ static void run_command(const struct request *q, int slave)
 		_exit(126);
 	}
 	int listener = -1;
-	if (!q->elevated && q->filter_len && confine_seccomp(q->filter, q->filter_len, q->notify ? &listener : NULL, &what) < 0) {
+	if (!(q->elevated & ELEVATE_LSM) && q->filter_len && confine_seccomp(q->filter, q->filter_len, q->notify ? &listener : NULL, &what) < 0) {
 		dprintf(2, "lxkit-attach: seccomp filter: %s: %s\n", what, strerror(errno));
 		_exit(126);
 	}
@@ -390,7 +391,7 @@ int main(void)
 		return 1;
 	}
 	/* The command itself sends its filter's listener on it (CLOEXEC: gone at its exec either way). */
-	q.monitor = q.notify && !q.elevated ? sock : -1;
+	q.monitor = q.notify && !(q.elevated & ELEVATE_LSM) ? sock : -1;
 	if (q.monitor < 0)
 		close(sock);
 
@@ -427,7 +428,7 @@ int main(void)
 		 * namespace, by this child only (this helper stays outside, proxying):
 		 * the program is limited and frozen with the container (not with -e).
 		 */
-		for (uint32_t i = 2; !q.elevated && i < reply.nstrs; i++) {
+		for (uint32_t i = 2; !(q.elevated & ELEVATE_CGROUP) && i < reply.nstrs; i++) {
 			char path[4096];
 			struct statfs sf;
 			int unified = statfs(reply.strs[i], &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;

@@ -67,6 +67,13 @@ enum msg_type {
 	CN_REQUEST = 401, /* ints: tty number, escape character (-1: none); strs: command socket */
 };
 
+/* A_REQUEST's "elevated" bits (lxc-attach -e): what of the container's confinement is left out. */
+enum elevate {
+	ELEVATE_CAP = 1,    /* the capability bounding set */
+	ELEVATE_CGROUP = 2, /* the init's cgroups */
+	ELEVATE_LSM = 4,    /* the LSM label and the seccomp filter (LXC's LSM flag covers both) */
+};
+
 /* Container states, as LXC numbers them (lxc_state_t). */
 enum container_state {
 	STATE_STOPPED = 0,

@@ -1,20 +1,25 @@
 /**
- * `lxkit attach -n NAME [-e] [-s NAMESPACES] [--clear-env|--keep-env] [-v VAR=VAL]…
+ * `lxkit attach -n NAME [-e[PRIVILEGES]] [-s NAMESPACES] [--clear-env|--keep-env] [-v VAR=VAL]…
  * [--keep-var NAME]… [-u UID] [-g GID] [-- CMD…]` (lxc-attach): CMD (the
  * user's shell by default) inside the running container; its exit status is
  * lxkit's.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import type { AttachPrivilege } from '../../attach/attach.js';
 import { LxkitError } from '../../errors.js';
 import { action, commonOptions, type CliContext } from '../context.js';
 
 const NAMES = ['MOUNT', 'PID', 'UTSNAME', 'IPC', 'USER', 'NETWORK', 'CGROUP', 'TIME'];
+const PRIVILEGES = ['CAP', 'CGROUP', 'LSM'];
 
-function namespaces(v: string): string[] {
-  const list = v.split('|').map((s) => s.trim().toUpperCase()).filter(Boolean);
-  const bad = list.filter((n) => !NAMES.includes(n));
-  if (bad.length) throw new InvalidArgumentError(`unknown namespace ${bad.join(', ')}; use ${NAMES.join('|')}`);
-  return list;
+/** A `|`-separated list of `names` (lxc-attach's -s and -e), upper-cased. */
+function names(what: string, known: readonly string[]) {
+  return (v: string): string[] => {
+    const list = v.split('|').map((s) => s.trim().toUpperCase()).filter(Boolean);
+    const bad = list.filter((n) => !known.includes(n));
+    if (bad.length || list.length === 0) throw new InvalidArgumentError(`unknown ${what} ${bad.join(', ') || '""'}; use ${known.join('|')}`);
+    return list;
+  };
 }
 
 function id(what: string) {
@@ -25,7 +30,8 @@ function id(what: string) {
 }
 
 interface AttachCliOptions {
-  elevatedPrivileges?: boolean;
+  /** true: -e alone (all); a list: -e'CAP|LSM'. */
+  elevatedPrivileges?: boolean | string[];
   namespaces?: string[];
   clearEnv?: boolean;
   keepEnv?: boolean;
@@ -40,7 +46,7 @@ async function attach(ctx: CliContext, command: string[], o: AttachCliOptions): 
   const { runningContainer } = await import('../../parts/client.js');
   const exit = await runningContainer(await ctx.lxcpath(), ctx.opts.name!).attach(command, {
     ...(o.namespaces ? { namespaces: o.namespaces as never } : {}),
-    ...(o.elevatedPrivileges ? { elevated: true } : {}),
+    ...(o.elevatedPrivileges ? { elevated: o.elevatedPrivileges as true | AttachPrivilege[] } : {}),
     ...(o.clearEnv ? { clearEnv: true } : {}),
     ...(o.keepVar ? { keepEnv: o.keepVar } : {}),
     ...(o.setVar ? { env: o.setVar } : {}),
@@ -53,8 +59,12 @@ async function attach(ctx: CliContext, command: string[], o: AttachCliOptions): 
 export function define(cmd: Command, program: string): void {
   const list = (v: string, prev: string[] = []) => [...prev, v];
   commonOptions(cmd, { name: 'required' })
-    .option('-e, --elevated-privileges', "do not apply the container's confinement (capabilities, LSM, seccomp, cgroup)")
-    .option('-s, --namespaces <NS>', `namespaces to enter, separated by | (${NAMES.join('|')}); all by default`, namespaces)
+    .option(
+      '-e, --elevated-privileges [privileges]',
+      `do not apply the container's confinement: all of it, or what is named, separated by | (${PRIVILEGES.join('|')}: capabilities, cgroup, LSM label and seccomp)`,
+      names('privilege', PRIVILEGES),
+    )
+    .option('-s, --namespaces <NS>', `namespaces to enter, separated by | (${NAMES.join('|')}); all by default`, names('namespace', NAMES))
     .option('--clear-env', 'start from an empty environment (container=lxc, a PATH, --keep-var names)')
     .option('--keep-env', "keep lxkit's environment (the default)")
     .option('-v, --set-var <VAR=VAL>', 'set an environment variable (repeatable)', list)

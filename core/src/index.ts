@@ -57,7 +57,7 @@ export { parseMountEntry } from './config/core-keys/mount.js';
 export { parseIdMap } from './config/core-keys/idmap.js';
 export { parsePrlimit, PRLIMIT_RESOURCES } from './config/core-keys/process.js';
 export { parseTimeOffset } from './config/core-keys/lifecycle.js';
-export { ARCH_NAMES } from './config/core-keys/system.js';
+export { ARCH_NAMES, archPersonality } from './config/arch.js';
 export { LegacyTranslator, isLegacyKey, type Translation } from './config/legacy.js';
 export {
   loadContainerConfig,

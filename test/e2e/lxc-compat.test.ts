@@ -293,6 +293,39 @@ against("lxc-attach -e, whole or in parts (CAP, CGROUP, LSM): what the attached 
   assert.is.not(cgroup!.match(/0::.*/)![0], none!.match(/0::.*/)![0], "-eCGROUP stays in lxkit's cgroup");
 });
 
+against("lxc.arch's personality is lxc-start's and lxc-execute's for the init, and lxc-attach's for attached programs (-a overrides it, -e keeps it)", async (c) => {
+  const machine = (await execa('uname', ['-m'])).stdout;
+  const probe = 'echo $(uname -m) $(cat /proc/self/personality)';
+  const seen: Record<'lxc' | 'lxkit', string[]> = { lxc: [], lxkit: [] };
+  for (const arch of ['i686', 'x86_64', 'linux32']) {
+    await c.configure(`lxc.arch = ${arch}\n`);
+    const init = await c.both('execute', ['--', 'sh', '-c', `${probe} > /arch.out`], async () => (await readFile(join(c.rootfs, 'arch.out'), 'utf8')).trim());
+    seen.lxc.push(`${arch} execute: ${init.lxc}`);
+    seen.lxkit.push(`${arch} execute: ${init.lxkit}`);
+    const where = ['-P', c.s.lxcpath, '-n', c.name];
+    for (const who of ['lxc', 'lxkit'] as const) {
+      const tool = (verb: string, ...args: string[]) =>
+        who === 'lxc' ? execa(`lxc-${verb}`, [...where, ...args], { reject: false, input: '' }) : lxkit([verb, ...where, ...args], { env: c.s.env, input: '' });
+      assert.is((await tool('start', '-d', '--', 'sleep', '60')).exitCode, 0, who);
+      try {
+        for (const form of [[], ['-a', 'x86_64'], ['-a', 'i686'], ['-e']]) {
+          const r = await tool('attach', ...form, '--', 'sh', '-c', probe);
+          assert.is(r.exitCode, 0, `${who} attach ${form.join(' ')}: ${String(r.stderr)}`);
+          seen[who].push(`${arch} attach ${form.join(' ')}: ${String(r.stdout)}`);
+        }
+      } finally {
+        await tool('stop', '-k');
+      }
+    }
+  }
+  assert.equal(seen.lxkit, seen.lxc);
+  if (machine === 'x86_64') {
+    assert.ok(seen.lxc.includes('i686 execute: i686 00000008'), seen.lxc.join('\n'));
+    assert.ok(seen.lxc.includes('x86_64 attach -a i686: i686 00000008'), seen.lxc.join('\n'));
+    assert.ok(seen.lxc.includes('i686 attach -e: i686 00000008'), seen.lxc.join('\n'));
+  }
+});
+
 testIf(compat, LXC_BUSYBOX_MISSING, 'a container LXC made under a name LXC takes (@, :, ü, a leading _) runs under lxkit: start, info, attach, ls, stop', async () => {
   const name = '_web@db:ü';
   await withLxcBusybox(async (c) => {

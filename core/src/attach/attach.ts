@@ -9,6 +9,7 @@
  * parts it names, as lxc-attach -e does.
  */
 import { runTerminalHelper } from '../command/helper-session.js';
+import { ARCH_NAMES, archPersonality } from '../config/arch.js';
 import { LxkitError } from '../errors.js';
 import { planRecorder } from '../launch-plan/active.js';
 import { native } from '../native-package.js';
@@ -53,6 +54,8 @@ export interface AttachOptions {
   cwd?: string;
   /** Give the program a pty (default: when stdin is a terminal). */
   pty?: boolean;
+  /** The architecture it runs as (lxc-attach -a: an lxc.arch name) instead of the container's lxc.arch. */
+  arch?: string;
 }
 
 const NS_FLAG_ORDER = Object.keys(CLONE_FLAGS) as (keyof typeof CLONE_FLAGS)[];
@@ -65,6 +68,14 @@ const NS_FLAG_ORDER = Object.keys(CLONE_FLAGS) as (keyof typeof CLONE_FLAGS)[];
 export function attachMask(selected?: readonly AttachNamespace[]): number {
   const wanted = selected?.map((n) => ATTACH_NAMESPACES[n]) ?? NS_FLAG_ORDER;
   return wanted.reduce((f, n) => f | CLONE_FLAGS[n], 0);
+}
+
+/** -a's personality, or -1 (the container's). */
+function personalityOf(arch: string | undefined): number {
+  if (arch === undefined) return -1;
+  const persona = archPersonality(arch);
+  if (persona === undefined) throw new LxkitError('LXKIT_USAGE', `-a ${arch}: unknown architecture; use one of ${ARCH_NAMES.join(' ')}`);
+  return persona;
 }
 
 /** The request's bits of what `elevated` leaves out. */
@@ -105,6 +116,7 @@ export async function attachProgram(socket: string, container: string, command: 
         command.length,
         env.length,
         keep.length,
+        personalityOf(opts.arch),
       ],
       strs: [socket, opts.cwd ?? process.cwd(), ...command, ...env, ...keep],
     },

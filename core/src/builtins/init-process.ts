@@ -1,11 +1,13 @@
 /**
- * What the init process runs with, on the start hook: lxc.prlimit (never a
- * hard limit above what lxkit itself holds, unless it may raise limits) and
+ * What the init process runs with, on the start hook: lxc.arch's
+ * personality (attached programs get it too), lxc.prlimit (never a hard
+ * limit above what lxkit itself holds, unless it may raise limits) and
  * lxc.no_new_privs (at STAGE_NO_NEW_PRIVS, among the last ops).
  */
 import { readFileSync } from 'node:fs';
 import type { Limit } from '../config/core-keys/model.js';
 import { PRLIMIT_RESOURCES } from '../config/core-keys/process.js';
+import { archPersonality } from '../config/arch.js';
 import { STAGE_DEFAULT, STAGE_NO_NEW_PRIVS } from '../hooks/stages.js';
 import { definePlugin } from '../plugin/define.js';
 import { VERSION } from '../version.js';
@@ -42,6 +44,14 @@ export const initProcessPlugin = definePlugin({
   apply(runtime) {
     // Its ops follow from the config and lxkit's own limits alone.
     runtime.hooks.cloneFirst.tap('init-process', () => undefined);
+    runtime.hooks.start.tap({ name: 'init-process', stage: STAGE_DEFAULT }, (ctx) => {
+      const { arch } = ctx.container.config.model;
+      const persona = arch === undefined ? undefined : archPersonality(arch);
+      if (persona !== undefined) {
+        ctx.ops.personality(persona, { what: `setting the personality of lxc.arch = ${arch}` });
+        ctx.attachConfinement.personality = persona;
+      }
+    });
     runtime.hooks.start.tap({ name: 'init-process', stage: STAGE_DEFAULT }, (ctx) => {
       const { prlimit } = ctx.container.config.model;
       const names = Object.keys(prlimit) as (keyof typeof RLIMIT)[];

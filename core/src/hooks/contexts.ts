@@ -127,6 +127,8 @@ export interface AttachConfinement {
   seccomp?: Buffer;
   /** lxc.no_new_privs: set for attached programs too (also with -e, as LXC does). */
   noNewPrivs?: boolean;
+  /** lxc.arch's personality(2): attached programs run with it too (also with -e, as LXC's; -a overrides it). */
+  personality?: number;
 }
 
 /** stop and post-stop. */

@@ -365,7 +365,10 @@ export class Monitor {
   confine(c: AttachConfinement): void {
     this.#send(
       MSG.CONFINE,
-      encodeRecord({ ints: [c.caps ? 1 : 0, Number(c.caps?.bounding ?? 0n), c.noNewPrivs ? 1 : 0], strs: [c.label ?? '', c.seccomp ?? Buffer.alloc(0)] }),
+      encodeRecord({
+        ints: [c.caps ? 1 : 0, Number(c.caps?.bounding ?? 0n), c.noNewPrivs ? 1 : 0, c.personality ?? -1],
+        strs: [c.label ?? '', c.seccomp ?? Buffer.alloc(0)],
+      }),
     );
   }
 

@@ -35,6 +35,7 @@ export const OP = {
   LSM_LABEL: 23,
   SECCOMP: 24,
   BOOT_ID: 25,
+  PERSONALITY: 26,
 } as const;
 
 /** Path flags (ops.h PF_*). */
@@ -187,6 +188,11 @@ export class OpQueue {
 
   noNewPrivs(info: OpInfo): this {
     return this.#push(OP.NO_NEW_PRIVS, [0], [], info);
+  }
+
+  /** personality(2): the execution domain the init and its children run with (lxc.arch). */
+  personality(persona: number, info: OpInfo): this {
+    return this.#push(OP.PERSONALITY, [0, persona], [], info);
   }
 
   /** soft/hard: a number, or -1 for unlimited. */

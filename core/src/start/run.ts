@@ -325,7 +325,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
       timelineMark('batch');
       // What the monitor is told for the init's life, then the batch: one write, one wake-up of the monitor.
       const running = m.together(() => {
-        if (confine.caps || confine.label || confine.seccomp || confine.noNewPrivs) m.confine(confine);
+        if (confine.caps || confine.label || confine.seccomp || confine.noNewPrivs || confine.personality !== undefined) m.confine(confine);
         if (ctx.seccompNotify) m.notify(ctx.seccompNotify.proxy, ctx.seccompNotify.cookie);
         // In the foreground as in daemon mode: a container whose end needs nothing of lxkit's is ended by its monitor at once.
         if (!detached && stopWork === undefined) m.endAlone(opts.kind === 'system');

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -138,6 +139,7 @@ struct request {
 	int has_caps;
 	uint64_t bounding;
 	int no_new_privs;       /* lxc.no_new_privs: applied with -e too, as LXC does */
+	int64_t personality;    /* personality(2): -a's, else lxc.arch's (with -e too, as LXC); -1: lxkit's own */
 	const char *label;      /* "" for none */
 	const void *filter;     /* seccomp BPF; filter_len 0 for none */
 	size_t filter_len;
@@ -261,6 +263,10 @@ static void run_command(const struct request *q, int slave)
 		dprintf(2, "lxkit-attach: AppArmor label %s: %s: %s\n", q->label, what, strerror(errno));
 		_exit(126);
 	}
+	if (q->personality >= 0 && personality((unsigned long)q->personality) < 0) {
+		dprintf(2, "lxkit-attach: personality %#llx: %s\n", (unsigned long long)q->personality, strerror(errno));
+		_exit(126);
+	}
 	if (q->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		dprintf(2, "lxkit-attach: no_new_privs: %s\n", strerror(errno));
 		_exit(126);
@@ -323,6 +329,7 @@ int main(void)
 		.argc = (int)r.ints[6],
 		.nset = (int)r.ints[7],
 		.nkeep = (int)r.ints[8],
+		.personality = r.nints >= 10 ? r.ints[9] : -1,
 		.socket = r.strs[0],
 		.cwd = r.strs[1],
 	};
@@ -382,6 +389,8 @@ int main(void)
 	q.has_caps = (int)reply.ints[2];
 	q.bounding = (uint64_t)reply.ints[3];
 	q.no_new_privs = reply.nints >= 5 && reply.ints[4];
+	if (q.personality < 0 && reply.nints >= 9)
+		q.personality = reply.ints[8];
 	q.label = reply.strs[0];
 	q.filter = reply.strs[1];
 	q.filter_len = reply.lens[1];

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -805,6 +806,8 @@ static int run_op(uint16_t code, const struct record *r, struct failure *f)
 		return op_exec(r, f);
 	case OP_NO_NEW_PRIVS:
 		return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? fail(f, "prctl", "PR_SET_NO_NEW_PRIVS") : 0;
+	case OP_PERSONALITY:
+		return personality((unsigned long)num(r, 1, 0)) < 0 ? fail(f, "personality", NULL) : 0;
 	case OP_PRLIMIT: {
 		struct rlimit rl = {
 			.rlim_cur = num(r, 2, -1) < 0 ? RLIM_INFINITY : (rlim_t)num(r, 2, 0),

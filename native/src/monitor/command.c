@@ -355,8 +355,8 @@ static void handle(struct client *c, uint16_t type, const uint8_t *payload, size
 			lens[n] = (uint32_t)strlen(strs[n]);
 			n++;
 		}
-		int64_t ints[8] = { 0, M.pid, M.confine_caps, M.confine_bounding, M.confine_nnp, notify_active(), (int64_t)M.clone_flags, M.state };
-		reply_lens(c, C_REPLY, ints, 8, strs, lens, n, M.pidfd);
+		int64_t ints[9] = { 0, M.pid, M.confine_caps, M.confine_bounding, M.confine_nnp, notify_active(), (int64_t)M.clone_flags, M.state, M.confine_personality };
+		reply_lens(c, C_REPLY, ints, 9, strs, lens, n, M.pidfd);
 		break;
 	}
 	case C_NOTIFY_LISTENER:

@@ -715,6 +715,7 @@ int control_on_message(void)
 			M.confine_caps = (int)r.ints[0];
 			M.confine_bounding = r.ints[1];
 			M.confine_nnp = r.nints >= 3 ? (int)r.ints[2] : 0;
+			M.confine_personality = r.nints >= 4 ? r.ints[3] : -1;
 			free(M.confine_label);
 			free(M.confine_filter);
 			M.confine_label = strdup(r.strs[0]);

@@ -69,6 +69,7 @@ struct monitor M = {
 	.console_log = -1,
 	.console_copy = -1,
 	.console_client = -1,
+	.confine_personality = -1,
 	.state = STATE_STARTING,
 };
 

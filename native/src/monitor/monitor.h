@@ -62,6 +62,7 @@ struct monitor {
 	int confine_caps;
 	int64_t confine_bounding;
 	int confine_nnp;
+	int64_t confine_personality; /* lxc.arch's personality(2), or -1 */
 	char *confine_label;
 	char *confine_filter;
 	uint32_t confine_filter_len;

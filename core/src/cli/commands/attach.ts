@@ -1,11 +1,12 @@
 /**
- * `lxkit attach -n NAME [-e[PRIVILEGES]] [-s NAMESPACES] [--clear-env|--keep-env] [-v VAR=VAL]…
+ * `lxkit attach -n NAME [-e[PRIVILEGES]] [-a ARCH] [-s NAMESPACES] [--clear-env|--keep-env] [-v VAR=VAL]…
  * [--keep-var NAME]… [-u UID] [-g GID] [-- CMD…]` (lxc-attach): CMD (the
  * user's shell by default) inside the running container; its exit status is
  * lxkit's.
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import type { AttachPrivilege } from '../../attach/attach.js';
+import { ARCH_NAMES, archPersonality } from '../../config/arch.js';
 import { LxkitError } from '../../errors.js';
 import { action, commonOptions, type CliContext } from '../context.js';
 
@@ -33,6 +34,7 @@ interface AttachCliOptions {
   /** true: -e alone (all); a list: -e'CAP|LSM'. */
   elevatedPrivileges?: boolean | string[];
   namespaces?: string[];
+  arch?: string;
   clearEnv?: boolean;
   keepEnv?: boolean;
   setVar?: string[];
@@ -46,6 +48,7 @@ async function attach(ctx: CliContext, command: string[], o: AttachCliOptions): 
   const { runningContainer } = await import('../../parts/client.js');
   const exit = await runningContainer(await ctx.lxcpath(), ctx.opts.name!).attach(command, {
     ...(o.namespaces ? { namespaces: o.namespaces as never } : {}),
+    ...(o.arch ? { arch: o.arch } : {}),
     ...(o.elevatedPrivileges ? { elevated: o.elevatedPrivileges as true | AttachPrivilege[] } : {}),
     ...(o.clearEnv ? { clearEnv: true } : {}),
     ...(o.keepVar ? { keepEnv: o.keepVar } : {}),
@@ -64,6 +67,10 @@ export function define(cmd: Command, program: string): void {
       `do not apply the container's confinement: all of it, or what is named, separated by | (${PRIVILEGES.join('|')}: capabilities, cgroup, LSM label and seccomp)`,
       names('privilege', PRIVILEGES),
     )
+    .option('-a, --arch <ARCH>', "run the program as ARCH (an lxc.arch name: i686, x86_64...) instead of the container's lxc.arch", (v: string) => {
+      if (archPersonality(v) === undefined) throw new InvalidArgumentError(`unknown architecture; use one of ${ARCH_NAMES.join(' ')}`);
+      return v;
+    })
     .option('-s, --namespaces <NS>', `namespaces to enter, separated by | (${NAMES.join('|')}); all by default`, names('namespace', NAMES))
     .option('--clear-env', 'start from an empty environment (container=lxc, a PATH, --keep-var names)')
     .option('--keep-env', "keep lxkit's environment (the default)")

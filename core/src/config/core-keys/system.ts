@@ -3,15 +3,9 @@ import type { KeyHandler } from '../keys.js';
 import { invalid, parseBool01, parseByteSize, parseUint } from '../values.js';
 import { optional, set } from './helpers.js';
 import type { CoreModel } from './model.js';
+import { ARCH_NAMES } from '../arch.js';
 
 type H = KeyHandler<CoreModel>;
-
-/** Personalities LXC accepts for lxc.arch (confile.c lxc_config_parse_arch). */
-export const ARCH_NAMES = [
-  'arm', 'armel', 'armhf', 'armv7l', 'athlon', 'i386', 'i486', 'i586', 'i686', 'linux32', 'mips', 'mipsel',
-  'ppc', 'powerpc', 'x86', 'aarch64', 'amd64', 'arm64', 'linux64', 'mips64', 'mips64el', 'ppc64', 'ppc64el',
-  'ppc64le', 'powerpc64', 's390x', 'x86_64',
-] as const;
 
 /** Linux's nodename limit (__NEW_UTS_LEN). */
 const UTS_NAME_MAX = 64;

@@ -4,7 +4,7 @@
  * every built-in plugin, and round-trips byte for byte. And with what
  * lxc-start makes of one of them: the container's /dev.
  */
-import { readFile, readdir, writeFile, mkdir, rm } from 'node:fs/promises';
+import { readFile, readdir, readlink, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
@@ -324,6 +324,36 @@ against("lxc.arch's personality is lxc-start's and lxc-execute's for the init, a
     assert.ok(seen.lxc.includes('x86_64 attach -a i686: i686 00000008'), seen.lxc.join('\n'));
     assert.ok(seen.lxc.includes('i686 attach -e: i686 00000008'), seen.lxc.join('\n'));
   }
+});
+
+against("lxc-attach -R: without the container's mount namespace, /proc and /sys are mounted anew as lxc-attach mounts them, and the host's stay", async (c) => {
+  await c.configure('');
+  // The devices and mounts the command sees, without mount ids; the host's mount namespace must not change.
+  const probe = 'ls /sys/class/net; grep -E " /(proc|sys) " /proc/self/mountinfo | cut -d" " -f4-; hostname';
+  const where = ['-P', c.s.lxcpath, '-n', c.name];
+  const hostNs = await readlink('/proc/self/ns/mnt');
+  const hostMountsBefore = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').length;
+  const seen: Record<'lxc' | 'lxkit', string[]> = { lxc: [], lxkit: [] };
+  for (const who of ['lxc', 'lxkit'] as const) {
+    const tool = (verb: string, ...args: string[]) =>
+      who === 'lxc' ? execa(`lxc-${verb}`, [...where, ...args], { reject: false, input: '' }) : lxkit([verb, ...where, ...args], { env: c.s.env, input: '' });
+    assert.is((await tool('start', '-d', '--', 'sleep', '60')).exitCode, 0, who);
+    try {
+      // -R with the mount namespace entered (the default) changes nothing, as with LXC: the init's mounts.
+      const same = '[ "$(readlink /proc/self/ns/mnt)" = "$(readlink /proc/1/ns/mnt)" ] && echo the init mounts';
+      for (const [form, script] of [[['-s', 'NETWORK', '-R'], probe], [['-s', 'NETWORK|PID|UTSNAME', '-R'], probe], [['-R'], same]] as const) {
+        const r = await tool('attach', ...form, '--', 'sh', '-c', script);
+        assert.is(r.exitCode, 0, `${who} attach ${form.join(' ')}: ${String(r.stderr)}`);
+        seen[who].push(`${form.join(' ')}\n${String(r.stdout)}`);
+      }
+    } finally {
+      await tool('stop', '-k');
+    }
+  }
+  assert.equal(seen.lxkit, seen.lxc);
+  assert.match(seen.lxc[0]!, /^-s NETWORK -R\nlo\n\/ \/proc rw,relatime - proc none rw\n/, 'only the container\'s lo, a new /proc');
+  assert.is(await readlink('/proc/self/ns/mnt'), hostNs);
+  assert.is((await readFile('/proc/self/mountinfo', 'utf8')).split('\n').length, hostMountsBefore, "the host's mounts stay");
 });
 
 testIf(compat, LXC_BUSYBOX_MISSING, 'a container LXC made under a name LXC takes (@, :, ü, a leading _) runs under lxkit: start, info, attach, ls, stop', async () => {

@@ -56,6 +56,13 @@ export interface AttachOptions {
   pty?: boolean;
   /** The architecture it runs as (lxc-attach -a: an lxc.arch name) instead of the container's lxc.arch. */
   arch?: string;
+  /**
+   * Without the container's mount namespace (`namespaces` leaves MOUNT
+   * out): mount /proc and /sys anew for the program, in a mount namespace of
+   * its own, so that they show the container's processes and network
+   * devices (lxc-attach -R).
+   */
+  remountSysProc?: boolean;
 }
 
 const NS_FLAG_ORDER = Object.keys(CLONE_FLAGS) as (keyof typeof CLONE_FLAGS)[];
@@ -117,6 +124,7 @@ export async function attachProgram(socket: string, container: string, command: 
         env.length,
         keep.length,
         personalityOf(opts.arch),
+        opts.remountSysProc ? 1 : 0,
       ],
       strs: [socket, opts.cwd ?? process.cwd(), ...command, ...env, ...keep],
     },

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -140,6 +141,7 @@ struct request {
 	uint64_t bounding;
 	int no_new_privs;       /* lxc.no_new_privs: applied with -e too, as LXC does */
 	int64_t personality;    /* personality(2): -a's, else lxc.arch's (with -e too, as LXC); -1: lxkit's own */
+	int remount;            /* -R: /proc and /sys mounted anew, in a mount namespace of the command's own (not with the container's) */
 	const char *label;      /* "" for none */
 	const void *filter;     /* seccomp BPF; filter_len 0 for none */
 	size_t filter_len;
@@ -240,6 +242,36 @@ static int config_environment(int sock, struct request *q)
 }
 
 /* In the container's pid namespace: take the pty, the ids, the environment, and exec. */
+/*
+ * lxc-attach -R: the command keeps the host's mounts but sees the
+ * container's processes and network devices, through a /proc and a /sys
+ * of its own (made from inside the container's pid and network
+ * namespaces), in a mount namespace of its own so that the host's stay.
+ */
+static int remount_sys_proc(const char **what)
+{
+	if (unshare(CLONE_NEWNS) < 0)
+		return *what = "unshare(CLONE_NEWNS)", -1;
+	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return *what = "making / a slave", -1;
+	if (umount2("/proc", MNT_DETACH) < 0 && errno != EINVAL)
+		return *what = "umount /proc", -1;
+	if (mount("none", "/proc", "proc", 0, NULL) < 0)
+		return *what = "mount /proc", -1;
+	/*
+	 * /sys only where it was a mount (EINVAL: it was not). Without flags, as
+	 * LXC: the network namespace's sysfs is read-only all the same when the
+	 * container mounted it so (sys:ro, sys:mixed).
+	 */
+	if (umount2("/sys", MNT_DETACH) == 0) {
+		if (mount("none", "/sys", "sysfs", 0, NULL) < 0)
+			return *what = "mount /sys", -1;
+	} else if (errno != EINVAL) {
+		return *what = "umount /sys", -1;
+	}
+	return 0;
+}
+
 static void run_command(const struct request *q, int slave)
 {
 	if (slave >= 0) {
@@ -253,8 +285,13 @@ static void run_command(const struct request *q, int slave)
 	}
 	uid_t uid = q->uid >= 0 ? (uid_t)q->uid : 0;
 	gid_t gid = q->gid >= 0 ? (gid_t)q->gid : 0;
-	/* The container's confinement (not with -e), as its init got it: caps, label, then the filter. */
 	const char *what = NULL;
+	/* As LXC: only when the container's mount namespace is not entered. Before the caps go. */
+	if (q->remount && !(q->nsflags & CLONE_NEWNS) && remount_sys_proc(&what) < 0) {
+		dprintf(2, "lxkit-attach: -R: %s: %s\n", what, strerror(errno));
+		_exit(126);
+	}
+	/* The container's confinement (not with -e), as its init got it: caps, label, then the filter. */
 	if (!(q->elevated & ELEVATE_CAP) && q->has_caps && confine_caps(q->bounding, 0, 0, &what) < 0) {
 		dprintf(2, "lxkit-attach: %s: %s\n", what, strerror(errno));
 		_exit(126);
@@ -330,6 +367,7 @@ int main(void)
 		.nset = (int)r.ints[7],
 		.nkeep = (int)r.ints[8],
 		.personality = r.nints >= 10 ? r.ints[9] : -1,
+		.remount = r.nints >= 11 && r.ints[10],
 		.socket = r.strs[0],
 		.cwd = r.strs[1],
 	};

@@ -1,5 +1,5 @@
 /**
- * `lxkit attach -n NAME [-e[PRIVILEGES]] [-a ARCH] [-s NAMESPACES] [--clear-env|--keep-env] [-v VAR=VAL]…
+ * `lxkit attach -n NAME [-e[PRIVILEGES]] [-a ARCH] [-s NAMESPACES] [-R] [--clear-env|--keep-env] [-v VAR=VAL]…
  * [--keep-var NAME]… [-u UID] [-g GID] [-- CMD…]` (lxc-attach): CMD (the
  * user's shell by default) inside the running container; its exit status is
  * lxkit's.
@@ -35,6 +35,7 @@ interface AttachCliOptions {
   elevatedPrivileges?: boolean | string[];
   namespaces?: string[];
   arch?: string;
+  remountSysProc?: boolean;
   clearEnv?: boolean;
   keepEnv?: boolean;
   setVar?: string[];
@@ -49,6 +50,7 @@ async function attach(ctx: CliContext, command: string[], o: AttachCliOptions): 
   const exit = await runningContainer(await ctx.lxcpath(), ctx.opts.name!).attach(command, {
     ...(o.namespaces ? { namespaces: o.namespaces as never } : {}),
     ...(o.arch ? { arch: o.arch } : {}),
+    ...(o.remountSysProc ? { remountSysProc: true } : {}),
     ...(o.elevatedPrivileges ? { elevated: o.elevatedPrivileges as true | AttachPrivilege[] } : {}),
     ...(o.clearEnv ? { clearEnv: true } : {}),
     ...(o.keepVar ? { keepEnv: o.keepVar } : {}),
@@ -72,6 +74,7 @@ export function define(cmd: Command, program: string): void {
       return v;
     })
     .option('-s, --namespaces <NS>', `namespaces to enter, separated by | (${NAMES.join('|')}); all by default`, names('namespace', NAMES))
+    .option('-R, --remount-sys-proc', "without the container's mount namespace (-s): mount /proc and /sys anew, showing its processes and devices")
     .option('--clear-env', 'start from an empty environment (container=lxc, a PATH, --keep-var names)')
     .option('--keep-env', "keep lxkit's environment (the default)")
     .option('-v, --set-var <VAR=VAL>', 'set an environment variable (repeatable)', list)

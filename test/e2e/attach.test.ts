@@ -3,7 +3,7 @@
  * status, a pty on a terminal) and lxkit console (the ttys and the console
  * of a daemon, Ctrl-a q, one console user at a time, the console log).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -78,14 +78,24 @@ att('ids, environment (kept, cleared, set, kept by name, lxc.environment) and a 
 
 const noPython = which('python3') ? undefined : 'python3 (for a pty) is not installed';
 
-testIf(att, noPython, 'on a terminal the program gets a pty of its own', async () => {
+testIf(att, noPython, 'on a terminal the program gets a pty of its own; -L logs what it writes there (the file made 0600 also without one, as lxc-attach)', async () => {
   await withScratch(async (s) => {
     await daemon(s, 'a3');
-    const t = onTerminal(s, ['attach', '-n', 'a3', '-P', s.lxcpath, '--', '/bin/sh', '-c', 'tty; test -t 0 && echo STDIN-IS-A-TTY; exit 3']);
+    const log = join(s.dir, 'pty.log');
+    const t = onTerminal(s, ['attach', '-n', 'a3', '-P', s.lxcpath, '-L', log, '--', '/bin/sh', '-c', 'tty; test -t 0 && echo STDIN-IS-A-TTY; exit 3']);
     try {
       const r = await t.proc;
       assert.match(t.output(), /\/dev\/pts\/[0-9]+\r?\nSTDIN-IS-A-TTY/);
       assert.is(r.exitCode, 3);
+      assert.match(await readFile(log, 'utf8'), /^\/dev\/pts\/[0-9]+\r\nSTDIN-IS-A-TTY\r\n$/);
+      const plain = join(s.dir, 'plain.log');
+      const r2 = await lxkit(['attach', '-n', 'a3', '-P', s.lxcpath, '-L', plain, '--', 'echo', 'no-pty'], { env: s.env });
+      assert.equal([r2.exitCode, r2.stdout], [0, 'no-pty'], r2.stderr);
+      const st = await stat(plain);
+      assert.equal([st.size, st.mode & 0o777], [0, 0o600]);
+      const bad = await lxkit(['attach', '-n', 'a3', '-P', s.lxcpath, '-L', join(s.dir, 'none/x.log'), '--', 'true'], { env: s.env });
+      assert.is(bad.exitCode, 1);
+      assert.match(bad.stderr, /ENOENT: no such file or directory, open '.*none\/x\.log'/);
     } finally {
       await t.kill();
       await lxkit(['stop', '-n', 'a3', '-P', s.lxcpath, '-k'], { env: s.env });

@@ -63,6 +63,8 @@ export interface AttachOptions {
    * devices (lxc-attach -R).
    */
   remountSysProc?: boolean;
+  /** Where a pty's output is logged too (lxc-attach -L; appended, made 0600 even without a pty). */
+  ptyLog?: string;
 }
 
 const NS_FLAG_ORDER = Object.keys(CLONE_FLAGS) as (keyof typeof CLONE_FLAGS)[];
@@ -125,8 +127,9 @@ export async function attachProgram(socket: string, container: string, command: 
         keep.length,
         personalityOf(opts.arch),
         opts.remountSysProc ? 1 : 0,
+        opts.ptyLog === undefined ? 0 : 1,
       ],
-      strs: [socket, opts.cwd ?? process.cwd(), ...command, ...env, ...keep],
+      strs: [socket, opts.cwd ?? process.cwd(), ...command, ...env, ...keep, ...(opts.ptyLog === undefined ? [] : [opts.ptyLog])],
     },
     `attaching to container "${container}"`,
     container,

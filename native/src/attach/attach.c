@@ -142,6 +142,7 @@ struct request {
 	int no_new_privs;       /* lxc.no_new_privs: applied with -e too, as LXC does */
 	int64_t personality;    /* personality(2): -a's, else lxc.arch's (with -e too, as LXC); -1: lxkit's own */
 	int remount;            /* -R: /proc and /sys mounted anew, in a mount namespace of the command's own (not with the container's) */
+	const char *pty_log;    /* -L: where a pty's output is logged too, or NULL */
 	const char *label;      /* "" for none */
 	const void *filter;     /* seccomp BPF; filter_len 0 for none */
 	size_t filter_len;
@@ -380,6 +381,14 @@ int main(void)
 		q.argv[i] = (char *)r.strs[2 + i];
 	q.set = (const char **)&r.strs[2 + q.argc];
 	q.keep = (const char **)&r.strs[2 + q.argc + q.nset];
+	if (r.nints >= 12 && r.ints[11] && 2 + q.argc + q.nset + q.nkeep < (int)r.nstrs)
+		q.pty_log = r.strs[2 + q.argc + q.nset + q.nkeep];
+	/* Made here, in lxkit's working directory, with or without a pty, as lxc-attach makes it. */
+	int log = -1;
+	if (q.pty_log && (log = open(q.pty_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0) {
+		helper_report(errno, "open", q.pty_log);
+		return 1;
+	}
 
 	int sock = cmd_connect(q.socket);
 	if (sock < 0) {
@@ -545,7 +554,7 @@ int main(void)
 	}
 	if (master >= 0) {
 		int child_fd = (int)syscall(SYS_pidfd_open, child, 0);
-		pty_proxy(master, child_fd, -1);
+		pty_proxy(master, child_fd, -1, log);
 	}
 	int status;
 	while (waitpid(child, &status, 0) < 0)

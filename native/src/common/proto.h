@@ -63,7 +63,7 @@ enum msg_type {
 	C_STATE_EVENT = 351, /* ints: state; strs: the container's name (to lxkit monitor) */
 
 	/* JS -> lxkit-attach and lxkit-console (their fd 3); a failure before the work starts comes back as M_RESULT */
-	A_REQUEST = 400,  /* ints: setns flags, uid, gid, pty, clear env, elevated, argc, nset, nkeep, personality (-1: the container's), remount /proc and /sys; strs: command socket, cwd, argv..., VAR=VAL..., kept names... */
+	A_REQUEST = 400,  /* ints: setns flags, uid, gid, pty, clear env, elevated, argc, nset, nkeep, personality (-1: the container's), remount /proc and /sys, a pty log follows; strs: command socket, cwd, argv..., VAR=VAL..., kept names..., pty log */
 	CN_REQUEST = 401, /* ints: tty number, escape character (-1: none); strs: command socket */
 };
 

@@ -20,19 +20,27 @@ static void pass_winsize(int master)
 		ioctl(master, TIOCSWINSZ, &ws);
 }
 
+/* The program's output, to stdout and to the log (lxc-attach -L) when there is one. */
+static void output(const char *buf, size_t n, int log)
+{
+	(void)!write_all(1, buf, n);
+	if (log >= 0)
+		(void)!write_all(log, buf, n);
+}
+
 /* What the master still has for us (the program ended, the rest of its output is there). */
-static void drain(int master)
+static void drain(int master, int log)
 {
 	char buf[4096];
 	ssize_t n;
 	int flags = fcntl(master, F_GETFL);
 	fcntl(master, F_SETFL, flags | O_NONBLOCK);
 	while ((n = read(master, buf, sizeof(buf))) > 0)
-		(void)!write_all(1, buf, (size_t)n);
+		output(buf, (size_t)n, log);
 	fcntl(master, F_SETFL, flags);
 }
 
-int pty_proxy(int master, int pidfd, int escape)
+int pty_proxy(int master, int pidfd, int escape, int log)
 {
 	struct termios saved, raw;
 	int tty = isatty(0) && tcgetattr(0, &saved) == 0;
@@ -66,7 +74,7 @@ int pty_proxy(int master, int pidfd, int escape)
 			if (n <= 0 && !(n < 0 && (errno == EINTR || errno == EAGAIN)))
 				break; /* EIO: every slave fd is closed */
 			if (n > 0)
-				(void)!write_all(1, buf, (size_t)n);
+				output(buf, (size_t)n, log);
 		}
 		if (p[1].revents) {
 			ssize_t n = read(0, buf, sizeof(buf));
@@ -104,7 +112,7 @@ int pty_proxy(int master, int pidfd, int escape)
 				pass_winsize(master);
 		}
 		if (pidfd >= 0 && p[3].revents) {
-			drain(master);
+			drain(master, log);
 			break;
 		}
 	}

@@ -7,8 +7,9 @@
  * when it is a terminal (its size passed on, SIGWINCH included), until the
  * master hangs up, the process of `pidfd` exits (-1: none), or, when
  * `escape` >= 0, the user types escape then 'q' (escape twice sends it
- * once). Returns 1 when the user left with the escape, else 0.
+ * once). The output also goes to `log` when it is >= 0 (lxc-attach -L).
+ * Returns 1 when the user left with the escape, else 0.
  */
-int pty_proxy(int master, int pidfd, int escape);
+int pty_proxy(int master, int pidfd, int escape, int log);
 
 #endif

@@ -50,7 +50,7 @@ int main(void)
 	else
 		dprintf(2, "\nConnected to tty %d\n", tty);
 	/* The monitor keeps the console for us while this socket is open. */
-	pty_proxy(master, -1, escape);
+	pty_proxy(master, -1, escape, -1);
 	close(master);
 	close(sock);
 	return 0;

@@ -1,5 +1,5 @@
 /**
- * `lxkit attach -n NAME [-e[PRIVILEGES]] [-a ARCH] [-s NAMESPACES] [-R] [--clear-env|--keep-env] [-v VAR=VAL]…
+ * `lxkit attach -n NAME [-e[PRIVILEGES]] [-a ARCH] [-s NAMESPACES] [-R] [-L FILE] [--clear-env|--keep-env] [-v VAR=VAL]…
  * [--keep-var NAME]… [-u UID] [-g GID] [-- CMD…]` (lxc-attach): CMD (the
  * user's shell by default) inside the running container; its exit status is
  * lxkit's.
@@ -36,6 +36,7 @@ interface AttachCliOptions {
   namespaces?: string[];
   arch?: string;
   remountSysProc?: boolean;
+  ptyLog?: string;
   clearEnv?: boolean;
   keepEnv?: boolean;
   setVar?: string[];
@@ -51,6 +52,7 @@ async function attach(ctx: CliContext, command: string[], o: AttachCliOptions): 
     ...(o.namespaces ? { namespaces: o.namespaces as never } : {}),
     ...(o.arch ? { arch: o.arch } : {}),
     ...(o.remountSysProc ? { remountSysProc: true } : {}),
+    ...(o.ptyLog !== undefined ? { ptyLog: o.ptyLog } : {}),
     ...(o.elevatedPrivileges ? { elevated: o.elevatedPrivileges as true | AttachPrivilege[] } : {}),
     ...(o.clearEnv ? { clearEnv: true } : {}),
     ...(o.keepVar ? { keepEnv: o.keepVar } : {}),
@@ -75,6 +77,7 @@ export function define(cmd: Command, program: string): void {
     })
     .option('-s, --namespaces <NS>', `namespaces to enter, separated by | (${NAMES.join('|')}); all by default`, names('namespace', NAMES))
     .option('-R, --remount-sys-proc', "without the container's mount namespace (-s): mount /proc and /sys anew, showing its processes and devices")
+    .option('-L, --pty-log <file>', "append the program's output on its pty to FILE too")
     .option('--clear-env', 'start from an empty environment (container=lxc, a PATH, --keep-var names)')
     .option('--keep-env', "keep lxkit's environment (the default)")
     .option('-v, --set-var <VAR=VAL>', 'set an environment variable (repeatable)', list)

@@ -356,6 +356,34 @@ against("lxc-attach -R: without the container's mount namespace, /proc and /sys 
   assert.is((await readFile('/proc/self/mountinfo', 'utf8')).split('\n').length, hostMountsBefore, "the host's mounts stay");
 });
 
+against("lxc-info's selections print as lxc-info prints them: -H with one alone is the bare value (-pH is the pid), config items last", async (c) => {
+  await c.configure('');
+  const forms = [['-s'], ['-sH'], ['-pH'], ['-p'], ['-s', '-p', '-H'], ['-c', 'lxc.uts.name', '-H'], ['-s', '-c', 'lxc.uts.name'], ['-c', 'lxc.uts.name', '-c', 'lxc.tty.max', '-H'], ['-p', '-c', 'lxc.uts.name', '-H']];
+  const where = ['-P', c.s.lxcpath, '-n', c.name];
+  const seen: Record<'lxc' | 'lxkit', string[]> = { lxc: [], lxkit: [] };
+  for (const who of ['lxc', 'lxkit'] as const) {
+    const tool = (verb: string, ...args: string[]) =>
+      who === 'lxc' ? execa(`lxc-${verb}`, [...where, ...args], { reject: false, input: '' }) : lxkit([verb, ...where, ...args], { env: c.s.env, input: '' });
+    const infos = async (when: string) => {
+      for (const form of forms) {
+        const r = await tool('info', ...form);
+        assert.is(r.exitCode, 0, `${who} info ${form.join(' ')}: ${String(r.stderr)}`);
+        // The pids differ from run to run.
+        seen[who].push(`${when} ${form.join(' ')}: ${String(r.stdout).replace(/[0-9]{2,}/g, 'N')}`);
+      }
+    };
+    await infos('stopped');
+    assert.is((await tool('start', '-d', '--', 'sleep', '60')).exitCode, 0, who);
+    try {
+      await infos('running');
+    } finally {
+      await tool('stop', '-k');
+    }
+  }
+  assert.equal(seen.lxkit, seen.lxc);
+  assert.ok(seen.lxc.includes('running -pH: N'), seen.lxc.join('\n'));
+});
+
 testIf(compat, LXC_BUSYBOX_MISSING, 'a container LXC made under a name LXC takes (@, :, ü, a leading _) runs under lxkit: start, info, attach, ls, stop', async () => {
   const name = '_web@db:ü';
   await withLxcBusybox(async (c) => {

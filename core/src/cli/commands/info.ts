@@ -5,7 +5,9 @@
  * the config the container runs with (or its config file when stopped).
  * Resource use (-S, and with no selection) is read from the container's
  * cgroups, which its monitor names: CPU, block I/O, memory, kernel memory,
- * swap and pids, as lxc-info prints them (-H: raw numbers).
+ * swap and pids, as lxc-info prints them (-H: raw numbers). As lxc-info
+ * does, -H with a single selection prints the bare value (`lxkit info -n c
+ * -pH` is the pid), and the config items come last.
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -36,31 +38,37 @@ async function info(ctx: CliContext, opts: InfoOptions): Promise<number> {
     ctx.log.error(`container "${name}" does not exist`);
     return 1;
   }
+  // lxc-info's count of what was selected (-S counts five); -H with one alone prints bare values.
+  const bare = !opts.humanize && (opts.state ? 1 : 0) + (opts.pid ? 1 : 0) + (opts.ips ? 1 : 0) + (opts.stats ? 5 : 0) === 1;
+  const item = (label: string, value: string | number) => (bare ? `${value}\n` : line(label, value));
   let out = '';
-  if (keys.length > 0) {
-    // The config model is loaded for -c alone (which keys repeat; a stopped container's file).
-    const { Container, isRepeatableKey } = await import('../../index.js');
-    const c = new Container(name, { lxcpath, log: ctx.log });
-    for (const key of keys) {
-      const live = status ? await running.configItem(key) : undefined;
-      const found: string[] = live ?? (await c.getConfigItem(key).then((v) => (v === undefined ? [] : typeof v === 'string' ? [v] : v)));
-      const shown = isRepeatableKey(key) ? found : found.slice(-1);
-      out += shown.length ? shown.map((v) => `${key} = ${v}\n`).join('') : `${key} =\n`;
-    }
-  }
   if (all) out += line('Name', name);
-  if (all || opts.state) out += line('State', status?.state ?? 'STOPPED');
-  if (status?.pid !== undefined && (all || opts.pid)) out += line('PID', status.pid);
+  if (all || opts.state) out += item('State', status?.state ?? 'STOPPED');
+  if (status?.pid !== undefined && (all || opts.pid)) out += item('PID', status.pid);
   if (status && (all || opts.ips)) {
     for (const a of seen?.addresses ?? []) {
       if (a.iface === 'lo') continue;
-      out += line('IP', a.address.replace(/\/[0-9]+$/, ''));
+      out += item('IP', a.address.replace(/\/[0-9]+$/, ''));
     }
   }
   if (status && (all || opts.stats)) {
     const use = seen?.use;
     if (use && Object.keys(use).length > 0) out += useLines(use, opts.humanize);
     else if (opts.stats) ctx.log.warn(`container "${name}" has no cgroups to read its resource use from (is the cgroup plugin enabled?)`);
+  }
+  if (keys.length > 0) {
+    // The config model is loaded for -c alone (which keys repeat; a stopped container's file).
+    const { Container, isRepeatableKey } = await import('../../index.js');
+    const c = new Container(name, { lxcpath, log: ctx.log });
+    // -H with one key: its values alone, one per line.
+    const values = !opts.humanize && keys.length === 1;
+    for (const key of keys) {
+      const live = status ? await running.configItem(key) : undefined;
+      const found: string[] = live ?? (await c.getConfigItem(key).then((v) => (v === undefined ? [] : typeof v === 'string' ? [v] : v)));
+      const shown = isRepeatableKey(key) ? found : found.slice(-1);
+      if (values) out += shown.length ? shown.map((v) => `${v}\n`).join('') : '\n';
+      else out += shown.length ? shown.map((v) => `${key} = ${v}\n`).join('') : `${key} =\n`;
+    }
   }
   await ctx.out(out);
   return 0;

@@ -4,7 +4,7 @@
  * symlink-escaping mount targets, user namespaces, and bad input.
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { appendFile, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -343,6 +343,30 @@ start('bad input: missing rootfs, missing init, unknown template, invalid names,
       assert.unreachable();
     } catch (err) {
       assert.ok(isLxkitError(err, 'LXKIT_CONTAINER_NOT_FOUND'));
+    }
+  });
+});
+
+start("lxc-start's --share-net/-uts/-pid NAME|PID join a running container's namespaces (its name kept, as LXC keeps it); -C is accepted", async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 'host1', '--privileged');
+    await busybox(s, 'guest', '--privileged');
+    const probe = 'for n in net uts ipc pid; do readlink /proc/self/ns/$n; done; hostname; echo $$';
+    try {
+      assert.is((await lxkit(['start', '-n', 'host1', '-P', s.lxcpath, '-d', '--', 'sleep', '60'], { env: s.env })).exitCode, 0);
+      const pid = (await lxkit(['info', '-n', 'host1', '-P', s.lxcpath, '-pH'], { env: s.env })).stdout;
+      const theirs = await Promise.all(['net', 'uts', 'ipc', 'pid'].map((n) => readlink(`/proc/${pid}/ns/${n}`)));
+      const r = await lxkit(['start', '-n', 'guest', '-P', s.lxcpath, '-F', '-C', '--share-net', 'host1', '--share-uts', pid, '--share-pid', 'host1', '--', 'sh', '-c', probe], {
+        env: s.env,
+        input: '',
+      });
+      assert.is(r.exitCode, 0, r.stderr);
+      const [net, uts, ipc, pidns, host, self] = r.stdout.replace(/\r/g, '').split('\n');
+      assert.equal([net, uts, pidns, host], [theirs[0], theirs[1], theirs[3], 'host1']);
+      assert.is.not(ipc, theirs[2], 'its own IPC namespace');
+      assert.is.not(self, '1', 'not the first process of the pid namespace it joined');
+    } finally {
+      await lxkit(['stop', '-n', 'host1', '-P', s.lxcpath, '-k'], { env: s.env });
     }
   });
 });

@@ -1,7 +1,8 @@
 /**
- * `lxkit start -n NAME [-d | -F] [-f CONFIG] [-s KEY=VAL]… [-- CMD…]` (lxc-start):
- * in the background by default (the monitor stays with the container, no
- * lxkit process does), or in the foreground on this terminal with -F.
+ * `lxkit start -n NAME [-d | -F] [-f CONFIG] [-s KEY=VAL]… [--share-NS NAME|PID]…
+ * [-- CMD…]` (lxc-start): in the background by default (the monitor stays
+ * with the container, no lxkit process does), or in the foreground on this
+ * terminal with -F.
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -17,7 +18,14 @@ interface StartCliOptions {
   define?: string[];
   logfile?: string;
   logpriority?: string;
+  shareNet?: string;
+  shareIpc?: string;
+  shareUts?: string;
+  sharePid?: string;
 }
+
+/** lxc-start's --share-NS options: lxc.namespace.share.NS for this start. */
+const SHARED = { shareNet: 'net', shareIpc: 'ipc', shareUts: 'uts', sharePid: 'pid' } as const;
 
 async function start(ctx: CliContext, command: string[], opts: StartCliOptions): Promise<number> {
   const { Container, LxkitError } = await import('../../index.js');
@@ -27,6 +35,9 @@ async function start(ctx: CliContext, command: string[], opts: StartCliOptions):
   // -c and -L are lxc.console.path and lxc.console.logfile for this start, as lxc-start has them.
   if (opts.console) defines.push(['lxc.console.path', resolve(opts.console)]);
   if (opts.consoleLog) defines.push(['lxc.console.logfile', resolve(opts.consoleLog)]);
+  for (const [opt, ns] of Object.entries(SHARED) as [keyof typeof SHARED, string][]) {
+    if (opts[opt] !== undefined) defines.push([`lxc.namespace.share.${ns}`, opts[opt]!]);
+  }
   const pidfile = opts.pidfile ? resolve(opts.pidfile) : undefined;
   const common = {
     ...(command.length ? { command } : {}),
@@ -55,6 +66,11 @@ export function define(cmd: Command, program: string): void {
     .option('-c, --console <file>', "send the container's console output to this file or device (lxc.console.path)")
     .option('-L, --console-log <file>', "log the container's console output to this file (lxc.console.logfile)")
     .option('-p, --pidfile <file>', "write the init's pid to this file while the container runs")
+    .option('--share-net <NAME|PID>', 'join the network namespace of this running container or process (lxc.namespace.share.net)')
+    .option('--share-ipc <NAME|PID>', 'join its IPC namespace (lxc.namespace.share.ipc)')
+    .option('--share-uts <NAME|PID>', 'join its UTS namespace (lxc.namespace.share.uts)')
+    .option('--share-pid <NAME|PID>', 'join its PID namespace (lxc.namespace.share.pid)')
+    .option('-C, --close-all-fds', 'accepted for lxc-start: lxkit passes the container no inherited file descriptor anyway')
     .argument('[command...]', 'command to run instead of lxc.init.cmd, after --')
     .action(action(program, (ctx, command: string[]) => start(ctx, command, ctx.opts as never)));
 }

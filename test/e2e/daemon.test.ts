@@ -308,9 +308,11 @@ daemon('monitor prints each state change as it happens; -n selects by name', asy
   });
 });
 
-daemon('ls: names, --fancy and -F tables, state filters, a regular expression', async () => {
+daemon('ls: names, --fancy and -F tables, state filters, groups (a container in all of them), a regular expression', async () => {
   await withScratch(async (s) => {
     for (const n of ['web1', 'web2', 'db']) await busybox(s, n, '', n === 'db' ? ['--privileged'] : []);
+    await appendFile(join(s.lxcpath, 'web1/config'), 'lxc.group = web\nlxc.group = prod\n');
+    await appendFile(join(s.lxcpath, 'web2/config'), 'lxc.group = web\n');
     assert.is((await run(s, 'start', '-n', 'web2')).exitCode, 0);
     try {
       assert.is((await run(s, 'ls')).stdout, 'db\nweb1\nweb2');
@@ -322,6 +324,10 @@ daemon('ls: names, --fancy and -F tables, state filters, a regular expression', 
       assert.is((await run(s, 'ls', '--stopped', '--filter', '^web')).stdout, 'web1');
       assert.is((await run(s, 'ls', '--active', '-1')).stdout, 'web2');
       assert.is((await run(s, 'ls', 'db|web1')).stdout, 'db\nweb1');
+      assert.is((await run(s, 'ls', '-g', 'web')).stdout, 'web1\nweb2');
+      assert.is((await run(s, 'ls', '-1', '-g', 'web,prod')).stdout, 'web1', 'in both groups, as lxc-ls -g');
+      assert.is((await run(s, 'ls', '-g', 'prod,dev')).stdout, '');
+      assert.is((await run(s, 'stop', '-n', 'web2', '-k', '--nolock')).exitCode, 0, "lxc-stop's --nolock is taken");
       const bad = await run(s, 'ls', '-F', 'name,colour');
       assert.is(bad.exitCode, 1);
       assert.match(bad.stderr, /unknown column COLOUR/);

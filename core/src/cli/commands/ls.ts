@@ -1,6 +1,6 @@
 /**
  * `lxkit ls [-1] [-f] [-F COLUMNS] [--active|--running|--stopped|--frozen|--defined]
- * [--filter REGEX | REGEX]` (lxc-ls): the containers of the lxcpath, defined
+ * [-g GROUPS] [--filter REGEX | REGEX]` (lxc-ls): the containers of the lxcpath, defined
  * or running. Names in columns on a terminal (one per line otherwise, or
  * with -1); a table with --fancy, its columns chosen with -F, states
  * coloured on a terminal.
@@ -23,6 +23,7 @@ interface LsOptions {
   stopped?: boolean;
   frozen?: boolean;
   defined?: boolean;
+  groups?: string[];
   filter?: string;
 }
 
@@ -84,7 +85,8 @@ async function ls(ctx: CliContext, filterArg: string | undefined, o: LsOptions):
       (!o.active || c.state !== 'STOPPED') &&
       (!o.running || c.state === 'RUNNING') &&
       (!o.stopped || c.state === 'STOPPED') &&
-      (!o.frozen || c.state === 'FROZEN'),
+      (!o.frozen || c.state === 'FROZEN') &&
+      (o.groups ?? []).every((g) => c.groups.includes(g)),
   );
   const tty = process.stdout.isTTY === true;
   if (!o.fancy && !o.fancyFormat) {
@@ -135,6 +137,9 @@ export function define(cmd: Command, program: string): void {
     .option('--stopped', 'only stopped containers')
     .option('--frozen', 'only frozen containers')
     .option('--defined', 'only containers with a config in the lxcpath')
+    .option('-g, --groups <groups>', 'only containers in every one of these groups (lxc.group), comma separated', (v: string) =>
+      v.split(',').map((g) => g.trim()).filter(Boolean),
+    )
     .option('--filter <regex>', 'only containers whose name matches')
     .argument('[filter]', 'same as --filter')
     .action(action(program, (ctx, filter: string | undefined) => ls(ctx, filter, ctx.opts as never)));

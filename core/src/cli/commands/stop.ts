@@ -41,5 +41,6 @@ export function define(cmd: Command, program: string): void {
     .option('-t, --timeout <seconds>', 'wait this long for a clean halt before killing (default 60; -1: forever)', seconds)
     .option('-k, --kill', 'kill the container at once (SIGKILL)')
     .option('--nokill', 'never kill: fail if the container does not halt within the timeout')
+    .option('--nolock', "accepted for lxc-stop's sake: lxkit's stop takes no lock to leave out")
     .action(action(program, (ctx) => stop(ctx, ctx.opts as never)));
 }

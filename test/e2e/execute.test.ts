@@ -4,7 +4,7 @@ import { readFile, readdir, readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hostMounts, lxkit, until, withScratch } from '../lib/harness.js';
+import { containerCgroups, hostMounts, lxkit, until, withScratch } from '../lib/harness.js';
 
 const exec = suite('lxkit execute');
 
@@ -45,6 +45,34 @@ exec('it works with only -f CONFIG (no created container) and honours lxc.enviro
     assert.is(r.exitCode, 0, r.stderr);
     assert.equal(r.stdout.split('\n'), ['hi from-host lxc', '65534', '65534', '/tmp', hostname()]);
     assert.equal(await readdir(lxcpath), [], 'no container directory was made');
+  });
+});
+
+exec('-d leaves the command to its monitor: lxkit returns as it runs, its stdio is /dev/null (as lxc-execute -d gives it), and it ends STOPPED with nothing left', async () => {
+  await withScratch(async ({ dir, lxcpath, env }) => {
+    const before = await hostMounts();
+    const gate = join(dir, 'gate');
+    const fds = join(dir, 'fds');
+    // The command (on the host's root filesystem: no config) waits for the gate, 30 s at most.
+    const script = `echo to-stdout; echo to-stderr >&2; readlink /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2 > ${fds}; n=0; while [ ! -e ${gate} ] && [ $n -lt 600 ]; do sleep 0.05; n=$((n+1)); done`;
+    const info = async () => (await lxkit(['info', '-n', 'app', '-P', lxcpath, '-sH'], { env })).stdout;
+    try {
+      const r = await lxkit(['execute', '-n', 'app', '-P', lxcpath, '-d', '--', 'sh', '-c', script], { env });
+      assert.equal([r.exitCode, r.stdout, r.stderr], [0, '', '']);
+      assert.is(await info(), 'RUNNING');
+      const seen = await until(async () => (await readFile(fds, 'utf8').catch(() => '')).trim() || undefined, 10_000, 'the command writing where its fds go');
+      assert.equal(seen.split('\n'), ['/dev/null', fds, '/dev/null']);
+      const again = await lxkit(['execute', '-n', 'app', '-P', lxcpath, '-d', '--', 'true'], { env });
+      assert.is(again.exitCode, 1);
+      assert.match(again.stderr, /it is running or busy/);
+      await writeFile(gate, '');
+      const waited = await lxkit(['wait', '-n', 'app', '-P', lxcpath, '-s', 'STOPPED', '-t', '10'], { env });
+      assert.is(waited.exitCode, 0, 'the container stopped with its command');
+    } finally {
+      await lxkit(['stop', '-n', 'app', '-P', lxcpath, '-k'], { env });
+    }
+    assert.equal(await hostMounts(), before);
+    assert.equal(await containerCgroups(['app']), [], 'no cgroup is left');
   });
 });
 

@@ -95,6 +95,11 @@ export interface ExecuteOptions extends RunOptionsBase {
   /** The command's user and group ids (`-u`, `-g`), instead of lxc.init.uid/gid. */
   uid?: number;
   gid?: number;
+  /**
+   * Daemon mode (lxc-execute -d): resolve once the command runs, leaving the
+   * container to its monitor; the command's stdio is /dev/null.
+   */
+  daemon?: boolean;
 }
 
 export class Container {
@@ -247,8 +252,14 @@ export class Container {
     }
   }
 
-  /** An application container: `command` runs under a small init; resolves with its exit (128+N for signal N). */
-  async execute(command: readonly string[], opts: ExecuteOptions = {}): Promise<Exit> {
+  /**
+   * An application container: `command` runs under a small init; resolves
+   * with its exit (128+N for signal N), or with `daemon` once it runs.
+   */
+  execute(command: readonly string[], opts: ExecuteOptions & { daemon: true }): Promise<Detached>;
+  execute(command: readonly string[], opts?: ExecuteOptions & { daemon?: false }): Promise<Exit>;
+  async execute(command: readonly string[], opts: ExecuteOptions = {}): Promise<Exit | Detached> {
+    if (opts.daemon) return this.#startDetached({ ...opts, command }, undefined, 'application');
     const { exit } = await this.#run('application', command, { console: false, ...opts });
     return exit;
   }
@@ -329,7 +340,7 @@ export class Container {
     }
   }
 
-  async #startDetached(opts: StartOptions, lockFd?: number): Promise<Detached> {
+  async #startDetached(opts: StartOptions & Pick<ExecuteOptions, 'uid' | 'gid'>, lockFd?: number, kind: 'system' | 'application' = 'system'): Promise<Detached> {
     const { runtime, lxcpath, paths, config, lock, monitor, pidOf } = await this.#prepare(opts, lockFd);
     try {
       const detached = await startDetached(runtime, {
@@ -339,13 +350,16 @@ export class Container {
         paths,
         lock,
         monitor,
-        kind: 'system',
+        kind,
         ...(opts.command ? { command: opts.command } : {}),
-        console: opts.console ?? true,
+        ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+        ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+        // An application container has no console, as in the foreground.
+        console: kind === 'system' && (opts.console ?? true),
         log: this.#log,
         ...(opts.onState ? { onState: opts.onState } : {}),
         pidOf,
-        afterExit: this.#afterExit(lxcpath, runtime, opts),
+        afterExit: this.#afterExit(lxcpath, runtime, opts, kind),
         // What the container API itself does at a stop.
         stopWork: config.model.ephemeral ? 'lxc.ephemeral: the container is removed' : opts.pidfile !== undefined ? 'the pid file is removed' : undefined,
       });
@@ -360,7 +374,7 @@ export class Container {
   }
 
   /** The command the monitor runs when a daemon's init exits: `lxkit __stopped` with what this start used. */
-  #afterExit(lxcpath: string, runtime: Runtime, opts: StartOptions): string[] {
+  #afterExit(lxcpath: string, runtime: Runtime, opts: StartOptions, kind: 'system' | 'application'): string[] {
     const rcfile = this.#opts.rcfile ?? runtime.toolkit.file;
     return [
       process.execPath,
@@ -370,6 +384,7 @@ export class Container {
       this.name,
       '-P',
       lxcpath,
+      ...(kind === 'application' ? ['--application'] : []),
       ...(rcfile ? ['--rcfile', rcfile] : []),
       ...(opts.configFile ? ['-f', opts.configFile] : []),
       ...(opts.defines ?? []).flatMap(([k, v]) => ['-s', `${k}=${v}`]),
@@ -386,13 +401,14 @@ export class Container {
    * stop and post-stop hooks, an ephemeral container removed, a reboot
    * started again. Resolves with the init's exit.
    */
-  async finishStopped(opts: StartOptions & { controlFd: number; lockFd: number }): Promise<Exit> {
+  async finishStopped(opts: StartOptions & { controlFd: number; lockFd: number; kind?: 'system' | 'application' }): Promise<Exit> {
     const { runtime, lxcpath, paths, config } = await this.#setting(opts);
     const result = await finishAdopted(runtime, {
       name: this.name,
       lxcpath,
       config,
-      kind: 'system',
+      // An application container is never rebooted (finish() says so).
+      kind: opts.kind ?? 'system',
       log: this.#log,
       fd: opts.controlFd,
       ...(opts.onState ? { onState: opts.onState } : {}),

@@ -54,7 +54,7 @@ export interface RunOptions {
   /** Identity of the command (execute -u/-g), overriding lxc.init.uid/gid. */
   readonly uid?: number;
   readonly gid?: number;
-  /** Whether the init gets a console pty (proxied to lxkit's stdio in the foreground), or lxkit's stdio itself. */
+  /** Whether the init gets a console pty (proxied to lxkit's stdio in the foreground), or lxkit's stdio itself (/dev/null in daemon mode). */
   readonly console: boolean;
   readonly log: Logger;
   /** Called with the state as it changes. */
@@ -281,7 +281,8 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
       .clone({
         flags: cgroupnsLater ? plan.flags & ~CLONE_FLAGS.cgroup : plan.flags,
         pdeathSignal: model.monitor.pdeathSignal,
-        stdio: !opts.console ? STDIO.INHERIT : detached ? STDIO.DETACHED : STDIO.CONSOLE,
+        // Without a console a daemon's init gets /dev/null, as lxc-execute -d gives its command: lxkit's own stdio goes with lxkit.
+        stdio: !opts.console ? (detached ? STDIO.NULL : STDIO.INHERIT) : detached ? STDIO.DETACHED : STDIO.CONSOLE,
         share: plan.share,
         ...(ctx.cloneIntoCgroup ? { intoCgroup: ctx.cloneIntoCgroup } : {}),
       })

@@ -250,6 +250,14 @@ static void do_clone(const struct record *r)
 		if (timeline_fd() >= 0)
 			kept[nkept++] = timeline_fd();
 		close_all_but(kept, nkept);
+		/* A daemon's init without a console (lxc-execute -d): lxkit's stdio is not the container's to keep. */
+		if (M.stdio == STDIO_NULL) {
+			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+			for (int fd = 0; fd < 3 && null >= 0; fd++)
+				dup2(null, fd);
+			if (null > 2)
+				close(null);
+		}
 		timeline_who("child");
 		sigset_t none;
 		sigemptyset(&none);

@@ -1,5 +1,5 @@
 /**
- * `lxkit execute -n NAME [-f CONFIG] [-s KEY=VAL] [-u UID] [-g GID] -- CMD…`
+ * `lxkit execute -n NAME [-d] [-f CONFIG] [-s KEY=VAL] [-u UID] [-g GID] -- CMD…`
  * (lxc-execute): an application container. CMD runs under a small init that
  * reaps zombies and forwards signals; its exit status is lxkit's (128+N when
  * signal N killed it). Works with only -f CONFIG, or no config at all.
@@ -14,21 +14,26 @@ function id(what: string) {
   };
 }
 
-async function execute(ctx: CliContext, command: string[], opts: { config?: string; define?: string[]; uid?: number; gid?: number }): Promise<number> {
+async function execute(ctx: CliContext, command: string[], opts: { config?: string; define?: string[]; uid?: number; gid?: number; daemon?: boolean }): Promise<number> {
   const { Container } = await import('../../index.js');
   const c = new Container(ctx.opts.name!, { runtime: await ctx.runtime(), lxcpath: await ctx.lxcpath(), log: ctx.log });
-  const exit = await c.execute(command, {
+  const common = {
     ...(opts.config ? { configFile: opts.config } : {}),
     defines: collectDefines(opts.define),
     ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
     ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
-    forwardSignals: true,
-  });
+  };
+  if (opts.daemon) {
+    await c.execute(command, { ...common, daemon: true });
+    return 0;
+  }
+  const exit = await c.execute(command, { ...common, forwardSignals: true });
   return exit.code;
 }
 
 export function define(cmd: Command, program: string): void {
   commonOptions(cmd, { name: 'required' })
+    .option('-d, --daemon', 'run in the background, the container left to its monitor; the command gets /dev/null')
     .option('-f, --config <file>', 'container config to use (the container need not exist)')
     .option('-s, --define <KEY=VAL>', 'set a config key (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('-u, --uid <uid>', 'run the command as this user id', id('uid'))

@@ -1,5 +1,5 @@
 /**
- * `lxkit __stopped -n NAME -P LXCPATH [-f CONFIG] [-s KEY=VAL]… [-- CMD…]`:
+ * `lxkit __stopped -n NAME -P LXCPATH [--application] [-f CONFIG] [-s KEY=VAL]… [-- CMD…]`:
  * not for people. A daemon's monitor runs it when the container's init has
  * exited, with its control socket as fd 3 and the container's lock as fd 4:
  * it runs the stop and post-stop hooks, removes an ephemeral container, and
@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { action, collectDefines, commonOptions, type CliContext } from '../context.js';
 
-async function stopped(ctx: CliContext, command: string[], opts: { config?: string; define?: string[]; pidfile?: string }): Promise<number> {
+async function stopped(ctx: CliContext, command: string[], opts: { config?: string; define?: string[]; pidfile?: string; application?: boolean }): Promise<number> {
   const { Container, createLogger } = await import('../../index.js');
   const lxcpath = await ctx.lxcpath();
   const runtime = await ctx.runtime();
@@ -24,6 +24,7 @@ async function stopped(ctx: CliContext, command: string[], opts: { config?: stri
   await c.finishStopped({
     controlFd: 3,
     lockFd: 4,
+    ...(opts.application ? { kind: 'application' as const } : {}),
     ...(command.length ? { command } : {}),
     ...(opts.config ? { configFile: opts.config } : {}),
     ...(opts.pidfile ? { pidfile: opts.pidfile } : {}),
@@ -38,6 +39,7 @@ export function define(cmd: Command, program: string): void {
     .option('-f, --config <file>', 'the config the container was started with')
     .option('-s, --define <KEY=VAL>', 'a key set for the start (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--pidfile <file>', 'the pid file of the start, to remove (and write again after a reboot)')
+    .option('--application', 'the container was an application container (execute -d): never started again')
     .argument('[command...]', 'the command the container was started with')
     .action(action(program, (ctx, command: string[]) => stopped(ctx, command, ctx.opts as never)));
 }

@@ -384,6 +384,52 @@ against("lxc-info's selections print as lxc-info prints them: -H with one alone 
   assert.ok(seen.lxc.includes('running -pH: N'), seen.lxc.join('\n'));
 });
 
+/** Prints the calling process's session keyring: its name and its id (a static program: the rootfs is busybox's). */
+const KEYRING_PROBE = `#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(void) {
+	char buf[256] = "";
+	long id = syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3L /* KEY_SPEC_SESSION_KEYRING */, 0);
+	long n = syscall(SYS_keyctl, 6 /* KEYCTL_DESCRIBE */, id, buf, sizeof(buf) - 1);
+	printf("%s %ld\\n", n > 0 && strrchr(buf, ';') ? strrchr(buf, ';') + 1 : "none", id);
+	return 0;
+}
+`;
+
+testIf(
+  compat,
+  LXC_BUSYBOX_MISSING ?? (which('cc') ? undefined : 'no C compiler for the keyring probe'),
+  "the init gets a session keyring of its own, as lxc-start's and lxc-execute's, not the one of the process that started it; lxc.keyring.session as LXC reads it",
+  async () => {
+    await withLxcBusybox(async (c) => {
+      const src = join(c.s.dir, 'keys.c');
+      await writeFile(src, KEYRING_PROBE);
+      await execa('cc', ['-static', '-O2', '-o', join(c.rootfs, 'keys'), src]);
+      // The session keyring of this process, which both tools inherit.
+      const own = String((await execa(join(c.rootfs, 'keys'))).stdout).split(' ')[1];
+      const read = async () => {
+        const [name, id] = (await readFile(join(c.rootfs, 'keys.out'), 'utf8')).trim().split(' ');
+        return `${name} ${id === own ? 'the starter\'s' : 'another'}`;
+      };
+      const seen: Record<'lxc' | 'lxkit', string[]> = { lxc: [], lxkit: [] };
+      for (const extra of ['', 'lxc.keyring.session = 0\n', 'lxc.keyring.session = 1\n']) {
+        await c.configure(extra);
+        for (const [verb, args] of [['execute', []], ['start', ['-F']]] as const) {
+          const r = await c.both(verb, [...args, '--', '/bin/sh', '-c', '/keys > /keys.out'], read);
+          seen.lxc.push(`${extra.trim() || 'default'}, ${verb}: ${r.lxc}`);
+          seen.lxkit.push(`${extra.trim() || 'default'}, ${verb}: ${r.lxkit}`);
+        }
+      }
+      assert.equal(seen.lxkit, seen.lxc);
+      // What LXC 5.0.2 does, against its man page: 1 keeps the starter's keyring.
+      assert.equal(seen.lxc.slice(0, 4), ['default, execute: _ses another', 'default, start: _ses another', 'lxc.keyring.session = 0, execute: _ses another', 'lxc.keyring.session = 0, start: _ses another']);
+      assert.ok(seen.lxc[4]!.endsWith("the starter's"), seen.lxc.join('\n'));
+    });
+  },
+);
+
 testIf(compat, LXC_BUSYBOX_MISSING, 'a container LXC made under a name LXC takes (@, :, ü, a leading _) runs under lxkit: start, info, attach, ls, stop', async () => {
   const name = '_web@db:ü';
   await withLxcBusybox(async (c) => {

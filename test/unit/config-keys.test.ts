@@ -65,6 +65,14 @@ core('a full config models into typed values, with LXC defaults for the rest', a
   assert.is(model.keyringSession, true);
 });
 
+core("lxc.keyring.session as LXC's code reads it (its man page says the reverse): 1 keeps the starter's session keyring, 0 makes a new one", async () => {
+  for (const [value, fresh] of [['1', false], ['0', true], ['', true]] as const) {
+    const { model, errors } = await validateText(`lxc.keyring.session = ${value}`);
+    assert.equal(errors, []);
+    assert.is(model.keyringSession, fresh, `lxc.keyring.session = ${value}`);
+  }
+});
+
 core('invalid values are problems naming line and key', async () => {
   const { errors } = await validateText(
     [

@@ -1,8 +1,10 @@
 /**
- * What the init process runs with, on the start hook: lxc.arch's
- * personality (attached programs get it too), lxc.prlimit (never a hard
- * limit above what lxkit itself holds, unless it may raise limits) and
- * lxc.no_new_privs (at STAGE_NO_NEW_PRIVS, among the last ops).
+ * What the init process runs with, on the start hook: a session keyring of
+ * its own (unless lxc.keyring.session = 1, as LXC reads it: the container
+ * must not reach the keys of lxkit's session), lxc.arch's personality
+ * (attached programs get it too), lxc.prlimit (never a hard limit above
+ * what lxkit itself holds, unless it may raise limits) and lxc.no_new_privs
+ * (at STAGE_NO_NEW_PRIVS, among the last ops).
  */
 import { readFileSync } from 'node:fs';
 import type { Limit } from '../config/core-keys/model.js';
@@ -45,7 +47,8 @@ export const initProcessPlugin = definePlugin({
     // Its ops follow from the config and lxkit's own limits alone.
     runtime.hooks.cloneFirst.tap('init-process', () => undefined);
     runtime.hooks.start.tap({ name: 'init-process', stage: STAGE_DEFAULT }, (ctx) => {
-      const { arch } = ctx.container.config.model;
+      const { arch, keyringSession } = ctx.container.config.model;
+      if (keyringSession) ctx.ops.sessionKeyring({ what: 'joining a new session keyring (lxc.keyring.session)' });
       const persona = arch === undefined ? undefined : archPersonality(arch);
       if (persona !== undefined) {
         ctx.ops.personality(persona, { what: `setting the personality of lxc.arch = ${arch}` });

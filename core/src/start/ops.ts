@@ -36,6 +36,7 @@ export const OP = {
   SECCOMP: 24,
   BOOT_ID: 25,
   PERSONALITY: 26,
+  SESSION_KEYRING: 27,
 } as const;
 
 /** Path flags (ops.h PF_*). */
@@ -188,6 +189,11 @@ export class OpQueue {
 
   noNewPrivs(info: OpInfo): this {
     return this.#push(OP.NO_NEW_PRIVS, [0], [], info);
+  }
+
+  /** A new session keyring, joined (lxc.keyring.session): the container does not share lxkit's. */
+  sessionKeyring(info: OpInfo): this {
+    return this.#push(OP.SESSION_KEYRING, [0], [], info);
   }
 
   /** personality(2): the execution domain the init and its children run with (lxc.arch). */

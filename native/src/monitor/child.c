@@ -808,6 +808,11 @@ static int run_op(uint16_t code, const struct record *r, struct failure *f)
 		return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? fail(f, "prctl", "PR_SET_NO_NEW_PRIVS") : 0;
 	case OP_PERSONALITY:
 		return personality((unsigned long)num(r, 1, 0)) < 0 ? fail(f, "personality", NULL) : 0;
+	case OP_SESSION_KEYRING:
+		/* KEYCTL_JOIN_SESSION_KEYRING with no name: a new keyring of the container's own. */
+		if (syscall(SYS_keyctl, 1, NULL) < 0 && errno != ENOSYS && errno != EACCES && errno != EPERM)
+			return fail(f, "keyctl", "KEYCTL_JOIN_SESSION_KEYRING");
+		return 0;
 	case OP_PRLIMIT: {
 		struct rlimit rl = {
 			.rlim_cur = num(r, 2, -1) < 0 ? RLIM_INFINITY : (rlim_t)num(r, 2, 0),

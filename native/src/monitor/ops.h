@@ -35,6 +35,7 @@ enum op_code {
 	OP_SECCOMP = 24,     /* ints[1]: has notify rules; strs: BPF program (struct sock_filter[]) -> installed right before exec (its listener to the monitor) */
 	OP_BOOT_ID = 25,     /* strs: file, target; ints: pf -> a random id written to file, bound read-only on target (skipped if target is missing) */
 	OP_PERSONALITY = 26, /* ints: pf, persona -> personality(2) */
+	OP_SESSION_KEYRING = 27, /* a new anonymous session keyring, joined (a kernel without keyctl, or one refusing it, is no error: as LXC) */
 };
 
 /* Path flags. */

@@ -108,6 +108,7 @@ export interface CoreModel {
   ephemeral: boolean;
   noNewPrivs: boolean;
   schedCore: boolean;
+  /** A new session keyring for the init (lxc.keyring.session unset or 0, as LXC reads it). */
   keyringSession: boolean;
   selinux: { context?: string; keyringContext?: string };
 }

@@ -101,7 +101,9 @@ export const processKeys: H[] = [
   ...keyedFamily('sysctl', 'lxc.sysctl.'),
   ...keyedFamily('proc', 'lxc.proc.'),
   { key: 'lxc.no_new_privs', apply: (m, v) => void (m.noNewPrivs = v === '' ? false : parseBool01(v)) },
-  { key: 'lxc.keyring.session', apply: (m, v) => void (m.keyringSession = v === '' ? true : parseBool01(v)) },
+  // As LXC's code reads it (keyring_disable_session): 1 keeps the starter's keyring, 0 or unset makes a
+  // new one. lxc.container.conf(5) says the reverse; what LXC containers get is this.
+  { key: 'lxc.keyring.session', apply: (m, v) => void (m.keyringSession = v === '' ? true : !parseBool01(v)) },
   { key: 'lxc.sched.core', apply: (m, v) => void (m.schedCore = v === '' ? false : parseBool01(v)) },
   // SELinux contexts are read and kept; with no SELinux driver they are ignored at start, as LXC
   // ignores them when SELinux is not enabled.

@@ -4,6 +4,7 @@
  * every built-in plugin, and round-trips byte for byte. And with what
  * lxc-start makes of one of them: the container's /dev.
  */
+import { existsSync } from 'node:fs';
 import { readFile, readdir, readlink, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -11,7 +12,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigDocument, formatProblem, validateContainerConfig } from '@lxkit/core';
 import { runtimeWith } from '../lib/config.js';
-import { lxkit, testIf, which, withLxcPivotCleanup, withScratch, withTmpDir, type Scratch } from '../lib/harness.js';
+import { lxkit, testIf, until, which, withLxcPivotCleanup, withScratch, withTmpDir, type Scratch } from '../lib/harness.js';
 
 const LXC_MISSING = which('lxc-create') ? undefined : "Debian's lxc package is not installed (npm run setup installs it)";
 const LXC_BUSYBOX_MISSING = LXC_MISSING ?? (which('busybox') ? undefined : 'busybox is not installed');
@@ -429,6 +430,33 @@ testIf(
     });
   },
 );
+
+against('lxc.signal.stop is what lxc-stop -k sends, and lxc-stop after its timeout: the same with lxkit stop', async (c) => {
+  await c.configure('lxc.signal.stop = SIGUSR2\n');
+  // An init that says which signal ended it; it ignores the halt signal (busybox's config: SIGUSR1).
+  const init = ['sh', '-c', 'trap "echo USR2 > /ended; exit 0" USR2; trap "" USR1; touch /ready; n=0; while [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done'];
+  const where = ['-P', c.s.lxcpath, '-n', c.name];
+  const seen: Record<'lxc' | 'lxkit', string[]> = { lxc: [], lxkit: [] };
+  for (const who of ['lxc', 'lxkit'] as const) {
+    const tool = (verb: string, ...args: string[]) =>
+      who === 'lxc' ? execa(`lxc-${verb}`, [...where, ...args], { reject: false, input: '' }) : lxkit([verb, ...where, ...args], { env: c.s.env, input: '' });
+    for (const stop of [['-k'], ['-t', '1']]) {
+      await rm(join(c.rootfs, 'ended'), { force: true });
+      await rm(join(c.rootfs, 'ready'), { force: true });
+      assert.is((await tool('start', '-d', '--', ...init)).exitCode, 0, who);
+      try {
+        await until(async () => (existsSync(join(c.rootfs, 'ready')) ? true : undefined), 10_000, 'the init setting its traps');
+        const r = await tool('stop', ...stop);
+        seen[who].push(`stop ${stop.join(' ')}: exit ${r.exitCode}, ${(await readFile(join(c.rootfs, 'ended'), 'utf8').catch(() => 'no trap ran')).trim()}`);
+      } finally {
+        await execa('lxc-stop', [...where, '-k'], { reject: false });
+        await lxkit(['stop', ...where, '-k'], { env: c.s.env });
+      }
+    }
+  }
+  assert.equal(seen.lxkit, seen.lxc);
+  assert.equal(seen.lxc, ['stop -k: exit 0, USR2', 'stop -t 1: exit 0, USR2']);
+});
 
 testIf(compat, LXC_BUSYBOX_MISSING, 'a container LXC made under a name LXC takes (@, :, ü, a leading _) runs under lxkit: start, info, attach, ls, stop', async () => {
   const name = '_web@db:ü';

@@ -1,7 +1,7 @@
 /**
  * A running container, seen through its monitor's command socket: its state
- * and init pid, stopping it (halt signal, then SIGKILL after a timeout, as
- * lxc-stop), waiting for states, and state events. A container whose
+ * and init pid, stopping it (halt signal, then lxc.signal.stop after a
+ * timeout, as lxc-stop), waiting for states, and state events. A container whose
  * monitor serves no socket is STOPPED.
  */
 import { attachProgram, type AttachOptions } from '../attach/attach.js';
@@ -18,11 +18,11 @@ import { containerPaths } from './paths.js';
 const SIGKILL = 9;
 
 export interface StopOptions {
-  /** Seconds to wait for a clean halt before SIGKILL (default 60, as lxc-stop; -1: forever). */
+  /** Seconds to wait for a clean halt before the stop signal (lxc.signal.stop, SIGKILL by default; 60 s by default, as lxc-stop; -1: forever). */
   timeout?: number;
-  /** SIGKILL at once (lxc-stop -k). */
+  /** The stop signal at once (lxc-stop -k). */
   kill?: boolean;
-  /** Never SIGKILL: a halt that does not finish in time is an error (lxc-stop --nokill). */
+  /** Never the stop signal: a halt that does not finish in time is an error (lxc-stop --nokill). */
   nokill?: boolean;
   /** Ask for a reboot instead (lxc.signal.reboot; lxc-stop -r). */
   reboot?: boolean;
@@ -104,7 +104,11 @@ export class RunningContainer {
     return err === 0;
   }
 
-  /** lxc-stop: the halt signal, STOPPED within the timeout or SIGKILL. Throws LXKIT_CONTAINER_NOT_RUNNING when it is not running. */
+  /**
+   * lxc-stop: the halt signal, STOPPED within the timeout or the stop signal
+   * (lxc.signal.stop, SIGKILL by default: -k sends it at once, as LXC).
+   * Throws LXKIT_CONTAINER_NOT_RUNNING when it is not running.
+   */
   async stop(opts: StopOptions = {}): Promise<void> {
     planRecorder()?.finish({
       kind: 'stop',
@@ -132,7 +136,8 @@ export class RunningContainer {
       const stopped = new Promise<void>((resolve) => {
         void client.subscribe((s) => s === 'STOPPED' && resolve());
       });
-      const first = opts.kill ? SIGKILL : await signalOf('lxc.signal.halt', 30);
+      const kill = await signalOf('lxc.signal.stop', SIGKILL);
+      const first = opts.kill ? kill : await signalOf('lxc.signal.halt', 30);
       const err = await client.signal(first, true);
       if (err !== 0 && err !== 3 /* ESRCH: it is ending anyway */) {
         throw new LxkitError('LXKIT_STOP_FAILED', `cannot signal container "${this.#name}" (errno ${err})`, { container: this.#name });
@@ -149,7 +154,7 @@ export class RunningContainer {
           container: this.#name,
         });
       }
-      await client.signal(SIGKILL, true);
+      await client.signal(kill, true);
       await stopped;
     } finally {
       client.close();

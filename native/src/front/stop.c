@@ -170,8 +170,10 @@ int front_stop(const struct stop_request *q)
 			ret = 0;
 		goto out;
 	}
-	int sig = q->signal == STOP_KILL ? SIGKILL : configured_signal(sock, "lxc.signal.halt", SIGPWR);
-	if (sig < 0)
+	/* lxc.signal.stop: what -k sends, and the timeout's kill (SIGKILL by default), as LXC's stop. */
+	int kill_sig = configured_signal(sock, "lxc.signal.stop", SIGKILL);
+	int sig = q->signal == STOP_KILL ? kill_sig : configured_signal(sock, "lxc.signal.halt", SIGPWR);
+	if (sig < 0 || kill_sig < 0)
 		goto out;
 	/* Subscribed before the signal, so that no STOPPED can come unseen. */
 	if (cmd_request(sock, C_SUBSCRIBE, NULL, 0, NULL, 0, &reply, &payload, &fd) < 0)
@@ -190,7 +192,7 @@ int front_stop(const struct stop_request *q)
 		ret = 1;
 		goto out;
 	}
-	if (stop_signal(&c, SIGKILL) == 0)
+	if (stop_signal(&c, kill_sig) == 0)
 		wait_for(&c, 1, -1);
 out:
 	free(payload);

@@ -12,7 +12,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigDocument, formatProblem, validateContainerConfig } from '@lxkit/core';
 import { runtimeWith } from '../lib/config.js';
-import { lxkit, testIf, until, which, withLxcPivotCleanup, withScratch, withTmpDir, type Scratch } from '../lib/harness.js';
+import { containerCgroups, lxkit, testIf, until, which, withLxcPivotCleanup, withScratch, withTmpDir, type Scratch } from '../lib/harness.js';
 
 const LXC_MISSING = which('lxc-create') ? undefined : "Debian's lxc package is not installed (npm run setup installs it)";
 const LXC_BUSYBOX_MISSING = LXC_MISSING ?? (which('busybox') ? undefined : 'busybox is not installed');
@@ -456,6 +456,19 @@ against('lxc.signal.stop is what lxc-stop -k sends, and lxc-stop after its timeo
   }
   assert.equal(seen.lxkit, seen.lxc);
   assert.equal(seen.lxc, ['stop -k: exit 0, USR2', 'stop -t 1: exit 0, USR2']);
+});
+
+against("lxc.sched.core: a core scheduling domain where the kernel has core scheduling, else the start fails as lxc-execute's does, naming the key; a shared pid namespace is refused", async (c) => {
+  const where = ['-P', c.s.lxcpath, '-n', c.name];
+  for (const extra of ['', 'lxc.namespace.keep = pid\n']) {
+    await c.configure(`lxc.sched.core = 1\n${extra}`);
+    const lxc = await execa('lxc-execute', [...where, '--', 'true'], { reject: false, input: '' });
+    const ours = await lxkit(['execute', ...where, '--', 'true'], { env: c.s.env, input: '' });
+    assert.is(ours.exitCode === 0, lxc.exitCode === 0 && !/Failed/.test(String(lxc.stderr)), `${extra || 'its own pid namespace'}: lxkit starts where LXC starts (${String(lxc.stderr)})`);
+    if (ours.exitCode !== 0) assert.match(ours.stderr, /lxc\.sched\.core/);
+    if (extra) assert.match(ours.stderr, /lxc\.sched\.core needs a pid namespace of the container's own/);
+  }
+  assert.equal(await containerCgroups([c.name]), [], 'nothing left of the failed starts');
 });
 
 testIf(compat, LXC_BUSYBOX_MISSING, 'a container LXC made under a name LXC takes (@, :, ü, a leading _) runs under lxkit: start, info, attach, ls, stop', async () => {

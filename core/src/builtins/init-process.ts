@@ -1,7 +1,8 @@
 /**
  * What the init process runs with, on the start hook: a session keyring of
  * its own (unless lxc.keyring.session = 1, as LXC reads it: the container
- * must not reach the keys of lxkit's session), lxc.arch's personality
+ * must not reach the keys of lxkit's session), a core scheduling domain of
+ * its own with lxc.sched.core (attached programs join it), lxc.arch's personality
  * (attached programs get it too), lxc.prlimit (never a hard limit above
  * what lxkit itself holds, unless it may raise limits) and lxc.no_new_privs
  * (at STAGE_NO_NEW_PRIVS, among the last ops).
@@ -10,6 +11,8 @@ import { readFileSync } from 'node:fs';
 import type { Limit } from '../config/core-keys/model.js';
 import { PRLIMIT_RESOURCES } from '../config/core-keys/process.js';
 import { archPersonality } from '../config/arch.js';
+import { LxkitError } from '../errors.js';
+import { namespaceNames } from '../start/namespaces.js';
 import { STAGE_DEFAULT, STAGE_NO_NEW_PRIVS } from '../hooks/stages.js';
 import { definePlugin } from '../plugin/define.js';
 import { VERSION } from '../version.js';
@@ -47,8 +50,18 @@ export const initProcessPlugin = definePlugin({
     // Its ops follow from the config and lxkit's own limits alone.
     runtime.hooks.cloneFirst.tap('init-process', () => undefined);
     runtime.hooks.start.tap({ name: 'init-process', stage: STAGE_DEFAULT }, (ctx) => {
-      const { arch, keyringSession } = ctx.container.config.model;
+      const { arch, keyringSession, schedCore } = ctx.container.config.model;
       if (keyringSession) ctx.ops.sessionKeyring({ what: 'joining a new session keyring (lxc.keyring.session)' });
+      if (schedCore) {
+        // As LXC: the domain is the pid namespace's processes, so the container must have its own.
+        if (!namespaceNames(ctx.container.config).clone.includes('pid')) {
+          throw new LxkitError('LXKIT_CONFIG_INVALID', `container "${ctx.container.name}": lxc.sched.core needs a pid namespace of the container's own`, {
+            key: 'lxc.sched.core',
+            container: ctx.container.name,
+          });
+        }
+        ctx.ops.schedCore({ what: 'making a core scheduling domain (lxc.sched.core)' });
+      }
       const persona = arch === undefined ? undefined : archPersonality(arch);
       if (persona !== undefined) {
         ctx.ops.personality(persona, { what: `setting the personality of lxc.arch = ${arch}` });

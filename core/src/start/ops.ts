@@ -37,6 +37,7 @@ export const OP = {
   BOOT_ID: 25,
   PERSONALITY: 26,
   SESSION_KEYRING: 27,
+  SCHED_CORE: 28,
 } as const;
 
 /** Path flags (ops.h PF_*). */
@@ -189,6 +190,11 @@ export class OpQueue {
 
   noNewPrivs(info: OpInfo): this {
     return this.#push(OP.NO_NEW_PRIVS, [0], [], info);
+  }
+
+  /** A core scheduling domain of the init's own, which its children inherit (lxc.sched.core). */
+  schedCore(info: OpInfo): this {
+    return this.#push(OP.SCHED_CORE, [0], [], info);
   }
 
   /** A new session keyring, joined (lxc.keyring.session): the container does not share lxkit's. */

@@ -433,6 +433,7 @@ int main(void)
 		return 1;
 	}
 	q.nsflags &= (int)clone_flags;
+	pid_t init_pid = (pid_t)reply.ints[1];
 	q.has_caps = (int)reply.ints[2];
 	q.bounding = (uint64_t)reply.ints[3];
 	q.no_new_privs = reply.nints >= 5 && reply.ints[4];
@@ -493,6 +494,16 @@ int main(void)
 				helper_report(errno, syscall, path);
 				_exit(1);
 			}
+		}
+		/*
+		 * The container's core scheduling domain (lxc.sched.core), when its init
+		 * has one: pulled from the init before its pid namespace is entered.
+		 */
+		uint64_t cookie = 0;
+		if (prctl(PR_SCHED_CORE, PR_SCHED_CORE_GET, init_pid, PR_SCHED_CORE_SCOPE_THREAD, (unsigned long)&cookie) == 0 && cookie != 0 &&
+		    prctl(PR_SCHED_CORE, PR_SCHED_CORE_SHARE_FROM, init_pid, PR_SCHED_CORE_SCOPE_THREAD, 0) < 0) {
+			helper_report(errno, "prctl", "PR_SCHED_CORE_SHARE_FROM (the container's core scheduling domain)");
+			_exit(1);
 		}
 		if (q.nsflags && setns(pidfd, q.nsflags) < 0) {
 			helper_report(errno, "setns", "(the container's namespaces)");

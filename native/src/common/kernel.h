@@ -1,7 +1,7 @@
 /*
  * System call numbers and flags newer than some C libraries' headers (x86-64
  * and the generic table agree on these). Include after <sys/syscall.h>,
- * <sched.h>, <sys/wait.h>, <sys/mount.h>, <fcntl.h> and <sys/ioctl.h>, whose
+ * <sched.h>, <sys/wait.h>, <sys/mount.h>, <fcntl.h>, <sys/ioctl.h> and <sys/prctl.h>, whose
  * definitions win.
  */
 #ifndef LXKIT_KERNEL_H
@@ -66,6 +66,16 @@
 #define PIDFD_GET_TIME_NAMESPACE _IO(0xFF, 7)
 #define PIDFD_GET_USER_NAMESPACE _IO(0xFF, 9)
 #define PIDFD_GET_UTS_NAMESPACE _IO(0xFF, 10)
+#endif
+
+/* Core scheduling (prctl(2) PR_SCHED_CORE, Linux 5.14): glibc's <sys/prctl.h> may lack it. */
+#ifndef PR_SCHED_CORE
+#define PR_SCHED_CORE 62
+#define PR_SCHED_CORE_GET 0
+#define PR_SCHED_CORE_CREATE 1
+#define PR_SCHED_CORE_SHARE_FROM 3
+#define PR_SCHED_CORE_SCOPE_THREAD 0
+#define PR_SCHED_CORE_SCOPE_THREAD_GROUP 1
 #endif
 
 #endif

@@ -808,6 +808,11 @@ static int run_op(uint16_t code, const struct record *r, struct failure *f)
 		return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? fail(f, "prctl", "PR_SET_NO_NEW_PRIVS") : 0;
 	case OP_PERSONALITY:
 		return personality((unsigned long)num(r, 1, 0)) < 0 ? fail(f, "personality", NULL) : 0;
+	case OP_SCHED_CORE:
+		/* PR_SCHED_CORE_CREATE for this thread group: EINVAL is a kernel without CONFIG_SCHED_CORE. */
+		if (prctl(PR_SCHED_CORE, PR_SCHED_CORE_CREATE, 0, PR_SCHED_CORE_SCOPE_THREAD_GROUP, 0) < 0)
+			return fail(f, "prctl", errno == EINVAL ? "PR_SCHED_CORE (this kernel has no core scheduling)" : "PR_SCHED_CORE");
+		return 0;
 	case OP_SESSION_KEYRING:
 		/* KEYCTL_JOIN_SESSION_KEYRING with no name: a new keyring of the container's own. */
 		if (syscall(SYS_keyctl, 1, NULL) < 0 && errno != ENOSYS && errno != EACCES && errno != EPERM)

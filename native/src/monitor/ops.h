@@ -36,6 +36,7 @@ enum op_code {
 	OP_BOOT_ID = 25,     /* strs: file, target; ints: pf -> a random id written to file, bound read-only on target (skipped if target is missing) */
 	OP_PERSONALITY = 26, /* ints: pf, persona -> personality(2) */
 	OP_SESSION_KEYRING = 27, /* a new anonymous session keyring, joined (a kernel without keyctl, or one refusing it, is no error: as LXC) */
+	OP_SCHED_CORE = 28,  /* a core scheduling cookie of the thread group's own (its children inherit it) */
 };
 
 /* Path flags. */

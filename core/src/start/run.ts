@@ -178,6 +178,15 @@ function stateReporter(name: string, log: Logger, onState: ((s: ContainerState) 
 }
 
 /**
+ * lxc.console.size in bytes, as LXC takes it: 0 (unset) for no limit, `auto`
+ * for 128 KiB, and never less than a page.
+ */
+function consoleLogSize(size: number | 'auto' | undefined): number {
+  if (size === undefined || size === 0) return 0;
+  return size === 'auto' ? 128 * 1024 : Math.max(size, 4096);
+}
+
+/**
  * Starts the container up to its init running. `detached`: the console is
  * drained by the monitor instead of proxied to this process. On failure the
  * start is aborted and undone (stop and post-stop run), then the error thrown.
@@ -252,7 +261,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
       const answer = m.serve({
         socket: opts.paths.command,
         config: configLines(config),
-        ...(model.console.logfile ? { consoleLog: model.console.logfile } : {}),
+        ...(model.console.logfile ? { consoleLog: model.console.logfile, consoleLogSize: consoleLogSize(model.console.size), consoleLogRotate: model.console.rotate } : {}),
         ...(model.console.path && model.console.path !== 'none' && opts.console ? { consolePath: model.console.path } : {}),
         watchPrefix: opts.paths.watchPrefix,
         container: name,

@@ -14,8 +14,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -63,12 +65,61 @@ int console_polled(void)
 	return M.console >= 0 && M.console_client < 0 && (M.stdio == STDIO_CONSOLE || M.stdio == STDIO_DETACHED) && !M.exited;
 }
 
+/* The log moved to PATH.1 and a new one begun (lxc.console.rotate). */
+static int rotate_log(void)
+{
+	char old[4096];
+	if (snprintf(old, sizeof(old), "%s.1", M.console_log_path) >= (int)sizeof(old) || rename(M.console_log_path, old) < 0)
+		return -1;
+	int fd = open(M.console_log_path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0)
+		return -1;
+	dup3(fd, M.console_log, O_CLOEXEC);
+	close(fd);
+	return 0;
+}
+
+/*
+ * lxc.console.logfile within lxc.console.size, as LXC keeps it: what fits
+ * goes in; at the limit the log is rotated to PATH.1 (lxc.console.rotate)
+ * and the rest goes to the new one, or, not rotated, the rest is lost and
+ * the next output empties the log first. A chunk larger than the limit
+ * keeps its first bytes. A log that is no regular file has no limit.
+ */
+static void write_log(const char *buf, size_t n)
+{
+	struct stat st;
+	int64_t limit = M.console_log_size;
+	if (limit <= 0 || fstat(M.console_log, &st) < 0 || !S_ISREG(st.st_mode)) {
+		(void)!write_all(M.console_log, buf, n);
+		return;
+	}
+	int64_t left = limit - st.st_size;
+	if (left <= 0 && !M.console_log_rotate) {
+		if (ftruncate(M.console_log, 0) < 0)
+			return;
+		(void)!write_all(M.console_log, buf, (size_t)n <= (uint64_t)limit ? n : (size_t)limit);
+		return;
+	}
+	if (left < 0)
+		left = 0;
+	if ((int64_t)n <= left) {
+		(void)!write_all(M.console_log, buf, n);
+		return;
+	}
+	(void)!write_all(M.console_log, buf, (size_t)left);
+	if (!M.console_log_rotate || rotate_log() < 0)
+		return;
+	n -= (size_t)left;
+	(void)!write_all(M.console_log, buf + left, (int64_t)n <= limit ? n : (size_t)limit);
+}
+
 static void emit(const char *buf, size_t n)
 {
 	if (M.stdio == STDIO_CONSOLE)
 		(void)!write_all(1, buf, n);
 	if (M.console_log >= 0)
-		(void)!write_all(M.console_log, buf, n);
+		write_log(buf, n);
 	if (M.console_copy >= 0)
 		(void)!write_all(M.console_copy, buf, n);
 }

@@ -337,6 +337,9 @@ static void do_serve(const struct record *r)
 	M.name = strdup(r->nstrs > 4 ? r->strs[4] : "");
 	const char *log = r->nstrs > 2 ? r->strs[2] : "";
 	if (*log) {
+		M.console_log_path = strdup(log);
+		M.console_log_size = r->nints > 1 ? r->ints[1] : 0;
+		M.console_log_rotate = r->nints > 2 && r->ints[2];
 		M.console_log = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
 		if (M.console_log < 0) {
 			M.serve_failed = errno;

@@ -38,6 +38,9 @@ struct monitor {
 	int console;         /* pty master of /dev/console */
 	int console_peer;    /* a slave fd of our own, so that the master never reports a hang-up */
 	int console_log;     /* lxc.console.logfile, or -1 */
+	char *console_log_path;
+	int64_t console_log_size; /* lxc.console.size in bytes: 0 for no limit */
+	int console_log_rotate;   /* lxc.console.rotate: at the limit the log goes to PATH.1, else it is emptied */
 	int console_copy;    /* lxc.console.path (lxc-start -c), or -1 */
 	int console_client;  /* the command-socket client attached to the console (tty 0), or -1 */
 	int ttys[64], nttys; /* masters of /dev/ttyN, kept open so that getty keeps its line */

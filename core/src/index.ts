@@ -97,6 +97,7 @@ export {
   type StartOptions,
 } from './container/container.js';
 export { containerInfos, type ContainerInfo } from './container/list.js';
+export { autostartPlan, type AutostartAction, type AutostartEntry, type AutostartOptions } from './container/autostart.js';
 export { checkName } from './container/name.js';
 export { CommandClient, askMonitor, type ContainerStatus } from './command/client.js';
 export { RunningContainer, runningContainer, type StopOptions } from './container/running.js';

@@ -506,6 +506,57 @@ against("lxc.console.size and lxc.console.rotate keep the console log within the
   assert.ok(all.includes(logs['lxkit-0']!), 'one piece of the output');
 });
 
+against("autostart selects and orders as lxc-autostart (lxc.start.auto, .order, .delay, lxc.group, -a, -A, -g), starts and stops them", async (c) => {
+  // Six containers on the busybox rootfs: two groups, orders, delays, one not auto-started.
+  const lxcpath = join(c.s.dir, 'auto');
+  const fixtures: Record<string, string> = {
+    a: 'lxc.start.auto = 1\nlxc.start.order = 10\nlxc.start.delay = 1\n',
+    b: 'lxc.start.auto = 1\nlxc.start.order = 20\n',
+    c: 'lxc.start.auto = 1\nlxc.group = web\nlxc.start.order = 5\nlxc.start.delay = 1\n',
+    d: 'lxc.start.auto = 0\n',
+    e: 'lxc.start.auto = 1\nlxc.group = onboot\nlxc.group = web\n',
+    f: 'lxc.start.auto = 1\nlxc.start.order = 10\n',
+  };
+  for (const [name, keys] of Object.entries(fixtures)) {
+    await mkdir(join(lxcpath, name), { recursive: true });
+    const base = `lxc.rootfs.path = dir:${c.rootfs}\nlxc.uts.name = ${name}\nlxc.net.0.type = empty\nlxc.autodev = 1\nlxc.init.cmd = /bin/sleep 60\nlxc.signal.halt = SIGKILL\n`;
+    await writeFile(join(lxcpath, name, 'config'), base + keys);
+  }
+  const lxc = async (...args: string[]) => String((await execa('lxc-autostart', ['-P', lxcpath, ...args], { input: '' })).stdout);
+  const ours = async (...args: string[]) => {
+    const r = await lxkit(['autostart', '-P', lxcpath, ...args], { env: c.s.env, input: '' });
+    assert.is(r.exitCode, 0, r.stderr);
+    return r.stdout;
+  };
+  const states = async () => (await lxkit(['ls', '-P', lxcpath, '--running'], { env: c.s.env })).stdout;
+  try {
+    for (const opts of [[], ['-a'], ['-A'], ['-a', '-A'], ['-g', 'web'], ['-g', 'onboot,'], ['-g', 'web,,onboot'], ['-r']]) {
+      assert.is(await ours('-L', ...opts), await lxc('-L', ...opts), `-L ${opts.join(' ')}`);
+    }
+    assert.is(await ours('-L'), 'a 1\nf 0\nb 0', 'lxc.start.order, lower first, then by name; the delays');
+    // The NULL group first, then web: LXC 5.0.2 stops after the NULL group (its man page says it goes on).
+    assert.is(await ours('-L', '-g', ',web'), 'a 1\nf 0\nb 0\ne 0\nc 1');
+    await ours();
+    assert.is(await states(), 'a\nb\nf', 'the NULL group started');
+    assert.is(await ours('-L'), '', 'nothing left to start');
+    assert.is(await ours('-L', '-s', '-a'), 'b\nf\na');
+    await ours('-g', 'web');
+    assert.is(await ours('-L', '-k', '-a'), 'b\nf\na\nc\ne', 'stopped the other way round');
+    // What lxc-autostart lists to stop, for the same containers started by LXC.
+    await ours('-k', '-a');
+    assert.is(await states(), '');
+    await lxc('-a');
+    assert.is(await lxc('-L', '-k', '-a'), 'b\nf\na\nc\ne');
+    await lxc('-k', '-a');
+    await ours('-a');
+    await ours('-s', '-t', '5', '-a');
+    assert.is(await states(), '', 'shut down');
+  } finally {
+    await execa('lxc-autostart', ['-P', lxcpath, '-k', '-a', '-A'], { reject: false });
+    await lxkit(['autostart', '-P', lxcpath, '-k', '-a', '-A'], { env: c.s.env });
+  }
+});
+
 testIf(compat, LXC_BUSYBOX_MISSING, 'a container LXC made under a name LXC takes (@, :, ü, a leading _) runs under lxkit: start, info, attach, ls, stop', async () => {
   const name = '_web@db:ü';
   await withLxcBusybox(async (c) => {

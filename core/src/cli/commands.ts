@@ -105,6 +105,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/execute.js'),
   },
   {
+    name: 'autostart',
+    summary: 'start, stop or list the containers with lxc.start.auto, in order',
+    lxc: 'lxc-autostart',
+    load: () => import('./commands/autostart.js'),
+  },
+  {
     name: 'ls',
     summary: 'list containers',
     lxc: 'lxc-ls',

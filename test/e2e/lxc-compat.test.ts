@@ -127,6 +127,8 @@ interface LxcBusybox {
   install(name: string, script: string): Promise<void>;
   /** Sets the config: the template's, without a network device or AppArmor (the same for both), plus `extra`. */
   configure(extra: string): Promise<void>;
+  /** Runs `lxc-<verb>` (who: lxc) or `lxkit <verb>` on it with `args`; a failure is the caller's to judge. */
+  run(who: 'lxc' | 'lxkit', verb: string, ...args: string[]): Promise<{ exitCode?: number; stdout: unknown; stderr: unknown }>;
   /**
    * Runs `lxc-<verb>` and then `lxkit <verb>` on it with `args`, each to exit
    * status 0, and gives what `read` finds after each.
@@ -149,6 +151,8 @@ async function withLxcBusybox(fn: (c: LxcBusybox) => Promise<void>, name = 'bb')
           rootfs: join(s.lxcpath, name, 'rootfs'),
           install: (file, script) => writeFile(join(s.lxcpath, name, 'rootfs', file), script, { mode: 0o755 }),
           configure: (extra) => writeFile(configFile, base + extra),
+          run: (who, verb, ...args) =>
+            who === 'lxc' ? execa(`lxc-${verb}`, [...where, ...args], { reject: false, input: '' }) : lxkit([verb, ...where, ...args], { env: s.env, input: '' }),
           async both<T>(verb: 'start' | 'execute', args: readonly string[], read: () => Promise<T>) {
             const seen = {} as Record<'lxc' | 'lxkit', T>;
             for (const [who, run] of [
@@ -266,11 +270,9 @@ against("lxc-attach -e, whole or in parts (CAP, CGROUP, LSM): what the attached 
   await c.configure('lxc.include = /usr/share/lxc/config/common.conf\n');
   const probe = 'grep -E "^(CapBnd|Seccomp|NoNewPrivs):" /proc/self/status | tr -s "\\t " " "; grep -E "^(4:memory|0::)" /proc/self/cgroup';
   const forms = [[], ['-e'], ['-eCAP'], ['-eCGROUP'], ['-eLSM'], ['--elevated-privileges=CAP|CGROUP']];
-  const where = ['-P', c.s.lxcpath, '-n', c.name];
   const seen: Record<'lxc' | 'lxkit', string[]> = { lxc: [], lxkit: [] };
   for (const who of ['lxc', 'lxkit'] as const) {
-    const tool = (verb: string, ...args: string[]) =>
-      who === 'lxc' ? execa(`lxc-${verb}`, [...where, ...args], { reject: false, input: '' }) : lxkit([verb, ...where, ...args], { env: c.s.env, input: '' });
+    const tool = (verb: string, ...args: string[]) => c.run(who, verb, ...args);
     assert.is((await tool('start', '-d', '--', 'sleep', '60')).exitCode, 0, who);
     try {
       for (const form of forms) {
@@ -303,10 +305,8 @@ against("lxc.arch's personality is lxc-start's and lxc-execute's for the init, a
     const init = await c.both('execute', ['--', 'sh', '-c', `${probe} > /arch.out`], async () => (await readFile(join(c.rootfs, 'arch.out'), 'utf8')).trim());
     seen.lxc.push(`${arch} execute: ${init.lxc}`);
     seen.lxkit.push(`${arch} execute: ${init.lxkit}`);
-    const where = ['-P', c.s.lxcpath, '-n', c.name];
     for (const who of ['lxc', 'lxkit'] as const) {
-      const tool = (verb: string, ...args: string[]) =>
-        who === 'lxc' ? execa(`lxc-${verb}`, [...where, ...args], { reject: false, input: '' }) : lxkit([verb, ...where, ...args], { env: c.s.env, input: '' });
+      const tool = (verb: string, ...args: string[]) => c.run(who, verb, ...args);
       assert.is((await tool('start', '-d', '--', 'sleep', '60')).exitCode, 0, who);
       try {
         for (const form of [[], ['-a', 'x86_64'], ['-a', 'i686'], ['-e']]) {
@@ -331,13 +331,11 @@ against("lxc-attach -R: without the container's mount namespace, /proc and /sys 
   await c.configure('');
   // The devices and mounts the command sees, without mount ids; the host's mount namespace must not change.
   const probe = 'ls /sys/class/net; grep -E " /(proc|sys) " /proc/self/mountinfo | cut -d" " -f4-; hostname';
-  const where = ['-P', c.s.lxcpath, '-n', c.name];
   const hostNs = await readlink('/proc/self/ns/mnt');
   const hostMountsBefore = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').length;
   const seen: Record<'lxc' | 'lxkit', string[]> = { lxc: [], lxkit: [] };
   for (const who of ['lxc', 'lxkit'] as const) {
-    const tool = (verb: string, ...args: string[]) =>
-      who === 'lxc' ? execa(`lxc-${verb}`, [...where, ...args], { reject: false, input: '' }) : lxkit([verb, ...where, ...args], { env: c.s.env, input: '' });
+    const tool = (verb: string, ...args: string[]) => c.run(who, verb, ...args);
     assert.is((await tool('start', '-d', '--', 'sleep', '60')).exitCode, 0, who);
     try {
       // -R with the mount namespace entered (the default) changes nothing, as with LXC: the init's mounts.
@@ -360,11 +358,9 @@ against("lxc-attach -R: without the container's mount namespace, /proc and /sys 
 against("lxc-info's selections print as lxc-info prints them: -H with one alone is the bare value (-pH is the pid), config items last", async (c) => {
   await c.configure('');
   const forms = [['-s'], ['-sH'], ['-pH'], ['-p'], ['-s', '-p', '-H'], ['-c', 'lxc.uts.name', '-H'], ['-s', '-c', 'lxc.uts.name'], ['-c', 'lxc.uts.name', '-c', 'lxc.tty.max', '-H'], ['-p', '-c', 'lxc.uts.name', '-H']];
-  const where = ['-P', c.s.lxcpath, '-n', c.name];
   const seen: Record<'lxc' | 'lxkit', string[]> = { lxc: [], lxkit: [] };
   for (const who of ['lxc', 'lxkit'] as const) {
-    const tool = (verb: string, ...args: string[]) =>
-      who === 'lxc' ? execa(`lxc-${verb}`, [...where, ...args], { reject: false, input: '' }) : lxkit([verb, ...where, ...args], { env: c.s.env, input: '' });
+    const tool = (verb: string, ...args: string[]) => c.run(who, verb, ...args);
     const infos = async (when: string) => {
       for (const form of forms) {
         const r = await tool('info', ...form);
@@ -438,8 +434,7 @@ against('lxc.signal.stop is what lxc-stop -k sends, and lxc-stop after its timeo
   const where = ['-P', c.s.lxcpath, '-n', c.name];
   const seen: Record<'lxc' | 'lxkit', string[]> = { lxc: [], lxkit: [] };
   for (const who of ['lxc', 'lxkit'] as const) {
-    const tool = (verb: string, ...args: string[]) =>
-      who === 'lxc' ? execa(`lxc-${verb}`, [...where, ...args], { reject: false, input: '' }) : lxkit([verb, ...where, ...args], { env: c.s.env, input: '' });
+    const tool = (verb: string, ...args: string[]) => c.run(who, verb, ...args);
     for (const stop of [['-k'], ['-t', '1']]) {
       await rm(join(c.rootfs, 'ended'), { force: true });
       await rm(join(c.rootfs, 'ready'), { force: true });
@@ -474,14 +469,12 @@ against("lxc.sched.core: a core scheduling domain where the kernel has core sche
 against("lxc.console.size and lxc.console.rotate keep the console log within the limit as LXC does: rotated to .1 when full, or emptied and begun again", async (c) => {
   // About 5000 bytes through the console of a daemon.
   const init = ['sh', '-c', 'exec > /dev/console 2>&1; i=0; while [ $i -lt 100 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done'];
-  const where = ['-P', c.s.lxcpath, '-n', c.name];
   const logs: Record<string, string | undefined> = {};
   for (const rotate of ['1', '0']) {
     for (const who of ['lxc', 'lxkit'] as const) {
       const log = join(c.s.dir, `${who}-${rotate}.log`);
       await c.configure(`lxc.console.logfile = ${log}\nlxc.console.size = 4096\nlxc.console.rotate = ${rotate}\n`);
-      const tool = (verb: string, ...args: string[]) =>
-        who === 'lxc' ? execa(`lxc-${verb}`, [...where, ...args], { reject: false, input: '' }) : lxkit([verb, ...where, ...args], { env: c.s.env, input: '' });
+      const tool = (verb: string, ...args: string[]) => c.run(who, verb, ...args);
       assert.is((await tool('start', '-d', '--', ...init)).exitCode, 0, who);
       // lxc-wait may find the monitor gone meanwhile (and say so): the state is what counts.
       await tool('wait', '-s', 'STOPPED', '-t', '10');

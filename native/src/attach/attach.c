@@ -242,7 +242,6 @@ static int config_environment(int sock, struct request *q)
 	return 0;
 }
 
-/* In the container's pid namespace: take the pty, the ids, the environment, and exec. */
 /*
  * lxc-attach -R: the command keeps the host's mounts but sees the
  * container's processes and network devices, through a /proc and a /sys
@@ -273,6 +272,7 @@ static int remount_sys_proc(const char **what)
 	return 0;
 }
 
+/* In the container's pid namespace: take the pty, the ids, the environment, and exec. */
 static void run_command(const struct request *q, int slave)
 {
 	if (slave >= 0) {

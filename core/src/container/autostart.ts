@@ -60,6 +60,8 @@ export async function autostartPlan(runtime: Runtime, lxcpath: string, opts: Aut
     : (opts.groups?.length ? opts.groups : ['']).flatMap((group) =>
         candidates.filter((c) => (group === '' ? c.groups.length === 0 : c.groups.includes(group))),
       );
-  const seen = new Set<string>();
-  return chosen.filter((c) => !seen.has(c.name) && seen.add(c.name)).map((c) => ({ name: c.name, delay: c.delay }));
+  // A container in several of the groups goes with the first of them.
+  const byName = new Map<string, AutostartEntry>();
+  for (const c of chosen) if (!byName.has(c.name)) byName.set(c.name, { name: c.name, delay: c.delay });
+  return [...byName.values()];
 }

@@ -22,6 +22,7 @@ const PACKAGES = {
   iproute2: 'tests inspect network devices',
   uidmap: 'newuidmap/newgidmap for unprivileged containers',
   'busybox-static': 'the busybox template and LXC compatibility tests',
+  rsync: 'lxc-snapshot copies a dir rootfs with it (compatibility tests: destroy and LXC\'s snapshots)',
   lxc: 'compatibility tests and benchmarks against LXC',
   runc: 'benchmarks against runc',
   'fonts-dejavu-core': 'text in the benchmark charts',

@@ -29,6 +29,8 @@ export const ERROR_CODES = {
   LXKIT_CONTAINER_NOT_FOUND: 'no container of that name exists in the lxcpath',
   LXKIT_CONTAINER_BUSY: 'the container is running or another lxkit command holds it',
   LXKIT_CONTAINER_NOT_RUNNING: 'the container is not running',
+  LXKIT_CONTAINER_HAS_SNAPSHOTS: 'the container has snapshots, and the destroy was not asked to take them',
+  LXKIT_CONTAINER_HAS_CLONES: "snapshot clones are built on the container's root filesystem",
   LXKIT_STOP_FAILED: 'the container could not be stopped',
   LXKIT_TEMPLATE_UNKNOWN: 'no enabled plugin provides the requested template',
   LXKIT_TEMPLATE_FAILED: 'a template failed to create the container',

@@ -93,6 +93,7 @@ export {
   type ContainerOptions,
   type ContainerState,
   type CreateOptions,
+  type DestroyOptions,
   type ExecuteOptions,
   type StartOptions,
 } from './container/container.js';

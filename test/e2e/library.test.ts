@@ -1,5 +1,6 @@
 /** The library API (Container), as a program embedding lxkit uses it. */
-import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -274,6 +275,32 @@ lib("in the foreground, a container whose end needs nothing of lxkit's is ended 
     assert.not.ok(lines.some((l) => l.includes('the container ends here')), 'lxkit ended it');
     assert.equal(await containerCgroups(['alone']), []);
     await c.destroy();
+  });
+});
+
+lib("destroy removes no storage it cannot, and never a directory above the container's", async () => {
+  await withScratch(async (s) => {
+    const dir = join(s.lxcpath, 'z');
+    const config = join(dir, 'config');
+    await mkdir(dir);
+    const c = new Container('z', { lxcpath: s.lxcpath });
+    // A ZFS dataset would be left with nothing that knows of it: refused, the container kept.
+    await writeFile(config, 'lxc.rootfs.path = zfs:tank/lxc/z\n');
+    const err = await c.destroy().then(() => undefined, (e: unknown) => e);
+    assert.ok(isLxkitError(err, 'LXKIT_UNSUPPORTED'), String(err));
+    assert.match((err as Error).message, /cannot destroy container "z": lxc\.rootfs\.path = zfs:tank\/lxc\/z: storage type "zfs" is not available/);
+    assert.ok(existsSync(config), 'the container is kept');
+    // Storage LXC does not manage is not touched: the directory alone goes.
+    await writeFile(config, 'lxc.rootfs.path = zfs:tank/lxc/z\nlxc.rootfs.managed = 0\n');
+    await c.destroy();
+    assert.not.ok(existsSync(dir));
+    // A rootfs path naming the lxcpath (above the container's directory) goes no further than the directory.
+    await mkdir(join(s.lxcpath, 'other'));
+    await mkdir(dir);
+    await writeFile(config, `lxc.rootfs.path = dir:${s.lxcpath}\n`);
+    await c.destroy();
+    assert.not.ok(existsSync(dir));
+    assert.ok(existsSync(join(s.lxcpath, 'other')), 'the rest of the lxcpath stays');
   });
 });
 

@@ -575,6 +575,84 @@ testIf(compat, LXC_BUSYBOX_MISSING, 'a container LXC made under a name LXC takes
   }, name);
 });
 
+const SNAPSHOT_MISSING = LXC_BUSYBOX_MISSING ?? (which('rsync') ? undefined : 'rsync is not installed (lxc-snapshot copies a dir rootfs with it; npm run setup installs it)');
+
+testIf(compat, SNAPSHOT_MISSING, 'a container with snapshots (lxc-snapshot) is refused by destroy as by lxc-destroy, nothing removed and a running one left running; -s destroys them with it', () =>
+  withLxcBusybox(async (c) => {
+    const dir = join(c.s.lxcpath, c.name);
+    await c.configure('');
+    await execa('lxc-snapshot', ['-P', c.s.lxcpath, '-n', c.name]);
+    assert.ok(existsSync(join(dir, 'snaps', 'snap0', 'config')), 'lxc-snapshot made snap0');
+    const theirs = await c.run('lxc', 'destroy');
+    assert.is(theirs.exitCode, 1);
+    assert.match(String(theirs.stderr), /has snapshots/);
+    const ours = await c.run('lxkit', 'destroy');
+    assert.is(ours.exitCode, 1);
+    assert.match(String(ours.stderr), /cannot destroy container "bb": it has snapshots \(snap0\); -s \(--snapshots\) destroys them with it/);
+    assert.ok(existsSync(join(dir, 'rootfs', 'bin', 'busybox')) && existsSync(join(dir, 'snaps', 'snap0', 'rootfs', 'bin', 'busybox')), 'nothing removed');
+    // -f kills nothing before the check: a refused destroy leaves the container running.
+    assert.is((await c.run('lxkit', 'start')).exitCode, 0);
+    const forced = await c.run('lxkit', 'destroy', '-f');
+    assert.is(forced.exitCode, 1);
+    assert.match(String(forced.stderr), /it has snapshots \(snap0\)/);
+    assert.is(String((await c.run('lxkit', 'info', '-sH')).stdout), 'RUNNING');
+    const all = await c.run('lxkit', 'destroy', '-s', '-f');
+    assert.is(all.exitCode, 0, String(all.stderr));
+    assert.not.ok(existsSync(dir), 'the container and its snapshots are gone');
+  }),
+);
+
+testIf(compat, LXC_BUSYBOX_MISSING, 'snapshot clones (lxc-copy -s): their origin is refused as by lxc-destroy; destroying a clone takes it off the list LXC keeps, so LXC and lxkit then destroy the origin', () =>
+  withLxcBusybox(async (c) => {
+    const where = ['-P', c.s.lxcpath];
+    const list = join(c.s.lxcpath, c.name, 'lxc_snapshots');
+    try {
+      for (const clone of ['bb2', 'bb3']) await execa('lxc-copy', [...where, '-n', c.name, '-N', clone, '-s']);
+      assert.equal(await readFile(list, 'utf8'), `${c.s.lxcpath}\nbb2\n${c.s.lxcpath}\nbb3\n`, 'LXC lists both clones');
+      const theirs = await c.run('lxc', 'destroy');
+      assert.is(theirs.exitCode, 1);
+      assert.match(String(theirs.stderr), /has clones/);
+      for (const args of [[], ['-s']]) {
+        const ours = await c.run('lxkit', 'destroy', ...args);
+        assert.is(ours.exitCode, 1);
+        assert.match(String(ours.stderr), new RegExp(`cannot destroy container "bb": snapshot clones use its root filesystem \\(bb2 in ${c.s.lxcpath}, bb3 in ${c.s.lxcpath}\\): destroy them first`));
+      }
+      assert.ok(existsSync(join(c.rootfs, 'bin', 'busybox')), 'nothing removed');
+      // lxkit takes bb2 off the list and leaves bb3 on it, as LXC writes it.
+      const clone = await lxkit(['destroy', ...where, '-n', 'bb2'], { env: c.s.env });
+      assert.is(clone.exitCode, 0, clone.stderr);
+      assert.not.ok(existsSync(join(c.s.lxcpath, 'bb2')));
+      assert.equal(await readFile(list, 'utf8'), `${c.s.lxcpath}\nbb3\n`);
+      // LXC takes the last one off; the origin is then anyone's to destroy.
+      assert.is((await execa('lxc-destroy', [...where, '-n', 'bb3'], { reject: false })).exitCode, 0);
+      assert.not.ok(existsSync(list), 'LXC removed the emptied list');
+      await execa('lxc-copy', [...where, '-n', c.name, '-N', 'bb4', '-s']);
+      assert.is((await lxkit(['destroy', ...where, '-n', 'bb4'], { env: c.s.env })).exitCode, 0);
+      assert.not.ok(existsSync(list), 'lxkit removes the list with its last clone, as LXC does');
+      assert.is((await c.run('lxc', 'destroy')).exitCode, 0, 'LXC destroys the origin after lxkit destroyed its clone');
+    } finally {
+      for (const clone of ['bb2', 'bb3', 'bb4']) await execa('lxc-destroy', [...where, '-n', clone], { reject: false });
+    }
+  }),
+);
+
+testIf(compat, LXC_BUSYBOX_MISSING, "a dir rootfs outside the container's directory (lxc-create --dir) goes with the destroy, as with lxc-destroy, unless lxc.rootfs.managed = 0", async () => {
+  await withScratch(async (s) => {
+    const where = ['-P', s.lxcpath];
+    for (const managed of [true, false]) {
+      const rootfs = join(s.dir, managed ? 'outside' : 'kept');
+      await execa('lxc-create', [...where, '-n', 'out', '-t', 'busybox', '--dir', rootfs]);
+      const config = join(s.lxcpath, 'out', 'config');
+      assert.match(await readFile(config, 'utf8'), new RegExp(`^lxc\\.rootfs\\.path = dir:${rootfs}$`, 'm'));
+      if (!managed) await writeFile(config, (await readFile(config, 'utf8')) + 'lxc.rootfs.managed = 0\n');
+      const r = await lxkit(['destroy', ...where, '-n', 'out'], { env: s.env });
+      assert.is(r.exitCode, 0, r.stderr);
+      assert.not.ok(existsSync(join(s.lxcpath, 'out')));
+      assert.is(existsSync(join(rootfs, 'bin', 'busybox')), !managed, managed ? 'the rootfs is gone' : 'an unmanaged rootfs stays');
+    }
+  });
+});
+
 const others = ['lxc-download needs network access to an image server', 'lxc-oci needs skopeo and umoci, which lxkit does not install'];
 testIf(compat, 'needs what this machine must not use: ' + others.join('; '), 'the configs of the download and oci templates', async () => {
   const templates = await readdir('/usr/share/lxc/templates');

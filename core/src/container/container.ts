@@ -35,6 +35,8 @@ import { netnsMadeAhead } from '../start/namespaces.js';
 import { ContainerLock, removeLockFile } from './lock.js';
 import { checkName } from './name.js';
 import { containerPaths, runDir, type ContainerPaths } from './paths.js';
+import { clonesOf, releaseOrigin, snapshotPath, snapshotsOf } from './dependents.js';
+import { rootfsToRemove } from './rootfs-removal.js';
 import { isRepeatableKey } from './repeatable.js';
 import { timelineMark } from '../log/timeline.js';
 
@@ -100,6 +102,13 @@ export interface ExecuteOptions extends RunOptionsBase {
    * container to its monitor; the command's stdio is /dev/null.
    */
   daemon?: boolean;
+}
+
+export interface DestroyOptions {
+  /** A running container is killed first (lxc-destroy -f). */
+  force?: boolean;
+  /** Its snapshots are destroyed with it (lxc-destroy -s); without, a container with snapshots is refused. */
+  snapshots?: boolean;
 }
 
 export class Container {
@@ -221,7 +230,8 @@ export class Container {
         templateArgs: opts.templateArgs ?? [],
       });
     } catch (err) {
-      if (made) await this.#remove(paths, idmapOf(doc));
+      // Only what the create made: a root filesystem the config puts elsewhere may have been there before.
+      if (made) await this.#remove(paths, { idmap: idmapOf(doc) });
       throw err;
     } finally {
       lock.release();
@@ -329,7 +339,7 @@ export class Container {
         forwardSignals: opts.forwardSignals ?? false,
         pidOf,
       });
-      if (config.model.ephemeral && (await this.defined())) await this.#remove(paths, config.model.idmap);
+      if (config.model.ephemeral && (await this.defined())) await this.#remove(paths, config.model);
       return result;
     } catch (err) {
       // Quit by the start's abort path unless it failed before having it (then it exits on its own).
@@ -419,7 +429,7 @@ export class Container {
       await this.#startDetached(opts, opts.lockFd);
       return result.exit;
     }
-    if (config.model.ephemeral && (await this.defined())) await this.#remove(paths, config.model.idmap);
+    if (config.model.ephemeral && (await this.defined())) await this.#remove(paths, config.model);
     // The monitor has let go of its copy; this one would hold the lock until this process has exited.
     ContainerLock.fromFd(opts.lockFd).release();
     return result.exit;
@@ -494,38 +504,75 @@ export class Container {
    * unless `force`: its init is killed first, as `lxc-destroy -f` does, and
    * the destroy waits for it to have stopped.
    */
-  async destroy(opts: { force?: boolean } = {}): Promise<void> {
+  async destroy(opts: DestroyOptions = {}): Promise<void> {
     const paths = await this.#requireDefined();
     const runtime = await this.runtime();
+    // Before -f kills anything: a destroy that would be refused leaves the container running.
+    const snapshots = await this.#dependents(paths, opts.snapshots === true);
     // -f: a running container is killed first, and the destroy waits for its end.
     const forced = opts.force === true && (await (await this.running()).kill(9));
     const lock = await ContainerLock.acquire(paths.lock, this.name, 'destroy', forced ? 30_000 : undefined);
     try {
       const config = await this.loadConfig();
+      // -s: each snapshot is a container of its own in <dir>/snaps, destroyed as one (its destroy hook included).
+      for (const snap of snapshots) await new Container(snap, { lxcpath: snapshotPath(paths.dir), runtime, log: this.#log }).destroy();
       await runtime.hooks.destroy.promise({
         container: { name: this.name, lxcpath: await this.lxcpath(), config, configFile: paths.config },
         log: this.#log,
       });
-      await this.#remove(paths, config.model.idmap);
+      await this.#remove(paths, config.model);
     } finally {
       lock.release();
     }
   }
 
   /**
-   * Removes the container's directory. A user other than root cannot remove
-   * files that belong to the container's subordinate ids: the rootfs goes
-   * first, from inside a user namespace with the container's maps.
+   * Refuses a destroy that would take what depends on the container with it,
+   * as LXC's does: snapshot clones (always: their root filesystems are built
+   * on this one's), snapshots (unless `withSnapshots`, which then gives them).
    */
-  async #remove(paths: ContainerPaths, idmap: readonly IdMap[] = []): Promise<void> {
-    if (process.getuid?.() !== 0 && idmap.length > 0 && existsSync(paths.rootfs)) {
-      await runInUserNamespace({
-        idmap: withCallerIds(idmap),
-        argv: ['rm', '-rf', '--one-file-system', paths.rootfs],
-        what: `removing the root filesystem of container "${this.name}"`,
-        log: this.#log,
-      });
+  async #dependents(paths: ContainerPaths, withSnapshots: boolean): Promise<string[]> {
+    const clones = await clonesOf(paths.dir);
+    if (clones.length > 0) {
+      throw new LxkitError(
+        'LXKIT_CONTAINER_HAS_CLONES',
+        `cannot destroy container "${this.name}": snapshot clones use its root filesystem (${clones.map((c) => `${c.name} in ${c.lxcpath}`).join(', ')}): destroy them first`,
+        { container: this.name, path: join(paths.dir, 'lxc_snapshots') },
+      );
     }
+    const snapshots = await snapshotsOf(paths.dir);
+    if (snapshots.length > 0 && !withSnapshots) {
+      throw new LxkitError(
+        'LXKIT_CONTAINER_HAS_SNAPSHOTS',
+        `cannot destroy container "${this.name}": it has snapshots (${snapshots.join(', ')}); -s (--snapshots) destroys them with it`,
+        { container: this.name, path: snapshotPath(paths.dir) },
+      );
+    }
+    return snapshots;
+  }
+
+  /**
+   * Removes the container's directory and its root filesystem where that is
+   * elsewhere (rootfs-removal.ts), and takes a snapshot clone off its
+   * origin's list. A user other than root cannot remove files that belong to
+   * the container's subordinate ids: the root filesystem goes first, from
+   * inside a user namespace with the container's maps.
+   */
+  async #remove(paths: ContainerPaths, model: { idmap: readonly IdMap[]; rootfs?: { path?: string; managed: boolean } }): Promise<void> {
+    const { idmap, rootfs } = model;
+    const elsewhere = rootfs ? rootfsToRemove(rootfs.path, rootfs.managed, paths.dir, this.name) : [];
+    if (process.getuid?.() !== 0 && idmap.length > 0) {
+      for (const root of [paths.rootfs, ...elsewhere].filter((p) => existsSync(p))) {
+        await runInUserNamespace({
+          idmap: withCallerIds(idmap),
+          argv: ['rm', '-rf', '--one-file-system', root],
+          what: `removing the root filesystem of container "${this.name}"`,
+          log: this.#log,
+        });
+      }
+    }
+    for (const root of elsewhere) await rm(root, { recursive: true, force: true });
+    await releaseOrigin(paths.dir, { lxcpath: await this.lxcpath(), name: this.name });
     await rm(paths.dir, { recursive: true, force: true });
     removeLockFile(paths.lock, runDir());
   }

@@ -653,6 +653,46 @@ testIf(compat, LXC_BUSYBOX_MISSING, "a dir rootfs outside the container's direct
   });
 });
 
+testIf(compat, LXC_BUSYBOX_MISSING, 'create -B and --dir as lxc-create: the rootfs where --dir says (a directory there used, its files kept), -B best is dir; other storage types and a --dir above the container are refused with nothing made', async () => {
+  await withScratch(async (s) => {
+    const where = ['-P', s.lxcpath];
+    const rootfsOf = async (name: string) => /^lxc\.rootfs\.path = (.*)$/m.exec(await readFile(join(s.lxcpath, name, 'config'), 'utf8'))?.[1];
+    const create = (who: 'lxc' | 'lxkit', name: string, ...args: string[]) =>
+      who === 'lxc' ? execa('lxc-create', [...where, '-n', name, '-t', 'busybox', ...args], { reject: false }) : lxkit(['create', ...where, '-n', name, '-t', 'busybox', ...args], { env: s.env });
+    try {
+      for (const who of ['lxc', 'lxkit'] as const) {
+        const dir = join(s.dir, `${who}-root`);
+        await mkdir(dir);
+        await writeFile(join(dir, 'kept'), 'x\n');
+        const r = await create(who, `${who}-dir`, '--dir', dir);
+        assert.is(r.exitCode, 0, `${who}: ${String(r.stderr)}`);
+        assert.is(await rootfsOf(`${who}-dir`), `dir:${dir}`, who);
+        assert.ok(existsSync(join(dir, 'bin', 'busybox')) && existsSync(join(dir, 'kept')), `${who}: the template filled the directory, its file kept`);
+        const best = await create(who, `${who}-best`, '-B', 'best');
+        assert.is(best.exitCode, 0, `${who}: ${String(best.stderr)}`);
+        assert.is(await rootfsOf(`${who}-best`), `dir:${join(s.lxcpath, `${who}-best`, 'rootfs')}`, who);
+      }
+      // What lxkit cannot make: refused before anything is made (lxc-create -B btrfs on ext4 leaves the directory).
+      const btrfs = await create('lxkit', 'b', '-B', 'btrfs');
+      assert.is(btrfs.exitCode, 1);
+      assert.match(btrfs.stderr, /cannot create container "b": storage type "btrfs" is not available \(no enabled plugin provides it\)/);
+      const above = await create('lxkit', 'b', '--dir', s.lxcpath);
+      assert.is(above.exitCode, 1);
+      assert.match(above.stderr, /root filesystem in .*: that is its own directory or one above it/);
+      const bad = await create('lxkit', 'b', '-B', 'nosuch');
+      assert.not.equal(bad.exitCode, 0);
+      assert.match(bad.stderr, /"nosuch" is not a storage type; use dir, best, btrfs/);
+      // A failed create removes the --dir directory it made, and only that.
+      const failed = await create('lxkit', 'b', '--dir', join(s.dir, 'new-root'), '--', '--no-such-option');
+      assert.is(failed.exitCode, 1);
+      assert.not.ok(existsSync(join(s.dir, 'new-root')));
+      assert.not.ok(existsSync(join(s.lxcpath, 'b')));
+    } finally {
+      for (const name of ['lxc-dir', 'lxc-best']) await execa('lxc-destroy', [...where, '-n', name], { reject: false });
+    }
+  });
+});
+
 const others = ['lxc-download needs network access to an image server', 'lxc-oci needs skopeo and umoci, which lxkit does not install'];
 testIf(compat, 'needs what this machine must not use: ' + others.join('; '), 'the configs of the download and oci templates', async () => {
   const templates = await readdir('/usr/share/lxc/templates');

@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import type { ContainerConfig } from '../config/container-config.js';
 import { ConfigDocument } from '../config/document.js';
 import { ConfigCache } from '../config/cache.js';
@@ -61,6 +61,14 @@ export interface CreateOptions {
   templateArgs?: readonly string[];
   /** Config to start from instead of the toolkit's default container config (`lxkit create -f`). */
   configFile?: string;
+  /**
+   * The rootfs's storage type (`-B`): `dir` (the default) or `best` (the best
+   * available: `dir` while no storage plugin provides another); any other is
+   * `LXKIT_UNSUPPORTED` before anything is made.
+   */
+  storage?: string;
+  /** The rootfs directory (`--dir`) instead of `<lxcpath>/<name>/rootfs`; the config's lxc.rootfs.path names it. */
+  rootfsDir?: string;
 }
 
 /** What a start and an execute both take. */
@@ -177,9 +185,25 @@ export class Container {
         container: this.name,
       });
     }
+    const storage = opts.storage ?? 'dir';
+    if (storage !== 'dir' && storage !== 'best') {
+      throw new LxkitError('LXKIT_UNSUPPORTED', `cannot create container "${this.name}": storage type "${storage}" is not available (no enabled plugin provides it)`, {
+        container: this.name,
+      });
+    }
+    const rootfs = opts.rootfsDir !== undefined ? resolve(opts.rootfsDir) : paths.rootfs;
+    const home = resolve(paths.dir);
+    if (rootfs === sep || home === rootfs || home.startsWith(rootfs + sep)) {
+      throw new LxkitError('LXKIT_USAGE', `cannot create container "${this.name}" with its root filesystem in ${rootfs}: that is its own directory or one above it`, {
+        container: this.name,
+        path: rootfs,
+      });
+    }
     await mkdir(lxcpath, { recursive: true, mode: 0o755 });
     const lock = await ContainerLock.acquire(paths.lock, this.name, 'create');
     let made = false;
+    /** A rootfs directory elsewhere that this create made, and so removes when it fails. */
+    let madeElsewhere = false;
     let doc: ConfigDocument | undefined;
     try {
       if (existsSync(paths.dir)) {
@@ -190,7 +214,9 @@ export class Container {
       }
       await mkdir(paths.dir, { mode: 0o755 });
       made = true;
-      await mkdir(paths.rootfs, { mode: 0o755 });
+      // --dir as with lxc-create: a directory that is there already is used as it is, what it holds kept.
+      madeElsewhere = rootfs !== paths.rootfs && !existsSync(rootfs);
+      await mkdir(rootfs, { mode: 0o755, recursive: rootfs !== paths.rootfs });
       const base = opts.configFile ?? runtime.toolkit.defaultConfig;
       const text = await readFile(base, 'utf8').catch((err: NodeJS.ErrnoException) => {
         if (opts.configFile || err.code !== 'ENOENT') {
@@ -205,7 +231,7 @@ export class Container {
             name: this.name,
             lxcpath,
             dir: paths.dir,
-            rootfs: paths.rootfs,
+            rootfs,
             args: opts.templateArgs ?? [],
             config: doc,
             log: this.#log,
@@ -218,7 +244,7 @@ export class Container {
           });
         }
       }
-      if (doc.get('lxc.rootfs.path') === undefined) doc.set('lxc.rootfs.path', `dir:${paths.rootfs}`);
+      if (doc.get('lxc.rootfs.path') === undefined || opts.rootfsDir !== undefined) doc.set('lxc.rootfs.path', `dir:${rootfs}`);
       if (doc.get('lxc.uts.name') === undefined) doc.set('lxc.uts.name', this.name);
       await writeFile(paths.config, doc.toBuffer(), { mode: 0o640 });
       // What was written must load: a template or default config with mistakes fails here, not at start.
@@ -231,7 +257,7 @@ export class Container {
       });
     } catch (err) {
       // Only what the create made: a root filesystem the config puts elsewhere may have been there before.
-      if (made) await this.#remove(paths, { idmap: idmapOf(doc) });
+      if (made) await this.#remove(paths, { idmap: idmapOf(doc), ...(madeElsewhere ? { rootfs: { path: `dir:${rootfs}`, managed: true } } : {}) });
       throw err;
     } finally {
       lock.release();

@@ -270,10 +270,10 @@ daemon('a watcher gets each state change once, also while it keeps earlier conne
     try {
       assert.is((await run(s, 'start', '-n', 'w1')).exitCode, 0);
       assert.is((await run(s, 'stop', '-n', 'w1', '-k')).exitCode, 0);
-      await until(async () => (events.length >= 4 ? true : undefined), 10_000, 'four state events');
+      await until(async () => (events.length >= 5 ? true : undefined), 10_000, 'four state events and the exit');
       await new Promise((r) => setTimeout(r, 200));
-      assert.is(events.length, 4, 'STARTING RUNNING STOPPING STOPPED, once each');
-      assert.is(conns.length, 4, 'one connection per event');
+      assert.is(events.length, 5, 'STARTING RUNNING STOPPING STOPPED and the init\'s exit, once each');
+      assert.is(conns.length, 5, 'one connection per event');
       assert.ok(events.every((e) => e.includes('w1')), "each names the container");
     } finally {
       for (const c of conns) c.destroy();
@@ -299,12 +299,54 @@ daemon('monitor prints each state change as it happens; -n selects by name', asy
         "'m1' changed state to [STARTING]",
         "'m1' changed state to [RUNNING]",
         "'m1' changed state to [STOPPING]",
+        "'m1' exited with status [137]",
         "'m1' changed state to [STOPPED]",
       ]);
     } finally {
       watch.kill('SIGINT');
       assert.is((await watch).exitCode, 0, 'an interrupt is a normal end');
     }
+  });
+});
+
+daemon("monitor watches every lxcpath given with -P, prints an init's exit between RUNNING and STOPPING, and -Q only exits", async () => {
+  await withScratch(async (s) => {
+    const other: Scratch = { ...s, lxcpath: join(s.dir, 'lxc2') };
+    await busybox(s, 'a1');
+    await busybox(other, 'b1');
+    const watch = execa(process.execPath, [LXKIT_BIN, 'monitor', '-P', s.lxcpath, '-P', other.lxcpath], { env: { ...s.env, NODE_EXTRA_CA_CERTS: '' }, reject: false });
+    let out = '';
+    watch.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      // One listening socket per lxcpath.
+      await until(
+        async () => ((await readFile('/proc/net/unix', 'utf8')).split('\n').filter((l) => l.endsWith(`.watch/${watch.pid}`)).length === 2 ? true : undefined),
+        10_000,
+        'lxkit monitor listening for both lxcpaths',
+      );
+      assert.is((await run(s, 'execute', '-n', 'a1', '--', 'sh', '-c', 'exit 3')).exitCode, 3);
+      assert.is((await run(other, 'execute', '-n', 'b1', '--', 'sh', '-c', 'kill -9 $$')).exitCode, 137);
+      await until(async () => (out.match(/\[STOPPED\]/g)?.length === 2 ? true : undefined), 10_000, 'both STOPPED printed');
+      assert.equal(out.trim().split('\n'), [
+        "'a1' changed state to [STARTING]",
+        "'a1' changed state to [RUNNING]",
+        "'a1' exited with status [3]",
+        "'a1' changed state to [STOPPING]",
+        "'a1' changed state to [STOPPED]",
+        "'b1' changed state to [STARTING]",
+        "'b1' changed state to [RUNNING]",
+        "'b1' exited with status [137]",
+        "'b1' changed state to [STOPPING]",
+        "'b1' changed state to [STOPPED]",
+      ]);
+    } finally {
+      watch.kill('SIGINT');
+      assert.is((await watch).exitCode, 0, 'an interrupt is a normal end');
+    }
+    // lxc-monitor -Q asks LXC's monitor daemon to quit: lxkit has none, and exits at once.
+    const quit = await run(s, 'monitor', '-Q');
+    assert.is(quit.exitCode, 0, quit.stderr);
+    assert.is(quit.stdout, '');
   });
 });
 

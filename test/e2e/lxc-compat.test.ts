@@ -12,7 +12,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigDocument, formatProblem, validateContainerConfig } from '@lxkit/core';
 import { runtimeWith } from '../lib/config.js';
-import { containerCgroups, lxkit, testIf, until, which, withLxcPivotCleanup, withScratch, withTmpDir, type Scratch } from '../lib/harness.js';
+import { containerCgroups, LXKIT_BIN, lxkit, testIf, until, which, withLxcPivotCleanup, withScratch, withTmpDir, type Scratch } from '../lib/harness.js';
 
 const LXC_MISSING = which('lxc-create') ? undefined : "Debian's lxc package is not installed (npm run setup installs it)";
 const LXC_BUSYBOX_MISSING = LXC_MISSING ?? (which('busybox') ? undefined : 'busybox is not installed');
@@ -691,6 +691,45 @@ testIf(compat, LXC_BUSYBOX_MISSING, 'create -B and --dir as lxc-create: the root
       for (const name of ['lxc-dir', 'lxc-best']) await execa('lxc-destroy', [...where, '-n', name], { reject: false });
     }
   });
+});
+
+against("monitor prints what lxc-monitor prints for an application container: its states and its command's exit status", async (c) => {
+  await c.configure('');
+  const seen: Record<'lxc' | 'lxkit', string[]> = { lxc: [], lxkit: [] };
+  try {
+    for (const who of ['lxc', 'lxkit'] as const) {
+      const args = ['-P', c.s.lxcpath, '-n', c.name];
+      const watch =
+        who === 'lxc'
+          ? execa('lxc-monitor', args, { reject: false })
+          : execa(process.execPath, [LXKIT_BIN, 'monitor', ...args], { env: { ...c.s.env, NODE_EXTRA_CA_CERTS: '' }, reject: false });
+      let out = '';
+      watch.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      try {
+        // Each listens once its socket is there (LXC's monitor daemon's, or lxkit monitor's own).
+        const listening = (line: string) => (who === 'lxc' ? line.includes('@lxc/') && line.endsWith(`/${c.s.lxcpath}`) : line.endsWith(`.watch/${watch.pid}`));
+        await until(async () => ((await readFile('/proc/net/unix', 'utf8')).split('\n').some(listening) ? true : undefined), 10_000, `${who} monitor listening`);
+        const r = await c.run(who, 'execute', '--', 'sh', '-c', 'exit 3');
+        assert.is(r.exitCode, 3, String(r.stderr));
+        await until(async () => (out.includes('[STOPPED]') ? true : undefined), 10_000, `${who}: STOPPED printed`);
+      } finally {
+        watch.kill('SIGINT');
+        await watch;
+      }
+      seen[who] = out.trim().split('\n');
+    }
+  } finally {
+    // lxc-monitor started LXC's monitor daemon for the lxcpath: it goes too.
+    await execa('lxc-monitor', ['-P', c.s.lxcpath, '-Q'], { reject: false });
+  }
+  assert.equal(seen.lxkit, seen.lxc);
+  assert.equal(seen.lxkit, [
+    "'bb' changed state to [STARTING]",
+    "'bb' changed state to [RUNNING]",
+    "'bb' exited with status [3]",
+    "'bb' changed state to [STOPPING]",
+    "'bb' changed state to [STOPPED]",
+  ]);
 });
 
 const others = ['lxc-download needs network access to an image server', 'lxc-oci needs skopeo and umoci, which lxkit does not install'];

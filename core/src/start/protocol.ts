@@ -44,6 +44,8 @@ export const CMD = {
   NOTIFY_LISTENER: 309,
   REPLY: 350,
   STATE_EVENT: 351,
+  /** The init's exit, to lxkit monitor's watchers: its code (128+N for signal N) and signal. */
+  EXIT_EVENT: 352,
 } as const;
 
 /** Requests to lxkit-attach and lxkit-console, on their fd 3. */

@@ -61,6 +61,7 @@ enum msg_type {
 	/* monitor -> clients */
 	C_REPLY = 350,
 	C_STATE_EVENT = 351, /* ints: state; strs: the container's name (to lxkit monitor) */
+	C_EXIT_EVENT = 352,  /* ints: the init's exit code (128+signal when killed), the signal or 0; strs: the container's name (to lxkit monitor) */
 
 	/* JS -> lxkit-attach and lxkit-console (their fd 3); a failure before the work starts comes back as M_RESULT */
 	A_REQUEST = 400,  /* ints: setns flags, uid, gid, pty, clear env, elevated, argc, nset, nkeep, personality (-1: the container's), remount /proc and /sys, a pty log follows; strs: command socket, cwd, argv..., VAR=VAL..., kept names..., pty log */

@@ -573,20 +573,19 @@ out:
 
 /*
  * lxkit monitor listens on abstract stream sockets named
- * "<watch prefix><its pid>"; each state change goes to every one of them
- * listening (state changes are rare; nobody listening costs one netlink
- * dump, or a read of /proc/net/unix without unix_diag). A watcher that is
- * slow or gone is skipped.
+ * "<watch prefix><its pid>"; each event (a state change, the init's exit)
+ * goes to every one of them listening (events are rare; nobody listening
+ * costs one netlink dump, or a read of /proc/net/unix without unix_diag). A
+ * watcher that is slow or gone is skipped.
  */
-static void notify_watchers(int state)
+static void notify_watchers(uint16_t type, const int64_t *ints, uint32_t nints)
 {
 	if (!M.watch_prefix || !*M.watch_prefix || !M.name)
 		return;
-	int64_t ints[1] = { state };
 	const char *strs[1] = { M.name };
 	struct buf b;
-	frame_begin(&b, C_STATE_EVENT);
-	rec_put(&b, ints, 1, strs, NULL, 1);
+	frame_begin(&b, type);
+	rec_put(&b, ints, nints, strs, NULL, 1);
 	frame_end(&b);
 	FILE *f = notify_by_diag(&b) == 0 ? NULL : fopen("/proc/net/unix", "re");
 	char line[512];
@@ -613,7 +612,13 @@ void command_broadcast_state(int state)
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (clients[i].fd >= 0 && clients[i].subscribed)
 			reply(&clients[i], C_STATE_EVENT, ints, 1, NULL, 0, -1);
-	notify_watchers(state);
+	notify_watchers(C_STATE_EVENT, ints, 1);
+}
+
+void command_broadcast_exit(int code, int signal)
+{
+	int64_t ints[2] = { code, signal };
+	notify_watchers(C_EXIT_EVENT, ints, 2);
 }
 
 /* The command socket's name is let go (a new start of the container may take it); clients stay. */

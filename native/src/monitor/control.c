@@ -597,6 +597,8 @@ void init_on_exit(void)
 		int64_t ints[3] = { M.exit_code, M.exit_signal, alone };
 		timeline_mark("exited");
 		(void)!send_record(M.control, M_EXITED, ints, 3, NULL, 0);
+		/* After lxkit's own news of it (a start waits on that), before STOPPING, as lxc-monitor shows it. */
+		command_broadcast_exit(M.exit_code, M.exit_signal);
 		if (alone) {
 			mlog(1, "monitor: the container ends here (nothing of lxkit's is needed at its end)");
 			set_state(STATE_STOPPING);
@@ -604,9 +606,11 @@ void init_on_exit(void)
 			M.quit = 1;
 		}
 	} else if (M.after_exit_always || M.exit_signal == SIGHUP) {
+		command_broadcast_exit(M.exit_code, M.exit_signal);
 		set_state(STATE_STOPPING);
 		start_after_exit();
 	} else {
+		command_broadcast_exit(M.exit_code, M.exit_signal);
 		/* Nothing for lxkit to do at this stop (no hooks, no plugin's stop work, no reboot): done here. */
 		set_state(STATE_STOPPING);
 		M.release_pending = 1;

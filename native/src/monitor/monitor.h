@@ -130,6 +130,7 @@ int command_listen(const char *name);
 int command_add_pollfds(struct pollfd *p, int max);
 void command_on_ready(const struct pollfd *p, int n);
 void command_broadcast_state(int state);
+void command_broadcast_exit(int code, int signal); /* to lxkit monitor's watchers only, as lxc-monitor's "exited with status" */
 void command_unlisten(void);
 void command_close(void);
 

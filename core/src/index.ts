@@ -111,7 +111,8 @@ export { OpQueue, OP, PF, EXEC_MODE, PTY_KIND, type Op, type OpInfo, type MountO
 export { MS, parseMountOptions, type ParsedMountOptions } from './start/mount-options.js';
 export { splitCommand, splitQuotedCommand, splitSpacedCommand } from './start/words.js';
 export type { Exit } from './start/monitor.js';
-export { runInUserNamespace, withCallerIds, type UsernsRun } from './start/userns-run.js';
+export { execInUserNamespace, runInUserNamespace, withCallerIds, type UsernsExec, type UsernsRun } from './start/userns-run.js';
+export { callerSubids, parseSubids, type SubidEntry } from './host/subid.js';
 export { type RunResult } from './start/run.js';
 export { cloneFirstReason, stopWorkReason } from './start/plugin-answers.js';
 export type { LxkitSystemError } from './start/system-error.js';

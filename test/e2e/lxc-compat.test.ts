@@ -732,6 +732,43 @@ against("monitor prints what lxc-monitor prints for an application container: it
   ]);
 });
 
+testIf(compat, LXC_MISSING, 'usernsexec runs a command as root in a user namespace as lxc-usernsexec does: the maps given or the subordinate ids, its exit status, refusals', async () => {
+  const probe = ['sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; exit 7'];
+  const both = async (args: string[], input = '') => {
+    const lxc = await execa('lxc-usernsexec', args, { reject: false, input });
+    const ours = await lxkit(['usernsexec', ...args], { input });
+    return { lxc: { code: lxc.exitCode, out: String(lxc.stdout) }, lxkit: { code: ours.exitCode, out: ours.stdout }, stderr: ours.stderr };
+  };
+  for (const maps of [['-m', 'b:0:100000:65536'], ['-m', 'u:0:100000:1', '-m', 'g:0:100001:1', '-m', 'b:1:100010:10'], []]) {
+    const r = await both([...maps, '--', ...probe]);
+    assert.equal(r.lxkit, r.lxc, `${maps.join(' ') || 'the subordinate ids'}: ${r.stderr}`);
+    // Without maps both read /etc/subuid: a host with no range for root fails both, as compared above.
+    if (maps.length > 0) assert.is(r.lxkit.code, 7, r.stderr);
+  }
+  assert.match((await both(['-m', 'b:0:100000:65536', '--', ...probe])).lxkit.out, /^ +0 +100000 +65536\n +0 +100000 +65536\n0\n0$/);
+  // A shell by default, reading this stdin.
+  const shell = await both(['-m', 'b:0:100000:10'], 'id -u\nexit 4\n');
+  assert.equal(shell.lxkit, shell.lxc);
+  assert.equal(shell.lxkit, { code: 4, out: '0' });
+  // Failures: no root inside, a malformed map, a program that does not exist.
+  for (const args of [['-m', 'u:0:100000:10', '--', 'true'], ['-m', 'x:0:1:1', '--', 'true'], ['-m', 'b:0:100000:10', '--', '/nonexistent']]) {
+    const r = await both(args);
+    assert.is(r.lxc.code, 1, `lxc-usernsexec ${args.join(' ')}`);
+    assert.is(r.lxkit.code, 1, `lxkit usernsexec ${args.join(' ')}`);
+  }
+  const noRoot = await lxkit(['usernsexec', '-m', 'u:0:100000:10', '--', 'true']);
+  assert.match(noRoot.stderr, /no map gives gid 0 inside/);
+});
+
+testIf(compat, undefined, "usernsexec: the command's mounts stay in a mount namespace of its own", async () => {
+  await withTmpDir(async (dir) => {
+    const r = await lxkit(['usernsexec', '-m', 'b:0:100000:10', '--', 'sh', '-c', `mount -t tmpfs none ${dir} && grep -c " ${dir} " /proc/self/mountinfo`]);
+    assert.is(r.exitCode, 0, r.stderr);
+    assert.is(r.stdout, '1', 'mounted inside');
+    assert.not.ok((await readFile('/proc/self/mountinfo', 'utf8')).includes(` ${dir} `), 'not on the host');
+  });
+});
+
 const others = ['lxc-download needs network access to an image server', 'lxc-oci needs skopeo and umoci, which lxkit does not install'];
 testIf(compat, 'needs what this machine must not use: ' + others.join('; '), 'the configs of the download and oci templates', async () => {
   const templates = await readdir('/usr/share/lxc/templates');

@@ -141,6 +141,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/stopped.js'),
   },
   {
+    name: 'usernsexec',
+    summary: 'run a command as root in a new user namespace with given id maps',
+    lxc: 'lxc-usernsexec',
+    load: () => import('./commands/usernsexec.js'),
+  },
+  {
     name: 'update-config',
     summary: 'rewrite a container config from LXC 1.x/2.x keys to current keys',
     lxc: 'lxc-update-config',

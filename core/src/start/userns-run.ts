@@ -8,9 +8,9 @@ import type { IdMap } from '../config/core-keys/model.js';
 import { LxkitError, isLxkitError, messageOf } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { writeIdMaps } from './idmap-write.js';
-import { Monitor } from './monitor.js';
+import { Monitor, type Exit } from './monitor.js';
 import { CLONE_FLAGS } from './namespaces.js';
-import { OpQueue } from './ops.js';
+import { EXEC_MODE, OpQueue } from './ops.js';
 import { STDIO } from './protocol.js';
 
 export interface UsernsRun {
@@ -56,6 +56,43 @@ export async function runInUserNamespace(req: UsernsRun): Promise<void> {
       monitor.kill(9);
       await monitor.exited().catch(() => undefined);
     }
+    await monitor.quit().catch(() => monitor.destroy());
+  }
+}
+
+export interface UsernsExec {
+  readonly idmap: readonly IdMap[];
+  /** The program (found on `env`'s PATH) and its arguments. */
+  readonly argv: readonly string[];
+  /** Its environment (`NAME=value`) and working directory. */
+  readonly env: readonly string[];
+  readonly cwd: string;
+  readonly log?: Logger;
+}
+
+/**
+ * lxc-usernsexec: `argv` runs as root in a new user namespace with these
+ * maps (and a mount namespace of its own, as LXC gives it), on this
+ * process's stdio; resolves with its exit (128+N for signal N).
+ */
+export async function execInUserNamespace(req: UsernsExec): Promise<Exit> {
+  const log = req.log ?? silentLogger;
+  const monitor = Monitor.spawn({ log, container: '(user namespace)' });
+  let cloned = false;
+  try {
+    const child = await monitor.clone({ flags: CLONE_FLAGS.user | CLONE_FLAGS.mnt, pdeathSignal: 9, stdio: STDIO.INHERIT });
+    cloned = true;
+    await writeIdMaps(child.pid, req.idmap, (kind, err) => new LxkitError('LXKIT_COMMAND_FAILED', `cannot write the ${kind} map of the user namespace: ${messageOf(err)}`, { cause: err }));
+    const q = new OpQueue()
+      .becomeRoot({ what: 'becoming root in the user namespace' })
+      .exec({ argv: req.argv, env: req.env, cwd: req.cwd, mode: EXEC_MODE.REPLACE }, { what: `executing ${req.argv[0]} in the user namespace` });
+    await monitor.batch(q, { exec: true });
+    return await monitor.exited();
+  } catch (err) {
+    if (cloned) monitor.kill(9);
+    throw err;
+  } finally {
+    if (cloned) await monitor.exited().catch(() => undefined);
     await monitor.quit().catch(() => monitor.destroy());
   }
 }

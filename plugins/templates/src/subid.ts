@@ -6,6 +6,7 @@
  */
 import { appendFile, readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
+import { parseSubids } from '@lxkit/core';
 
 export interface SubidRange {
   readonly start: number;
@@ -14,25 +15,13 @@ export interface SubidRange {
 
 const SIZE = 65536;
 
-function parse(text: string): { user: string; start: number; count: number }[] {
-  return text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => {
-      const [user = '', start = '', count = ''] = l.split(':');
-      return { user, start: Number(start), count: Number(count) };
-    })
-    .filter((r) => Number.isInteger(r.start) && Number.isInteger(r.count));
-}
-
 /** Root's range in `file`, added when missing. */
 export async function ensureRootRange(file: string): Promise<SubidRange> {
   const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return '';
     throw err;
   });
-  const ranges = parse(text);
+  const ranges = parseSubids(text);
   const mine = ranges.find((r) => (r.user === 'root' || r.user === '0') && r.count >= SIZE);
   if (mine) return { start: mine.start, count: SIZE };
   // After every range already given out, from 100000 on (the usual first range).
@@ -49,7 +38,7 @@ export async function callerRange(file: string): Promise<SubidRange> {
   const { username } = userInfo();
   const uid = String(process.getuid?.() ?? '');
   const text = await readFile(file, 'utf8').catch(() => '');
-  const mine = parse(text).find((r) => (r.user === username || r.user === uid) && r.count >= SIZE);
+  const mine = parseSubids(text).find((r) => (r.user === username || r.user === uid) && r.count >= SIZE);
   if (!mine) {
     throw new Error(
       `user ${username} has no range of ${SIZE} subordinate ids in ${file}; root can give one with ` +

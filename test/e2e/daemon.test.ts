@@ -298,8 +298,8 @@ daemon('monitor prints each state change as it happens; -n selects by name', asy
       assert.equal(out.trim().split('\n'), [
         "'m1' changed state to [STARTING]",
         "'m1' changed state to [RUNNING]",
-        "'m1' changed state to [STOPPING]",
         "'m1' exited with status [137]",
+        "'m1' changed state to [STOPPING]",
         "'m1' changed state to [STOPPED]",
       ]);
     } finally {

@@ -769,6 +769,22 @@ testIf(compat, undefined, "usernsexec: the command's mounts stay in a mount name
   });
 });
 
+against('a stop the init ignores leaves the container RUNNING, as with lxc-stop: the state changes only once the init exits', async (c) => {
+  await c.configure('');
+  for (const who of ['lxc', 'lxkit'] as const) {
+    // sleep as the init ignores the halt signal (PID 1 of its pid namespace, with no handler).
+    assert.is((await c.run(who, 'start', '--', 'sleep', '1000')).exitCode, 0, who);
+    try {
+      const refused = await c.run(who, 'stop', '-t', '1', '--nokill');
+      assert.is(refused.exitCode, 1, `${who} stop --nokill`);
+      assert.is(String((await c.run(who, 'info', '-sH')).stdout), 'RUNNING', `${who}: still running`);
+    } finally {
+      assert.is((await c.run(who, 'stop', '-k')).exitCode, 0, `${who} stop -k`);
+    }
+    assert.is(String((await c.run(who, 'info', '-sH')).stdout), 'STOPPED', who);
+  }
+});
+
 const others = ['lxc-download needs network access to an image server', 'lxc-oci needs skopeo and umoci, which lxkit does not install'];
 testIf(compat, 'needs what this machine must not use: ' + others.join('; '), 'the configs of the download and oci templates', async () => {
   const templates = await readdir('/usr/share/lxc/templates');

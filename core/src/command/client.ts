@@ -108,7 +108,7 @@ export class CommandClient {
     };
   }
 
-  /** Sends `signal` to the init; `stopping` marks the container STOPPING (a stop request). Returns the errno (0: sent). */
+  /** Sends `signal` to the init; `stopping` says it is a stop (a frozen container is thawed for it). Returns the errno (0: sent). */
   async signal(signal: number, stopping = false): Promise<number> {
     return (await this.request(CMD.SIGNAL, [signal, stopping ? 1 : 0])).ints[0] ?? 0;
   }

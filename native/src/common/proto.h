@@ -49,7 +49,7 @@ enum msg_type {
 
 	/* clients -> monitor, on the command socket */
 	C_GET_STATE = 300, /* -> C_REPLY ints: state, init pid, monitor pid, exit code, exit signal, clone flags, daemon */
-	C_SIGNAL = 301,    /* ints: signal, stopping (1: a stop; the state becomes STOPPING) -> C_REPLY ints: errno */
+	C_SIGNAL = 301,    /* ints: signal, stopping (1: a stop: a frozen container is thawed for it; the state changes only once the init exits) -> C_REPLY ints: errno */
 	C_SUBSCRIBE = 302, /* -> C_REPLY ints: state; then a C_STATE_EVENT at each change until the client leaves */
 	C_CONSOLE = 303,   /* ints: tty number (0: /dev/console) -> C_REPLY ints: errno, with the pty master (SCM_RIGHTS) */
 	C_PIDFD = 304,     /* -> C_REPLY ints: errno, init pid, has caps, bounding set, no_new_privs, notify (the filter's listener is served), clone flags, state; strs: AppArmor label, seccomp BPF, the init's cgroup dirs...; with the init's pidfd */

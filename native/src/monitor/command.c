@@ -306,10 +306,12 @@ static void handle(struct client *c, uint16_t type, const uint8_t *payload, size
 			reply_errno(c, errno);
 			break;
 		}
+		/*
+		 * The state stays as it is until the init exits (STOPPING comes then), as
+		 * with LXC: a halt the init ignores leaves a container that still runs.
+		 */
 		if (stopping)
 			cgroup_after_stop_signal(sig);
-		if (stopping && (M.state == STATE_RUNNING || M.state == STATE_FROZEN || M.state == STATE_FREEZING))
-			set_state(STATE_STOPPING);
 		reply_errno(c, 0);
 		break;
 	}

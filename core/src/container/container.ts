@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ContainerConfig } from '../config/container-config.js';
 import { ConfigDocument } from '../config/document.js';
 import { ConfigCache } from '../config/cache.js';
@@ -36,7 +36,7 @@ import { ContainerLock, removeLockFile } from './lock.js';
 import { checkName } from './name.js';
 import { containerPaths, runDir, type ContainerPaths } from './paths.js';
 import { clonesOf, releaseOrigin, snapshotPath, snapshotsOf } from './dependents.js';
-import { rootfsToRemove } from './rootfs-removal.js';
+import { isAtOrAbove, rootfsToRemove } from './rootfs-removal.js';
 import { isRepeatableKey } from './repeatable.js';
 import { timelineMark } from '../log/timeline.js';
 
@@ -192,8 +192,7 @@ export class Container {
       });
     }
     const rootfs = opts.rootfsDir !== undefined ? resolve(opts.rootfsDir) : paths.rootfs;
-    const home = resolve(paths.dir);
-    if (rootfs === sep || home === rootfs || home.startsWith(rootfs + sep)) {
+    if (isAtOrAbove(rootfs, paths.dir)) {
       throw new LxkitError('LXKIT_USAGE', `cannot create container "${this.name}" with its root filesystem in ${rootfs}: that is its own directory or one above it`, {
         container: this.name,
         path: rootfs,

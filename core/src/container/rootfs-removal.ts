@@ -31,10 +31,16 @@ export function rootfsToRemove(value: string | undefined, managed: boolean, dir:
   }
   if (!path) return [];
   const abs = resolve(dir, path);
-  const home = resolve(dir);
   // Inside the directory it goes with it; the directory itself, or one above it, is never a rootfs to remove.
-  if (abs === home || abs.startsWith(home + sep) || home.startsWith(abs + sep) || abs === sep) return [];
+  if (abs.startsWith(resolve(dir) + sep) || isAtOrAbove(abs, dir)) return [];
   return [abs];
+}
+
+/** `path` is `dir` itself or a directory above it (`/` included): never a container's root filesystem. */
+export function isAtOrAbove(path: string, dir: string): boolean {
+  const p = resolve(path);
+  const d = resolve(dir);
+  return p === d || p === sep || d.startsWith(p + sep);
 }
 
 /** `lower:upper` (LXC's overlay source; neither may contain a `:`). */

@@ -11,7 +11,7 @@ import { writeIdMaps } from './idmap-write.js';
 import { Monitor, type Exit } from './monitor.js';
 import { CLONE_FLAGS } from './namespaces.js';
 import { EXEC_MODE, OpQueue } from './ops.js';
-import { STDIO } from './protocol.js';
+import { STDIO, type StdioMode } from './protocol.js';
 
 export interface UsernsRun {
   /** The maps of the new user namespace (written with newuidmap/newgidmap unless root). */
@@ -35,28 +35,42 @@ export function withCallerIds(maps: readonly IdMap[]): IdMap[] {
   ];
 }
 
-export async function runInUserNamespace(req: UsernsRun): Promise<void> {
-  const log = req.log ?? silentLogger;
-  const monitor = Monitor.spawn({ log, container: '(user namespace)' });
+/**
+ * The shared part: a monitor clones a child into a new user namespace (with
+ * `flags` more), the maps are written, and `body` gets the child's ops, which
+ * start with becoming root there. The child is gone when this returns.
+ */
+async function asRootInUserNamespace<T>(
+  opts: { flags: number; stdio: StdioMode; idmap: readonly IdMap[]; what: string; mapFailure: (kind: 'uid' | 'gid') => string; log?: Logger | undefined },
+  body: (monitor: Monitor, ops: OpQueue) => Promise<T>,
+): Promise<T> {
+  const monitor = Monitor.spawn({ log: opts.log ?? silentLogger, container: '(user namespace)' });
   let cloned = false;
   try {
-    const child = await monitor.clone({ flags: CLONE_FLAGS.user, pdeathSignal: 9, stdio: STDIO.NULL });
+    const child = await monitor.clone({ flags: CLONE_FLAGS.user | opts.flags, pdeathSignal: 9, stdio: opts.stdio });
     cloned = true;
-    await writeIdMaps(child.pid, req.idmap, (kind, err) => new LxkitError('LXKIT_COMMAND_FAILED', `${req.what}: cannot write the ${kind} map: ${messageOf(err)}`, { cause: err }));
-    const q = new OpQueue()
-      .becomeRoot({ what: `${req.what}: becoming root in the user namespace` })
-      .run(req.argv, ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], { what: `${req.what} (${req.argv.join(' ')})` });
-    await monitor.batch(q);
-  } catch (err) {
-    // The op interpreter reports a failed program as a hook script's failure; here it is a command of lxkit's.
-    if (isLxkitError(err, 'LXKIT_HOOK_SCRIPT_FAILED')) throw new LxkitError('LXKIT_COMMAND_FAILED', err.message, { cause: err });
-    throw err;
+    await writeIdMaps(child.pid, opts.idmap, (kind, err) => new LxkitError('LXKIT_COMMAND_FAILED', `${opts.mapFailure(kind)}: ${messageOf(err)}`, { cause: err }));
+    return await body(monitor, new OpQueue().becomeRoot({ what: opts.what }));
   } finally {
+    // An op interpreter still waiting for batches, or nothing any more once its program has exited.
     if (cloned) {
       monitor.kill(9);
       await monitor.exited().catch(() => undefined);
     }
     await monitor.quit().catch(() => monitor.destroy());
+  }
+}
+
+export async function runInUserNamespace(req: UsernsRun): Promise<void> {
+  try {
+    await asRootInUserNamespace(
+      { flags: 0, stdio: STDIO.NULL, idmap: req.idmap, what: `${req.what}: becoming root in the user namespace`, mapFailure: (kind) => `${req.what}: cannot write the ${kind} map`, log: req.log },
+      (monitor, ops) => monitor.batch(ops.run(req.argv, ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], { what: `${req.what} (${req.argv.join(' ')})` })),
+    );
+  } catch (err) {
+    // The op interpreter reports a failed program as a hook script's failure; here it is a command of lxkit's.
+    if (isLxkitError(err, 'LXKIT_HOOK_SCRIPT_FAILED')) throw new LxkitError('LXKIT_COMMAND_FAILED', err.message, { cause: err });
+    throw err;
   }
 }
 
@@ -75,24 +89,12 @@ export interface UsernsExec {
  * maps (and a mount namespace of its own, as LXC gives it), on this
  * process's stdio; resolves with its exit (128+N for signal N).
  */
-export async function execInUserNamespace(req: UsernsExec): Promise<Exit> {
-  const log = req.log ?? silentLogger;
-  const monitor = Monitor.spawn({ log, container: '(user namespace)' });
-  let cloned = false;
-  try {
-    const child = await monitor.clone({ flags: CLONE_FLAGS.user | CLONE_FLAGS.mnt, pdeathSignal: 9, stdio: STDIO.INHERIT });
-    cloned = true;
-    await writeIdMaps(child.pid, req.idmap, (kind, err) => new LxkitError('LXKIT_COMMAND_FAILED', `cannot write the ${kind} map of the user namespace: ${messageOf(err)}`, { cause: err }));
-    const q = new OpQueue()
-      .becomeRoot({ what: 'becoming root in the user namespace' })
-      .exec({ argv: req.argv, env: req.env, cwd: req.cwd, mode: EXEC_MODE.REPLACE }, { what: `executing ${req.argv[0]} in the user namespace` });
-    await monitor.batch(q, { exec: true });
-    return await monitor.exited();
-  } catch (err) {
-    if (cloned) monitor.kill(9);
-    throw err;
-  } finally {
-    if (cloned) await monitor.exited().catch(() => undefined);
-    await monitor.quit().catch(() => monitor.destroy());
-  }
+export function execInUserNamespace(req: UsernsExec): Promise<Exit> {
+  return asRootInUserNamespace(
+    { flags: CLONE_FLAGS.mnt, stdio: STDIO.INHERIT, idmap: req.idmap, what: 'becoming root in the user namespace', mapFailure: (kind) => `cannot write the ${kind} map of the user namespace`, log: req.log },
+    async (monitor, ops) => {
+      await monitor.batch(ops.exec({ argv: req.argv, env: req.env, cwd: req.cwd, mode: EXEC_MODE.REPLACE }, { what: `executing ${req.argv[0]} in the user namespace` }), { exec: true });
+      return monitor.exited();
+    },
+  );
 }

@@ -706,8 +706,10 @@ against("monitor prints what lxc-monitor prints for an application container: it
       let out = '';
       watch.stdout!.on('data', (d: Buffer) => (out += d.toString()));
       try {
-        // Each listens once its socket is there (LXC's monitor daemon's, or lxkit monitor's own).
-        const listening = (line: string) => (who === 'lxc' ? line.includes('@lxc/') && line.endsWith(`/${c.s.lxcpath}`) : line.endsWith(`.watch/${watch.pid}`));
+        // lxkit monitor listens once its socket is there; lxc-monitor once it is connected to LXC's monitor
+        // daemon (the daemon's side of that connection carries its name, in state 03: connected).
+        const listening = (line: string) =>
+          who === 'lxc' ? line.includes('@lxc/') && line.endsWith(`/${c.s.lxcpath}`) && line.split(/\s+/)[5] === '03' : line.endsWith(`.watch/${watch.pid}`);
         await until(async () => ((await readFile('/proc/net/unix', 'utf8')).split('\n').some(listening) ? true : undefined), 10_000, `${who} monitor listening`);
         const r = await c.run(who, 'execute', '--', 'sh', '-c', 'exit 3');
         assert.is(r.exitCode, 3, String(r.stderr));

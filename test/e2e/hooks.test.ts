@@ -3,7 +3,7 @@
  * environment (checked against lxc-start itself on the same container), a
  * failing hook aborts the start while post-stop still runs, zx scripts.
  */
-import { chmod, copyFile, readFile, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
@@ -41,50 +41,57 @@ const normalize = (log: string) => log.replace(/\/proc\/[0-9]+\/fd\/[0-9]+/g, 'F
 
 const hooks = suite('site hook scripts');
 
+/**
+ * An LXC busybox container "bb" made by lxc-create in the scratch lxcpath, for
+ * LXC's tools and lxkit alike; `fn` gets its config file and the config without
+ * a network device or AppArmor (the same for both here). Destroyed afterwards.
+ */
+async function withLxcBusybox(s: Scratch, fn: (configFile: string, base: string) => Promise<void>): Promise<void> {
+  await execa('lxc-create', ['-P', s.lxcpath, '-n', 'bb', '-t', 'busybox']);
+  try {
+    const configFile = join(s.lxcpath, 'bb', 'config');
+    await fn(configFile, (await readFile(configFile, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, ''));
+  } finally {
+    await execa('lxc-destroy', ['-P', s.lxcpath, '-n', 'bb'], { reject: false });
+  }
+}
+
 testIf(
   hooks,
   which('lxc-start') ? undefined : "Debian's lxc is not installed",
   'fire in the order, with the arguments and environment of lxc-start on the same LXC container',
   async () => {
-    await withLxcPivotCleanup(() => withScratch(async (s) => {
+    await withLxcPivotCleanup(() => withScratch((s) => withLxcBusybox(s, async (configFile, base) => {
       const lxcpath = s.lxcpath;
-      await execa('lxc-create', ['-P', lxcpath, '-n', 'bb', '-t', 'busybox']);
-      try {
-        const configFile = join(lxcpath, 'bb', 'config');
-        // No network device and no AppArmor here: the same for both.
-        const base = (await readFile(configFile, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, '');
-        const extra = 'lxc.environment = FROM_CONFIG=set\n';
-        await writeFile(configFile, base + 'lxc.net.0.type = empty\n' + (await hookConfig(s, join(lxcpath, 'bb', 'rootfs'), extra, VARIABLE_WORDS)));
-        const runs: Record<string, { host: string[]; inside: string[] }> = {};
-        for (const [who, cmd] of [
-          ['lxc', ['lxc-start', '-P', lxcpath, '-n', 'bb', '-F', '--', '/bin/true']],
-          ['lxkit', [process.execPath, join(process.cwd(), 'core/bin/lxkit.cjs'), 'start', '-P', lxcpath, '-n', 'bb', '-F', '--', '/bin/true']],
-        ] as const) {
-          await execa('rm', ['-f', join(s.dir, 'log'), join(lxcpath, 'bb/rootfs/hooklog')]);
-          const r = await execa(cmd[0], cmd.slice(1), { reject: false, input: '', env: s.env });
-          assert.is(r.exitCode, 0, `${who}: ${String(r.stderr)}`);
-          runs[who] = {
-            host: normalize(await readFile(join(s.dir, 'log'), 'utf8')),
-            inside: normalize(await readFile(join(lxcpath, 'bb/rootfs/hooklog'), 'utf8')),
-          };
-        }
-        assert.equal(runs['lxkit'], runs['lxc']);
-        // LXC's busybox template writes lxc.rootfs.path = dir:…: the hooks get the path without the storage type.
-        assert.match(await readFile(configFile, 'utf8'), /^lxc\.rootfs\.path = dir:\//m);
-        for (const line of [...runs['lxkit']!.host, ...runs['lxkit']!.inside]) assert.match(line, / \| rootfs=\/\S+\/bb\/rootfs \| /);
-        // lxc.environment reaches the hooks the first process runs, and the start hook (with the init's environment).
-        const config = (l: string) => /\| config=(\S*)$/.exec(l)?.[1];
-        assert.equal(runs['lxkit']!.host.map(config), ['', 'set', 'set', 'set', '', '', '']);
-        assert.equal(runs['lxkit']!.inside.map(config), ['set']);
-        // The line's own words first (variables expanded, the unset one gone), then LXC's arguments.
-        const type = (l: string) => /^args=bb 0 x \$LXC_NAME bb lxc (\S+)/.exec(l)?.[1];
-        assert.equal(runs['lxkit']!.host.map(type), ['pre-start', 'pre-mount', 'mount', 'autodev', 'start-host', 'stop', 'post-stop']);
-        assert.match(runs['lxkit']!.host[5]!, / bb lxc stop mnt:FD pid:FD uts:FD ipc:FD net:FD cgroup:FD \| env=.*LXC_TARGET/);
-        assert.equal(runs['lxkit']!.inside.map((l) => /^args=bb lxc (\S+)/.exec(l)?.[1]), ['start']);
-      } finally {
-        await execa('lxc-destroy', ['-P', lxcpath, '-n', 'bb'], { reject: false });
+      const extra = 'lxc.environment = FROM_CONFIG=set\n';
+      await writeFile(configFile, base + 'lxc.net.0.type = empty\n' + (await hookConfig(s, join(lxcpath, 'bb', 'rootfs'), extra, VARIABLE_WORDS)));
+      const runs: Record<string, { host: string[]; inside: string[] }> = {};
+      for (const [who, cmd] of [
+        ['lxc', ['lxc-start', '-P', lxcpath, '-n', 'bb', '-F', '--', '/bin/true']],
+        ['lxkit', [process.execPath, join(process.cwd(), 'core/bin/lxkit.cjs'), 'start', '-P', lxcpath, '-n', 'bb', '-F', '--', '/bin/true']],
+      ] as const) {
+        await execa('rm', ['-f', join(s.dir, 'log'), join(lxcpath, 'bb/rootfs/hooklog')]);
+        const r = await execa(cmd[0], cmd.slice(1), { reject: false, input: '', env: s.env });
+        assert.is(r.exitCode, 0, `${who}: ${String(r.stderr)}`);
+        runs[who] = {
+          host: normalize(await readFile(join(s.dir, 'log'), 'utf8')),
+          inside: normalize(await readFile(join(lxcpath, 'bb/rootfs/hooklog'), 'utf8')),
+        };
       }
-    }));
+      assert.equal(runs['lxkit'], runs['lxc']);
+      // LXC's busybox template writes lxc.rootfs.path = dir:…: the hooks get the path without the storage type.
+      assert.match(await readFile(configFile, 'utf8'), /^lxc\.rootfs\.path = dir:\//m);
+      for (const line of [...runs['lxkit']!.host, ...runs['lxkit']!.inside]) assert.match(line, / \| rootfs=\/\S+\/bb\/rootfs \| /);
+      // lxc.environment reaches the hooks the first process runs, and the start hook (with the init's environment).
+      const config = (l: string) => /\| config=(\S*)$/.exec(l)?.[1];
+      assert.equal(runs['lxkit']!.host.map(config), ['', 'set', 'set', 'set', '', '', '']);
+      assert.equal(runs['lxkit']!.inside.map(config), ['set']);
+      // The line's own words first (variables expanded, the unset one gone), then LXC's arguments.
+      const type = (l: string) => /^args=bb 0 x \$LXC_NAME bb lxc (\S+)/.exec(l)?.[1];
+      assert.equal(runs['lxkit']!.host.map(type), ['pre-start', 'pre-mount', 'mount', 'autodev', 'start-host', 'stop', 'post-stop']);
+      assert.match(runs['lxkit']!.host[5]!, / bb lxc stop mnt:FD pid:FD uts:FD ipc:FD net:FD cgroup:FD \| env=.*LXC_TARGET/);
+      assert.equal(runs['lxkit']!.inside.map((l) => /^args=bb lxc (\S+)/.exec(l)?.[1]), ['start']);
+    })));
   },
 );
 
@@ -169,6 +176,94 @@ hooks("post-stop runs once the container's namespaces are released; stop still h
     assert.is(r.exitCode, 0, r.stderr);
     assert.is(await readFile(out, 'utf8'), 'stop: held\npost-stop: released\n');
   });
+});
+
+/**
+ * lxc.monitor.unshare: a pre-start script that mounts a tmpfs into the rootfs
+ * (recording whether it runs in the host's mount namespace), and a post-stop
+ * script that records whether it still sees that tmpfs, then unmounts it.
+ */
+async function unshareHooks(s: Scratch, configFile: string): Promise<string> {
+  const out = join(s.dir, 'unshare-log');
+  const hostNs = await readlink('/proc/self/ns/mnt');
+  await writeFile(
+    join(s.dir, 'pre.sh'),
+    `#!/bin/sh\nset -e\nif [ "$(readlink /proc/self/ns/mnt)" = "${hostNs}" ]; then echo "pre-start: host" >> ${out}; else echo "pre-start: own" >> ${out}; fi\n` +
+      `mkdir -p "$LXC_ROOTFS_PATH/mnt"\nmount -t tmpfs lxkit-unshare-test "$LXC_ROOTFS_PATH/mnt"\necho marker > "$LXC_ROOTFS_PATH/mnt/marker"\n`,
+    { mode: 0o755 },
+  );
+  await writeFile(
+    join(s.dir, 'post.sh'),
+    `#!/bin/sh\nif grep -q " $LXC_ROOTFS_PATH/mnt " /proc/self/mountinfo; then echo "post-stop: mounted" >> ${out}; umount "$LXC_ROOTFS_PATH/mnt"; else echo "post-stop: not mounted" >> ${out}; fi\n`,
+    { mode: 0o755 },
+  );
+  await writeFile(configFile, (await readFile(configFile, 'utf8')) + `lxc.monitor.unshare = 1\nlxc.hook.pre-start = ${join(s.dir, 'pre.sh')}\nlxc.hook.post-stop = ${join(s.dir, 'post.sh')}\n`);
+  return out;
+}
+
+/** Mount points of the test's tmpfs in the host's mount table. */
+const leaks = async () =>
+  (await readFile('/proc/self/mountinfo', 'utf8'))
+    .split('\n')
+    .filter((l) => l.includes(' - tmpfs lxkit-unshare-test '))
+    .map((l) => l.split(' ')[4]!);
+const leaked = async () => (await leaks()).length > 0;
+
+/** Runs `fn`; whatever it fails with, no tmpfs of the test is left mounted on the host (innermost first). */
+async function withoutLeaks(fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } finally {
+    for (const m of (await leaks()).reverse()) await execa('umount', [m], { reject: false });
+  }
+}
+
+testIf(
+  hooks,
+  which('lxc-execute') ? undefined : "Debian's lxc is not installed",
+  "lxc.monitor.unshare: pre-start's mounts reach the container and post-stop, never the host, as with lxc-execute",
+  async () => {
+    // The mounts go before the container: lxc-destroy would empty a tmpfs left on its rootfs, then fail.
+    await withLxcPivotCleanup(() => withScratch((s) => withLxcBusybox(s, (configFile, base) => withoutLeaks(async () => {
+      const lxcpath = s.lxcpath;
+      await writeFile(configFile, base + 'lxc.net.0.type = empty\n');
+      const out = await unshareHooks(s, configFile);
+      const runs: Record<string, { stdout: string; log: string }> = {};
+      for (const [who, cmd] of [
+        ['lxc', ['lxc-execute', '-P', lxcpath, '-n', 'bb', '--', 'cat', '/mnt/marker']],
+        ['lxkit', [process.execPath, join(process.cwd(), 'core/bin/lxkit.cjs'), 'execute', '-P', lxcpath, '-n', 'bb', '--', 'cat', '/mnt/marker']],
+      ] as const) {
+        await rm(out, { force: true });
+        const r = await execa(cmd[0], cmd.slice(1), { reject: false, input: '', env: s.env });
+        assert.is(r.exitCode, 0, `${who}: ${String(r.stderr)}`);
+        runs[who] = { stdout: String(r.stdout).trim(), log: await readFile(out, 'utf8') };
+        assert.not.ok(await leaked(), `${who} left the pre-start mount on the host`);
+      }
+      assert.equal(runs['lxkit'], { stdout: 'marker', log: 'pre-start: own\npost-stop: mounted\n' });
+      assert.equal(runs['lxkit'], runs['lxc']);
+    }))));
+  },
+);
+
+hooks('lxc.monitor.unshare: a daemon keeps its pre-start mounts off the host while it runs, and its post-stop sees them', async () => {
+  await withScratch((s) => withoutLeaks(async () => {
+    const dir = await busybox(s);
+    const out = await unshareHooks(s, join(dir, 'config'));
+    try {
+      const r = await lxkit(['start', '-n', 'bb', '-P', s.lxcpath, '-d'], { env: s.env });
+      assert.is(r.exitCode, 0, r.stderr);
+      assert.not.ok(await leaked(), 'the pre-start mount is on the host while the container runs');
+      const seen = await lxkit(['attach', '-n', 'bb', '-P', s.lxcpath, '--', 'cat', '/mnt/marker'], { env: s.env });
+      assert.is(seen.stdout.trim(), 'marker', seen.stderr);
+      const stop = await lxkit(['stop', '-n', 'bb', '-P', s.lxcpath, '-k'], { env: s.env });
+      assert.is(stop.exitCode, 0, stop.stderr);
+      assert.is(await readFile(out, 'utf8'), 'pre-start: own\npost-stop: mounted\n');
+    } finally {
+      // A failed run leaves the container running: stopped here, so that post-stop undoes its mount.
+      await lxkit(['stop', '-n', 'bb', '-P', s.lxcpath, '-k'], { env: s.env });
+    }
+    assert.not.ok(await leaked(), 'the pre-start mount is on the host');
+  }));
 });
 
 hooks.run();

@@ -90,9 +90,14 @@ function namespaceArgs(ctx: StopContext): string[] {
   return NS_ORDER.flatMap((ns) => (ctx.namespaces[ns] ? [`${ns}:${ctx.namespaces[ns]}`] : []));
 }
 
-async function runOnHost(ctx: LifecycleContext, type: HookType, call: HookCall): Promise<void> {
+/** A host-side script's context: with lxc.monitor.unshare, the mount namespace it runs in. */
+type HostHookContext = LifecycleContext & { hookEnv: Record<string, string>; hostMountNamespace?: string | undefined };
+
+async function runOnHost(ctx: HostHookContext, type: HookType, call: HookCall): Promise<void> {
   const { execa } = await importExeca();
-  const r = await execa(call.argv[0]!, call.argv.slice(1), {
+  // lxc.monitor.unshare: in the monitor's mount namespace, where LXC runs these scripts (util-linux's nsenter enters it).
+  const argv = ctx.hostMountNamespace ? ['nsenter', `--mount=${ctx.hostMountNamespace}`, '--', ...call.argv] : call.argv;
+  const r = await execa(argv[0]!, argv.slice(1), {
     env: { ...process.env, ...call.env },
     extendEnv: false,
     reject: false,
@@ -132,7 +137,7 @@ function queueInContainer(ctx: StartContext, type: HookType, env: () => Record<s
   }
 }
 
-async function runHostHooks(ctx: LifecycleContext & { hookEnv: Record<string, string> }, type: HookType, extra: string[] = []) {
+async function runHostHooks(ctx: HostHookContext, type: HookType, extra: string[] = []) {
   for (const script of ctx.container.config.model.hooks[type]) {
     await runOnHost(ctx, type, hookCall(ctx, type, script, extra, true, process.env));
   }

@@ -73,6 +73,12 @@ export interface StartContext extends LifecycleContext {
   /** LXC's hook environment (LXC_NAME, LXC_ROOTFS_MOUNT, LXC_PID...), as far as known at this moment. */
   readonly hookEnv: Record<string, string>;
   /**
+   * lxc.monitor.unshare: the monitor's own mount namespace (/proc/<monitor>/ns/mnt),
+   * set before pre-start, where host-side hook scripts run as LXC runs them
+   * in its monitor; undefined: they run in the host's.
+   */
+  hostMountNamespace?: string;
+  /**
    * Asks the monitor (host root) for a detached bind mount of `source`, with
    * `idmap` mapped into the container's user namespace; returns the fd slot
    * to attach with ops.attachTree. For sources the container's ids cannot reach.
@@ -144,6 +150,8 @@ export interface StopContext extends LifecycleContext {
   readonly pid?: number;
   readonly namespaces: Record<string, string>;
   readonly hookEnv: Record<string, string>;
+  /** As StartContext's: where stop and post-stop hook scripts run with lxc.monitor.unshare. */
+  readonly hostMountNamespace?: string;
 }
 
 export interface CreateContext extends LifecycleContext {

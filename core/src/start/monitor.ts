@@ -398,6 +398,19 @@ export class Monitor {
   }
 
   /**
+   * lxc.monitor.unshare: the monitor leaves the host's mount namespace for
+   * one of its own, a slave of the host's (host mounts still propagate in,
+   * none go out), before pre-start. The container's first process is cloned
+   * from there, and the host-side hook scripts run there (see
+   * hostMountNamespace): what a pre-start hook mounts is the container's
+   * business, not the host's.
+   */
+  async unshareMounts(): Promise<void> {
+    const f = await this.#request(MSG.MOUNT_NS, encodeRecord({ ints: [], strs: [] }), [MSG.RESULT]);
+    this.#check(f.payload, () => ({ what: "giving the monitor a mount namespace of its own (lxc.monitor.unshare)" }));
+  }
+
+  /**
    * Has the monitor end the container by itself at the init's exit, as in
    * daemon mode, when lxkit has nothing to do then (no stop work, and no
    * reboot: a SIGHUP exit is one when `sighupReboots`). Only for an init that

@@ -21,6 +21,8 @@ export const MSG = {
   NOTIFY: 12,
   NETNS: 13,
   END_ALONE: 14,
+  /** lxc.monitor.unshare: the monitor moves to a mount namespace of its own (a slave of the host's) -> RESULT. */
+  MOUNT_NS: 15,
   CLONED: 100,
   RESULT: 101,
   EXITED: 102,

@@ -151,6 +151,8 @@ async function finish(e: Ending, exit: Exit | undefined, failure: unknown): Prom
     namespaces: e.namespaces,
     // As LXC: the namespace references and the target are in the environment of stop and post-stop hooks.
     hookEnv: { ...e.hookEnv, ...namespaceEnv(e.namespaces), LXC_TARGET: target },
+    // The monitor still runs (it lets go of the lock last), and its namespace with it.
+    ...(e.container.config.model.monitor.unshare && e.monitor?.pid ? { hostMountNamespace: `/proc/${e.monitor.pid}/ns/mnt` } : {}),
   };
   if (e.cloned) await e.runtime.hooks.stop.promise(stopCtx).catch((err) => e.log.error(messageOf(err)));
   await e.monitor?.release().catch((err) => e.log.debug(`releasing the namespaces: ${messageOf(err)}`));
@@ -266,17 +268,23 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
         watchPrefix: opts.paths.watchPrefix,
         container: name,
       });
+      const unshared = model.monitor.unshare ? m.unshareMounts() : undefined;
       m.state('STARTING');
       // The network namespace's kernel work (~0.5 ms) overlaps pre-start's instead of adding to the
       // clone's; asked for after SERVE, so that the monitor answers SERVE first (the clone waits on
       // that answer) and makes the namespace while pre-start still runs here.
       if (netnsAhead) m.networkNamespace();
-      return answer;
+      return { answer, unshared };
     });
     serveSent = true;
     timelineMark('serve');
     // Its failure is thrown once the clone has answered (below), or by the abort if pre-start fails first.
-    served.catch(() => undefined);
+    served.answer.catch(() => undefined);
+    if (served.unshared) {
+      // lxc.monitor.unshare: pre-start's scripts run in the monitor's own mount namespace, made before them.
+      await served.unshared;
+      ctx.hostMountNamespace = `/proc/${await m.started()}/ns/mnt`;
+    }
     await runtime.hooks.preStart.promise(ctx);
     timelineMark('pre-start');
 
@@ -358,7 +366,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     });
     const [cloneResult, meanwhileResult] = await Promise.allSettled([cloning, meanwhile]);
     // A SERVE that failed says why better than the clone the monitor then refused.
-    await served;
+    await served.answer;
     if (cloneResult.status === 'rejected') throw cloneResult.reason;
     const c = cloneResult.value;
     timelineMark('cloned');

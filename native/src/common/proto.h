@@ -39,6 +39,7 @@ enum msg_type {
 	M_NOTIFY = 12,       /* strs: seccomp notify proxy ("unix:/path", "unix:@name" or ""), cookie -> where the listener's notifications go (no reply) */
 	M_NETNS = 13,        /* make the container's network namespace now, for the clone to start in (no reply) */
 	M_END_ALONE = 14,    /* ints: 1, or 2 when a SIGHUP exit is a reboot -> at the init's exit (once it ran) the monitor ends the container itself: M_EXITED says so, M_RESULT when done (no reply now) */
+	M_MOUNT_NS = 15,     /* lxc.monitor.unshare: the monitor moves to a mount namespace of its own (a slave of the host's) before pre-start -> M_RESULT */
 	/* monitor -> JS */
 	M_CLONED = 100,  /* ints: pid, then one fd per namespace; strs: namespace names */
 	M_RESULT = 101,  /* ints: ok, failed op index, errno, ops done; strs: syscall, path, detail, output */

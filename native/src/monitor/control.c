@@ -751,6 +751,24 @@ int control_on_message(void)
 			timeline_mark("netns-made");
 		}
 		break;
+	case M_MOUNT_NS:
+		/*
+		 * As LXC's monitor with lxc.monitor.unshare: a slave of the host's, so
+		 * that the host's mounts still come in and none made here go out.
+		 * Everything after happens here: the clone (the container's mount
+		 * namespace is a copy of this one), lxkit's host-side hook scripts
+		 * (nsenter into /proc/<this>/ns/mnt), a daemon's stop work.
+		 */
+		if (M.pid >= 0) {
+			send_result_errno(EBUSY, "unshare", "(the container's first process exists already)");
+		} else if (unshare(CLONE_NEWNS) < 0) {
+			send_result_errno(errno, "unshare", NULL);
+		} else if (syscall(SYS_mount, NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) { /* mount(2): <sys/mount.h> clashes with <linux/mount.h> */
+			send_result_errno(errno, "mount", "/");
+		} else {
+			send_ok();
+		}
+		break;
 	case M_END_ALONE:
 		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nints > 0)
 			M.end_alone = (int)r.ints[0];

@@ -123,6 +123,9 @@ interface Ending {
   readonly setState: (s: ContainerState) => void;
 }
 
+/** lxc.monitor.unshare: the monitor's own mount namespace, where host-side hook scripts run (the monitor outlives them: it lets go of the lock last). */
+const mountNamespaceOf = (monitorPid: number): string => `/proc/${monitorPid}/ns/mnt`;
+
 /**
  * stop (namespaces still held) → release → post-stop (every tap) → the monitor lets go of the lock.
  * A monitor ending the container itself (endAlone: no tap had work at this end) is only waited for.
@@ -152,7 +155,7 @@ async function finish(e: Ending, exit: Exit | undefined, failure: unknown): Prom
     // As LXC: the namespace references and the target are in the environment of stop and post-stop hooks.
     hookEnv: { ...e.hookEnv, ...namespaceEnv(e.namespaces), LXC_TARGET: target },
     // The monitor still runs (it lets go of the lock last), and its namespace with it.
-    ...(e.container.config.model.monitor.unshare && e.monitor?.pid ? { hostMountNamespace: `/proc/${e.monitor.pid}/ns/mnt` } : {}),
+    ...(e.container.config.model.monitor.unshare && e.monitor?.pid ? { hostMountNamespace: mountNamespaceOf(e.monitor.pid) } : {}),
   };
   if (e.cloned) await e.runtime.hooks.stop.promise(stopCtx).catch((err) => e.log.error(messageOf(err)));
   await e.monitor?.release().catch((err) => e.log.debug(`releasing the namespaces: ${messageOf(err)}`));
@@ -283,7 +286,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     if (served.unshared) {
       // lxc.monitor.unshare: pre-start's scripts run in the monitor's own mount namespace, made before them.
       await served.unshared;
-      ctx.hostMountNamespace = `/proc/${await m.started()}/ns/mnt`;
+      ctx.hostMountNamespace = mountNamespaceOf(await m.started());
     }
     await runtime.hooks.preStart.promise(ctx);
     timelineMark('pre-start');

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hostMounts, lxkit, testIf, which, withLxcPivotCleanup, withScratch, type Scratch } from '../lib/harness.js';
+import { hostMounts, lxkit, testIf, which, withScratch, type Scratch } from '../lib/harness.js';
+import { withLxcBusybox } from '../lib/lxc-busybox.js';
 
 /**
  * Records each call: its arguments, the names of its LXC_* variables (most values vary run to
@@ -41,41 +42,24 @@ const normalize = (log: string) => log.replace(/\/proc\/[0-9]+\/fd\/[0-9]+/g, 'F
 
 const hooks = suite('site hook scripts');
 
-/**
- * An LXC busybox container "bb" made by lxc-create in the scratch lxcpath, for
- * LXC's tools and lxkit alike; `fn` gets its config file and the config without
- * a network device or AppArmor (the same for both here). Destroyed afterwards.
- */
-async function withLxcBusybox(s: Scratch, fn: (configFile: string, base: string) => Promise<void>): Promise<void> {
-  await execa('lxc-create', ['-P', s.lxcpath, '-n', 'bb', '-t', 'busybox']);
-  try {
-    const configFile = join(s.lxcpath, 'bb', 'config');
-    await fn(configFile, (await readFile(configFile, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, ''));
-  } finally {
-    await execa('lxc-destroy', ['-P', s.lxcpath, '-n', 'bb'], { reject: false });
-  }
-}
-
 testIf(
   hooks,
   which('lxc-start') ? undefined : "Debian's lxc is not installed",
   'fire in the order, with the arguments and environment of lxc-start on the same LXC container',
   async () => {
-    await withLxcPivotCleanup(() => withScratch((s) => withLxcBusybox(s, async (configFile, base) => {
-      const lxcpath = s.lxcpath;
-      const extra = 'lxc.environment = FROM_CONFIG=set\n';
-      await writeFile(configFile, base + 'lxc.net.0.type = empty\n' + (await hookConfig(s, join(lxcpath, 'bb', 'rootfs'), extra, VARIABLE_WORDS)));
+    await withLxcBusybox(async (c) => {
+      const s = c.s;
+      const configFile = join(s.lxcpath, 'bb', 'config');
+      await c.configure(await hookConfig(s, c.rootfs, 'lxc.environment = FROM_CONFIG=set\n', VARIABLE_WORDS));
       const runs: Record<string, { host: string[]; inside: string[] }> = {};
-      for (const [who, cmd] of [
-        ['lxc', ['lxc-start', '-P', lxcpath, '-n', 'bb', '-F', '--', '/bin/true']],
-        ['lxkit', [process.execPath, join(process.cwd(), 'core/bin/lxkit.cjs'), 'start', '-P', lxcpath, '-n', 'bb', '-F', '--', '/bin/true']],
-      ] as const) {
-        await execa('rm', ['-f', join(s.dir, 'log'), join(lxcpath, 'bb/rootfs/hooklog')]);
-        const r = await execa(cmd[0], cmd.slice(1), { reject: false, input: '', env: s.env });
+      for (const who of ['lxc', 'lxkit'] as const) {
+        await rm(join(s.dir, 'log'), { force: true });
+        await rm(join(c.rootfs, 'hooklog'), { force: true });
+        const r = await c.run(who, 'start', '-F', '--', '/bin/true');
         assert.is(r.exitCode, 0, `${who}: ${String(r.stderr)}`);
         runs[who] = {
           host: normalize(await readFile(join(s.dir, 'log'), 'utf8')),
-          inside: normalize(await readFile(join(lxcpath, 'bb/rootfs/hooklog'), 'utf8')),
+          inside: normalize(await readFile(join(c.rootfs, 'hooklog'), 'utf8')),
         };
       }
       assert.equal(runs['lxkit'], runs['lxc']);
@@ -91,7 +75,7 @@ testIf(
       assert.equal(runs['lxkit']!.host.map(type), ['pre-start', 'pre-mount', 'mount', 'autodev', 'start-host', 'stop', 'post-stop']);
       assert.match(runs['lxkit']!.host[5]!, / bb lxc stop mnt:FD pid:FD uts:FD ipc:FD net:FD cgroup:FD \| env=.*LXC_TARGET/);
       assert.equal(runs['lxkit']!.inside.map((l) => /^args=bb lxc (\S+)/.exec(l)?.[1]), ['start']);
-    })));
+    });
   },
 );
 
@@ -224,24 +208,20 @@ testIf(
   "lxc.monitor.unshare: pre-start's mounts reach the container and post-stop, never the host, as with lxc-execute",
   async () => {
     // The mounts go before the container: lxc-destroy would empty a tmpfs left on its rootfs, then fail.
-    await withLxcPivotCleanup(() => withScratch((s) => withLxcBusybox(s, (configFile, base) => withoutLeaks(async () => {
-      const lxcpath = s.lxcpath;
-      await writeFile(configFile, base + 'lxc.net.0.type = empty\n');
-      const out = await unshareHooks(s, configFile);
+    await withLxcBusybox((c) => withoutLeaks(async () => {
+      await c.configure('');
+      const out = await unshareHooks(c.s, join(c.s.lxcpath, 'bb', 'config'));
       const runs: Record<string, { stdout: string; log: string }> = {};
-      for (const [who, cmd] of [
-        ['lxc', ['lxc-execute', '-P', lxcpath, '-n', 'bb', '--', 'cat', '/mnt/marker']],
-        ['lxkit', [process.execPath, join(process.cwd(), 'core/bin/lxkit.cjs'), 'execute', '-P', lxcpath, '-n', 'bb', '--', 'cat', '/mnt/marker']],
-      ] as const) {
+      for (const who of ['lxc', 'lxkit'] as const) {
         await rm(out, { force: true });
-        const r = await execa(cmd[0], cmd.slice(1), { reject: false, input: '', env: s.env });
+        const r = await c.run(who, 'execute', '--', 'cat', '/mnt/marker');
         assert.is(r.exitCode, 0, `${who}: ${String(r.stderr)}`);
         runs[who] = { stdout: String(r.stdout).trim(), log: await readFile(out, 'utf8') };
         assert.not.ok(await leaked(), `${who} left the pre-start mount on the host`);
       }
       assert.equal(runs['lxkit'], { stdout: 'marker', log: 'pre-start: own\npost-stop: mounted\n' });
       assert.equal(runs['lxkit'], runs['lxc']);
-    }))));
+    }));
   },
 );
 

@@ -12,6 +12,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigDocument, formatProblem, validateContainerConfig } from '@lxkit/core';
 import { runtimeWith } from '../lib/config.js';
+import { withLxcBusybox, type LxcBusybox } from '../lib/lxc-busybox.js';
 import { containerCgroups, LXKIT_BIN, lxkit, testIf, until, which, withLxcPivotCleanup, withScratch, withTmpDir, type Scratch } from '../lib/harness.js';
 
 const LXC_MISSING = which('lxc-create') ? undefined : "Debian's lxc package is not installed (npm run setup installs it)";
@@ -116,62 +117,6 @@ if [ "$1" = all ]; then skip='^$'; max=''; else skip=' /dev(/lxc)?/console '; ma
 sed -e 's/^[^ ]* [^ ]* [^ ]* //' -e 's/ shared:[0-9]*//g' -e 's/ master:[0-9]*//g' -e "$max" /proc/self/mountinfo |
   grep -E ' (/dev[^ ]*|/proc/sys/kernel/random/boot_id) ' | grep -Ev "$skip"
 `;
-
-/** A busybox container made by lxc-create, run by both LXC's tools and lxkit's. */
-interface LxcBusybox {
-  readonly s: Scratch;
-  /** Its name (`bb` unless told). */
-  readonly name: string;
-  readonly rootfs: string;
-  /** Writes an executable script at `/name` in the rootfs. */
-  install(name: string, script: string): Promise<void>;
-  /** Sets the config: the template's, without a network device or AppArmor (the same for both), plus `extra`. */
-  configure(extra: string): Promise<void>;
-  /** Runs `lxc-<verb>` (who: lxc) or `lxkit <verb>` on it with `args`; a failure is the caller's to judge. */
-  run(who: 'lxc' | 'lxkit', verb: string, ...args: string[]): Promise<{ exitCode?: number; stdout: unknown; stderr: unknown }>;
-  /**
-   * Runs `lxc-<verb>` and then `lxkit <verb>` on it with `args`, each to exit
-   * status 0, and gives what `read` finds after each.
-   */
-  both<T>(verb: 'start' | 'execute', args: readonly string[], read: () => Promise<T>): Promise<Record<'lxc' | 'lxkit', T>>;
-}
-
-/** Runs `fn` with an LXC busybox container `name`; destroys it (and LXC's pivot cgroups) after. */
-async function withLxcBusybox(fn: (c: LxcBusybox) => Promise<void>, name = 'bb'): Promise<void> {
-  await withLxcPivotCleanup(() =>
-    withScratch(async (s) => {
-      await execa('lxc-create', ['-P', s.lxcpath, '-n', name, '-t', 'busybox']);
-      try {
-        const configFile = join(s.lxcpath, name, 'config');
-        const base = (await readFile(configFile, 'utf8')).replace(/^lxc\.(net\.0|apparmor)\..*$/gm, '') + 'lxc.net.0.type = empty\n';
-        const where = ['-P', s.lxcpath, '-n', name];
-        await fn({
-          s,
-          name,
-          rootfs: join(s.lxcpath, name, 'rootfs'),
-          install: (file, script) => writeFile(join(s.lxcpath, name, 'rootfs', file), script, { mode: 0o755 }),
-          configure: (extra) => writeFile(configFile, base + extra),
-          run: (who, verb, ...args) =>
-            who === 'lxc' ? execa(`lxc-${verb}`, [...where, ...args], { reject: false, input: '' }) : lxkit([verb, ...where, ...args], { env: s.env, input: '' }),
-          async both<T>(verb: 'start' | 'execute', args: readonly string[], read: () => Promise<T>) {
-            const seen = {} as Record<'lxc' | 'lxkit', T>;
-            for (const [who, run] of [
-              ['lxc', () => execa(`lxc-${verb}`, [...where, ...args], { reject: false, input: '' })],
-              ['lxkit', () => lxkit([verb, ...where, ...args], { env: s.env, input: '' })],
-            ] as const) {
-              const r = await run();
-              assert.is(r.exitCode, 0, `${who} ${verb}: ${String(r.stderr)}`);
-              seen[who] = await read();
-            }
-            return seen;
-          },
-        });
-      } finally {
-        await execa('lxc-destroy', ['-P', s.lxcpath, '-n', name], { reject: false });
-      }
-    }),
-  );
-}
 
 /** A comparison of LXC's tools with lxkit on an LXC busybox container (skipped without LXC or busybox). */
 function against(name: string, fn: (c: LxcBusybox) => Promise<void>): void {

@@ -183,6 +183,34 @@ against(
   },
 );
 
+/**
+ * Mount propagation inside the container: a tmpfs mounted in a directory that
+ * is bound elsewhere shows under the bind only when the two are peers, which
+ * a shared root makes them.
+ */
+const PROPAGATION_PROBE = `#!/bin/sh
+mkdir -p /tmp/prop/in /tmp/prop-bind
+mount -o bind /tmp/prop /tmp/prop-bind
+mount -t tmpfs prop /tmp/prop/in
+if grep -q ' /tmp/prop-bind/in ' /proc/self/mountinfo; then echo 'the bind sees it'; else echo 'the bind does not see it'; fi
+awk '$5 == "/" && / shared:/ { s = 1 } END { print s ? "root shared" : "root not shared" }' /proc/self/mountinfo
+`;
+
+against("the container's mount tree is shared inside it after pivot_root, as lxc-start and lxc-execute leave it: a mount propagates to its binds there, never to the host", async (c) => {
+  await c.configure('');
+  await c.install('prop.sh', PROPAGATION_PROBE);
+  const read = async () => (await readFile(join(c.rootfs, 'prop.out'), 'utf8')).trim();
+  const probe = ['--', '/bin/sh', '-c', '/prop.sh > /prop.out 2>&1'];
+  const execute = await c.both('execute', probe, read);
+  const start = await c.both('start', ['-F', ...probe], read);
+  assert.is(execute.lxkit, execute.lxc, 'execute');
+  assert.is(start.lxkit, start.lxc, 'start');
+  // What LXC does, so that a change on either side shows.
+  assert.is(execute.lxc, 'the bind sees it\nroot shared');
+  assert.is(start.lxc, 'the bind sees it\nroot shared');
+  assert.not.match(await readFile('/proc/self/mountinfo', 'utf8'), /\/tmp\/prop/, "nothing of it on the host");
+});
+
 /** Records its arguments, one `[N:word]` each, in /args.out. */
 const ARGS_PROBE = `#!/bin/sh
 n=0; for a in "$@"; do n=$((n+1)); printf '[%s:%s]' $n "$a"; done > /args.out

@@ -70,7 +70,7 @@ start("lxc.autodev's /dev is LXC's: nodes of mode 0666 that any user may write t
       // The mount's own options and the tmpfs's: after the " - " of mountinfo's line.
       `grep ' /dev rw' /proc/self/mountinfo | sed -e 's/^[^ ]* [^ ]* [^ ]* [^ ]* [^ ]* //' -e 's/ .* - / - /'`,
       'cat /dev/.lxc-boot-id /proc/sys/kernel/random/boot_id',
-      `grep ' /proc/sys/kernel/random/boot_id ' /proc/self/mountinfo | sed -e 's/^[^ ]* [^ ]* [^ ]* //' -e 's/ - .*//'`,
+      `grep ' /proc/sys/kernel/random/boot_id ' /proc/self/mountinfo | sed -e 's/^[^ ]* [^ ]* [^ ]* //' -e 's/ - .*//' -e 's/ shared:[0-9]*//'`,
     ].join('; ');
     const run = () =>
       lxkit(['execute', '-n', 'bb', '-P', s.lxcpath, '-u', '65534', '-g', '65534', '-s', 'lxc.autodev.tmpfs.size=1000000', '--', '/bin/sh', '-c', script], { env: s.env });

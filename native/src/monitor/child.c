@@ -366,6 +366,14 @@ static int op_pivot(struct failure *f)
 		return fail(f, "umount2", "(old root)");
 	if (chdir("/") < 0)
 		return fail(f, "chdir", "/");
+	/*
+	 * The container's tree was made a slave of the host's, so nothing of it
+	 * propagates out; shared again (new peer groups, as LXC's pivot leaves
+	 * it), mounts inside propagate among its own binds and to namespaces
+	 * made from it: nested containers, mount --make-rslave users.
+	 */
+	if (mount(NULL, "/", NULL, MS_SHARED | MS_REC, NULL) < 0)
+		return fail(f, "mount", "/ (shared)");
 	close(root_fd);
 	root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	return root_fd < 0 ? fail(f, "open", "/") : 0;

@@ -54,6 +54,7 @@ export {
   type TimeOffset,
 } from './config/core-keys/model.js';
 export { parseMountEntry } from './config/core-keys/mount.js';
+export { mountEntry } from './builtins/mounts.js';
 export { parseIdMap } from './config/core-keys/idmap.js';
 export { parsePrlimit, PRLIMIT_RESOURCES } from './config/core-keys/process.js';
 export { parseTimeOffset } from './config/core-keys/lifecycle.js';

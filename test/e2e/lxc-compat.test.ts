@@ -160,6 +160,25 @@ against(
   },
 );
 
+against(
+  "lxc.apparmor.allow_nesting (every container Debian's lxc-create makes has it) mounts LXC's nesting helpers, a proc and a sysfs on /dev/.lxc, for lxc-start and lxc-execute alike, AppArmor or not",
+  async (c) => {
+    const nesting = await devOfBoth(c, 'lxc.apparmor.allow_nesting = 1\n', '');
+    assert.equal(nesting.lxkit, nesting.lxc);
+    const helpers = (lines: string[]) => lines.filter((l) => / \/dev\/\.lxc\//.test(l));
+    // What LXC mounts, so that a change on either side shows: proc whole, sysfs as the container's netns has it (read-only here, sys:ro).
+    assert.equal(helpers(nesting.lxc), ['/ /dev/.lxc/proc rw,relatime - proc proc rw', '/ /dev/.lxc/sys rw,relatime - sysfs sys ro']);
+    const read = async () => (await readFile(join(c.rootfs, 'probe.out'), 'utf8')).trim().split('\n').sort();
+    const execute = await c.both('execute', ['--', '/bin/sh', '-c', '/probe.sh > /probe.out 2>&1'], read);
+    assert.equal(helpers(execute.lxkit), helpers(execute.lxc), 'execute');
+    assert.equal(helpers(execute.lxc), helpers(nesting.lxc));
+    // Without the key, neither mounts them.
+    const plain = await devOfBoth(c, '', '');
+    assert.equal(helpers(plain.lxkit), []);
+    assert.equal(helpers(plain.lxc), []);
+  },
+);
+
 /** The container's mounts on and below /sys/fs/cgroup, without mount ids and propagation tags. */
 const CGROUP_PROBE = `#!/bin/sh
 sed -e 's/^[^ ]* [^ ]* [^ ]* //' -e 's/ shared:[0-9]*//g' -e 's/ master:[0-9]*//g' /proc/self/mountinfo | grep ' /sys/fs/cgroup'

@@ -97,8 +97,11 @@ function entryTarget(ctx: StartContext, target: string): string | undefined {
   return undefined;
 }
 
-/** One fstab-style entry (lxc.mount.entry or a line of lxc.mount.fstab). */
-export function mountEntry(ctx: StartContext, e: MountEntry, key: 'lxc.mount.entry' | 'lxc.mount.fstab'): void {
+/**
+ * One fstab-style entry (lxc.mount.entry, a line of lxc.mount.fstab, or one a
+ * plugin adds for its key): `key` is what its errors name.
+ */
+export function mountEntry(ctx: StartContext, e: MountEntry, key: string): void {
   const o = parseMountOptions(e.options);
   const target = entryTarget(ctx, e.target);
   if (target === undefined) {

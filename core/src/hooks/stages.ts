@@ -10,6 +10,8 @@ export const STAGE_FIRST = -10_000;
 export const STAGE_AUTO_CGROUP = -9_000;
 /** mount: lxc.mount.fstab and lxc.mount.entry. */
 export const STAGE_MOUNT_ENTRIES = -8_000;
+/** mount: right after them, before the site mount scripts (LXC mounts its nesting helpers there, lxc.apparmor.allow_nesting). */
+export const STAGE_AFTER_MOUNT_ENTRIES = -7_000;
 /** Early work other taps rely on. */
 export const STAGE_EARLY = -1_000;
 /** The default stage of a tap. */

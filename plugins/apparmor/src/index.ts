@@ -14,7 +14,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacheDir, definePlugin, LxkitError, STAGE_LSM, tapConfigKeys, VERSION, type StartContext, type StopContext } from '@lxkit/core';
+import { cacheDir, definePlugin, LxkitError, mountEntry, parseMountEntry, STAGE_AFTER_MOUNT_ENTRIES, STAGE_LSM, tapConfigKeys, VERSION, type StartContext, type StopContext } from '@lxkit/core';
 import { namespaceDir, probeHost, profileLoaded, type AppArmorHost } from './host.js';
 import { apparmorKeys, createAppArmorModel, type AppArmorModel } from './keys.js';
 import { loadProfile, parserVersion, supportsUnix, unloadProfile } from './parser.js';
@@ -33,6 +33,14 @@ export { bareLabel, probeHost, type AppArmorHost, type ReadFile } from './host.j
 export { checkProfile, loadProfile, parserVersion, unloadProfile } from './parser.js';
 export { containerLabel, generateProfile, namespaceName, profileName, type ProfileOptions } from './profile.js';
 export { LXC_DEFAULT_PROFILE, LXC_DEFAULT_PROFILE_CGNS, resolveProfile, type Resolution } from './resolve.js';
+
+/**
+ * lxc.apparmor.allow_nesting's mounts, LXC's nesting helpers: a proc and a
+ * sysfs of the container's own where nested containers find them whole
+ * (the kernel lets a new proc or sysfs be mounted only where one is fully
+ * visible), which the nesting profile keeps the container itself from using.
+ */
+const NESTING_MOUNTS = ['proc dev/.lxc/proc proc create=dir,optional 0 0', 'sys dev/.lxc/sys sysfs create=dir,optional 0 0'];
 
 /** lxkit's own defaults, used when LXC's are not loaded. */
 export const LXKIT_DEFAULT_PROFILE = 'lxkit-container-default';
@@ -126,6 +134,13 @@ export default definePlugin({
       }
       ctx.log.info(`${name}: AppArmor label ${label}`);
       labels.set(ctx, label);
+    });
+    // After lxc.mount.entry's mounts, as LXC's; AppArmor or not, as LXC mounts them too.
+    runtime.hooks.mount.tap({ name: 'apparmor', stage: STAGE_AFTER_MOUNT_ENTRIES }, (ctx) => {
+      if (!ctx.container.config.model.apparmor?.allowNesting) return;
+      const set = [...ctx.container.config.entries].reverse().find((e) => e.key === 'lxc.apparmor.allow_nesting');
+      const origin = { file: set?.file ?? '(lxc.apparmor.allow_nesting)', line: set?.line ?? 0 };
+      for (const line of NESTING_MOUNTS) mountEntry(ctx, parseMountEntry(line, origin), 'lxc.apparmor.allow_nesting');
     });
     // The label is chosen in pre-start; its op needs nothing of the clone's answer.
     runtime.hooks.cloneFirst.tap('apparmor', () => undefined);

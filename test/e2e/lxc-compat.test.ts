@@ -288,6 +288,32 @@ against("lxc-attach -e, whole or in parts (CAP, CGROUP, LSM): what the attached 
   assert.is.not(cgroup!.match(/0::.*/)![0], none!.match(/0::.*/)![0], "-eCGROUP stays in lxkit's cgroup");
 });
 
+against(
+  "signal dispositions are LXC's: the init of a started container, a command of execute and an attached program ignore and block nothing lxkit's caller did not (posix_spawn leaves the C library's own signals ignored in lxkit's helpers; none reach the container)",
+  async (c) => {
+    await c.configure('');
+    const probe = 'grep -E "^Sig(Ign|Blk)" /proc/self/status | tr -s "\\t " " "';
+    const read = async () => (await readFile(join(c.rootfs, 'sig.out'), 'utf8')).trim();
+    const execute = await c.both('execute', ['--', 'sh', '-c', `${probe} > /sig.out`], read);
+    const seen: Record<'lxc' | 'lxkit', string[]> = { lxc: [`execute: ${execute.lxc}`], lxkit: [`execute: ${execute.lxkit}`] };
+    for (const who of ['lxc', 'lxkit'] as const) {
+      const tool = (verb: string, ...args: string[]) => c.run(who, verb, ...args);
+      assert.is((await tool('start', '-d', '--', 'sleep', '60')).exitCode, 0, who);
+      try {
+        const init = await tool('attach', '--', 'sh', '-c', 'grep -E "^Sig(Ign|Blk)" /proc/1/status | tr -s "\\t " " "');
+        const attached = await tool('attach', '--', 'sh', '-c', probe);
+        assert.is(attached.exitCode, 0, `${who} attach: ${String(attached.stderr)}`);
+        seen[who].push(`init: ${String(init.stdout)}`, `attach: ${String(attached.stdout)}`);
+      } finally {
+        await tool('stop', '-k');
+      }
+    }
+    assert.equal(seen.lxkit, seen.lxc);
+    // What LXC gives, so that a change on either side shows: nothing ignored or blocked at all here.
+    for (const line of seen.lxc) assert.match(line, /^\w+: SigBlk: 0+\nSigIgn: 0+$/, line);
+  },
+);
+
 against("lxc.arch's personality is lxc-start's and lxc-execute's for the init, and lxc-attach's for attached programs (-a overrides it, -e keeps it)", async (c) => {
   const machine = (await execa('uname', ['-m'])).stdout;
   const probe = 'echo $(uname -m) $(cat /proc/self/personality)';

@@ -40,6 +40,7 @@
 #include "../monitor/fdpass.h"
 #include "../common/kernel.h"
 #include "../common/confine.h"
+#include "../common/signals.h"
 
 
 
@@ -354,6 +355,8 @@ static int status_of(int status)
 
 int main(void)
 {
+	/* Spawned by posix_spawn: the C libraries' own signals come ignored (common/signals.h). */
+	signals_reset_internal();
 	struct record r;
 	if (helper_request(A_REQUEST, 9, 2, &r) < 0)
 		return 1;

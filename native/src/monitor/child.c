@@ -36,6 +36,7 @@
 #include "netns.h"
 #include "resolve.h"
 #include "../common/kernel.h"
+#include "../common/signals.h"
 #include "../common/timeline.h"
 
 
@@ -396,6 +397,8 @@ static void reset_signals(void)
 	sigemptyset(&all);
 	for (int s = 1; s < NSIG; s++)
 		signal(s, SIG_DFL);
+	/* signal() refuses the C library's own. */
+	signals_reset_internal();
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 

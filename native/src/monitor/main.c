@@ -32,6 +32,7 @@
 #include "child.h"
 #include "monitor.h"
 #include "netns.h"
+#include "../common/signals.h"
 #include "../common/timeline.h"
 
 #ifndef CLONE_NEWTIME
@@ -151,6 +152,8 @@ int main(int argc, char **argv)
 {
 	timeline_open("monitor");
 	timeline_mark("start");
+	/* Spawned by posix_spawn: the C libraries' own signals come ignored (common/signals.h). */
+	signals_reset_internal();
 	/* Closed stdio would be taken by the next open (the signalfd, a namespace fd): fill it with /dev/null. */
 	for (int fd = 0; fd < 3; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)

@@ -21,7 +21,7 @@ import { VERSION } from '../version.js';
 const PROC_FLAGS = MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
 function origin(config: ContainerConfig, key: string) {
-  const e = [...config.entries].reverse().find((x) => x.key === key);
+  const e = config.last(key);
   return e ? { origin: { file: e.file, line: e.line, key: e.key } } : {};
 }
 

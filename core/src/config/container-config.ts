@@ -47,9 +47,14 @@ export class ContainerConfig {
 
   /** The effective value of a single-valued key (the last one read), like lxc-info -c. */
   get(key: string): string | undefined {
+    return this.last(key)?.value;
+  }
+
+  /** The entry that has the last word among `keys` (the last one read): where an error about them points. */
+  last(...keys: string[]): ConfigEntry | undefined {
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const e = this.entries[i]!;
-      if (e.key === key) return e.value;
+      if (keys.includes(e.key)) return e;
     }
     return undefined;
   }

@@ -138,7 +138,7 @@ export default definePlugin({
     // After lxc.mount.entry's mounts, as LXC's; AppArmor or not, as LXC mounts them too.
     runtime.hooks.mount.tap({ name: 'apparmor', stage: STAGE_AFTER_MOUNT_ENTRIES }, (ctx) => {
       if (!ctx.container.config.model.apparmor?.allowNesting) return;
-      const set = [...ctx.container.config.entries].reverse().find((e) => e.key === 'lxc.apparmor.allow_nesting');
+      const set = ctx.container.config.last('lxc.apparmor.allow_nesting');
       const origin = { file: set?.file ?? '(lxc.apparmor.allow_nesting)', line: set?.line ?? 0 };
       for (const line of NESTING_MOUNTS) mountEntry(ctx, parseMountEntry(line, origin), 'lxc.apparmor.allow_nesting');
     });

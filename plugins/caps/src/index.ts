@@ -66,7 +66,7 @@ export default definePlugin({
     tapConfigKeys(runtime, 'caps', capsKeys, createCapsModel, (caps, config, check) => {
       // LXC refuses to start with both; saying so at validation time is kinder.
       if (caps.drop.length > 0 && caps.keep !== undefined) {
-        const last = [...config.entries].reverse().find((e) => e.key === 'lxc.cap.drop' || e.key === 'lxc.cap.keep');
+        const last = config.last('lxc.cap.drop', 'lxc.cap.keep');
         if (last) check.error(last, 'lxc.cap.drop and lxc.cap.keep cannot both be set (clear one with an empty value)');
       }
     });

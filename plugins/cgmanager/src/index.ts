@@ -78,15 +78,14 @@ export default definePlugin({
     runtime.hooks.mount.tap({ name: 'cgmanager', stage: STAGE_AUTO_CGROUP }, (ctx) => cgroupMountOps(ctx, driver().placement(ctx)));
     tapConfigKeys(runtime, 'cgroup', cgroupKeys, createCgroupModel, (model, config, check) => {
       // LXC: lxc.cgroup.dir excludes the .container/.monitor pair, and the pair goes together.
-      const last = (key: string) => [...config.entries].reverse().find((e) => e.key === key);
       const container = model.dirContainer !== undefined;
       const monitor = model.dirMonitor !== undefined;
       if (container !== monitor) {
-        const e = last(container ? 'lxc.cgroup.dir.container' : 'lxc.cgroup.dir.monitor');
+        const e = config.last(container ? 'lxc.cgroup.dir.container' : 'lxc.cgroup.dir.monitor');
         if (e) check.error(e, 'lxc.cgroup.dir.container and lxc.cgroup.dir.monitor must be set together');
       }
       if (model.dir !== undefined && (container || monitor)) {
-        const e = last('lxc.cgroup.dir');
+        const e = config.last('lxc.cgroup.dir');
         if (e) check.error(e, 'lxc.cgroup.dir cannot be combined with lxc.cgroup.dir.container/.monitor');
       }
     });

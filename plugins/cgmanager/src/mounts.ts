@@ -22,7 +22,7 @@ import { LxkitError, MS, type CgroupPlacement, type ContainerConfig, type StartC
 const FLAGS = MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
 function origin(config: ContainerConfig) {
-  const e = [...config.entries].reverse().find((x) => x.key === 'lxc.mount.auto');
+  const e = config.last('lxc.mount.auto');
   return e ? { origin: { file: e.file, line: e.line, key: e.key } } : {};
 }
 

@@ -1,6 +1,7 @@
 /**
  * A busybox system container booted in the foreground on a terminal: init
- * runs, the console reaches a shell, and both a shutdown from inside and
+ * runs, the console reaches a shell that has it as its controlling terminal
+ * (job control, ^C), and both a shutdown from inside and
  * SIGTERM to lxkit (the container's halt signal) stop it cleanly.
  */
 import { suite } from 'uvu';
@@ -23,6 +24,14 @@ testIf(boot, noPython, 'init boots, the console reaches a shell, and poweroff fr
       await t.waitFor(/\/ # /);
       t.type('echo MARK$((40+2)); hostname; cat /proc/1/comm; tty\r');
       await t.waitFor(/MARK42\r?\nbb\r?\ninit\r?\n\/dev\/console/);
+      // The console is the shell's controlling terminal (the init holds none, as under LXC): job control, and ^C reaches the shell's job.
+      assert.not.match(t.output(), /job control turned off/);
+      // The shell runs the next line only once ^C has ended the sleep.
+      t.type('sleep 60\r');
+      await new Promise((r) => setTimeout(r, 300));
+      t.type('\x03');
+      t.type('echo INTERRUPTED$((6*7))\r');
+      await t.waitFor(/INTERRUPTED42/, 5000);
       t.type('poweroff\r');
       const r = await t.proc;
       assert.match(t.output(), /The system is going down NOW!/);
@@ -52,6 +61,25 @@ testIf(boot, noPython, 'SIGTERM to lxkit sends the container its halt signal (lx
     assert.is(r.exitCode, 0);
     const state = await execa(process.execPath, [LXKIT_BIN, 'ls', '-P', s.lxcpath], { env: s.env });
     assert.is(String(state.stdout), 'bb');
+  });
+});
+
+testIf(boot, noPython, "execute on lxkit's terminal: the command is a job of the shell that runs lxkit, with job control, and ^C reaches what it runs", async () => {
+  await withScratch(async (s) => {
+    assert.is((await lxkit(['create', '-n', 'bb', '-P', s.lxcpath, '-t', 'busybox'], { env: s.env })).exitCode, 0);
+    const t = onTerminal(s, ['execute', '-n', 'bb', '-P', s.lxcpath, '--', '/bin/sh', '-i']);
+    try {
+      await t.waitFor(/\/ # /);
+      assert.not.match(t.output(), /job control turned off/);
+      t.type('sleep 60\r');
+      await new Promise((r) => setTimeout(r, 300));
+      t.type('\x03');
+      t.type('echo INTERRUPTED$((6*7)); exit 7\r');
+      await t.waitFor(/INTERRUPTED42/, 5000);
+      assert.is((await t.proc).exitCode, 7);
+    } finally {
+      await t.kill();
+    }
   });
 });
 

@@ -314,6 +314,65 @@ against(
   },
 );
 
+/** The processes of a running container, seen from the host: each one's name, whether it leads its session, whether it has a controlling terminal. */
+async function sessionsFrom(pid: number): Promise<string[]> {
+  const seen: string[] = [];
+  const visit = async (p: number) => {
+    // A process of the boot may end meanwhile.
+    const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => undefined);
+    const children = await readFile(`/proc/${p}/task/${p}/children`, 'utf8').catch(() => '');
+    if (stat === undefined) return;
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    // After the name: state, ppid, pgrp, session, tty_nr.
+    const [, , , session, tty] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    seen.push(`${comm}: ${Number(session) === p ? 'leads its session' : 'in another session'}, ${tty === '0' ? 'no' : 'a'} controlling terminal`);
+    for (const child of children.trim().split(' ').filter(Boolean)) await visit(Number(child));
+  };
+  await visit(pid);
+  return seen.sort();
+}
+
+/** What the init (pid 1) and the probe itself lead and hold, seen inside; written to $1. */
+const SESSION_PROBE = `#!/bin/sh
+exec > "$1"
+for p in 1 $$; do
+  set -- $(sed 's/.*) //' /proc/$p/stat)
+  [ $p = 1 ] && who=init || who=command
+  echo "$who: session $([ "$4" = $p ] && echo own || echo other), terminal $([ "$5" = 0 ] && echo none || echo some)"
+done
+`;
+
+against(
+  "sessions are LXC's: the init leads one of its own and holds no terminal, so that busybox's askfirst shell and getty take theirs; execute's command leads one of its own",
+  async (c) => {
+    await c.configure('');
+    await c.install('sessions.sh', SESSION_PROBE);
+    const read = async () => (await readFile(join(c.rootfs, 'sessions.out'), 'utf8')).trim();
+    const execute = await c.both('execute', ['--', '/sessions.sh', '/sessions.out'], read);
+    assert.is(execute.lxkit, execute.lxc);
+    const booted: Record<'lxc' | 'lxkit', string[]> = { lxc: [], lxkit: [] };
+    for (const who of ['lxc', 'lxkit'] as const) {
+      const tool = (verb: string, ...args: string[]) => c.run(who, verb, ...args);
+      assert.is((await tool('start', '-d')).exitCode, 0, who);
+      try {
+        const pid = Number((await tool('info', '-pH')).stdout);
+        // Booted: syslogd from rcS, a getty on tty1, and the console's askfirst (init's child until Enter).
+        booted[who] = await until(async () => {
+          const seen = await sessionsFrom(pid);
+          return seen.length >= 4 && seen.some((l) => l.startsWith('getty:')) ? seen : undefined;
+        }, 10000, `${who}: the busybox container booted`);
+      } finally {
+        await tool('stop', '-k');
+      }
+    }
+    assert.equal(booted.lxkit, booted.lxc);
+    // What LXC gives, so that a change on either side shows.
+    assert.is(execute.lxc, 'init: session own, terminal none\ncommand: session own, terminal none');
+    assert.ok(booted.lxc.includes('init: leads its session, no controlling terminal'), booted.lxc.join('\n'));
+    assert.ok(booted.lxc.includes('init: leads its session, a controlling terminal'), booted.lxc.join('\n'));
+  },
+);
+
 against("lxc.arch's personality is lxc-start's and lxc-execute's for the init, and lxc-attach's for attached programs (-a overrides it, -e keeps it)", async (c) => {
   const machine = (await execa('uname', ['-m'])).stdout;
   const probe = 'echo $(uname -m) $(cat /proc/self/personality)';

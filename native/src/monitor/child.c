@@ -485,21 +485,36 @@ static int op_run(const struct record *r, struct failure *f)
 	return -1;
 }
 
+/* Whether the init made a session of its own (prepare_exec), which its command then does too. */
+static int own_session;
+
 /* Sets the identity and stdio the program will run with. */
 static int prepare_exec(const struct record *r, uint32_t argc, uint32_t envc, struct failure *f)
 {
 	int64_t uid = num(r, 4, -1), gid = num(r, 5, -1), slot = num(r, 6, -1), ngroups = num(r, 7, -1);
 	const char *cwd = str(r, argc + envc);
+	/*
+	 * The init leads a session of its own and has no controlling terminal,
+	 * as under LXC: what it starts on the console (busybox's askfirst shell,
+	 * a getty) takes the console as its own controlling terminal, which it
+	 * cannot while the init's session holds it — no job control, and ^C
+	 * would go to the init. The one exception is lxkit's own terminal passed
+	 * through as the init's stdio (no console pty): the init and its command
+	 * stay in the caller's session and foreground group, a job of the shell
+	 * that runs lxkit, with its job control and ^C. EPERM: this process
+	 * leads a group already.
+	 */
+	if (slot >= 0 || !isatty(0)) {
+		if (setsid() < 0 && errno != EPERM)
+			return fail(f, "setsid", NULL);
+		own_session = 1;
+	}
 	if (slot >= 0) {
 		if (slot >= FD_SLOTS || slots[slot] < 0) {
 			errno = EBADF;
 			return fail(f, "dup2", "(console)");
 		}
 		int tty = slots[slot];
-		if (setsid() < 0)
-			return fail(f, "setsid", "(console)");
-		if (ioctl(tty, TIOCSCTTY, 0) < 0)
-			return fail(f, "ioctl(TIOCSCTTY)", "/dev/console");
 		for (int i = 0; i < 3; i++)
 			if (dup2(tty, i) < 0)
 				return fail(f, "dup2", "/dev/console");
@@ -615,6 +630,16 @@ static void become_init(char **argv, char **envp, struct failure *f)
 	}
 	if (cmd == 0) {
 		reset_signals();
+		/*
+		 * With the init in a session of its own, the command leads one too,
+		 * with its stdin as controlling terminal when that is a terminal no
+		 * other session holds (the console), as lxc-init starts it; either
+		 * may fail, and neither stops the command.
+		 */
+		if (own_session) {
+			(void)setsid();
+			(void)ioctl(0, TIOCSCTTY, 0);
+		}
 		exec_in_path(argv, envp);
 		int err = errno;
 		(void)!write(errpipe[1], &err, sizeof(err));

@@ -13,6 +13,17 @@ import { lxkitPid, onTerminal } from '../lib/terminal.js';
 const boot = suite('console: booting busybox in the foreground');
 const noPython = which('python3') ? undefined : 'python3 (for a pty) is not installed';
 
+/** The busybox shell at the prompt on `t` has its terminal as controlling terminal: job control is on, and ^C ends the job it runs. */
+async function assertJobControl(t: ReturnType<typeof onTerminal>): Promise<void> {
+  assert.not.match(t.output(), /job control turned off/);
+  t.type('sleep 60\r');
+  await new Promise((r) => setTimeout(r, 300));
+  // The shell runs the next line only once ^C has ended the sleep.
+  t.type('\x03');
+  t.type('echo INTERRUPTED$((6*7))\r');
+  await t.waitFor(/INTERRUPTED42/, 5000);
+}
+
 testIf(boot, noPython, 'init boots, the console reaches a shell, and poweroff from inside stops the container', async () => {
   await withScratch(async (s) => {
     assert.is((await lxkit(['create', '-n', 'bb', '-P', s.lxcpath, '-t', 'busybox'], { env: s.env })).exitCode, 0);
@@ -24,14 +35,8 @@ testIf(boot, noPython, 'init boots, the console reaches a shell, and poweroff fr
       await t.waitFor(/\/ # /);
       t.type('echo MARK$((40+2)); hostname; cat /proc/1/comm; tty\r');
       await t.waitFor(/MARK42\r?\nbb\r?\ninit\r?\n\/dev\/console/);
-      // The console is the shell's controlling terminal (the init holds none, as under LXC): job control, and ^C reaches the shell's job.
-      assert.not.match(t.output(), /job control turned off/);
-      // The shell runs the next line only once ^C has ended the sleep.
-      t.type('sleep 60\r');
-      await new Promise((r) => setTimeout(r, 300));
-      t.type('\x03');
-      t.type('echo INTERRUPTED$((6*7))\r');
-      await t.waitFor(/INTERRUPTED42/, 5000);
+      // The console is the shell's controlling terminal (the init holds none, as under LXC).
+      await assertJobControl(t);
       t.type('poweroff\r');
       const r = await t.proc;
       assert.match(t.output(), /The system is going down NOW!/);
@@ -70,12 +75,8 @@ testIf(boot, noPython, "execute on lxkit's terminal: the command is a job of the
     const t = onTerminal(s, ['execute', '-n', 'bb', '-P', s.lxcpath, '--', '/bin/sh', '-i']);
     try {
       await t.waitFor(/\/ # /);
-      assert.not.match(t.output(), /job control turned off/);
-      t.type('sleep 60\r');
-      await new Promise((r) => setTimeout(r, 300));
-      t.type('\x03');
-      t.type('echo INTERRUPTED$((6*7)); exit 7\r');
-      await t.waitFor(/INTERRUPTED42/, 5000);
+      await assertJobControl(t);
+      t.type('exit 7\r');
       assert.is((await t.proc).exitCode, 7);
     } finally {
       await t.kill();

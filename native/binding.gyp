@@ -21,6 +21,7 @@
         "src/monitor/main.c",
         "src/monitor/control.c",
         "src/monitor/console.c",
+        "src/monitor/ring.c",
         "src/monitor/command.c",
         "src/monitor/cgroup.c",
         "src/monitor/notify.c",

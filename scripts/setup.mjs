@@ -24,6 +24,7 @@ const PACKAGES = {
   'busybox-static': 'the busybox template and LXC compatibility tests',
   rsync: 'lxc-snapshot copies a dir rootfs with it (compatibility tests: destroy and LXC\'s snapshots)',
   lxc: 'compatibility tests and benchmarks against LXC',
+  'lxc-dev': "liblxc's header: the console ring buffer is compared with LXC's console_log() API (compatibility tests)",
   runc: 'benchmarks against runc',
   'fonts-dejavu-core': 'text in the benchmark charts',
   python3: 'node-gyp; a pty for console tests',

@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   LXKIT_CONTAINER_NOT_FOUND: 'no container of that name exists in the lxcpath',
   LXKIT_CONTAINER_BUSY: 'the container is running or another lxkit command holds it',
   LXKIT_CONTAINER_NOT_RUNNING: 'the container is not running',
+  LXKIT_NO_CONSOLE_BUFFER: 'the console log was asked of a container started without lxc.console.buffer.size',
   LXKIT_CONTAINER_HAS_SNAPSHOTS: 'the container has snapshots, and the destroy was not asked to take them',
   LXKIT_CONTAINER_HAS_CLONES: "snapshot clones are built on the container's root filesystem",
   LXKIT_STOP_FAILED: 'the container could not be stopped',

@@ -104,7 +104,7 @@ export { checkName } from './container/name.js';
 export { CommandClient, askMonitor, type ContainerStatus } from './command/client.js';
 export { RunningContainer, runningContainer, type StopOptions } from './container/running.js';
 export { ATTACH_NAMESPACES, type AttachNamespace, type AttachOptions, type AttachPrivilege } from './attach/attach.js';
-export type { ConsoleOptions } from './console/console.js';
+export type { ConsoleLogOptions, ConsoleOptions } from './console/console.js';
 export { containerPaths, runDir, watchPrefix, type ContainerPaths } from './container/paths.js';
 export { watchStates, type InitExit, type StateChange } from './command/watch.js';
 export { isRepeatableKey } from './container/repeatable.js';

@@ -1,13 +1,15 @@
 /**
  * Into running containers: lxkit attach (namespaces, ids, environment, exit
  * status, a pty on a terminal) and lxkit console (the ttys and the console
- * of a daemon, Ctrl-a q, one console user at a time, the console log).
+ * of a daemon, Ctrl-a q, one console user at a time, the console log, the
+ * console's ring buffer).
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { lxkit, testIf, which, withScratch, type Scratch } from '../lib/harness.js';
+import { Container } from '@lxkit/core';
+import { lxkit, testIf, until, which, withScratch, type Scratch } from '../lib/harness.js';
 import { onTerminal } from '../lib/terminal.js';
 
 async function daemon(s: Scratch, name: string, args: string[] = [], extra = ''): Promise<void> {
@@ -141,6 +143,77 @@ testIf(con, noPython, 'console reaches a getty on tty1 of a daemon and Ctrl-a q 
     assert.equal([none.exitCode, none.stderr], [1, 'lxkit-console: c1: container "c1" has no tty 9 (see lxc.tty.max)']);
     assert.match(await readFile(log, 'utf8'), /Please press Enter to activate this console/, "the console's output before anyone attached is in the log");
     await lxkit(['stop', '-n', 'c1', '-P', s.lxcpath, '-k'], { env: s.env });
+  });
+});
+
+testIf(con, noPython, "lxc.console.buffer.size keeps the console's latest output in memory (console --log, consoleLog()), also while someone is on the console, whose window size the console gets", async () => {
+  await withScratch(async (s) => {
+    const log = join(s.dir, 'console.log');
+    // 5000 bytes: a ring of 8192, the next power of two, as LXC makes it.
+    await daemon(s, 'r1', [], `lxc.console.buffer.size = 5000\nlxc.console.logfile = ${log}\n`);
+    const c = new Container('r1', { lxcpath: s.lxcpath });
+    const cli = (...args: string[]) => lxkit(['console', '-n', 'r1', '-P', s.lxcpath, ...args], { env: s.env, stripFinalNewline: false });
+    const toConsole = async (script: string) => assert.is((await attach(s, 'r1', '--', 'sh', '-c', `{ ${script}; } > /dev/console`)).exitCode, 0);
+    try {
+      const boot = await until(async () => {
+        const text = (await cli('--log')).stdout;
+        return /Please press Enter to activate this console/.test(text) ? text : undefined;
+      }, 10_000, "the boot's console output in the buffer");
+      assert.match(boot, /Please press Enter/);
+      assert.is((await cli('--log')).stdout, '', 'what was read is not read again');
+
+      const lines = Array.from({ length: 200 }, (_, i) => `line ${i} ${'0123456789'.repeat(4)}`);
+      await toConsole(`for i in $(seq 0 199); do echo "line $i ${'0123456789'.repeat(4)}"; done`);
+      const all = lines.map((l) => `${l}\r\n`).join('');
+      await until(async () => ((await readFile(log, 'utf8')).endsWith(all) ? true : undefined), 10_000, 'the lines through the console');
+      assert.is((await c.consoleLog({ read: false })).length, 0, 'neither read nor clear: nothing read, nothing lost');
+      assert.is((await cli('--log')).stdout, all.slice(-8192), 'the last 8192 bytes, the oldest pushed out');
+
+      await toConsole('echo one; echo two');
+      await until(async () => ((await readFile(log, 'utf8')).endsWith('two\r\n') ? true : undefined), 10_000, 'one, two');
+      assert.is((await c.consoleLog({ max: 5 })).toString(), 'one\r\n', 'at most max bytes, the oldest');
+      assert.is((await c.consoleLog({ read: false, clear: true })).length, 0);
+      assert.is((await c.consoleLog()).length, 0, 'cleared: "two" is gone');
+      await toConsole('echo three');
+      await until(async () => ((await readFile(log, 'utf8')).endsWith('three\r\n') ? true : undefined), 10_000, 'three');
+      assert.is((await c.consoleLog({ max: 3, clear: true })).toString(), 'thr', 'read, then everything cleared');
+      assert.is((await cli('--log', '--clear')).stdout, '');
+
+      // On the console (through its monitor), at 33x111: what goes by is still kept, and logged.
+      const t = onTerminal(s, ['console', '-n', 'r1', '-P', s.lxcpath, '-t', '0'], { rows: 33, cols: 111 });
+      try {
+        await t.waitFor(/Connected to tty 0/);
+        t.type('\r');
+        await t.waitFor(/\/ # /);
+        t.type('stty size; echo typed-$((6*7))\r');
+        await t.waitFor(/33 111\r?\ntyped-42/);
+        await toConsole('echo from-elsewhere');
+        await t.waitFor(/from-elsewhere/);
+        t.type('\x01q');
+        assert.is((await t.proc).exitCode, 0);
+      } finally {
+        await t.kill();
+      }
+      const during = (await cli('--log')).stdout;
+      assert.match(during, /33 111\r\ntyped-42\r\n/);
+      assert.match(during, /from-elsewhere\r\n/);
+      assert.match(await readFile(log, 'utf8'), /typed-42\r\n[^]*from-elsewhere\r\n/, 'in the log file too');
+    } finally {
+      await lxkit(['stop', '-n', 'r1', '-P', s.lxcpath, '-k'], { env: s.env });
+    }
+
+    const stopped = await cli('--log');
+    assert.equal([stopped.exitCode, stopped.stderr.trim()], [1, 'lxkit-console: r1: container "r1" is not running']);
+    await daemon(s, 'r2');
+    try {
+      const none = await lxkit(['console', '-n', 'r2', '-P', s.lxcpath, '--log'], { env: s.env });
+      assert.is(none.exitCode, 1);
+      assert.match(none.stderr, /container "r2" keeps no console log in memory: it was started without lxc\.console\.buffer\.size/);
+      const err = await new Container('r2', { lxcpath: s.lxcpath }).consoleLog().then(() => undefined, (e: unknown) => e);
+      assert.equal([(err as { code?: string }).code, (err as { key?: string }).key], ['LXKIT_NO_CONSOLE_BUFFER', 'lxc.console.buffer.size']);
+    } finally {
+      await lxkit(['stop', '-n', 'r2', '-P', s.lxcpath, '-k'], { env: s.env });
+    }
   });
 });
 

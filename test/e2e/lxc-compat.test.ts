@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ConfigDocument, formatProblem, validateContainerConfig } from '@lxkit/core';
+import { ConfigDocument, Container, formatProblem, validateContainerConfig } from '@lxkit/core';
 import { runtimeWith } from '../lib/config.js';
 import { withLxcBusybox, type LxcBusybox } from '../lib/lxc-busybox.js';
 import { containerCgroups, LXKIT_BIN, lxkit, testIf, until, which, withLxcPivotCleanup, withScratch, withTmpDir, type Scratch } from '../lib/harness.js';
@@ -575,6 +575,95 @@ against("lxc.console.size and lxc.console.rotate keep the console log within the
   }
   assert.ok(all.includes(logs['lxkit-0']!), 'one piece of the output');
 });
+
+/** A client of liblxc's console_log() (lxc-dev's header): `ring LXCPATH NAME read|clear|readclear|none [MAX]` writes what it read; its exit status is the errno. */
+const CONSOLE_LOG_CLIENT = `#include <lxc/lxccontainer.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int main(int argc, char **argv)
+{
+	struct lxc_container *c = lxc_container_new(argv[2], argv[1]);
+	if (!c)
+		return 100;
+	uint64_t max = argc > 4 ? strtoull(argv[4], NULL, 10) : 0;
+	struct lxc_console_log log = { .clear = strstr(argv[3], "clear") != NULL, .read = strstr(argv[3], "read") != NULL, .read_max = &max };
+	int ret = c->console_log(c, &log);
+	if (ret == 0 && log.data)
+		fwrite(log.data, 1, max, stdout);
+	return ret < 0 ? -ret : ret;
+}
+`;
+const NO_LXC_DEV = existsSync('/usr/include/lxc/lxccontainer.h') ? (which('gcc') ? undefined : 'gcc is not installed') : "lxc-dev is not installed (liblxc's header, for a console_log() client)";
+
+testIf(compat, LXC_BUSYBOX_MISSING ?? NO_LXC_DEV, "lxc.console.buffer.size: lxkit's consoleLog() gives what LXC's console_log() gives, read by read (the last bytes of a ring rounded up to a power of two: all of it with lxkit, up to one read fewer with LXC; max, clear, read and clear); lxc.console.size is rounded the same way", () =>
+  withLxcBusybox(async (c) => {
+    const client = join(c.s.dir, 'ring');
+    await writeFile(`${client}.c`, CONSOLE_LOG_CLIENT);
+    await execa('gcc', ['-o', client, `${client}.c`, '-llxc']);
+    const lines = (n: number, tag: string) => `i=0; while [ $i -lt ${n} ]; do echo "${tag} $i ${'0123456789'.repeat(4)}"; i=$((i+1)); done`;
+    const all = Array.from({ length: 200 }, (_, i) => `line ${i} ${'0123456789'.repeat(4)}\r\n`).join('');
+    type Step = [what: string, script: string | undefined, mode: 'read' | 'clear' | 'readclear' | 'none', max: number];
+    const steps: Step[] = [
+      ['200 lines, read', lines(200, 'line'), 'read', 0],
+      ['read again', undefined, 'read', 0],
+      ['one, two, read 5', 'echo one; echo two', 'read', 5],
+      ['neither', undefined, 'none', 0],
+      ['clear', undefined, 'clear', 0],
+      ['read after clear', undefined, 'read', 0],
+      ['three, read 3 and clear', 'echo three', 'readclear', 3],
+      ['read after that', undefined, 'read', 0],
+    ];
+    const seen: Record<string, string[]> = { lxc: [], lxkit: [] };
+    for (const size of ['5000', '0']) {
+      for (const who of ['lxc', 'lxkit'] as const) {
+        const log = join(c.s.dir, `${who}-${size}.log`);
+        await c.configure(`lxc.console.buffer.size = ${size}\nlxc.console.logfile = ${log}\nlxc.console.size = ${size}\nlxc.console.rotate = 1\n`);
+        // A quiet init: the console has only what the steps write on it.
+        assert.is((await c.run(who, 'start', '-d', '--', 'sh', '-c', 'while :; do sleep 1; done')).exitCode, 0, who);
+        try {
+          const container = new Container(c.name, { lxcpath: c.s.lxcpath });
+          for (const [what, script, mode, max] of size === '5000' ? steps : steps.slice(0, 1)) {
+            if (script) {
+              const r = await c.run(who, 'attach', '--', 'sh', '-c', `{ ${script}; } > /dev/console`);
+              assert.is(r.exitCode, 0, `${who}: ${String(r.stderr)}`);
+              // Through the monitor into the log too: the last line is there.
+              const last = script.startsWith('i=0') ? '199 ' : script.split('echo ').pop()!;
+              await until(async () => ((await readFile(log, 'utf8').catch(() => '')).includes(last) || undefined), 10_000, `${who}: ${what}`);
+            }
+            let got: string;
+            if (who === 'lxc') {
+              const r = await execa(client, [c.s.lxcpath, c.name, mode, String(max)], { reject: false, encoding: 'buffer', stripFinalNewline: false });
+              // ENODATA: nothing to read (lxkit gives an empty buffer); any other errno is a failure.
+              assert.ok(r.exitCode === 0 || (r.exitCode === 61 && mode.includes('read')), `${what}: console_log() failed with errno ${r.exitCode}`);
+              got = Buffer.from(r.stdout).toString('latin1');
+            } else {
+              got = (await container.consoleLog({ read: mode.includes('read'), clear: mode.includes('clear'), max })).toString('latin1');
+            }
+            if (what === '200 lines, read') {
+              // LXC's ring drops a whole write's worth (one read of the console, up to 4 KiB) when it does not fit,
+              // where lxkit's drops what it must: LXC keeps the last bytes, up to a read fewer.
+              const ring = size === '5000' ? 8192 : 4096;
+              assert.ok(all.endsWith(got), `${who}: the last bytes of the output`);
+              if (who === 'lxkit') assert.is(got.length, ring, 'lxkit: exactly the size of the ring');
+              else assert.ok(got.length > ring - 4096 && got.length <= ring, `LXC: ${got.length} bytes of a ring of ${ring}`);
+              seen[who]!.push(`${size} ${what}: the last bytes, up to ${ring}`);
+            } else {
+              seen[who]!.push(`${size} ${what}: ${got.length} bytes, ${JSON.stringify(got)}`);
+            }
+          }
+          if (size === '5000') seen[who]!.push(`the log rotated at ${(await readFile(`${log}.1`)).length} bytes`);
+        } finally {
+          await c.run(who, 'stop', '-k');
+        }
+      }
+    }
+    assert.equal(seen['lxkit'], seen['lxc']);
+    // What LXC does, against its man page's "at least a page".
+    assert.ok(seen['lxc']!.includes('the log rotated at 8192 bytes'), seen['lxc']!.join('\n'));
+    assert.is(seen['lxc']!.at(-1)!, '0 200 lines, read: the last bytes, up to 4096', 'a size of 0 is a page');
+  }),
+);
 
 against("autostart selects and orders as lxc-autostart (lxc.start.auto, .order, .delay, lxc.group, -a, -A, -g), starts and stops them", async (c) => {
   // Six containers on the busybox rootfs: two groups, orders, delays, one not auto-started.

@@ -5,9 +5,11 @@ import { LXKIT_BIN, type Scratch } from './harness.js';
 
 const PTY = 'import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)';
 
-/** Runs lxkit with `args` on a fresh pty, piping our data through. */
-export function onTerminal(s: Scratch, args: string[]) {
-  const proc = execa('python3', ['-c', PTY, process.execPath, LXKIT_BIN, ...args], { env: s.env, reject: false, stdin: 'pipe' }) as ResultPromise & {
+/** Runs lxkit with `args` on a fresh pty (of `size`, else 0x0 as python makes it), piping our data through. */
+export function onTerminal(s: Scratch, args: string[], size?: { rows: number; cols: number }) {
+  // stty sizes the pty from inside it, then lxkit takes its place; the sizes are numbers, the rest argv.
+  const sized = size ? ['sh', '-c', `stty rows ${size.rows | 0} cols ${size.cols | 0} && exec "$0" "$@"`] : [];
+  const proc = execa('python3', ['-c', PTY, ...sized, process.execPath, LXKIT_BIN, ...args], { env: s.env, reject: false, stdin: 'pipe' }) as ResultPromise & {
     stdout: NodeJS.ReadableStream;
   };
   let out = '';

@@ -140,6 +140,17 @@ export class CommandClient {
     });
   }
 
+  /**
+   * The console's ring buffer (lxc.console.buffer.size): with `read`, at most
+   * `max` bytes (0: what one reply carries) from the oldest on, which the
+   * monitor then moves past; with `clear`, emptied (after the read). `errno`
+   * EFAULT: the container keeps no buffer.
+   */
+  async consoleLog(read: boolean, clear: boolean, max: number): Promise<{ errno: number; data: Buffer }> {
+    const r = await this.request(CMD.CONSOLE_LOG, [read ? 1 : 0, clear ? 1 : 0, max]);
+    return { errno: r.ints[0] ?? 0, data: r.strs[0] ?? Buffer.alloc(0) };
+  }
+
   /** Freezes (or thaws) the container; resolves with the errno (0: done). */
   async freeze(freeze: boolean, timeoutMs = -1): Promise<number> {
     return (await this.request(CMD.FREEZE, [freeze ? 1 : 0, timeoutMs])).ints[0] ?? 0;

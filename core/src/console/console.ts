@@ -14,6 +14,16 @@ export interface ConsoleOptions {
   escape?: string;
 }
 
+/** What consoleLog() does with the console's ring buffer (lxc.console.buffer.size), as LXC's console_log(). */
+export interface ConsoleLogOptions {
+  /** Return what the buffer holds, oldest first (default true). What is returned is not returned again. */
+  read?: boolean;
+  /** Empty the buffer, after the read (default false). */
+  clear?: boolean;
+  /** Return at most this many bytes, the oldest (default 0: all); the rest stays for the next read. */
+  max?: number;
+}
+
 export async function openConsole(socket: string, container: string, opts: ConsoleOptions = {}): Promise<void> {
   const letter = (opts.escape ?? 'a').toLowerCase();
   if (!/^[a-z]$/.test(letter)) throw new LxkitError('LXKIT_USAGE', `-e ${opts.escape}: the escape is a letter (Ctrl-<letter>)`);

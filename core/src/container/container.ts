@@ -26,7 +26,7 @@ import { Runtime } from '../runtime.js';
 import { finishAdopted, runContainer, startDetached, type ContainerState, type Detached, type RunResult } from '../start/run.js';
 import { RunningContainer, type StopOptions } from './running.js';
 import type { AttachOptions } from '../attach/attach.js';
-import type { ConsoleOptions } from '../console/console.js';
+import type { ConsoleLogOptions, ConsoleOptions } from '../console/console.js';
 import { runInUserNamespace, withCallerIds } from '../start/userns-run.js';
 import type { IdMap } from '../config/core-keys/model.js';
 import { parseIdMap } from '../config/core-keys/idmap.js';
@@ -43,7 +43,7 @@ import { timelineMark } from '../log/timeline.js';
 export type { ContainerState, Detached } from '../start/run.js';
 export type { StopOptions } from './running.js';
 export type { AttachOptions, AttachNamespace } from '../attach/attach.js';
-export type { ConsoleOptions } from '../console/console.js';
+export type { ConsoleLogOptions, ConsoleOptions } from '../console/console.js';
 
 export interface ContainerOptions {
   /** Container path; defaults to the toolkit config's lxcpath. */
@@ -497,6 +497,15 @@ export class Container {
   /** This terminal on the container's tty (lxc-console); see ConsoleOptions. */
   async console(opts: ConsoleOptions = {}): Promise<void> {
     return (await this.running()).console(opts);
+  }
+
+  /**
+   * What the container wrote to its console lately, kept in memory by its
+   * monitor when lxc.console.buffer.size is set (LXC's console_log()): the
+   * oldest bytes first; a read moves past what it returns. See ConsoleLogOptions.
+   */
+  async consoleLog(opts: ConsoleLogOptions = {}): Promise<Buffer> {
+    return (await this.running()).consoleLog(opts);
   }
 
   /** lxc-freeze: FREEZING, then FROZEN once the cgroup freezer holds every process. */

@@ -8,7 +8,7 @@ import { attachProgram, type AttachOptions } from '../attach/attach.js';
 import { CommandClient, askMonitor, type CgroupDirs, type ContainerStatus } from '../command/client.js';
 import { cgroupUse, readCgroupItem, writeCgroupItem, type CgroupUse } from '../cgroup/files.js';
 import { parseSignal } from '../config/values.js';
-import { openConsole, type ConsoleOptions } from '../console/console.js';
+import { openConsole, type ConsoleLogOptions, type ConsoleOptions } from '../console/console.js';
 import { LxkitError } from '../errors.js';
 import type { Exit } from '../start/monitor.js';
 import type { ContainerState } from '../start/protocol.js';
@@ -16,6 +16,9 @@ import { planRecorder } from '../launch-plan/active.js';
 import { containerPaths } from './paths.js';
 
 const SIGKILL = 9;
+/** What one CONSOLE_LOG reply carries at most (native/src/monitor/command.c). */
+const CONSOLE_LOG_CHUNK = 64 * 1024;
+const EFAULT = 14;
 
 export interface StopOptions {
   /** Seconds to wait for a clean halt before the stop signal (lxc.signal.stop, SIGKILL by default; 60 s by default, as lxc-stop; -1: forever). */
@@ -248,6 +251,48 @@ export class RunningContainer {
       errno: -err,
       syscall: 'write',
     });
+  }
+
+  /**
+   * The console's output that its monitor keeps in memory
+   * (lxc.console.buffer.size), as LXC's console_log(): see ConsoleLogOptions.
+   * Nothing new since the last read is an empty buffer.
+   */
+  async consoleLog(opts: ConsoleLogOptions = {}): Promise<Buffer> {
+    const { read = true, clear = false, max = 0 } = opts;
+    if (!Number.isSafeInteger(max) || max < 0) throw new LxkitError('LXKIT_USAGE', `consoleLog: max must be a whole number of bytes, not ${max}`, { container: this.#name });
+    const client = await CommandClient.connect(this.#socket, this.#name);
+    if (!client) throw this.#notRunning();
+    const ask = async (r: boolean, c: boolean, n: number) => {
+      const { errno, data } = await client.consoleLog(r, c, n);
+      if (errno === EFAULT) {
+        throw new LxkitError('LXKIT_NO_CONSOLE_BUFFER', `container "${this.#name}" keeps no console log in memory: it was started without lxc.console.buffer.size`, {
+          container: this.#name,
+          key: 'lxc.console.buffer.size',
+        });
+      }
+      if (errno !== 0) throw new LxkitError('LXKIT_COMMAND_FAILED', `reading the console log of container "${this.#name}": errno ${errno}`, { container: this.#name, errno: -errno });
+      return data;
+    };
+    try {
+      const parts: Buffer[] = [];
+      // A reply carries one chunk at most: read in turns until the buffer, or `max`, is done.
+      for (let left = max || Infinity; read && left > 0; ) {
+        const want = Math.min(left, CONSOLE_LOG_CHUNK);
+        const data = await ask(true, false, want);
+        parts.push(Buffer.from(data));
+        left -= data.length;
+        if (data.length < want) break;
+      }
+      // Also when neither is asked: whether there is a buffer at all.
+      if (clear || !read) await ask(false, clear, 0);
+      return Buffer.concat(parts);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'LXKIT_MONITOR_LOST') throw this.#notRunning();
+      throw err;
+    } finally {
+      client.close();
+    }
   }
 
   /** This terminal on the container's tty `opts.tty` (1 by default; 0: its console) until Ctrl-a q. */

@@ -339,7 +339,8 @@ export class Monitor {
    * Has the monitor serve the container's command socket (abstract name
    * `socket`), answering config items from `config`, logging the console to
    * `consoleLog` (at most `consoleLogSize` bytes, then rotated to `.1` with
-   * `consoleLogRotate`, else emptied), and telling lxkit monitor's sockets (`watchPrefix`…) its
+   * `consoleLogRotate`, else emptied), keeping the last `consoleBufferSize` bytes of the console
+   * in memory (lxc.console.buffer.size; 0: none), and telling lxkit monitor's sockets (`watchPrefix`…) its
    * state changes. Its debug messages come only when this log shows them
    * (a frame and a wake-up of this process fewer each otherwise).
    */
@@ -349,13 +350,14 @@ export class Monitor {
     consoleLog?: string;
     consoleLogSize?: number;
     consoleLogRotate?: boolean;
+    consoleBufferSize?: number;
     consolePath?: string;
     watchPrefix: string;
     container: string;
   }): Promise<void> {
     const strs = [s.socket, s.config, s.consoleLog ?? '', s.watchPrefix, s.container, s.consolePath ?? ''];
     const logMin = this.#log.enabled('DEBUG') ? 0 : LOG_WARN;
-    const f = await this.#request(MSG.SERVE, encodeRecord({ ints: [logMin, s.consoleLogSize ?? 0, s.consoleLogRotate ? 1 : 0], strs }), [MSG.RESULT]);
+    const f = await this.#request(MSG.SERVE, encodeRecord({ ints: [logMin, s.consoleLogSize ?? 0, s.consoleLogRotate ? 1 : 0, s.consoleBufferSize ?? 0], strs }), [MSG.RESULT]);
     this.#check(f.payload, () => ({ what: `serving the command socket @${s.socket}` }));
   }
 

@@ -44,6 +44,10 @@ export const CMD = {
   FREEZE: 308,
   /** An attached program's seccomp listener, from lxkit-attach (SCM_RIGHTS); no reply. */
   NOTIFY_LISTENER: 309,
+  /** The console's window size, from its client (lxkit-console); no reply. */
+  WINSIZE: 310,
+  /** lxc.console.buffer.size's ring buffer: ints read, clear, at most N bytes (0: up to 64 KiB) -> errno (EFAULT: none), the bytes. */
+  CONSOLE_LOG: 311,
   REPLY: 350,
   STATE_EVENT: 351,
   /** The init's exit, to lxkit monitor's watchers: its code (128+N for signal N) and signal. */

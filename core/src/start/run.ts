@@ -183,12 +183,16 @@ function stateReporter(name: string, log: Logger, onState: ((s: ContainerState) 
 }
 
 /**
- * lxc.console.size in bytes, as LXC takes it: 0 (unset) for no limit, `auto`
- * for 128 KiB, and never less than a page.
+ * lxc.console.size and lxc.console.buffer.size in bytes, as LXC takes them:
+ * unset for none (0), `auto` for 128 KiB, any other size (0 too) at least a
+ * page and rounded up to a power of two.
  */
-function consoleLogSize(size: number | 'auto' | undefined): number {
-  if (size === undefined || size === 0) return 0;
-  return size === 'auto' ? 128 * 1024 : Math.max(size, 4096);
+export function consoleBytes(size: number | 'auto' | undefined): number {
+  if (size === undefined) return 0;
+  if (size === 'auto') return 128 * 1024;
+  let bytes = 4096;
+  while (bytes < size) bytes *= 2;
+  return bytes;
 }
 
 /**
@@ -266,7 +270,8 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
       const answer = m.serve({
         socket: opts.paths.command,
         config: configLines(config),
-        ...(model.console.logfile ? { consoleLog: model.console.logfile, consoleLogSize: consoleLogSize(model.console.size), consoleLogRotate: model.console.rotate } : {}),
+        ...(model.console.logfile ? { consoleLog: model.console.logfile, consoleLogSize: consoleBytes(model.console.size), consoleLogRotate: model.console.rotate } : {}),
+        ...(model.console.bufferSize !== undefined ? { consoleBufferSize: consoleBytes(model.console.bufferSize) } : {}),
         ...(model.console.path && model.console.path !== 'none' && opts.console ? { consolePath: model.console.path } : {}),
         watchPrefix: opts.paths.watchPrefix,
         container: name,

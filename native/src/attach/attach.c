@@ -568,7 +568,7 @@ int main(void)
 	}
 	if (master >= 0) {
 		int child_fd = (int)syscall(SYS_pidfd_open, child, 0);
-		pty_proxy(master, child_fd, -1, log);
+		pty_proxy(master, child_fd, -1, log, -1);
 	}
 	int status;
 	while (waitpid(child, &status, 0) < 0)

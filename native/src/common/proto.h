@@ -52,13 +52,15 @@ enum msg_type {
 	C_GET_STATE = 300, /* -> C_REPLY ints: state, init pid, monitor pid, exit code, exit signal, clone flags, daemon */
 	C_SIGNAL = 301,    /* ints: signal, stopping (1: a stop: a frozen container is thawed for it; the state changes only once the init exits) -> C_REPLY ints: errno */
 	C_SUBSCRIBE = 302, /* -> C_REPLY ints: state; then a C_STATE_EVENT at each change until the client leaves */
-	C_CONSOLE = 303,   /* ints: tty number (0: /dev/console) -> C_REPLY ints: errno, with the pty master (SCM_RIGHTS) */
+	C_CONSOLE = 303,   /* ints: tty number (0: /dev/console) -> C_REPLY ints: errno, with the tty's pty master, or for the console a socket the monitor proxies (SCM_RIGHTS) */
 	C_PIDFD = 304,     /* -> C_REPLY ints: errno, init pid, has caps, bounding set, no_new_privs, notify (the filter's listener is served), clone flags, state; strs: AppArmor label, seccomp BPF, the init's cgroup dirs...; with the init's pidfd */
 	C_CONFIG = 305,    /* strs: key -> C_REPLY ints: found; strs: values in reading order */
 	C_IPS = 306,       /* -> C_REPLY strs: "interface family address/prefix" of the container's network namespace */
 	C_CGROUPS = 307,   /* -> C_REPLY strs: "version\tcontrollers\tlimit dir\tinit dir" per hierarchy */
 	C_FREEZE = 308,    /* ints: 1 freeze / 0 thaw, timeout ms (-1: default) -> C_REPLY ints: errno */
 	C_NOTIFY_LISTENER = 309, /* with an attached program's seccomp listener (SCM_RIGHTS); no reply: the monitor serves it as the init's */
+	C_WINSIZE = 310,   /* ints: rows, columns, x pixels, y pixels -> the console's size, from the console's client (no reply) */
+	C_CONSOLE_LOG = 311, /* ints: read, clear, at most this many bytes (0: up to 64 KiB) -> C_REPLY ints: errno (EFAULT: no lxc.console.buffer.size); strs: the bytes read */
 	/* monitor -> clients */
 	C_REPLY = 350,
 	C_STATE_EVENT = 351, /* ints: state; strs: the container's name (to lxkit monitor) */

@@ -13,11 +13,18 @@
 
 #include "proto.h"
 
-static void pass_winsize(int master)
+/* This terminal's size to the master, or as C_WINSIZE to `sizes` (a monitor proxying the console). */
+static void pass_winsize(int master, int sizes)
 {
 	struct winsize ws;
-	if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+	if (ioctl(0, TIOCGWINSZ, &ws) < 0)
+		return;
+	if (sizes < 0) {
 		ioctl(master, TIOCSWINSZ, &ws);
+		return;
+	}
+	int64_t ints[4] = { ws.ws_row, ws.ws_col, ws.ws_xpixel, ws.ws_ypixel };
+	(void)!send_record(sizes, C_WINSIZE, ints, 4, NULL, 0);
 }
 
 /* The program's output, to stdout and to the log (lxc-attach -L) when there is one. */
@@ -40,7 +47,7 @@ static void drain(int master, int log)
 	fcntl(master, F_SETFL, flags);
 }
 
-int pty_proxy(int master, int pidfd, int escape, int log)
+int pty_proxy(int master, int pidfd, int escape, int log, int sizes)
 {
 	struct termios saved, raw;
 	int tty = isatty(0) && tcgetattr(0, &saved) == 0;
@@ -48,7 +55,7 @@ int pty_proxy(int master, int pidfd, int escape, int log)
 		raw = saved;
 		cfmakeraw(&raw);
 		tcsetattr(0, TCSADRAIN, &raw);
-		pass_winsize(master);
+		pass_winsize(master, sizes);
 	}
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -109,7 +116,7 @@ int pty_proxy(int master, int pidfd, int escape, int log)
 		if (p[2].revents) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-				pass_winsize(master);
+				pass_winsize(master, sizes);
 		}
 		if (pidfd >= 0 && p[3].revents) {
 			drain(master, log);

@@ -1,7 +1,8 @@
 /*
  * lxkit-console: this terminal on a tty of a running container
  * (lxc-console). The pty master comes from the container's monitor over its
- * command socket (C_CONSOLE); the session lasts until the user types the
+ * command socket (C_CONSOLE); for the console, a socket that the monitor
+ * joins to the console's master, logging what goes by; the session lasts until the user types the
  * escape character then 'q' (Ctrl-a q by default), or the tty hangs up.
  * The request comes on fd 3 (CN_REQUEST); a failure is reported there as an
  * M_RESULT record (ENOENT: no such tty; EBUSY: the console is taken).
@@ -49,8 +50,8 @@ int main(void)
 		dprintf(2, "\nConnected to tty %d\nType <Ctrl %c q> to exit the console, <Ctrl %c Ctrl %c> to enter Ctrl %c itself\n", tty, key, key, key, key);
 	else
 		dprintf(2, "\nConnected to tty %d\n", tty);
-	/* The monitor keeps the console for us while this socket is open. */
-	pty_proxy(master, -1, escape, -1);
+	/* The monitor keeps the console for us while this socket is open; the console's own size goes through it. */
+	pty_proxy(master, -1, escape, -1, tty == 0 ? sock : -1);
 	close(master);
 	close(sock);
 	return 0;

@@ -87,7 +87,7 @@ static void drop(struct client *c)
 	if (c->fd < 0)
 		return;
 	if (M.console_client == c->fd)
-		M.console_client = -1;
+		console_release();
 	close(c->fd);
 	if (c->passed >= 0)
 		close(c->passed);
@@ -136,6 +136,9 @@ static void reply(struct client *c, uint16_t type, const int64_t *ints, uint32_t
 {
 	reply_lens(c, type, ints, nints, strs, NULL, nstrs, fd);
 }
+
+/* The most one C_CONSOLE_LOG reply carries: replies are sent without waiting, so within a socket's buffer. */
+#define CONSOLE_LOG_CHUNK (64u << 10)
 
 static void reply_errno(struct client *c, int err)
 {
@@ -329,7 +332,10 @@ static void handle(struct client *c, uint16_t type, const uint8_t *payload, size
 				reply_errno(c, EBUSY);
 				break;
 			}
-			fd = M.console;
+			if ((fd = console_give()) < 0) {
+				reply_errno(c, errno);
+				break;
+			}
 		} else if (tty > 0 && tty <= M.nttys) {
 			fd = M.ttys[tty - 1];
 		}
@@ -339,8 +345,46 @@ static void handle(struct client *c, uint16_t type, const uint8_t *payload, size
 		}
 		int64_t ints[1] = { 0 };
 		reply(c, C_REPLY, ints, 1, NULL, 0, fd);
-		if (tty == 0 && c->fd >= 0)
-			M.console_client = c->fd;
+		if (tty == 0) {
+			close(fd); /* the client's end */
+			if (c->fd >= 0)
+				M.console_client = c->fd;
+			else
+				console_release();
+		}
+		break;
+	}
+	case C_WINSIZE:
+		/* Only the console's client sizes the console; a tty's client has its master. */
+		if (c->fd == M.console_client)
+			console_set_client_winsize(r.ints, r.nints);
+		break;
+	case C_CONSOLE_LOG: {
+		/* ints: read, clear, at most this many bytes (0: all) -> ints: errno (EFAULT: no ring buffer, as LXC says); strs: what was read */
+		if (!ring_enabled()) {
+			reply_errno(c, EFAULT);
+			break;
+		}
+		int rd = r.nints > 0 && r.ints[0], clear = r.nints > 1 && r.ints[1];
+		uint64_t max = r.nints > 2 && r.ints[2] > 0 ? (uint64_t)r.ints[2] : 0;
+		/* One reply is one frame: a larger buffer is read in turns. */
+		if (max == 0 || max > CONSOLE_LOG_CHUNK)
+			max = CONSOLE_LOG_CHUNK;
+		size_t len = 0;
+		char *data = NULL;
+		if (rd)
+			data = ring_take(max, clear, &len);
+		else if (clear)
+			ring_clear();
+		if (rd && !data) {
+			reply_errno(c, ENOMEM);
+			break;
+		}
+		int64_t ints[1] = { 0 };
+		const char *strs[1] = { rd ? data : "" };
+		uint32_t lens[1] = { rd ? (uint32_t)len : 0 };
+		reply_lens(c, C_REPLY, ints, 1, strs, lens, 1, -1);
+		free(data);
 		break;
 	}
 	case C_PIDFD: {

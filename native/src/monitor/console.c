@@ -6,17 +6,23 @@
  *   STDIO_DETACHED  its output drained, so that the init never blocks on a
  *                   full pty (daemon mode).
  *
- * Either way the output also goes to lxc.console.logfile and to
- * lxc.console.path (a file or device: lxc-start -c) when they are set. A
- * client of the command socket (lxkit console -t 0) may take the console
- * over; the monitor then leaves the master alone until that client goes.
+ * Either way the output also goes to lxc.console.logfile, to the ring
+ * buffer (lxc.console.buffer.size) and to lxc.console.path (a file or
+ * device: lxc-start -c) when they are set. A client of the command socket
+ * (lxkit console -t 0) may take the console over: it gets one end of a
+ * socket pair and the monitor goes on between it and the master, as LXC's
+ * console proxy does, so that what the container writes meanwhile is still
+ * logged and buffered. Its window size comes as C_WINSIZE requests.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -30,7 +36,7 @@
 void console_set_winsize(void)
 {
 	struct winsize ws;
-	if (M.console >= 0 && M.stdio == STDIO_CONSOLE && ioctl(0, TIOCGWINSZ, &ws) == 0)
+	if (M.console >= 0 && M.stdio == STDIO_CONSOLE && M.console_proxy < 0 && ioctl(0, TIOCGWINSZ, &ws) == 0)
 		ioctl(M.console, TIOCSWINSZ, &ws);
 }
 
@@ -62,7 +68,9 @@ void console_take(int master)
 
 int console_polled(void)
 {
-	return M.console >= 0 && M.console_client < 0 && (M.stdio == STDIO_CONSOLE || M.stdio == STDIO_DETACHED) && !M.exited;
+	/* Not while the client has output still to take: the container waits, as on a slow terminal. */
+	return M.console >= 0 && !M.exited && M.console_pending_len == 0 &&
+	       (M.console_proxy >= 0 || M.stdio == STDIO_CONSOLE || M.stdio == STDIO_DETACHED);
 }
 
 /* The log moved to PATH.1 and a new one begun (lxc.console.rotate). */
@@ -114,10 +122,36 @@ static void write_log(const char *buf, size_t n)
 	(void)!write_all(M.console_log, buf + left, (int64_t)n <= limit ? n : (size_t)limit);
 }
 
+/* What the client has not taken, then `buf`: the rest waits in console_pending (at most one read's worth). */
+static void to_client(const char *buf, size_t n)
+{
+	while (M.console_pending_len > 0) {
+		ssize_t w = write(M.console_proxy, M.console_pending + M.console_pending_at, M.console_pending_len);
+		if (w <= 0)
+			break;
+		M.console_pending_at += (size_t)w;
+		M.console_pending_len -= (size_t)w;
+	}
+	/* Still full: only while the init's last output is drained; the client misses it, the log does not. */
+	if (M.console_pending_len > 0 || n == 0)
+		return;
+	ssize_t w = write(M.console_proxy, buf, n);
+	if (w < 0)
+		w = 0;
+	if ((size_t)w < n && n - (size_t)w <= sizeof(M.console_pending)) {
+		memcpy(M.console_pending, buf + w, n - (size_t)w);
+		M.console_pending_at = 0;
+		M.console_pending_len = n - (size_t)w;
+	}
+}
+
 static void emit(const char *buf, size_t n)
 {
-	if (M.stdio == STDIO_CONSOLE)
+	if (M.console_proxy >= 0)
+		to_client(buf, n);
+	else if (M.stdio == STDIO_CONSOLE)
 		(void)!write_all(1, buf, n);
+	ring_write(buf, n);
 	if (M.console_log >= 0)
 		write_log(buf, n);
 	if (M.console_copy >= 0)
@@ -137,10 +171,55 @@ void console_drain(void)
 {
 	char buf[4096];
 	ssize_t n;
-	if (M.console < 0 || M.console_client >= 0)
+	if (M.console < 0)
 		return;
 	while ((n = read(M.console, buf, sizeof(buf))) > 0)
 		emit(buf, (size_t)n);
+}
+
+int console_give(void)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+	console_release();
+	M.console_proxy = sv[0];
+	return sv[1];
+}
+
+void console_release(void)
+{
+	if (M.console_proxy >= 0)
+		close(M.console_proxy);
+	M.console_proxy = -1;
+	M.console_pending_len = M.console_pending_at = 0;
+	M.console_client = -1;
+	/* The foreground terminal has the console back, at its own size. */
+	console_set_winsize();
+}
+
+void console_on_proxy(short revents)
+{
+	if (revents & POLLOUT)
+		to_client(NULL, 0);
+	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+		char buf[4096];
+		ssize_t n = read(M.console_proxy, buf, sizeof(buf));
+		if (n > 0 && M.console >= 0)
+			(void)!write_all(M.console, buf, (size_t)n);
+		else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			console_release();
+	}
+}
+
+void console_set_client_winsize(const int64_t *ints, uint32_t n)
+{
+	if (n < 2 || M.console < 0)
+		return;
+	struct winsize ws = { .ws_row = (unsigned short)ints[0], .ws_col = (unsigned short)ints[1],
+			      .ws_xpixel = n > 2 ? (unsigned short)ints[2] : 0, .ws_ypixel = n > 3 ? (unsigned short)ints[3] : 0 };
+	ioctl(M.console, TIOCSWINSZ, &ws);
 }
 
 void console_on_input(void)

@@ -347,6 +347,12 @@ static void do_serve(const struct record *r)
 			return;
 		}
 	}
+	/* lxc.console.buffer.size, in bytes (lxkit rounded it as LXC does). */
+	if (r->nints > 3 && r->ints[3] > 0 && ring_init((uint64_t)r->ints[3]) < 0) {
+		M.serve_failed = ENOMEM;
+		send_result_errno(ENOMEM, "malloc", "(lxc.console.buffer.size)");
+		return;
+	}
 	/* lxc.console.path (lxc-start -c): a file or device that gets the console's output too. */
 	const char *copy = r->nstrs > 5 ? r->strs[5] : "";
 	if (*copy) {

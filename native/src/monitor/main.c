@@ -70,6 +70,7 @@ struct monitor M = {
 	.console_log = -1,
 	.console_copy = -1,
 	.console_client = -1,
+	.console_proxy = -1,
 	.confine_personality = -1,
 	.state = STATE_STARTING,
 };
@@ -219,7 +220,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		struct pollfd p[MAX_POLL];
-		int np = 0, ic = -1, is, ip = -1, ii = -1, im = -1, i0 = -1;
+		int np = 0, ic = -1, is, ip = -1, ii = -1, im = -1, i0 = -1, ix = -1;
 		if (M.control >= 0) {
 			p[np] = (struct pollfd){ .fd = M.control, .events = POLLIN };
 			ic = np++;
@@ -237,10 +238,14 @@ int main(int argc, char **argv)
 		if (console_polled()) {
 			p[np] = (struct pollfd){ .fd = M.console, .events = POLLIN };
 			im = np++;
-			if (M.stdio == STDIO_CONSOLE && !M.stdin_eof) {
+			if (M.stdio == STDIO_CONSOLE && !M.stdin_eof && M.console_proxy < 0) {
 				p[np] = (struct pollfd){ .fd = 0, .events = POLLIN };
 				i0 = np++;
 			}
+		}
+		if (M.console_proxy >= 0) {
+			p[np] = (struct pollfd){ .fd = M.console_proxy, .events = (short)(POLLIN | (M.console_pending_len ? POLLOUT : 0)) };
+			ix = np++;
 		}
 		int first_notify = np;
 		int nnotify = notify_add_pollfds(p + np, MAX_POLL - np);
@@ -285,6 +290,8 @@ int main(int argc, char **argv)
 		}
 		if (i0 >= 0 && p[i0].revents)
 			console_on_input();
+		if (ix >= 0 && p[ix].revents && M.console_proxy >= 0)
+			console_on_proxy(p[ix].revents);
 		notify_on_ready(p + first_notify, nnotify);
 		command_on_ready(p + first_command, np - first_command);
 	}

@@ -43,6 +43,9 @@ struct monitor {
 	int console_log_rotate;   /* lxc.console.rotate: at the limit the log goes to PATH.1, else it is emptied */
 	int console_copy;    /* lxc.console.path (lxc-start -c), or -1 */
 	int console_client;  /* the command-socket client attached to the console (tty 0), or -1 */
+	int console_proxy;   /* our end of the client's socket pair: the console goes through the monitor (logged, buffered), or -1 */
+	char console_pending[4096]; /* output the client has not taken yet: the console is not read meanwhile */
+	size_t console_pending_len, console_pending_at;
 	int ttys[64], nttys; /* masters of /dev/ttyN, kept open so that getty keeps its line */
 	int awaiting;        /* a batch is with the child */
 	uint64_t ns_moving;  /* CLONE_NEW* of the namespaces a batch with the child may move it to (its UNSHARE, SETNS ops) */
@@ -99,6 +102,17 @@ int console_polled(void); /* whether the monitor reads the console master now */
 void console_on_output(void);
 void console_on_input(void);
 void console_detach_terminal(void);
+int console_give(void);            /* a socket pair end for the client of tty 0 (the monitor keeps the other), or -1 */
+void console_release(void);        /* the client of tty 0 is gone */
+void console_on_proxy(short revents);
+void console_set_client_winsize(const int64_t *ints, uint32_t n);
+
+/* ring.c: lxc.console.buffer.size */
+int ring_init(uint64_t bytes);
+int ring_enabled(void);
+void ring_write(const char *buf, size_t n);
+void ring_clear(void);
+char *ring_take(uint64_t max, int clear, size_t *len); /* the oldest (at most max, 0: all) bytes, moved past, or all cleared */
 
 /* cgroup.c */
 void cgroup_set(const struct record *r);

@@ -576,6 +576,27 @@ against("lxc.console.size and lxc.console.rotate keep the console log within the
   assert.ok(all.includes(logs['lxkit-0']!), 'one piece of the output');
 });
 
+against("a daemon's init has /dev/null for stdin, stdout and stderr, and its console is /dev/console only (rw--w----), as lxc-start -d gives them: the boot's console log is LXC's", async (c) => {
+  const seen: Record<'lxc' | 'lxkit', string> = { lxc: '', lxkit: '' };
+  for (const who of ['lxc', 'lxkit'] as const) {
+    const log = join(c.s.dir, `${who}.log`);
+    await c.configure(`lxc.console.logfile = ${log}\n`);
+    assert.is((await c.run(who, 'start', '-d')).exitCode, 0, who);
+    try {
+      // Booted: busybox's askfirst says so on the console it opens itself.
+      await until(async () => ((await readFile(log, 'utf8').catch(() => '')).includes('Please press Enter') || undefined), 10_000, `${who}: the boot`);
+      const probe = await c.run(who, 'attach', '--', 'sh', '-c', 'for fd in 0 1 2; do echo "$fd $(readlink /proc/1/fd/$fd)"; done; stat -c "console %a %U" /dev/console');
+      assert.is(probe.exitCode, 0, `${who}: ${String(probe.stderr)}`);
+      seen[who] = `${String(probe.stdout)}\nlog ${JSON.stringify(await readFile(log, 'utf8'))}`;
+    } finally {
+      await c.run(who, 'stop', '-k');
+    }
+  }
+  assert.is(seen.lxkit, seen.lxc);
+  // What lxc-start -d does: rcS's output (udhcpc finds no eth0) goes nowhere.
+  assert.match(seen.lxc, /^0 \/dev\/null\n1 \/dev\/null\n2 \/dev\/null\nconsole 620 root\n/);
+});
+
 /** A client of liblxc's console_log() (lxc-dev's header): `ring LXCPATH NAME read|clear|readclear|none [MAX]` writes what it read; its exit status is the errno. */
 const CONSOLE_LOG_CLIENT = `#include <lxc/lxccontainer.h>
 #include <stdio.h>

@@ -17,14 +17,20 @@ function ttyGidMapped(ctx: StartContext): boolean {
   return ctx.container.config.model.idmap.some((m) => m.type === 'g' && m.nsid <= GID_TTY && GID_TTY < m.nsid + m.range);
 }
 
-/** /dev/console on a pty of the container's devpts (in lxc.tty.dir too, bound on /dev/console, as LXC lays it out). */
-function consoleOps(q: OpQueue, ctx: StartContext, dir: string | undefined): void {
-  const slot = ctx.allocateSlot();
-  ctx.consoleSlot = slot;
+/**
+ * /dev/console on a pty of the container's devpts (in lxc.tty.dir too, bound on /dev/console, as LXC lays it out).
+ * In the foreground it is the init's stdio too; a daemon's init gets /dev/null, as lxc-start -d gives it.
+ */
+function consoleOps(q: OpQueue, ctx: StartContext, dir: string | undefined, daemon: boolean): void {
+  const slot = daemon ? undefined : ctx.allocateSlot();
+  if (slot !== undefined) ctx.consoleSlot = slot;
   const target = dir ? `dev/${dir}/console` : 'dev/console';
-  // Its mode is LXC 5.0's: its owner's alone (rwx------) under lxc.autodev, else the devpts default (rw--w----).
-  const mode = ctx.container.config.model.autodev.enabled ? 0o700 : undefined;
-  q.pty({ ptmx: 'dev/pts/ptmx', target, kind: PTY_KIND.CONSOLE, index: 0, slot, inRoot: true, ...(mode ? { mode } : {}) }, { what: `setting up /${target}` });
+  // Its mode is LXC 5.0's: in the foreground its owner's alone (rwx------) under lxc.autodev, else the devpts default (rw--w----).
+  const mode = !daemon && ctx.container.config.model.autodev.enabled ? 0o700 : undefined;
+  q.pty(
+    { ptmx: 'dev/pts/ptmx', target, kind: PTY_KIND.CONSOLE, index: 0, ...(slot !== undefined ? { slot } : {}), inRoot: true, ...(mode ? { mode } : {}) },
+    { what: `setting up /${target}` },
+  );
   if (dir) {
     q.mount(
       { source: target, target: 'dev/console', flags: MS.BIND, inRoot: true, sourceInRoot: true, create: 'file' },
@@ -34,7 +40,7 @@ function consoleOps(q: OpQueue, ctx: StartContext, dir: string | undefined): voi
 }
 
 /** Queues the core's final set-up onto `q` (the ops of the stages before it). */
-export function finalizeOps(q: OpQueue, ctx: StartContext, opts: { console: boolean }): OpQueue {
+export function finalizeOps(q: OpQueue, ctx: StartContext, opts: { console: boolean; daemon: boolean }): OpQueue {
   const model = ctx.container.config.model;
 
   if (ctx.rootfs) {
@@ -63,7 +69,7 @@ export function finalizeOps(q: OpQueue, ctx: StartContext, opts: { console: bool
     const bind = ctx.kind === 'system';
     const dir = bind ? model.tty.dir : undefined;
     if (dir) q.mkdir(`dev/${dir}`, { inRoot: true, mode: 0o755 }, { what: `creating /dev/${dir} (lxc.tty.dir)` });
-    if (opts.console && consoleFirst) consoleOps(q, ctx, dir);
+    if (opts.console && consoleFirst) consoleOps(q, ctx, dir, opts.daemon);
     for (let i = 1; i <= model.tty.max; i++) {
       if (!bind) {
         q.pty({ ptmx: 'dev/pts/ptmx', kind: PTY_KIND.TTY, index: i, inRoot: true }, { what: `allocating tty ${i} (lxc.tty.max)` });
@@ -73,7 +79,7 @@ export function finalizeOps(q: OpQueue, ctx: StartContext, opts: { console: bool
       q.pty({ ptmx: 'dev/pts/ptmx', target, kind: PTY_KIND.TTY, index: i, inRoot: true }, { what: `setting up /dev/tty${i} (lxc.tty.max)` });
       if (dir) q.symlink(`${dir}/tty${i}`, `dev/tty${i}`, { inRoot: true }, { what: `linking /dev/tty${i}` });
     }
-    if (opts.console && !consoleFirst) consoleOps(q, ctx, dir);
+    if (opts.console && !consoleFirst) consoleOps(q, ctx, dir, opts.daemon);
   }
 
   for (const [file, value] of Object.entries(model.proc)) {

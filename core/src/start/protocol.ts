@@ -65,7 +65,7 @@ export const ELEVATE = { CAP: 1, CGROUP: 2, LSM: 4 } as const;
 export const STATES = ['STOPPED', 'STARTING', 'RUNNING', 'STOPPING', 'ABORTING', 'FREEZING', 'FROZEN', 'THAWED'] as const;
 export type ContainerState = (typeof STATES)[number];
 
-/** Standard I/O of the container's init (M_CLONE ints[2]). DETACHED: a console pty drained by the monitor (daemon mode). */
+/** Standard I/O of the container's init (M_CLONE ints[2]). DETACHED: a console pty drained by the monitor (daemon mode), the init's stdio /dev/null. */
 export const STDIO = { INHERIT: 0, CONSOLE: 1, NULL: 2, DETACHED: 3 } as const;
 export type StdioMode = (typeof STDIO)[keyof typeof STDIO];
 

@@ -325,7 +325,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
       for (const stage of ['preMount', 'mount', 'autodev'] as const satisfies readonly HookName[]) {
         await runtime.hooks[stage].promise(ctx);
       }
-      finalizeOps(ctx.ops, ctx, { console: opts.console && model.console.path !== 'none' });
+      finalizeOps(ctx.ops, ctx, { console: opts.console && model.console.path !== 'none', daemon: detached });
       await runtime.hooks.start.promise(ctx);
       const init = ctx.init;
       ctx.ops.exec(

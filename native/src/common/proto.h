@@ -95,7 +95,7 @@ enum stdio_mode {
 	STDIO_INHERIT = 0,  /* the monitor's own fds 0-2 (lxkit execute) */
 	STDIO_CONSOLE = 1,  /* the console pty, proxied to the monitor's fds 0-1 */
 	STDIO_NULL = 2,     /* /dev/null */
-	STDIO_DETACHED = 3, /* the console pty, drained to the console log (daemon mode; lxkit console attaches) */
+	STDIO_DETACHED = 3, /* a console pty drained to the console log (daemon mode; lxkit console attaches); the init's stdio is /dev/null */
 };
 
 struct record {

@@ -487,6 +487,26 @@ static int op_run(const struct record *r, struct failure *f)
 
 /* Whether the init made a session of its own (prepare_exec), which its command then does too. */
 static int own_session;
+/* A daemon's init: its stdio is /dev/null (the host's until prepare_exec). */
+static int stdio_null;
+
+/*
+ * The container's /dev/null on 0-2, as LXC gives a daemon's init the one it
+ * opens once the container is set up: nothing of the host's /dev stays open
+ * in the container. Where the container has no such node, the host's stays.
+ */
+static void container_null_stdio(void)
+{
+	struct stat st;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	if (null < 0)
+		return;
+	if (fstat(null, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+		for (int i = 0; i < 3; i++)
+			dup2(null, i);
+	if (null > 2)
+		close(null);
+}
 
 /* Sets the identity and stdio the program will run with. */
 static int prepare_exec(const struct record *r, uint32_t argc, uint32_t envc, struct failure *f)
@@ -518,6 +538,8 @@ static int prepare_exec(const struct record *r, uint32_t argc, uint32_t envc, st
 		for (int i = 0; i < 3; i++)
 			if (dup2(tty, i) < 0)
 				return fail(f, "dup2", "/dev/console");
+	} else if (stdio_null) {
+		container_null_stdio();
 	}
 	const char *what = NULL;
 	if (pending_label && confine_label(pending_label, &what) < 0)
@@ -982,9 +1004,10 @@ static void run_batch(const uint8_t *p, size_t n)
 	buf_free(&f.output);
 }
 
-void child_main(int sockfd, const int *join_fds, const int *join_types, int njoin, int pdeath)
+void child_main(int sockfd, const int *join_fds, const int *join_types, int njoin, int pdeath, int null_stdio)
 {
 	sock = sockfd;
+	stdio_null = null_stdio;
 	for (int i = 0; i < FD_SLOTS; i++)
 		slots[i] = -1;
 	/* Dies with the monitor, as LXC's lxc.monitor.signal.pdeath. */

@@ -3,8 +3,8 @@
  *
  *   STDIO_CONSOLE   proxied to the monitor's stdin and stdout, the terminal
  *                   in raw mode (lxkit start -F);
- *   STDIO_DETACHED  its output drained, so that the init never blocks on a
- *                   full pty (daemon mode).
+ *   STDIO_DETACHED  its output drained, so that nothing blocks on a full pty
+ *                   (daemon mode; the init's stdio is /dev/null, as LXC's).
  *
  * Either way the output also goes to lxc.console.logfile, to the ring
  * buffer (lxc.console.buffer.size) and to lxc.console.path (a file or

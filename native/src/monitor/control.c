@@ -250,8 +250,11 @@ static void do_clone(const struct record *r)
 		if (timeline_fd() >= 0)
 			kept[nkept++] = timeline_fd();
 		close_all_but(kept, nkept);
-		/* A daemon's init without a console (lxc-execute -d): lxkit's stdio is not the container's to keep. */
-		if (M.stdio == STDIO_NULL) {
+		/*
+		 * A daemon's init (lxc-start -d, lxc-execute -d): lxkit's stdio is not the
+		 * container's to keep. Its console, if any, is /dev/console only, as LXC's.
+		 */
+		if (M.stdio == STDIO_NULL || M.stdio == STDIO_DETACHED) {
 			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 			for (int fd = 0; fd < 3 && null >= 0; fd++)
 				dup2(null, fd);
@@ -262,7 +265,7 @@ static void do_clone(const struct record *r)
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		child_main(sv[1], join_fds, join_types, njoin, pdeath);
+		child_main(sv[1], join_fds, join_types, njoin, pdeath, M.stdio == STDIO_NULL || M.stdio == STDIO_DETACHED);
 		_exit(1);
 	}
 	for (int j = 0; j < njoin; j++)

@@ -360,14 +360,14 @@ static void handle(struct client *c, uint16_t type, const uint8_t *payload, size
 			console_set_client_winsize(r.ints, r.nints);
 		break;
 	case C_CONSOLE_LOG: {
-		/* ints: read, clear, at most this many bytes (0: all) -> ints: errno (EFAULT: no ring buffer, as LXC says); strs: what was read */
+		/* ints: read, clear, at most this many bytes (0, or above a chunk: a chunk) -> ints: errno (EFAULT: no ring buffer, as LXC says); strs: what was read */
 		if (!ring_enabled()) {
 			reply_errno(c, EFAULT);
 			break;
 		}
 		int rd = r.nints > 0 && r.ints[0], clear = r.nints > 1 && r.ints[1];
 		uint64_t max = r.nints > 2 && r.ints[2] > 0 ? (uint64_t)r.ints[2] : 0;
-		/* One reply is one frame: a larger buffer is read in turns. */
+		/* A larger buffer is read in turns (RunningContainer.consoleLog). */
 		if (max == 0 || max > CONSOLE_LOG_CHUNK)
 			max = CONSOLE_LOG_CHUNK;
 		size_t len = 0;

@@ -187,7 +187,7 @@ function stateReporter(name: string, log: Logger, onState: ((s: ContainerState) 
  * unset for none (0), `auto` for 128 KiB, any other size (0 too) at least a
  * page and rounded up to a power of two.
  */
-export function consoleBytes(size: number | 'auto' | undefined): number {
+function consoleBytes(size: number | 'auto' | undefined): number {
   if (size === undefined) return 0;
   if (size === 'auto') return 128 * 1024;
   let bytes = 4096;

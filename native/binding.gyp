@@ -23,6 +23,7 @@
         "src/monitor/console.c",
         "src/monitor/ring.c",
         "src/monitor/command.c",
+        "src/monitor/watchers.c",
         "src/monitor/cgroup.c",
         "src/monitor/notify.c",
         "src/monitor/child.c",

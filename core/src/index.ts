@@ -105,8 +105,8 @@ export { CommandClient, askMonitor, type ContainerStatus } from './command/clien
 export { RunningContainer, runningContainer, type StopOptions } from './container/running.js';
 export { ATTACH_NAMESPACES, type AttachNamespace, type AttachOptions, type AttachPrivilege } from './attach/attach.js';
 export type { ConsoleLogOptions, ConsoleOptions } from './console/console.js';
-export { containerPaths, runDir, watchPrefix, type ContainerPaths } from './container/paths.js';
-export { watchStates, type InitExit, type StateChange } from './command/watch.js';
+export { containerPaths, runDir, watchDir, watchPrefix, type ContainerPaths } from './container/paths.js';
+export { registerWatcher, watchStates, type InitExit, type StateChange } from './command/watch.js';
 export { isRepeatableKey } from './container/repeatable.js';
 export { OpQueue, OP, PF, EXEC_MODE, PTY_KIND, type Op, type OpInfo, type MountOp, type ExecOp, type PathOptions } from './start/ops.js';
 export { MS, parseMountOptions, type ParsedMountOptions } from './start/mount-options.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
-import { Container, watchPrefix, type ContainerState } from '@lxkit/core';
+import { Container, registerWatcher, watchDir, watchPrefix, type ContainerState } from '@lxkit/core';
 import { native } from '@lxkit/native';
 import { busyboxIn as busybox, lxkitIn as run, hostMounts, LXKIT_BIN, lxkit, until, withScratch, type Scratch } from '../lib/harness.js';
 
@@ -256,7 +256,7 @@ daemon('20 containers started and stopped concurrently leave no mount, socket or
   });
 });
 
-daemon('a watcher gets each state change once, also while it keeps earlier connections open', async () => {
+daemon('a watcher gets each state change once, also while it keeps earlier connections open; a registration nobody answers is removed', async () => {
   await withScratch(async (s) => {
     await busybox(s, 'w1');
     // A watcher that never closes what it accepts: those sockets carry the listener's name in /proc/net/unix too.
@@ -266,19 +266,29 @@ daemon('a watcher gets each state change once, also while it keeps earlier conne
       conns.push(c);
       c.on('data', (d: Buffer) => events.push(d));
     });
-    server.listen({ fd: native().listenAbstract(`${watchPrefix(s.lxcpath)}${process.pid}`) });
+    await new Promise<void>((r) => server.listen({ fd: native().listenAbstract(`${watchPrefix(s.lxcpath)}${process.pid}`) }, r));
+    const dir = watchDir(s.lxcpath);
+    const unregister = registerWatcher(dir);
+    // A watcher killed before it could remove its file (no pid is above the kernel's 4194304).
+    const stale = join(dir, '4194305');
+    await writeFile(stale, '');
     try {
+      assert.ok(existsSync(join(dir, String(process.pid))), 'registered by its pid');
       assert.is((await run(s, 'start', '-n', 'w1')).exitCode, 0);
+      assert.is(existsSync(stale), false, 'the first event found nobody at the stale name and removed it');
       assert.is((await run(s, 'stop', '-n', 'w1', '-k')).exitCode, 0);
       await until(async () => (events.length >= 5 ? true : undefined), 10_000, 'four state events and the exit');
       await new Promise((r) => setTimeout(r, 200));
       assert.is(events.length, 5, 'STARTING RUNNING STOPPING STOPPED and the init\'s exit, once each');
       assert.is(conns.length, 5, 'one connection per event');
       assert.ok(events.every((e) => e.includes('w1')), "each names the container");
+      assert.ok(existsSync(join(dir, String(process.pid))), 'a watcher that answers stays registered');
     } finally {
+      unregister();
       for (const c of conns) c.destroy();
       await new Promise((r) => server.close(r));
     }
+    assert.is(existsSync(dir), false, 'the last watcher to go removes the directory');
   });
 });
 
@@ -289,9 +299,11 @@ daemon('monitor prints each state change as it happens; -n selects by name', asy
     const watch = execa(process.execPath, [LXKIT_BIN, 'monitor', '-P', s.lxcpath, '-n', 'm.*'], { env: { ...s.env, NODE_EXTRA_CA_CERTS: '' }, reject: false });
     let out = '';
     watch.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const registration = join(watchDir(s.lxcpath), String(watch.pid));
     try {
-      // The watcher listens once its socket exists.
-      await until(async () => ((await readFile('/proc/net/unix', 'utf8')).includes(`.watch/${watch.pid}`) ? true : undefined), 10_000, 'lxkit monitor listening');
+      // The watcher listens once it has registered (after its socket exists).
+      await until(async () => (existsSync(registration) ? true : undefined), 10_000, 'lxkit monitor registered');
+      assert.ok((await readFile('/proc/net/unix', 'utf8')).includes(`.watch/${watch.pid}`), 'and listening');
       for (const n of ['m1', 'x1']) assert.is((await run(s, 'start', '-n', n)).exitCode, 0);
       for (const n of ['m1', 'x1']) assert.is((await run(s, 'stop', '-n', n, '-k')).exitCode, 0);
       await until(async () => (out.includes('[STOPPED]') ? true : undefined), 10_000, 'STOPPED printed');
@@ -306,6 +318,7 @@ daemon('monitor prints each state change as it happens; -n selects by name', asy
       watch.kill('SIGINT');
       assert.is((await watch).exitCode, 0, 'an interrupt is a normal end');
     }
+    assert.is(existsSync(registration), false, 'its registration goes with it');
   });
 });
 
@@ -318,12 +331,13 @@ daemon("monitor watches every lxcpath given with -P, prints an init's exit betwe
     let out = '';
     watch.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      // One listening socket per lxcpath.
+      // One listening socket and one registration per lxcpath.
       await until(
-        async () => ((await readFile('/proc/net/unix', 'utf8')).split('\n').filter((l) => l.endsWith(`.watch/${watch.pid}`)).length === 2 ? true : undefined),
+        async () => ([s, other].every((x) => existsSync(join(watchDir(x.lxcpath), String(watch.pid)))) ? true : undefined),
         10_000,
-        'lxkit monitor listening for both lxcpaths',
+        'lxkit monitor registered for both lxcpaths',
       );
+      assert.is((await readFile('/proc/net/unix', 'utf8')).split('\n').filter((l) => l.endsWith(`.watch/${watch.pid}`)).length, 2);
       assert.is((await run(s, 'execute', '-n', 'a1', '--', 'sh', '-c', 'exit 3')).exitCode, 3);
       assert.is((await run(other, 'execute', '-n', 'b1', '--', 'sh', '-c', 'kill -9 $$')).exitCode, 137);
       await until(async () => (out.match(/\[STOPPED\]/g)?.length === 2 ? true : undefined), 10_000, 'both STOPPED printed');

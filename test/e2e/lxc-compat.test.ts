@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ConfigDocument, Container, formatProblem, validateContainerConfig } from '@lxkit/core';
+import { ConfigDocument, Container, formatProblem, validateContainerConfig, watchDir } from '@lxkit/core';
 import { runtimeWith } from '../lib/config.js';
 import { withLxcBusybox, type LxcBusybox } from '../lib/lxc-busybox.js';
 import { containerCgroups, LXKIT_BIN, lxkit, testIf, until, which, withLxcPivotCleanup, withScratch, withTmpDir, type Scratch } from '../lib/harness.js';
@@ -893,11 +893,12 @@ against("monitor prints what lxc-monitor prints for an application container: it
       let out = '';
       watch.stdout!.on('data', (d: Buffer) => (out += d.toString()));
       try {
-        // lxkit monitor listens once its socket is there; lxc-monitor once it is connected to LXC's monitor
-        // daemon (the daemon's side of that connection carries its name, in state 03: connected).
-        const listening = (line: string) =>
-          who === 'lxc' ? line.includes('@lxc/') && line.endsWith(`/${c.s.lxcpath}`) && line.split(/\s+/)[5] === '03' : line.endsWith(`.watch/${watch.pid}`);
-        await until(async () => ((await readFile('/proc/net/unix', 'utf8')).split('\n').some(listening) ? true : undefined), 10_000, `${who} monitor listening`);
+        // lxkit monitor listens once it has registered (after its socket is there); lxc-monitor once it is connected
+        // to LXC's monitor daemon (the daemon's side of that connection carries its name, in state 03: connected).
+        const connected = (line: string) => line.includes('@lxc/') && line.endsWith(`/${c.s.lxcpath}`) && line.split(/\s+/)[5] === '03';
+        const listening = async () =>
+          who === 'lxc' ? (await readFile('/proc/net/unix', 'utf8')).split('\n').some(connected) : existsSync(join(watchDir(c.s.lxcpath), String(watch.pid)));
+        await until(async () => ((await listening()) ? true : undefined), 10_000, `${who} monitor listening`);
         const r = await c.run(who, 'execute', '--', 'sh', '-c', 'exit 3');
         assert.is(r.exitCode, 3, String(r.stderr));
         await until(async () => (out.includes('[STOPPED]') ? true : undefined), 10_000, `${who}: STOPPED printed`);

@@ -32,7 +32,7 @@ import type { IdMap } from '../config/core-keys/model.js';
 import { parseIdMap } from '../config/core-keys/idmap.js';
 import { Monitor, type Exit } from '../start/monitor.js';
 import { netnsMadeAhead } from '../start/namespaces.js';
-import { ContainerLock, removeLockFile } from './lock.js';
+import { ContainerLock, pruneEmptyDirs } from './lock.js';
 import { checkName } from './name.js';
 import { containerPaths, runDir, type ContainerPaths } from './paths.js';
 import { clonesOf, releaseOrigin, snapshotPath, snapshotsOf } from './dependents.js';
@@ -608,7 +608,7 @@ export class Container {
     for (const root of elsewhere) await rm(root, { recursive: true, force: true });
     await releaseOrigin(paths.dir, { lxcpath: await this.lxcpath(), name: this.name });
     await rm(paths.dir, { recursive: true, force: true });
-    removeLockFile(paths.lock, runDir());
+    pruneEmptyDirs(paths.lock, runDir());
   }
 
   /** The document of the container's own config file (edits stay in memory until saveConfig). */

@@ -11,7 +11,7 @@ import { loadContainerConfig } from '../config/load.js';
 import type { ContainerState } from '../start/protocol.js';
 import { ContainerLock } from './lock.js';
 import { isContainerName } from './name.js';
-import { containerPaths, runDir } from './paths.js';
+import { containerPaths, lxcpathRunDir } from './paths.js';
 import { RunningContainer } from './running.js';
 
 /** Defined containers of an lxcpath: directories with a container's name holding a config file, in name order. */
@@ -27,7 +27,7 @@ export async function listContainers(lxcpath: string): Promise<string[]> {
 
 /** Containers of an lxcpath that hold their lock now (running, or being created or destroyed). */
 async function lockedContainers(lxcpath: string): Promise<string[]> {
-  const dir = join(runDir(), lxcpath.replace(/^\/+/, ''));
+  const dir = lxcpathRunDir(lxcpath);
   const files = await readdir(dir).catch(() => [] as string[]);
   return files.filter((f) => f.endsWith('.lock') && ContainerLock.held(join(dir, f))).map((f) => f.slice(0, -5));
 }

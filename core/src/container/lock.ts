@@ -24,11 +24,11 @@ function openLockFile(path: string): number {
 }
 
 /**
- * Removes a container's lock file once it is gone for good (destroyed),
- * and the directories above it that it leaves empty, up to lxkit's run
- * directory: nothing of a removed container stays in /run.
+ * Removes a run-time file (a destroyed container's lock, a watcher's
+ * registration) and the directories above it that it leaves empty, up to
+ * lxkit's run directory: nothing of it stays in /run.
  */
-export function removeLockFile(path: string, runDir: string): void {
+export function pruneEmptyDirs(path: string, runDir: string): void {
   rmSync(path, { force: true });
   for (let dir = dirname(path); dir.startsWith(`${runDir}/`); dir = dirname(dir)) {
     try {

@@ -17,6 +17,8 @@ export interface ContainerPaths {
   readonly command: string;
   /** Where lxkit monitor listens for the lxcpath's state changes: this prefix and its pid. */
   readonly watchPrefix: string;
+  /** Where each lxkit monitor of the lxcpath registers (a file named by its pid), for the monitors to find them. */
+  readonly watchDir: string;
 }
 
 /**
@@ -54,6 +56,16 @@ export function watchPrefix(lxcpath: string): string {
   return `${socketBase(lxcpath)}.watch/`;
 }
 
+/**
+ * Where lxkit monitor's watchers of an lxcpath register: an empty file named
+ * by each one's pid, next to the lxcpath's locks. A container's monitor reads
+ * it at each state change (native/src/monitor/watchers.c): cheaper than
+ * looking for the listening sockets among all of the host's.
+ */
+export function watchDir(lxcpath: string): string {
+  return join(lxcpathRunDir(lxcpath), '.watchers');
+}
+
 /** Base of lxkit's run-time files. LXKIT_RUNDIR moves it (tests, relocatable installs). */
 export function runDir(): string {
   if (process.env['LXKIT_RUNDIR']) return process.env['LXKIT_RUNDIR'];
@@ -61,10 +73,18 @@ export function runDir(): string {
   return join(process.env['XDG_RUNTIME_DIR'] || join(tmpdir(), `lxkit-${process.getuid?.() ?? 'user'}`), 'lxkit');
 }
 
+/**
+ * An lxcpath's run-time files (its containers' locks, its watchers): keyed by
+ * lxcpath as LXC does (/run/lxc/lock/<lxcpath>/<name>), so that equal names
+ * in two lxcpaths never collide.
+ */
+export function lxcpathRunDir(lxcpath: string): string {
+  return join(runDir(), lxcpath.replace(/^\/+/, ''));
+}
+
 export function containerPaths(lxcpath: string, name: string): ContainerPaths {
   const dir = join(lxcpath, name);
-  // Keyed by lxcpath as LXC does (/run/lxc/lock/<lxcpath>/<name>), so that equal names in two lxcpaths never collide.
-  const run = join(runDir(), lxcpath.replace(/^\/+/, ''));
+  const run = lxcpathRunDir(lxcpath);
   return {
     dir,
     config: join(dir, 'config'),
@@ -72,5 +92,6 @@ export function containerPaths(lxcpath: string, name: string): ContainerPaths {
     lock: join(run, `${name}.lock`),
     command: commandSocketName(lxcpath, name),
     watchPrefix: watchPrefix(lxcpath),
+    watchDir: join(run, '.watchers'),
   };
 }

@@ -7,7 +7,7 @@
  */
 
 /** Bumped whenever an entry's meaning changes: a plan of another format is not used. */
-export const PLAN_FORMAT = 1;
+export const PLAN_FORMAT = 2;
 
 export const P = {
   /** ints: format, uid, gid, euid, egid, umask, isatty(0), isatty(1), isatty(2); strs: cwd. */

@@ -340,8 +340,8 @@ export class Monitor {
    * `socket`), answering config items from `config`, logging the console to
    * `consoleLog` (at most `consoleLogSize` bytes, then rotated to `.1` with
    * `consoleLogRotate`, else emptied), keeping the last `consoleBufferSize` bytes of the console
-   * in memory (lxc.console.buffer.size; 0: none), and telling lxkit monitor's sockets (`watchPrefix`…) its
-   * state changes. Its debug messages come only when this log shows them
+   * in memory (lxc.console.buffer.size; 0: none), and telling lxkit monitor's sockets (`watchPrefix`…,
+   * registered in `watchDir`) its state changes. Its debug messages come only when this log shows them
    * (a frame and a wake-up of this process fewer each otherwise).
    */
   async serve(s: {
@@ -353,9 +353,10 @@ export class Monitor {
     consoleBufferSize?: number;
     consolePath?: string;
     watchPrefix: string;
+    watchDir: string;
     container: string;
   }): Promise<void> {
-    const strs = [s.socket, s.config, s.consoleLog ?? '', s.watchPrefix, s.container, s.consolePath ?? ''];
+    const strs = [s.socket, s.config, s.consoleLog ?? '', s.watchPrefix, s.container, s.consolePath ?? '', s.watchDir];
     const logMin = this.#log.enabled('DEBUG') ? 0 : LOG_WARN;
     const f = await this.#request(MSG.SERVE, encodeRecord({ ints: [logMin, s.consoleLogSize ?? 0, s.consoleLogRotate ? 1 : 0, s.consoleBufferSize ?? 0], strs }), [MSG.RESULT]);
     this.#check(f.payload, () => ({ what: `serving the command socket @${s.socket}` }));

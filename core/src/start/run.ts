@@ -274,6 +274,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
         ...(model.console.bufferSize !== undefined ? { consoleBufferSize: consoleBytes(model.console.bufferSize) } : {}),
         ...(model.console.path && model.console.path !== 'none' && opts.console ? { consolePath: model.console.path } : {}),
         watchPrefix: opts.paths.watchPrefix,
+        watchDir: opts.paths.watchDir,
         container: name,
       });
       const unshared = model.monitor.unshare ? m.unshareMounts() : undefined;

@@ -31,7 +31,7 @@ enum msg_type {
 	M_KILL = 4,          /* ints: signal */
 	M_RELEASE = 5,       /* close the namespace references held since clone -> M_RESULT once they are */
 	M_QUIT = 6,          /* exit once the container is gone -> M_RESULT, once the lock is let go */
-	M_SERVE = 7,         /* strs: command socket name (abstract), the effective config ("key = value" lines), console log path or "", lxkit monitor's socket prefix, container name, console path or "" */
+	M_SERVE = 7,         /* strs: command socket name (abstract), the effective config ("key = value" lines), console log path or "", lxkit monitor's socket prefix, container name, console path or "", the directory where lxkit monitor's watchers register */
 	M_STATE = 8,         /* ints: STATE_*, told to the command socket's subscribers */
 	M_DAEMONIZE = 9,     /* strs: argv of lxkit's stop work, run when the init exits (ints[0] 0: only for a reboot); the controller then leaves */
 	M_CGROUPS = 10,      /* strs: the container's and the monitor's cgroups (monitor/cgroup.c), removed by the monitor at the end; no reply; several add up */

@@ -14,7 +14,7 @@
 
 #include "../common/proto.h"
 
-#define PLAN_FORMAT 1
+#define PLAN_FORMAT 2
 
 enum plan_entry {
 	P_HEAD = 500,

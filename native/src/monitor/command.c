@@ -15,8 +15,6 @@
 #include <ifaddrs.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <linux/sock_diag.h>
-#include <linux/unix_diag.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sched.h>
@@ -547,124 +545,19 @@ void command_on_ready(const struct pollfd *p, int n)
 	}
 }
 
-/* One state event to the watcher listening on the abstract name `name` (`n` bytes, without its NUL). */
-static void notify_one(const char *name, size_t n, const struct buf *b)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	if (n + 1 > sizeof(addr.sun_path))
-		return;
-	memcpy(addr.sun_path + 1, name, n);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return;
-	if (connect(fd, (struct sockaddr *)&addr, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) == 0)
-		(void)!send(fd, b->data, b->len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	close(fd);
-}
-
-/*
- * The watchers from the kernel's socket diagnostics: it returns the listening
- * unix sockets only, with their names, where /proc/net/unix formats every
- * unix socket of the host as text. -1: no unix_diag in this kernel.
- */
-static int notify_by_diag(const struct buf *b)
-{
-	int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (nl < 0)
-		return -1;
-	struct {
-		struct nlmsghdr h;
-		struct unix_diag_req r;
-	} req = {
-		.h = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY, .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
-		.r = { .sdiag_family = AF_UNIX, .udiag_states = 1 << 10 /* TCP_LISTEN */, .udiag_show = UDIAG_SHOW_NAME },
-	};
-	if (send(nl, &req, sizeof(req), 0) < 0) {
-		close(nl);
-		return -1;
-	}
-	size_t plen = strlen(M.watch_prefix);
-	long buf[2048];
-	int ret = -1;
-	for (;;) {
-		ssize_t len = recv(nl, buf, sizeof(buf), 0);
-		if (len < 0 && errno == EINTR)
-			continue;
-		if (len <= 0)
-			break;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_type == NLMSG_DONE) {
-				close(nl);
-				return 0;
-			}
-			/* Without unix_diag the answer is an error (ENOENT) before any socket: then /proc it is. */
-			if (h->nlmsg_type == NLMSG_ERROR)
-				goto out;
-			ret = 0;
-			struct unix_diag_msg *m = NLMSG_DATA(h);
-			int alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
-			for (struct rtattr *a = (struct rtattr *)(m + 1); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
-				const char *name = RTA_DATA(a);
-				size_t n = RTA_PAYLOAD(a);
-				/* An abstract name starts with a NUL. */
-				if (a->rta_type == UNIX_DIAG_NAME && n > plen && name[0] == 0 && memcmp(name + 1, M.watch_prefix, plen) == 0)
-					notify_one(name + 1, n - 1, b);
-			}
-		}
-	}
-out:
-	close(nl);
-	return ret;
-}
-
-/*
- * lxkit monitor listens on abstract stream sockets named
- * "<watch prefix><its pid>"; each event (a state change, the init's exit)
- * goes to every one of them listening (events are rare; nobody listening
- * costs one netlink dump, or a read of /proc/net/unix without unix_diag). A
- * watcher that is slow or gone is skipped.
- */
-static void notify_watchers(uint16_t type, const int64_t *ints, uint32_t nints)
-{
-	if (!M.watch_prefix || !*M.watch_prefix || !M.name)
-		return;
-	const char *strs[1] = { M.name };
-	struct buf b;
-	frame_begin(&b, type);
-	rec_put(&b, ints, nints, strs, NULL, 1);
-	frame_end(&b);
-	FILE *f = notify_by_diag(&b) == 0 ? NULL : fopen("/proc/net/unix", "re");
-	char line[512];
-	size_t plen = strlen(M.watch_prefix);
-	while (f && fgets(line, sizeof(line), f)) {
-		char *at = strchr(line, '@');
-		if (!at || strncmp(at + 1, M.watch_prefix, plen) != 0)
-			continue;
-		/* Only the listening socket: the sockets it accepted carry its name too, and would get the event again. */
-		unsigned flags = 0;
-		if (sscanf(line, "%*s %*s %*s %x", &flags) != 1 || !(flags & 0x10000 /* __SO_ACCEPTCON */))
-			continue;
-		at[strcspn(at, "\n")] = 0;
-		notify_one(at + 1, strlen(at + 1), &b);
-	}
-	buf_free(&b);
-	if (f)
-		fclose(f);
-}
-
 void command_broadcast_state(int state)
 {
 	int64_t ints[1] = { state };
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (clients[i].fd >= 0 && clients[i].subscribed)
 			reply(&clients[i], C_STATE_EVENT, ints, 1, NULL, 0, -1);
-	notify_watchers(C_STATE_EVENT, ints, 1);
+	watchers_notify(C_STATE_EVENT, ints, 1);
 }
 
 void command_broadcast_exit(int code, int signal)
 {
 	int64_t ints[2] = { code, signal };
-	notify_watchers(C_EXIT_EVENT, ints, 2);
+	watchers_notify(C_EXIT_EVENT, ints, 2);
 }
 
 /* The command socket's name is let go (a new start of the container may take it); clients stay. */

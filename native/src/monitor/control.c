@@ -337,6 +337,7 @@ static void do_serve(const struct record *r)
 	free(M.config);
 	M.config = strdup(r->nstrs > 1 ? r->strs[1] : "");
 	M.watch_prefix = strdup(r->nstrs > 3 ? r->strs[3] : "");
+	M.watch_dir = strdup(r->nstrs > 6 ? r->strs[6] : "");
 	M.name = strdup(r->nstrs > 4 ? r->strs[4] : "");
 	const char *log = r->nstrs > 2 ? r->strs[2] : "";
 	if (*log) {

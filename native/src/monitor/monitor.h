@@ -64,6 +64,7 @@ struct monitor {
 	char *config;      /* the container's effective config, "key = value" lines (C_CONFIG) */
 	char *name;        /* the container's name, for lxkit monitor */
 	char *watch_prefix; /* abstract names of lxkit monitor's sockets for this lxcpath (a pid follows) */
+	char *watch_dir;    /* where they register, a file named by the pid each (watchers.c) */
 	/* What an attached program is confined with (M_CONFINE), handed out with the pidfd. */
 	int confine_caps;
 	int64_t confine_bounding;
@@ -147,5 +148,8 @@ void command_broadcast_state(int state);
 void command_broadcast_exit(int code, int signal); /* to lxkit monitor's watchers only, as lxc-monitor's "exited with status" */
 void command_unlisten(void);
 void command_close(void);
+
+/* watchers.c */
+void watchers_notify(uint16_t type, const int64_t *ints, uint32_t nints);
 
 #endif

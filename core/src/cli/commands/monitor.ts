@@ -16,7 +16,7 @@ async function monitor(ctx: CliContext, lxcpaths: readonly string[], quit: boole
     ctx.log.debug('monitor -Q: there is no monitor daemon to quit');
     return 0;
   }
-  const { watchPrefix, watchStates } = await import('../../parts/client.js');
+  const { watchStates } = await import('../../parts/client.js');
   let re: RegExp;
   try {
     re = new RegExp(`^(?:${ctx.opts.name ?? '.*'})$`);
@@ -27,7 +27,7 @@ async function monitor(ctx: CliContext, lxcpaths: readonly string[], quit: boole
   const servers = await Promise.all(
     paths.map((path) =>
       watchStates(
-        watchPrefix(path),
+        path,
         ({ container, state }) => {
           if (re.test(container)) process.stdout.write(`'${container}' changed state to [${state}]\n`);
         },

@@ -92,6 +92,6 @@ export function containerPaths(lxcpath: string, name: string): ContainerPaths {
     lock: join(run, `${name}.lock`),
     command: commandSocketName(lxcpath, name),
     watchPrefix: watchPrefix(lxcpath),
-    watchDir: join(run, '.watchers'),
+    watchDir: watchDir(lxcpath),
   };
 }

@@ -13,8 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sched.h>

@@ -10,8 +10,9 @@
  * Finding the listening sockets among the host's (a sock_diag dump, or
  * /proc/net/unix) walks every unix socket of the host at each change: ~25 µs
  * on an idle machine, 0.2 ms with 1000 listening sockets, 1 ms with 5000.
- * A directory that is not there costs one failed open. A registration whose watcher is gone (killed
- * before it could remove it) is removed here when nobody answers at its name.
+ * A directory that is not there costs one failed open. A registration whose
+ * watcher is gone (killed before it could remove it) is removed here when
+ * nobody answers at its name.
  */
 #define _GNU_SOURCE
 #include <dirent.h>

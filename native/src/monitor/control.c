@@ -372,15 +372,23 @@ static void do_serve(const struct record *r)
 	command_broadcast_state(M.state);
 }
 
+/*
+ * M_DAEMONIZE: lxkit may leave; `strs` is its stop work, run when the init
+ * exits. None: nothing of lxkit's is needed then (lxkit unshare -d), the
+ * monitor waits for its child and exits with it.
+ */
 static void do_daemonize(const struct record *r)
 {
-	if (r->nstrs == 0) {
-		send_result_errno(EINVAL, "daemonize", NULL);
-		return;
+	char **argv = NULL;
+	if (r->nstrs > 0) {
+		argv = calloc(r->nstrs + 1, sizeof(char *));
+		if (!argv) {
+			send_result_errno(ENOMEM, "daemonize", NULL);
+			return;
+		}
+		for (uint32_t i = 0; i < r->nstrs; i++)
+			argv[i] = strdup(r->strs[i]);
 	}
-	char **argv = calloc(r->nstrs + 1, sizeof(char *));
-	for (uint32_t i = 0; argv && i < r->nstrs; i++)
-		argv[i] = strdup(r->strs[i]);
 	M.after_exit = argv;
 	M.after_exit_always = r->nints > 0 && r->ints[0];
 	M.daemon = 1;
@@ -645,7 +653,7 @@ void control_lost(void)
 {
 	close(M.control);
 	M.control = -1;
-	if (M.daemon && !M.exited && M.after_exit) {
+	if (M.daemon && !M.exited) {
 		console_detach_terminal();
 		setsid();
 		return;

@@ -113,6 +113,9 @@ export { MS, parseMountOptions, type ParsedMountOptions } from './start/mount-op
 export { splitCommand, splitQuotedCommand, splitSpacedCommand } from './start/words.js';
 export type { Exit } from './start/monitor.js';
 export { execInUserNamespace, runInUserNamespace, withCallerIds, type UsernsExec, type UsernsRun } from './start/userns-run.js';
+export { runUnshared, type UnshareRequest } from './unshare/run.js';
+export { parseNamespaceList } from './unshare/namespaces.js';
+export { lookupUser, type HostUser } from './unshare/user.js';
 export { callerSubids, parseSubids, type SubidEntry } from './host/subid.js';
 export { type RunResult } from './start/run.js';
 export { cloneFirstReason, stopWorkReason } from './start/plugin-answers.js';

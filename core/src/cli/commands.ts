@@ -147,6 +147,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/usernsexec.js'),
   },
   {
+    name: 'unshare',
+    summary: 'run a command in new namespaces of the host',
+    lxc: 'lxc-unshare',
+    load: () => import('./commands/unshare.js'),
+  },
+  {
     name: 'update-config',
     summary: 'rewrite a container config from LXC 1.x/2.x keys to current keys',
     lxc: 'lxc-update-config',

@@ -454,8 +454,9 @@ export class Monitor {
    * Daemon mode: the monitor stays alone with the container and runs
    * `afterExit` (lxkit's stop work) when its init exits — every time with
    * `always`, else only to restart it after a reboot (nothing else to do:
-   * the monitor then ends the container's life by itself). This process may
-   * leave: the monitor's exit no longer keeps it alive.
+   * the monitor then ends the container's life by itself). An empty
+   * `afterExit`: nothing of lxkit's ever runs then (lxkit unshare -d). This
+   * process may leave: the monitor's exit no longer keeps it alive.
    */
   async daemonize(afterExit: readonly string[], always: boolean): Promise<void> {
     const f = await this.#request(MSG.DAEMONIZE, encodeRecord({ ints: [always ? 1 : 0], strs: [...afterExit] }), [MSG.RESULT]);

@@ -68,7 +68,7 @@ void watchers_notify(uint16_t type, const int64_t *ints, uint32_t nints)
 		return;
 	int dfd = open(M.watch_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return; /* no watcher has ever registered for this lxcpath */
+		return; /* nobody watches this lxcpath now (the last watcher to leave removes the directory) */
 	DIR *d = fdopendir(dfd);
 	if (!d) {
 		close(dfd);

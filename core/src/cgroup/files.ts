@@ -77,7 +77,7 @@ export interface CgroupUse {
 }
 
 /** A cgroup file, read synchronously: cgroupfs answers from memory, and a CLI start of the thread pool costs more. */
-function text(dir: string | undefined, file: string): string | undefined {
+export function cgroupFileText(dir: string | undefined, file: string): string | undefined {
   if (!dir) return undefined;
   try {
     return readFileSync(`${dir}/${file}`, 'utf8');
@@ -86,7 +86,8 @@ function text(dir: string | undefined, file: string): string | undefined {
   }
 }
 
-const num = (s: string | undefined): number | undefined => {
+/** A file's number (cpuacct.usage, memory.current…), undefined for no file or no number. */
+export const cgroupNumber = (s: string | undefined): number | undefined => {
   if (s === undefined) return undefined;
   const n = Number(s.trim());
   return Number.isFinite(n) ? n : undefined;
@@ -111,27 +112,27 @@ export function cgroupUse(dirs: readonly CgroupDirs[]): CgroupUse {
   const unified = dirs.find((d) => d.version === 2)?.limit;
   // A v1 controller's file when that hierarchy has it, else the unified hierarchy's: a file that is
   // not there costs a thrown ENOENT.
-  const cpuacct = text(v1('cpuacct'), 'cpuacct.usage');
-  const cpuStat = cpuacct === undefined ? text(unified, 'cpu.stat') : undefined;
-  const blkio = text(v1('blkio'), 'blkio.throttle.io_service_bytes');
-  const ioStat = blkio === undefined ? text(unified, 'io.stat') : undefined;
+  const cpuacct = cgroupFileText(v1('cpuacct'), 'cpuacct.usage');
+  const cpuStat = cpuacct === undefined ? cgroupFileText(unified, 'cpu.stat') : undefined;
+  const blkio = cgroupFileText(v1('blkio'), 'blkio.throttle.io_service_bytes');
+  const ioStat = blkio === undefined ? cgroupFileText(unified, 'io.stat') : undefined;
   const memDir = v1('memory');
-  const mem = text(memDir, 'memory.usage_in_bytes');
-  const memCurrent = mem === undefined ? text(unified, 'memory.current') : undefined;
-  const kmem = text(memDir, 'memory.kmem.usage_in_bytes');
-  const memsw = text(memDir, 'memory.memsw.usage_in_bytes');
-  const swap = memDir === undefined ? text(unified, 'memory.swap.current') : undefined;
-  const pids = text(v1('pids'), 'pids.current');
-  const pidsCurrent = pids === undefined ? text(unified, 'pids.current') : undefined;
+  const mem = cgroupFileText(memDir, 'memory.usage_in_bytes');
+  const memCurrent = mem === undefined ? cgroupFileText(unified, 'memory.current') : undefined;
+  const kmem = cgroupFileText(memDir, 'memory.kmem.usage_in_bytes');
+  const memsw = cgroupFileText(memDir, 'memory.memsw.usage_in_bytes');
+  const swap = memDir === undefined ? cgroupFileText(unified, 'memory.swap.current') : undefined;
+  const pids = cgroupFileText(v1('pids'), 'pids.current');
+  const pidsCurrent = pids === undefined ? cgroupFileText(unified, 'pids.current') : undefined;
   const usec = cpuStat ? /^usage_usec ([0-9]+)$/m.exec(cpuStat)?.[1] : undefined;
   const out: Record<string, number | undefined> = {
-    cpuNs: num(cpuacct) ?? (usec !== undefined ? Number(usec) * 1000 : undefined),
+    cpuNs: cgroupNumber(cpuacct) ?? (usec !== undefined ? Number(usec) * 1000 : undefined),
     blkioBytes: ioBytes(blkio, ioStat),
-    memoryBytes: num(mem) ?? num(memCurrent),
-    kmemBytes: num(kmem),
-    memswBytes: num(memsw),
-    swapBytes: num(swap),
-    pids: num(pids) ?? num(pidsCurrent),
+    memoryBytes: cgroupNumber(mem) ?? cgroupNumber(memCurrent),
+    kmemBytes: cgroupNumber(kmem),
+    memswBytes: cgroupNumber(memsw),
+    swapBytes: cgroupNumber(swap),
+    pids: cgroupNumber(pids) ?? cgroupNumber(pidsCurrent),
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as CgroupUse;
 }

@@ -147,6 +147,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/usernsexec.js'),
   },
   {
+    name: 'top',
+    summary: "the active containers' CPU, block I/O and memory use, refreshed",
+    lxc: 'lxc-top',
+    load: () => import('./commands/top.js'),
+  },
+  {
     name: 'unshare',
     summary: 'run a command in new namespaces of the host',
     lxc: 'lxc-unshare',

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import type { Runtime } from '../runtime.js';
 import { loadContainerConfig } from '../config/load.js';
 import type { ContainerState } from '../start/protocol.js';
-import { ContainerLock } from './lock.js';
+import { lockedContainers } from './active.js';
 import { isContainerName } from './name.js';
-import { containerPaths, lxcpathRunDir } from './paths.js';
+import { containerPaths } from './paths.js';
 import { RunningContainer } from './running.js';
 
 /** Defined containers of an lxcpath: directories with a container's name holding a config file, in name order. */
@@ -23,13 +23,6 @@ export async function listContainers(lxcpath: string): Promise<string[]> {
     return [];
   }
   return names.filter((n) => isContainerName(n) && existsSync(join(lxcpath, n, 'config'))).sort();
-}
-
-/** Containers of an lxcpath that hold their lock now (running, or being created or destroyed). */
-async function lockedContainers(lxcpath: string): Promise<string[]> {
-  const dir = lxcpathRunDir(lxcpath);
-  const files = await readdir(dir).catch(() => [] as string[]);
-  return files.filter((f) => f.endsWith('.lock') && ContainerLock.held(join(dir, f))).map((f) => f.slice(0, -5));
 }
 
 export interface ContainerInfo {

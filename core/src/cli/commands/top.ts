@@ -39,7 +39,7 @@ async function top(ctx: CliContext, opts: TopOptions): Promise<number> {
   const { LxkitError } = await import('../../errors.js');
   const { activeContainerStats } = await import('../../top/gather.js');
   const { CSV_HEADER, csvLine, isSortKey, screen, sortRows } = await import('../../top/render.js');
-  let key = opts.sort ?? 'n';
+  const key = opts.sort ?? 'n';
   if (!isSortKey(key)) throw new LxkitError('LXKIT_USAGE', `-s ${key}: sort by n (name), c (CPU), b (block I/O), m (memory), s (memory+swap) or k (kernel memory)`);
   let sortBy = key;
   let reverse = opts.reverse === true;

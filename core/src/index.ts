@@ -72,7 +72,7 @@ export { convertDocument, updateConfigFile, type ConfigChange, type ConversionRe
 export { SYSTEM_CONFIG_ITEMS, type SystemConfigItem } from './toolkit/items.js';
 export { loadToolkitConfig, systemConfigItem, type ToolkitConfig, type ToolkitConfigOptions } from './toolkit/config.js';
 export { SEARCH_PLACES, cacheDir, defaultLxcpath, findToolkitConfigFile, searchDirs, systemConfigDir, userConfigDir } from './toolkit/locate.js';
-export { createLogger, levelRank, silentLogger, type ClosableLogger, type LogSinkOptions, type Logger } from './log/logger.js';
+export { adoptContainerLog, createLogger, levelRank, silentLogger, type ClosableLogger, type ContainerLogSettings, type LogSinkOptions, type Logger } from './log/logger.js';
 
 // Host facts and lxkit checkconfig
 export { checkconfig, runProbes, type CheckconfigOptions, type CheckconfigReport } from './checkconfig/index.js';

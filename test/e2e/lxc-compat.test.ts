@@ -959,6 +959,32 @@ testIf(compat, undefined, "usernsexec: the command's mounts stay in a mount name
   });
 });
 
+against('lxc.log.file and lxc.log.level: the lines about the container go to the file at that priority, as with lxc-execute; -o moves them, and -l counts only where the config sets no priority', async (c) => {
+  const lines = async (file: string) => (existsSync(file) ? (await readFile(file, 'utf8')).split('\n').filter(Boolean) : []);
+  for (const who of ['lxc', 'lxkit'] as const) {
+    const file = join(c.s.dir, `${who}.log`);
+    const other = join(c.s.dir, `${who}-o.log`);
+    await c.configure(`lxc.log.file = ${file}\nlxc.log.level = INFO\n`);
+    const run = async (...args: string[]) => assert.is((await c.run(who, 'execute', ...args, '--', 'true')).exitCode, 0, `${who} execute ${args.join(' ')}`);
+    await run();
+    const first = await lines(file);
+    assert.ok(first.length > 0, `${who}: lines at INFO`);
+    for (const l of first) assert.match(l, new RegExp(`^${who}-execute ${c.name} [0-9]{14}\\.[0-9]{3} (INFO|NOTICE|WARN|ERROR) +\\S+ - `), who);
+    // -o: the command line's file instead (at its -l), the config's untouched.
+    await run('-o', other, '-l', 'INFO');
+    assert.is((await lines(file)).length, first.length, `${who} -o: nothing more in lxc.log.file`);
+    assert.ok((await lines(other)).length > 0, `${who} -o: lines in the -o file`);
+    // -l ERROR without -o: lxc.log.level still decides for its file.
+    await run('-l', 'ERROR');
+    assert.ok((await lines(file)).length > first.length, `${who} -l ERROR: lxc.log.level = INFO still counts`);
+    // No lxc.log.level: ERROR, and nothing goes wrong here.
+    await c.configure(`lxc.log.file = ${file}\n`);
+    const before = (await lines(file)).length;
+    await run();
+    assert.is((await lines(file)).length, before, `${who}: ERROR by default`);
+  }
+});
+
 against('a stop the init ignores leaves the container RUNNING, as with lxc-stop: the state changes only once the init exits', async (c) => {
   await c.configure('');
   for (const who of ['lxc', 'lxkit'] as const) {

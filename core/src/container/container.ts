@@ -21,7 +21,7 @@ import { ConfigDocument } from '../config/document.js';
 import { ConfigCache } from '../config/cache.js';
 import { loadContainerConfig } from '../config/load.js';
 import { LxkitError, messageOf } from '../errors.js';
-import { silentLogger, type Logger } from '../log/logger.js';
+import { adoptContainerLog, createLogger, type Logger } from '../log/logger.js';
 import { Runtime } from '../runtime.js';
 import { finishAdopted, runContainer, startDetached, type ContainerState, type Detached, type RunResult } from '../start/run.js';
 import { RunningContainer, type StopOptions } from './running.js';
@@ -131,8 +131,11 @@ export class Container {
     if (opts.runtime) this.#runtime = Promise.resolve(opts.runtime);
   }
 
+  /** Without a logger of the caller's, a silent one of this container's, which its config's lxc.log.file may give a file (adoptContainerLog). */
+  #ownLog: Logger | undefined;
+
   get #log(): Logger {
-    return this.#opts.log ?? silentLogger;
+    return this.#opts.log ?? (this.#ownLog ??= createLogger({ program: 'lxkit', container: this.name, quiet: true }));
   }
 
   runtime(): Promise<Runtime> {
@@ -330,6 +333,7 @@ export class Container {
       monitor = Monitor.spawn({ log: this.#log, container: this.name, lockFd: lock.fd, netnsAhead: guess !== undefined && netnsMadeAhead(guess) });
       timelineMark('monitor-spawned');
       const { runtime, lxcpath, config } = await this.#setting(opts);
+      adoptContainerLog(this.#log, config.model.log);
       timelineMark('config');
       const pidOf = (path: string, name: string) => new Container(name, { lxcpath: path }).initPid();
       return { runtime, lxcpath, paths, config, lock, monitor, pidOf };

@@ -62,7 +62,9 @@ function timestamp(d = new Date()): string {
 class Sink {
   readonly #opts: LogSinkOptions;
   #fd: number | undefined;
-  readonly fileRank: number;
+  /** lxc.log.file, adopted from a container's config: opened for each line, so that no Container object holds an fd. */
+  #adopted: string | undefined;
+  fileRank: number;
   readonly stderrRank: number;
 
   constructor(opts: LogSinkOptions) {
@@ -71,13 +73,29 @@ class Sink {
     this.stderrRank = opts.quiet ? Infinity : RANK[opts.stderrLevel ?? 'ERROR'];
   }
 
+  adopt(settings: ContainerLogSettings): void {
+    // As LXC: a log file given on the command line (-o) wins over the config's. The config's
+    // priority is its file's; -l counts only where the config sets none.
+    if (this.#opts.file || this.#adopted !== undefined || !settings.file) return;
+    this.#adopted = settings.file;
+    this.fileRank = RANK[settings.level ?? this.#opts.level ?? 'ERROR'];
+  }
+
   write(level: LogLevel, module: string, message: string): void {
     const rank = RANK[level];
-    if (rank >= this.fileRank && this.#opts.file) {
-      // Opened lazily: most commands never log at their level.
-      this.#fd ??= openSync(this.#opts.file, 'a', 0o640);
-      const name = this.#opts.container ?? '';
-      writeSync(this.#fd, `${this.#opts.program} ${name} ${timestamp()} ${level.padEnd(8)} ${module} - ${message}\n`);
+    if (rank >= this.fileRank) {
+      const line = `${this.#opts.program} ${this.#opts.container ?? ''} ${timestamp()} ${level.padEnd(8)} ${module} - ${message}\n`;
+      if (this.#opts.file) {
+        // Opened lazily: most commands never log at their level.
+        this.#fd ??= openSync(this.#opts.file, 'a', 0o640);
+        writeSync(this.#fd, line);
+      } else if (this.#adopted !== undefined) {
+        try {
+          appendFileSync(this.#adopted, line, { mode: 0o640 });
+        } catch {
+          // A log file that cannot be written must not fail what is logged about.
+        }
+      }
     }
     if (rank >= this.stderrRank) {
       const who = this.#opts.container ? `${this.#opts.program}: ${this.#opts.container}` : this.#opts.program;
@@ -103,6 +121,10 @@ class SinkLogger implements Logger {
   constructor(sink: Sink, module: string) {
     this.#sink = sink;
     this.#module = module;
+  }
+
+  get sink(): Sink {
+    return this.#sink;
   }
 
   get level(): LogLevel {
@@ -140,6 +162,24 @@ class SinkLogger implements Logger {
   child(module: string): Logger {
     return new SinkLogger(this.#sink, module);
   }
+}
+
+/** A container config's lxc.log.file and lxc.log.level. */
+export interface ContainerLogSettings {
+  readonly file?: string | undefined;
+  readonly level?: LogLevel | undefined;
+}
+
+/**
+ * The container config's lxc.log.file and lxc.log.level, used as LXC uses
+ * them: unless the command line gave a log file (-o), the entries at or above
+ * lxc.log.level (else -l's priority, else ERROR) are appended to
+ * lxc.log.file. A logger lxkit did not make (a library caller's own) is left
+ * alone; one that adopted a file keeps it.
+ */
+export function adoptContainerLog(logger: Logger, settings: ContainerLogSettings): void {
+  // The shared silent logger stays silent: a Container without a logger has one of its own for this.
+  if (logger instanceof SinkLogger && logger !== silentLogger) logger.sink.adopt(settings);
 }
 
 export interface ClosableLogger extends Logger {

@@ -13,12 +13,13 @@ async function stopped(ctx: CliContext, command: string[], opts: { config?: stri
   const lxcpath = await ctx.lxcpath();
   const runtime = await ctx.runtime();
   const defines = collectDefines(opts.define);
-  // Nobody reads this process's stderr: without -o, the container's lxc.log.file is where its messages go (as LXC's).
+  // Nobody reads this process's stderr: without -o, the container's lxc.log.file is where its messages go, at
+  // lxc.log.level (as LXC's: see adoptContainerLog).
   let log = ctx.log;
   if (!ctx.opts.logfile) {
     const probe = new Container(ctx.opts.name!, { runtime, lxcpath });
     const { log: conf } = (await probe.loadConfig({ ...(opts.config ? { configFile: opts.config } : {}), defines })).model;
-    if (conf.file) log = createLogger({ program: 'lxkit-stop', container: ctx.opts.name!, file: conf.file, level: ctx.opts.logpriority ?? conf.level ?? 'ERROR' });
+    if (conf.file) log = createLogger({ program: 'lxkit-stop', container: ctx.opts.name!, file: conf.file, level: conf.level ?? ctx.opts.logpriority ?? 'ERROR' });
   }
   const c = new Container(ctx.opts.name!, { runtime, lxcpath, log });
   await c.finishStopped({

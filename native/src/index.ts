@@ -37,6 +37,8 @@ export function helperPath(name: HelperName): string {
 export interface Addon {
   /** flock(2); throws a Node-style error (EWOULDBLOCK with LOCK_NB when held). */
   flock(fd: number, operation: number): void;
+  /** One datagram to the unix socket at `path` (syslog's /dev/log); a Node-style error when it cannot go. */
+  sendDatagram(path: string, data: Buffer): void;
   /**
    * Loads a cgroup device program (`insns`: struct bpf_insn[]) and attaches it
    * to the cgroup v2 directory `dir` (BPF_F_ALLOW_MULTI). A refused program

@@ -9,6 +9,7 @@
  */
 import { appendFileSync, closeSync, openSync, writeSync } from 'node:fs';
 import { LOG_LEVELS, type LogLevel } from '../config/values.js';
+import { native } from '../native-package.js';
 
 export type { LogLevel };
 
@@ -51,6 +52,15 @@ export interface Logger {
   child(module: string): Logger;
 }
 
+/** syslog's facility numbers for the names lxc.log.syslog takes. */
+const SYSLOG_FACILITY: Readonly<Record<string, number>> = {
+  daemon: 3,
+  ...Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`local${i}`, 16 + i])),
+};
+/** LXC's priorities as syslog severities (LOG_DEBUG … LOG_EMERG), as LXC maps them. */
+const SEVERITY: Record<LogLevel, number> = { TRACE: 7, DEBUG: 7, INFO: 6, NOTICE: 5, WARN: 4, ERROR: 3, CRIT: 2, ALERT: 1, FATAL: 0 };
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
 function timestamp(d = new Date()): string {
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   return (
@@ -64,6 +74,8 @@ class Sink {
   #fd: number | undefined;
   /** lxc.log.file, adopted from a container's config: opened for each line, so that no Container object holds an fd. */
   #adopted: string | undefined;
+  /** lxc.log.syslog, adopted likewise: the facility's number and the lowest priority sent. */
+  #syslog: { facility: number; rank: number } | undefined;
   fileRank: number;
   readonly stderrRank: number;
 
@@ -74,15 +86,39 @@ class Sink {
   }
 
   adopt(settings: ContainerLogSettings): void {
-    // As LXC: a log file given on the command line (-o) wins over the config's. The config's
-    // priority is its file's; -l counts only where the config sets none.
+    // The config's priority is its file's and syslog's; -l counts only where the config sets none.
+    const rank = RANK[settings.level ?? this.#opts.level ?? 'ERROR'];
+    if (settings.syslog && !this.#syslog && SYSLOG_FACILITY[settings.syslog] !== undefined) {
+      this.#syslog = { facility: SYSLOG_FACILITY[settings.syslog]!, rank };
+    }
+    // As LXC: a log file given on the command line (-o) wins over the config's.
     if (this.#opts.file || this.#adopted !== undefined || !settings.file) return;
     this.#adopted = settings.file;
-    this.fileRank = RANK[settings.level ?? this.#opts.level ?? 'ERROR'];
+    this.fileRank = rank;
+  }
+
+  /** The lowest priority any destination takes. */
+  get rank(): number {
+    return Math.min(this.fileRank, this.stderrRank, this.#syslog?.rank ?? Infinity);
+  }
+
+  #toSyslog(level: LogLevel, module: string, message: string): void {
+    const s = this.#syslog!;
+    // RFC 3164, as syslog(3) sends it: <PRI>Mmm dd hh:mm:ss ident[pid]: text
+    const d = new Date();
+    const stamp = `${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2)} ${d.toTimeString().slice(0, 8)}`;
+    const who = this.#opts.container ? `${this.#opts.container}: ` : '';
+    const text = `<${s.facility * 8 + SEVERITY[level]}>${stamp} ${this.#opts.program}[${process.pid}]: ${who}${level} ${module} - ${message}`;
+    try {
+      native().sendDatagram(process.env['LXKIT_SYSLOG_SOCKET'] || '/dev/log', Buffer.from(text));
+    } catch {
+      // As syslog(3): without a syslog daemon listening, the line is dropped.
+    }
   }
 
   write(level: LogLevel, module: string, message: string): void {
     const rank = RANK[level];
+    if (this.#syslog && rank >= this.#syslog.rank) this.#toSyslog(level, module, message);
     if (rank >= this.fileRank) {
       const line = `${this.#opts.program} ${this.#opts.container ?? ''} ${timestamp()} ${level.padEnd(8)} ${module} - ${message}\n`;
       if (this.#opts.file) {
@@ -128,12 +164,11 @@ class SinkLogger implements Logger {
   }
 
   get level(): LogLevel {
-    return LOG_LEVELS[Math.min(this.#sink.fileRank, this.#sink.stderrRank, LOG_LEVELS.length - 1)]!;
+    return LOG_LEVELS[Math.min(this.#sink.rank, LOG_LEVELS.length - 1)]!;
   }
 
   enabled(level: LogLevel): boolean {
-    const r = RANK[level];
-    return r >= this.#sink.fileRank || r >= this.#sink.stderrRank;
+    return RANK[level] >= this.#sink.rank;
   }
 
   log(level: LogLevel, message: string): void {
@@ -164,18 +199,20 @@ class SinkLogger implements Logger {
   }
 }
 
-/** A container config's lxc.log.file and lxc.log.level. */
+/** A container config's lxc.log.file, lxc.log.level and lxc.log.syslog (a facility's name). */
 export interface ContainerLogSettings {
   readonly file?: string | undefined;
   readonly level?: LogLevel | undefined;
+  readonly syslog?: string | undefined;
 }
 
 /**
- * The container config's lxc.log.file and lxc.log.level, used as LXC uses
- * them: unless the command line gave a log file (-o), the entries at or above
- * lxc.log.level (else -l's priority, else ERROR) are appended to
- * lxc.log.file. A logger lxkit did not make (a library caller's own) is left
- * alone; one that adopted a file keeps it.
+ * The container config's lxc.log.file, lxc.log.level and lxc.log.syslog,
+ * used as LXC uses them: unless the command line gave a log file (-o), the
+ * entries at or above lxc.log.level (else -l's priority, else ERROR) are
+ * appended to lxc.log.file; with lxc.log.syslog they go to syslog as well,
+ * with that facility, at the same priority. A logger lxkit did not make (a
+ * library caller's own) is left alone; one that adopted settings keeps them.
  */
 export function adoptContainerLog(logger: Logger, settings: ContainerLogSettings): void {
   // The shared silent logger stays silent: a Container without a logger has one of its own for this.

@@ -41,6 +41,14 @@ Napi::Error SystemError(Napi::Env env, int err, const char* syscall) {
   return e;
 }
 
+// With the path the call was about, as Node words it: "ENOENT: ..., sendto '/dev/log'".
+Napi::Error SystemError(Napi::Env env, int err, const char* syscall, const char* path) {
+  Napi::Error e = SystemError(env, err, syscall);
+  e.Set("message", Napi::String::New(env, e.Message() + " '" + path + "'"));
+  e.Set("path", Napi::String::New(env, path));
+  return e;
+}
+
 // attachDeviceProgram(cgroupDir, insns): loads a BPF_PROG_TYPE_CGROUP_DEVICE
 // program (insns: struct bpf_insn[], built by the cgroup plugin) and attaches
 // it to the cgroup v2 directory. The cgroup holds the program from then on;
@@ -113,6 +121,33 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
     r = flock(fd, op);
   } while (r < 0 && errno == EINTR);
   if (r < 0) throw SystemError(env, errno, "flock");
+  return env.Undefined();
+}
+
+// sendDatagram(path, data): one datagram to the unix socket at `path` (a
+// syslog daemon's /dev/log), from a socket made for it: Node has no unix
+// datagram sockets. Throws a Node-style error (ENOENT: nobody listens there).
+Napi::Value SendDatagram(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsBuffer()) {
+    throw Napi::TypeError::New(env, "sendDatagram(path: string, data: Buffer)");
+  }
+  std::string path = info[0].As<Napi::String>();
+  Napi::Buffer<uint8_t> data = info[1].As<Napi::Buffer<uint8_t>>();
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof(addr));
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) throw SystemError(env, ENAMETOOLONG, "sendto", path.c_str());
+  memcpy(addr.sun_path, path.c_str(), path.size());
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw SystemError(env, errno, "socket");
+  ssize_t n;
+  do {
+    n = sendto(fd, data.Data(), data.Length(), MSG_NOSIGNAL, (struct sockaddr*)&addr, sizeof(addr));
+  } while (n < 0 && errno == EINTR);
+  int err = errno;
+  close(fd);
+  if (n < 0) throw SystemError(env, err, "sendto", path.c_str());
   return env.Undefined();
 }
 
@@ -582,6 +617,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listenAbstract", Napi::Function::New(env, ListenAbstract, "listenAbstract"));
   exports.Set("connectAbstract", Napi::Function::New(env, ConnectAbstract, "connectAbstract"));
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
+  exports.Set("sendDatagram", Napi::Function::New(env, SendDatagram, "sendDatagram"));
   exports.Set("attachDeviceProgram", Napi::Function::New(env, AttachDeviceProgram, "attachDeviceProgram"));
   exports.Set("spawnHelper", Napi::Function::New(env, SpawnHelper, "spawnHelper"));
   exports.Set("spawnHelperAsync", Napi::Function::New(env, SpawnHelperAsync, "spawnHelperAsync"));

@@ -54,7 +54,7 @@
     },
     {
       "target_name": "lxkit",
-      "sources": ["src/addon/addon.cc", "src/common/timeline.c"],
+      "sources": ["src/addon/addon.cc", "src/common/timeline.c", "src/monitor/resolve.c"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions", "-std=gnu11"],

@@ -40,6 +40,14 @@ export interface Addon {
   /** One datagram to the unix socket at `path` (syslog's /dev/log); a Node-style error when it cannot go. */
   sendDatagram(path: string, data: Buffer): void;
   /**
+   * The device node `path` (and its parents) beneath `root` (a container's
+   * /proc/<pid>/root), replacing what is there; a path that would leave the
+   * root fails (EXDEV).
+   */
+  makeNodeBeneath(root: string, path: string, mode: number, major: number, minor: number): void;
+  /** Removes the device node `path` beneath `root`: false when there is none; ENOTBLK when something else is there. */
+  removeNodeBeneath(root: string, path: string): boolean;
+  /**
    * Loads a cgroup device program (`insns`: struct bpf_insn[]) and attaches it
    * to the cgroup v2 directory `dir` (BPF_F_ALLOW_MULTI). A refused program
    * throws with the verifier's log in `detail`.

@@ -23,6 +23,11 @@
 #include <unordered_map>
 #include <vector>
 #include "../common/kernel.h"
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+extern "C" {
+#include "../monitor/resolve.h"
+}
 #include "../common/spawn.h"
 #include "../common/timeline.h"
 
@@ -151,6 +156,7 @@ Napi::Value SendDatagram(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+
 // Closes a file descriptor on every path out of a scope.
 struct Fd {
   int fd = -1;
@@ -166,6 +172,88 @@ struct Fd {
     return f;
   }
 };
+
+// The container's root as its init sees it (/proc/<pid>/root: its mount
+// namespace's mounts included, without entering it), for resolve.c's
+// PF_IN_ROOT paths while `this` lives: nothing resolves above it.
+struct BeneathRoot {
+  int fd;
+  explicit BeneathRoot(const std::string& root) : fd(open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) { root_fd = fd; }
+  ~BeneathRoot() {
+    resolve_forget();
+    root_fd = -1;
+    if (fd >= 0) close(fd);
+  }
+};
+
+// "dev/dri/card0" -> parent "dev/dri", name "card0"; false for a path with no name or a "." or ".." in it.
+static bool SplitBeneath(const std::string& path, std::string& parent, std::string& name) {
+  size_t start = path.find_first_not_of('/');
+  if (start == std::string::npos) return false;
+  std::string rel = path.substr(start);
+  for (size_t at = 0; at <= rel.size();) {
+    size_t end = rel.find('/', at);
+    if (end == std::string::npos) end = rel.size();
+    std::string part = rel.substr(at, end - at);
+    if (part == "." || part == "..") return false;
+    at = end + 1;
+  }
+  while (!rel.empty() && rel.back() == '/') rel.pop_back();
+  size_t slash = rel.rfind('/');
+  parent = slash == std::string::npos ? "." : rel.substr(0, slash);
+  name = slash == std::string::npos ? rel : rel.substr(slash + 1);
+  return !name.empty();
+}
+
+// makeNodeBeneath(root, path, mode, major, minor): lxc-device add: the device
+// node `path` (with its parents, 0755) beneath the container's root `root`,
+// replacing what is there. Every component is resolved beneath the root: a
+// symlink that leaves it fails (EXDEV) instead of reaching the host.
+Napi::Value MakeNodeBeneath(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 5 || !info[0].IsString() || !info[1].IsString() || !info[2].IsNumber() || !info[3].IsNumber() || !info[4].IsNumber()) {
+    throw Napi::TypeError::New(env, "makeNodeBeneath(root: string, path: string, mode: number, major: number, minor: number)");
+  }
+  std::string root = info[0].As<Napi::String>(), path = info[1].As<Napi::String>(), parent, name;
+  mode_t mode = (mode_t)info[2].As<Napi::Number>().Uint32Value();
+  dev_t dev = makedev(info[3].As<Napi::Number>().Uint32Value(), info[4].As<Napi::Number>().Uint32Value());
+  if (!SplitBeneath(path, parent, name)) throw SystemError(env, EINVAL, "mknod", path.c_str());
+  BeneathRoot r(root);
+  if (r.fd < 0) throw SystemError(env, errno, "open", root.c_str());
+  int dir = mkdir_open(parent.c_str(), PF_IN_ROOT, 0755);
+  if (dir < 0) throw SystemError(env, errno, "mkdir", parent.c_str());
+  Fd guard{dir};
+  if (unlinkat(dir, name.c_str(), 0) < 0 && errno != ENOENT) throw SystemError(env, errno, "unlink", path.c_str());
+  if (mknodat(dir, name.c_str(), mode, dev) < 0) throw SystemError(env, errno, "mknod", path.c_str());
+  return env.Undefined();
+}
+
+// removeNodeBeneath(root, path): lxc-device del: removes the device node
+// `path` beneath the container's root; false when there is none. Anything
+// else at that path (a file, a directory) is left alone: ENOTBLK.
+Napi::Value RemoveNodeBeneath(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) throw Napi::TypeError::New(env, "removeNodeBeneath(root: string, path: string)");
+  std::string root = info[0].As<Napi::String>(), path = info[1].As<Napi::String>(), parent, name;
+  if (!SplitBeneath(path, parent, name)) throw SystemError(env, EINVAL, "unlink", path.c_str());
+  BeneathRoot r(root);
+  if (r.fd < 0) throw SystemError(env, errno, "open", root.c_str());
+  int dir = open_path(parent.c_str(), PF_IN_ROOT, O_PATH | O_DIRECTORY);
+  if (dir < 0) {
+    if (errno == ENOENT) return Napi::Boolean::New(env, false);
+    throw SystemError(env, errno, "open", parent.c_str());
+  }
+  Fd guard{dir};
+  struct stat st;
+  if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno == ENOENT) return Napi::Boolean::New(env, false);
+    throw SystemError(env, errno, "stat", path.c_str());
+  }
+  if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) throw SystemError(env, ENOTBLK, "unlink", path.c_str());
+  if (unlinkat(dir, name.c_str(), 0) < 0) throw SystemError(env, errno, "unlink", path.c_str());
+  return Napi::Boolean::New(env, true);
+}
+
 
 // What posix_spawn of a helper needs, made on the calling thread: argv and
 // the environment copied, the child's fds lifted above every target number
@@ -618,6 +706,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("connectAbstract", Napi::Function::New(env, ConnectAbstract, "connectAbstract"));
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
   exports.Set("sendDatagram", Napi::Function::New(env, SendDatagram, "sendDatagram"));
+  exports.Set("makeNodeBeneath", Napi::Function::New(env, MakeNodeBeneath, "makeNodeBeneath"));
+  exports.Set("removeNodeBeneath", Napi::Function::New(env, RemoveNodeBeneath, "removeNodeBeneath"));
   exports.Set("attachDeviceProgram", Napi::Function::New(env, AttachDeviceProgram, "attachDeviceProgram"));
   exports.Set("spawnHelper", Napi::Function::New(env, SpawnHelper, "spawnHelper"));
   exports.Set("spawnHelperAsync", Napi::Function::New(env, SpawnHelperAsync, "spawnHelperAsync"));

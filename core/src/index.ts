@@ -120,6 +120,7 @@ export { activeContainerStats } from './top/gather.js';
 export { CSV_HEADER, SORT_KEYS, csvLine, humanSize, isSortKey, screen, sortRows, totalOf, type SortKey, type TopRow } from './top/render.js';
 export { USER_HZ, topStats, type TopStats } from './top/stats.js';
 export { lockedContainers } from './container/active.js';
+export { addDevice, removeDevice, type DeviceRequest } from './device/device.js';
 export { callerSubids, parseSubids, type SubidEntry } from './host/subid.js';
 export { type RunResult } from './start/run.js';
 export { cloneFirstReason, stopWorkReason } from './start/plugin-answers.js';

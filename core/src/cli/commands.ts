@@ -147,6 +147,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/usernsexec.js'),
   },
   {
+    name: 'device',
+    summary: 'hand a host device node or network interface to a running container, or take it back',
+    lxc: 'lxc-device',
+    load: () => import('./commands/device.js'),
+  },
+  {
     name: 'top',
     summary: "the active containers' CPU, block I/O and memory use, refreshed",
     lxc: 'lxc-top',

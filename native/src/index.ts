@@ -37,6 +37,8 @@ export function helperPath(name: HelperName): string {
 export interface Addon {
   /** flock(2); throws a Node-style error (EWOULDBLOCK with LOCK_NB when held). */
   flock(fd: number, operation: number): void;
+  /** No more callbacks into JavaScript (exit watches and channels let go): at the process's exit. */
+  quiesce(): void;
   /** One datagram to the unix socket at `path` (syslog's /dev/log); a Node-style error when it cannot go. */
   sendDatagram(path: string, data: Buffer): void;
   /**
@@ -94,6 +96,9 @@ export function native(): Addon {
       const mod = { exports: {} as Addon };
       process.dlopen(mod, path);
       addon = mod.exports;
+      // Before Node frees the environment: see quiesce() in addon.cc.
+      const a = addon;
+      process.once('exit', () => a.quiesce());
     } catch (err) {
       throw Object.assign(missing('addon', path), { cause: err });
     }

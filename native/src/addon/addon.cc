@@ -696,6 +696,28 @@ Napi::Value IsATty(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, isatty(info[0].As<Napi::Number>().Int32Value()) == 1);
 }
 
+// quiesce(): no callback into JavaScript any more; called at the process's
+// 'exit'. Node runs the event loop once more while it frees the environment,
+// and a monitor exiting or writing then (an unref'd daemon's, or the end of a
+// conversation) would call into an isolate that is going away. The watched
+// processes are not waited for: a daemon's monitor outlives this process.
+Napi::Value Quiesce(const Napi::CallbackInfo& info) {
+  for (auto& [fd, w] : watches) {
+    uv_poll_stop(&w->poll);
+    close(w->pidfd);
+    uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), [](uv_handle_t* h) {
+      auto* w = static_cast<ExitWatch*>(h->data);
+      delete w->context;
+      delete w;
+    });
+  }
+  watches.clear();
+  std::vector<Channel*> open;
+  for (auto& [fd, c] : channels) open.push_back(c);
+  for (Channel* c : open) ChannelFree(c);
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("isatty", Napi::Function::New(env, IsATty, "isatty"));
   exports.Set("channelOpen", Napi::Function::New(env, ChannelOpen, "channelOpen"));
@@ -713,6 +735,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawnHelperAsync", Napi::Function::New(env, SpawnHelperAsync, "spawnHelperAsync"));
   exports.Set("watchExit", Napi::Function::New(env, WatchExit, "watchExit"));
   exports.Set("unrefExit", Napi::Function::New(env, UnrefExit, "unrefExit"));
+  exports.Set("quiesce", Napi::Function::New(env, Quiesce, "quiesce"));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));
   Napi::Object c = Napi::Object::New(env);
   c.Set("LOCK_SH", LOCK_SH);

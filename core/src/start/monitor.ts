@@ -14,7 +14,7 @@ import type { Channel, HelperExit, HelperProcess } from '@lxkit/native';
 import type { Logger } from '../log/logger.js';
 import type { CgroupHandoff } from '../hooks/drivers.js';
 import type { AttachConfinement } from '../hooks/contexts.js';
-import { LxkitError } from '../errors.js';
+import { LxkitError, isLxkitError } from '../errors.js';
 import { planRecorder } from '../launch-plan/active.js';
 import type { OpQueue } from './ops.js';
 import { FrameReader, MSG, STATES, decodeRecord, encodeFrame, encodeRecord, type ContainerState, type StdioMode } from './protocol.js';
@@ -456,14 +456,24 @@ export class Monitor {
    * `always`, else only to restart it after a reboot (nothing else to do:
    * the monitor then ends the container's life by itself). An empty
    * `afterExit`: nothing of lxkit's ever runs then (lxkit unshare -d). This
-   * process may leave: the monitor's exit no longer keeps it alive.
+   * process may leave: the monitor's exit no longer keeps it alive. False
+   * when the init exited before the monitor took this: the caller ends it.
    */
-  async daemonize(afterExit: readonly string[], always: boolean): Promise<void> {
-    const f = await this.#request(MSG.DAEMONIZE, encodeRecord({ ints: [always ? 1 : 0], strs: [...afterExit] }), [MSG.RESULT]);
+  async daemonize(afterExit: readonly string[], always: boolean): Promise<boolean> {
+    let f: { type: number; payload: Buffer };
+    try {
+      f = await this.#request(MSG.DAEMONIZE, encodeRecord({ ints: [always ? 1 : 0], strs: [...afterExit] }), [MSG.RESULT]);
+    } catch (err) {
+      // The init ran, and exited before the monitor took the request: nothing is left to leave to it.
+      // The caller ends the container as in the foreground; the monitor's late answer is dropped.
+      if (this.#exit && isLxkitError(err, 'LXKIT_START_FAILED')) return false;
+      throw err;
+    }
     this.#check(f.payload, () => ({ what: 'leaving the container to its monitor' }));
     this.#quitting = true;
     this.#proc.unref();
     this.#close();
+    return true;
   }
 
   /**

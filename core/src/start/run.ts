@@ -451,7 +451,13 @@ export async function startDetached(
   try {
     const why = opts.stopWork ?? stopWorkReason(runtime, ctx);
     opts.log.debug(`container ${opts.name}: ${why ? `its end needs lxkit's stop work (${why})` : 'its monitor ends it alone'}`);
-    await monitor.daemonize(opts.afterExit, why !== undefined);
+    if (!(await monitor.daemonize(opts.afterExit, why !== undefined))) {
+      // The init ran and has already exited (a short command): the start worked, as lxc-start -d
+      // says, and this process ends the container as a foreground start would.
+      planRecorder()?.refuse('the init exited before it was left to its monitor');
+      await finish(ending, monitor.exit, undefined);
+      return { pid, monitorPid: monitor.pid! };
+    }
     planRecorder()?.finish({ kind: 'daemon', container: opts.name });
   } catch (err) {
     monitor.kill(SIGKILL);

@@ -137,8 +137,8 @@ export async function runUnshared(req: UnshareRequest): Promise<Exit | undefined
     try {
       await monitor.batch(ops, { exec: true });
       if (req.daemon) {
-        await monitor.daemonize([], false);
-        left = true;
+        // False: the command has already ended; the monitor is let go below.
+        left = await monitor.daemonize([], false);
         return undefined;
       }
       return await monitor.exited();

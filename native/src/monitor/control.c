@@ -539,9 +539,12 @@ void release_namespaces(void)
  * new controller, on a socketpair as its fd 3 with the lock as fd 4. If it
  * cannot be started, the monitor lets the container go by itself.
  */
+static int after_exit_started;
+
 static void start_after_exit(void)
 {
 	int sv[2];
+	after_exit_started = 1;
 	if (!M.after_exit || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		release_namespaces();
 		M.quit = 1;
@@ -656,6 +659,23 @@ void control_lost(void)
 	if (M.daemon && !M.exited) {
 		console_detach_terminal();
 		setsid();
+		return;
+	}
+	/*
+	 * The init exited after this monitor took the hand-over (DAEMONIZE) but
+	 * before lxkit had left: lxkit heard of the exit too late to finish the
+	 * container, so the end is the daemon's, as if lxkit had left first. Not
+	 * when lxkit finished it (QUIT), nor for the stop work's own end.
+	 */
+	if (M.daemon && M.exited && !M.quit && !after_exit_started) {
+		console_detach_terminal();
+		set_state(STATE_STOPPING);
+		if (M.after_exit_always || M.exit_signal == SIGHUP) {
+			start_after_exit();
+		} else {
+			M.release_pending = 1;
+			M.quit = 1;
+		}
 		return;
 	}
 	if (M.pidfd >= 0) {

@@ -669,6 +669,7 @@ void control_lost(void)
 	 */
 	if (M.daemon && M.exited && !M.quit && !after_exit_started) {
 		console_detach_terminal();
+		setsid();
 		set_state(STATE_STOPPING);
 		if (M.after_exit_always || M.exit_signal == SIGHUP) {
 			start_after_exit();

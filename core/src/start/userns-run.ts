@@ -11,6 +11,7 @@ import { writeIdMaps } from './idmap-write.js';
 import { Monitor, type Exit } from './monitor.js';
 import { CLONE_FLAGS } from './namespaces.js';
 import { EXEC_MODE, OpQueue } from './ops.js';
+import type { HostProgram } from './program.js';
 import { STDIO, type StdioMode } from './protocol.js';
 
 export interface UsernsRun {
@@ -74,14 +75,8 @@ export async function runInUserNamespace(req: UsernsRun): Promise<void> {
   }
 }
 
-export interface UsernsExec {
+export interface UsernsExec extends HostProgram {
   readonly idmap: readonly IdMap[];
-  /** The program (found on `env`'s PATH) and its arguments. */
-  readonly argv: readonly string[];
-  /** Its environment (`NAME=value`) and working directory. */
-  readonly env: readonly string[];
-  readonly cwd: string;
-  readonly log?: Logger;
 }
 
 /**

@@ -14,19 +14,15 @@ import { writeIdMaps } from '../start/idmap-write.js';
 import { Monitor, type Exit } from '../start/monitor.js';
 import { MS } from '../start/mount-options.js';
 import { EXEC_MODE, OpQueue } from '../start/ops.js';
+import type { HostProgram } from '../start/program.js';
 import { STDIO } from '../start/protocol.js';
 import { forwardSignals } from '../start/signals.js';
 import { cloneFlagsOf } from './namespaces.js';
 import type { HostUser } from './user.js';
 
-export interface UnshareRequest {
+export interface UnshareRequest extends HostProgram {
   /** At least one: the command's new namespaces (every other one is lxkit's). */
   readonly namespaces: readonly NamespaceName[];
-  /** The program (found on `env`'s PATH) and its arguments. */
-  readonly argv: readonly string[];
-  /** Its environment (`NAME=value`) and working directory. */
-  readonly env: readonly string[];
-  readonly cwd: string;
   /**
    * -u: the command runs as this user, with its group and (outside a new
    * user namespace) its groups. In a new user namespace the user's uid and
@@ -43,7 +39,6 @@ export interface UnshareRequest {
   readonly daemon?: boolean;
   /** SIGINT, SIGTERM and SIGHUP to this process go to the command (a shell on this terminal survives Ctrl-C). */
   readonly forwardSignals?: boolean;
-  readonly log?: Logger;
 }
 
 /** What each option needs, with lxc-unshare's wording of it. */

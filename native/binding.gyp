@@ -28,6 +28,7 @@
         "src/monitor/notify.c",
         "src/monitor/child.c",
         "src/monitor/netns.c",
+        "src/common/netlink.c",
         "src/common/confine.c",
         "src/monitor/resolve.c",
         "src/monitor/fdpass.c"
@@ -54,7 +55,7 @@
     },
     {
       "target_name": "lxkit",
-      "sources": ["src/addon/addon.cc", "src/common/timeline.c", "src/monitor/resolve.c"],
+      "sources": ["src/addon/addon.cc", "src/common/timeline.c", "src/monitor/resolve.c", "src/common/netlink.c"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions", "-std=gnu11"],

@@ -34,6 +34,18 @@ export function helperPath(name: HelperName): string {
   return path;
 }
 
+/** One end of a network device pair, as netVethCreate takes it. */
+export interface NetLinkSpec {
+  name: string;
+  /** 6 bytes. */
+  hwaddr?: Buffer;
+  mtu?: number;
+  /** The bridge to enslave the device to (host side). */
+  master?: string;
+  /** Bring it up. */
+  up?: boolean;
+}
+
 export interface Addon {
   /** flock(2); throws a Node-style error (EWOULDBLOCK with LOCK_NB when held). */
   flock(fd: number, operation: number): void;
@@ -41,6 +53,17 @@ export interface Addon {
   quiesce(): void;
   /** One datagram to the unix socket at `path` (syslog's /dev/log); a Node-style error when it cannot go. */
   sendDatagram(path: string, data: Buffer): void;
+  /**
+   * A veth pair over rtnetlink: `host` in lxkit's network namespace, `peer`
+   * made directly in the network namespace at the path `netns`. A refusal is
+   * a Node-style error with syscall 'netlink', the host end's name as `path`
+   * and the kernel's own words (extended ack) in `detail`.
+   */
+  netVethCreate(host: NetLinkSpec, peer: NetLinkSpec, netns: string): void;
+  /** Deletes the network device `name`: false when there is none. */
+  netLinkDelete(name: string): boolean;
+  /** The IPv4 and IPv6 addresses of the host interface `name`, whether it is up or not (getifaddrs). */
+  interfaceAddresses(name: string): { family: 4 | 6; address: string }[];
   /**
    * The device node `path` (and its parents) beneath `root` (a container's
    * /proc/<pid>/root), replacing what is there; a path that would leave the

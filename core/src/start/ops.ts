@@ -38,6 +38,9 @@ export const OP = {
   PERSONALITY: 26,
   SESSION_KEYRING: 27,
   SCHED_CORE: 28,
+  NET_LINK: 29,
+  NET_ADDR: 30,
+  NET_ROUTE: 31,
 } as const;
 
 /** Path flags (ops.h PF_*). */
@@ -273,5 +276,27 @@ export class OpQueue {
 
   chown(path: string, uid: number, gid: number, o: PathOptions, info: OpInfo): this {
     return this.#push(OP.CHOWN, [pf(o), uid, gid], [path], info);
+  }
+
+  /**
+   * Changes the network device `ifname` from inside the container's network
+   * namespace: a new name, a MAC address (6 bytes), an MTU, up.
+   */
+  netLink(ifname: string, change: { rename?: string; hwaddr?: Buffer; mtu?: number; up?: boolean }, info: OpInfo): this {
+    return this.#push(OP.NET_LINK, [0, change.mtu ?? 0, change.up ? 1 : 0], [ifname, change.rename ?? '', change.hwaddr ?? ''], info);
+  }
+
+  /** An address on `ifname` (`address`: 4 or 16 bytes; `broadcast`: 4 bytes, IPv4 only). */
+  netAddress(ifname: string, a: { family: 4 | 6; address: Buffer; prefix: number; broadcast?: Buffer }, info: OpInfo): this {
+    return this.#push(OP.NET_ADDR, [0, a.family, a.prefix], [ifname, a.address, a.broadcast ?? ''], info);
+  }
+
+  /**
+   * A route through `ifname`: to `destination`/`prefix` (none: the default
+   * route), via `gateway` (none: on the link). A gateway outside the
+   * device's subnets gets a host route on the link first, as LXC does.
+   */
+  netRoute(ifname: string, r: { family: 4 | 6; gateway?: Buffer; destination?: Buffer; prefix?: number }, info: OpInfo): this {
+    return this.#push(OP.NET_ROUTE, [0, r.family, r.prefix ?? 0], [ifname, r.gateway ?? '', r.destination ?? ''], info);
   }
 }

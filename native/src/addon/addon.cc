@@ -27,7 +27,11 @@
 #include <sys/sysmacros.h>
 extern "C" {
 #include "../monitor/resolve.h"
+#include "../common/netlink.h"
 }
+#include <net/if.h>
+#include <ifaddrs.h>
+#include <arpa/inet.h>
 #include "../common/spawn.h"
 #include "../common/timeline.h"
 
@@ -172,6 +176,109 @@ struct Fd {
     return f;
   }
 };
+
+// A refused netlink request: Node's shape, the device as `path`, the kernel's extended ack as `detail`.
+Napi::Error NetlinkError(Napi::Env env, int err, const std::string& ifname, const char* why) {
+  Napi::Error e = SystemError(env, err, "netlink", ifname.c_str());
+  if (why && why[0]) {
+    e.Set("detail", Napi::String::New(env, why));
+    e.Set("message", Napi::String::New(env, e.Message() + " (" + why + ")"));
+  }
+  return e;
+}
+
+// The fields of a JavaScript device description (NetLinkSpec in index.ts) as struct nl_link.
+struct LinkSpec {
+  std::string name;
+  std::vector<uint8_t> hwaddr;
+  nl_link link{};
+  explicit LinkSpec(Napi::Env env, Napi::Object o) {
+    link.netns_fd = -1;
+    if (o.Has("name") && o.Get("name").IsString()) {
+      name = o.Get("name").As<Napi::String>().Utf8Value();
+      link.name = name.c_str();
+    }
+    if (o.Has("hwaddr") && o.Get("hwaddr").IsBuffer()) {
+      auto b = o.Get("hwaddr").As<Napi::Buffer<uint8_t>>();
+      if (b.Length() != 6) throw Napi::TypeError::New(env, "hwaddr: 6 bytes");
+      hwaddr.assign(b.Data(), b.Data() + 6);
+      link.hwaddr = hwaddr.data();
+    }
+    if (o.Has("mtu") && o.Get("mtu").IsNumber()) link.mtu = o.Get("mtu").As<Napi::Number>().Uint32Value();
+    if (o.Has("up") && o.Get("up").ToBoolean()) link.up = 1;
+    if (o.Has("master") && o.Get("master").IsString()) {
+      std::string m = o.Get("master").As<Napi::String>().Utf8Value();
+      link.master = (int)if_nametoindex(m.c_str());
+      if (link.master == 0) throw SystemError(env, errno, "if_nametoindex", m.c_str());
+    }
+  }
+};
+
+// netVethCreate(host, peer, netns): a veth pair, `host` in lxkit's network
+// namespace and `peer` created directly in the namespace at the path `netns`
+// (a container's /proc/<monitor>/fd/<n>), so that it never shows on the host.
+Napi::Value NetVethCreate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsObject() || !info[1].IsObject() || !info[2].IsString()) {
+    throw Napi::TypeError::New(env, "netVethCreate(host: NetLinkSpec, peer: NetLinkSpec, netns: string)");
+  }
+  LinkSpec host(env, info[0].As<Napi::Object>());
+  LinkSpec peer(env, info[1].As<Napi::Object>());
+  std::string netns = info[2].As<Napi::String>();
+  Fd ns(open(netns.c_str(), O_RDONLY | O_CLOEXEC));
+  if (ns.fd < 0) throw SystemError(env, errno, "open", netns.c_str());
+  peer.link.netns_fd = ns.fd;
+  Fd nl(nl_open());
+  if (nl.fd < 0) throw SystemError(env, errno, "socket");
+  char why[NL_WHY];
+  if (nl_veth_create(nl.fd, &host.link, &peer.link, why) < 0) throw NetlinkError(env, errno, host.name, why);
+  return env.Undefined();
+}
+
+// interfaceAddresses(name): the addresses of a host interface, up or not
+// (os.networkInterfaces() leaves out interfaces without carrier, such as a
+// bridge with no port yet). [{ family: 4|6, address }], in the kernel's order.
+Napi::Value InterfaceAddresses(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "interfaceAddresses(name: string)");
+  std::string name = info[0].As<Napi::String>();
+  struct ifaddrs* list = nullptr;
+  if (getifaddrs(&list) < 0) throw SystemError(env, errno, "getifaddrs");
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (struct ifaddrs* a = list; a; a = a->ifa_next) {
+    if (!a->ifa_addr || name != a->ifa_name) continue;
+    int family = a->ifa_addr->sa_family;
+    if (family != AF_INET && family != AF_INET6) continue;
+    char text[INET6_ADDRSTRLEN];
+    const void* raw = family == AF_INET ? (const void*)&((struct sockaddr_in*)a->ifa_addr)->sin_addr
+                                        : (const void*)&((struct sockaddr_in6*)a->ifa_addr)->sin6_addr;
+    if (!inet_ntop(family, raw, text, sizeof(text))) continue;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("family", Napi::Number::New(env, family == AF_INET ? 4 : 6));
+    o.Set("address", Napi::String::New(env, text));
+    out.Set(n++, o);
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+// netLinkDelete(name): deletes the device; false when there is none.
+Napi::Value NetLinkDelete(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "netLinkDelete(name: string)");
+  std::string name = info[0].As<Napi::String>();
+  int ifindex = (int)if_nametoindex(name.c_str());
+  if (ifindex == 0) return Napi::Boolean::New(env, false);
+  Fd nl(nl_open());
+  if (nl.fd < 0) throw SystemError(env, errno, "socket");
+  char why[NL_WHY];
+  if (nl_link_del(nl.fd, ifindex, why) < 0) {
+    if (errno == ENODEV) return Napi::Boolean::New(env, false);
+    throw NetlinkError(env, errno, name, why);
+  }
+  return Napi::Boolean::New(env, true);
+}
 
 // The container's root as its init sees it (/proc/<pid>/root: its mount
 // namespace's mounts included, without entering it), for resolve.c's
@@ -728,6 +835,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("connectAbstract", Napi::Function::New(env, ConnectAbstract, "connectAbstract"));
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
   exports.Set("sendDatagram", Napi::Function::New(env, SendDatagram, "sendDatagram"));
+  exports.Set("netVethCreate", Napi::Function::New(env, NetVethCreate, "netVethCreate"));
+  exports.Set("netLinkDelete", Napi::Function::New(env, NetLinkDelete, "netLinkDelete"));
+  exports.Set("interfaceAddresses", Napi::Function::New(env, InterfaceAddresses, "interfaceAddresses"));
   exports.Set("makeNodeBeneath", Napi::Function::New(env, MakeNodeBeneath, "makeNodeBeneath"));
   exports.Set("removeNodeBeneath", Napi::Function::New(env, RemoveNodeBeneath, "removeNodeBeneath"));
   exports.Set("attachDeviceProgram", Napi::Function::New(env, AttachDeviceProgram, "attachDeviceProgram"));

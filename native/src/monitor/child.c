@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
@@ -34,6 +35,7 @@
 #include "fdpass.h"
 #include "../common/confine.h"
 #include "netns.h"
+#include "../common/netlink.h"
 #include "resolve.h"
 #include "../common/kernel.h"
 #include "../common/signals.h"
@@ -814,6 +816,87 @@ static int op_loopback_up(struct failure *f)
 	return netns_loopback_up(&failed) < 0 ? fail(f, failed, "lo") : 0;
 }
 
+/* The container's network devices, configured from inside its network namespace (LXC does the same in its child). */
+static int nlfd = -1;
+
+static int net_failure(struct failure *f, const char *what, const char *ifname, const char *why)
+{
+	fail(f, "netlink", ifname);
+	snprintf(f->detail, sizeof(f->detail), "%s%s%s", what, why[0] ? ": " : "", why);
+	return -1;
+}
+
+/* The device `ifname` (strs[0]) of a net op, and the socket to change it with. */
+static int net_device(const struct record *r, struct failure *f)
+{
+	if (nlfd < 0 && (nlfd = nl_open()) < 0)
+		return fail(f, "socket", "NETLINK_ROUTE");
+	int ifindex = (int)if_nametoindex(str(r, 0));
+	if (ifindex == 0)
+		return fail(f, "if_nametoindex", str(r, 0));
+	return ifindex;
+}
+
+static const uint8_t *raw(const struct record *r, uint32_t i, uint32_t want)
+{
+	return i < r->nstrs && r->lens[i] == want ? (const uint8_t *)r->strs[i] : NULL;
+}
+
+static int op_net_link(const struct record *r, struct failure *f)
+{
+	char why[NL_WHY];
+	int ifindex = net_device(r, f);
+	if (ifindex < 0)
+		return -1;
+	struct nl_link change = {
+		.name = str(r, 1)[0] ? str(r, 1) : NULL,
+		.hwaddr = raw(r, 2, 6),
+		.mtu = (uint32_t)num(r, 1, 0),
+		.up = (int)num(r, 2, 0),
+		.netns_fd = -1,
+	};
+	return nl_link_set(nlfd, ifindex, &change, why) < 0 ? net_failure(f, "changing the device", str(r, 0), why) : 0;
+}
+
+static int op_net_addr(const struct record *r, struct failure *f)
+{
+	char why[NL_WHY];
+	int ifindex = net_device(r, f);
+	if (ifindex < 0)
+		return -1;
+	int family = num(r, 1, 4) == 6 ? AF_INET6 : AF_INET;
+	const uint8_t *addr = raw(r, 1, family == AF_INET ? 4 : 16);
+	if (!addr) {
+		errno = EINVAL;
+		return fail(f, "netlink", str(r, 0));
+	}
+	if (nl_addr_add(nlfd, ifindex, family, addr, (int)num(r, 2, 0), raw(r, 2, 4), why) < 0)
+		return net_failure(f, "adding an address", str(r, 0), why);
+	return 0;
+}
+
+static int op_net_route(const struct record *r, struct failure *f)
+{
+	char why[NL_WHY];
+	int ifindex = net_device(r, f);
+	if (ifindex < 0)
+		return -1;
+	int family = num(r, 1, 4) == 6 ? AF_INET6 : AF_INET;
+	uint32_t len = family == AF_INET ? 4 : 16;
+	const uint8_t *gw = raw(r, 1, len), *dst = raw(r, 2, len);
+	int prefix = (int)num(r, 2, 0);
+	if (nl_route_add(nlfd, ifindex, family, dst, prefix, gw, why) == 0)
+		return 0;
+	/*
+	 * A gateway outside every subnet of the device is reached on the link
+	 * itself, as LXC does: a host route to it first, then the route again.
+	 */
+	if (errno == ENETUNREACH && gw && nl_route_add(nlfd, ifindex, family, gw, (int)len * 8, NULL, why) == 0 &&
+	    nl_route_add(nlfd, ifindex, family, dst, prefix, gw, why) == 0)
+		return 0;
+	return net_failure(f, gw ? "adding the route through the gateway" : "adding the route", str(r, 0), why);
+}
+
 static int run_op(uint16_t code, const struct record *r, struct failure *f)
 {
 	int pf = (int)num(r, 0, 0);
@@ -910,6 +993,12 @@ static int run_op(uint16_t code, const struct record *r, struct failure *f)
 	}
 	case OP_LOOPBACK_UP:
 		return op_loopback_up(f);
+	case OP_NET_LINK:
+		return op_net_link(r, f);
+	case OP_NET_ADDR:
+		return op_net_addr(r, f);
+	case OP_NET_ROUTE:
+		return op_net_route(r, f);
 	case OP_UNSHARE:
 		return unshare((int)num(r, 1, 0)) < 0 ? fail(f, "unshare", NULL) : 0;
 	case OP_CHOWN: {

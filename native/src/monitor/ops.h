@@ -37,6 +37,9 @@ enum op_code {
 	OP_PERSONALITY = 26, /* ints: pf, persona -> personality(2) */
 	OP_SESSION_KEYRING = 27, /* a new anonymous session keyring, joined (a kernel without keyctl, or one refusing it, is no error: as LXC) */
 	OP_SCHED_CORE = 28,  /* a core scheduling cookie of the thread group's own (its children inherit it) */
+	OP_NET_LINK = 29,    /* strs: ifname, new name or "", hwaddr (6 bytes) or ""; ints: pf, mtu (0: kept), up -> the device changed */
+	OP_NET_ADDR = 30,    /* strs: ifname, address (4 or 16 bytes), broadcast (4 bytes) or ""; ints: pf, family (4|6), prefix */
+	OP_NET_ROUTE = 31,   /* strs: ifname, gateway or "" (on the link), destination or "" (default); ints: pf, family (4|6), prefix */
 };
 
 /* Path flags. */

@@ -1,0 +1,47 @@
+/*
+ * A small rtnetlink client: the requests lxkit's network types make, on the
+ * host (the addon) and in the container's network namespace (the first
+ * process's ops). Each call sends one request and waits for its ack; on
+ * failure it returns -1 with errno set, and the kernel's extended ack text
+ * (when it gave one) in `why`.
+ */
+#ifndef LXKIT_NETLINK_H
+#define LXKIT_NETLINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NL_WHY 256
+
+/* A NETLINK_ROUTE socket (extended acks asked for); -1 with errno. */
+int nl_open(void);
+
+/* One end of a device pair, or a device alone: what is set on it at creation or later. */
+struct nl_link {
+	const char *name;             /* IFLA_IFNAME; for nl_link_set, the device's new name (NULL: kept) */
+	const uint8_t *hwaddr;        /* 6 bytes, or NULL */
+	uint32_t mtu;                 /* 0: the kernel's */
+	int master;                   /* ifindex of the bridge to enslave to; 0: none */
+	int up;                       /* 1: up; 0: left as it is */
+	int netns_fd;                 /* create in (or move to) this network namespace; -1: here */
+};
+
+/* A veth pair: `host` here, `peer` created directly in peer->netns_fd's namespace. */
+int nl_veth_create(int fd, const struct nl_link *host, const struct nl_link *peer, char why[NL_WHY]);
+
+/* Changes the device `ifindex` as `change` says. */
+int nl_link_set(int fd, int ifindex, const struct nl_link *change, char why[NL_WHY]);
+
+/* Deletes the device `ifindex`. */
+int nl_link_del(int fd, int ifindex, char why[NL_WHY]);
+
+/* An address on `ifindex`: family AF_INET (4 bytes, optional broadcast) or AF_INET6 (16 bytes). */
+int nl_addr_add(int fd, int ifindex, int family, const uint8_t *addr, int prefix, const uint8_t *broadcast, char why[NL_WHY]);
+
+/*
+ * A route through `ifindex`: to dst/prefix (NULL: the default route), via
+ * gateway `gw` (NULL: on the link itself, scope link).
+ */
+int nl_route_add(int fd, int ifindex, int family, const uint8_t *dst, int prefix, const uint8_t *gw, char why[NL_WHY]);
+
+#endif

@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   LXKIT_CGROUP_FAILED: "a container's cgroup could not be made, set, read or removed",
   LXKIT_SECCOMP_FAILED: 'a seccomp policy could not be compiled',
   LXKIT_APPARMOR_FAILED: 'an AppArmor profile could not be compiled, loaded or applied',
+  LXKIT_NETWORK_FAILED: "a container's network device could not be made or configured",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

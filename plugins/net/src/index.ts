@@ -1,10 +1,23 @@
 /**
  * @lxkit/plugin-net: container networking. Owns lxc.net and lxc.net.N.* and
- * models them; the network types (empty, none, veth, macvlan, ipvlan, vlan,
- * phys over rtnetlink) come with the networking issue's work.
+ * models them (keys.ts); makes each device at start through its type's
+ * implementation (`hooks.network.for(type)`), over rtnetlink:
+ *
+ * - pre-start: the devices planned and checked (names, MAC addresses, the
+ *   bridge, gateways), so that a wrong config fails before anything is made;
+ * - start-host: each device made on the host and handed into the
+ *   container's network namespace under its container name (veth.ts);
+ * - pre-mount: its addresses, `up` and gateways set from inside (inside.ts).
+ *
+ * Types: empty and none (the core's), veth (bridge mode). macvlan, ipvlan,
+ * vlan and phys are modelled but not made yet; starting with one fails with
+ * LXKIT_UNSUPPORTED naming the line, as do the veth keys not applied yet.
  */
-import { definePlugin, tapConfigKeys, VERSION } from '@lxkit/core';
+import { definePlugin, LxkitError, notReplayable, OpQueue, STAGE_EARLY, tapConfigKeys, VERSION, type Runtime, type StartContext } from '@lxkit/core';
+import { planDevices, where, type NetworkImpl, type PlannedDevice } from './device.js';
+import { queueInside } from './inside.js';
 import { createNetModel, netKeys, type NetModel } from './keys.js';
+import { veth } from './veth.js';
 
 declare module '@lxkit/core' {
   interface ContainerModel {
@@ -13,6 +26,53 @@ declare module '@lxkit/core' {
 }
 
 export { NET_TYPES, type IPv4Address, type NetDevice, type NetModel, type NetTypeName } from './keys.js';
+export { planDevices, type NetworkImpl, type PlannedDevice } from './device.js';
+export { completeHwaddr, formatHwaddr, ipv4Broadcast, ipv4Bytes, ipv4Prefix, ipv6Bytes, ipv6Prefix } from './addresses.js';
+
+/** Keys of a device that lxkit models but does not apply yet: a start refuses them rather than ignore them. */
+const NOT_YET: readonly { sub: string; set: (d: PlannedDevice['dev']) => boolean }[] = [
+  { sub: 'veth.mode', set: (d) => d.veth.mode === 'router' },
+  { sub: 'veth.ipv4.route', set: (d) => d.veth.ipv4Routes.length > 0 },
+  { sub: 'veth.ipv6.route', set: (d) => d.veth.ipv6Routes.length > 0 },
+  { sub: 'veth.vlan.id', set: (d) => d.veth.vlanId !== undefined && d.veth.vlanId !== 'none' },
+  { sub: 'veth.vlan.tagged.id', set: (d) => d.veth.vlanTaggedIds.length > 0 },
+  { sub: 'veth.n_rxqueues', set: (d) => d.veth.rxQueues !== undefined },
+  { sub: 'veth.n_txqueues', set: (d) => d.veth.txQueues !== undefined },
+  { sub: 'l2proxy', set: (d) => d.l2proxy },
+  { sub: 'script.up', set: (d) => d.scriptUp !== undefined },
+  { sub: 'script.down', set: (d) => d.scriptDown !== undefined },
+];
+
+function unsupported(device: PlannedDevice, sub: string, message: string): LxkitError {
+  const e = device.config.entries.findLast((x) => x.key === `lxc.net.${device.dev.index}.${sub}`);
+  return new LxkitError('LXKIT_UNSUPPORTED', `${where(device, sub)}${message}`, {
+    ...(e ? { file: e.file, line: e.line } : {}),
+    key: `lxc.net.${device.dev.index}.${sub}`,
+    container: device.container,
+  });
+}
+
+function implementation(runtime: Runtime, device: PlannedDevice): NetworkImpl {
+  const impl = runtime.hooks.network.get(device.dev.type!)?.call() as NetworkImpl | undefined;
+  if (!impl || typeof impl.create !== 'function') throw unsupported(device, 'type', `no enabled plugin makes network type "${device.dev.type}" yet`);
+  return impl;
+}
+
+/** pre-start: every device planned and checked before anything is made. */
+function plan(runtime: Runtime, ctx: StartContext): PlannedDevice[] {
+  const devices = planDevices(ctx.container.config.model.net?.devices ?? [], ctx.container.config, ctx.container.name);
+  for (const device of devices) {
+    implementation(runtime, device);
+    for (const k of NOT_YET) if (k.set(device.dev)) throw unsupported(device, k.sub, 'lxkit does not apply this key yet');
+    if (!ctx.namespaceNames.has('net')) throw unsupported(device, 'type', 'the container has no network namespace of its own to put the device in (lxc.namespace.share.net)');
+    if (process.getuid?.() !== 0) {
+      throw unsupported(device, 'type', 'making a network device needs root: an unprivileged caller would need a setuid helper such as LXC\'s lxc-user-nic, which lxkit does not have yet');
+    }
+    // Gateways and the bridge's presence are checked here too: queueInside throws on a gateway it cannot set.
+    queueInside(new OpQueue(), device);
+  }
+  return devices;
+}
 
 export default definePlugin({
   name: 'net',
@@ -21,5 +81,31 @@ export default definePlugin({
   lxkit: `^${VERSION}`,
   apply(runtime) {
     tapConfigKeys(runtime, 'net', netKeys, createNetModel);
+    runtime.hooks.network.for('veth').tap('net', () => veth);
+
+    const planned = new WeakMap<StartContext, PlannedDevice[]>();
+    const devicesOf = (ctx: StartContext) => planned.get(ctx) ?? [];
+    // The devices go into the namespace at start-host: the first process's ops wait for them.
+    runtime.hooks.cloneFirst.tap('net', (ctx) => {
+      const first = planDevices(ctx.container.config.model.net?.devices ?? [], ctx.container.config, ctx.container.name)[0];
+      return first ? `lxc.net.${first.dev.index} (${first.dev.type}) is made at start-host, before the container's ops set it up` : undefined;
+    });
+    runtime.hooks.preStart.tap({ name: 'net', stage: STAGE_EARLY }, (ctx) => {
+      const devices = plan(runtime, ctx);
+      if (devices.length === 0) return;
+      // Host work over rtnetlink, random names and MAC addresses: nothing a launch plan could replay.
+      notReplayable(`lxc.net.${devices[0]!.dev.index} makes a ${devices[0]!.dev.type} device`);
+      planned.set(ctx, devices);
+    });
+    runtime.hooks.startHost.tapPromise('net', async (ctx) => {
+      const netns = ctx.namespaces['net'];
+      for (const device of devicesOf(ctx)) {
+        if (netns === undefined) throw unsupported(device, 'type', "the container's network namespace is not known at start-host");
+        await implementation(runtime, device).create(ctx, device, netns);
+      }
+    });
+    runtime.hooks.preMount.tap({ name: 'net', stage: STAGE_EARLY }, (ctx) => {
+      for (const device of devicesOf(ctx)) queueInside(ctx.ops, device);
+    });
   },
 });

@@ -1,0 +1,60 @@
+/**
+ * lxc.net.N.type = veth: a pair, one end on the host (lxc.net.N.veth.pair,
+ * else vethXXXXXX; on the bridge lxc.net.N.link when set; always up), the
+ * other made directly in the container's network namespace under its
+ * container name, so that it never shows on the host. Both ends get
+ * lxc.net.N.mtu, else the bridge's MTU, as LXC gives them.
+ *
+ * Nothing undoes it at the end: a veth pair goes when either end's
+ * namespace goes, and the container's goes with the container.
+ */
+import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { nativeAddon, type StartContext } from '@lxkit/core';
+import { networkError, randomName, sysfsNet, where, type NetworkImpl, type PlannedDevice } from './device.js';
+
+/** How long a host name of an earlier run of the container may take to go (its namespace's clean-up is the kernel's, afterwards). */
+const OLD_PAIR_WAIT_MS = 2000;
+
+function bridgeOf(device: PlannedDevice): string | undefined {
+  const link = device.dev.link;
+  if (link === undefined) return undefined;
+  if (sysfsNet(link, 'ifindex') === undefined) throw networkError(device, 'link', `there is no network interface "${link}" on the host`);
+  if (!existsSync(`/sys/class/net/${link}/bridge`)) {
+    throw networkError(device, 'link', `"${link}" is not a bridge (a veth's host end is put on a bridge; macvlan, ipvlan or phys use an interface itself)`);
+  }
+  return link;
+}
+
+async function create(ctx: StartContext, device: PlannedDevice, netns: string): Promise<void> {
+  const { dev } = device;
+  const bridge = bridgeOf(device);
+  const mtu = dev.mtu ?? (bridge ? Number(sysfsNet(bridge, 'mtu')) || undefined : undefined);
+  const host = dev.veth.pair ?? randomName('veth');
+  const make = () =>
+    nativeAddon().netVethCreate(
+      { name: host, up: true, ...(mtu ? { mtu } : {}), ...(bridge ? { master: bridge } : {}) },
+      { name: device.name, ...(mtu ? { mtu } : {}), ...(device.hwaddr ? { hwaddr: device.hwaddr } : {}) },
+      netns,
+    );
+  try {
+    try {
+      make();
+    } catch (err) {
+      // A fixed name still held by the container's previous run, whose namespace the kernel is still taking down.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || dev.veth.pair === undefined) throw err;
+      for (let waited = 0; waited < OLD_PAIR_WAIT_MS && sysfsNet(host, 'ifindex') !== undefined; waited += 20) await sleep(20);
+      make();
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { detail?: string };
+    const what =
+      e.code === 'EEXIST'
+        ? `cannot make the veth pair: the name "${host}" is taken on the host`
+        : `cannot make the veth pair ${host} (host) / ${device.name} (container): ${e.detail ?? e.message}`;
+    throw networkError(device, e.code === 'EEXIST' && dev.veth.pair !== undefined ? 'veth.pair' : 'type', what, e);
+  }
+  ctx.log.info(`${where(device, 'type').replace(/: $/, '')}: veth ${host}${bridge ? ` on ${bridge}` : ''} <-> ${device.name} in the container${mtu ? `, mtu ${mtu}` : ''}`);
+}
+
+export const veth: NetworkImpl = { type: 'veth', create };

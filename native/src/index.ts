@@ -34,6 +34,13 @@ export function helperPath(name: HelperName): string {
   return path;
 }
 
+/** One attribute of a device kind's IFLA_INFO_DATA: a mode or an id, of 2 or 4 bytes. */
+export interface NetLinkData {
+  type: number;
+  size: 2 | 4;
+  value: number;
+}
+
 /** One end of a network device pair, as netVethCreate takes it. */
 export interface NetLinkSpec {
   name: string;
@@ -60,6 +67,12 @@ export interface Addon {
    * and the kernel's own words (extended ack) in `detail`.
    */
   netVethCreate(host: NetLinkSpec, peer: NetLinkSpec, netns: string): void;
+  /**
+   * A device of `kind` (macvlan, ipvlan, vlan) on the host device `parent`,
+   * made directly in the network namespace at the path `netns`; `data` are
+   * its kind's IFLA_INFO_DATA attributes. Errors as netVethCreate's.
+   */
+  netLinkCreate(kind: string, parent: string, dev: NetLinkSpec, netns: string, data: readonly NetLinkData[]): void;
   /** Deletes the network device `name`: false when there is none. */
   netLinkDelete(name: string): boolean;
   /** The IPv4 and IPv6 addresses of the host interface `name`, whether it is up or not (getifaddrs). */

@@ -4,36 +4,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withLxcBusybox } from '../lib/lxc-busybox.js';
 import { busyboxIn, lxkitIn, testIf, until, which, withScratch } from '../lib/harness.js';
+import { hostLinks, linksBack, portsGone, withBridge, withWire } from '../lib/net.js';
 
 const test = suite('net');
 const LXC_MISSING = which('lxc-execute') && which('lxc-create') ? undefined : "lxc-execute is not installed (Debian's lxc package)";
-
-/** The host's network interfaces. */
-const hostLinks = async () => readdir('/sys/class/net');
-
-/** A bridge of the test's own, with `address` (CIDR) when given; deleted afterwards with whatever is on it. */
-async function withBridge<T>(address: string | undefined, fn: (bridge: string) => Promise<T>): Promise<T> {
-  const bridge = `lxkt${randomBytes(3).toString('hex')}`;
-  await execa('ip', ['link', 'add', bridge, 'type', 'bridge']);
-  try {
-    if (address) await execa('ip', ['addr', 'add', address, 'dev', bridge]);
-    await execa('ip', ['link', 'set', bridge, 'up']);
-    return await fn(bridge);
-  } finally {
-    const ports = await readdir(`/sys/class/net/${bridge}/brif`).catch(() => [] as string[]);
-    for (const p of ports) await execa('ip', ['link', 'del', p], { reject: false });
-    await execa('ip', ['link', 'del', bridge], { reject: false });
-  }
-}
-
-/** Until nothing is on `bridge` any more: a veth pair goes with the container's network namespace, which the kernel takes down just after. */
-const portsGone = (bridge: string) =>
-  until(async () => ((await readdir(`/sys/class/net/${bridge}/brif`)).length === 0 ? true : undefined), 3000, `the ports of ${bridge} to go`);
 
 const SHOW = 'cat /sys/class/net/eth0/address /sys/class/net/eth0/mtu; ip -4 addr show dev eth0 | grep inet; ip -6 addr show dev eth0 scope global | grep inet6; ip route; ip -6 route show dev eth0 | grep -v fe80';
 
@@ -161,6 +139,31 @@ test('a gateway outside the subnet is reached on the link; "dev" makes a device 
   });
 });
 
+testIf(test, LXC_MISSING, 'macvlan on a wire: the same device inside as lxc-execute gives, and traffic over the wire', async () => {
+  await withWire('10.231.11.1/24', async ({ near }) => {
+    await withLxcBusybox(async (c) => {
+      await c.configure(
+        ['type = macvlan', 'macvlan.mode = bridge', `link = ${near}`, 'flags = up', 'hwaddr = 00:16:3e:xx:xx:xx', 'ipv4.address = 10.231.11.7/24', 'mtu = 1400']
+          .map((l) => `lxc.net.0.${l}\n`)
+          .join(''),
+      );
+      const links = await hostLinks();
+      const seen: Record<string, string> = {};
+      for (const who of ['lxc', 'lxkit'] as const) {
+        const r = await c.run(who, 'execute', '--', 'sh', '-c', `${SHOW}; ping -c 1 -W 2 10.231.11.1 >/dev/null && echo reached`);
+        assert.is(r.exitCode, 0, `${who}: ${String(r.stderr)}`);
+        seen[who] = String(r.stdout)
+          .replace(/^00:16:3e(:[0-9a-f]{2}){3}$/m, '00:16:3e:RANDOM')
+          .replace(/ brd \S+/, ' brd BRD');
+        await linksBack(links);
+      }
+      assert.is(seen['lxkit'], seen['lxc']);
+      assert.match(seen['lxkit']!, /^00:16:3e:RANDOM\n1400\n\s*inet 10\.231\.11\.7\/24 brd BRD scope global eth0\n/);
+      assert.match(seen['lxkit']!, /\nreached$/);
+    });
+  });
+});
+
 test('refusals name the file, line and key, and leave no device behind', async () => {
   await withBridge(undefined, async (bridge) => {
     await withScratch(async (s) => {
@@ -173,7 +176,9 @@ test('refusals name the file, line and key, and leave no device behind', async (
         [['type = veth', 'veth.mode = router'], /lxkit does not apply this key yet/, 'veth.mode'],
         [['type = veth', `link = ${bridge}`, 'ipv4.address = 10.1.1.1/24', 'ipv4.gateway = auto', 'flags = up'], /"auto" takes an IPv4 address of lxkt\w+, and it has none/, 'ipv4.gateway'],
         [['type = veth', `link = ${bridge}`, 'ipv4.gateway = 10.1.1.1'], /a gateway needs the device up/, 'ipv4.gateway'],
-        [['type = macvlan', `link = ${bridge}`], /no enabled plugin implements network type "macvlan" yet/, 'type'],
+        [['type = phys', `link = ${bridge}`], /no enabled plugin implements network type "phys" yet/, 'type'],
+        [['type = macvlan', 'flags = up'], /a macvlan device is made on a host interface: set lxc.net.0.link/, 'type'],
+        [['type = vlan', `link = ${bridge}`], /a vlan device needs its id: set lxc.net.0.vlan.id/, 'type'],
         // Refused by the kernel at start-host, after the clone: the container is ended and undone.
         [['type = veth', `veth.pair = ${bridge}`], new RegExp(`the name "${bridge}" is taken on the host`), 'veth.pair'],
       ];

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 
-export type KernelFeature = 'device-mapper' | 'vlan' | 'apparmor' | 'cgroup2' | 'criu' | 'modules';
+export type KernelFeature = 'device-mapper' | 'vlan' | 'ipvlan' | 'apparmor' | 'cgroup2' | 'criu' | 'modules';
 
 /** The controllers 'cgroup2' promises on the unified hierarchy. */
 export const UNIFIED_CONTROLLERS = ['cpu', 'cpuset', 'io', 'memory', 'pids', 'hugetlb'] as const;
@@ -27,6 +27,8 @@ const PROBES: Record<KernelFeature, () => string | undefined> = {
   'device-mapper': () =>
     !/ device-mapper$/m.test(read('/proc/misc') ?? '') ? 'this kernel has no device-mapper' : !has('lvm') || !has('dmsetup') ? 'the LVM tools are not installed (Debian: lvm2)' : undefined,
   vlan: () => (existsSync('/proc/net/vlan/config') ? undefined : 'this kernel has no 802.1Q VLAN support (8021q)'),
+  // Built in or loaded: the module's directory is there either way (the VM loads it at boot).
+  ipvlan: () => (existsSync('/sys/module/ipvlan') ? undefined : 'this kernel has no ipvlan devices (module ipvlan not loaded)'),
   apparmor: () =>
     read('/sys/module/apparmor/parameters/enabled')?.trim() === 'Y' && existsSync('/sys/kernel/security/apparmor/profiles') ? undefined : 'AppArmor is not enabled in this kernel',
   cgroup2: () => {

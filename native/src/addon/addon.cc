@@ -214,6 +214,19 @@ struct LinkSpec {
   }
 };
 
+// A request that makes a device in the network namespace at `path`: that
+// namespace's fd (for IFLA_NET_NS_FD) and the netlink socket to ask with.
+struct InNamespace {
+  Fd ns;
+  Fd nl{-1};
+  char why[NL_WHY] = "";
+  InNamespace(Napi::Env env, const std::string& path) : ns(open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (ns.fd < 0) throw SystemError(env, errno, "open", path.c_str());
+    nl.fd = nl_open();
+    if (nl.fd < 0) throw SystemError(env, errno, "socket");
+  }
+};
+
 // netVethCreate(host, peer, netns): a veth pair, `host` in lxkit's network
 // namespace and `peer` created directly in the namespace at the path `netns`
 // (a container's /proc/<monitor>/fd/<n>), so that it never shows on the host.
@@ -224,14 +237,41 @@ Napi::Value NetVethCreate(const Napi::CallbackInfo& info) {
   }
   LinkSpec host(env, info[0].As<Napi::Object>());
   LinkSpec peer(env, info[1].As<Napi::Object>());
-  std::string netns = info[2].As<Napi::String>();
-  Fd ns(open(netns.c_str(), O_RDONLY | O_CLOEXEC));
-  if (ns.fd < 0) throw SystemError(env, errno, "open", netns.c_str());
-  peer.link.netns_fd = ns.fd;
-  Fd nl(nl_open());
-  if (nl.fd < 0) throw SystemError(env, errno, "socket");
-  char why[NL_WHY];
-  if (nl_veth_create(nl.fd, &host.link, &peer.link, why) < 0) throw NetlinkError(env, errno, host.name, why);
+  InNamespace to(env, info[2].As<Napi::String>());
+  peer.link.netns_fd = to.ns.fd;
+  if (nl_veth_create(to.nl.fd, &host.link, &peer.link, to.why) < 0) throw NetlinkError(env, errno, host.name, to.why);
+  return env.Undefined();
+}
+
+// netLinkCreate(kind, parent, dev, netns, data): a device of `kind` on the
+// host device `parent`, made directly in the network namespace at the path
+// `netns` as `dev` says; `data`: [{ type, size: 2|4, value }] of its kind
+// (IFLA_MACVLAN_MODE, IFLA_IPVLAN_MODE/FLAGS, IFLA_VLAN_ID).
+Napi::Value NetLinkCreate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 5 || !info[0].IsString() || !info[1].IsString() || !info[2].IsObject() || !info[3].IsString() || !info[4].IsArray()) {
+    throw Napi::TypeError::New(env, "netLinkCreate(kind: string, parent: string, dev: NetLinkSpec, netns: string, data: NetLinkData[])");
+  }
+  std::string kind = info[0].As<Napi::String>();
+  std::string parent = info[1].As<Napi::String>();
+  LinkSpec dev(env, info[2].As<Napi::Object>());
+  Napi::Array list = info[4].As<Napi::Array>();
+  std::vector<nl_data> data;
+  for (uint32_t k = 0; k < list.Length(); k++) {
+    Napi::Object o = list.Get(k).As<Napi::Object>();
+    nl_data d{};
+    d.type = (uint16_t)o.Get("type").As<Napi::Number>().Uint32Value();
+    d.size = (uint8_t)o.Get("size").As<Napi::Number>().Uint32Value();
+    d.value = o.Get("value").As<Napi::Number>().Uint32Value();
+    data.push_back(d);
+  }
+  int parentIndex = (int)if_nametoindex(parent.c_str());
+  if (parentIndex == 0) throw SystemError(env, errno, "if_nametoindex", parent.c_str());
+  InNamespace to(env, info[3].As<Napi::String>());
+  dev.link.netns_fd = to.ns.fd;
+  if (nl_link_create(to.nl.fd, kind.c_str(), parentIndex, &dev.link, data.data(), (int)data.size(), to.why) < 0) {
+    throw NetlinkError(env, errno, dev.name, to.why);
+  }
   return env.Undefined();
 }
 
@@ -836,6 +876,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
   exports.Set("sendDatagram", Napi::Function::New(env, SendDatagram, "sendDatagram"));
   exports.Set("netVethCreate", Napi::Function::New(env, NetVethCreate, "netVethCreate"));
+  exports.Set("netLinkCreate", Napi::Function::New(env, NetLinkCreate, "netLinkCreate"));
   exports.Set("netLinkDelete", Napi::Function::New(env, NetLinkDelete, "netLinkDelete"));
   exports.Set("interfaceAddresses", Napi::Function::New(env, InterfaceAddresses, "interfaceAddresses"));
   exports.Set("makeNodeBeneath", Napi::Function::New(env, MakeNodeBeneath, "makeNodeBeneath"));

@@ -197,6 +197,31 @@ int nl_veth_create(int fd, const struct nl_link *host, const struct nl_link *pee
 	return talk(fd, &r, why);
 }
 
+int nl_link_create(int fd, const char *kind, int parent, const struct nl_link *dev, const struct nl_data *data, int ndata, char why[NL_WHY])
+{
+	struct req r;
+	struct ifinfomsg i = ifinfo(0, dev);
+	begin(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &i, sizeof(i));
+	put_link(&r, dev);
+	put_u32(&r, IFLA_LINK, (uint32_t)parent);
+	struct rtattr *info = nest(&r, IFLA_LINKINFO);
+	put_str(&r, IFLA_INFO_KIND, kind);
+	if (ndata > 0) {
+		struct rtattr *d = nest(&r, IFLA_INFO_DATA);
+		for (int k = 0; k < ndata; k++) {
+			if (data[k].size == 2) {
+				uint16_t v = (uint16_t)data[k].value;
+				put(&r, data[k].type, &v, sizeof(v));
+			} else {
+				put_u32(&r, data[k].type, data[k].value);
+			}
+		}
+		nest_end(&r, d);
+	}
+	nest_end(&r, info);
+	return talk(fd, &r, why);
+}
+
 int nl_link_set(int fd, int ifindex, const struct nl_link *change, char why[NL_WHY])
 {
 	struct req r;

@@ -29,6 +29,20 @@ struct nl_link {
 /* A veth pair: `host` here, `peer` created directly in peer->netns_fd's namespace. */
 int nl_veth_create(int fd, const struct nl_link *host, const struct nl_link *peer, char why[NL_WHY]);
 
+/* One attribute of a device kind's IFLA_INFO_DATA (a mode, an id): 2 or 4 bytes. */
+struct nl_data {
+	uint16_t type;
+	uint8_t size;
+	uint32_t value;
+};
+
+/*
+ * A device of `kind` (macvlan, ipvlan, vlan) on the host device `parent`
+ * (an ifindex of this namespace), made as `dev` says (in dev->netns_fd's
+ * namespace when set), with `ndata` attributes of its kind.
+ */
+int nl_link_create(int fd, const char *kind, int parent, const struct nl_link *dev, const struct nl_data *data, int ndata, char why[NL_WHY]);
+
 /* Changes the device `ifindex` as `change` says. */
 int nl_link_set(int fd, int ifindex, const struct nl_link *change, char why[NL_WHY]);
 

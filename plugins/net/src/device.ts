@@ -27,6 +27,8 @@ export interface PlannedDevice {
  * every type (inside.ts).
  */
 export interface NetworkImpl extends NetworkType {
+  /** pre-start: throws (naming the key) what would keep `device` from being made, before anything is. */
+  check?(device: PlannedDevice): void;
   /** start-host: `netns` is the container's network namespace as a path the host can open. */
   create(ctx: StartContext, device: PlannedDevice, netns: string): Promise<void> | void;
 }

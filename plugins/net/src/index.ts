@@ -9,15 +9,18 @@
  *   container's network namespace under its container name (veth.ts);
  * - pre-mount: its addresses, `up` and gateways set from inside (inside.ts).
  *
- * Types: empty and none (the core's), veth (bridge mode). macvlan, ipvlan,
- * vlan and phys are modelled but not made yet; starting with one fails with
+ * Types: empty and none (the core's), veth (bridge mode), macvlan, ipvlan,
+ * vlan. phys is modelled but not made yet; starting with it fails with
  * LXKIT_UNSUPPORTED naming the line, as do the veth keys not applied yet.
  */
 import { definePlugin, LxkitError, notReplayable, OpQueue, STAGE_EARLY, tapConfigKeys, VERSION, type Runtime, type StartContext } from '@lxkit/core';
 import { planDevices, where, type NetworkImpl, type PlannedDevice } from './device.js';
 import { queueInside } from './inside.js';
 import { createNetModel, netKeys, type NetModel } from './keys.js';
+import { ipvlan } from './ipvlan.js';
+import { macvlan } from './macvlan.js';
 import { veth } from './veth.js';
+import { vlan } from './vlan.js';
 
 declare module '@lxkit/core' {
   interface ContainerModel {
@@ -62,7 +65,7 @@ function implementation(runtime: Runtime, device: PlannedDevice): NetworkImpl {
 function plan(runtime: Runtime, ctx: StartContext): PlannedDevice[] {
   const devices = planDevices(ctx.container.config.model.net?.devices ?? [], ctx.container.config, ctx.container.name);
   for (const device of devices) {
-    implementation(runtime, device);
+    implementation(runtime, device).check?.(device);
     for (const k of NOT_YET) if (k.set(device.dev)) throw unsupported(device, k.sub, 'lxkit does not apply this key yet');
     if (!ctx.namespaceNames.has('net')) throw unsupported(device, 'type', 'the container has no network namespace of its own to put the device in (lxc.namespace.share.net)');
     if (process.getuid?.() !== 0) {
@@ -81,7 +84,7 @@ export default definePlugin({
   lxkit: `^${VERSION}`,
   apply(runtime) {
     tapConfigKeys(runtime, 'net', netKeys, createNetModel);
-    runtime.hooks.network.for('veth').tap('net', () => veth);
+    for (const impl of [veth, macvlan, ipvlan, vlan]) runtime.hooks.network.for(impl.type).tap('net', () => impl);
 
     const planned = new WeakMap<StartContext, PlannedDevice[]>();
     const devicesOf = (ctx: StartContext) => planned.get(ctx) ?? [];

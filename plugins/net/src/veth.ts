@@ -57,4 +57,4 @@ async function create(ctx: StartContext, device: PlannedDevice, netns: string): 
   ctx.log.info(`${where(device, 'type').replace(/: $/, '')}: veth ${host}${bridge ? ` on ${bridge}` : ''} <-> ${device.name} in the container${mtu ? `, mtu ${mtu}` : ''}`);
 }
 
-export const veth: NetworkImpl = { type: 'veth', create };
+export const veth: NetworkImpl = { type: 'veth', check: (device) => void bridgeOf(device), create };

@@ -30,6 +30,7 @@ export { PLUGIN_BRAND, definePlugin, isPlugin, type Plugin, type PluginDefinitio
 export { BUILTIN_PLUGINS, installedBuiltins } from './plugin/builtins.js';
 export { notEnforcedYet } from './plugin/not-enforced.js';
 export { notReplayable } from './launch-plan/active.js';
+export { runNetScript, type HostHookContext } from './builtins/hook-scripts.js';
 export type { LoadedPlugin, PluginSpec } from './plugin/loader.js';
 
 // Container configuration

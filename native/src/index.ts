@@ -73,6 +73,8 @@ export interface Addon {
    * its kind's IFLA_INFO_DATA attributes. Errors as netVethCreate's.
    */
   netLinkCreate(kind: string, parent: string, dev: NetLinkSpec, netns: string, data: readonly NetLinkData[]): void;
+  /** Moves the host device `name` into the network namespace at the path `netns`, renamed and changed as `change` says. */
+  netLinkMove(name: string, netns: string, change: NetLinkSpec): void;
   /** Deletes the network device `name`: false when there is none. */
   netLinkDelete(name: string): boolean;
   /** The IPv4 and IPv6 addresses of the host interface `name`, whether it is up or not (getifaddrs). */

@@ -3,7 +3,7 @@
  * between the container and that bridge), compared with LXC where it runs.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withLxcBusybox } from '../lib/lxc-busybox.js';
@@ -164,6 +164,118 @@ testIf(test, LXC_MISSING, 'macvlan on a wire: the same device inside as lxc-exec
   });
 });
 
+testIf(test, LXC_MISSING, 'phys: the host interface in the container as lxc-execute hands it over, and back on the host under its own name and MTU after', async () => {
+  await withWire('10.231.13.1/24', async ({ near }) => {
+    await withLxcBusybox(async (c) => {
+      await c.configure(['type = phys', `link = ${near}`, 'name = wan0', 'flags = up', 'mtu = 1400', 'ipv4.address = 10.231.13.4/24'].map((l) => `lxc.net.0.${l}\n`).join(''));
+      const before = { links: await hostLinks(), mtu: await readFile(`/sys/class/net/${near}/mtu`, 'utf8') };
+      const seen: Record<string, string> = {};
+      for (const who of ['lxc', 'lxkit'] as const) {
+        const r = await c.run(who, 'execute', '--', 'sh', '-c', `ls /sys/class/net; cat /sys/class/net/wan0/mtu; ip -4 addr show dev wan0 | grep inet; ping -c 1 -W 2 10.231.13.1 >/dev/null && echo reached`);
+        assert.is(r.exitCode, 0, `${who}: ${String(r.stderr)}`);
+        seen[who] = String(r.stdout).replace(/ brd \S+/, ' brd BRD');
+        // Back under its own name, with its own MTU; nothing else changed on the host.
+        await linksBack(before.links);
+        assert.is(await readFile(`/sys/class/net/${near}/mtu`, 'utf8'), before.mtu, `${who}: the MTU given back`);
+      }
+      assert.is(seen['lxkit'], seen['lxc']);
+      assert.is(seen['lxkit'], ['lo', 'wan0', '1400', '    inet 10.231.13.4/24 brd BRD scope global wan0', 'reached'].join('\n'));
+    });
+  });
+});
+
+test('phys in a daemon: the interface goes back when the container is stopped, and when its init is killed', async () => {
+  await withWire('10.231.14.1/24', async ({ near }) => {
+    await withScratch(async (s) => {
+      await busyboxIn(s, 'c', ['type = phys', `link = ${near}`, 'flags = up', ''].map((l) => (l ? `lxc.net.0.${l}` : '')).join('\n'));
+      const links = await hostLinks();
+      for (const end of ['stop', 'kill'] as const) {
+        assert.is((await lxkitIn(s, 'start', '-n', 'c')).exitCode, 0);
+        try {
+          assert.not.ok((await hostLinks()).includes(near), `${near} is in the container`);
+          const inside = await lxkitIn(s, 'attach', '-n', 'c', '--', 'cat', '/sys/class/net/eth0/operstate');
+          assert.is(inside.stdout, 'up');
+          if (end === 'kill') {
+            const pid = (await lxkitIn(s, 'info', '-n', 'c', '-pH')).stdout;
+            process.kill(Number(pid), 'SIGKILL');
+            await until(async () => ((await lxkitIn(s, 'info', '-n', 'c', '-sH')).stdout === 'STOPPED' ? true : undefined), 5000, 'the container to stop');
+          }
+        } finally {
+          await lxkitIn(s, 'stop', '-n', 'c', '-k');
+        }
+        await linksBack(links);
+      }
+    });
+  });
+});
+
+/** A network script that records its arguments, its LXC_NET and LXC_HOOK variables, and whether the host end is there. */
+const RECORDER = (log: string) => `#!/bin/sh
+{ echo "args: $*"; env | grep -E '^LXC_(NET_TYPE|NET_PARENT|NET_PEER|HOOK)' | sort
+  for a in "$@"; do case "$a" in veth*) [ -e /sys/class/net/$a ] && echo "host end there";; esac; done; } >> ${log}
+`;
+
+testIf(test, LXC_MISSING, 'script.up and script.down: the arguments and environment lxc-execute gives them, in hook versions 0 and 1', async () => {
+  await withBridge(undefined, async (bridge) => {
+    await withLxcBusybox(async (c) => {
+      const log = `${c.s.dir}/net.log`;
+      await c.install('netscript', RECORDER(log));
+      const script = `${c.rootfs}/netscript`;
+      const lines = ['0.type = veth', `0.link = ${bridge}`, '0.flags = up', `0.script.up = ${script}`, `0.script.down = ${script}`, '1.type = empty', `1.script.up = ${script}`];
+      const seen: Record<string, string> = {};
+      for (const version of [0, 1]) {
+        await c.configure(lines.map((l) => `lxc.net.${l}\n`).join('') + `lxc.hook.version = ${version}\n`);
+        for (const who of ['lxc', 'lxkit'] as const) {
+          await writeFile(log, '');
+          const r = await c.run(who, 'execute', '--', 'true');
+          assert.is(r.exitCode, 0, `${who}: ${String(r.stderr)}`);
+          seen[`${who}${version}`] = (await readFile(log, 'utf8'))
+            .replace(/veth[A-Za-z0-9]{6}/g, 'vethRANDOM')
+            // LXC 5.0.2 sets these with setenv() in its own process: the veth's leak into the empty network's script.
+            .replace(/(args: empty\n(?:LXC_HOOK\w+=.*\n)*)LXC_NET_PARENT=.*\nLXC_NET_PEER=.*\n/, '$1');
+          await portsGone(bridge);
+        }
+        assert.is(seen[`lxkit${version}`], seen[`lxc${version}`], `hook version ${version}`);
+      }
+      assert.is(
+        seen['lxkit0'],
+        ['args: bb net up veth BRIDGE vethRANDOM', 'LXC_HOOK_VERSION=0', 'host end there', 'args: bb net up empty', 'LXC_HOOK_VERSION=0', 'args: bb net down veth BRIDGE vethRANDOM', 'LXC_HOOK_VERSION=0', 'host end there', '']
+          .join('\n')
+          .replaceAll('BRIDGE', bridge),
+      );
+      assert.match(seen['lxkit1']!, /^args: veth \S+ vethRANDOM\nLXC_HOOK_SECTION=net\nLXC_HOOK_TYPE=up\nLXC_HOOK_VERSION=1\nLXC_NET_PARENT=\S+\nLXC_NET_PEER=vethRANDOM\nLXC_NET_TYPE=veth\nhost end there\n/);
+    });
+  });
+});
+
+test("a daemon's script.down gets the host end's generated name (from the running config); lxkit info shows its Link lines", async () => {
+  await withBridge(undefined, async (bridge) => {
+    await withScratch(async (s) => {
+      const log = `${s.dir}/net.log`;
+      const script = `${s.dir}/netscript`;
+      await writeFile(script, RECORDER(log), { mode: 0o755 });
+      await busyboxIn(s, 'c', ['type = veth', `link = ${bridge}`, 'flags = up', `script.up = ${script}`, `script.down = ${script}`, ''].map((l) => (l ? `lxc.net.0.${l}` : '')).join('\n'));
+      assert.is((await lxkitIn(s, 'start', '-n', 'c')).exitCode, 0);
+      let host: string;
+      try {
+        host = (await readdir(`/sys/class/net/${bridge}/brif`))[0]!;
+        assert.match(host, /^veth[A-Za-z0-9]{6}$/);
+        const info = await lxkitIn(s, 'info', '-n', 'c', '-S', '-H');
+        assert.is(info.exitCode, 0, info.stderr);
+        assert.match(info.stdout, new RegExp(`^Link: +${host}\n TX bytes: +[0-9]+\n RX bytes: +[0-9]+\n Total bytes: +[0-9]+$`, 'm'));
+        // -c reads the config, as lxc-info -c does: the generated name is no config value.
+        assert.is((await lxkitIn(s, 'info', '-n', 'c', '-c', 'lxc.net.0.veth.pair')).stdout, 'lxc.net.0.veth.pair =');
+      } finally {
+        await lxkitIn(s, 'stop', '-n', 'c', '-k');
+      }
+      // The daemon's stop work (another lxkit process) ran the down script with the same name.
+      const lines = (await readFile(log, 'utf8')).split('\n').filter((l) => l.startsWith('args:'));
+      assert.equal(lines, [`args: c net up veth ${bridge} ${host}`, `args: c net down veth ${bridge} ${host}`]);
+      await portsGone(bridge);
+    });
+  });
+});
+
 test('refusals name the file, line and key, and leave no device behind', async () => {
   await withBridge(undefined, async (bridge) => {
     await withScratch(async (s) => {
@@ -176,7 +288,7 @@ test('refusals name the file, line and key, and leave no device behind', async (
         [['type = veth', 'veth.mode = router'], /lxkit does not apply this key yet/, 'veth.mode'],
         [['type = veth', `link = ${bridge}`, 'ipv4.address = 10.1.1.1/24', 'ipv4.gateway = auto', 'flags = up'], /"auto" takes an IPv4 address of lxkt\w+, and it has none/, 'ipv4.gateway'],
         [['type = veth', `link = ${bridge}`, 'ipv4.gateway = 10.1.1.1'], /a gateway needs the device up/, 'ipv4.gateway'],
-        [['type = phys', `link = ${bridge}`], /no enabled plugin implements network type "phys" yet/, 'type'],
+        [['type = phys', 'link = lxkt-none'], /there is no network interface "lxkt-none" on the host/, 'link'],
         [['type = macvlan', 'flags = up'], /a macvlan device is made on a host interface: set lxc.net.0.link/, 'type'],
         [['type = vlan', `link = ${bridge}`], /a vlan device needs its id: set lxc.net.0.vlan.id/, 'type'],
         // Refused by the kernel at start-host, after the clone: the container is ended and undone.

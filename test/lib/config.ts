@@ -53,6 +53,12 @@ export async function startContext(text = '', plugins?: PluginSpec[]) {
     handCgroups: () => {
       throw new Error('no monitor in this test');
     },
+    runtimeConfig: () => {
+      throw new Error('no monitor in this test');
+    },
+    giveBackToHost: () => {
+      throw new Error('no monitor in this test');
+    },
     attachConfinement: {},
   };
   return ctx;

@@ -64,9 +64,20 @@ interface HookCall {
  * the line through sh -c: its variables expand from the script's environment
  * (`base`, the environment it inherits, then the hook's), without a shell here.
  */
+/** Which script LXC runs: its section and hook (`lxc` and a lifecycle hook, or `net` and up/down), and the key it comes from. */
+interface ScriptOf {
+  readonly section: 'lxc' | 'net';
+  readonly hook: string;
+  readonly key: string;
+  /** Version 1's environment for the section (LXC_NET_*). */
+  readonly env?: Record<string, string>;
+}
+
+const lxcHook = (type: HookType): ScriptOf => ({ section: 'lxc', hook: type, key: `lxc.hook.${type}` });
+
 function hookCall(
   ctx: LifecycleContext & { hookEnv: Record<string, string> },
-  type: HookType,
+  of: ScriptOf,
   script: string,
   extra: readonly string[],
   hostPath: boolean,
@@ -74,13 +85,14 @@ function hookCall(
 ): HookCall {
   const model = ctx.container.config.model;
   const version = model.hookVersion;
-  const args = version === 0 ? [ctx.container.name, 'lxc', type, ...extra] : [...extra];
+  const args = version === 0 ? [ctx.container.name, of.section, of.hook, ...extra] : [...extra];
   const env: Record<string, string> = { ...ctx.hookEnv, LXC_HOOK_VERSION: String(version) };
   if (version === 1) {
-    env['LXC_HOOK_TYPE'] = type;
-    env['LXC_HOOK_SECTION'] = 'lxc';
+    env['LXC_HOOK_TYPE'] = of.hook;
+    env['LXC_HOOK_SECTION'] = of.section;
+    Object.assign(env, of.env);
   }
-  const words = splitCommand(script, `lxc.hook.${type}`, script.includes('$') ? { ...base, ...env } : undefined);
+  const words = splitCommand(script, of.key, script.includes('$') ? { ...base, ...env } : undefined);
   const argv = hostPath && isZx(words[0]!) ? [process.execPath, zx(), ...words, ...args] : [...words, ...args];
   return { argv, env };
 }
@@ -91,9 +103,9 @@ function namespaceArgs(ctx: StopContext): string[] {
 }
 
 /** A host-side script's context: with lxc.monitor.unshare, the mount namespace it runs in. */
-type HostHookContext = LifecycleContext & { hookEnv: Record<string, string>; hostMountNamespace?: string | undefined };
+export type HostHookContext = LifecycleContext & { hookEnv: Record<string, string>; hostMountNamespace?: string | undefined };
 
-async function runOnHost(ctx: HostHookContext, type: HookType, call: HookCall): Promise<void> {
+async function runOnHost(ctx: HostHookContext, of: ScriptOf, call: HookCall): Promise<void> {
   const { execa } = await importExeca();
   // lxc.monitor.unshare: in the monitor's mount namespace, where LXC runs these scripts (util-linux's nsenter enters it).
   const argv = ctx.hostMountNamespace ? ['nsenter', `--mount=${ctx.hostMountNamespace}`, '--', ...call.argv] : call.argv;
@@ -104,11 +116,11 @@ async function runOnHost(ctx: HostHookContext, type: HookType, call: HookCall): 
     stdin: 'ignore',
     all: true,
   });
-  if (r.all) ctx.log.debug(`${type} hook ${call.argv.join(' ')}: ${r.all}`);
+  if (r.all) ctx.log.debug(`${of.key} ${call.argv.join(' ')}: ${r.all}`);
   if (r.failed) {
     const why = r.exitCode !== undefined ? `exited with status ${r.exitCode}` : r.signal ? `was killed by ${r.signal}` : messageOf(r);
-    throw new LxkitError('LXKIT_HOOK_SCRIPT_FAILED', `lxc.hook.${type} ${call.argv.join(' ')} ${why}${r.all ? `: ${String(r.all).trim()}` : ''}`, {
-      key: `lxc.hook.${type}`,
+    throw new LxkitError('LXKIT_HOOK_SCRIPT_FAILED', `${of.key} ${call.argv.join(' ')} ${why}${r.all ? `: ${String(r.all).trim()}` : ''}`, {
+      key: of.key,
       container: ctx.container.name,
     });
   }
@@ -127,7 +139,7 @@ function queueInContainer(ctx: StartContext, type: HookType, env: () => Record<s
   const { LXC_PID: _pid, ...hookEnv } = ctx.hookEnv;
   const inner = { ...ctx, hookEnv };
   for (const script of scripts) {
-    const call = hookCall(inner, type, script, [], hostPaths, base);
+    const call = hookCall(inner, lxcHook(type), script, [], hostPaths, base);
     const entry = ctx.container.config.entries.find((e) => e.key === `lxc.hook.${type}` && e.value === script);
     ctx.ops.run(
       call.argv,
@@ -139,8 +151,27 @@ function queueInContainer(ctx: StartContext, type: HookType, env: () => Record<s
 
 async function runHostHooks(ctx: HostHookContext, type: HookType, extra: string[] = []) {
   for (const script of ctx.container.config.model.hooks[type]) {
-    await runOnHost(ctx, type, hookCall(ctx, type, script, extra, true, process.env));
+    await runOnHost(ctx, lxcHook(type), hookCall(ctx, lxcHook(type), script, extra, true, process.env));
   }
+}
+
+/**
+ * lxc.net.N.script.up or .down, on the host, as LXC runs it: the arguments
+ * `TYPE LINK [HOST-END]` (the host end for a veth; after `NAME net up|down`
+ * in hook version 0) and, in version 1, LXC_HOOK_SECTION=net with
+ * LXC_NET_TYPE, and LXC_NET_PARENT for macvlan and veth, LXC_NET_PEER for
+ * veth. A failure throws LXKIT_HOOK_SCRIPT_FAILED naming the key.
+ */
+export async function runNetScript(
+  ctx: HostHookContext,
+  opts: { readonly hook: 'up' | 'down'; readonly index: number; readonly script: string; readonly type: string; readonly link?: string; readonly peer?: string },
+): Promise<void> {
+  const args = opts.type === 'empty' ? ['empty'] : [opts.type, opts.link ?? '', ...(opts.type === 'veth' ? [opts.peer ?? ''] : [])];
+  const env: Record<string, string> = { LXC_NET_TYPE: opts.type };
+  if (opts.type === 'macvlan' || opts.type === 'veth') env['LXC_NET_PARENT'] = opts.link ?? '';
+  if (opts.type === 'veth') env['LXC_NET_PEER'] = opts.peer ?? '';
+  const of: ScriptOf = { section: 'net', hook: opts.hook, key: `lxc.net.${opts.index}.script.${opts.hook}`, env };
+  await runOnHost(ctx, of, hookCall(ctx, of, opts.script, args, true, process.env));
 }
 
 /** stop and post-stop failures do not stop anything: LXC logs them. */

@@ -119,9 +119,13 @@ export class CommandClient {
     return stateName((await this.request(CMD.SUBSCRIBE)).ints[0] ?? 0);
   }
 
-  /** Every value of a config key the container was started with. */
-  async configItem(key: string): Promise<string[]> {
-    return (await this.request(CMD.CONFIG, [], [key])).strs.map((b) => b.toString());
+  /**
+   * Every value of a config key the container was started with; `running`:
+   * then the values its start chose (a veth's generated host name), as LXC's
+   * running config has them.
+   */
+  async configItem(key: string, opts: { running?: boolean } = {}): Promise<string[]> {
+    return (await this.request(CMD.CONFIG, opts.running ? [1] : [], [key])).strs.map((b) => b.toString());
   }
 
   /** Addresses in the container's network namespace: `{ iface, family, address }` with address as a/prefix. */

@@ -4,6 +4,7 @@
  * timeout, as lxc-stop), waiting for states, and state events. A container whose
  * monitor serves no socket is STOPPED.
  */
+import { readFileSync } from 'node:fs';
 import { attachProgram, type AttachOptions } from '../attach/attach.js';
 import { CommandClient, askMonitor, type CgroupDirs, type ContainerStatus } from '../command/client.js';
 import { cgroupUse, readCgroupItem, writeCgroupItem, type CgroupUse } from '../cgroup/files.js';
@@ -55,9 +56,13 @@ export class RunningContainer {
     return (await this.status())?.state ?? 'STOPPED';
   }
 
-  /** Every value of `key` the container was started with (its effective config). */
-  configItem(key: string): Promise<string[] | undefined> {
-    return askMonitor(this.#socket, this.#name, (c) => c.configItem(key));
+  /**
+   * Every value of `key` the container was started with (its effective
+   * config); `running`: then the values its start chose, as LXC's running
+   * config (`get_running_config_item`) has them.
+   */
+  configItem(key: string, opts: { running?: boolean } = {}): Promise<string[] | undefined> {
+    return askMonitor(this.#socket, this.#name, (c) => c.configItem(key, opts));
   }
 
   addresses(): Promise<{ iface: string; family: 'inet' | 'inet6'; address: string }[] | undefined> {
@@ -212,13 +217,24 @@ export class RunningContainer {
    * and the addresses and the cgroups' resource use when asked for.
    * Undefined when the container is not running.
    */
-  async overview(want: { addresses?: boolean; use?: boolean }): Promise<
-    { status: ContainerStatus; addresses: Awaited<ReturnType<CommandClient['addresses']>> | undefined; use: CgroupUse | undefined } | undefined
+  async overview(want: { addresses?: boolean; use?: boolean; links?: boolean }): Promise<
+    | {
+        status: ContainerStatus;
+        addresses: Awaited<ReturnType<CommandClient['addresses']>> | undefined;
+        use: CgroupUse | undefined;
+        links: LinkUse[] | undefined;
+      }
+    | undefined
   > {
     return askMonitor(this.#socket, this.#name, async (c) => {
       // Asked all at once: the monitor answers in order, without a round trip for each.
-      const [status, addresses, dirs] = await Promise.all([c.status(), want.addresses ? c.addresses() : undefined, want.use ? c.cgroups() : undefined]);
-      return { status, addresses, use: dirs ? cgroupUse(dirs) : undefined };
+      const [status, addresses, dirs, links] = await Promise.all([
+        c.status(),
+        want.addresses ? c.addresses() : undefined,
+        want.use ? c.cgroups() : undefined,
+        want.links ? linkUse(c) : undefined,
+      ]);
+      return { status, addresses, use: dirs ? cgroupUse(dirs) : undefined, links };
     });
   }
 
@@ -305,4 +321,39 @@ export class RunningContainer {
 /** The container `name` of `lxcpath` as its monitor sees it (STOPPED when it has none). */
 export function runningContainer(lxcpath: string, name: string): RunningContainer {
   return new RunningContainer(containerPaths(lxcpath, name).command, name);
+}
+
+/** A host interface of a running container's network and its traffic (lxc-info's Link lines), as the host counts it. */
+export interface LinkUse {
+  readonly ifname: string;
+  readonly txBytes: number;
+  readonly rxBytes: number;
+}
+
+/**
+ * lxc-info's Link lines: for each network of the running config, in index
+ * order until one has no type, the host end of a veth (its running
+ * veth.pair) or the host interface `link` of another type, with that
+ * interface's byte counters. An interface the host does not have is left out.
+ */
+async function linkUse(c: CommandClient): Promise<LinkUse[]> {
+  const out: LinkUse[] = [];
+  const last = async (key: string) => (await c.configItem(key, { running: true })).at(-1);
+  for (let n = 0; ; n++) {
+    const type = await last(`lxc.net.${n}.type`);
+    if (!type) break;
+    const ifname = await last(type === 'veth' ? `lxc.net.${n}.veth.pair` : `lxc.net.${n}.link`);
+    if (!ifname) continue;
+    const counter = (what: string) => {
+      try {
+        return Number(readFileSync(`/sys/class/net/${ifname}/statistics/${what}`, 'utf8'));
+      } catch {
+        return undefined;
+      }
+    };
+    const txBytes = counter('tx_bytes');
+    const rxBytes = counter('rx_bytes');
+    if (txBytes !== undefined && rxBytes !== undefined) out.push({ ifname, txBytes, rxBytes });
+  }
+  return out;
 }

@@ -109,6 +109,20 @@ export interface StartContext extends LifecycleContext {
    * before the clone, whose failure says what went wrong).
    */
   handCgroups(cgroups: CgroupHandoff): void;
+  /**
+   * A value the start chose for `key` (a veth's generated host name for
+   * lxc.net.N.veth.pair): the running container reports it from now on, as
+   * LXC's running config does (`lxkit info -c KEY`), and the stop work of a
+   * daemon reads it there. Once the monitor runs.
+   */
+  runtimeConfig(key: string, value: string): void;
+  /**
+   * A host network device moved into the container (lxc.net.N.type = phys),
+   * now named `inside` there: its monitor moves it back to the host as
+   * `host` (restoring `mtu` when given) when the container ends, whoever
+   * ends it, as LXC gives such devices back.
+   */
+  giveBackToHost(inside: string, host: string, mtu: number | undefined): void;
   /** What an attached program is confined with (as the init): filled by the security plugins' start taps. */
   readonly attachConfinement: AttachConfinement;
   /**

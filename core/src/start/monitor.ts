@@ -443,6 +443,25 @@ export class Monitor {
     this.#check(this.#endResult!, () => ({ what: 'ending the container' }));
   }
 
+  /**
+   * Config lines the monitor reports from now on after the container's own
+   * (what the start learnt: a veth's generated host name), as LXC's running
+   * config holds them; `lxkit info -c` and the stop work read them.
+   */
+  addConfig(lines: readonly (readonly [key: string, value: string])[]): void {
+    if (lines.length === 0) return;
+    this.#send(MSG.CONFIG_ADD, encodeRecord({ ints: [], strs: [lines.map(([k, v]) => `${k} = ${v}\n`).join('')] }));
+  }
+
+  /**
+   * The host device now named `inside` in the container goes back to the
+   * host as `host` (with `mtu` when it had another) when the container ends,
+   * whoever ends it: the monitor moves it while it still holds the namespace.
+   */
+  giveBack(inside: string, host: string, mtu: number | undefined): void {
+    this.#send(MSG.NET_GIVE_BACK, encodeRecord({ ints: [mtu ?? 0], strs: [inside, host] }));
+  }
+
   /** Tells the command socket's subscribers the container's new state. */
   state(state: ContainerState): void {
     // A monitor ending the container itself tells its states itself.

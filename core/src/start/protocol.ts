@@ -23,6 +23,9 @@ export const MSG = {
   END_ALONE: 14,
   /** lxc.monitor.unshare: the monitor moves to a mount namespace of its own (a slave of the host's) -> RESULT. */
   MOUNT_NS: 15,
+  CONFIG_ADD: 16,
+  /** A host device (phys) the monitor moves back to the host when the container ends (no reply). */
+  NET_GIVE_BACK: 17,
   CLONED: 100,
   RESULT: 101,
   EXITED: 102,

@@ -234,6 +234,8 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     allocateSlot: () => slot++,
     monitorPid: () => monitor!.started(),
     handCgroups: (c) => monitor!.cgroups(c),
+    runtimeConfig: (key, value) => monitor!.addConfig([[key, value]]),
+    giveBackToHost: (inside, host, mtu) => monitor!.giveBack(inside, host, mtu),
     attachConfinement: {},
   };
   const ending = (cloned: boolean): Ending => ({

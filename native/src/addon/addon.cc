@@ -275,6 +275,24 @@ Napi::Value NetLinkCreate(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// netLinkMove(name, netns, change): moves the host device `name` into the
+// network namespace at the path `netns`, renamed and changed as `change`
+// says (a phys network's device going into its container).
+Napi::Value NetLinkMove(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsObject()) {
+    throw Napi::TypeError::New(env, "netLinkMove(name: string, netns: string, change: NetLinkSpec)");
+  }
+  std::string name = info[0].As<Napi::String>();
+  LinkSpec change(env, info[2].As<Napi::Object>());
+  int ifindex = (int)if_nametoindex(name.c_str());
+  if (ifindex == 0) throw SystemError(env, errno, "if_nametoindex", name.c_str());
+  InNamespace to(env, info[1].As<Napi::String>());
+  change.link.netns_fd = to.ns.fd;
+  if (nl_link_set(to.nl.fd, ifindex, &change.link, to.why) < 0) throw NetlinkError(env, errno, name, to.why);
+  return env.Undefined();
+}
+
 // interfaceAddresses(name): the addresses of a host interface, up or not
 // (os.networkInterfaces() leaves out interfaces without carrier, such as a
 // bridge with no port yet). [{ family: 4|6, address }], in the kernel's order.
@@ -877,6 +895,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sendDatagram", Napi::Function::New(env, SendDatagram, "sendDatagram"));
   exports.Set("netVethCreate", Napi::Function::New(env, NetVethCreate, "netVethCreate"));
   exports.Set("netLinkCreate", Napi::Function::New(env, NetLinkCreate, "netLinkCreate"));
+  exports.Set("netLinkMove", Napi::Function::New(env, NetLinkMove, "netLinkMove"));
   exports.Set("netLinkDelete", Napi::Function::New(env, NetLinkDelete, "netLinkDelete"));
   exports.Set("interfaceAddresses", Napi::Function::New(env, InterfaceAddresses, "interfaceAddresses"));
   exports.Set("makeNodeBeneath", Napi::Function::New(env, MakeNodeBeneath, "makeNodeBeneath"));

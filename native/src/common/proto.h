@@ -40,6 +40,8 @@ enum msg_type {
 	M_NETNS = 13,        /* make the container's network namespace now, for the clone to start in (no reply) */
 	M_END_ALONE = 14,    /* ints: 1, or 2 when a SIGHUP exit is a reboot -> at the init's exit (once it ran) the monitor ends the container itself: M_EXITED says so, M_RESULT when done (no reply now) */
 	M_MOUNT_NS = 15,     /* lxc.monitor.unshare: the monitor moves to a mount namespace of its own (a slave of the host's) before pre-start -> M_RESULT */
+	M_NET_GIVE_BACK = 17, /* strs: a host device's name in the container, its name on the host; ints: its MTU to restore (0: kept) -> moved back to the monitor's namespace when the container ends (no reply) */
+	M_CONFIG_ADD = 16,   /* strs: "key = value" lines appended to the effective config it reports (values known at start: a veth's generated name); no reply */
 	/* monitor -> JS */
 	M_CLONED = 100,  /* ints: pid, then one fd per namespace; strs: namespace names */
 	M_RESULT = 101,  /* ints: ok, failed op index, errno, ops done; strs: syscall, path, detail, output */
@@ -54,7 +56,7 @@ enum msg_type {
 	C_SUBSCRIBE = 302, /* -> C_REPLY ints: state; then a C_STATE_EVENT at each change until the client leaves */
 	C_CONSOLE = 303,   /* ints: tty number (0: /dev/console) -> C_REPLY ints: errno, with the tty's pty master, or for the console a socket the monitor proxies (SCM_RIGHTS) */
 	C_PIDFD = 304,     /* -> C_REPLY ints: errno, init pid, has caps, bounding set, no_new_privs, notify (the filter's listener is served), clone flags, state; strs: AppArmor label, seccomp BPF, the init's cgroup dirs...; with the init's pidfd */
-	C_CONFIG = 305,    /* strs: key -> C_REPLY ints: found; strs: values in reading order */
+	C_CONFIG = 305,    /* strs: key; ints[0] 1: the running config (the start's values after the config's) -> C_REPLY ints: found; strs: values in reading order */
 	C_IPS = 306,       /* -> C_REPLY strs: "interface family address/prefix" of the container's network namespace */
 	C_CGROUPS = 307,   /* -> C_REPLY strs: "version\tcontrollers\tlimit dir\tinit dir" per hierarchy */
 	C_FREEZE = 308,    /* ints: 1 freeze / 0 thaw, timeout ms (-1: default) -> C_REPLY ints: errno */

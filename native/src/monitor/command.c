@@ -142,14 +142,6 @@ static void reply_errno(struct client *c, int err)
 	reply(c, C_REPLY, ints, 1, NULL, 0, -1);
 }
 
-static int ns_index(const char *name)
-{
-	for (int i = 0; i < NNS; i++)
-		if (strcmp(NAMESPACES[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
 /* `ifs` as lines of "iface family address/prefix" in text (cap bytes); returns the length. */
 static size_t format_ifaddrs(const struct ifaddrs *ifs, char *text, size_t cap)
 {
@@ -258,14 +250,19 @@ static void reply_ips(struct client *c)
 	reply(c, C_REPLY, NULL, 0, lines, nlines, -1);
 }
 
-/* Every value of `key` in the effective config, in reading order. */
-static void reply_config(struct client *c, const char *key)
+/*
+ * Every value of `key` in the effective config, in reading order; with
+ * `running`, the values the start chose follow (LXC's running config).
+ */
+static void reply_config(struct client *c, const char *key, int running)
 {
 	const char *values[REC_MAX_STRS];
 	char *copies[REC_MAX_STRS];
 	uint32_t n = 0;
 	size_t klen = strlen(key);
-	for (const char *line = M.config; line && *line && n < REC_MAX_STRS;) {
+	const char *texts[2] = { M.config, running ? M.runtime : NULL };
+	for (int t = 0; t < 2; t++)
+	for (const char *line = texts[t]; line && *line && n < REC_MAX_STRS;) {
 		const char *end = strchr(line, '\n');
 		size_t len = end ? (size_t)(end - line) : strlen(line);
 		if (len > klen + 3 && strncmp(line, key, klen) == 0 && strncmp(line + klen, " = ", 3) == 0) {
@@ -425,7 +422,7 @@ static void handle(struct client *c, uint16_t type, const uint8_t *payload, size
 		break;
 	}
 	case C_CONFIG:
-		reply_config(c, r.nstrs > 0 ? r.strs[0] : "");
+		reply_config(c, r.nstrs > 0 ? r.strs[0] : "", r.nints > 0 && r.ints[0]);
 		break;
 	case C_IPS:
 		reply_ips(c);

@@ -24,6 +24,7 @@
 #include "child.h"
 #include "fdpass.h"
 #include "monitor.h"
+#include "netns.h"
 #include "ops.h"
 #include "../common/kernel.h"
 #include "../common/timeline.h"
@@ -377,6 +378,20 @@ static void do_serve(const struct record *r)
  * exits. None: nothing of lxkit's is needed then (lxkit unshare -d), the
  * monitor waits for its child and exits with it.
  */
+/* Lines of the running config (each "key = value\n"): what the start chose, as LXC's running config holds it. */
+static void config_add(const char *lines, uint32_t len)
+{
+	size_t have = M.runtime ? strlen(M.runtime) : 0;
+	char *grown = realloc(M.runtime, have + len + 1);
+	if (!grown) {
+		mlog(5, "monitor: no memory for the container's runtime config");
+		return;
+	}
+	memcpy(grown + have, lines, len);
+	grown[have + len] = 0;
+	M.runtime = grown;
+}
+
 static void do_daemonize(const struct record *r)
 {
 	char **argv = NULL;
@@ -519,6 +534,7 @@ void child_on_message(void)
 
 void release_namespaces(void)
 {
+	netns_give_back_all(M.ns[ns_index("net")]);
 	for (size_t i = 0; i < NNS; i++) {
 		if (M.ns[i] >= 0)
 			close(M.ns[i]);
@@ -778,6 +794,14 @@ int control_on_message(void)
 				memcpy(M.confine_filter, r.strs[1], r.lens[1] + 1);
 			M.confine_filter_len = M.confine_filter ? r.lens[1] : 0;
 		}
+		break;
+	case M_NET_GIVE_BACK:
+		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nstrs >= 2)
+			netns_give_back(r.strs[0], r.strs[1], r.nints > 0 ? (unsigned)r.ints[0] : 0);
+		break;
+	case M_CONFIG_ADD:
+		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nstrs >= 1)
+			config_add(r.strs[0], r.lens[0]);
 		break;
 	case M_NOTIFY:
 		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nstrs >= 2)

@@ -60,6 +60,14 @@ const struct ns_info NAMESPACES[NNS] = {
 	{ "ipc", CLONE_NEWIPC },   { "net", CLONE_NEWNET }, { "cgroup", CLONE_NEWCGROUP }, { "time", CLONE_NEWTIME },
 };
 
+int ns_index(const char *name)
+{
+	for (int i = 0; i < NNS; i++)
+		if (strcmp(NAMESPACES[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
 struct monitor M = {
 	.control = 3,
 	.pid = -1,

@@ -26,6 +26,7 @@ struct ns_info {
 	int type;
 };
 extern const struct ns_info NAMESPACES[NNS];
+int ns_index(const char *name); /* NAMESPACES index of `name`, or -1 */
 
 struct monitor {
 	int control; /* the controller's socket (lxkit's JavaScript); -1 while there is none (daemon mode) */
@@ -62,6 +63,7 @@ struct monitor {
 	char **after_exit; /* argv of lxkit's stop work, run when the init exits without a controller */
 	int after_exit_always; /* run it at every exit; otherwise only for a reboot (SIGHUP) */
 	char *config;      /* the container's effective config, "key = value" lines (C_CONFIG) */
+	char *runtime; /* "key = value" lines the start chose (M_CONFIG_ADD): the running config has them after `config` */
 	char *name;        /* the container's name, for lxkit monitor */
 	char *watch_prefix; /* abstract names of lxkit monitor's sockets for this lxcpath (a pid follows) */
 	char *watch_dir;    /* where they register, a file named by the pid each (watchers.c) */

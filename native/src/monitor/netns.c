@@ -26,6 +26,7 @@
 
 #include "monitor.h"
 #include "netns.h"
+#include "../common/netlink.h"
 
 static int prepared = -1;
 
@@ -99,4 +100,62 @@ void netns_drop_prepared(void)
 	if (prepared >= 0)
 		close(prepared);
 	prepared = -1;
+}
+
+/*
+ * Host devices handed to the container (lxc.net.N.type = phys) go back to
+ * the host when it ends, under their own names and with their own MTU, as
+ * LXC gives them back: left to the kernel, a virtual device would go with
+ * the namespace, and a physical one would come back under whatever name the
+ * container gave it. The monitor does it, whoever ends the container, while
+ * it still holds the namespace.
+ */
+#define GIVE_BACK_MAX 16
+static struct {
+	char inside[IFNAMSIZ];
+	char host[IFNAMSIZ];
+	unsigned mtu;
+} give_back[GIVE_BACK_MAX];
+static int ngive_back;
+
+void netns_give_back(const char *inside, const char *host, unsigned mtu)
+{
+	if (ngive_back == GIVE_BACK_MAX) {
+		mlog(5, "monitor: more than %d host devices to give back; %s stays with the container", GIVE_BACK_MAX, host);
+		return;
+	}
+	snprintf(give_back[ngive_back].inside, IFNAMSIZ, "%s", inside);
+	snprintf(give_back[ngive_back].host, IFNAMSIZ, "%s", host);
+	give_back[ngive_back].mtu = mtu;
+	ngive_back++;
+}
+
+void netns_give_back_all(int ns)
+{
+	if (ngive_back == 0 || ns < 0)
+		return;
+	/* This thread's, not the process's: the namespaces are let go on a thread of their own too. */
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0 || setns(ns, CLONE_NEWNET) < 0) {
+		mlog(5, "monitor: cannot enter the container's network namespace to give its host devices back: %s", strerror(errno));
+		if (self >= 0)
+			close(self);
+		return;
+	}
+	/* A netlink socket and the names belong to the namespace they are made in: the container's. */
+	int nl = nl_open();
+	char why[NL_WHY];
+	for (int i = 0; i < ngive_back; i++) {
+		int ifindex = (int)if_nametoindex(give_back[i].inside);
+		struct nl_link back = { .name = give_back[i].host, .mtu = give_back[i].mtu, .netns_fd = self };
+		if (nl < 0 || ifindex == 0 || nl_link_set(nl, ifindex, &back, why) < 0)
+			mlog(5, "monitor: cannot give %s (%s in the container) back to the host: %s%s%s", give_back[i].host, give_back[i].inside,
+			     strerror(errno), why[0] && ifindex ? ": " : "", ifindex ? why : "");
+		why[0] = 0;
+	}
+	if (nl >= 0)
+		close(nl);
+	ngive_back = 0;
+	netns_return(self);
+	close(self);
 }

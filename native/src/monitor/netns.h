@@ -7,5 +7,7 @@ void netns_prepare(void);                   /* M_NETNS: the container's network 
 int netns_enter_prepared(void);             /* in it for the clone: the fd to return with, or -1 (none made) */
 void netns_drop_prepared(void);
 int netns_loopback_up(const char **failed); /* lo up in the current network namespace; -1 with errno and the call that failed */
+void netns_give_back(const char *inside, const char *host, unsigned mtu); /* M_NET_GIVE_BACK: a host device (phys) to return at the end */
+void netns_give_back_all(int ns);            /* every such device moved from the namespace `ns` back to the monitor's */
 
 #endif

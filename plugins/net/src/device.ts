@@ -29,8 +29,12 @@ export interface PlannedDevice {
 export interface NetworkImpl extends NetworkType {
   /** pre-start: throws (naming the key) what would keep `device` from being made, before anything is. */
   check?(device: PlannedDevice): void;
-  /** start-host: `netns` is the container's network namespace as a path the host can open. */
-  create(ctx: StartContext, device: PlannedDevice, netns: string): Promise<void> | void;
+  /**
+   * start-host: `netns` is the container's network namespace as a path the
+   * host can open. Returns the device's end on the host, if it has one (a
+   * veth's), for lxc.net.N.script.up.
+   */
+  create(ctx: StartContext, device: PlannedDevice, netns: string): Promise<string | void> | string | void;
 }
 
 /** The last `lxc.net.N.<sub>` line, for errors that name where. */

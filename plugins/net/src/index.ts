@@ -10,15 +10,17 @@
  * - pre-mount: its addresses, `up` and gateways set from inside (inside.ts).
  *
  * Types: empty and none (the core's), veth (bridge mode), macvlan, ipvlan,
- * vlan. phys is modelled but not made yet; starting with it fails with
- * LXKIT_UNSUPPORTED naming the line, as do the veth keys not applied yet.
+ * vlan, phys. The veth keys not applied yet fail a start with
+ * LXKIT_UNSUPPORTED naming the line.
  */
 import { definePlugin, LxkitError, notReplayable, OpQueue, STAGE_EARLY, tapConfigKeys, VERSION, type Runtime, type StartContext } from '@lxkit/core';
 import { planDevices, where, type NetworkImpl, type PlannedDevice } from './device.js';
 import { queueInside } from './inside.js';
 import { createNetModel, netKeys, type NetModel } from './keys.js';
+import { emptyScriptsUp, hasScriptsDown, scriptsDown, scriptUp } from './scripts.js';
 import { ipvlan } from './ipvlan.js';
 import { macvlan } from './macvlan.js';
+import { phys } from './phys.js';
 import { veth } from './veth.js';
 import { vlan } from './vlan.js';
 
@@ -42,8 +44,6 @@ const NOT_YET: readonly { sub: string; set: (d: PlannedDevice['dev']) => boolean
   { sub: 'veth.n_rxqueues', set: (d) => d.veth.rxQueues !== undefined },
   { sub: 'veth.n_txqueues', set: (d) => d.veth.txQueues !== undefined },
   { sub: 'l2proxy', set: (d) => d.l2proxy },
-  { sub: 'script.up', set: (d) => d.scriptUp !== undefined },
-  { sub: 'script.down', set: (d) => d.scriptDown !== undefined },
 ];
 
 function unsupported(device: PlannedDevice, sub: string, message: string): LxkitError {
@@ -84,14 +84,17 @@ export default definePlugin({
   lxkit: `^${VERSION}`,
   apply(runtime) {
     tapConfigKeys(runtime, 'net', netKeys, createNetModel);
-    for (const impl of [veth, macvlan, ipvlan, vlan]) runtime.hooks.network.for(impl.type).tap('net', () => impl);
+    for (const impl of [veth, macvlan, ipvlan, vlan, phys]) runtime.hooks.network.for(impl.type).tap('net', () => impl);
 
     const planned = new WeakMap<StartContext, PlannedDevice[]>();
     const devicesOf = (ctx: StartContext) => planned.get(ctx) ?? [];
     // The devices go into the namespace at start-host: the first process's ops wait for them.
     runtime.hooks.cloneFirst.tap('net', (ctx) => {
-      const first = planDevices(ctx.container.config.model.net?.devices ?? [], ctx.container.config, ctx.container.name)[0];
-      return first ? `lxc.net.${first.dev.index} (${first.dev.type}) is made at start-host, before the container's ops set it up` : undefined;
+      const devices = ctx.container.config.model.net?.devices ?? [];
+      const first = planDevices(devices, ctx.container.config, ctx.container.name)[0];
+      if (first) return `lxc.net.${first.dev.index} (${first.dev.type}) is made at start-host, before the container's ops set it up`;
+      const script = devices.find((d) => d.type === 'empty' && d.scriptUp !== undefined);
+      return script ? `lxc.net.${script.index}.script.up runs at start-host` : undefined;
     });
     runtime.hooks.preStart.tap({ name: 'net', stage: STAGE_EARLY }, (ctx) => {
       const devices = plan(runtime, ctx);
@@ -104,9 +107,13 @@ export default definePlugin({
       const netns = ctx.namespaces['net'];
       for (const device of devicesOf(ctx)) {
         if (netns === undefined) throw unsupported(device, 'type', "the container's network namespace is not known at start-host");
-        await implementation(runtime, device).create(ctx, device, netns);
+        const host = await implementation(runtime, device).create(ctx, device, netns);
+        await scriptUp(ctx, device.dev, host || undefined);
       }
+      await emptyScriptsUp(ctx, ctx.container.config.model.net?.devices ?? []);
     });
+    runtime.hooks.stop.tapPromise('net', (ctx) => scriptsDown(ctx, ctx.container.config.model.net?.devices ?? []));
+    runtime.hooks.stopWork.tap('net', (ctx) => (hasScriptsDown(ctx.container.config.model.net?.devices ?? []) ? 'lxc.net.N.script.down scripts' : undefined));
     runtime.hooks.preMount.tap({ name: 'net', stage: STAGE_EARLY }, (ctx) => {
       for (const device of devicesOf(ctx)) queueInside(ctx.ops, device);
     });

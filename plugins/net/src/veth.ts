@@ -26,7 +26,7 @@ function bridgeOf(device: PlannedDevice): string | undefined {
   return link;
 }
 
-async function create(ctx: StartContext, device: PlannedDevice, netns: string): Promise<void> {
+async function create(ctx: StartContext, device: PlannedDevice, netns: string): Promise<string> {
   const { dev } = device;
   const bridge = bridgeOf(device);
   const mtu = dev.mtu ?? (bridge ? Number(sysfsNet(bridge, 'mtu')) || undefined : undefined);
@@ -54,7 +54,10 @@ async function create(ctx: StartContext, device: PlannedDevice, netns: string): 
         : `cannot make the veth pair ${host} (host) / ${device.name} (container): ${e.detail ?? e.message}`;
     throw networkError(device, e.code === 'EEXIST' && dev.veth.pair !== undefined ? 'veth.pair' : 'type', what, e);
   }
+  // The running config has the host end's name, generated or not (LXC's get_running_config_item; lxkit info's Link lines).
+  ctx.runtimeConfig(`lxc.net.${dev.index}.veth.pair`, host);
   ctx.log.info(`${where(device, 'type').replace(/: $/, '')}: veth ${host}${bridge ? ` on ${bridge}` : ''} <-> ${device.name} in the container${mtu ? `, mtu ${mtu}` : ''}`);
+  return host;
 }
 
 export const veth: NetworkImpl = { type: 'veth', check: (device) => void bridgeOf(device), create };

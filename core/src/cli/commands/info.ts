@@ -32,7 +32,7 @@ async function info(ctx: CliContext, opts: InfoOptions): Promise<number> {
   const keys = opts.config ?? [];
   const all = !opts.state && !opts.pid && !opts.ips && !opts.stats && keys.length === 0;
   // One conversation with the monitor for everything shown.
-  const seen = await running.overview({ addresses: all || opts.ips === true, use: all || opts.stats === true });
+  const seen = await running.overview({ addresses: all || opts.ips === true, use: all || opts.stats === true, links: all || opts.stats === true });
   const status = seen?.status;
   if (!status && !existsSync(containerPaths(lxcpath, name).config)) {
     ctx.log.error(`container "${name}" does not exist`);
@@ -47,7 +47,8 @@ async function info(ctx: CliContext, opts: InfoOptions): Promise<number> {
   if (status?.pid !== undefined && (all || opts.pid)) out += item('PID', status.pid);
   if (status && (all || opts.ips)) {
     for (const a of seen?.addresses ?? []) {
-      if (a.iface === 'lo') continue;
+      // As lxc-info: no loopback, and no IPv6 link-local address (LXC asks for scope 0, which those lack).
+      if (a.iface === 'lo' || (a.family === 'inet6' && /^fe[89ab]/i.test(a.address))) continue;
       out += item('IP', a.address.replace(/\/[0-9]+$/, ''));
     }
   }
@@ -55,6 +56,7 @@ async function info(ctx: CliContext, opts: InfoOptions): Promise<number> {
     const use = seen?.use;
     if (use && Object.keys(use).length > 0) out += useLines(use, opts.humanize);
     else if (opts.stats) ctx.log.warn(`container "${name}" has no cgroups to read its resource use from (is the cgroup plugin enabled?)`);
+    for (const l of seen?.links ?? []) out += linkLines(l, opts.humanize);
   }
   if (keys.length > 0) {
     // The config model is loaded for -c alone (which keys repeat; a stopped container's file).
@@ -98,6 +100,12 @@ function useLines(use: import('../../parts/client.js').CgroupUse, humanize: bool
   else if (use.memswBytes !== undefined && use.memoryBytes !== undefined) out += line('Swap use', bytes(Math.max(0, use.memswBytes - use.memoryBytes)));
   if (use.pids !== undefined) out += line('Pids use', use.pids);
   return out;
+}
+
+/** lxc-info's lines for one network link: the host interface and its traffic as the host counts it. */
+function linkLines(l: import('../../parts/client.js').LinkUse, humanize: boolean): string {
+  const bytes = (n: number) => (humanize ? size(n) : n);
+  return line('Link', l.ifname) + line(' TX bytes', bytes(l.txBytes)) + line(' RX bytes', bytes(l.rxBytes)) + line(' Total bytes', bytes(l.txBytes + l.rxBytes));
 }
 
 export function define(cmd: Command, program: string): void {

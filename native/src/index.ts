@@ -75,6 +75,10 @@ export interface Addon {
   netLinkCreate(kind: string, parent: string, dev: NetLinkSpec, netns: string, data: readonly NetLinkData[]): void;
   /** Moves the host device `name` into the network namespace at the path `netns`, renamed and changed as `change` says. */
   netLinkMove(name: string, netns: string, change: NetLinkSpec): void;
+  /** A route on the host to destination/prefix through the device `ifname` (scope link): `ip route add DST/PREFIX dev IFNAME`. */
+  netRouteAdd(ifname: string, family: 4 | 6, destination: Buffer, prefix: number): void;
+  /** A proxy neighbour entry (proxy ARP or NDP) for `address` on `ifname`: `ip neigh add proxy ADDRESS dev IFNAME`. */
+  netNeighProxyAdd(ifname: string, family: 4 | 6, address: Buffer): void;
   /** Deletes the network device `name`: false when there is none. */
   netLinkDelete(name: string): boolean;
   /** The IPv4 and IPv6 addresses of the host interface `name`, whether it is up or not (getifaddrs). */

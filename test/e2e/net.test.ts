@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withLxcBusybox } from '../lib/lxc-busybox.js';
@@ -209,6 +210,72 @@ test('phys in a daemon: the interface goes back when the container is stopped, a
   });
 });
 
+/** The host side of a router-mode veth, found by its route to the container: routes, proxy entries, sysctls. */
+async function routerHostSide(address: string): Promise<string> {
+  const host = / dev (\S+)/.exec((await execa('ip', ['-o', 'route', 'get', address])).stdout)![1]!;
+  const ip = async (...args: string[]) => (await execa('ip', args)).stdout.trim();
+  const sysctl = (f: string) => readFile(`/proc/sys/net/${f.replace('IF', host)}`, 'utf8').then((v) => `${f} ${v.trim()}`);
+  return [
+    await ip('-4', 'route', 'show', 'dev', host),
+    await ip('-6', 'route', 'show', 'dev', host),
+    await ip('-4', 'neigh', 'show', 'proxy', 'dev', host),
+    await ip('-6', 'neigh', 'show', 'proxy', 'dev', host),
+    ...(await Promise.all(['ipv4/conf/IF/forwarding', 'ipv4/conf/IF/proxy_arp', 'ipv6/conf/IF/forwarding', 'ipv6/conf/IF/proxy_ndp'].map(sysctl))),
+    (await readdir(`/sys/class/net/${host}`)).includes('master') ? 'on a bridge' : 'on no bridge',
+  ]
+    .join('\n')
+    .replace(/ proto \w+/g, '');
+}
+
+testIf(test, LXC_MISSING, 'veth router mode and host routes: the host side and the container as LXC sets them up, and the host reached through the gateway', async () => {
+  await withBridge('10.231.16.1/24', async () => {
+    await withLxcBusybox(async (c) => {
+      await c.configure(
+        [
+          'type = veth',
+          'veth.mode = router',
+          'flags = up',
+          'ipv4.address = 10.231.15.2/32',
+          'ipv4.gateway = 169.254.0.1',
+          'ipv6.address = fd42:15::2/128',
+          'veth.ipv4.route = 10.231.17.0/24',
+          'veth.ipv6.route = fd42:17::/64',
+        ]
+          .map((l) => `lxc.net.0.${l}\n`)
+          .join('') +
+          // Not the template's init: its rcS runs a DHCP client, which would take the addresses away again.
+          'lxc.init.cmd = /bin/sleep 1000\n',
+      );
+      const links = await hostLinks();
+      const seen: Record<string, string> = {};
+      for (const who of ['lxc', 'lxkit'] as const) {
+        const r = await c.run(who, 'start');
+        assert.is(r.exitCode, 0, `${who}: ${String(r.stderr)}`);
+        try {
+          const inside = await c.run(who, 'attach', '--', 'sh', '-c', 'ip route; ping -c 1 -W 2 10.231.16.1 >/dev/null && echo reached');
+          seen[who] = `${await routerHostSide('10.231.15.2')}\n--- inside\n${String(inside.stdout)}`;
+        } finally {
+          await c.run(who, 'stop', '-k');
+        }
+        await linksBack(links);
+      }
+      assert.is(seen['lxkit'], seen['lxc']);
+      assert.match(seen['lxkit']!, /^10\.231\.15\.2 scope link \n10\.231\.17\.0\/24 scope link\s*\nfd42:15::2 /);
+      assert.match(seen['lxkit']!, /\n169\.254\.0\.1 proxy\n\nipv4\/conf\/IF\/forwarding 1\n/);
+      assert.match(seen['lxkit']!, /\n--- inside\ndefault via 169\.254\.0\.1 dev eth0 \n169\.254\.0\.1 dev eth0 scope link \nreached$/);
+      // An IPv6 gateway in router mode needs the host to forward IPv6: both refuse the start on a host that does not.
+      if ((await readFile('/proc/sys/net/ipv6/conf/all/forwarding', 'utf8')).trim() === '0') {
+        await writeFile(`${c.s.lxcpath}/${c.name}/config`, (await readFile(`${c.s.lxcpath}/${c.name}/config`, 'utf8')) + 'lxc.net.0.ipv6.gateway = fe80::1\n');
+        assert.is.not((await c.run('lxc', 'start')).exitCode, 0, 'lxc-start refuses');
+        const r = await c.run('lxkit', 'start');
+        assert.is.not(r.exitCode, 0, 'lxkit start refuses');
+        assert.match(String(r.stderr), /lxc\.net\.0\.ipv6\.gateway = fe80::1: a router-mode veth with an IPv6 gateway needs the host to forward IPv6: sysctl net\.ipv6\.conf\.all\.forwarding=1/);
+        await linksBack(links);
+      }
+    });
+  });
+});
+
 /** A network script that records its arguments, its LXC_NET and LXC_HOOK variables, and whether the host end is there. */
 const RECORDER = (log: string) => `#!/bin/sh
 { echo "args: $*"; env | grep -E '^LXC_(NET_TYPE|NET_PARENT|NET_PEER|HOOK)' | sort
@@ -285,7 +352,7 @@ test('refusals name the file, line and key, and leave no device behind', async (
       const cases: [string[], RegExp, string][] = [
         [['type = veth', 'link = lxkt-none'], /there is no network interface "lxkt-none" on the host/, 'link'],
         [['type = veth', 'link = lo'], /"lo" is not a bridge/, 'link'],
-        [['type = veth', 'veth.mode = router'], /lxkit does not apply this key yet/, 'veth.mode'],
+        [['type = veth', 'l2proxy = 1'], /lxkit does not apply this key yet/, 'l2proxy'],
         [['type = veth', `link = ${bridge}`, 'ipv4.address = 10.1.1.1/24', 'ipv4.gateway = auto', 'flags = up'], /"auto" takes an IPv4 address of lxkt\w+, and it has none/, 'ipv4.gateway'],
         [['type = veth', `link = ${bridge}`, 'ipv4.gateway = 10.1.1.1'], /a gateway needs the device up/, 'ipv4.gateway'],
         [['type = phys', 'link = lxkt-none'], /there is no network interface "lxkt-none" on the host/, 'link'],

@@ -293,6 +293,46 @@ Napi::Value NetLinkMove(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// netRouteAdd(ifname, family, destination, prefix): a route on the host to
+// destination/prefix through the device (scope link), as `ip route add
+// DST/PREFIX dev IFNAME`. netNeighProxyAdd(ifname, family, address): a proxy
+// neighbour entry, as `ip neigh add proxy ADDRESS dev IFNAME`.
+Napi::Value NetRouteAdd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsBuffer() || !info[3].IsNumber()) {
+    throw Napi::TypeError::New(env, "netRouteAdd(ifname: string, family: 4 | 6, destination: Buffer, prefix: number)");
+  }
+  std::string name = info[0].As<Napi::String>();
+  int family = info[1].As<Napi::Number>().Int32Value() == 6 ? AF_INET6 : AF_INET;
+  auto dst = info[2].As<Napi::Buffer<uint8_t>>();
+  if (dst.Length() != (family == AF_INET ? 4u : 16u)) throw Napi::TypeError::New(env, "destination: 4 or 16 bytes");
+  int ifindex = (int)if_nametoindex(name.c_str());
+  if (ifindex == 0) throw SystemError(env, errno, "if_nametoindex", name.c_str());
+  Fd nl(nl_open());
+  if (nl.fd < 0) throw SystemError(env, errno, "socket");
+  char why[NL_WHY];
+  if (nl_route_add(nl.fd, ifindex, family, dst.Data(), info[3].As<Napi::Number>().Int32Value(), nullptr, why) < 0) throw NetlinkError(env, errno, name, why);
+  return env.Undefined();
+}
+
+Napi::Value NetNeighProxyAdd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsBuffer()) {
+    throw Napi::TypeError::New(env, "netNeighProxyAdd(ifname: string, family: 4 | 6, address: Buffer)");
+  }
+  std::string name = info[0].As<Napi::String>();
+  int family = info[1].As<Napi::Number>().Int32Value() == 6 ? AF_INET6 : AF_INET;
+  auto addr = info[2].As<Napi::Buffer<uint8_t>>();
+  if (addr.Length() != (family == AF_INET ? 4u : 16u)) throw Napi::TypeError::New(env, "address: 4 or 16 bytes");
+  int ifindex = (int)if_nametoindex(name.c_str());
+  if (ifindex == 0) throw SystemError(env, errno, "if_nametoindex", name.c_str());
+  Fd nl(nl_open());
+  if (nl.fd < 0) throw SystemError(env, errno, "socket");
+  char why[NL_WHY];
+  if (nl_neigh_proxy_add(nl.fd, ifindex, family, addr.Data(), why) < 0) throw NetlinkError(env, errno, name, why);
+  return env.Undefined();
+}
+
 // interfaceAddresses(name): the addresses of a host interface, up or not
 // (os.networkInterfaces() leaves out interfaces without carrier, such as a
 // bridge with no port yet). [{ family: 4|6, address }], in the kernel's order.
@@ -896,6 +936,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("netVethCreate", Napi::Function::New(env, NetVethCreate, "netVethCreate"));
   exports.Set("netLinkCreate", Napi::Function::New(env, NetLinkCreate, "netLinkCreate"));
   exports.Set("netLinkMove", Napi::Function::New(env, NetLinkMove, "netLinkMove"));
+  exports.Set("netRouteAdd", Napi::Function::New(env, NetRouteAdd, "netRouteAdd"));
+  exports.Set("netNeighProxyAdd", Napi::Function::New(env, NetNeighProxyAdd, "netNeighProxyAdd"));
   exports.Set("netLinkDelete", Napi::Function::New(env, NetLinkDelete, "netLinkDelete"));
   exports.Set("interfaceAddresses", Napi::Function::New(env, InterfaceAddresses, "interfaceAddresses"));
   exports.Set("makeNodeBeneath", Napi::Function::New(env, MakeNodeBeneath, "makeNodeBeneath"));

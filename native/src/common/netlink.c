@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -273,5 +274,14 @@ int nl_route_add(int fd, int ifindex, int family, const uint8_t *dst, int prefix
 	if (gw)
 		put(&r, RTA_GATEWAY, gw, addr_len(family));
 	put_u32(&r, RTA_OIF, (uint32_t)ifindex);
+	return talk(fd, &r, why);
+}
+
+int nl_neigh_proxy_add(int fd, int ifindex, int family, const uint8_t *addr, char why[NL_WHY])
+{
+	struct req r;
+	struct ndmsg n = { .ndm_family = (uint8_t)family, .ndm_ifindex = ifindex, .ndm_flags = NTF_PROXY, .ndm_state = NUD_PERMANENT };
+	begin(&r, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_EXCL, &n, sizeof(n));
+	put(&r, NDA_DST, addr, addr_len(family));
 	return talk(fd, &r, why);
 }

@@ -58,4 +58,7 @@ int nl_addr_add(int fd, int ifindex, int family, const uint8_t *addr, int prefix
  */
 int nl_route_add(int fd, int ifindex, int family, const uint8_t *dst, int prefix, const uint8_t *gw, char why[NL_WHY]);
 
+/* A proxy neighbour entry (proxy ARP / NDP) for `addr` on `ifindex`. */
+int nl_neigh_proxy_add(int fd, int ifindex, int family, const uint8_t *addr, char why[NL_WHY]);
+
 #endif

@@ -36,9 +36,6 @@ export { completeHwaddr, formatHwaddr, ipv4Broadcast, ipv4Bytes, ipv4Prefix, ipv
 
 /** Keys of a device that lxkit models but does not apply yet: a start refuses them rather than ignore them. */
 const NOT_YET: readonly { sub: string; set: (d: PlannedDevice['dev']) => boolean }[] = [
-  { sub: 'veth.mode', set: (d) => d.veth.mode === 'router' },
-  { sub: 'veth.ipv4.route', set: (d) => d.veth.ipv4Routes.length > 0 },
-  { sub: 'veth.ipv6.route', set: (d) => d.veth.ipv6Routes.length > 0 },
   { sub: 'veth.vlan.id', set: (d) => d.veth.vlanId !== undefined && d.veth.vlanId !== 'none' },
   { sub: 'veth.vlan.tagged.id', set: (d) => d.veth.vlanTaggedIds.length > 0 },
   { sub: 'veth.n_rxqueues', set: (d) => d.veth.rxQueues !== undefined },

@@ -5,20 +5,27 @@
  * container name, so that it never shows on the host. Both ends get
  * lxc.net.N.mtu, else the bridge's MTU, as LXC gives them.
  *
+ * In router mode (lxc.net.N.veth.mode) the host end is on no bridge: the
+ * host routes to the container instead (veth-routes.ts, with the
+ * veth.ipv4/ipv6.route routes of either mode).
+ *
  * Nothing undoes it at the end: a veth pair goes when either end's
- * namespace goes, and the container's goes with the container.
+ * namespace goes, and the container's goes with the container; the routes
+ * and proxy entries go with the host end.
  */
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nativeAddon, type StartContext } from '@lxkit/core';
 import { networkError, randomName, sysfsNet, where, type NetworkImpl, type PlannedDevice } from './device.js';
+import { checkRouterMode, hostRoutes } from './veth-routes.js';
 
 /** How long a host name of an earlier run of the container may take to go (its namespace's clean-up is the kernel's, afterwards). */
 const OLD_PAIR_WAIT_MS = 2000;
 
 function bridgeOf(device: PlannedDevice): string | undefined {
   const link = device.dev.link;
-  if (link === undefined) return undefined;
+  // Router mode routes to the container instead of bridging it.
+  if (link === undefined || device.dev.veth.mode === 'router') return undefined;
   if (sysfsNet(link, 'ifindex') === undefined) throw networkError(device, 'link', `there is no network interface "${link}" on the host`);
   if (!existsSync(`/sys/class/net/${link}/bridge`)) {
     throw networkError(device, 'link', `"${link}" is not a bridge (a veth's host end is put on a bridge; macvlan, ipvlan or phys use an interface itself)`);
@@ -54,10 +61,18 @@ async function create(ctx: StartContext, device: PlannedDevice, netns: string): 
         : `cannot make the veth pair ${host} (host) / ${device.name} (container): ${e.detail ?? e.message}`;
     throw networkError(device, e.code === 'EEXIST' && dev.veth.pair !== undefined ? 'veth.pair' : 'type', what, e);
   }
+  hostRoutes(device, host);
   // The running config has the host end's name, generated or not (LXC's get_running_config_item; lxkit info's Link lines).
   ctx.runtimeConfig(`lxc.net.${dev.index}.veth.pair`, host);
   ctx.log.info(`${where(device, 'type').replace(/: $/, '')}: veth ${host}${bridge ? ` on ${bridge}` : ''} <-> ${device.name} in the container${mtu ? `, mtu ${mtu}` : ''}`);
   return host;
 }
 
-export const veth: NetworkImpl = { type: 'veth', check: (device) => void bridgeOf(device), create };
+export const veth: NetworkImpl = {
+  type: 'veth',
+  check(device) {
+    bridgeOf(device);
+    checkRouterMode(device);
+  },
+  create,
+};

@@ -51,6 +51,9 @@ export interface NetLinkSpec {
   master?: string;
   /** Bring it up. */
   up?: boolean;
+  /** Queue counts, at creation (a veth's). */
+  rxQueues?: number;
+  txQueues?: number;
 }
 
 export interface Addon {

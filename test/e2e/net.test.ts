@@ -63,6 +63,8 @@ test('veth on a bridge: named ends, the host end on the bridge while the contain
           'lxc.net.0.flags = up',
           'lxc.net.0.name = inside0',
           `lxc.net.0.veth.pair = ${pair}`,
+          'lxc.net.0.veth.n_rxqueues = 4',
+          'lxc.net.0.veth.n_txqueues = 2',
           'lxc.net.0.ipv4.address = 10.231.8.30/24',
           'lxc.net.0.ipv4.gateway = 10.231.8.1',
           // A second device with neither a name nor a bridge: the first free ethN, its host end alone and up.
@@ -76,6 +78,10 @@ test('veth on a bridge: named ends, the host end on the bridge while the contain
         // The bridge's MTU on both ends; the host end up and on the bridge.
         assert.is((await readFile(`/sys/class/net/${pair}/master/uevent`, 'utf8')).match(/INTERFACE=(.*)/)![1], bridge);
         assert.is((await readFile(`/sys/class/net/${pair}/operstate`, 'utf8')).trim(), 'up');
+        // The queue counts on both ends.
+        assert.equal((await readdir(`/sys/class/net/${pair}/queues`)).sort(), ['rx-0', 'rx-1', 'rx-2', 'rx-3', 'tx-0', 'tx-1']);
+        const queues = await lxkitIn(s, 'attach', '-n', 'c', '--', 'ls', '/sys/class/net/inside0/queues');
+        assert.is(queues.stdout.split(/\s+/).sort().join(' '), 'rx-0 rx-1 rx-2 rx-3 tx-0 tx-1');
         const inside = await lxkitIn(
           s,
           'attach',

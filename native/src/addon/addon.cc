@@ -205,6 +205,8 @@ struct LinkSpec {
       link.hwaddr = hwaddr.data();
     }
     if (o.Has("mtu") && o.Get("mtu").IsNumber()) link.mtu = o.Get("mtu").As<Napi::Number>().Uint32Value();
+    if (o.Has("rxQueues") && o.Get("rxQueues").IsNumber()) link.rx_queues = o.Get("rxQueues").As<Napi::Number>().Uint32Value();
+    if (o.Has("txQueues") && o.Get("txQueues").IsNumber()) link.tx_queues = o.Get("txQueues").As<Napi::Number>().Uint32Value();
     if (o.Has("up") && o.Get("up").ToBoolean()) link.up = 1;
     if (o.Has("master") && o.Get("master").IsString()) {
       std::string m = o.Get("master").As<Napi::String>().Utf8Value();

@@ -165,6 +165,10 @@ static void put_link(struct req *r, const struct nl_link *l)
 		put_u32(r, IFLA_MASTER, (uint32_t)l->master);
 	if (l->netns_fd >= 0)
 		put_u32(r, IFLA_NET_NS_FD, (uint32_t)l->netns_fd);
+	if (l->rx_queues)
+		put_u32(r, IFLA_NUM_RX_QUEUES, l->rx_queues);
+	if (l->tx_queues)
+		put_u32(r, IFLA_NUM_TX_QUEUES, l->tx_queues);
 }
 
 static struct ifinfomsg ifinfo(int ifindex, const struct nl_link *l)

@@ -24,6 +24,7 @@ struct nl_link {
 	int master;                   /* ifindex of the bridge to enslave to; 0: none */
 	int up;                       /* 1: up; 0: left as it is */
 	int netns_fd;                 /* create in (or move to) this network namespace; -1: here */
+	uint32_t rx_queues, tx_queues; /* at creation; 0: the kernel's */
 };
 
 /* A veth pair: `host` here, `peer` created directly in peer->netns_fd's namespace. */

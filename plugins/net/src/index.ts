@@ -38,8 +38,6 @@ export { completeHwaddr, formatHwaddr, ipv4Broadcast, ipv4Bytes, ipv4Prefix, ipv
 const NOT_YET: readonly { sub: string; set: (d: PlannedDevice['dev']) => boolean }[] = [
   { sub: 'veth.vlan.id', set: (d) => d.veth.vlanId !== undefined && d.veth.vlanId !== 'none' },
   { sub: 'veth.vlan.tagged.id', set: (d) => d.veth.vlanTaggedIds.length > 0 },
-  { sub: 'veth.n_rxqueues', set: (d) => d.veth.rxQueues !== undefined },
-  { sub: 'veth.n_txqueues', set: (d) => d.veth.txQueues !== undefined },
   { sub: 'l2proxy', set: (d) => d.l2proxy },
 ];
 

@@ -38,10 +38,12 @@ async function create(ctx: StartContext, device: PlannedDevice, netns: string): 
   const bridge = bridgeOf(device);
   const mtu = dev.mtu ?? (bridge ? Number(sysfsNet(bridge, 'mtu')) || undefined : undefined);
   const host = dev.veth.pair ?? randomName('veth');
+  // Both ends get the queue counts, as LXC gives them.
+  const queues = { ...(dev.veth.rxQueues ? { rxQueues: dev.veth.rxQueues } : {}), ...(dev.veth.txQueues ? { txQueues: dev.veth.txQueues } : {}) };
   const make = () =>
     nativeAddon().netVethCreate(
-      { name: host, up: true, ...(mtu ? { mtu } : {}), ...(bridge ? { master: bridge } : {}) },
-      { name: device.name, ...(mtu ? { mtu } : {}), ...(device.hwaddr ? { hwaddr: device.hwaddr } : {}) },
+      { name: host, up: true, ...(mtu ? { mtu } : {}), ...(bridge ? { master: bridge } : {}), ...queues },
+      { name: device.name, ...(mtu ? { mtu } : {}), ...(device.hwaddr ? { hwaddr: device.hwaddr } : {}), ...queues },
       netns,
     );
   try {

@@ -359,6 +359,8 @@ test('refusals name the file, line and key, and leave no device behind', async (
         [['type = veth', 'link = lxkt-none'], /there is no network interface "lxkt-none" on the host/, 'link'],
         [['type = veth', 'link = lo'], /"lo" is not a bridge/, 'link'],
         [['type = veth', 'l2proxy = 1'], /lxkit does not apply this key yet/, 'l2proxy'],
+        [['type = veth', `link = ${bridge}`, 'veth.vlan.id = 10'], /(do|does) not filter VLANs/, 'veth.vlan.id'],
+        [['type = veth', 'veth.vlan.tagged.id = 10'], /VLANs are set on the bridge port of the veth: set lxc.net.0.link to a bridge/, 'veth.vlan.tagged.id'],
         [['type = veth', `link = ${bridge}`, 'ipv4.address = 10.1.1.1/24', 'ipv4.gateway = auto', 'flags = up'], /"auto" takes an IPv4 address of lxkt\w+, and it has none/, 'ipv4.gateway'],
         [['type = veth', `link = ${bridge}`, 'ipv4.gateway = 10.1.1.1'], /a gateway needs the device up/, 'ipv4.gateway'],
         [['type = phys', 'link = lxkt-none'], /there is no network interface "lxkt-none" on the host/, 'link'],

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 
-export type KernelFeature = 'device-mapper' | 'vlan' | 'ipvlan' | 'apparmor' | 'cgroup2' | 'criu' | 'modules';
+export type KernelFeature = 'device-mapper' | 'vlan' | 'ipvlan' | 'bridge-vlan' | 'apparmor' | 'cgroup2' | 'criu' | 'modules';
 
 /** The controllers 'cgroup2' promises on the unified hierarchy. */
 export const UNIFIED_CONTROLLERS = ['cpu', 'cpuset', 'io', 'memory', 'pids', 'hugetlb'] as const;
@@ -29,6 +29,13 @@ const PROBES: Record<KernelFeature, () => string | undefined> = {
   vlan: () => (existsSync('/proc/net/vlan/config') ? undefined : 'this kernel has no 802.1Q VLAN support (8021q)'),
   // Built in or loaded: the module's directory is there either way (the VM loads it at boot).
   ipvlan: () => (existsSync('/sys/module/ipvlan') ? undefined : 'this kernel has no ipvlan devices (module ipvlan not loaded)'),
+  // A bridge of the probe's own, deleted at once: whether its VLAN filtering can be turned on.
+  'bridge-vlan': () => {
+    const name = `lxkprobe${process.pid % 100000}`;
+    const made = spawnSync('ip', ['link', 'add', name, 'type', 'bridge', 'vlan_filtering', '1']).status === 0;
+    if (made) spawnSync('ip', ['link', 'del', name]);
+    return made ? undefined : "this kernel's bridges do not filter VLANs (CONFIG_BRIDGE_VLAN_FILTERING)";
+  },
   apparmor: () =>
     read('/sys/module/apparmor/parameters/enabled')?.trim() === 'Y' && existsSync('/sys/kernel/security/apparmor/profiles') ? undefined : 'AppArmor is not enabled in this kernel',
   cgroup2: () => {

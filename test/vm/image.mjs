@@ -6,7 +6,7 @@
  *    mounts the root disk and switches to it;
  *  - the root disk (ext4, made with `mkfs.ext4 -d` from a staging folder, no
  *    mount needed): busybox's applets, node, the tools kernel-feature tests
- *    use (LVM, dmsetup, iproute2, apparmor_parser, criu, losetup) with the
+ *    use (LVM, dmsetup, iproute2's ip and bridge, apparmor_parser, criu, losetup) with the
  *    libraries `ldd` names, the kernel modules the VM loads, the guest's
  *    init, and the project — its built JavaScript, native binaries,
  *    node_modules and the selected test files bundled to plain JavaScript —
@@ -43,6 +43,7 @@ export const GUEST_TOOLS = {
   lvm: 'lvm2',
   dmsetup: 'dmsetup',
   ip: 'iproute2',
+  bridge: 'iproute2',
   apparmor_parser: 'apparmor',
   criu: 'criu',
   losetup: 'util-linux',

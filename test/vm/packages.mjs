@@ -10,7 +10,7 @@ export const VM_PACKAGES = {
   lvm2: 'LVM tools, copied into the VM',
   criu: 'criu, copied into the VM',
   apparmor: 'apparmor_parser, copied into the VM',
-  iproute2: 'ip, copied into the VM',
+  iproute2: 'ip and bridge, copied into the VM',
   'busybox-static': "the VM's shell and utilities",
   'e2fsprogs': "mkfs.ext4 -d makes the VM's root disk",
 };

@@ -335,6 +335,27 @@ Napi::Value NetNeighProxyAdd(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// netBridgeVlan(port, add, vid, flags): a VLAN of the bridge port `port`
+// added (add true) or removed, as `bridge vlan add|del vid VID dev PORT
+// [pvid] [untagged]` (flags: BRIDGE_VLAN_INFO_PVID 2, _UNTAGGED 4).
+Napi::Value NetBridgeVlan(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsString() || !info[1].IsBoolean() || !info[2].IsNumber() || !info[3].IsNumber()) {
+    throw Napi::TypeError::New(env, "netBridgeVlan(port: string, add: boolean, vid: number, flags: number)");
+  }
+  std::string name = info[0].As<Napi::String>();
+  int ifindex = (int)if_nametoindex(name.c_str());
+  if (ifindex == 0) throw SystemError(env, errno, "if_nametoindex", name.c_str());
+  Fd nl(nl_open());
+  if (nl.fd < 0) throw SystemError(env, errno, "socket");
+  char why[NL_WHY];
+  if (nl_bridge_vlan(nl.fd, ifindex, info[1].As<Napi::Boolean>().Value() ? 1 : 0, (uint16_t)info[2].As<Napi::Number>().Uint32Value(),
+                     (uint16_t)info[3].As<Napi::Number>().Uint32Value(), why) < 0) {
+    throw NetlinkError(env, errno, name, why);
+  }
+  return env.Undefined();
+}
+
 // interfaceAddresses(name): the addresses of a host interface, up or not
 // (os.networkInterfaces() leaves out interfaces without carrier, such as a
 // bridge with no port yet). [{ family: 4|6, address }], in the kernel's order.
@@ -940,6 +961,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("netLinkMove", Napi::Function::New(env, NetLinkMove, "netLinkMove"));
   exports.Set("netRouteAdd", Napi::Function::New(env, NetRouteAdd, "netRouteAdd"));
   exports.Set("netNeighProxyAdd", Napi::Function::New(env, NetNeighProxyAdd, "netNeighProxyAdd"));
+  exports.Set("netBridgeVlan", Napi::Function::New(env, NetBridgeVlan, "netBridgeVlan"));
   exports.Set("netLinkDelete", Napi::Function::New(env, NetLinkDelete, "netLinkDelete"));
   exports.Set("interfaceAddresses", Napi::Function::New(env, InterfaceAddresses, "interfaceAddresses"));
   exports.Set("makeNodeBeneath", Napi::Function::New(env, MakeNodeBeneath, "makeNodeBeneath"));

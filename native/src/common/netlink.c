@@ -8,6 +8,7 @@
 #include "netlink.h"
 
 #include <errno.h>
+#include <linux/if_bridge.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
 #include <linux/netlink.h>
@@ -287,5 +288,17 @@ int nl_neigh_proxy_add(int fd, int ifindex, int family, const uint8_t *addr, cha
 	struct ndmsg n = { .ndm_family = (uint8_t)family, .ndm_ifindex = ifindex, .ndm_flags = NTF_PROXY, .ndm_state = NUD_PERMANENT };
 	begin(&r, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_EXCL, &n, sizeof(n));
 	put(&r, NDA_DST, addr, addr_len(family));
+	return talk(fd, &r, why);
+}
+
+int nl_bridge_vlan(int fd, int ifindex, int add, uint16_t vid, uint16_t flags, char why[NL_WHY])
+{
+	struct req r;
+	struct ifinfomsg i = { .ifi_family = AF_BRIDGE, .ifi_index = ifindex };
+	begin(&r, add ? RTM_SETLINK : RTM_DELLINK, 0, &i, sizeof(i));
+	struct rtattr *spec = nest(&r, IFLA_AF_SPEC);
+	struct bridge_vlan_info info = { .flags = flags, .vid = vid };
+	put(&r, IFLA_BRIDGE_VLAN_INFO, &info, sizeof(info));
+	nest_end(&r, spec);
 	return talk(fd, &r, why);
 }

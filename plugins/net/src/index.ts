@@ -36,8 +36,6 @@ export { completeHwaddr, formatHwaddr, ipv4Broadcast, ipv4Bytes, ipv4Prefix, ipv
 
 /** Keys of a device that lxkit models but does not apply yet: a start refuses them rather than ignore them. */
 const NOT_YET: readonly { sub: string; set: (d: PlannedDevice['dev']) => boolean }[] = [
-  { sub: 'veth.vlan.id', set: (d) => d.veth.vlanId !== undefined && d.veth.vlanId !== 'none' },
-  { sub: 'veth.vlan.tagged.id', set: (d) => d.veth.vlanTaggedIds.length > 0 },
   { sub: 'l2proxy', set: (d) => d.l2proxy },
 ];
 

@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { nativeAddon, type StartContext } from '@lxkit/core';
 import { networkError, randomName, sysfsNet, where, type NetworkImpl, type PlannedDevice } from './device.js';
 import { checkRouterMode, hostRoutes } from './veth-routes.js';
+import { checkVlans, setVlans } from './veth-vlan.js';
 
 /** How long a host name of an earlier run of the container may take to go (its namespace's clean-up is the kernel's, afterwards). */
 const OLD_PAIR_WAIT_MS = 2000;
@@ -63,6 +64,7 @@ async function create(ctx: StartContext, device: PlannedDevice, netns: string): 
         : `cannot make the veth pair ${host} (host) / ${device.name} (container): ${e.detail ?? e.message}`;
     throw networkError(device, e.code === 'EEXIST' && dev.veth.pair !== undefined ? 'veth.pair' : 'type', what, e);
   }
+  setVlans(device, bridge, host);
   hostRoutes(device, host);
   // The running config has the host end's name, generated or not (LXC's get_running_config_item; lxkit info's Link lines).
   ctx.runtimeConfig(`lxc.net.${dev.index}.veth.pair`, host);
@@ -73,7 +75,7 @@ async function create(ctx: StartContext, device: PlannedDevice, netns: string): 
 export const veth: NetworkImpl = {
   type: 'veth',
   check(device) {
-    bridgeOf(device);
+    checkVlans(device, bridgeOf(device));
     checkRouterMode(device);
   },
   create,

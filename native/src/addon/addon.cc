@@ -229,6 +229,17 @@ struct InNamespace {
   }
 };
 
+// A request about the host device `name`: its ifindex and a netlink socket to ask with.
+struct OnHostDevice {
+  int ifindex;
+  Fd nl{-1};
+  OnHostDevice(Napi::Env env, const std::string& name) : ifindex((int)if_nametoindex(name.c_str())) {
+    if (ifindex == 0) throw SystemError(env, errno, "if_nametoindex", name.c_str());
+    nl.fd = nl_open();
+    if (nl.fd < 0) throw SystemError(env, errno, "socket");
+  }
+};
+
 // netVethCreate(host, peer, netns): a veth pair, `host` in lxkit's network
 // namespace and `peer` created directly in the namespace at the path `netns`
 // (a container's /proc/<monitor>/fd/<n>), so that it never shows on the host.
@@ -308,10 +319,9 @@ Napi::Value NetRouteAdd(const Napi::CallbackInfo& info) {
   int family = info[1].As<Napi::Number>().Int32Value() == 6 ? AF_INET6 : AF_INET;
   auto dst = info[2].As<Napi::Buffer<uint8_t>>();
   if (dst.Length() != (family == AF_INET ? 4u : 16u)) throw Napi::TypeError::New(env, "destination: 4 or 16 bytes");
-  int ifindex = (int)if_nametoindex(name.c_str());
-  if (ifindex == 0) throw SystemError(env, errno, "if_nametoindex", name.c_str());
-  Fd nl(nl_open());
-  if (nl.fd < 0) throw SystemError(env, errno, "socket");
+  OnHostDevice dev(env, name);
+  int ifindex = dev.ifindex;
+  Fd& nl = dev.nl;
   char why[NL_WHY];
   if (nl_route_add(nl.fd, ifindex, family, dst.Data(), info[3].As<Napi::Number>().Int32Value(), nullptr, why) < 0) throw NetlinkError(env, errno, name, why);
   return env.Undefined();
@@ -326,10 +336,9 @@ Napi::Value NetNeighProxyAdd(const Napi::CallbackInfo& info) {
   int family = info[1].As<Napi::Number>().Int32Value() == 6 ? AF_INET6 : AF_INET;
   auto addr = info[2].As<Napi::Buffer<uint8_t>>();
   if (addr.Length() != (family == AF_INET ? 4u : 16u)) throw Napi::TypeError::New(env, "address: 4 or 16 bytes");
-  int ifindex = (int)if_nametoindex(name.c_str());
-  if (ifindex == 0) throw SystemError(env, errno, "if_nametoindex", name.c_str());
-  Fd nl(nl_open());
-  if (nl.fd < 0) throw SystemError(env, errno, "socket");
+  OnHostDevice dev(env, name);
+  int ifindex = dev.ifindex;
+  Fd& nl = dev.nl;
   char why[NL_WHY];
   if (nl_neigh_proxy_add(nl.fd, ifindex, family, addr.Data(), why) < 0) throw NetlinkError(env, errno, name, why);
   return env.Undefined();
@@ -344,10 +353,9 @@ Napi::Value NetBridgeVlan(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "netBridgeVlan(port: string, add: boolean, vid: number, flags: number)");
   }
   std::string name = info[0].As<Napi::String>();
-  int ifindex = (int)if_nametoindex(name.c_str());
-  if (ifindex == 0) throw SystemError(env, errno, "if_nametoindex", name.c_str());
-  Fd nl(nl_open());
-  if (nl.fd < 0) throw SystemError(env, errno, "socket");
+  OnHostDevice dev(env, name);
+  int ifindex = dev.ifindex;
+  Fd& nl = dev.nl;
   char why[NL_WHY];
   if (nl_bridge_vlan(nl.fd, ifindex, info[1].As<Napi::Boolean>().Value() ? 1 : 0, (uint16_t)info[2].As<Napi::Number>().Uint32Value(),
                      (uint16_t)info[3].As<Napi::Number>().Uint32Value(), why) < 0) {

@@ -13,9 +13,9 @@
  * vlan, phys. The veth keys not applied yet fail a start with
  * LXKIT_UNSUPPORTED naming the line.
  */
-import { definePlugin, LxkitError, notReplayable, OpQueue, STAGE_EARLY, tapConfigKeys, VERSION, type Runtime, type StartContext } from '@lxkit/core';
+import { definePlugin, LxkitError, notReplayable, STAGE_EARLY, tapConfigKeys, VERSION, type Runtime, type StartContext } from '@lxkit/core';
 import { planDevices, where, type NetworkImpl, type PlannedDevice } from './device.js';
-import { queueInside } from './inside.js';
+import { gatewaysOf, queueInside, type Gateway } from './inside.js';
 import { createNetModel, netKeys, type NetModel } from './keys.js';
 import { emptyScriptsUp, hasScriptsDown, scriptsDown, scriptUp } from './scripts.js';
 import { ipvlan } from './ipvlan.js';
@@ -54,20 +54,21 @@ function implementation(runtime: Runtime, device: PlannedDevice): NetworkImpl {
   return impl;
 }
 
+/** A device of this start, planned and checked, its gateways resolved. */
+type Ready = PlannedDevice & { readonly gateways: readonly Gateway[] };
+
 /** pre-start: every device planned and checked before anything is made. */
-function plan(runtime: Runtime, ctx: StartContext): PlannedDevice[] {
+function plan(runtime: Runtime, ctx: StartContext): Ready[] {
   const devices = planDevices(ctx.container.config.model.net?.devices ?? [], ctx.container.config, ctx.container.name);
-  for (const device of devices) {
+  return devices.map((device) => {
     implementation(runtime, device).check?.(device);
     for (const k of NOT_YET) if (k.set(device.dev)) throw unsupported(device, k.sub, 'lxkit does not apply this key yet');
     if (!ctx.namespaceNames.has('net')) throw unsupported(device, 'type', 'the container has no network namespace of its own to put the device in (lxc.namespace.share.net)');
     if (process.getuid?.() !== 0) {
       throw unsupported(device, 'type', 'making a network device needs root: an unprivileged caller would need a setuid helper such as LXC\'s lxc-user-nic, which lxkit does not have yet');
     }
-    // Gateways and the bridge's presence are checked here too: queueInside throws on a gateway it cannot set.
-    queueInside(new OpQueue(), device);
-  }
-  return devices;
+    return { ...device, gateways: gatewaysOf(device) };
+  });
 }
 
 export default definePlugin({
@@ -79,14 +80,14 @@ export default definePlugin({
     tapConfigKeys(runtime, 'net', netKeys, createNetModel);
     for (const impl of [veth, macvlan, ipvlan, vlan, phys]) runtime.hooks.network.for(impl.type).tap('net', () => impl);
 
-    const planned = new WeakMap<StartContext, PlannedDevice[]>();
+    const planned = new WeakMap<StartContext, Ready[]>();
     const devicesOf = (ctx: StartContext) => planned.get(ctx) ?? [];
     // The devices go into the namespace at start-host: the first process's ops wait for them.
+    // Asked after pre-start, which planned the devices.
     runtime.hooks.cloneFirst.tap('net', (ctx) => {
-      const devices = ctx.container.config.model.net?.devices ?? [];
-      const first = planDevices(devices, ctx.container.config, ctx.container.name)[0];
+      const first = devicesOf(ctx)[0];
       if (first) return `lxc.net.${first.dev.index} (${first.dev.type}) is made at start-host, before the container's ops set it up`;
-      const script = devices.find((d) => d.type === 'empty' && d.scriptUp !== undefined);
+      const script = (ctx.container.config.model.net?.devices ?? []).find((d) => d.type === 'empty' && d.scriptUp !== undefined);
       return script ? `lxc.net.${script.index}.script.up runs at start-host` : undefined;
     });
     runtime.hooks.preStart.tap({ name: 'net', stage: STAGE_EARLY }, (ctx) => {
@@ -108,7 +109,7 @@ export default definePlugin({
     runtime.hooks.stop.tapPromise('net', (ctx) => scriptsDown(ctx, ctx.container.config.model.net?.devices ?? []));
     runtime.hooks.stopWork.tap('net', (ctx) => (hasScriptsDown(ctx.container.config.model.net?.devices ?? []) ? 'lxc.net.N.script.down scripts' : undefined));
     runtime.hooks.preMount.tap({ name: 'net', stage: STAGE_EARLY }, (ctx) => {
-      for (const device of devicesOf(ctx)) queueInside(ctx.ops, device);
+      for (const device of devicesOf(ctx)) queueInside(ctx.ops, device, device.gateways);
     });
   },
 });

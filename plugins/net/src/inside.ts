@@ -2,7 +2,7 @@
  * The container side of every device, the same whatever its type, queued
  * as ops for the first process (which is in the container's network
  * namespace): addresses, then `up` (lxc.net.N.flags), then the gateways,
- * in LXC's order. A gateway needs the device up, as in LXC.
+ * in LXC's order. The gateways are resolved and checked at pre-start.
  */
 import { nativeAddon, type OpInfo, type OpQueue } from '@lxkit/core';
 import { ipv4Broadcast, ipv4Bytes, ipv4Prefix, ipv6Bytes, ipv6Prefix } from './addresses.js';
@@ -20,7 +20,31 @@ function autoGateway(device: PlannedDevice, family: 4 | 6): string {
   return found.address;
 }
 
-export function queueInside(ops: OpQueue, device: PlannedDevice): void {
+/** A device's default route: through a gateway address, or on the link itself (`dev`). */
+export interface Gateway {
+  readonly family: 4 | 6;
+  readonly via: string | 'dev';
+}
+
+/**
+ * pre-start: the device's gateways, `auto` resolved to the bridge's address;
+ * throws (naming the key) for one that cannot be set: a gateway needs the
+ * device up, as in LXC.
+ */
+export function gatewaysOf(device: PlannedDevice): Gateway[] {
+  const { dev } = device;
+  const out: Gateway[] = [];
+  for (const family of [4, 6] as const) {
+    const gateway = family === 4 ? dev.ipv4Gateway : dev.ipv6Gateway;
+    if (gateway === undefined) continue;
+    if (!dev.up) throw networkError(device, `ipv${family}.gateway`, `a gateway needs the device up (lxc.net.${dev.index}.flags = up), as in LXC`);
+    out.push({ family, via: gateway === 'auto' ? autoGateway(device, family) : gateway });
+  }
+  return out;
+}
+
+/** pre-mount: the ops that set the device up from inside, with its gateways from gatewaysOf(). */
+export function queueInside(ops: OpQueue, device: PlannedDevice, gateways: readonly Gateway[]): void {
   const { dev, name } = device;
   for (const a of dev.ipv4) {
     ops.netAddress(
@@ -37,18 +61,10 @@ export function queueInside(ops: OpQueue, device: PlannedDevice): void {
     );
   }
   if (dev.up) ops.netLink(name, { up: true }, opInfo(device, 'flags', `bringing ${name} up`));
-  for (const family of [4, 6] as const) {
-    const gateway = family === 4 ? dev.ipv4Gateway : dev.ipv6Gateway;
-    if (gateway === undefined) continue;
-    const sub = `ipv${family}.gateway`;
-    if (!dev.up) throw networkError(device, sub, `a gateway needs the device up (lxc.net.${dev.index}.flags = up), as in LXC`);
-    const info = (via: string) => opInfo(device, sub, `adding the default route ${via} on ${name}`);
-    if (gateway === 'dev') {
-      ops.netRoute(name, { family }, info('on the link'));
-      continue;
-    }
-    const address = gateway === 'auto' ? autoGateway(device, family) : gateway;
-    ops.netRoute(name, { family, gateway: family === 4 ? ipv4Bytes(address) : ipv6Bytes(address) }, info(`via ${address}`));
+  for (const { family, via } of gateways) {
+    const info = (how: string) => opInfo(device, `ipv${family}.gateway`, `adding the default route ${how} on ${name}`);
+    if (via === 'dev') ops.netRoute(name, { family }, info('on the link'));
+    else ops.netRoute(name, { family, gateway: family === 4 ? ipv4Bytes(via) : ipv6Bytes(via) }, info(`via ${via}`));
   }
 }
 

@@ -282,6 +282,41 @@ testIf(test, LXC_MISSING, 'veth router mode and host routes: the host side and t
   });
 });
 
+testIf(test, LXC_MISSING, 'l2proxy: the proxy entry on the link while the container runs, as LXC adds it, and the sysctl it needs; lxkit takes it off at the end', async () => {
+  await withBridge(undefined, async (bridge) => {
+    await withLxcBusybox(async (c) => {
+      await c.configure(
+        ['type = veth', 'veth.mode = router', `link = ${bridge}`, 'l2proxy = 1', 'flags = up', 'ipv4.address = 10.231.19.2/32'].map((l) => `lxc.net.0.${l}\n`).join('') +
+          'lxc.init.cmd = /bin/sleep 1000\n',
+      );
+      const proxies = async () => (await execa('ip', ['neigh', 'show', 'proxy', 'dev', bridge])).stdout.trim();
+      // Without forwarding on the link both refuse the start.
+      assert.is.not((await c.run('lxc', 'start')).exitCode, 0, 'lxc-start refuses');
+      const refused = await c.run('lxkit', 'start');
+      assert.is.not(refused.exitCode, 0, 'lxkit start refuses');
+      assert.match(String(refused.stderr), new RegExp(`lxc\\.net\\.0\\.l2proxy = 1: proxy entries on ${bridge} need sysctl net\\.ipv4\\.conf\\.${bridge}\\.forwarding=1`));
+      await writeFile(`/proc/sys/net/ipv4/conf/${bridge}/forwarding`, '1');
+      const links = await hostLinks();
+      for (const who of ['lxc', 'lxkit'] as const) {
+        const r = await c.run(who, 'start');
+        assert.is(r.exitCode, 0, `${who}: ${String(r.stderr)}`);
+        try {
+          assert.is(await proxies(), '10.231.19.2 proxy', who);
+        } finally {
+          await c.run(who, 'stop', '-k');
+        }
+        await linksBack(links);
+        if (who === 'lxc') {
+          // LXC 5.0.2 leaves it behind.
+          assert.is(await proxies(), '10.231.19.2 proxy', 'left by LXC');
+          await execa('ip', ['neigh', 'del', 'proxy', '10.231.19.2', 'dev', bridge]);
+        }
+      }
+      assert.is(await proxies(), '', 'taken off by lxkit');
+    });
+  });
+});
+
 /** A network script that records its arguments, its LXC_NET and LXC_HOOK variables, and whether the host end is there. */
 const RECORDER = (log: string) => `#!/bin/sh
 { echo "args: $*"; env | grep -E '^LXC_(NET_TYPE|NET_PARENT|NET_PEER|HOOK)' | sort
@@ -358,7 +393,7 @@ test('refusals name the file, line and key, and leave no device behind', async (
       const cases: [string[], RegExp, string][] = [
         [['type = veth', 'link = lxkt-none'], /there is no network interface "lxkt-none" on the host/, 'link'],
         [['type = veth', 'link = lo'], /"lo" is not a bridge/, 'link'],
-        [['type = veth', 'l2proxy = 1'], /lxkit does not apply this key yet/, 'l2proxy'],
+        [['type = veth', 'l2proxy = 1'], /the proxy entries go on lxc.net.0.link, and none is set/, 'l2proxy'],
         [['type = veth', `link = ${bridge}`, 'veth.vlan.id = 10'], /(do|does) not filter VLANs/, 'veth.vlan.id'],
         [['type = veth', 'veth.vlan.tagged.id = 10'], /VLANs are set on the bridge port of the veth: set lxc.net.0.link to a bridge/, 'veth.vlan.tagged.id'],
         [['type = veth', `link = ${bridge}`, 'ipv4.address = 10.1.1.1/24', 'ipv4.gateway = auto', 'flags = up'], /"auto" takes an IPv4 address of lxkt\w+, and it has none/, 'ipv4.gateway'],

@@ -59,6 +59,9 @@ export async function startContext(text = '', plugins?: PluginSpec[]) {
     giveBackToHost: () => {
       throw new Error('no monitor in this test');
     },
+    removeProxyAtEnd: () => {
+      throw new Error('no monitor in this test');
+    },
     attachConfinement: {},
   };
   return ctx;

@@ -151,7 +151,7 @@ export async function containerCgroups(names: readonly string[]): Promise<string
 }
 
 /** Removes cgroups a killed monitor left (their tasks are gone with it), deepest first. */
-async function removeCgroups(dirs: readonly string[]): Promise<void> {
+export async function removeCgroups(dirs: readonly string[]): Promise<void> {
   const { readdir, readFile, rmdir } = await import('node:fs/promises');
   const rm = async (dir: string): Promise<void> => {
     for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) if (e.isDirectory()) await rm(`${dir}/${e.name}`);

@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import * as assert from 'uvu/assert';
-import { lxkit, withLxcPivotCleanup, withScratch, type Scratch } from './harness.js';
+import { containerCgroups, lxkit, removeCgroups, withLxcPivotCleanup, withScratch, type Scratch } from './harness.js';
 
 /** A busybox container made by lxc-create, run by both LXC's tools and lxkit's. */
 export interface LxcBusybox {
@@ -59,6 +59,8 @@ export async function withLxcBusybox(fn: (c: LxcBusybox) => Promise<void>, name 
         });
       } finally {
         await execa('lxc-destroy', ['-P', s.lxcpath, '-n', name], { reject: false });
+        // LXC 5.0.2 leaves its monitor's cgroups (lxc.monitor.NAME) behind when a start fails in its network set-up.
+        await removeCgroups(await containerCgroups([name]));
       }
     }),
   );

@@ -123,6 +123,12 @@ export interface StartContext extends LifecycleContext {
    * ends it, as LXC gives such devices back.
    */
   giveBackToHost(inside: string, host: string, mtu: number | undefined): void;
+  /**
+   * A proxy neighbour entry put on the host interface `ifname` for the
+   * container (lxc.net.N.l2proxy): its monitor removes it when the container
+   * ends, whoever ends it; the interface outlives the container.
+   */
+  removeProxyAtEnd(ifname: string, family: 4 | 6, address: Buffer): void;
   /** What an attached program is confined with (as the init): filled by the security plugins' start taps. */
   readonly attachConfinement: AttachConfinement;
   /**

@@ -462,6 +462,11 @@ export class Monitor {
     this.#send(MSG.NET_GIVE_BACK, encodeRecord({ ints: [mtu ?? 0], strs: [inside, host] }));
   }
 
+  /** The proxy neighbour entry for `address` on the host interface `ifname`: removed when the container ends, whoever ends it. */
+  unproxy(ifname: string, family: 4 | 6, address: Buffer): void {
+    this.#send(MSG.NET_UNPROXY, encodeRecord({ ints: [family], strs: [ifname, address] }));
+  }
+
   /** Tells the command socket's subscribers the container's new state. */
   state(state: ContainerState): void {
     // A monitor ending the container itself tells its states itself.

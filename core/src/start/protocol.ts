@@ -26,6 +26,8 @@ export const MSG = {
   CONFIG_ADD: 16,
   /** A host device (phys) the monitor moves back to the host when the container ends (no reply). */
   NET_GIVE_BACK: 17,
+  /** A proxy neighbour entry on a host interface the monitor removes when the container ends (no reply). */
+  NET_UNPROXY: 18,
   CLONED: 100,
   RESULT: 101,
   EXITED: 102,

@@ -236,6 +236,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     handCgroups: (c) => monitor!.cgroups(c),
     runtimeConfig: (key, value) => monitor!.addConfig([[key, value]]),
     giveBackToHost: (inside, host, mtu) => monitor!.giveBack(inside, host, mtu),
+    removeProxyAtEnd: (ifname, family, address) => monitor!.unproxy(ifname, family, address),
     attachConfinement: {},
   };
   const ending = (cloned: boolean): Ending => ({

@@ -340,7 +340,7 @@ Napi::Value NetNeighProxyAdd(const Napi::CallbackInfo& info) {
   int ifindex = dev.ifindex;
   Fd& nl = dev.nl;
   char why[NL_WHY];
-  if (nl_neigh_proxy_add(nl.fd, ifindex, family, addr.Data(), why) < 0) throw NetlinkError(env, errno, name, why);
+  if (nl_neigh_proxy(nl.fd, 1, ifindex, family, addr.Data(), why) < 0) throw NetlinkError(env, errno, name, why);
   return env.Undefined();
 }
 

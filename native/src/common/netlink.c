@@ -282,11 +282,11 @@ int nl_route_add(int fd, int ifindex, int family, const uint8_t *dst, int prefix
 	return talk(fd, &r, why);
 }
 
-int nl_neigh_proxy_add(int fd, int ifindex, int family, const uint8_t *addr, char why[NL_WHY])
+int nl_neigh_proxy(int fd, int add, int ifindex, int family, const uint8_t *addr, char why[NL_WHY])
 {
 	struct req r;
 	struct ndmsg n = { .ndm_family = (uint8_t)family, .ndm_ifindex = ifindex, .ndm_flags = NTF_PROXY, .ndm_state = NUD_PERMANENT };
-	begin(&r, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_EXCL, &n, sizeof(n));
+	begin(&r, add ? RTM_NEWNEIGH : RTM_DELNEIGH, add ? NLM_F_CREATE | NLM_F_EXCL : 0, &n, sizeof(n));
 	put(&r, NDA_DST, addr, addr_len(family));
 	return talk(fd, &r, why);
 }

@@ -62,7 +62,7 @@ int nl_route_add(int fd, int ifindex, int family, const uint8_t *dst, int prefix
 /* Adds (add 1) or removes a VLAN of a bridge port `ifindex` (flags: BRIDGE_VLAN_INFO_PVID, _UNTAGGED). */
 int nl_bridge_vlan(int fd, int ifindex, int add, uint16_t vid, uint16_t flags, char why[NL_WHY]);
 
-/* A proxy neighbour entry (proxy ARP / NDP) for `addr` on `ifindex`. */
-int nl_neigh_proxy_add(int fd, int ifindex, int family, const uint8_t *addr, char why[NL_WHY]);
+/* A proxy neighbour entry (proxy ARP / NDP) for `addr` on `ifindex`, added (add 1) or removed. */
+int nl_neigh_proxy(int fd, int add, int ifindex, int family, const uint8_t *addr, char why[NL_WHY]);
 
 #endif

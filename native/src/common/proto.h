@@ -41,6 +41,7 @@ enum msg_type {
 	M_END_ALONE = 14,    /* ints: 1, or 2 when a SIGHUP exit is a reboot -> at the init's exit (once it ran) the monitor ends the container itself: M_EXITED says so, M_RESULT when done (no reply now) */
 	M_MOUNT_NS = 15,     /* lxc.monitor.unshare: the monitor moves to a mount namespace of its own (a slave of the host's) before pre-start -> M_RESULT */
 	M_NET_GIVE_BACK = 17, /* strs: a host device's name in the container, its name on the host; ints: its MTU to restore (0: kept) -> moved back to the monitor's namespace when the container ends (no reply) */
+	M_NET_UNPROXY = 18,  /* strs: a host interface, an address (4 or 16 bytes); ints: family (4|6) -> that proxy entry removed when the container ends (no reply) */
 	M_CONFIG_ADD = 16,   /* strs: "key = value" lines appended to the effective config it reports (values known at start: a veth's generated name); no reply */
 	/* monitor -> JS */
 	M_CLONED = 100,  /* ints: pid, then one fd per namespace; strs: namespace names */

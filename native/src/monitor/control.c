@@ -535,6 +535,7 @@ void child_on_message(void)
 void release_namespaces(void)
 {
 	netns_give_back_all(M.ns[ns_index("net")]);
+	netns_unproxy_all();
 	for (size_t i = 0; i < NNS; i++) {
 		if (M.ns[i] >= 0)
 			close(M.ns[i]);
@@ -794,6 +795,10 @@ int control_on_message(void)
 				memcpy(M.confine_filter, r.strs[1], r.lens[1] + 1);
 			M.confine_filter_len = M.confine_filter ? r.lens[1] : 0;
 		}
+		break;
+	case M_NET_UNPROXY:
+		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nstrs >= 2 && r.nints >= 1)
+			netns_unproxy(r.strs[0], r.ints[0] == 6 ? AF_INET6 : AF_INET, (const uint8_t *)r.strs[1], r.lens[1]);
 		break;
 	case M_NET_GIVE_BACK:
 		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nstrs >= 2)

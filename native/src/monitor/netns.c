@@ -159,3 +159,49 @@ void netns_give_back_all(int ns)
 	netns_return(self);
 	close(self);
 }
+
+/*
+ * Proxy neighbour entries put on a host interface for the container's
+ * addresses (lxc.net.N.l2proxy): the interface outlives the container, so
+ * the monitor takes them off again at the end, whoever ends it (LXC 5.0.2
+ * leaves them behind).
+ */
+#define UNPROXY_MAX 32
+static struct {
+	char ifname[IFNAMSIZ];
+	int family;
+	uint8_t addr[16];
+} unproxy[UNPROXY_MAX];
+static int nunproxy;
+
+void netns_unproxy(const char *ifname, int family, const uint8_t *addr, uint32_t len)
+{
+	if (nunproxy == UNPROXY_MAX || (len != 4 && len != 16)) {
+		mlog(5, "monitor: cannot keep a proxy entry on %s to remove at the end", ifname);
+		return;
+	}
+	snprintf(unproxy[nunproxy].ifname, IFNAMSIZ, "%s", ifname);
+	unproxy[nunproxy].family = family;
+	memcpy(unproxy[nunproxy].addr, addr, len);
+	nunproxy++;
+}
+
+void netns_unproxy_all(void)
+{
+	if (nunproxy == 0)
+		return;
+	int nl = nl_open();
+	char why[NL_WHY];
+	for (int i = 0; i < nunproxy; i++) {
+		int ifindex = (int)if_nametoindex(unproxy[i].ifname);
+		why[0] = 0;
+		/* An interface that is gone took its entries with it. */
+		if (ifindex == 0 || nl < 0)
+			continue;
+		if (nl_neigh_proxy(nl, 0, ifindex, unproxy[i].family, unproxy[i].addr, why) < 0 && errno != ENOENT)
+			mlog(5, "monitor: cannot remove the container's proxy entry from %s: %s%s%s", unproxy[i].ifname, strerror(errno), why[0] ? ": " : "", why);
+	}
+	if (nl >= 0)
+		close(nl);
+	nunproxy = 0;
+}

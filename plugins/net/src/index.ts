@@ -10,12 +10,12 @@
  * - pre-mount: its addresses, `up` and gateways set from inside (inside.ts).
  *
  * Types: empty and none (the core's), veth (bridge mode), macvlan, ipvlan,
- * vlan, phys. The veth keys not applied yet fail a start with
- * LXKIT_UNSUPPORTED naming the line.
+ * vlan, phys; every lxc.net.N key of LXC 5 is applied.
  */
 import { definePlugin, LxkitError, notReplayable, STAGE_EARLY, tapConfigKeys, VERSION, type Runtime, type StartContext } from '@lxkit/core';
 import { planDevices, where, type NetworkImpl, type PlannedDevice } from './device.js';
 import { gatewaysOf, queueInside, type Gateway } from './inside.js';
+import { addL2proxy, checkL2proxy } from './l2proxy.js';
 import { createNetModel, netKeys, type NetModel } from './keys.js';
 import { emptyScriptsUp, hasScriptsDown, scriptsDown, scriptUp } from './scripts.js';
 import { ipvlan } from './ipvlan.js';
@@ -33,11 +33,6 @@ declare module '@lxkit/core' {
 export { NET_TYPES, type IPv4Address, type NetDevice, type NetModel, type NetTypeName } from './keys.js';
 export { planDevices, type NetworkImpl, type PlannedDevice } from './device.js';
 export { completeHwaddr, formatHwaddr, ipv4Broadcast, ipv4Bytes, ipv4Prefix, ipv6Bytes, ipv6Prefix } from './addresses.js';
-
-/** Keys of a device that lxkit models but does not apply yet: a start refuses them rather than ignore them. */
-const NOT_YET: readonly { sub: string; set: (d: PlannedDevice['dev']) => boolean }[] = [
-  { sub: 'l2proxy', set: (d) => d.l2proxy },
-];
 
 function unsupported(device: PlannedDevice, sub: string, message: string): LxkitError {
   const e = device.config.entries.findLast((x) => x.key === `lxc.net.${device.dev.index}.${sub}`);
@@ -62,7 +57,7 @@ function plan(runtime: Runtime, ctx: StartContext): Ready[] {
   const devices = planDevices(ctx.container.config.model.net?.devices ?? [], ctx.container.config, ctx.container.name);
   return devices.map((device) => {
     implementation(runtime, device).check?.(device);
-    for (const k of NOT_YET) if (k.set(device.dev)) throw unsupported(device, k.sub, 'lxkit does not apply this key yet');
+    checkL2proxy(device);
     if (!ctx.namespaceNames.has('net')) throw unsupported(device, 'type', 'the container has no network namespace of its own to put the device in (lxc.namespace.share.net)');
     if (process.getuid?.() !== 0) {
       throw unsupported(device, 'type', 'making a network device needs root: an unprivileged caller would need a setuid helper such as LXC\'s lxc-user-nic, which lxkit does not have yet');
@@ -102,6 +97,7 @@ export default definePlugin({
       for (const device of devicesOf(ctx)) {
         if (netns === undefined) throw unsupported(device, 'type', "the container's network namespace is not known at start-host");
         const host = await implementation(runtime, device).create(ctx, device, netns);
+        addL2proxy(ctx, device);
         await scriptUp(ctx, device.dev, host || undefined);
       }
       await emptyScriptsUp(ctx, ctx.container.config.model.net?.devices ?? []);

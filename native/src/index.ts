@@ -84,8 +84,6 @@ export interface Addon {
   netNeighProxyAdd(ifname: string, family: 4 | 6, address: Buffer): void;
   /** A VLAN of the bridge port `port` added or removed: `bridge vlan add|del vid VID dev PORT` (flags: 2 pvid, 4 untagged). */
   netBridgeVlan(port: string, add: boolean, vid: number, flags: number): void;
-  /** Deletes the network device `name`: false when there is none. */
-  netLinkDelete(name: string): boolean;
   /** The IPv4 and IPv6 addresses of the host interface `name`, whether it is up or not (getifaddrs). */
   interfaceAddresses(name: string): { family: 4 | 6; address: string }[];
   /**

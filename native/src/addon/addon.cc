@@ -233,6 +233,7 @@ struct InNamespace {
 struct OnHostDevice {
   int ifindex;
   Fd nl{-1};
+  char why[NL_WHY] = "";
   OnHostDevice(Napi::Env env, const std::string& name) : ifindex((int)if_nametoindex(name.c_str())) {
     if (ifindex == 0) throw SystemError(env, errno, "if_nametoindex", name.c_str());
     nl.fd = nl_open();
@@ -310,20 +311,27 @@ Napi::Value NetLinkMove(const Napi::CallbackInfo& info) {
 // destination/prefix through the device (scope link), as `ip route add
 // DST/PREFIX dev IFNAME`. netNeighProxyAdd(ifname, family, address): a proxy
 // neighbour entry, as `ip neigh add proxy ADDRESS dev IFNAME`.
+// An address argument: `family` (4 or 6) and a Buffer of its 4 or 16 bytes.
+struct FamilyAddress {
+  int family;
+  Napi::Buffer<uint8_t> bytes;
+  FamilyAddress(Napi::Env env, Napi::Value family_, Napi::Value bytes_, const char* what)
+      : family(family_.As<Napi::Number>().Int32Value() == 6 ? AF_INET6 : AF_INET), bytes(bytes_.As<Napi::Buffer<uint8_t>>()) {
+    if (bytes.Length() != (family == AF_INET ? 4u : 16u)) throw Napi::TypeError::New(env, std::string(what) + ": 4 or 16 bytes");
+  }
+};
+
 Napi::Value NetRouteAdd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 4 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsBuffer() || !info[3].IsNumber()) {
     throw Napi::TypeError::New(env, "netRouteAdd(ifname: string, family: 4 | 6, destination: Buffer, prefix: number)");
   }
   std::string name = info[0].As<Napi::String>();
-  int family = info[1].As<Napi::Number>().Int32Value() == 6 ? AF_INET6 : AF_INET;
-  auto dst = info[2].As<Napi::Buffer<uint8_t>>();
-  if (dst.Length() != (family == AF_INET ? 4u : 16u)) throw Napi::TypeError::New(env, "destination: 4 or 16 bytes");
+  FamilyAddress dst(env, info[1], info[2], "destination");
   OnHostDevice dev(env, name);
-  int ifindex = dev.ifindex;
-  Fd& nl = dev.nl;
-  char why[NL_WHY];
-  if (nl_route_add(nl.fd, ifindex, family, dst.Data(), info[3].As<Napi::Number>().Int32Value(), nullptr, why) < 0) throw NetlinkError(env, errno, name, why);
+  if (nl_route_add(dev.nl.fd, dev.ifindex, dst.family, dst.bytes.Data(), info[3].As<Napi::Number>().Int32Value(), nullptr, dev.why) < 0) {
+    throw NetlinkError(env, errno, name, dev.why);
+  }
   return env.Undefined();
 }
 
@@ -333,14 +341,9 @@ Napi::Value NetNeighProxyAdd(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "netNeighProxyAdd(ifname: string, family: 4 | 6, address: Buffer)");
   }
   std::string name = info[0].As<Napi::String>();
-  int family = info[1].As<Napi::Number>().Int32Value() == 6 ? AF_INET6 : AF_INET;
-  auto addr = info[2].As<Napi::Buffer<uint8_t>>();
-  if (addr.Length() != (family == AF_INET ? 4u : 16u)) throw Napi::TypeError::New(env, "address: 4 or 16 bytes");
+  FamilyAddress addr(env, info[1], info[2], "address");
   OnHostDevice dev(env, name);
-  int ifindex = dev.ifindex;
-  Fd& nl = dev.nl;
-  char why[NL_WHY];
-  if (nl_neigh_proxy(nl.fd, 1, ifindex, family, addr.Data(), why) < 0) throw NetlinkError(env, errno, name, why);
+  if (nl_neigh_proxy(dev.nl.fd, 1, dev.ifindex, addr.family, addr.bytes.Data(), dev.why) < 0) throw NetlinkError(env, errno, name, dev.why);
   return env.Undefined();
 }
 
@@ -354,12 +357,9 @@ Napi::Value NetBridgeVlan(const Napi::CallbackInfo& info) {
   }
   std::string name = info[0].As<Napi::String>();
   OnHostDevice dev(env, name);
-  int ifindex = dev.ifindex;
-  Fd& nl = dev.nl;
-  char why[NL_WHY];
-  if (nl_bridge_vlan(nl.fd, ifindex, info[1].As<Napi::Boolean>().Value() ? 1 : 0, (uint16_t)info[2].As<Napi::Number>().Uint32Value(),
-                     (uint16_t)info[3].As<Napi::Number>().Uint32Value(), why) < 0) {
-    throw NetlinkError(env, errno, name, why);
+  if (nl_bridge_vlan(dev.nl.fd, dev.ifindex, info[1].As<Napi::Boolean>().Value() ? 1 : 0, (uint16_t)info[2].As<Napi::Number>().Uint32Value(),
+                     (uint16_t)info[3].As<Napi::Number>().Uint32Value(), dev.why) < 0) {
+    throw NetlinkError(env, errno, name, dev.why);
   }
   return env.Undefined();
 }
@@ -390,23 +390,6 @@ Napi::Value InterfaceAddresses(const Napi::CallbackInfo& info) {
   }
   freeifaddrs(list);
   return out;
-}
-
-// netLinkDelete(name): deletes the device; false when there is none.
-Napi::Value NetLinkDelete(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "netLinkDelete(name: string)");
-  std::string name = info[0].As<Napi::String>();
-  int ifindex = (int)if_nametoindex(name.c_str());
-  if (ifindex == 0) return Napi::Boolean::New(env, false);
-  Fd nl(nl_open());
-  if (nl.fd < 0) throw SystemError(env, errno, "socket");
-  char why[NL_WHY];
-  if (nl_link_del(nl.fd, ifindex, why) < 0) {
-    if (errno == ENODEV) return Napi::Boolean::New(env, false);
-    throw NetlinkError(env, errno, name, why);
-  }
-  return Napi::Boolean::New(env, true);
 }
 
 // The container's root as its init sees it (/proc/<pid>/root: its mount
@@ -970,7 +953,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("netRouteAdd", Napi::Function::New(env, NetRouteAdd, "netRouteAdd"));
   exports.Set("netNeighProxyAdd", Napi::Function::New(env, NetNeighProxyAdd, "netNeighProxyAdd"));
   exports.Set("netBridgeVlan", Napi::Function::New(env, NetBridgeVlan, "netBridgeVlan"));
-  exports.Set("netLinkDelete", Napi::Function::New(env, NetLinkDelete, "netLinkDelete"));
   exports.Set("interfaceAddresses", Napi::Function::New(env, InterfaceAddresses, "interfaceAddresses"));
   exports.Set("makeNodeBeneath", Napi::Function::New(env, MakeNodeBeneath, "makeNodeBeneath"));
   exports.Set("removeNodeBeneath", Napi::Function::New(env, RemoveNodeBeneath, "removeNodeBeneath"));

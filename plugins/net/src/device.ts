@@ -38,21 +38,29 @@ export interface NetworkImpl extends NetworkType {
 }
 
 /** The last `lxc.net.N.<sub>` line, for errors that name where. */
+const entryOf = (device: PlannedDevice, sub: string) => device.config.entries.findLast((x) => x.key === `lxc.net.${device.dev.index}.${sub}`);
+
 export function origin(device: PlannedDevice, sub: string): { file?: string; line?: number; key: string } {
   const key = `lxc.net.${device.dev.index}.${sub}`;
-  const e = device.config.entries.findLast((x) => x.key === key);
+  const e = entryOf(device, sub);
   return e ? { file: e.file, line: e.line, key } : { key };
 }
 
 /** "file:line: key = value: " or "key: ", for messages. */
 export function where(device: PlannedDevice, sub: string): string {
-  const o = origin(device, sub);
-  const e = device.config.entries.findLast((x) => x.key === o.key);
-  return o.file !== undefined ? `${o.file}:${o.line}: ${o.key} = ${e?.value ?? ''}: ` : `${o.key}: `;
+  const e = entryOf(device, sub);
+  return e ? `${e.file}:${e.line}: ${e.key} = ${e.value}: ` : `lxc.net.${device.dev.index}.${sub}: `;
 }
 
-export function networkError(device: PlannedDevice, sub: string, message: string, err?: NodeJS.ErrnoException): LxkitError {
-  return new LxkitError('LXKIT_NETWORK_FAILED', `${where(device, sub)}${message}`, {
+/** An error about lxc.net.N.<sub>, naming where; LXKIT_NETWORK_FAILED unless `code` says otherwise. */
+export function networkError(
+  device: PlannedDevice,
+  sub: string,
+  message: string,
+  err?: NodeJS.ErrnoException,
+  code: 'LXKIT_NETWORK_FAILED' | 'LXKIT_UNSUPPORTED' = 'LXKIT_NETWORK_FAILED',
+): LxkitError {
+  return new LxkitError(code, `${where(device, sub)}${message}`, {
     ...origin(device, sub),
     container: device.container,
     ...(err ? { cause: err } : {}),

@@ -13,7 +13,7 @@
  * vlan, phys; every lxc.net.N key of LXC 5 is applied.
  */
 import { definePlugin, LxkitError, notReplayable, STAGE_EARLY, tapConfigKeys, VERSION, type Runtime, type StartContext } from '@lxkit/core';
-import { planDevices, where, type NetworkImpl, type PlannedDevice } from './device.js';
+import { networkError, planDevices, type NetworkImpl, type PlannedDevice } from './device.js';
 import { gatewaysOf, queueInside, type Gateway } from './inside.js';
 import { addL2proxy, checkL2proxy } from './l2proxy.js';
 import { createNetModel, netKeys, type NetModel } from './keys.js';
@@ -34,14 +34,7 @@ export { NET_TYPES, type IPv4Address, type NetDevice, type NetModel, type NetTyp
 export { planDevices, type NetworkImpl, type PlannedDevice } from './device.js';
 export { completeHwaddr, formatHwaddr, ipv4Broadcast, ipv4Bytes, ipv4Prefix, ipv6Bytes, ipv6Prefix } from './addresses.js';
 
-function unsupported(device: PlannedDevice, sub: string, message: string): LxkitError {
-  const e = device.config.entries.findLast((x) => x.key === `lxc.net.${device.dev.index}.${sub}`);
-  return new LxkitError('LXKIT_UNSUPPORTED', `${where(device, sub)}${message}`, {
-    ...(e ? { file: e.file, line: e.line } : {}),
-    key: `lxc.net.${device.dev.index}.${sub}`,
-    container: device.container,
-  });
-}
+const unsupported = (device: PlannedDevice, sub: string, message: string): LxkitError => networkError(device, sub, message, undefined, 'LXKIT_UNSUPPORTED');
 
 function implementation(runtime: Runtime, device: PlannedDevice): NetworkImpl {
   const impl = runtime.hooks.network.get(device.dev.type!)?.call() as NetworkImpl | undefined;

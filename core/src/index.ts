@@ -26,6 +26,19 @@ export type {
   StopContext,
 } from './hooks/contexts.js';
 export type { CgroupDriver, CgroupHandoff, CgroupPlacement, NetworkType, StorageBackend, Template, TemplateRequest } from './hooks/drivers.js';
+export type {
+  OpenedRootfs,
+  RootfsMount,
+  StorageCloneRequest,
+  StorageCreateRequest,
+  StorageOptions,
+  StorageOrigin,
+  StorageTarget,
+} from './storage/backend.js';
+export { isAtOrAbove, isDirectory, removeStorageDirectory } from './storage/directories.js';
+export { copyRootfs } from './storage/copy.js';
+export { mountOnHost, storageTool, type HostMount } from './storage/host-mount.js';
+export { rootfsSpec, storageOf, type ResolvedStorage } from './storage/select.js';
 export { PLUGIN_BRAND, definePlugin, isPlugin, type Plugin, type PluginDefinition } from './plugin/define.js';
 export { BUILTIN_PLUGINS, installedBuiltins } from './plugin/builtins.js';
 export { notEnforcedYet } from './plugin/not-enforced.js';

@@ -14,6 +14,7 @@ import {
   cloneFirstReason,
   isLxkitError,
   type LxkitError,
+  type StorageBackend,
 } from '@lxkit/core';
 
 import { startContext, stopContext } from '../lib/config.js';
@@ -118,11 +119,20 @@ bus('post-stop runs every tap and collects the failures', async () => {
 });
 
 bus('HookMaps select implementations by type; the first tap returning one wins; failures are wrapped', async () => {
+  const fake = (snapshot: boolean): StorageBackend => ({
+    type: 'testfs',
+    capabilities: { snapshot, clone: false, directory: false },
+    missing: () => undefined,
+    create: async (req) => req.rootfs,
+    mount: async (source) => ({ kind: 'bind', path: source }),
+    open: async (source) => ({ path: source, close: async () => undefined }),
+    destroy: async () => undefined,
+  });
   const plugin = definePlugin({
     name: 'storage-test',
     version: '1.0.0',
     apply(runtime) {
-      runtime.hooks.storage.for('testfs').tap('storage-test', () => ({ type: 'testfs', capabilities: { snapshot: true, clone: false } }));
+      runtime.hooks.storage.for('testfs').tap('storage-test', () => fake(true));
       runtime.hooks.network.for('broken').tap('storage-test', () => {
         throw new Error('no');
       });
@@ -134,7 +144,7 @@ bus('HookMaps select implementations by type; the first tap returning one wins; 
     apply(runtime) {
       runtime.hooks.storage
         .for('testfs')
-        .tap({ name: 'site-override', stage: STAGE_EARLY }, () => ({ type: 'testfs', capabilities: { snapshot: false, clone: false } }));
+        .tap({ name: 'site-override', stage: STAGE_EARLY }, () => fake(false));
     },
   });
   const runtime = await createRuntime({ plugins: [{ use: plugin }, { use: override }] });

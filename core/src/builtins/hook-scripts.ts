@@ -3,7 +3,7 @@
  * environment (lxc.container.conf(5), reference §2) so that existing LXC
  * hook scripts work unchanged.
  *
- * Host-side hooks (pre-start, start-host, stop, post-stop, destroy) run here
+ * Host-side hooks (pre-start, start-host, stop, post-stop, clone, destroy) run here
  * with execa. Hooks that LXC runs inside the container's namespaces
  * (pre-mount, mount, autodev, start) are queued as ops for the container's
  * first process. A script whose #! line names zx runs under the zx CLI.
@@ -230,6 +230,18 @@ export const hookScriptsPlugin = definePlugin({
       const { hooks } = ctx.container.config.model;
       const types = (['stop', 'post-stop'] as const).filter((t) => hooks[t].length > 0);
       return types.length ? `lxc.hook.${types.join(' and lxc.hook.')} scripts` : undefined;
+    });
+    // As LXC: on the host, the new root filesystem reachable, with the source's name and `lxkit copy -- ARGS`.
+    h.clone.tapPromise(tap, async (ctx) => {
+      if (ctx.container.config.model.hooks.clone.length === 0) return;
+      const hookEnv = {
+        LXC_NAME: ctx.container.name,
+        LXC_SRC_NAME: ctx.source.name,
+        LXC_CONFIG_FILE: ctx.container.configFile ?? '',
+        LXC_ROOTFS_MOUNT: ctx.rootfs.mount,
+        LXC_ROOTFS_PATH: ctx.rootfs.path,
+      };
+      await runHostHooks({ ...ctx, hookEnv }, 'clone', [...ctx.hookArgs]);
     });
     h.destroy.tapPromise(tap, (ctx) =>
       runHostHooks({ ...ctx, hookEnv: { LXC_NAME: ctx.container.name, LXC_CONFIG_FILE: ctx.container.configFile ?? '' } }, 'destroy'),

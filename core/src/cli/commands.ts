@@ -123,6 +123,18 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/destroy.js'),
   },
   {
+    name: 'copy',
+    summary: 'copy a container, or make a snapshot clone of it',
+    lxc: 'lxc-copy',
+    load: () => import('./commands/copy.js'),
+  },
+  {
+    name: 'snapshot',
+    summary: "take, list, restore or destroy a container's snapshots",
+    lxc: 'lxc-snapshot',
+    load: () => import('./commands/snapshot.js'),
+  },
+  {
     name: 'checkconfig',
     summary: 'check the kernel and host for the features containers need',
     lxc: 'lxc-checkconfig',

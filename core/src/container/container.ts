@@ -36,11 +36,17 @@ import { ContainerLock, pruneEmptyDirs } from './lock.js';
 import { checkName } from './name.js';
 import { containerPaths, runDir, type ContainerPaths } from './paths.js';
 import { clonesOf, releaseOrigin, snapshotPath, snapshotsOf } from './dependents.js';
-import { isAtOrAbove, rootfsToRemove } from './rootfs-removal.js';
+import { isAtOrAbove } from '../storage/directories.js';
+import { chosenBackend, storageOf } from '../storage/select.js';
+import type { StorageOptions, StorageTarget } from '../storage/backend.js';
 import { isRepeatableKey } from './repeatable.js';
+import { cloneContainer, emptyBut, type CloneOptions } from './clone.js';
+import { listSnapshots, requireSnapshot, takeSnapshot, type SnapshotInfo } from './snapshots.js';
 import { timelineMark } from '../log/timeline.js';
 
 export type { ContainerState, Detached } from '../start/run.js';
+export type { CloneOptions } from './clone.js';
+export type { SnapshotInfo } from './snapshots.js';
 export type { StopOptions } from './running.js';
 export type { AttachOptions, AttachNamespace } from '../attach/attach.js';
 export type { ConsoleLogOptions, ConsoleOptions } from '../console/console.js';
@@ -62,11 +68,14 @@ export interface CreateOptions {
   /** Config to start from instead of the toolkit's default container config (`lxkit create -f`). */
   configFile?: string;
   /**
-   * The rootfs's storage type (`-B`): `dir` (the default) or `best` (the best
-   * available: `dir` while no storage plugin provides another); any other is
+   * The rootfs's storage type (`-B`): `dir` (the default), a type an enabled
+   * plugin provides (`btrfs`, `overlay`, `loop`...), or `best` (btrfs, zfs
+   * or lvm where the lxcpath allows, else dir); an unavailable one is
    * `LXKIT_UNSUPPORTED` before anything is made.
    */
   storage?: string;
+  /** lxc-create's --fssize, --fstype, --zfsroot, --vgname, --lvname, --thinpool. */
+  storageOptions?: StorageOptions;
   /** The rootfs directory (`--dir`) instead of `<lxcpath>/<name>/rootfs`; the config's lxc.rootfs.path names it. */
   rootfsDir?: string;
 }
@@ -188,12 +197,8 @@ export class Container {
         container: this.name,
       });
     }
-    const storage = opts.storage ?? 'dir';
-    if (storage !== 'dir' && storage !== 'best') {
-      throw new LxkitError('LXKIT_UNSUPPORTED', `cannot create container "${this.name}": storage type "${storage}" is not available (no enabled plugin provides it)`, {
-        container: this.name,
-      });
-    }
+    const storageOptions = this.#storageDefaults(runtime, opts.storageOptions);
+    const backend = await chosenBackend(runtime, opts.storage ?? 'dir', lxcpath, storageOptions, this.name);
     const rootfs = opts.rootfsDir !== undefined ? resolve(opts.rootfsDir) : paths.rootfs;
     if (isAtOrAbove(rootfs, paths.dir)) {
       throw new LxkitError('LXKIT_USAGE', `cannot create container "${this.name}" with its root filesystem in ${rootfs}: that is its own directory or one above it`, {
@@ -204,8 +209,10 @@ export class Container {
     await mkdir(lxcpath, { recursive: true, mode: 0o755 });
     const lock = await ContainerLock.acquire(paths.lock, this.name, 'create');
     let made = false;
-    /** A rootfs directory elsewhere that this create made, and so removes when it fails. */
+    /** A rootfs directory elsewhere that this create made. */
     let madeElsewhere = false;
+    /** Storage this create made outside the container's directory (lxc.rootfs.path), removed when it fails. */
+    let madeStorage: string | undefined;
     let doc: ConfigDocument | undefined;
     try {
       if (existsSync(paths.dir)) {
@@ -218,7 +225,9 @@ export class Container {
       made = true;
       // --dir as with lxc-create: a directory that is there already is used as it is, what it holds kept.
       madeElsewhere = rootfs !== paths.rootfs && !existsSync(rootfs);
-      await mkdir(rootfs, { mode: 0o755, recursive: rootfs !== paths.rootfs });
+      const target = { ...this.#target(paths, lxcpath), rootfs, options: storageOptions };
+      const source = await backend.create(target);
+      if (backend.type !== 'dir' || madeElsewhere) madeStorage = `${backend.type}:${source}`;
       const base = opts.configFile ?? runtime.toolkit.defaultConfig;
       const text = await readFile(base, 'utf8').catch((err: NodeJS.ErrnoException) => {
         if (opts.configFile || err.code !== 'ENOENT') {
@@ -228,12 +237,14 @@ export class Container {
       });
       doc = ConfigDocument.parse(text.length && !text.endsWith('\n') ? text + '\n' : text, paths.config);
       if (template) {
+        // Storage that is not a directory on the host (a loop file's filesystem) is mounted for the template.
+        const opened = await backend.open(source, target);
         try {
           await template.create({
             name: this.name,
             lxcpath,
             dir: paths.dir,
-            rootfs,
+            rootfs: opened.path,
             args: opts.templateArgs ?? [],
             config: doc,
             log: this.#log,
@@ -244,9 +255,14 @@ export class Container {
             cause: err,
             container: this.name,
           });
+        } finally {
+          await opened.close();
         }
       }
-      if (doc.get('lxc.rootfs.path') === undefined || opts.rootfsDir !== undefined) doc.set('lxc.rootfs.path', `dir:${rootfs}`);
+      // As LXC: the config names the storage made; a dir config that names its own rootfs keeps it.
+      if (backend.type !== 'dir' || doc.get('lxc.rootfs.path') === undefined || opts.rootfsDir !== undefined) {
+        doc.set('lxc.rootfs.path', `${backend.type}:${source}`);
+      }
       if (doc.get('lxc.uts.name') === undefined) doc.set('lxc.uts.name', this.name);
       await writeFile(paths.config, doc.toBuffer(), { mode: 0o640 });
       // What was written must load: a template or default config with mistakes fails here, not at start.
@@ -259,7 +275,7 @@ export class Container {
       });
     } catch (err) {
       // Only what the create made: a root filesystem the config puts elsewhere may have been there before.
-      if (made) await this.#remove(paths, { idmap: idmapOf(doc), ...(madeElsewhere ? { rootfs: { path: `dir:${rootfs}`, managed: true } } : {}) });
+      if (made) await this.#remove(paths, { idmap: idmapOf(doc), ...(madeStorage ? { rootfs: { path: madeStorage, managed: true } } : {}) });
       throw err;
     } finally {
       lock.release();
@@ -565,6 +581,74 @@ export class Container {
   }
 
   /**
+   * Copies the stopped container to `newName` (lxc-copy): a snapshot with
+   * `snapshot` (btrfs, zfs, lvm, or an overlay on a dir container's rootfs),
+   * else a copy of its storage; see CloneOptions. Resolves with the new container.
+   */
+  async clone(newName: string, opts: CloneOptions = {}): Promise<Container> {
+    await this.#requireDefined();
+    const runtime = await this.runtime();
+    const lxcpath = opts.lxcpath ?? (await this.lxcpath());
+    const copy = new Container(newName, { lxcpath, runtime, log: this.#log });
+    await cloneContainer(runtime, { name: this.name, lxcpath: await this.lxcpath(), log: this.#log }, copy.name, { ...opts, lxcpath });
+    return copy;
+  }
+
+  /** Takes a snapshot of the stopped container (lxc-snapshot), with `commentFile`'s text as its comment; resolves with its name (`snapN`). */
+  async snapshot(commentFile?: string): Promise<string> {
+    await this.#requireDefined();
+    return takeSnapshot(await this.runtime(), { name: this.name, lxcpath: await this.lxcpath(), log: this.#log }, commentFile);
+  }
+
+  /** The container's snapshots (lxc-snapshot -L). */
+  async snapshots(): Promise<SnapshotInfo[]> {
+    await this.#requireDefined();
+    return listSnapshots({ name: this.name, lxcpath: await this.lxcpath(), log: this.#log });
+  }
+
+  /**
+   * Restores snapshot `snap` (lxc-snapshot -r): as a new container
+   * `newName`, or over this one (the default), which is then replaced but
+   * keeps its snapshots. Refused while the container runs.
+   */
+  async snapshotRestore(snap: string, newName: string = this.name): Promise<void> {
+    const paths = await this.#requireDefined();
+    const runtime = await this.runtime();
+    const here = { name: this.name, lxcpath: await this.lxcpath(), log: this.#log };
+    const from = { name: snap, lxcpath: await requireSnapshot(here, snap), log: this.#log };
+    const opts = { lxcpath: here.lxcpath, keepMac: true, keepName: newName === this.name, snapshot: true, maybeSnapshot: true };
+    if (newName !== this.name) {
+      await cloneContainer(runtime, from, checkName(newName), opts);
+      return;
+    }
+    const lock = await ContainerLock.acquire(paths.lock, this.name, 'restore a snapshot of');
+    try {
+      await this.#dependents(paths, true);
+      const config = await this.loadConfig();
+      // As LXC: the container goes (its storage and config), its snapshots stay, and the snapshot is cloned in its place.
+      const { rootfs } = config.model;
+      if (rootfs.path && rootfs.managed) {
+        const storage = storageOf(runtime, rootfs.path, { container: this.name });
+        await storage.backend.destroy(storage.source, this.#target(paths, here.lxcpath));
+      }
+      await releaseOrigin(paths.dir, { lxcpath: here.lxcpath, name: this.name });
+      await emptyBut(paths.dir, snapshotPath(paths.dir));
+      this.#document = undefined;
+      await cloneContainer(runtime, from, this.name, { ...opts, intoExisting: true });
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** Destroys snapshot `snap` (lxc-snapshot -d). */
+  async snapshotDestroy(snap: string): Promise<void> {
+    await this.#requireDefined();
+    const here = { name: this.name, lxcpath: await this.lxcpath(), log: this.#log };
+    const lxcpath = await requireSnapshot(here, snap);
+    await new Container(snap, { lxcpath, runtime: await this.runtime(), log: this.#log }).destroy();
+  }
+
+  /**
    * Refuses a destroy that would take what depends on the container with it,
    * as LXC's does: snapshot clones (always: their root filesystems are built
    * on this one's), snapshots (unless `withSnapshots`, which then gives them).
@@ -598,9 +682,12 @@ export class Container {
    */
   async #remove(paths: ContainerPaths, model: { idmap: readonly IdMap[]; rootfs?: { path?: string; managed: boolean } }): Promise<void> {
     const { idmap, rootfs } = model;
-    const elsewhere = rootfs ? rootfsToRemove(rootfs.path, rootfs.managed, paths.dir, this.name) : [];
+    // Storage LXC does not manage is not a destroy's to touch, whatever its type.
+    const doing = `cannot destroy container "${this.name}"`;
+    const storage = rootfs?.path && rootfs.managed ? storageOf(await this.runtime(), rootfs.path, { container: this.name, doing }) : undefined;
     if (process.getuid?.() !== 0 && idmap.length > 0) {
-      for (const root of [paths.rootfs, ...elsewhere].filter((p) => existsSync(p))) {
+      const dirs = [paths.rootfs, ...(storage?.backend.directories?.(storage.source) ?? [])];
+      for (const root of dirs.filter((p) => existsSync(p))) {
         await runInUserNamespace({
           idmap: withCallerIds(idmap),
           argv: ['rm', '-rf', '--one-file-system', root],
@@ -609,10 +696,21 @@ export class Container {
         });
       }
     }
-    for (const root of elsewhere) await rm(root, { recursive: true, force: true });
+    if (storage) await storage.backend.destroy(storage.source, this.#target(paths, await this.lxcpath()));
     await releaseOrigin(paths.dir, { lxcpath: await this.lxcpath(), name: this.name });
     await rm(paths.dir, { recursive: true, force: true });
     pruneEmptyDirs(paths.lock, runDir());
+  }
+
+  /** The container as its storage backend sees it. */
+  #target(paths: ContainerPaths, lxcpath: string): StorageTarget {
+    return { name: this.name, lxcpath, dir: paths.dir, log: this.#log };
+  }
+
+  /** lxc-create's storage options over the toolkit's defaults (lxc.bdev.zfs.root, lxc.bdev.lvm.vg and thin_pool). */
+  #storageDefaults(runtime: Runtime, given: StorageOptions | undefined): StorageOptions {
+    const t = runtime.toolkit;
+    return { zfsroot: t.zfs.root, vgname: t.lvm.vg, thinpool: t.lvm.thinPool, ...given };
   }
 
   /** The document of the container's own config file (edits stay in memory until saveConfig). */

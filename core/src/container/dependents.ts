@@ -73,3 +73,21 @@ export async function releaseOrigin(dir: string, self: ContainerRef): Promise<vo
   if (left.length === 0) await rm(file, { force: true });
   else await writeFile(file, left.map((c) => `${c.lxcpath}\n${c.name}\n`).join(''));
 }
+
+/** The origin a snapshot clone records (`lxc_rdepends`), if any. */
+export async function originOf(dir: string): Promise<ContainerRef | undefined> {
+  return (await readRefs(join(dir, ORIGIN)))[0];
+}
+
+/**
+ * A snapshot clone `clone` (in `cloneDir`) is built on `origin`'s root
+ * filesystem: the clone names its origin, the origin lists the clone.
+ */
+export async function recordClone(origin: ContainerRef, clone: ContainerRef, cloneDir: string): Promise<void> {
+  await writeFile(join(cloneDir, ORIGIN), `${origin.lxcpath}\n${origin.name}\n`);
+  const file = join(origin.lxcpath, origin.name, CLONES);
+  const clones = await readRefs(file);
+  if (!clones.some((c) => resolve(c.lxcpath) === resolve(clone.lxcpath) && c.name === clone.name)) {
+    await writeFile(file, [...clones, clone].map((c) => `${c.lxcpath}\n${c.name}\n`).join(''));
+  }
+}

@@ -34,6 +34,16 @@ export interface InitSpec {
   mode: 'replace' | 'init';
 }
 
+/** A detached mount the monitor makes (StartContext.detachedMount). */
+export interface DetachedMountOptions {
+  /** Mapped into the container's user namespace (idmap=container). */
+  readonly idmap: boolean;
+  /** A new filesystem of this type on the source, instead of a bind mount. */
+  readonly fstype?: string;
+  /** The new filesystem's options (`lowerdir=…`, `ro`). */
+  readonly options?: readonly string[];
+}
+
 /** pre-start … start: the container is being started. */
 export interface StartContext extends LifecycleContext {
   /** `system` (lxkit start) or `application` (lxkit execute). */
@@ -55,8 +65,11 @@ export interface StartContext extends LifecycleContext {
   readonly namespaceNames: ReadonlySet<string>;
   /** Whether the container has its own user namespace (lxc.idmap). */
   readonly userns: boolean;
-  /** The root filesystem: `path` as configured (without a type prefix), `mount` where it is mounted; undefined: the host's /. */
-  readonly rootfs: { readonly path: string; readonly mount: string } | undefined;
+  /**
+   * The root filesystem: `path` as configured (without a type prefix),
+   * `mount` where it is mounted, `storage` its backend; undefined: the host's /.
+   */
+  readonly rootfs: import('../start/prepare.js').StartRootfs | undefined;
   /**
    * Ops for the container's first process. Taps of preMount, mount, autodev
    * and start queue them in order; they are sent to the child in one batch
@@ -79,11 +92,15 @@ export interface StartContext extends LifecycleContext {
    */
   hostMountNamespace?: string;
   /**
-   * Asks the monitor (host root) for a detached bind mount of `source`, with
-   * `idmap` mapped into the container's user namespace; returns the fd slot
-   * to attach with ops.attachTree. For sources the container's ids cannot reach.
+   * Asks the monitor (host root) for a detached mount: a bind mount of
+   * `source`, or with `fstype` a new filesystem on it; with `idmap` mapped
+   * into the container's user namespace. Returns the fd slot to attach with
+   * ops.attachTree. For sources the container's ids cannot reach, and
+   * filesystems only the host's root may mount.
    */
-  detachedMount(source: string, opts: { idmap: boolean }): Promise<number>;
+  detachedMount(source: string, opts: DetachedMountOptions): Promise<number>;
+  /** How the storage backend has the root filesystem mounted (set at pre-start by the rootfs plugin). */
+  rootfsMount?: import('../storage/backend.js').RootfsMount;
   /** A free fd slot in the container's first process (for ptys and detached mounts). */
   allocateSlot(): number;
   /** The slot holding the console's slave once allocated (stdio of the init). */
@@ -185,6 +202,8 @@ export interface CloneContext extends LifecycleContext {
   readonly source: ContainerRef;
   /** Extra arguments from `lxkit copy -- …`, passed on to clone hooks. */
   readonly hookArgs: readonly string[];
+  /** The new root filesystem: `path` as configured (without its type), `mount` where it is reachable on the host meanwhile. */
+  readonly rootfs: { readonly path: string; readonly mount: string };
 }
 
 export type DestroyContext = LifecycleContext;

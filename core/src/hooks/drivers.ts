@@ -10,16 +10,7 @@
  */
 
 /** A storage backend: one record of operations per type, with capability flags (LXC's storage ops table). */
-export interface StorageBackend {
-  /** The type as written in lxc.rootfs.path (`btrfs:`, `zfs:`...). */
-  readonly type: string;
-  readonly capabilities: {
-    /** Can make a copy-on-write snapshot of a rootfs. */
-    readonly snapshot: boolean;
-    /** Can clone a container's rootfs into a new one itself (without rsync). */
-    readonly clone: boolean;
-  };
-}
+export type { StorageBackend } from '../storage/backend.js';
 
 /** A network type (lxc.net.N.type). */
 export interface NetworkType {

@@ -10,6 +10,9 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, string>> = {
   cgmanager: '@lxkit/plugin-cgmanager',
   net: '@lxkit/plugin-net',
   seccomp: '@lxkit/plugin-seccomp',
+  'storage-btrfs': '@lxkit/plugin-storage-btrfs',
+  'storage-loop': '@lxkit/plugin-storage-loop',
+  'storage-overlay': '@lxkit/plugin-storage-overlay',
   templates: '@lxkit/plugin-templates',
 };
 

@@ -13,7 +13,7 @@ import { openChannel, startHelper } from '../native-package.js';
 import type { Channel, HelperExit, HelperProcess } from '@lxkit/native';
 import type { Logger } from '../log/logger.js';
 import type { CgroupHandoff } from '../hooks/drivers.js';
-import type { AttachConfinement } from '../hooks/contexts.js';
+import type { AttachConfinement, DetachedMountOptions } from '../hooks/contexts.js';
 import { LxkitError, isLxkitError } from '../errors.js';
 import { planRecorder } from '../launch-plan/active.js';
 import type { OpQueue } from './ops.js';
@@ -513,14 +513,17 @@ export class Monitor {
   }
 
   /**
-   * A detached bind mount of `source` made by the monitor (host root) for the
-   * child, in fd `slot`; with `idmap`, mapped into the container's user
-   * namespace (lxc.rootfs.options idmap=container).
+   * A detached mount made by the monitor (host root) for the child, in fd
+   * `slot`: a bind mount of the tree at `source`, or with `fstype` a new
+   * filesystem on `source` with `options` (fsopen/fsmount); with `idmap`,
+   * mapped into the container's user namespace (lxc.rootfs.options idmap=container).
    */
-  async detachedTree(source: string, slot: number, opts: { idmap: boolean; recursive?: boolean }): Promise<void> {
+  async detachedTree(source: string, slot: number, opts: DetachedMountOptions & { recursive?: boolean }): Promise<void> {
     const ints = [slot, opts.recursive === false ? 0 : 1, opts.idmap ? 1 : 0];
-    const f = await this.#request(MSG.DETACHED_TREE, encodeRecord({ ints, strs: [source] }), [MSG.RESULT]);
-    this.#check(f.payload, () => ({ what: `making ${opts.idmap ? 'an idmapped' : 'a'} mount of ${source}` }));
+    const strs = opts.fstype ? [source, opts.fstype, (opts.options ?? []).join(',')] : [source];
+    const f = await this.#request(MSG.DETACHED_TREE, encodeRecord({ ints, strs }), [MSG.RESULT]);
+    const what = opts.fstype ? `mounting a ${opts.fstype} filesystem on ${source}` : `making a mount of ${source}`;
+    this.#check(f.payload, () => ({ what: opts.idmap ? `${what} (idmapped)` : what }));
   }
 
   kill(signal: number): void {

@@ -3,12 +3,12 @@
  * exec, the root filesystem and where it goes, and that every configured
  * network type has an implementation.
  */
-import { statSync } from 'node:fs';
 import { rootfsMountPoint } from '../native-package.js';
 import type { ContainerConfig } from '../config/container-config.js';
 import { LxkitError } from '../errors.js';
 import type { InitSpec } from '../hooks/contexts.js';
 import type { Runtime } from '../runtime.js';
+import { storageOf, type ResolvedStorage } from '../storage/select.js';
 import { splitQuotedCommand, splitSpacedCommand } from './words.js';
 
 /** What these helpers need of a start's options. */
@@ -56,38 +56,39 @@ export function configEnvironment(config: ContainerConfig): [string, string][] {
   return out;
 }
 
-/** lxc.rootfs.path split as LXC splits it: `type:source` (`dir:/srv/c1/rootfs`, `overlay:/lower:/upper`) or a bare path. */
-export function rootfsSpec(value: string): { type: string | undefined; source: string } {
-  const m = /^([a-z]+):(.*)$/s.exec(value);
-  return m ? { type: m[1], source: m[2]! } : { type: undefined, source: value };
+export { rootfsSpec } from '../storage/select.js';
+
+/** The rootfs of a start: as configured, its backend, and where it gets mounted. */
+export interface StartRootfs {
+  /** The path without its storage type (LXC_ROOTFS_PATH): a directory, `lower:upper`, a dataset... */
+  readonly path: string;
+  /** Where it is mounted in the container's mount namespace (LXC_ROOTFS_MOUNT). */
+  readonly mount: string;
+  readonly storage: ResolvedStorage;
 }
 
-/** The rootfs: its path without a storage prefix, and where it gets mounted. */
-export function rootfsOf(opts: PrepareOptions): { path: string; mount: string } | undefined {
+/** The rootfs: its backend, checked to be there, and where it gets mounted. */
+export function rootfsOf(runtime: Runtime, opts: PrepareOptions): StartRootfs | undefined {
   const model = opts.config.model;
   const value = model.rootfs.path;
   if (!value) return undefined;
-  const { type, source: path } = rootfsSpec(value);
-  if (type !== undefined && type !== 'dir') {
-    throw new LxkitError('LXKIT_UNSUPPORTED', `lxc.rootfs.path = ${value}: storage type "${type}" is not available (no enabled plugin provides it)`, {
+  const origin = opts.config.entries.findLast((e) => e.key === 'lxc.rootfs.path');
+  const storage = storageOf(runtime, value, { container: opts.name, origin });
+  const path = storage.source;
+  const missing = storage.backend.missing(path);
+  if (missing !== undefined) {
+    throw new LxkitError('LXKIT_ROOTFS_MISSING', `the root filesystem ${missing} of container "${opts.name}" does not exist or is not a ${storage.type === 'dir' ? 'directory' : `${storage.type} root filesystem`}`, {
+      path: missing,
       key: 'lxc.rootfs.path',
       container: opts.name,
     });
   }
+  // A directory is bind-mounted onto itself. In a user namespace the container's ids may not traverse
+  // the lxcpath, and other storage has no directory of its own: the rootfs goes on a mount point
+  // every id can reach (as LXC's lxc/rootfs), in the container's own mount namespace.
   const userns = model.idmap.length > 0;
-  try {
-    if (!statSync(path).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-  } catch (err) {
-    throw new LxkitError('LXKIT_ROOTFS_MISSING', `the root filesystem ${path} of container "${opts.name}" does not exist or is not a directory`, {
-      cause: err,
-      path,
-      key: 'lxc.rootfs.path',
-      container: opts.name,
-    });
-  }
-  // In a user namespace the container's ids may not traverse the lxcpath: the rootfs goes on a
-  // mount point every id can reach (as LXC's lxc/rootfs), the monitor making the mount.
-  return { path, mount: model.rootfs.mount ?? (userns ? rootfsMountPoint() : path) };
+  const own = storage.backend.capabilities.directory && !userns;
+  return { path, mount: model.rootfs.mount ?? (own ? path : rootfsMountPoint()), storage };
 }
 
 /** Every configured network type must have an implementation. */

@@ -255,7 +255,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
   let cloned = false;
   setState('STARTING');
   try {
-    const rootfs = rootfsOf(opts);
+    const rootfs = rootfsOf(runtime, opts);
     (ctx as { rootfs: typeof rootfs }).rootfs = rootfs;
     hookEnv['LXC_ROOTFS_MOUNT'] = rootfs?.mount ?? '/';
     const plan = await namespacePlan(config, opts.lxcpath, opts.pidOf);
@@ -496,7 +496,7 @@ export async function finishAdopted(runtime: Runtime, opts: AdoptOptions): Promi
   }
   let rootfs: { mount: string } | undefined;
   try {
-    rootfs = rootfsOf({ name, config, kind: opts.kind });
+    rootfs = rootfsOf(runtime, { name, config, kind: opts.kind });
   } catch {
     rootfs = undefined;
   }

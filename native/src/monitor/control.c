@@ -285,13 +285,72 @@ static void do_clone(const struct record *r)
 }
 
 /*
- * A detached copy of `source` (a bind mount not attached anywhere) for the
- * child to attach, made here because the child's ids may not reach it; with
- * `idmap`, mapped into the child's user namespace (idmap=container).
+ * A new filesystem of type `fstype` on `source` (an overlay, a loop device's
+ * ext4), made by the host's root and attached nowhere: fsopen, one fsconfig
+ * per comma-separated option (`key=value` a string, `key` a flag), fsmount.
+ * On failure -1 with errno and *syscall set, and the kernel's own words
+ * (the fs context's log) in `why`.
+ */
+static int new_filesystem(const char *fstype, const char *source, const char *options, const char **syscall_name, char *why, size_t whylen)
+{
+	why[0] = '\0';
+	int fs = (int)syscall(SYS_fsopen, fstype, FSOPEN_CLOEXEC);
+	if (fs < 0) {
+		*syscall_name = "fsopen";
+		return -1;
+	}
+	int ret = 0;
+	*syscall_name = "fsconfig";
+	if (*source)
+		ret = (int)syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", source, 0);
+	char *copy = strdup(options);
+	char *save = NULL;
+	for (char *opt = copy ? strtok_r(copy, ",", &save) : NULL; ret >= 0 && opt; opt = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(opt, '=');
+		if (eq) {
+			*eq = '\0';
+			ret = (int)syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, opt, eq + 1, 0);
+		} else {
+			ret = (int)syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, opt, NULL, 0);
+		}
+	}
+	free(copy);
+	if (ret >= 0)
+		ret = (int)syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+	int mnt = -1;
+	if (ret >= 0) {
+		*syscall_name = "fsmount";
+		mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
+	}
+	if (mnt < 0) {
+		int err = errno;
+		/* The fs context's messages ("e overlayfs: failed to resolve ..."): the last one says why. */
+		char buf[256];
+		ssize_t n;
+		while ((n = read(fs, buf, sizeof(buf) - 1)) > 0) {
+			buf[n] = '\0';
+			snprintf(why, whylen, "%s", n > 2 ? buf + 2 : buf);
+		}
+		errno = err;
+	}
+	int err = errno;
+	close(fs);
+	errno = err;
+	return mnt;
+}
+
+/*
+ * A detached mount for the child to attach, made here because the child's
+ * ids may not reach its source, or because only the host's root may make
+ * it: a copy of the tree at `source` (a bind mount), or with `fstype` a new
+ * filesystem (new_filesystem). With `idmap`, mapped into the child's user
+ * namespace (idmap=container).
  */
 static void do_detached_tree(const struct record *r)
 {
 	const char *source = r->nstrs > 0 ? r->strs[0] : "";
+	const char *fstype = r->nstrs > 1 ? r->strs[1] : "";
+	const char *options = r->nstrs > 2 ? r->strs[2] : "";
 	int slot = (int)(r->nints > 0 ? r->ints[0] : -1);
 	int recursive = (int)(r->nints > 1 ? r->ints[1] : 1);
 	int idmap = (int)(r->nints > 2 ? r->ints[2] : 1);
@@ -300,10 +359,24 @@ static void do_detached_tree(const struct record *r)
 		send_result_errno(EINVAL, "mount_setattr", source);
 		return;
 	}
-	int tree = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
-	if (tree < 0) {
-		send_result_errno(errno, "open_tree", source);
-		return;
+	int tree;
+	if (*fstype) {
+		const char *call = "fsopen";
+		char why[256];
+		tree = new_filesystem(fstype, source, options, &call, why, sizeof(why));
+		if (tree < 0) {
+			int err = errno;
+			char what[600];
+			snprintf(what, sizeof(what), "%s%s%s%s", source, *why ? " (" : "", why, *why ? ")" : "");
+			send_result_errno(err, call, what);
+			return;
+		}
+	} else {
+		tree = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+		if (tree < 0) {
+			send_result_errno(errno, "open_tree", source);
+			return;
+		}
 	}
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
 	if (idmap && syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0) {

@@ -1,20 +1,19 @@
 /** `lxkit create -n NAME -t TEMPLATE [-f CONFIG] [-B TYPE] [--dir DIR] [-- TEMPLATE-ARGS]` (lxc-create). */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { action, commonOptions, type CliContext } from '../context.js';
-
-/** LXC's storage types (lxc-create -B), of which lxkit has `dir` (and `best`, which is `dir` here) until storage plugins come. */
-const STORAGE_TYPES = ['dir', 'best', 'btrfs', 'loop', 'lvm', 'overlay', 'overlayfs', 'rbd', 'zfs'];
-
-function storageType(value: string): string {
-  if (!STORAGE_TYPES.includes(value)) throw new InvalidArgumentError(`"${value}" is not a storage type; use ${STORAGE_TYPES.join(', ')}`);
-  return value;
-}
+import { storageSize, storageType } from './storage-options.js';
 
 interface CreateFlags {
   template?: string;
   config?: string;
   bdev?: string;
   dir?: string;
+  fssize?: number;
+  fstype?: string;
+  zfsroot?: string;
+  vgname?: string;
+  lvname?: string;
+  thinpool?: string;
 }
 
 async function create(ctx: CliContext, args: string[], opts: CreateFlags): Promise<number> {
@@ -26,6 +25,14 @@ async function create(ctx: CliContext, args: string[], opts: CreateFlags): Promi
     ...(opts.config ? { configFile: opts.config } : {}),
     ...(opts.bdev ? { storage: opts.bdev } : {}),
     ...(opts.dir !== undefined ? { rootfsDir: opts.dir } : {}),
+    storageOptions: {
+      ...(opts.fssize !== undefined ? { fssize: opts.fssize } : {}),
+      ...(opts.fstype !== undefined ? { fstype: opts.fstype } : {}),
+      ...(opts.zfsroot !== undefined ? { zfsroot: opts.zfsroot } : {}),
+      ...(opts.vgname !== undefined ? { vgname: opts.vgname } : {}),
+      ...(opts.lvname !== undefined ? { lvname: opts.lvname } : {}),
+      ...(opts.thinpool !== undefined ? { thinpool: opts.thinpool } : {}),
+    },
   });
   ctx.log.info(`created container ${c.name}`);
   return 0;
@@ -35,8 +42,14 @@ export function define(cmd: Command, program: string): void {
   commonOptions(cmd, { name: 'required' })
     .option('-t, --template <template>', 'template to populate the container with (e.g. busybox)')
     .option('-f, --config <file>', 'initial container config, instead of the toolkit\'s default container config')
-    .option('-B, --bdev <type>', `the rootfs's storage type: dir (the default), or best (dir here); ${STORAGE_TYPES.slice(2).join(', ')} need a storage plugin`, storageType)
+    .option('-B, --bdev <type>', "the rootfs's storage type: dir (the default), btrfs, overlay, loop, zfs, lvm (each from its plugin), or best (btrfs, zfs or lvm where possible, else dir)", storageType)
     .option('--dir <dir>', 'the rootfs directory, instead of <lxcpath>/<name>/rootfs')
+    .option('--fssize <size>', 'size of new block storage (loop, lvm), as 1G or 500M; 1G by default', storageSize)
+    .option('--fstype <type>', 'filesystem made on new block storage (loop, lvm); ext4 by default')
+    .option('--zfsroot <dataset>', 'the dataset new ZFS containers go below (lxc.bdev.zfs.root by default)')
+    .option('--vgname <vg>', 'the LVM volume group (lxc.bdev.lvm.vg by default)')
+    .option('--lvname <lv>', "the logical volume's name (the container's by default)")
+    .option('--thinpool <pool>', 'the LVM thin pool (lxc.bdev.lvm.thin_pool by default)')
     .argument('[template-args...]', 'arguments for the template, after --')
     .action(action(program, (ctx, args: string[]) => create(ctx, args, ctx.opts as CreateFlags)));
 }

@@ -1,0 +1,233 @@
+/**
+ * Cloning a container (lxc-copy, LXC's clone()): new storage made from the
+ * source's (a snapshot, a backend's own copy, or the core's create + rsync),
+ * the source's config written for the new one, and the clone hooks run with
+ * the new root filesystem reachable. lxc-snapshot and its restore are clones
+ * too (snapshots.ts).
+ *
+ * The new config is the source's file with LXC's changes, in place (comments
+ * and order kept): lxc.rootfs.path, lxc.uts.name (unless keepName), new
+ * hwaddrs (unless keepMac), hook scripts kept in the source's directory and
+ * the lxc.mount.fstab file copied along, and mount entries naming the
+ * source's directory pointed at the new one.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { ConfigDocument, rewriteValue } from '../config/document.js';
+import { loadContainerConfig } from '../config/load.js';
+import { LxkitError, messageOf } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { Runtime } from '../runtime.js';
+import type { StorageBackend, StorageOptions, StorageTarget } from '../storage/backend.js';
+import { copyRootfs } from '../storage/copy.js';
+import { chosenBackend, storageOf } from '../storage/select.js';
+import { originOf, recordClone, releaseOrigin, snapshotPath, type ContainerRef } from './dependents.js';
+import { ContainerLock } from './lock.js';
+import { containerPaths } from './paths.js';
+
+export interface CloneOptions {
+  /** The new container's lxcpath (`-p`); the source's by default. */
+  lxcpath?: string;
+  /** The new rootfs's storage type (`-B`); the source's by default, `overlay` for a snapshot of a dir container. */
+  storage?: string;
+  /** A copy-on-write snapshot (`-s`): btrfs, zfs, lvm, or an overlay on the source's rootfs. */
+  snapshot?: boolean;
+  /** Keep lxc.uts.name (`-K`). */
+  keepName?: boolean;
+  /** Keep the network devices' hwaddrs (`-M`). */
+  keepMac?: boolean;
+  /** The new storage's size and the like (`-L`). */
+  storageOptions?: StorageOptions;
+  /** Arguments after `--`, passed on to lxc.hook.clone scripts. */
+  hookArgs?: readonly string[];
+  /** Copy a running container (`-a`): its files as they are at that moment. */
+  allowRunning?: boolean;
+}
+
+/** What snapshots.ts asks of a clone beyond lxc-copy's options. */
+export interface CloneInternals extends CloneOptions {
+  /** A snapshot where the backend makes one, else a copy of the same type (lxc-snapshot). */
+  maybeSnapshot?: boolean;
+  /** The new container's directory exists and its lock is held (a restore onto the source's own name keeps its snaps/). */
+  intoExisting?: boolean;
+}
+
+export interface CloneSource {
+  readonly name: string;
+  readonly lxcpath: string;
+  readonly log: Logger;
+}
+
+const HWADDR = /^lxc\.net\.[0-9]+\.hwaddr$/;
+
+/** Clones `from` into `newName`; the new container is left stopped. */
+export async function cloneContainer(runtime: Runtime, from: CloneSource, newName: string, opts: CloneInternals = {}): Promise<void> {
+  const src = containerPaths(from.lxcpath, from.name);
+  const lxcpath = resolve(opts.lxcpath ?? from.lxcpath);
+  const dst = containerPaths(lxcpath, newName);
+  const srcDoc = await readFile(src.config).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') {
+      throw new LxkitError('LXKIT_CONTAINER_NOT_FOUND', `container "${from.name}" does not exist in ${from.lxcpath}`, { container: from.name, path: src.config });
+    }
+    throw err;
+  });
+  if (resolve(src.dir) === resolve(dst.dir) && !opts.intoExisting) {
+    throw new LxkitError('LXKIT_CONTAINER_EXISTS', `cannot copy container "${from.name}" onto itself`, { container: from.name });
+  }
+  const srcConfig = await loadContainerConfig(runtime, { path: src.config });
+  const value = srcConfig.model.rootfs.path;
+  if (!value) {
+    throw new LxkitError('LXKIT_UNSUPPORTED', `cannot copy container "${from.name}": it has no lxc.rootfs.path (it runs on the host's root filesystem)`, {
+      container: from.name,
+      key: 'lxc.rootfs.path',
+    });
+  }
+  const origin = srcConfig.entries.findLast((e) => e.key === 'lxc.rootfs.path');
+  const fromStorage = storageOf(runtime, value, { container: from.name, origin });
+  const options: StorageOptions = { zfsroot: runtime.toolkit.zfs.root, vgname: runtime.toolkit.lvm.vg, thinpool: runtime.toolkit.lvm.thinPool, ...opts.storageOptions };
+  // As LXC: a snapshot of a dir container is an overlay on its rootfs (lxc-copy -s); lxc-snapshot keeps the type.
+  const type = opts.storage ?? (opts.snapshot && !opts.maybeSnapshot && fromStorage.type === 'dir' ? 'overlay' : fromStorage.type);
+  const backend = await chosenBackend(runtime, type, lxcpath, options, newName);
+  let snapshot = opts.snapshot === true;
+  if (snapshot && !backend.capabilities.snapshot) {
+    if (!opts.maybeSnapshot) {
+      throw new LxkitError(
+        'LXKIT_UNSUPPORTED',
+        `cannot snapshot container "${from.name}" as "${newName}": storage type "${backend.type}" makes no snapshots (copy it without -s, or choose overlay, btrfs, zfs or lvm with -B)`,
+        { container: from.name },
+      );
+    }
+    snapshot = false;
+  }
+
+  await mkdir(lxcpath, { recursive: true, mode: 0o755 });
+  // The source stays as it is while it is copied: its lock, which a running container's monitor holds.
+  const srcLock = opts.allowRunning ? undefined : await ContainerLock.acquire(src.lock, from.name, 'copy');
+  const lock = opts.intoExisting ? undefined : await ContainerLock.acquire(dst.lock, newName, 'create');
+  const target: StorageTarget = { name: newName, lxcpath, dir: dst.dir, log: from.log };
+  const ref: ContainerRef = { lxcpath, name: newName };
+  let madeDir = false;
+  let made: { backend: StorageBackend; source: string } | undefined;
+  try {
+    if (!opts.intoExisting) {
+      await mkdir(dst.dir, { mode: 0o755 }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+        throw new LxkitError('LXKIT_CONTAINER_EXISTS', `container "${newName}" already exists (${dst.dir})`, { container: newName, path: dst.dir });
+      });
+      madeDir = true;
+    }
+    const request = { ...target, rootfs: dst.rootfs, options, from: { ...fromStorage, container: { name: from.name, lxcpath: from.lxcpath, dir: src.dir, log: from.log } }, snapshot };
+    let source = (snapshot || backend.capabilities.clone) && backend.clone ? await backend.clone(request) : undefined;
+    if (source !== undefined) made = { backend, source };
+    else {
+      if (snapshot) throw new LxkitError('LXKIT_UNSUPPORTED', `storage type "${backend.type}" cannot snapshot a ${fromStorage.type} root filesystem`, { container: from.name });
+      source = await backend.create(request);
+      made = { backend, source };
+      await copyBetween(fromStorage.backend, fromStorage.source, request.from.container, backend, source, target);
+    }
+    const doc = ConfigDocument.fromBuffer(srcDoc, dst.config);
+    await rewriteConfig(doc, { src: src.dir, dst: dst.dir, name: newName, keepName: opts.keepName === true, keepMac: opts.keepMac === true });
+    doc.set('lxc.rootfs.path', `${backend.type}:${source}`);
+    const mode = (await stat(src.config)).mode & 0o777;
+    await writeFile(dst.config, doc.toBuffer(), { mode });
+    // An overlay snapshot is built on its lower layer's container, which may not go first.
+    if (snapshot && backend.type === 'overlay') {
+      const lowerOwner = fromStorage.type === 'overlay' ? await originOf(src.dir) : { lxcpath: resolve(from.lxcpath), name: from.name };
+      if (lowerOwner) await recordClone(lowerOwner, ref, dst.dir);
+    }
+    await runCloneHooks(runtime, { from, target, backend, source, hookArgs: opts.hookArgs ?? [], configFile: dst.config });
+  } catch (err) {
+    if (made) await made.backend.destroy(made.source, target).catch((e) => from.log.warn(`removing the storage made for ${newName}: ${messageOf(e)}`));
+    await releaseOrigin(dst.dir, ref).catch(() => undefined);
+    if (madeDir) await rm(dst.dir, { recursive: true, force: true });
+    else if (opts.intoExisting) await emptyBut(dst.dir, snapshotPath(dst.dir));
+    throw err;
+  } finally {
+    lock?.release();
+    srcLock?.release();
+  }
+}
+
+/** The core's copy: both roots opened on the host, the files copied with rsync. */
+async function copyBetween(fromBackend: StorageBackend, fromSource: string, fromTarget: StorageTarget, backend: StorageBackend, source: string, target: StorageTarget): Promise<void> {
+  const a = await fromBackend.open(fromSource, fromTarget);
+  try {
+    const b = await backend.open(source, target);
+    try {
+      await copyRootfs(a.path, b.path, { container: target.name, log: target.log });
+    } finally {
+      await b.close();
+    }
+  } finally {
+    await a.close();
+  }
+}
+
+/** LXC's edits of a cloned config (see the module comment); files it names in the source's directory are copied. */
+async function rewriteConfig(doc: ConfigDocument, o: { src: string; dst: string; name: string; keepName: boolean; keepMac: boolean }): Promise<void> {
+  if (!o.keepName) doc.set('lxc.uts.name', o.name);
+  const inside = (p: string) => resolve(p).startsWith(resolve(o.src) + sep);
+  for (const e of doc.entries()) {
+    let value: string | undefined;
+    if (!o.keepMac && HWADDR.test(e.key) && e.value.length === 17) value = newHwaddr();
+    else if (e.key.startsWith('lxc.hook.')) {
+      const script = e.value.split(/\s+/)[0] ?? '';
+      if (inside(script)) {
+        const to = join(o.dst, relative(o.src, script));
+        await copyInto(script, to);
+        value = to + e.value.slice(script.length);
+      }
+    } else if (e.key === 'lxc.mount.fstab' && e.value) {
+      // As LXC's copy_fstab: the file goes along, into the new directory.
+      const to = join(o.dst, basename(e.value));
+      await copyInto(resolve(o.src, e.value), to);
+      value = to;
+    } else if (e.key === 'lxc.mount.entry' && e.value.includes(`${o.src}/`)) {
+      value = e.value.split(`${o.src}/`).join(`${o.dst}/`);
+    }
+    if (value !== undefined) doc.replaceLine(e.index, [rewriteValue(doc.lines[e.index]!.raw, value)]);
+  }
+}
+
+async function copyInto(from: string, to: string): Promise<void> {
+  await mkdir(dirname(to), { recursive: true });
+  await copyFile(from, to);
+  await chmod(to, (await stat(from)).mode & 0o7777);
+}
+
+/** A new locally administered address in LXC's 00:16:3e range. */
+function newHwaddr(): string {
+  const b = randomBytes(3);
+  return `00:16:3e:${[...b].map((x) => x.toString(16).padStart(2, '0')).join(':')}`;
+}
+
+/** lxc.hook.clone scripts (and taps of the clone hook), with the new root filesystem reachable on the host. */
+async function runCloneHooks(
+  runtime: Runtime,
+  o: { from: CloneSource; target: StorageTarget; backend: StorageBackend; source: string; hookArgs: readonly string[]; configFile: string },
+): Promise<void> {
+  if (!runtime.hooks.clone.isUsed()) return;
+  const config = await loadContainerConfig(runtime, { path: o.configFile });
+  const srcConfig = await loadContainerConfig(runtime, { path: containerPaths(o.from.lxcpath, o.from.name).config });
+  const opened = await o.backend.open(o.source, o.target);
+  try {
+    await runtime.hooks.clone.promise({
+      container: { name: o.target.name, lxcpath: o.target.lxcpath, config, configFile: o.configFile },
+      log: o.target.log,
+      source: { name: o.from.name, lxcpath: o.from.lxcpath, config: srcConfig, configFile: srcConfig.path },
+      hookArgs: o.hookArgs,
+      rootfs: { path: o.source, mount: opened.path },
+    });
+  } finally {
+    await opened.close();
+  }
+}
+
+/** Removes what is in `dir` but `keep` (a failed restore onto the container's own name keeps its snapshots). */
+export async function emptyBut(dir: string, keep: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const p = join(dir, name);
+    if (resolve(p) !== resolve(keep)) await rm(p, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * A root filesystem made reachable on the host for a template, a copy or a
+ * clone hook (a backend's open()): mounted with util-linux's mount on a
+ * private temporary directory, unmounted and removed by close(). Only
+ * storage that is not a plain directory needs this (overlay, loop).
+ */
+import { mkdtemp, rmdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importExeca } from '../esm-imports.js';
+import { LxkitError } from '../errors.js';
+import type { OpenedRootfs } from './backend.js';
+
+export interface HostMount {
+  /** `-t`; undefined lets mount find out (a loop file's filesystem). */
+  readonly fstype?: string;
+  readonly source: string;
+  readonly options: readonly string[];
+  /** For errors: the container. */
+  readonly container: string;
+}
+
+export async function mountOnHost(m: HostMount): Promise<OpenedRootfs> {
+  const { execa } = await importExeca();
+  const dir = await mkdtemp(join(tmpdir(), 'lxkit-rootfs-'));
+  const argv = [...(m.fstype ? ['-t', m.fstype] : []), ...(m.options.length ? ['-o', m.options.join(',')] : []), m.source, dir];
+  const r = await execa('mount', argv, { reject: false, stdin: 'ignore', all: true });
+  if (r.failed) {
+    await rmdir(dir).catch(() => undefined);
+    throw new LxkitError('LXKIT_COMMAND_FAILED', `cannot mount the root filesystem ${m.source} of container "${m.container}": mount ${argv.join(' ')}: ${String(r.all ?? '').trim() || `exit ${r.exitCode}`}`, {
+      container: m.container,
+      path: m.source,
+    });
+  }
+  return {
+    path: dir,
+    async close() {
+      const u = await execa('umount', [dir], { reject: false, stdin: 'ignore', all: true });
+      if (u.failed) throw new LxkitError('LXKIT_COMMAND_FAILED', `cannot unmount ${dir}: ${String(u.all ?? '').trim()}`, { path: dir, container: m.container });
+      await rmdir(dir);
+    },
+  };
+}
+
+/** Runs a storage tool (btrfs, losetup, mkfs...); its failure is LXKIT_COMMAND_FAILED saying what lxkit was doing and what the tool said. */
+export async function storageTool(file: string, args: readonly string[], o: { what: string; container: string; path?: string }): Promise<string> {
+  const { execa } = await importExeca();
+  const r = await execa(file, args, { reject: false, stdin: 'ignore', all: true });
+  if (r.failed) {
+    const why = (r as { code?: string }).code === 'ENOENT' ? `${file} is not installed` : `${file} ${args.join(' ')}: ${String(r.all ?? '').trim() || `exit ${r.exitCode}`}`;
+    throw new LxkitError('LXKIT_COMMAND_FAILED', `${o.what} for container "${o.container}": ${why}`, {
+      container: o.container,
+      ...(o.path ? { path: o.path } : {}),
+    });
+  }
+  return String(r.stdout ?? '').trim();
+}

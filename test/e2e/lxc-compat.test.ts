@@ -859,10 +859,14 @@ testIf(compat, LXC_BUSYBOX_MISSING, 'create -B and --dir as lxc-create: the root
         assert.is(best.exitCode, 0, `${who}: ${String(best.stderr)}`);
         assert.is(await rootfsOf(`${who}-best`), `dir:${join(s.lxcpath, `${who}-best`, 'rootfs')}`, who);
       }
-      // What lxkit cannot make: refused before anything is made (lxc-create -B btrfs on ext4 leaves the directory).
+      // What lxkit cannot make: refused with nothing left (lxc-create -B btrfs on ext4 leaves the directory).
       const btrfs = await create('lxkit', 'b', '-B', 'btrfs');
       assert.is(btrfs.exitCode, 1);
-      assert.match(btrfs.stderr, /cannot create container "b": storage type "btrfs" is not available \(no enabled plugin provides it\)/);
+      assert.match(btrfs.stderr, /cannot make a btrfs root filesystem for container "b": .* is not on a btrfs filesystem/);
+      assert.not.ok(existsSync(join(s.lxcpath, 'b')));
+      const zfs = await create('lxkit', 'b', '-B', 'zfs');
+      assert.is(zfs.exitCode, 1);
+      assert.match(zfs.stderr, /container "b": storage type "zfs" is not available \(no enabled plugin provides it\)/);
       const above = await create('lxkit', 'b', '--dir', s.lxcpath);
       assert.is(above.exitCode, 1);
       assert.match(above.stderr, /root filesystem in .*: that is its own directory or one above it/);

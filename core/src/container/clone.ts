@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import type { ContainerConfig } from '../config/container-config.js';
 import { ConfigDocument, rewriteValue } from '../config/document.js';
 import { loadContainerConfig } from '../config/load.js';
 import { LxkitError, messageOf } from '../errors.js';
@@ -136,7 +137,7 @@ export async function cloneContainer(runtime: Runtime, from: CloneSource, newNam
       const lowerOwner = fromStorage.type === 'overlay' ? await originOf(src.dir) : { lxcpath: resolve(from.lxcpath), name: from.name };
       if (lowerOwner) await recordClone(lowerOwner, ref, dst.dir);
     }
-    await runCloneHooks(runtime, { from, target, backend, source, hookArgs: opts.hookArgs ?? [], configFile: dst.config });
+    await runCloneHooks(runtime, { from, srcConfig, target, backend, source, hookArgs: opts.hookArgs ?? [], configFile: dst.config });
   } catch (err) {
     if (made) await made.backend.destroy(made.source, target).catch((e) => from.log.warn(`removing the storage made for ${newName}: ${messageOf(e)}`));
     await releaseOrigin(dst.dir, ref).catch(() => undefined);
@@ -205,17 +206,16 @@ function newHwaddr(): string {
 /** lxc.hook.clone scripts (and taps of the clone hook), with the new root filesystem reachable on the host. */
 async function runCloneHooks(
   runtime: Runtime,
-  o: { from: CloneSource; target: StorageTarget; backend: StorageBackend; source: string; hookArgs: readonly string[]; configFile: string },
+  o: { from: CloneSource; srcConfig: ContainerConfig; target: StorageTarget; backend: StorageBackend; source: string; hookArgs: readonly string[]; configFile: string },
 ): Promise<void> {
   if (!runtime.hooks.clone.isUsed()) return;
   const config = await loadContainerConfig(runtime, { path: o.configFile });
-  const srcConfig = await loadContainerConfig(runtime, { path: containerPaths(o.from.lxcpath, o.from.name).config });
   const opened = await o.backend.open(o.source, o.target);
   try {
     await runtime.hooks.clone.promise({
       container: { name: o.target.name, lxcpath: o.target.lxcpath, config, configFile: o.configFile },
       log: o.target.log,
-      source: { name: o.from.name, lxcpath: o.from.lxcpath, config: srcConfig, configFile: srcConfig.path },
+      source: { name: o.from.name, lxcpath: o.from.lxcpath, config: o.srcConfig, configFile: o.srcConfig.path },
       hookArgs: o.hookArgs,
       rootfs: { path: o.source, mount: opened.path },
     });

@@ -6,7 +6,7 @@
  * copy-on-write where the backend can (btrfs, zfs, lvm, overlay), a copy
  * otherwise (dir, loop), as LXC makes them. A restore clones one back.
  */
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LxkitError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
@@ -45,7 +45,7 @@ export async function takeSnapshot(runtime: Runtime, c: CloneSource, commentFile
   await cloneContainer(runtime, c, name, { lxcpath, keepName: true, keepMac: true, snapshot: true, maybeSnapshot: true });
   const snapDir = join(lxcpath, name);
   await writeFile(join(snapDir, 'ts'), timestamp(new Date()));
-  if (comment !== undefined && commentFile !== undefined) await copyFile(commentFile, join(snapDir, 'comment'));
+  if (comment !== undefined) await writeFile(join(snapDir, 'comment'), comment);
   return name;
 }
 

@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withLxcBusybox } from '../lib/lxc-busybox.js';
-import { busyboxIn, hostMounts, lxkitIn, testIf, until, which, withScratch, type Scratch } from '../lib/harness.js';
+import { busyboxIn, hostMounts, lxkitIn, testIf, until, which, withLxcPivotCleanup, withScratch, type Scratch } from '../lib/harness.js';
 
 const t = suite('storage');
 
@@ -257,7 +257,8 @@ testIf(t, BTRFS_MISSING, 'btrfs: -B best makes a subvolume on a btrfs lxcpath; c
 );
 
 testIf(t, BTRFS_MISSING ?? LXC_MISSING, 'btrfs: lxkit runs and snapshots a container lxc-create -B btrfs made, and LXC runs lxkit\'s snapshot', () =>
-  withBtrfs(async (s, mnt) => {
+  // LXC's start leaves its lxc.pivot cgroups behind: removed after.
+  withLxcPivotCleanup(() => withBtrfs(async (s, mnt) => {
     await mkdir(s.lxcpath, { recursive: true });
     const where = ['-P', s.lxcpath];
     try {
@@ -276,7 +277,7 @@ testIf(t, BTRFS_MISSING ?? LXC_MISSING, 'btrfs: lxkit runs and snapshots a conta
     } finally {
       for (const n of ['lk', 'lb']) await execa('lxc-destroy', [...where, '-n', n], { reject: false });
     }
-  }),
+  })),
 );
 
 t('loop: create -B loop makes a sparse ext4 image; starts attach a loop device that goes with the container (foreground and daemon); copy makes a new image; destroy removes it', () =>

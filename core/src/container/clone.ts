@@ -21,7 +21,7 @@ import { LxkitError, messageOf } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime.js';
 import type { StorageBackend, StorageOptions, StorageTarget } from '../storage/backend.js';
-import { copyRootfs } from '../storage/copy.js';
+import { copyStorage } from '../storage/copy.js';
 import { chosenBackend, storageOf } from '../storage/select.js';
 import { originOf, recordClone, releaseOrigin, snapshotPath, type ContainerRef } from './dependents.js';
 import { ContainerLock } from './lock.js';
@@ -125,7 +125,7 @@ export async function cloneContainer(runtime: Runtime, from: CloneSource, newNam
       if (snapshot) throw new LxkitError('LXKIT_UNSUPPORTED', `storage type "${backend.type}" cannot snapshot a ${fromStorage.type} root filesystem`, { container: from.name });
       source = await backend.create(request);
       made = { backend, source };
-      await copyBetween(fromStorage.backend, fromStorage.source, request.from.container, backend, source, target);
+      await copyStorage({ backend: fromStorage.backend, source: fromStorage.source, target: request.from.container }, { backend, source, target });
     }
     const doc = ConfigDocument.fromBuffer(srcDoc, dst.config);
     await rewriteConfig(doc, { src: src.dir, dst: dst.dir, name: newName, keepName: opts.keepName === true, keepMac: opts.keepMac === true });
@@ -147,21 +147,6 @@ export async function cloneContainer(runtime: Runtime, from: CloneSource, newNam
   } finally {
     lock?.release();
     srcLock?.release();
-  }
-}
-
-/** The core's copy: both roots opened on the host, the files copied with rsync. */
-async function copyBetween(fromBackend: StorageBackend, fromSource: string, fromTarget: StorageTarget, backend: StorageBackend, source: string, target: StorageTarget): Promise<void> {
-  const a = await fromBackend.open(fromSource, fromTarget);
-  try {
-    const b = await backend.open(source, target);
-    try {
-      await copyRootfs(a.path, b.path, { container: target.name, log: target.log });
-    } finally {
-      await b.close();
-    }
-  } finally {
-    await a.close();
   }
 }
 

@@ -24,6 +24,7 @@ const PACKAGES = {
   'busybox-static': 'the busybox template and LXC compatibility tests',
   rsync: 'lxkit copy and lxkit snapshot copy root filesystems with it (as lxc-copy and lxc-snapshot do)',
   'btrfs-progs': 'the btrfs storage plugin (subvolumes, snapshots) and its tests on a btrfs loop file',
+  'zfs-fuse': "the zfs storage plugin's tests, on a pool of their own (OpenZFS's module is not in Debian's main)",
   lxc: 'compatibility tests and benchmarks against LXC',
   'lxc-dev': "liblxc's header: the console ring buffer is compared with LXC's console_log() API (compatibility tests)",
   runc: 'benchmarks against runc',

@@ -13,6 +13,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, string>> = {
   'storage-btrfs': '@lxkit/plugin-storage-btrfs',
   'storage-loop': '@lxkit/plugin-storage-loop',
   'storage-overlay': '@lxkit/plugin-storage-overlay',
+  'storage-zfs': '@lxkit/plugin-storage-zfs',
   templates: '@lxkit/plugin-templates',
 };
 

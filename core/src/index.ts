@@ -36,8 +36,8 @@ export type {
   StorageTarget,
 } from './storage/backend.js';
 export { isAtOrAbove, isDirectory, removeStorageDirectory } from './storage/directories.js';
-export { copyRootfs, copyStorage, type StorageSide } from './storage/copy.js';
-export { mountOnHost, storageTool, type HostMount } from './storage/host-mount.js';
+export { copyOfForeign, copyRootfs, copyStorage, type StorageSide } from './storage/copy.js';
+export { filesystemType, mountOnHost, storageTool, type HostMount } from './storage/host-mount.js';
 export { rootfsSpec, storageOf, type ResolvedStorage } from './storage/select.js';
 export { PLUGIN_BRAND, definePlugin, isPlugin, type Plugin, type PluginDefinition } from './plugin/define.js';
 export { BUILTIN_PLUGINS, installedBuiltins } from './plugin/builtins.js';

@@ -118,11 +118,11 @@ export async function cloneContainer(runtime: Runtime, from: CloneSource, newNam
       });
       madeDir = true;
     }
-    const request = { ...target, rootfs: dst.rootfs, options, from: { ...fromStorage, container: { name: from.name, lxcpath: from.lxcpath, dir: src.dir, log: from.log } }, snapshot };
+    const request = { ...target, rootfs: dst.rootfs, options, from: { ...fromStorage, container: { name: from.name, lxcpath: from.lxcpath, dir: src.dir, log: from.log } }, snapshot, orCopy: opts.maybeSnapshot === true };
     let source = (snapshot || backend.capabilities.clone) && backend.clone ? await backend.clone(request) : undefined;
     if (source !== undefined) made = { backend, source };
     else {
-      if (snapshot) throw new LxkitError('LXKIT_UNSUPPORTED', `storage type "${backend.type}" cannot snapshot a ${fromStorage.type} root filesystem`, { container: from.name });
+      if (snapshot && !opts.maybeSnapshot) throw new LxkitError('LXKIT_UNSUPPORTED', `storage type "${backend.type}" cannot snapshot a ${fromStorage.type} root filesystem`, { container: from.name });
       source = await backend.create(request);
       made = { backend, source };
       await copyStorage({ backend: fromStorage.backend, source: fromStorage.source, target: request.from.container }, { backend, source, target });

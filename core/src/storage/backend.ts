@@ -52,6 +52,12 @@ export interface StorageCloneRequest extends StorageCreateRequest {
   readonly from: StorageOrigin;
   /** A copy-on-write snapshot (lxc-copy -s, lxc-snapshot), not an independent copy. */
   readonly snapshot: boolean;
+  /**
+   * A copy will do where this source cannot be snapshotted (lxc-snapshot and
+   * its restore, which take copies of what makes no snapshots): clone() then
+   * resolves undefined and the core copies it.
+   */
+  readonly orCopy: boolean;
 }
 
 /**
@@ -110,7 +116,8 @@ export interface StorageBackend {
    * Makes a new container's storage from `req.from` (a snapshot when
    * `req.snapshot`); resolves with its source, or undefined to have the
    * core create it and copy the files. Called when `capabilities.clone`,
-   * and for every snapshot (a backend refuses what it cannot snapshot).
+   * and for every snapshot (a backend refuses what it cannot snapshot,
+   * unless `req.orCopy`).
    */
   clone?(req: StorageCloneRequest): Promise<string | undefined>;
   /** At pre-start, on the host: how the start mounts it. */

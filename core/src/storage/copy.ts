@@ -3,8 +3,9 @@
  * their own (and across types): rsync with LXC's options (-aHXS
  * --numeric-ids), between two roots opened on the host.
  */
+import { LxkitError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { StorageBackend, StorageTarget } from './backend.js';
+import type { StorageBackend, StorageCloneRequest, StorageTarget } from './backend.js';
 import { storageTool } from './host-mount.js';
 
 /** A container's rootfs as one side of a copy. */
@@ -33,4 +34,18 @@ export async function copyRootfs(from: string, to: string, o: { container: strin
   const argv = ['-aHXS', '--numeric-ids', `${from.replace(/\/+$/, '')}/`, `${to.replace(/\/+$/, '')}/`];
   o.log.debug(`copying the root filesystem: rsync ${argv.join(' ')}`);
   await storageTool('rsync', argv, { what: `copying the root filesystem ${from} to ${to}`, container: o.container, path: from });
+}
+
+/**
+ * A backend's clone() of another type's rootfs, where it can only copy: a
+ * snapshot is refused (`snapshotOf` says what it would be, `notA` what the
+ * source is not), unless a copy will do; a copy is the core's (undefined:
+ * create + rsync).
+ */
+export function copyOfForeign(req: StorageCloneRequest, o: { snapshotOf: string; notA: string }): undefined {
+  if (req.snapshot && !req.orCopy) {
+    const name = req.from.container.name;
+    throw new LxkitError('LXKIT_UNSUPPORTED', `cannot make ${o.snapshotOf} of container "${name}": its root filesystem is ${req.from.type}, not ${o.notA}`, { container: name });
+  }
+  return undefined;
 }

@@ -43,9 +43,9 @@ export async function mountOnHost(m: HostMount): Promise<OpenedRootfs> {
 }
 
 /** Runs a storage tool (btrfs, losetup, mkfs...); its failure is LXKIT_COMMAND_FAILED saying what lxkit was doing and what the tool said. */
-export async function storageTool(file: string, args: readonly string[], o: { what: string; container: string; path?: string }): Promise<string> {
+export async function storageTool(file: string, args: readonly string[], o: { what: string; container: string; path?: string; env?: Record<string, string> }): Promise<string> {
   const { execa } = await importExeca();
-  const r = await execa(file, args, { reject: false, stdin: 'ignore', all: true });
+  const r = await execa(file, args, { reject: false, stdin: 'ignore', all: true, ...(o.env ? { env: o.env } : {}) });
   if (r.failed) {
     const why = (r as { code?: string }).code === 'ENOENT' ? `${file} is not installed` : `${file} ${args.join(' ')}: ${String(r.all ?? '').trim() || `exit ${r.exitCode}`}`;
     throw new LxkitError('LXKIT_COMMAND_FAILED', `${o.what} for container "${o.container}": ${why}`, {
@@ -54,4 +54,11 @@ export async function storageTool(file: string, args: readonly string[], o: { wh
     });
   }
   return String(r.stdout ?? '').trim();
+}
+
+/** The filesystem type on a block device or image file, as blkid reads it; none is LXKIT_ROOTFS_MISSING naming it. */
+export async function filesystemType(path: string, o: { container: string; what: string }): Promise<string> {
+  const type = await storageTool('blkid', ['-o', 'value', '-s', 'TYPE', path], { what: `reading the filesystem type of ${path}`, container: o.container, path });
+  if (!type) throw new LxkitError('LXKIT_ROOTFS_MISSING', `${o.what} ${path} of container "${o.container}" holds no filesystem blkid knows`, { path, container: o.container });
+  return type;
 }

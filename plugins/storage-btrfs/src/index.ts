@@ -90,7 +90,7 @@ export const btrfsBackend: StorageBackend = {
     // A subvolume snapshot is a full, independent copy: LXC makes one for a copy on the same filesystem too.
     const sameFs = req.from.type === 'btrfs' && isSubvolume(req.from.source) && onBtrfs(dirname(req.rootfs));
     if (!sameFs) {
-      if (req.snapshot) {
+      if (req.snapshot && !req.orCopy) {
         throw new LxkitError('LXKIT_UNSUPPORTED', `cannot make a btrfs snapshot of container "${req.from.container.name}": its root filesystem ${req.from.source} is not a btrfs subvolume on the filesystem of ${dirname(req.rootfs)}`, {
           container: req.from.container.name,
         });
@@ -101,8 +101,8 @@ export const btrfsBackend: StorageBackend = {
     try {
       await btrfs(['subvolume', 'snapshot', req.from.source, req.rootfs], `snapshotting ${req.from.source}`, req, req.rootfs);
     } catch (err) {
-      // Another btrfs filesystem: a copy goes through rsync, a snapshot cannot be.
-      if (req.snapshot || !/cross-device|Invalid cross/i.test(String((err as Error).message))) throw err;
+      // Another btrfs filesystem: a copy goes through rsync, a snapshot cannot be (lxkit snapshot takes a copy).
+      if ((req.snapshot && !req.orCopy) || !/cross-device|Invalid cross/i.test(String((err as Error).message))) throw err;
       return undefined;
     }
     return req.rootfs;

@@ -12,7 +12,7 @@
 import { statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { definePlugin, LxkitError, mountOnHost, notReplayable, removeStorageDirectory, storageTool, VERSION, type StorageBackend, type StorageTarget } from '@lxkit/core';
+import { definePlugin, filesystemType, mountOnHost, notReplayable, removeStorageDirectory, storageTool, VERSION, type StorageBackend, type StorageTarget } from '@lxkit/core';
 
 /** LXC's default size of new block storage. */
 const DEFAULT_SIZE = 1024 ** 3;
@@ -25,12 +25,7 @@ function isFile(path: string): boolean {
   }
 }
 
-/** The filesystem type of an image or device, as blkid reads it. */
-async function fsType(path: string, t: StorageTarget): Promise<string> {
-  const type = await storageTool('blkid', ['-o', 'value', '-s', 'TYPE', path], { what: `reading the filesystem type of ${path}`, container: t.name, path });
-  if (!type) throw new LxkitError('LXKIT_ROOTFS_MISSING', `the loop image ${path} of container "${t.name}" holds no filesystem blkid knows`, { path, container: t.name });
-  return type;
-}
+const fsType = (path: string, t: StorageTarget) => filesystemType(path, { container: t.name, what: 'the loop image' });
 
 export const loopBackend: StorageBackend = {
   type: 'loop',

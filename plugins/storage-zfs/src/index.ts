@@ -30,6 +30,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
+  copyOfForeign,
   copyStorage,
   definePlugin,
   LxkitError,
@@ -118,15 +119,8 @@ export const zfsBackend: StorageBackend = {
     return dataset;
   },
   async clone(req) {
-    if (req.from.type !== 'zfs') {
-      if (req.snapshot) {
-        throw new LxkitError('LXKIT_UNSUPPORTED', `cannot make a zfs snapshot of container "${req.from.container.name}": its root filesystem is ${req.from.type}, not a zfs dataset`, {
-          container: req.from.container.name,
-        });
-      }
-      // The core makes the dataset (under the zfsroot) and copies the files.
-      return undefined;
-    }
+    // The core makes the dataset (under the zfsroot) and copies the files into it.
+    if (req.from.type !== 'zfs') return copyOfForeign(req, { snapshotOf: 'a zfs snapshot', notA: 'a zfs dataset' });
     const dataset = newDataset(req);
     await mkdir(req.rootfs, { recursive: true, mode: 0o755 });
     if (!req.snapshot) {

@@ -12,6 +12,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, string>> = {
   seccomp: '@lxkit/plugin-seccomp',
   'storage-btrfs': '@lxkit/plugin-storage-btrfs',
   'storage-loop': '@lxkit/plugin-storage-loop',
+  'storage-lvm': '@lxkit/plugin-storage-lvm',
   'storage-overlay': '@lxkit/plugin-storage-overlay',
   'storage-zfs': '@lxkit/plugin-storage-zfs',
   templates: '@lxkit/plugin-templates',

@@ -284,14 +284,14 @@ lib("destroy removes no storage it cannot, and never a directory above the conta
     const config = join(dir, 'config');
     await mkdir(dir);
     const c = new Container('z', { lxcpath: s.lxcpath });
-    // An LVM volume would be left with nothing that knows of it: refused, the container kept.
-    await writeFile(config, 'lxc.rootfs.path = lvm:/dev/lxc/z\n');
+    // A Ceph RBD image would be left with nothing that knows of it: refused, the container kept.
+    await writeFile(config, 'lxc.rootfs.path = rbd:lxc/z\n');
     const err = await c.destroy().then(() => undefined, (e: unknown) => e);
     assert.ok(isLxkitError(err, 'LXKIT_UNSUPPORTED'), String(err));
-    assert.match((err as Error).message, /cannot destroy container "z": lxc\.rootfs\.path = lvm:\/dev\/lxc\/z: storage type "lvm" is not available/);
+    assert.match((err as Error).message, /cannot destroy container "z": lxc\.rootfs\.path = rbd:lxc\/z: storage type "rbd" is not available/);
     assert.ok(existsSync(config), 'the container is kept');
     // Storage LXC does not manage is not touched: the directory alone goes.
-    await writeFile(config, 'lxc.rootfs.path = lvm:/dev/lxc/z\nlxc.rootfs.managed = 0\n');
+    await writeFile(config, 'lxc.rootfs.path = rbd:lxc/z\nlxc.rootfs.managed = 0\n');
     await c.destroy();
     assert.not.ok(existsSync(dir));
     // A rootfs path naming the lxcpath (above the container's directory) goes no further than the directory.

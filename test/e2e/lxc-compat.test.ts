@@ -864,9 +864,9 @@ testIf(compat, LXC_BUSYBOX_MISSING, 'create -B and --dir as lxc-create: the root
       assert.is(btrfs.exitCode, 1);
       assert.match(btrfs.stderr, /cannot make a btrfs root filesystem for container "b": .* is not on a btrfs filesystem/);
       assert.not.ok(existsSync(join(s.lxcpath, 'b')));
-      const lvm = await create('lxkit', 'b', '-B', 'lvm');
-      assert.is(lvm.exitCode, 1);
-      assert.match(lvm.stderr, /container "b": storage type "lvm" is not available \(no enabled plugin provides it\)/);
+      const rbd = await create('lxkit', 'b', '-B', 'rbd');
+      assert.is(rbd.exitCode, 1);
+      assert.match(rbd.stderr, /container "b": storage type "rbd" is not available \(no enabled plugin provides it\)/);
       const above = await create('lxkit', 'b', '--dir', s.lxcpath);
       assert.is(above.exitCode, 1);
       assert.match(above.stderr, /root filesystem in .*: that is its own directory or one above it/);

@@ -157,7 +157,7 @@ t('copy refusals name what is wrong and leave nothing: an existing name, a runni
     const cases: [string[], RegExp][] = [
       [['-N', 'b'], /container "b" already exists/],
       [['-N', 'c', '-B', 'overlay'], /overlay storage makes only snapshots \(-s\)/],
-      [['-N', 'c', '-B', 'lvm'], /storage type "lvm" is not available/],
+      [['-N', 'c', '-B', 'rbd'], /storage type "rbd" is not available/],
       [['-N', 'c', '-B', 'nosuch'], /"nosuch" is not a storage type/],
     ];
     for (const [args, why] of cases) {
@@ -316,7 +316,7 @@ t('create -B refusals: btrfs off btrfs, and a storage type no plugin provides, l
   withScratch(async (s) => {
       for (const [type, why] of [
         ['btrfs', /is not on a btrfs filesystem/],
-        ['lvm', /storage type "lvm" is not available/],
+        ['rbd', /storage type "rbd" is not available/],
       ] as const) {
         const r = await lxkitIn(s, 'create', '-n', 'x', '-t', 'busybox', '-B', type);
         assert.is(r.exitCode, 1, type);

@@ -47,6 +47,11 @@ export const GUEST_TOOLS = {
   apparmor_parser: 'apparmor',
   criu: 'criu',
   losetup: 'util-linux',
+  // The LVM storage tests: lxkit formats volumes (mkfs, mkfs.ext4), reads their type (blkid) and copies them (rsync).
+  mkfs: 'util-linux',
+  mke2fs: 'e2fsprogs',
+  blkid: 'util-linux',
+  rsync: 'rsync',
 };
 
 /** The newest installed Debian cloud kernel: its version, vmlinuz and module tree. */

@@ -115,6 +115,7 @@ export {
 export { containerInfos, type ContainerInfo } from './container/list.js';
 export { autostartPlan, type AutostartAction, type AutostartEntry, type AutostartOptions } from './container/autostart.js';
 export { checkName } from './container/name.js';
+export { ephemeralCopy, ephemeralName, type EphemeralMount, type EphemeralOptions } from './container/ephemeral.js';
 export { CommandClient, askMonitor, type ContainerStatus } from './command/client.js';
 export { RunningContainer, runningContainer, type StopOptions } from './container/running.js';
 export { ATTACH_NAMESPACES, type AttachNamespace, type AttachOptions, type AttachPrivilege } from './attach/attach.js';

@@ -594,6 +594,27 @@ export class Container {
     return copy;
   }
 
+  /**
+   * Renames the stopped container (lxc-copy -R) as LXC does: a copy under
+   * the new name in the same lxcpath, keeping its storage type and hwaddrs
+   * (the host name follows the new name), then the destroy of this one.
+   * Refused, as by LXC, while it has snapshots or snapshot clones are built
+   * on it. Resolves with the renamed container.
+   */
+  async rename(newName: string): Promise<Container> {
+    const paths = await this.#requireDefined();
+    const held = [...(await snapshotsOf(paths.dir)).map((s) => `snapshot ${s}`), ...(await clonesOf(paths.dir)).map((c) => `snapshot clone ${c.name} in ${c.lxcpath}`)];
+    if (held.length > 0) {
+      throw new LxkitError('LXKIT_CONTAINER_HAS_SNAPSHOTS', `cannot rename container "${this.name}": ${held.join(', ')} would be left naming it; destroy them first`, {
+        container: this.name,
+        path: paths.dir,
+      });
+    }
+    const renamed = await this.clone(checkName(newName), { keepMac: true });
+    await this.destroy();
+    return renamed;
+  }
+
   /** Takes a snapshot of the stopped container (lxc-snapshot), with `commentFile`'s text as its comment; resolves with its name (`snapN`). */
   async snapshot(commentFile?: string): Promise<string> {
     await this.#requireDefined();

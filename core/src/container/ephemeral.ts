@@ -1,0 +1,77 @@
+/**
+ * lxc-copy -e: a snapshot copy of a container set up to be started once and
+ * removed when it stops (lxc.ephemeral = 1, unless the data is to be kept),
+ * with extra mounts of host directories (`-m bind=…`, `-m overlay=…`). What
+ * starts it, and runs a command in it, is the caller's (lxkit copy -e).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, stat } from 'node:fs/promises';
+import { join, normalize } from 'node:path';
+import { LxkitError } from '../errors.js';
+import type { CloneOptions } from './clone.js';
+import type { Container } from './container.js';
+
+/**
+ * A host directory (or file) mounted into the copy: `bind` as it is (read-only
+ * with `readOnly`), `overlay` with a new upper layer of the copy's own, so
+ * that what the container writes there stays out of the host's directory.
+ * `target` is inside the container (the source's own path by default).
+ */
+export type EphemeralMount =
+  | { readonly kind: 'bind'; readonly source: string; readonly target?: string; readonly readOnly?: boolean }
+  | { readonly kind: 'overlay'; readonly source: string; readonly target?: string };
+
+export interface EphemeralOptions extends Omit<CloneOptions, 'snapshot'> {
+  /** The copy stays after it stops (lxc-copy -D): no lxc.ephemeral. */
+  keepData?: boolean;
+  mounts?: readonly EphemeralMount[];
+}
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** LXC's name for an ephemeral copy given none: `<name>_XXXXXX`. */
+export function ephemeralName(name: string): string {
+  return `${name}_${[...randomBytes(6)].map((b) => ALPHANUMERIC[b % ALPHANUMERIC.length]).join('')}`;
+}
+
+/** A mount's lxc.mount.entry line; an overlay's upper and work directories are made in the copy's directory. */
+async function mountEntry(m: EphemeralMount, dir: string, container: string): Promise<string> {
+  const source = normalize(m.source);
+  // Relative: lxc.mount.entry resolves it below the rootfs, as lxc-copy writes it.
+  const target = normalize(m.target ?? m.source).replace(/^\/+/, '');
+  for (const [what, p] of [['source', source], ['target', target]] as const) {
+    if (!source.startsWith('/') || /[\s,]/.test(p) || target === '' || target === '.') {
+      throw new LxkitError('LXKIT_USAGE', `container "${container}": the ${m.kind} mount ${m.source}${m.target ? `:${m.target}` : ''} needs an absolute source and paths without spaces or commas (${what} ${p})`, {
+        container,
+      });
+    }
+  }
+  const st = await stat(source).catch(() => undefined);
+  if (!st) throw new LxkitError('LXKIT_USAGE', `container "${container}": the ${m.kind} mount's source ${source} does not exist`, { container, path: source });
+  if (m.kind === 'bind') return `${source} ${target} none bind,optional,${m.readOnly ? 'ro' : 'rw'},create=${st.isDirectory() ? 'dir' : 'file'} 0 0`;
+  if (!st.isDirectory()) throw new LxkitError('LXKIT_USAGE', `container "${container}": the overlay mount's source ${source} is not a directory`, { container, path: source });
+  const layers = await mkdtemp(join(dir, 'mount-'));
+  await mkdir(join(layers, 'delta'));
+  await mkdir(join(layers, 'work'));
+  return `${source} ${target} overlay lowerdir=${source},upperdir=${layers}/delta,workdir=${layers}/work,create=dir 0 0`;
+}
+
+/**
+ * Makes the ephemeral copy `newName` of `source` (a snapshot: an overlay on a
+ * dir container, as lxc-copy -e) and resolves with it, not yet started. A
+ * failure after the copy was made removes it.
+ */
+export async function ephemeralCopy(source: Container, newName: string, opts: EphemeralOptions = {}): Promise<Container> {
+  const { keepData, mounts = [], ...clone } = opts;
+  const copy = await source.clone(newName, { ...clone, snapshot: true });
+  try {
+    const dir = (await copy.paths()).dir;
+    if (!keepData) await copy.setConfigItem('lxc.ephemeral', '1');
+    for (const m of mounts) await copy.setConfigItem('lxc.mount.entry', await mountEntry(m, dir, newName));
+    await copy.saveConfig();
+  } catch (err) {
+    await copy.destroy().catch(() => undefined);
+    throw err;
+  }
+  return copy;
+}

@@ -136,6 +136,7 @@ async function mountFilesystem(
     await letGo(holdKey(ctx.container));
     ctx.ops.attachTree(rootfs.mount, slot, {}, o.info);
   } else {
+    for (const dir of how.makeDirectories ?? []) ctx.ops.mkdir(dir, { mode: 0o755, parents: true }, { what: `making ${dir} for the ${how.fstype} root filesystem` });
     ctx.ops.mount({ source: how.source, target: rootfs.mount, fstype: how.fstype, data: fsOptions.join(','), flags: 0 }, o.info);
   }
   if (o.remount) ctx.ops.mount({ source: '', target: rootfs.mount, flags: MS.REMOUNT | MS.BIND | o.remount }, o.info);

@@ -83,6 +83,13 @@ export type RootfsMount =
        * idmapped instead, for lxc.rootfs.options idmap=container.
        */
       readonly layers?: readonly string[];
+      /**
+       * Directories made, when missing, in the container's mount namespace
+       * just before its first process mounts the filesystem: an overlay's
+       * upper and work directories, which a pre-mount hook may have covered
+       * with a fresh tmpfs (lxc-copy -t).
+       */
+      readonly makeDirectories?: readonly string[];
     };
 
 /** A rootfs made reachable on the host for a template, a copy or a clone hook: `path`, until close(). */

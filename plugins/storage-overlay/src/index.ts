@@ -104,7 +104,7 @@ export const overlayBackend: StorageBackend = {
     const l = parseLayers(source, t.name);
     await prepare(l);
     // The upper and work directories share a parent: given idmapped as one layer, they stay on one mount, as overlayfs needs.
-    return { kind: 'filesystem', fstype: 'overlay', source: 'overlay', options: mountOptions(l), layers: [...l.lowers, dirname(l.upper)] };
+    return { kind: 'filesystem', fstype: 'overlay', source: 'overlay', options: mountOptions(l), layers: [...l.lowers, dirname(l.upper)], makeDirectories: [l.upper, workDir(l.upper)] };
   },
   async open(source, t) {
     const l = parseLayers(source, t.name);

@@ -5,7 +5,7 @@
  * starts it, and runs a command in it, is the caller's (lxkit copy -e).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
 import { LxkitError } from '../errors.js';
 import type { CloneOptions } from './clone.js';
@@ -25,6 +25,14 @@ export interface EphemeralOptions extends Omit<CloneOptions, 'snapshot'> {
   /** The copy stays after it stops (lxc-copy -D): no lxc.ephemeral. */
   keepData?: boolean;
   mounts?: readonly EphemeralMount[];
+  /**
+   * Its overlay's upper layer on a tmpfs (lxc-copy -t): what it writes
+   * never reaches the disk. As LXC does it: a pre-mount hook script in the
+   * copy's directory mounts the tmpfs in the container's mount namespace.
+   * Only for an overlay copy that is removed at stop, and (in lxkit) one
+   * without lxc.idmap, whose overlay the host mounts.
+   */
+  tmpfs?: boolean;
 }
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -56,16 +64,35 @@ async function mountEntry(m: EphemeralMount, dir: string, container: string): Pr
   return `${source} ${target} overlay lowerdir=${source},upperdir=${layers}/delta,workdir=${layers}/work,create=dir 0 0`;
 }
 
+const shellQuoted = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** lxc-copy -t's hook: a fresh tmpfs over the copy's overlay directory (the upper and work directories are made again). */
+async function tmpfsHook(copy: Container): Promise<string> {
+  const config = await copy.loadConfig();
+  const rootfs = config.model.rootfs.path ?? '';
+  const overlayDir = rootfs.startsWith('overlay:') || rootfs.startsWith('overlayfs:') ? join((await copy.paths()).dir, 'overlay') : undefined;
+  const refuse = (why: string) => {
+    throw new LxkitError('LXKIT_UNSUPPORTED', `container "${copy.name}" cannot be placed on a tmpfs (-t): ${why}`, { container: copy.name });
+  };
+  if (!overlayDir || !rootfs.includes(`:${overlayDir}/delta`)) refuse(`its root filesystem is ${rootfs || 'the host\'s'}, not an overlay with its upper layer in ${overlayDir ?? 'its directory'}`);
+  if (config.model.idmap.length > 0) refuse('it has lxc.idmap, and the host mounts the overlay of a user namespace, outside the tmpfs');
+  const script = join((await copy.paths()).dir, `pre-start-${ephemeralName('x').slice(2)}`);
+  await writeFile(script, `#!/bin/sh\nmount -n -t tmpfs -o mode=0755 none ${shellQuoted(overlayDir!)}\nmkdir -p ${shellQuoted(`${overlayDir}/delta`)} ${shellQuoted(`${overlayDir}/work`)}\n`, { mode: 0o755 });
+  return script;
+}
+
 /**
  * Makes the ephemeral copy `newName` of `source` (a snapshot: an overlay on a
  * dir container, as lxc-copy -e) and resolves with it, not yet started. A
  * failure after the copy was made removes it.
  */
 export async function ephemeralCopy(source: Container, newName: string, opts: EphemeralOptions = {}): Promise<Container> {
-  const { keepData, mounts = [], ...clone } = opts;
+  const { keepData, mounts = [], tmpfs, ...clone } = opts;
+  if (tmpfs && keepData) throw new LxkitError('LXKIT_USAGE', `container "${newName}": a copy on a tmpfs (-t) cannot keep its data (-D)`, { container: newName });
   const copy = await source.clone(newName, { ...clone, snapshot: true });
   try {
     const dir = (await copy.paths()).dir;
+    if (tmpfs) await copy.setConfigItem('lxc.hook.pre-mount', await tmpfsHook(copy));
     if (!keepData) await copy.setConfigItem('lxc.ephemeral', '1');
     for (const m of mounts) await copy.setConfigItem('lxc.mount.entry', await mountEntry(m, dir, newName));
     await copy.saveConfig();

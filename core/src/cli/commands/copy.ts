@@ -1,7 +1,7 @@
 /**
  * `lxkit copy` (lxc-copy):
  * - `-n NAME -N NEWNAME [-p NEWPATH] [-B TYPE] [-s] [-K] [-M] [-L SIZE] [-a] [-- HOOK-ARGS]`: a copy or snapshot;
- * - `-n NAME -e [-N NEWNAME] [-D] [-d | -F] [-m bind=SRC[:DEST][:ro]] [-m overlay=SRC[:DEST]] … [-- CMD…]`:
+ * - `-n NAME -e [-N NEWNAME] [-D | -t] [-d | -F] [-m bind=SRC[:DEST][:ro]] [-m overlay=SRC[:DEST]] … [-- CMD…]`:
  *   an ephemeral snapshot copy, started at once (and with CMD: CMD run in it, then it stops), removed when
  *   it stops unless -D;
  * - `-n NAME -N NEWNAME -R`: a rename.
@@ -27,6 +27,7 @@ interface CopyFlags {
   foreground?: boolean;
   daemon?: boolean;
   mount?: EphemeralMount[];
+  tmpfs?: boolean;
   rename?: boolean;
 }
 
@@ -56,7 +57,7 @@ async function copy(ctx: CliContext, args: string[], opts: CopyFlags): Promise<n
   const onlyWith = (flag: string, set: boolean | undefined, needs: string) => {
     if (set) throw new LxkitError('LXKIT_USAGE', `${flag} is only for ${needs}`);
   };
-  if (!opts.ephemeral) for (const [flag, set] of [['-D', opts.keepdata], ['-d', opts.daemon], ['-F', opts.foreground], ['-m', opts.mount?.length]] as const) onlyWith(flag, !!set, 'an ephemeral copy (-e)');
+  if (!opts.ephemeral) for (const [flag, set] of [['-D', opts.keepdata], ['-d', opts.daemon], ['-F', opts.foreground], ['-m', opts.mount?.length], ['-t', opts.tmpfs]] as const) onlyWith(flag, !!set, 'an ephemeral copy (-e)');
   if (opts.rename) {
     if (!opts.newname || opts.newpath || opts.ephemeral || opts.snapshot) throw new LxkitError('LXKIT_USAGE', 'a rename (-R) takes a new name (-N) and nothing of -p, -e or -s');
     await c.rename(opts.newname);
@@ -90,7 +91,7 @@ async function ephemeral(ctx: CliContext, source: Container, command: string[], 
   if (o.daemon && o.foreground) throw new LxkitError('LXKIT_USAGE', '-d and -F cannot be used together');
   if (o.foreground && command.length > 0) throw new LxkitError('LXKIT_USAGE', 'a command after -- runs in a daemon copy: leave out -F');
   const name = o.newname ?? ephemeralName(source.name);
-  const e = await ephemeralCopy(source, name, { ...clone, ...(o.keepdata ? { keepData: true } : {}), mounts: o.mount ?? [] });
+  const e = await ephemeralCopy(source, name, { ...clone, ...(o.keepdata ? { keepData: true } : {}), ...(o.tmpfs ? { tmpfs: true } : {}), mounts: o.mount ?? [] });
   // As lxc-copy: on stdout, whatever the log level.
   process.stdout.write(`Created ${e.name} as clone of ${source.name}\n`);
   const removeIfLeft = async () => {
@@ -133,6 +134,7 @@ export function define(cmd: Command, program: string): void {
     .option('-d, --daemon', 'with -e: start it in daemon mode (the default)')
     .option('-F, --foreground', 'with -e: start it in the foreground, attached to this terminal')
     .option('-m, --mount <mounts>', 'with -e: mount host paths in it, bind=SRC[:DEST][:ro] or overlay=SRC[:DEST] (commas or repeated -m)', parseMounts)
+    .option('-t, --tmpfs', "with -e: the copy's overlay upper layer on a tmpfs (nothing it writes reaches the disk)")
     .option('-R, --rename', 'rename the container to -N (a copy, then the destroy of the original)')
     .argument('[args...]', 'after --: arguments for lxc.hook.clone scripts, and with -e the command to run')
     .action(action(program, (ctx, args: string[]) => copy(ctx, args, ctx.opts as CopyFlags)));

@@ -80,6 +80,41 @@ t('copy -e -m: a read-only bind mount and an overlay mount whose writes stay in 
   }),
 );
 
+t("copy -e -t: the overlay's upper layer is a tmpfs in the container (the disk's delta stays empty); refused for a user namespace and with -D; an overlay container whose pre-mount hook covers its overlay directory as lxc-copy -t's does still starts", () =>
+  withScratch(async (s) => {
+    await busyboxIn(s, 'bb');
+    const r = await lxkitIn(s, 'copy', '-n', 'bb', '-e', '-t', '-N', 't1');
+    assert.is(r.exitCode, 0, r.stderr);
+    const write = await lxkitIn(s, 'attach', '-n', 't1', '--', '/bin/sh', '-c', 'echo kept > /written && cat /written');
+    assert.is(write.exitCode, 0, write.stderr);
+    assert.is(write.stdout, 'kept');
+    assert.equal(readdirSync(join(s.lxcpath, 't1', 'overlay', 'delta')), [], 'nothing reached the disk');
+    assert.is((await lxkitIn(s, 'stop', '-n', 't1', '-k')).exitCode, 0);
+    await gone(s, 't1');
+    await busyboxIn(s, 'ub', '', []);
+    for (const [args, why] of [
+      [['-n', 'ub', '-e', '-t', '-N', 't2'], /container "t2" cannot be placed on a tmpfs \(-t\): it has lxc\.idmap/],
+      [['-n', 'bb', '-e', '-t', '-D', '-N', 't2'], /a copy on a tmpfs \(-t\) cannot keep its data \(-D\)/],
+    ] as const) {
+      const bad = await lxkitIn(s, 'copy', ...args);
+      assert.is(bad.exitCode, 1, args.join(' '));
+      assert.match(bad.stderr, why);
+    }
+    assert.equal(readdirSync(s.lxcpath).sort(), ['bb', 'ub']);
+    // LXC's -t hook mounts the tmpfs and makes only the delta: the work directory is lxkit's to make again.
+    assert.is((await lxkitIn(s, 'copy', '-n', 'bb', '-s', '-N', 'h1')).exitCode, 0);
+    const hook = join(s.lxcpath, 'h1', 'tmpfs-hook');
+    await writeFile(hook, `#!/bin/sh\nmount -n -t tmpfs -o mode=0755 none ${s.lxcpath}/h1/overlay\nmkdir -p ${s.lxcpath}/h1/overlay/delta/etc\n`, { mode: 0o755 });
+    await writeFile(join(s.lxcpath, 'h1', 'config'), `${await readFile(join(s.lxcpath, 'h1', 'config'), 'utf8')}lxc.hook.pre-mount = ${hook}\n`);
+    const run = await lxkitIn(s, 'execute', '-n', 'h1', '--', '/bin/sh', '-c', 'echo y > /y && cat /y');
+    assert.is(run.exitCode, 0, run.stderr);
+    assert.is(run.stdout, 'y');
+    assert.not.ok(existsSync(join(s.lxcpath, 'h1', 'overlay', 'delta', 'y')));
+    assert.is((await lxkitIn(s, 'destroy', '-n', 'h1')).exitCode, 0);
+    assert.equal(await mountsUnder(s.dir), []);
+  }),
+);
+
 t('copy -R renames: the new name runs with the hwaddr kept and its host name, the old one is gone; refused while it has snapshots', () =>
   withScratch(async (s) => {
     await busyboxIn(s, 'old', 'lxc.net.0.type = empty\nlxc.net.0.hwaddr = 00:16:3e:12:34:56\n');

@@ -27,7 +27,7 @@ const cat = async (s: Scratch, name: string) => {
   return r.stdout;
 };
 
-testIf(t, ZFS_MISSING, 'create -B zfs makes a noauto dataset at <dir>/rootfs as LXC does; a start mounts it and its end unmounts it (foreground, daemon, unprivileged); -B best picks zfs when the pool is there', () =>
+testIf(t, ZFS_MISSING, 'create -B zfs makes a noauto dataset at <dir>/rootfs as LXC does; a start mounts it and its end unmounts it (foreground, daemon, unprivileged); copy -a of it running; -B best picks zfs when the pool is there', () =>
   withZfs(async (s) => {
     const r = await create(s, 'z1', '--', '--privileged');
     assert.is(r.exitCode, 0, r.stderr);
@@ -42,6 +42,11 @@ testIf(t, ZFS_MISSING, 'create -B zfs makes a noauto dataset at <dir>/rootfs as 
     assert.is(await prop(ds, 'mounted'), 'no', 'unmounted after a foreground run');
     assert.is((await lxkitIn(s, 'start', '-n', 'z1')).exitCode, 0);
     assert.is(await prop(ds, 'mounted'), 'yes', 'mounted while it runs');
+    // -a copies the running container from its mounted dataset, which the copy leaves mounted.
+    const live = await lxkitIn(s, 'copy', '-n', 'z1', '-N', 'z2', '-a');
+    assert.is(live.exitCode, 0, live.stderr);
+    assert.is(await prop(ds, 'mounted'), 'yes', 'still mounted for the running container');
+    assert.is((await exec(s, 'z2', '/bin/cat', '/data')).stdout, 'one');
     assert.is((await lxkitIn(s, 'stop', '-n', 'z1', '-k')).exitCode, 0);
     assert.is(await prop(ds, 'mounted'), 'no', "the daemon's stop work unmounted it");
     // Unprivileged: the template shifts the files' owners into the container's range.
@@ -53,7 +58,7 @@ testIf(t, ZFS_MISSING, 'create -B zfs makes a noauto dataset at <dir>/rootfs as 
     const best = await lxkitIn(s, 'create', '-n', 'b1', '-t', 'busybox', '-B', 'best', '--zfsroot', s.root);
     assert.is(best.exitCode, 0, best.stderr);
     assert.match(await readFile(join(s.lxcpath, 'b1', 'config'), 'utf8'), new RegExp(`^lxc\\.rootfs\\.path = zfs:${s.root}/b1$`, 'm'));
-    for (const n of ['z1', 'u1', 'b1']) assert.is((await lxkitIn(s, 'destroy', '-n', n)).exitCode, 0, n);
+    for (const n of ['z2', 'z1', 'u1', 'b1']) assert.is((await lxkitIn(s, 'destroy', '-n', n)).exitCode, 0, n);
     assert.equal(await datasetsIn(s.pool), [`${s.root}`]);
     assert.equal(await mountsUnder(s.dir), []);
   }),

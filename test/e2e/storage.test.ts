@@ -149,7 +149,7 @@ t('a full copy (rsync) keeps the files and their owners; -K keeps the name, -M t
   }),
 );
 
-t('copy refusals name what is wrong and leave nothing: an existing name, a running source, an overlay copy without -s, a snapshot of loop storage, an unknown type', () =>
+t('copy refusals name what is wrong and leave nothing: an existing name, a running source (copied with -a), an overlay copy without -s, an unknown type', () =>
   withScratch(async (s) => {
     await busyboxIn(s, 'a');
     await busyboxIn(s, 'b');
@@ -169,8 +169,14 @@ t('copy refusals name what is wrong and leave nothing: an existing name, a runni
     const busy = await lxkitIn(s, 'copy', '-n', 'a', '-N', 'c');
     assert.is(busy.exitCode, 1);
     assert.match(busy.stderr, /cannot copy container "a": it is running/);
-    assert.is((await lxkitIn(s, 'stop', '-n', 'a', '-k')).exitCode, 0);
     assert.equal(readdirSync(s.lxcpath).sort(), before, 'nothing made');
+    // -a copies it as it is, running.
+    assert.is((await lxkitIn(s, 'attach', '-n', 'a', '--', '/bin/sh', '-c', 'echo live > /live')).exitCode, 0);
+    const live = await lxkitIn(s, 'copy', '-n', 'a', '-N', 'c', '-a');
+    assert.is(live.exitCode, 0, live.stderr);
+    assert.is((await exec(s, 'c', '/bin/cat', '/live')).stdout, 'live');
+    assert.is((await lxkitIn(s, 'stop', '-n', 'a', '-k')).exitCode, 0);
+    assert.is((await lxkitIn(s, 'destroy', '-n', 'c')).exitCode, 0);
   }),
 );
 

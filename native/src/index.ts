@@ -96,10 +96,15 @@ export interface Addon {
   removeNodeBeneath(root: string, path: string): boolean;
   /**
    * Loads a cgroup device program (`insns`: struct bpf_insn[]) and attaches it
-   * to the cgroup v2 directory `dir` (BPF_F_ALLOW_MULTI). A refused program
-   * throws with the verifier's log in `detail`.
+   * to the cgroup v2 directory `dir` (BPF_F_ALLOW_MULTI); with `replace`, the
+   * device programs attached there before are detached after. A refused
+   * program throws with the verifier's log in `detail`.
    */
-  attachDeviceProgram(dir: string, insns: Buffer): void;
+  attachDeviceProgram(dir: string, insns: Buffer, replace?: boolean): void;
+  /** setxattr(2). */
+  setXattr(path: string, name: string, value: Buffer): void;
+  /** getxattr(2); undefined when `path` has no attribute `name`. */
+  getXattr(path: string, name: string): Buffer | undefined;
   /** posix_spawn of a helper: fd 3 is one end of a new socketpair (`control` the other), fds[i] becomes 4+i. */
   spawnHelper(path: string, argv: readonly string[], fds: readonly number[]): { pid: number; pidfd: number; control: number };
   /** spawnHelper with posix_spawn on a pool thread: returns `control` at once, calls back once the helper runs (or with the error). */

@@ -25,6 +25,7 @@
 #include "../common/kernel.h"
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 extern "C" {
 #include "../monitor/resolve.h"
 #include "../common/netlink.h"
@@ -58,10 +59,26 @@ Napi::Error SystemError(Napi::Env env, int err, const char* syscall, const char*
   return e;
 }
 
-// attachDeviceProgram(cgroupDir, insns): loads a BPF_PROG_TYPE_CGROUP_DEVICE
+// The ids of the device programs attached to the cgroup (fd `cg`) itself.
+static std::vector<uint32_t> DeviceProgramIds(int cg) {
+  uint32_t ids[64];
+  union bpf_attr query;
+  memset(&query, 0, sizeof(query));
+  query.query.target_fd = (uint32_t)cg;
+  query.query.attach_type = BPF_CGROUP_DEVICE;
+  query.query.prog_ids = (uint64_t)(uintptr_t)ids;
+  query.query.prog_cnt = 64;
+  if (syscall(SYS_bpf, BPF_PROG_QUERY, &query, sizeof(query)) < 0) return {};
+  return std::vector<uint32_t>(ids, ids + query.query.prog_cnt);
+}
+
+// attachDeviceProgram(cgroupDir, insns, replace): loads a BPF_PROG_TYPE_CGROUP_DEVICE
 // program (insns: struct bpf_insn[], built by the cgroup plugin) and attaches
 // it to the cgroup v2 directory. The cgroup holds the program from then on;
 // it goes with the cgroup. Returns the verifier's log on failure in the message.
+// With `replace`, the device programs attached before are detached once the
+// new one is: every attached program must allow an access, so a rule added
+// to a running container's set needs the old program gone.
 Napi::Value AttachDeviceProgram(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string dir = info[0].As<Napi::String>();
@@ -99,6 +116,8 @@ Napi::Value AttachDeviceProgram(const Napi::CallbackInfo& info) {
     e.Set("path", Napi::String::New(env, dir));
     throw e;
   }
+  bool replace = info.Length() > 2 && info[2].ToBoolean().Value();
+  std::vector<uint32_t> before = replace ? DeviceProgramIds(cg) : std::vector<uint32_t>();
   union bpf_attr attach;
   memset(&attach, 0, sizeof(attach));
   attach.target_fd = (uint32_t)cg;
@@ -107,14 +126,61 @@ Napi::Value AttachDeviceProgram(const Napi::CallbackInfo& info) {
   attach.attach_flags = BPF_F_ALLOW_MULTI;
   int ret = (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof(attach));
   int err = errno;
-  close(cg);
   close(prog);
   if (ret < 0) {
+    close(cg);
     Napi::Error e = SystemError(env, err, "bpf");
     e.Set("path", Napi::String::New(env, dir));
     throw e;
   }
+  for (uint32_t id : before) {
+    union bpf_attr get;
+    memset(&get, 0, sizeof(get));
+    get.prog_id = id;
+    int old = (int)syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &get, sizeof(get));
+    if (old < 0) continue;  // gone meanwhile
+    union bpf_attr detach;
+    memset(&detach, 0, sizeof(detach));
+    detach.target_fd = (uint32_t)cg;
+    detach.attach_bpf_fd = (uint32_t)old;
+    detach.attach_type = BPF_CGROUP_DEVICE;
+    int r = (int)syscall(SYS_bpf, BPF_PROG_DETACH, &detach, sizeof(detach));
+    int derr = errno;
+    close(old);
+    if (r < 0 && derr != ENOENT) {
+      close(cg);
+      Napi::Error e = SystemError(env, derr, "bpf");
+      e.Set("path", Napi::String::New(env, dir));
+      throw e;
+    }
+  }
+  close(cg);
   return env.Undefined();
+}
+
+// setXattr(path, name, value) / getXattr(path, name): extended attributes
+// (a running container's device rules live in one on its cgroup, and go
+// with it). getXattr returns undefined when there is none.
+Napi::Value SetXattr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  std::string name = info[1].As<Napi::String>();
+  Napi::Buffer<uint8_t> value = info[2].As<Napi::Buffer<uint8_t>>();
+  if (setxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), 0) < 0) throw SystemError(env, errno, "setxattr", path.c_str());
+  return env.Undefined();
+}
+
+Napi::Value GetXattr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  std::string name = info[1].As<Napi::String>();
+  ssize_t n = getxattr(path.c_str(), name.c_str(), nullptr, 0);
+  if (n < 0 && errno == ENODATA) return env.Undefined();
+  if (n < 0) throw SystemError(env, errno, "getxattr", path.c_str());
+  std::vector<uint8_t> buf((size_t)n);
+  n = getxattr(path.c_str(), name.c_str(), buf.data(), buf.size());
+  if (n < 0) throw SystemError(env, errno, "getxattr", path.c_str());
+  return Napi::Buffer<uint8_t>::Copy(env, buf.data(), (size_t)n);
 }
 
 // flock(fd, operation): the container lock. LOCK_NB failures throw EWOULDBLOCK.
@@ -946,6 +1012,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listenAbstract", Napi::Function::New(env, ListenAbstract, "listenAbstract"));
   exports.Set("connectAbstract", Napi::Function::New(env, ConnectAbstract, "connectAbstract"));
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
+  exports.Set("setXattr", Napi::Function::New(env, SetXattr, "setXattr"));
+  exports.Set("getXattr", Napi::Function::New(env, GetXattr, "getXattr"));
   exports.Set("sendDatagram", Napi::Function::New(env, SendDatagram, "sendDatagram"));
   exports.Set("netVethCreate", Napi::Function::New(env, NetVethCreate, "netVethCreate"));
   exports.Set("netLinkCreate", Napi::Function::New(env, NetLinkCreate, "netLinkCreate"));

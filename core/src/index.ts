@@ -115,6 +115,9 @@ export {
 export { containerInfos, type ContainerInfo } from './container/list.js';
 export { autostartPlan, type AutostartAction, type AutostartEntry, type AutostartOptions } from './container/autostart.js';
 export { checkName } from './container/name.js';
+export { parseDeviceRule, type DeviceRule } from './cgroup/device-rules.js';
+export { deviceAllowed, devicePolicy, deviceProgram, type DevicePolicy } from './cgroup/device-program.js';
+export { attachDeviceSettings, recordedDeviceSettings, type DeviceSetting } from './cgroup/device-state.js';
 export { ephemeralCopy, ephemeralName, type EphemeralMount, type EphemeralOptions } from './container/ephemeral.js';
 export { CommandClient, askMonitor, type ContainerStatus } from './command/client.js';
 export { RunningContainer, runningContainer, type StopOptions } from './container/running.js';

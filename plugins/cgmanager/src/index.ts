@@ -21,8 +21,7 @@ declare module '@lxkit/core' {
   }
 }
 
-export { parseDeviceRule, type DeviceRule } from './devices.js';
-export { deviceAllowed, devicePolicy, deviceProgram, type DevicePolicy } from './device-program.js';
+export { deviceAllowed, devicePolicy, deviceProgram, parseDeviceRule, type DevicePolicy, type DeviceRule } from '@lxkit/core';
 export { cgroupNames, parseProcCgroup, type CgroupNames } from './placement.js';
 export { applyLimits } from './limits.js';
 export { cgroupfsDriver, type CgroupfsOptions } from './cgroupfs/driver.js';

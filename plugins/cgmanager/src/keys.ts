@@ -3,8 +3,7 @@
  * Settings keep their order: LXC applies them in order, and device rules
  * depend on it (a rule `a` resets the list).
  */
-import { defineKeys, invalid, parseBool01, type KeyHandler } from '@lxkit/core';
-import { parseDeviceRule } from './devices.js';
+import { defineKeys, invalid, parseBool01, parseDeviceRule, type KeyHandler } from '@lxkit/core';
 
 export interface CgroupSetting {
   /** Controller file, e.g. `memory.limit_in_bytes`, `memory.max`, `devices.allow`. */

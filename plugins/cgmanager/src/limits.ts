@@ -6,9 +6,7 @@
  * they become one eBPF device program on the unified hierarchy, as LXC does.
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { LxkitError, nativeAddon } from '@lxkit/core';
-import { deviceProgram, devicePolicy } from './device-program.js';
-import { parseDeviceRule, type DeviceRule } from './devices.js';
+import { attachDeviceSettings, LxkitError, parseDeviceRule, type DeviceRule } from '@lxkit/core';
 import type { CgroupModel, CgroupSetting } from './keys.js';
 
 /** A hierarchy the container has a cgroup in. */
@@ -109,7 +107,7 @@ export function applyLimits(
   }
   if (!unified) throw settingError(bpfOrigin!, container, 'device rules need the devices controller or a cgroup v2 hierarchy, and this host has neither');
   try {
-    nativeAddon().attachDeviceProgram(unified!.limit, deviceProgram(devicePolicy(bpfRules)));
+    attachDeviceSettings(unified!.limit, bpfRules, { replace: false });
   } catch (err) {
     if (!opts.root && ['EPERM', 'EACCES'].includes((err as NodeJS.ErrnoException).code ?? '')) {
       opts.warn(`${bpfOrigin!.origin.file}:${bpfOrigin!.origin.line}: device rules skipped: loading a device program needs root`);

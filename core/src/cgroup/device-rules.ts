@@ -4,7 +4,7 @@
  * `a`, or `<type> <major>:<minor> <access>` with type a|b|c, major and minor
  * numbers or `*`, access a combination of r, w, m.
  */
-import { invalid } from '@lxkit/core';
+import { invalid } from '../config/values.js';
 
 export interface DeviceRule {
   readonly type: 'a' | 'b' | 'c';

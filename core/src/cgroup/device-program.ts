@@ -10,7 +10,7 @@
  * allow rule matches when it grants every access asked for, a deny rule when
  * it covers any of them.
  */
-import type { DeviceRule } from './devices.js';
+import type { DeviceRule } from './device-rules.js';
 
 export interface DevicePolicy {
   /** What a request no rule matches gets. */

@@ -7,6 +7,8 @@
  * or back out of it.
  */
 import { statSync } from 'node:fs';
+import { attachDeviceSettings, recordedDeviceSettings } from '../cgroup/device-state.js';
+import { parseDeviceRule } from '../cgroup/device-rules.js';
 import type { CgroupDirs } from '../command/client.js';
 import { containerPaths } from '../container/paths.js';
 import { RunningContainer } from '../container/running.js';
@@ -50,18 +52,30 @@ function hostNode(path: string, container: string): Node {
 /**
  * The rule in the container's devices cgroup: the container's cgroup first,
  * then its init's below it when that is another (a v1 child may allow only
- * what its parent allows). The unified hierarchy has no devices files: its
- * rules are a BPF program made at start.
+ * what its parent allows). On the unified hierarchy, which has no devices
+ * files, the rule joins those its device program was made of (recorded on
+ * the cgroup) and the program is loaded again in the old one's place; a
+ * container with no program allows every device already.
  */
 async function deviceRule(dirs: readonly CgroupDirs[], file: 'devices.allow' | 'devices.deny', rule: string, container: string): Promise<void> {
   const { writeFile } = await import('node:fs/promises');
   const v1 = dirs.find((d) => d.version === 1 && d.controllers.includes('devices'));
   if (!v1) {
-    throw new LxkitError(
-      'LXKIT_UNSUPPORTED',
-      `container "${container}" has no v1 devices cgroup: on the unified hierarchy its device rules are the BPF program made at start (lxc.cgroup2.devices.*), which lxkit cannot change while it runs yet`,
-      { container },
-    );
+    const unified = dirs.find((d) => d.version === 2);
+    if (!unified) throw new LxkitError('LXKIT_UNSUPPORTED', `container "${container}" has neither a v1 devices cgroup nor a cgroup on the unified hierarchy`, { container });
+    const allow = file === 'devices.allow';
+    try {
+      const recorded = recordedDeviceSettings(unified.limit);
+      if (recorded === undefined && allow) return;
+      attachDeviceSettings(unified.limit, [...(recorded ?? []), { allow, rule: parseDeviceRule(rule) }], { replace: true });
+    } catch (err) {
+      throw new LxkitError('LXKIT_CGROUP_FAILED', `container "${container}": cannot load a device program with "${file === 'devices.allow' ? 'allow' : 'deny'} ${rule}" into ${unified.limit}: ${messageOf(err)}`, {
+        container,
+        path: unified.limit,
+        cause: err,
+      });
+    }
+    return;
   }
   const order = file === 'devices.allow' ? [v1.limit, v1.init] : [v1.init, v1.limit];
   for (const dir of [...new Set(order)]) {

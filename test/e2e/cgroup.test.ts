@@ -322,6 +322,32 @@ testIf(devices, unified ? undefined : 'no cgroup v2 hierarchy on this host', 'lx
   });
 });
 
+testIf(
+  devices,
+  !unified ? 'no cgroup v2 hierarchy on this host' : v1('devices') ? 'the v1 devices controller takes device rules here (the kernel-feature VM has only the unified hierarchy)' : undefined,
+  'lxkit device on the unified hierarchy: add loads the device program again with the new rule (the config\'s kept), del with a deny rule',
+  async () => {
+    await withScratch(async (s) => {
+      await busybox(s, 'dev3', DEVICE_RULES('lxc.cgroup2'));
+      await start(s, 'dev3');
+      try {
+        const open = 'exec 3</dev/loop-control && echo opened';
+        assert.is.not((await run(s, 'attach', '-n', 'dev3', '--', 'sh', '-c', open)).stdout, 'opened', 'not there before');
+        const add = await run(s, 'device', '-n', 'dev3', 'add', '/dev/loop-control');
+        assert.is(add.exitCode, 0, add.stderr);
+        const after = await run(s, 'attach', '-n', 'dev3', '--', 'sh', '-c', `${open}; ${DEVICE_PROBE}`);
+        assert.equal(after.stdout.split('\n'), ['opened', 'null-ok', 'zero-denied', 'mknod-denied'], after.stderr);
+        const del = await run(s, 'device', '-n', 'dev3', 'del', '/dev/loop-control');
+        assert.is(del.exitCode, 0, del.stderr);
+        const gone = await run(s, 'attach', '-n', 'dev3', '--', 'sh', '-c', 'test -e /dev/loop-control || echo gone; mknod /tmp/lc c 10 237 2>/dev/null || echo mknod-denied; echo x > /dev/null && echo null-ok');
+        assert.equal(gone.stdout.split('\n'), ['gone', 'mknod-denied', 'null-ok'], gone.stderr);
+      } finally {
+        await stop(s, 'dev3');
+      }
+    });
+  },
+);
+
 devices('a limit the kernel refuses names the file, line and key, and nothing is left', async () => {
   await withScratch(async (s) => {
     const dir = await busybox(s, 'bad1', 'lxc.cgroup2.memory.nonsense = 1\n');

@@ -723,6 +723,10 @@ void init_on_exit(void)
 	} else {
 		command_broadcast_exit(M.exit_code, M.exit_signal);
 		/* Nothing for lxkit to do at this stop (no hooks, no plugin's stop work, no reboot): done here. */
+		if (M.exit_signal)
+			mlog(1, "monitor: the container ends here (nothing of lxkit's is needed at its end): its init was killed by signal %d", M.exit_signal);
+		else
+			mlog(1, "monitor: the container ends here (nothing of lxkit's is needed at its end): its init exited with status %d", M.exit_code);
 		set_state(STATE_STOPPING);
 		M.release_pending = 1;
 		M.quit = 1;
@@ -913,6 +917,21 @@ int control_on_message(void)
 	case M_END_ALONE:
 		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nints > 0)
 			M.end_alone = (int)r.ints[0];
+		break;
+	case M_LOG_FILE:
+		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nstrs >= 3 && r.nints >= 1) {
+			free(M.log_file);
+			free(M.log_program);
+			free(M.log_container);
+			M.log_file = strdup(r.strs[0]);
+			M.log_program = strdup(r.strs[1]);
+			M.log_container = strdup(r.strs[2]);
+			M.log_file_min = (int)r.ints[0];
+			if (!M.log_file || !M.log_program || !M.log_container) {
+				free(M.log_file);
+				M.log_file = NULL;
+			}
+		}
 		break;
 	case M_DAEMONIZE:
 		if (rec_get(payload, (size_t)n, &r) < 0)

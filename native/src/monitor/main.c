@@ -83,15 +83,46 @@ struct monitor M = {
 	.state = STATE_STARTING,
 };
 
+/*
+ * A line in the log file while no controller is attached, as lxkit writes
+ * its own ("PROGRAM NAME YYYYmmddHHMMSS.mmm LEVEL    monitor - text"), with
+ * lxkit's reading of the levels: 5 and up ERROR, 4 WARN, below DEBUG.
+ */
+static void mlog_to_file(int level, const char *msg)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	const char *name = level >= 5 ? "ERROR" : level == 4 ? "WARN" : "DEBUG";
+	char line[768];
+	int n = snprintf(line, sizeof(line), "%s %s %04d%02d%02d%02d%02d%02d.%03ld %-8s monitor - %s\n", M.log_program, M.log_container, tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, name, msg);
+	if (n <= 0)
+		return;
+	/* Opened for each line, as lxkit does: nothing holds the file while nothing is said. */
+	int fd = open(M.log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return;
+	(void)!write(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	close(fd);
+}
+
 void mlog(int level, const char *fmt, ...)
 {
-	if (M.control < 0 || level < M.log_min)
+	int to_lxkit = M.control >= 0 && level >= M.log_min;
+	int to_file = M.control < 0 && M.log_file && level >= M.log_file_min;
+	if (!to_lxkit && !to_file)
 		return;
 	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (to_file) {
+		mlog_to_file(level, msg);
+		return;
+	}
 	int64_t ints[1] = { level };
 	const char *strs[1] = { msg };
 	(void)!send_record(M.control, M_LOG, ints, 1, strs, 1);

@@ -97,6 +97,13 @@ class Sink {
     this.fileRank = rank;
   }
 
+  /** The log file lines go to (-o, else an adopted lxc.log.file) and from which priority, if any. */
+  fileTarget(): { file: string; program: string; container: string; level: LogLevel } | undefined {
+    const file = this.#opts.file ?? this.#adopted;
+    if (file === undefined || !Number.isFinite(this.fileRank)) return undefined;
+    return { file, program: this.#opts.program, container: this.#opts.container ?? '', level: LOG_LEVELS[this.fileRank]! };
+  }
+
   /** The lowest priority any destination takes. */
   get rank(): number {
     return Math.min(this.fileRank, this.stderrRank, this.#syslog?.rank ?? Infinity);
@@ -217,6 +224,11 @@ export interface ContainerLogSettings {
 export function adoptContainerLog(logger: Logger, settings: ContainerLogSettings): void {
   // The shared silent logger stays silent: a Container without a logger has one of its own for this.
   if (logger instanceof SinkLogger && logger !== silentLogger) logger.sink.adopt(settings);
+}
+
+/** Where `logger` writes its log file lines, for a helper that writes its own there (the monitor, while detached). */
+export function logFileTarget(logger: Logger): ReturnType<Sink['fileTarget']> {
+  return logger instanceof SinkLogger ? logger.sink.fileTarget() : undefined;
 }
 
 export interface ClosableLogger extends Logger {

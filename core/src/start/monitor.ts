@@ -11,7 +11,8 @@
  */
 import { openChannel, startHelper } from '../native-package.js';
 import type { Channel, HelperExit, HelperProcess } from '@lxkit/native';
-import type { Logger } from '../log/logger.js';
+import type { Logger, LogLevel } from '../log/logger.js';
+import { LOG_LEVELS } from '../config/values.js';
 import type { CgroupHandoff } from '../hooks/drivers.js';
 import type { AttachConfinement, DetachedMountOptions } from '../hooks/contexts.js';
 import { LxkitError, isLxkitError } from '../errors.js';
@@ -420,6 +421,18 @@ export class Monitor {
    * ran: an aborted start stays lxkit's to undo. No reply; the exit says
    * whether it happened (endingAlone), and ended() waits for the end.
    */
+  /**
+   * Where the monitor appends its own lines while no lxkit process is
+   * attached (daemon mode, between the start and its stop work): the log
+   * file lxkit's lines about the container go to, from `level` up.
+   */
+  logToFile(target: { file: string; program: string; container: string; level: LogLevel }): void {
+    // The monitor's levels as lxkit reads them (see LOG_WARN): below WARN its lines are DEBUG.
+    const rank = LOG_LEVELS.indexOf(target.level);
+    const min = rank <= LOG_LEVELS.indexOf('DEBUG') ? 0 : rank <= LOG_LEVELS.indexOf('WARN') ? LOG_WARN : rank <= LOG_LEVELS.indexOf('ERROR') ? LOG_ERROR : 99;
+    this.#send(MSG.LOG_FILE, encodeRecord({ ints: [min], strs: [target.file, target.program, target.container] }));
+  }
+
   endAlone(sighupReboots: boolean): void {
     this.#send(MSG.END_ALONE, encodeRecord({ ints: [sighupReboots ? 2 : 1], strs: [] }));
   }

@@ -1,4 +1,5 @@
-/** Where lxkit's lines about a container go: lxc.log.syslog (lxc.log.file is compared with LXC in lxc-compat). */
+/** Where lxkit's lines about a container go: lxc.log.syslog, and the monitor's own lxc.log.file lines while a daemon runs alone (lxc.log.file is compared with LXC in lxc-compat). */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
@@ -64,6 +65,23 @@ test('lxc.log.syslog: the lines about the container go to syslog with that facil
     // With nobody listening any more (ECONNREFUSED), the lines are dropped and the container runs as ever.
     const r = await lxkit(['execute', '-P', s.lxcpath, '-n', 'c', '--', 'true'], { env: { ...s.env, LXKIT_SYSLOG_SOCKET: path } });
     assert.is(r.exitCode, 0, r.stderr);
+  });
+});
+
+test("lxc.log.file: while a daemon runs with no lxkit process attached, its monitor appends its own lines there, as lxkit's", async () => {
+  await withScratch(async (s) => {
+    const file = join(s.dir, 'c.log');
+    await busyboxIn(s, 'c', `lxc.log.file = ${file}\nlxc.log.level = DEBUG\n`);
+    const env = { env: s.env };
+    assert.is((await lxkit(['start', '-n', 'c', '-P', s.lxcpath], env)).exitCode, 0);
+    assert.is((await lxkit(['stop', '-n', 'c', '-P', s.lxcpath, '-k'], env)).exitCode, 0);
+    // Nothing of lxkit's runs at this end: the monitor alone says it ends the container.
+    const line = await until(
+      async () => (await readFile(file, 'utf8').catch(() => '')).split('\n').find((l) => l.includes('monitor: the container ends here')),
+      10000,
+      "the monitor's line in lxc.log.file",
+    );
+    assert.match(line, /^lxkit-start c [0-9]{14}\.[0-9]{3} DEBUG    monitor - monitor: the container ends here/);
   });
 });
 

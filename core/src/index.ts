@@ -37,6 +37,7 @@ export type {
 } from './storage/backend.js';
 export { isAtOrAbove, isDirectory, removeStorageDirectory } from './storage/directories.js';
 export { copyOfForeign, copyRootfs, copyStorage, type StorageSide } from './storage/copy.js';
+export { cloneStorageName } from './storage/naming.js';
 export { filesystemType, mountOnHost, storageTool, type HostMount } from './storage/host-mount.js';
 export { rootfsSpec, storageOf, type ResolvedStorage } from './storage/select.js';
 export { PLUGIN_BRAND, definePlugin, isPlugin, type Plugin, type PluginDefinition } from './plugin/define.js';

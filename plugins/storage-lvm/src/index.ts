@@ -17,13 +17,13 @@
  * classic snapshot cannot itself be snapshotted: lxkit snapshot takes a
  * copy of it instead, copy -s is refused.
  *
- * Naming: as with zfs, LXC names every container's snapshot N's volume
- * `snapN`; lxkit names it `<container>_snapN`.
+ * Naming: a container's snapshot N is the volume `<container>_snapN`, where
+ * LXC's collide (see the core's cloneStorageName).
  */
 import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import {
+  cloneStorageName,
   copyOfForeign,
   copyStorage,
   definePlugin,
@@ -65,16 +65,10 @@ async function makeVolume(o: { vg: string; lv: string; size: number; thinpool: s
   return path;
 }
 
-/** The volume name of a copy or snapshot of `req.from`: its name, or `<container>_snapN` for a container's snapshot. */
-function newName(req: StorageCloneRequest): string {
-  const ofSnapshot = resolve(req.lxcpath) === resolve(req.from.container.dir, 'snaps');
-  return ofSnapshot ? `${req.from.container.name}_${req.name}` : req.name;
-}
-
 /** A new volume beside `from`, of its size and filesystem, with its files. */
 async function copyVolume(from: Volume, req: StorageCloneRequest): Promise<string> {
   const fstype = await fsType(from.path, req.from.container);
-  const path = await makeVolume({ vg: from.vg, lv: newName(req), size: from.size, thinpool: req.options.thinpool, fstype }, req);
+  const path = await makeVolume({ vg: from.vg, lv: cloneStorageName(req), size: from.size, thinpool: req.options.thinpool, fstype }, req);
   try {
     await copyStorage({ backend: lvmBackend, source: from.path, target: req.from.container }, { backend: lvmBackend, source: path, target: req });
   } catch (err) {
@@ -128,9 +122,10 @@ export const lvmBackend: StorageBackend = {
         path: from.path,
       });
     }
-    const path = `/dev/${from.vg}/${newName(req)}`;
+    const lv = cloneStorageName(req);
+    const path = `/dev/${from.vg}/${lv}`;
     // A thin snapshot is made with activation skipped unless -kn says otherwise; a classic one needs room for every block the origin may change.
-    const args = isThinVolume(from) ? ['-q', '-y', '-s', '-kn', '-n', newName(req), `${from.vg}/${from.lv}`] : ['-q', '-y', '-s', '-L', `${from.size}b`, '-n', newName(req), `${from.vg}/${from.lv}`];
+    const args = isThinVolume(from) ? ['-q', '-y', '-s', '-kn', '-n', lv, `${from.vg}/${from.lv}`] : ['-q', '-y', '-s', '-L', `${from.size}b`, '-n', lv, `${from.vg}/${from.lv}`];
     await lvmTool('lvcreate', args, `snapshotting ${from.path}`, req, path);
     return path;
   },

@@ -22,14 +22,12 @@
  * every clone. A clone's origin snapshot goes with it once nothing else is
  * cloned from it, as with LXC.
  *
- * Naming: LXC names the dataset of every container's snapshot N
- * `<parent>/snapN`, so a second container's snapshot collides with the first
- * one's (lxc/lxc#603, #2443); lxkit names it `<parent>/<container>_snapN`.
- * Either tool reads the other's, since the snapshot's config names it.
+ * Naming: a container's snapshot N is `<parent>/<container>_snapN`, where
+ * LXC's collide (see the core's cloneStorageName).
  */
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import {
+  cloneStorageName,
   copyOfForeign,
   copyStorage,
   definePlugin,
@@ -98,8 +96,7 @@ async function removeDataset(name: string, t: StorageTarget): Promise<void> {
 function newDataset(req: StorageCloneRequest): string {
   const from = req.from.source;
   const parent = from.includes('/') ? from.slice(0, from.lastIndexOf('/')) : (req.options.zfsroot ?? DEFAULT_ROOT);
-  const ofSnapshot = resolve(req.lxcpath) === resolve(req.from.container.dir, 'snaps');
-  return `${parent}/${ofSnapshot ? `${req.from.container.name}_${req.name}` : req.name}`;
+  return `${parent}/${cloneStorageName(req)}`;
 }
 
 const createArgs = (dataset: string, mountpoint: string) => ['create', '-o', `mountpoint=${mountpoint}`, '-o', 'canmount=noauto', '-p', dataset];

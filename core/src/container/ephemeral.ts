@@ -37,9 +37,12 @@ export interface EphemeralOptions extends Omit<CloneOptions, 'snapshot'> {
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
+/** Six random letters and digits, as mkdtemp's XXXXXX. */
+const randomSuffix = () => [...randomBytes(6)].map((b) => ALPHANUMERIC[b % ALPHANUMERIC.length]).join('');
+
 /** LXC's name for an ephemeral copy given none: `<name>_XXXXXX`. */
 export function ephemeralName(name: string): string {
-  return `${name}_${[...randomBytes(6)].map((b) => ALPHANUMERIC[b % ALPHANUMERIC.length]).join('')}`;
+  return `${name}_${randomSuffix()}`;
 }
 
 /** A mount's lxc.mount.entry line; an overlay's upper and work directories are made in the copy's directory. */
@@ -47,13 +50,12 @@ async function mountEntry(m: EphemeralMount, dir: string, container: string): Pr
   const source = normalize(m.source);
   // Relative: lxc.mount.entry resolves it below the rootfs, as lxc-copy writes it.
   const target = normalize(m.target ?? m.source).replace(/^\/+/, '');
-  for (const [what, p] of [['source', source], ['target', target]] as const) {
-    if (!source.startsWith('/') || /[\s,]/.test(p) || target === '' || target === '.') {
-      throw new LxkitError('LXKIT_USAGE', `container "${container}": the ${m.kind} mount ${m.source}${m.target ? `:${m.target}` : ''} needs an absolute source and paths without spaces or commas (${what} ${p})`, {
-        container,
-      });
-    }
-  }
+  const usage = (why: string) => new LxkitError('LXKIT_USAGE', `container "${container}": the ${m.kind} mount ${m.source}${m.target ? `:${m.target}` : ''}: ${why}`, { container, path: source });
+  if (!source.startsWith('/')) throw usage('its source is not an absolute path');
+  // lxc.mount.entry is split at blanks, its options at commas.
+  const odd = [source, target].find((p) => /[\s,]/.test(p));
+  if (odd !== undefined) throw usage(`"${odd}" has a blank or a comma, which a mount entry cannot hold`);
+  if (target === '' || target === '.') throw usage('it has no place in the container');
   const st = await stat(source).catch(() => undefined);
   if (!st) throw new LxkitError('LXKIT_USAGE', `container "${container}": the ${m.kind} mount's source ${source} does not exist`, { container, path: source });
   if (m.kind === 'bind') return `${source} ${target} none bind,optional,${m.readOnly ? 'ro' : 'rw'},create=${st.isDirectory() ? 'dir' : 'file'} 0 0`;
@@ -68,16 +70,15 @@ const shellQuoted = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** lxc-copy -t's hook: a fresh tmpfs over the copy's overlay directory (the upper and work directories are made again). */
 async function tmpfsHook(copy: Container): Promise<string> {
-  const config = await copy.loadConfig();
-  const rootfs = config.model.rootfs.path ?? '';
-  const overlayDir = rootfs.startsWith('overlay:') || rootfs.startsWith('overlayfs:') ? join((await copy.paths()).dir, 'overlay') : undefined;
-  const refuse = (why: string) => {
-    throw new LxkitError('LXKIT_UNSUPPORTED', `container "${copy.name}" cannot be placed on a tmpfs (-t): ${why}`, { container: copy.name });
-  };
-  if (!overlayDir || !rootfs.includes(`:${overlayDir}/delta`)) refuse(`its root filesystem is ${rootfs || 'the host\'s'}, not an overlay with its upper layer in ${overlayDir ?? 'its directory'}`);
-  if (config.model.idmap.length > 0) refuse('it has lxc.idmap, and the host mounts the overlay of a user namespace, outside the tmpfs');
-  const script = join((await copy.paths()).dir, `pre-start-${ephemeralName('x').slice(2)}`);
-  await writeFile(script, `#!/bin/sh\nmount -n -t tmpfs -o mode=0755 none ${shellQuoted(overlayDir!)}\nmkdir -p ${shellQuoted(`${overlayDir}/delta`)} ${shellQuoted(`${overlayDir}/work`)}\n`, { mode: 0o755 });
+  const dir = (await copy.paths()).dir;
+  const overlayDir = join(dir, 'overlay');
+  const { rootfs, idmap } = (await copy.loadConfig()).model;
+  const refuse = (why: string) => new LxkitError('LXKIT_UNSUPPORTED', `container "${copy.name}" cannot be placed on a tmpfs (-t): ${why}`, { container: copy.name });
+  const path = rootfs.path ?? '';
+  if (!/^overlay(fs)?:/.test(path) || !path.endsWith(`:${overlayDir}/delta`)) throw refuse(`its root filesystem is ${path || "the host's"}, not an overlay with its upper layer in ${overlayDir}`);
+  if (idmap.length > 0) throw refuse('it has lxc.idmap, and the host mounts the overlay of a user namespace, outside the tmpfs');
+  const script = join(dir, `pre-start-${randomSuffix()}`);
+  await writeFile(script, `#!/bin/sh\nmount -n -t tmpfs -o mode=0755 none ${shellQuoted(overlayDir)}\nmkdir -p ${shellQuoted(`${overlayDir}/delta`)} ${shellQuoted(`${overlayDir}/work`)}\n`, { mode: 0o755 });
   return script;
 }
 

@@ -54,10 +54,10 @@ export function parseMounts(value: string, previous: EphemeralMount[] = []): Eph
 async function copy(ctx: CliContext, args: string[], opts: CopyFlags): Promise<number> {
   const { Container, LxkitError } = await import('../../index.js');
   const c = new Container(ctx.opts.name!, { runtime: await ctx.runtime(), lxcpath: await ctx.lxcpath(), log: ctx.log });
-  const onlyWith = (flag: string, set: boolean | undefined, needs: string) => {
-    if (set) throw new LxkitError('LXKIT_USAGE', `${flag} is only for ${needs}`);
-  };
-  if (!opts.ephemeral) for (const [flag, set] of [['-D', opts.keepdata], ['-d', opts.daemon], ['-F', opts.foreground], ['-m', opts.mount?.length], ['-t', opts.tmpfs]] as const) onlyWith(flag, !!set, 'an ephemeral copy (-e)');
+  if (!opts.ephemeral) {
+    const stray = ([['-D', opts.keepdata], ['-d', opts.daemon], ['-F', opts.foreground], ['-m', opts.mount?.length], ['-t', opts.tmpfs]] as const).find(([, set]) => set);
+    if (stray) throw new LxkitError('LXKIT_USAGE', `${stray[0]} is only for an ephemeral copy (-e)`);
+  }
   if (opts.rename) {
     if (!opts.newname || opts.newpath || opts.ephemeral || opts.snapshot) throw new LxkitError('LXKIT_USAGE', 'a rename (-R) takes a new name (-N) and nothing of -p, -e or -s');
     await c.rename(opts.newname);

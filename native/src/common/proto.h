@@ -43,7 +43,7 @@ enum msg_type {
 	M_NET_GIVE_BACK = 17, /* strs: a host device's name in the container, its name on the host; ints: its MTU to restore (0: kept) -> moved back to the monitor's namespace when the container ends (no reply) */
 	M_NET_UNPROXY = 18,  /* strs: a host interface, an address (4 or 16 bytes); ints: family (4|6) -> that proxy entry removed when the container ends (no reply) */
 	M_CONFIG_ADD = 16,   /* strs: "key = value" lines appended to the effective config it reports (values known at start: a veth's generated name); no reply */
-	M_LOG_FILE = 19,     /* strs: log file, program, container; ints: lowest level -> while no controller is attached (daemon mode) the monitor's lines at or above it are appended there, as lxkit writes its own (no reply) */
+	M_LOG_TARGETS = 19,  /* strs: log file or "", program, container, syslog socket or ""; ints: the file's lowest level, syslog facility, syslog's lowest level -> while no controller is attached (daemon mode) the monitor's lines go there as lxkit sends its own (no reply) */
 	/* monitor -> JS */
 	M_CLONED = 100,  /* ints: pid, then one fd per namespace; strs: namespace names */
 	M_RESULT = 101,  /* ints: ok, failed op index, errno, ops done; strs: syscall, path, detail, output */

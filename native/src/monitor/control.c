@@ -918,19 +918,16 @@ int control_on_message(void)
 		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nints > 0)
 			M.end_alone = (int)r.ints[0];
 		break;
-	case M_LOG_FILE:
-		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nstrs >= 3 && r.nints >= 1) {
-			free(M.log_file);
-			free(M.log_program);
-			free(M.log_container);
-			M.log_file = strdup(r.strs[0]);
-			M.log_program = strdup(r.strs[1]);
-			M.log_container = strdup(r.strs[2]);
-			M.log_file_min = (int)r.ints[0];
-			if (!M.log_file || !M.log_program || !M.log_container) {
-				free(M.log_file);
-				M.log_file = NULL;
+	case M_LOG_TARGETS:
+		if (rec_get(payload, (size_t)n, &r) >= 0 && r.nstrs >= 4 && r.nints >= 3) {
+			char **keep[] = { &M.log_file, &M.log_program, &M.log_container, &M.log_syslog };
+			for (int i = 0; i < 4; i++) {
+				free(*keep[i]);
+				*keep[i] = r.strs[i][0] ? strdup(r.strs[i]) : NULL;
 			}
+			M.log_file_min = (int)r.ints[0];
+			M.log_facility = (int)r.ints[1];
+			M.log_syslog_min = (int)r.ints[2];
 		}
 		break;
 	case M_DAEMONIZE:

@@ -26,6 +26,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -83,21 +85,21 @@ struct monitor M = {
 	.state = STATE_STARTING,
 };
 
-/*
- * A line in the log file while no controller is attached, as lxkit writes
- * its own ("PROGRAM NAME YYYYmmddHHMMSS.mmm LEVEL    monitor - text"), with
- * lxkit's reading of the levels: 5 and up ERROR, 4 WARN, below DEBUG.
- */
+/* lxkit's reading of the monitor's levels: 5 and up ERROR, 4 WARN, below DEBUG; and their syslog severities. */
+static const char *level_name(int level) { return level >= 5 ? "ERROR" : level == 4 ? "WARN" : "DEBUG"; }
+static int level_severity(int level) { return level >= 5 ? 3 : level == 4 ? 4 : 7; }
+
+/* A line in the log file while no controller is attached, as lxkit writes its own ("PROGRAM NAME YYYYmmddHHMMSS.mmm LEVEL    monitor - text"). */
 static void mlog_to_file(int level, const char *msg)
 {
 	struct timespec ts;
 	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
-	const char *name = level >= 5 ? "ERROR" : level == 4 ? "WARN" : "DEBUG";
 	char line[768];
-	int n = snprintf(line, sizeof(line), "%s %s %04d%02d%02d%02d%02d%02d.%03ld %-8s monitor - %s\n", M.log_program, M.log_container, tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, name, msg);
+	int n = snprintf(line, sizeof(line), "%s %s %04d%02d%02d%02d%02d%02d.%03ld %-8s monitor - %s\n", M.log_program ? M.log_program : "lxkit",
+			 M.log_container ? M.log_container : "", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 ts.tv_nsec / 1000000, level_name(level), msg);
 	if (n <= 0)
 		return;
 	/* Opened for each line, as lxkit does: nothing holds the file while nothing is said. */
@@ -108,24 +110,51 @@ static void mlog_to_file(int level, const char *msg)
 	close(fd);
 }
 
+/* The same line to syslog, as lxkit sends its own: RFC 3164, "<PRI>Mmm dd hh:mm:ss PROGRAM[PID]: NAME: LEVEL monitor - text"; dropped when nobody listens. */
+static void mlog_to_syslog(int level, const char *msg)
+{
+	static const char *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	char text[768];
+	int n = snprintf(text, sizeof(text), "<%d>%s %2d %02d:%02d:%02d %s[%d]: %s%s%s monitor - %s", M.log_facility * 8 + level_severity(level), months[tm.tm_mon],
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, M.log_program ? M.log_program : "lxkit", (int)getpid(),
+			 M.log_container ? M.log_container : "", M.log_container ? ": " : "", level_name(level), msg);
+	if (n <= 0)
+		return;
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	if (strlen(M.log_syslog) >= sizeof(addr.sun_path))
+		return;
+	strcpy(addr.sun_path, M.log_syslog);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return;
+	(void)!sendto(fd, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1, 0, (struct sockaddr *)&addr, sizeof(addr));
+	close(fd);
+}
+
 void mlog(int level, const char *fmt, ...)
 {
 	int to_lxkit = M.control >= 0 && level >= M.log_min;
 	int to_file = M.control < 0 && M.log_file && level >= M.log_file_min;
-	if (!to_lxkit && !to_file)
+	int to_syslog = M.control < 0 && M.log_syslog && level >= M.log_syslog_min;
+	if (!to_lxkit && !to_file && !to_syslog)
 		return;
 	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (to_file) {
+	if (to_file)
 		mlog_to_file(level, msg);
-		return;
+	if (to_syslog)
+		mlog_to_syslog(level, msg);
+	if (to_lxkit) {
+		int64_t ints[1] = { level };
+		const char *strs[1] = { msg };
+		(void)!send_record(M.control, M_LOG, ints, 1, strs, 1);
 	}
-	int64_t ints[1] = { level };
-	const char *strs[1] = { msg };
-	(void)!send_record(M.control, M_LOG, ints, 1, strs, 1);
 }
 
 void send_result_errno(int err, const char *syscall, const char *path)

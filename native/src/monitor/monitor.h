@@ -79,8 +79,8 @@ struct monitor {
 	int raw;
 	int stdin_eof;
 	int log_min; /* M_LOG of a lower level is not sent: lxkit would drop it (SERVE says; 0 before) */
-	char *log_file, *log_program, *log_container; /* M_LOG_FILE: where the lines go while no controller is attached */
-	int log_file_min;
+	char *log_file, *log_program, *log_container, *log_syslog; /* M_LOG_TARGETS: where the lines go while no controller is attached */
+	int log_file_min, log_facility, log_syslog_min;
 };
 extern struct monitor M;
 

@@ -59,6 +59,8 @@ const SYSLOG_FACILITY: Readonly<Record<string, number>> = {
 };
 /** LXC's priorities as syslog severities (LOG_DEBUG … LOG_EMERG), as LXC maps them. */
 const SEVERITY: Record<LogLevel, number> = { TRACE: 7, DEBUG: 7, INFO: 6, NOTICE: 5, WARN: 4, ERROR: 3, CRIT: 2, ALERT: 1, FATAL: 0 };
+/** Where syslog(3) sends: /dev/log, or $LXKIT_SYSLOG_SOCKET (tests). */
+const syslogSocket = () => process.env['LXKIT_SYSLOG_SOCKET'] || '/dev/log';
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 function timestamp(d = new Date()): string {
@@ -97,11 +99,14 @@ class Sink {
     this.fileRank = rank;
   }
 
-  /** The log file lines go to (-o, else an adopted lxc.log.file) and from which priority, if any. */
-  fileTarget(): { file: string; program: string; container: string; level: LogLevel } | undefined {
+  /** Where lines about the container go besides stderr: the log file (-o, else an adopted lxc.log.file) and syslog, each from its priority. */
+  targets(): LogTargets | undefined {
     const file = this.#opts.file ?? this.#adopted;
-    if (file === undefined || !Number.isFinite(this.fileRank)) return undefined;
-    return { file, program: this.#opts.program, container: this.#opts.container ?? '', level: LOG_LEVELS[this.fileRank]! };
+    const toFile = file !== undefined && Number.isFinite(this.fileRank) ? { path: file, level: LOG_LEVELS[this.fileRank]! } : undefined;
+    const s = this.#syslog;
+    const toSyslog = s ? { socket: syslogSocket(), facility: s.facility, level: LOG_LEVELS[s.rank]! } : undefined;
+    if (!toFile && !toSyslog) return undefined;
+    return { program: this.#opts.program, container: this.#opts.container ?? '', ...(toFile ? { file: toFile } : {}), ...(toSyslog ? { syslog: toSyslog } : {}) };
   }
 
   /** The lowest priority any destination takes. */
@@ -117,7 +122,7 @@ class Sink {
     const who = this.#opts.container ? `${this.#opts.container}: ` : '';
     const text = `<${s.facility * 8 + SEVERITY[level]}>${stamp} ${this.#opts.program}[${process.pid}]: ${who}${level} ${module} - ${message}`;
     try {
-      native().sendDatagram(process.env['LXKIT_SYSLOG_SOCKET'] || '/dev/log', Buffer.from(text));
+      native().sendDatagram(syslogSocket(), Buffer.from(text));
     } catch {
       // As syslog(3): without a syslog daemon listening, the line is dropped.
     }
@@ -226,9 +231,16 @@ export function adoptContainerLog(logger: Logger, settings: ContainerLogSettings
   if (logger instanceof SinkLogger && logger !== silentLogger) logger.sink.adopt(settings);
 }
 
-/** Where `logger` writes its log file lines, for a helper that writes its own there (the monitor, while detached). */
-export function logFileTarget(logger: Logger): ReturnType<Sink['fileTarget']> {
-  return logger instanceof SinkLogger ? logger.sink.fileTarget() : undefined;
+/** Where a logger's lines about a container go besides stderr, for a helper that sends its own there too (the monitor, while detached). */
+export interface LogTargets {
+  readonly program: string;
+  readonly container: string;
+  readonly file?: { readonly path: string; readonly level: LogLevel };
+  readonly syslog?: { readonly socket: string; readonly facility: number; readonly level: LogLevel };
+}
+
+export function logTargets(logger: Logger): LogTargets | undefined {
+  return logger instanceof SinkLogger ? logger.sink.targets() : undefined;
 }
 
 export interface ClosableLogger extends Logger {

@@ -11,7 +11,7 @@
  */
 import { openChannel, startHelper } from '../native-package.js';
 import type { Channel, HelperExit, HelperProcess } from '@lxkit/native';
-import type { Logger, LogLevel } from '../log/logger.js';
+import type { Logger, LogLevel, LogTargets } from '../log/logger.js';
 import { LOG_LEVELS } from '../config/values.js';
 import type { CgroupHandoff } from '../hooks/drivers.js';
 import type { AttachConfinement, DetachedMountOptions } from '../hooks/contexts.js';
@@ -422,15 +422,18 @@ export class Monitor {
    * whether it happened (endingAlone), and ended() waits for the end.
    */
   /**
-   * Where the monitor appends its own lines while no lxkit process is
-   * attached (daemon mode, between the start and its stop work): the log
-   * file lxkit's lines about the container go to, from `level` up.
+   * Where the monitor's own lines go while no lxkit process is attached
+   * (daemon mode, between the start and its stop work): lxkit's log file
+   * and syslog for the container, each from its priority up.
    */
-  logToFile(target: { file: string; program: string; container: string; level: LogLevel }): void {
+  logTargets(t: LogTargets): void {
     // The monitor's levels as lxkit reads them (see LOG_WARN): below WARN its lines are DEBUG.
-    const rank = LOG_LEVELS.indexOf(target.level);
-    const min = rank <= LOG_LEVELS.indexOf('DEBUG') ? 0 : rank <= LOG_LEVELS.indexOf('WARN') ? LOG_WARN : rank <= LOG_LEVELS.indexOf('ERROR') ? LOG_ERROR : 99;
-    this.#send(MSG.LOG_FILE, encodeRecord({ ints: [min], strs: [target.file, target.program, target.container] }));
+    const min = (level: LogLevel) => {
+      const rank = LOG_LEVELS.indexOf(level);
+      return rank <= LOG_LEVELS.indexOf('DEBUG') ? 0 : rank <= LOG_LEVELS.indexOf('WARN') ? LOG_WARN : rank <= LOG_LEVELS.indexOf('ERROR') ? LOG_ERROR : 99;
+    };
+    const ints = [t.file ? min(t.file.level) : 99, t.syslog?.facility ?? 0, t.syslog ? min(t.syslog.level) : 99];
+    this.#send(MSG.LOG_TARGETS, encodeRecord({ ints, strs: [t.file?.path ?? '', t.program, t.container, t.syslog?.socket ?? ''] }));
   }
 
   endAlone(sighupReboots: boolean): void {

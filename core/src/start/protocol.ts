@@ -28,8 +28,8 @@ export const MSG = {
   NET_GIVE_BACK: 17,
   /** A proxy neighbour entry on a host interface the monitor removes when the container ends (no reply). */
   NET_UNPROXY: 18,
-  /** Where the monitor's lines go while no lxkit process is attached (daemon mode): log file, program, container; lowest level (no reply). */
-  LOG_FILE: 19,
+  /** Where the monitor's lines go while no lxkit process is attached (daemon mode): a log file, syslog (no reply). */
+  LOG_TARGETS: 19,
   CLONED: 100,
   RESULT: 101,
   EXITED: 102,

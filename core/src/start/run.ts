@@ -23,7 +23,7 @@ import type { LifecycleContext, StartContext, StopContext } from '../hooks/conte
 import type { ContainerPaths } from '../container/paths.js';
 import type { ContainerLock } from '../container/lock.js';
 import type { ContainerConfig } from '../config/container-config.js';
-import { logFileTarget, type Logger } from '../log/logger.js';
+import { logTargets, type Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime.js';
 import { finalizeOps } from './finalize.js';
 import { Monitor, describeExit, type Exit } from './monitor.js';
@@ -454,9 +454,9 @@ export async function startDetached(
   try {
     const why = opts.stopWork ?? stopWorkReason(runtime, ctx);
     opts.log.debug(`container ${opts.name}: ${why ? `its end needs lxkit's stop work (${why})` : 'its monitor ends it alone'}`);
-    // While no lxkit process is attached, the monitor writes its own lines where lxkit's go.
-    const logFile = logFileTarget(opts.log);
-    if (logFile) monitor.logToFile(logFile);
+    // While no lxkit process is attached, the monitor sends its own lines where lxkit's go.
+    const targets = logTargets(opts.log);
+    if (targets) monitor.logTargets(targets);
     if (!(await monitor.daemonize(opts.afterExit, why !== undefined))) {
       // The init ran and has already exited (a short command): the start worked, as lxc-start -d
       // says, and this process ends the container as a foreground start would.

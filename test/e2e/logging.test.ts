@@ -1,4 +1,4 @@
-/** Where lxkit's lines about a container go: lxc.log.syslog, and the monitor's own lxc.log.file lines while a daemon runs alone (lxc.log.file is compared with LXC in lxc-compat). */
+/** Where lxkit's lines about a container go: lxc.log.syslog, and the monitor's own lxc.log.file and syslog lines while a daemon runs alone (lxc.log.file is compared with LXC in lxc-compat). */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -82,6 +82,27 @@ test("lxc.log.file: while a daemon runs with no lxkit process attached, its moni
       "the monitor's line in lxc.log.file",
     );
     assert.match(line, /^lxkit-start c [0-9]{14}\.[0-9]{3} DEBUG    monitor - monitor: the container ends here/);
+  });
+});
+
+test('lxc.log.syslog: while a daemon runs with no lxkit process attached, its monitor sends its own lines to syslog, as lxkit does', async () => {
+  await withScratch(async (s) => {
+    const path = join(s.dir, 'log');
+    await busyboxIn(s, 'c', 'lxc.log.syslog = local3\nlxc.log.level = DEBUG\n');
+    const log = syslogSocket(path);
+    try {
+      await log.ready();
+      const env = { env: { ...s.env, LXKIT_SYSLOG_SOCKET: path } };
+      assert.is((await lxkit(['start', '-n', 'c', '-P', s.lxcpath], env)).exitCode, 0);
+      assert.is((await lxkit(['stop', '-n', 'c', '-P', s.lxcpath, '-k'], env)).exitCode, 0);
+      const line = await until(async () => log.lines().find((l) => l.includes('monitor: the container ends here')), 10000, "the monitor's syslog line");
+      // local3 (19) at DEBUG (7), from the monitor's own pid.
+      const m = /^<(\d+)>[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d lxkit-start\[(\d+)\]: c: DEBUG monitor - monitor: the container ends here/.exec(line);
+      assert.ok(m, line);
+      assert.is(Number(m![1]), 19 * 8 + 7);
+    } finally {
+      await log.stop();
+    }
   });
 });
 

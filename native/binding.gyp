@@ -26,6 +26,7 @@
         "src/monitor/watchers.c",
         "src/monitor/cgroup.c",
         "src/monitor/notify.c",
+        "src/monitor/restore.c",
         "src/monitor/child.c",
         "src/monitor/netns.c",
         "src/common/netlink.c",

@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   LXKIT_SECCOMP_FAILED: 'a seccomp policy could not be compiled',
   LXKIT_APPARMOR_FAILED: 'an AppArmor profile could not be compiled, loaded or applied',
   LXKIT_NETWORK_FAILED: "a container's network device could not be made or configured",
+  LXKIT_CHECKPOINT_FAILED: 'a container could not be checkpointed or restored',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -329,6 +329,25 @@ export class Monitor {
     return this.#clonedFrom(f.payload);
   }
 
+  /**
+   * Restores the container instead of cloning it: the monitor runs `argv`
+   * (a restorer that makes the restored init its sibling, and writes its pid
+   * to `pidFile`) and holds the init as a cloned one, running at once.
+   * `flags`: the CLONE_NEW* flags of the namespaces the restored init has.
+   */
+  async restore(req: { readonly flags: number; readonly argv: readonly string[]; readonly pidFile: string; readonly what: string }): Promise<Cloned> {
+    const f = await this.#request(MSG.RESTORE, encodeRecord({ ints: [req.flags], strs: [req.pidFile, ...req.argv] }), [MSG.CLONED, MSG.RESULT]);
+    if (f.type === MSG.CLONED) return this.#clonedFrom(f.payload);
+    const r = decodeRecord(f.payload);
+    if (r.ints[2] !== 0) this.#check(f.payload, () => ({ what: req.what }));
+    // The restorer ran and failed: what it said, its last lines first.
+    const output = (r.strs[3]?.toString() ?? '').trim().split('\n').slice(-6).join('\n');
+    throw new LxkitError('LXKIT_CHECKPOINT_FAILED', `${req.what}: ${r.strs[2]?.toString() ?? 'failed'}${output ? `:\n${output}` : ''}`, {
+      container: this.#container,
+      path: r.strs[1]?.toString() ?? '',
+    });
+  }
+
   #clonedFrom(payload: Buffer): Cloned {
     const r = decodeRecord(payload);
     const namespaces: Record<string, number> = {};

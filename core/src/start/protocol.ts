@@ -30,6 +30,8 @@ export const MSG = {
   NET_UNPROXY: 18,
   /** Where the monitor's lines go while no lxkit process is attached (daemon mode): a log file, syslog (no reply). */
   LOG_TARGETS: 19,
+  /** A container restored by the program named (criu restore) instead of cloned: answered as CLONE is (native/src/monitor/restore.c). */
+  RESTORE: 20,
   CLONED: 100,
   RESULT: 101,
   EXITED: 102,

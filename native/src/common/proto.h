@@ -44,6 +44,7 @@ enum msg_type {
 	M_NET_UNPROXY = 18,  /* strs: a host interface, an address (4 or 16 bytes); ints: family (4|6) -> that proxy entry removed when the container ends (no reply) */
 	M_CONFIG_ADD = 16,   /* strs: "key = value" lines appended to the effective config it reports (values known at start: a veth's generated name); no reply */
 	M_LOG_TARGETS = 19,  /* strs: log file or "", program, container, syslog socket or ""; ints: the file's lowest level, syslog facility, syslog's lowest level -> while no controller is attached (daemon mode) the monitor's lines go there as lxkit sends its own (no reply) */
+	M_RESTORE = 20,      /* ints: the restored namespaces' CLONE_NEW* flags; strs: the pid file, the restorer's argv (criu restore --restore-sibling) -> M_CLONED once the init runs again (no batch follows), or M_RESULT (strs[3]: the restorer's output) */
 	/* monitor -> JS */
 	M_CLONED = 100,  /* ints: pid, then one fd per namespace; strs: namespace names */
 	M_RESULT = 101,  /* ints: ok, failed op index, errno, ops done; strs: syscall, path, detail, output */

@@ -285,6 +285,24 @@ static void do_clone(const struct record *r)
 }
 
 /*
+ * A restored init (restore.c), the monitor's child as a cloned one: held and
+ * reported as M_CLONED, and running at once (there is no batch to wait for).
+ */
+void adopt_restored(pid_t pid, int pidfd, uint64_t flags)
+{
+	M.pid = pid;
+	M.pidfd = pidfd;
+	M.clone_flags = flags;
+	M.stdio = STDIO_NULL;
+	M.init_ran = 1;
+	for (size_t i = 0; i < NNS; i++)
+		M.ns[i] = (flags & (uint64_t)NAMESPACES[i].type) ? ns_open(i) : -1;
+	timeline_mark("cloned");
+	send_container(M_CLONED);
+	set_state(STATE_RUNNING);
+}
+
+/*
  * A new filesystem of type `fstype` on `source` (an overlay, a loop device's
  * ext4), made by the host's root and attached nowhere: fsopen, one fsconfig
  * per comma-separated option (`key=value` a string, `key` a flag), fsmount.
@@ -802,6 +820,12 @@ int control_on_message(void)
 			send_result_errno(M.pid >= 0 ? EBUSY : EPROTO, "clone3", NULL);
 		else
 			do_clone(&r);
+		break;
+	case M_RESTORE:
+		if (M.pid >= 0 || rec_get(payload, (size_t)n, &r) < 0)
+			send_result_errno(M.pid >= 0 ? EBUSY : EPROTO, "execve", NULL);
+		else
+			do_restore(&r);
 		break;
 	case M_BATCH: {
 		timeline_mark("batch");

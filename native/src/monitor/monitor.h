@@ -7,6 +7,7 @@
  *   cgroup.c   the container's cgroups: freeze, cgroup.kill, removal at the end
  *   notify.c   seccomp notifications, forwarded to lxc.seccomp.notify.proxy
  *   netns.c    stepping into network namespaces and back; the container's made ahead of its clone
+ *   restore.c  a container restored from a checkpoint instead of cloned
  */
 #ifndef LXKIT_MONITOR_H
 #define LXKIT_MONITOR_H
@@ -97,6 +98,10 @@ void child_on_message(void);
 void init_on_exit(void);
 void control_reap(void);
 void release_namespaces(void);
+void adopt_restored(pid_t pid, int pidfd, uint64_t flags);
+
+/* restore.c */
+void do_restore(const struct record *r);
 
 /* console.c */
 void console_take(int master);

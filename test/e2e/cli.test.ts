@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ALIASES, lxkit, testIf, which, withTmpDir } from '../lib/harness.js';
 
-const COMMANDS = ['create', 'start', 'stop', 'wait', 'info', 'freeze', 'unfreeze', 'cgroup', 'cgmanager', 'monitor', 'attach', 'console', 'execute', 'autostart', 'ls', 'destroy', 'copy', 'snapshot', 'checkconfig', 'config', 'usernsexec', 'device', 'top', 'unshare', 'update-config'];
+const COMMANDS = ['create', 'start', 'stop', 'wait', 'info', 'freeze', 'unfreeze', 'cgroup', 'cgmanager', 'monitor', 'attach', 'console', 'execute', 'autostart', 'ls', 'destroy', 'copy', 'snapshot', 'checkpoint', 'checkconfig', 'config', 'usernsexec', 'device', 'top', 'unshare', 'update-config'];
 
 const help = suite('cli: help and usage');
 

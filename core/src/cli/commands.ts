@@ -135,6 +135,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/snapshot.js'),
   },
   {
+    name: 'checkpoint',
+    summary: 'checkpoint a running container to disk, or restore it (criu)',
+    lxc: 'lxc-checkpoint',
+    load: () => import('./commands/checkpoint.js'),
+  },
+  {
     name: 'checkconfig',
     summary: 'check the kernel and host for the features containers need',
     lxc: 'lxc-checkconfig',

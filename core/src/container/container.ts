@@ -43,11 +43,13 @@ import { isRepeatableKey } from './repeatable.js';
 import { cloneContainer, emptyBut, type CloneOptions } from './clone.js';
 import { listSnapshots, requireSnapshot, takeSnapshot, type SnapshotInfo } from './snapshots.js';
 import { timelineMark } from '../log/timeline.js';
+import { checkpointContainer, checkpointerFor, type CheckpointOptions, type RestoreOptions } from '../checkpoint/checkpoint.js';
 
 export type { ContainerState, Detached } from '../start/run.js';
 export type { CloneOptions } from './clone.js';
 export type { SnapshotInfo } from './snapshots.js';
 export type { StopOptions } from './running.js';
+export type { CheckpointOptions, RestoreOptions } from '../checkpoint/checkpoint.js';
 export type { AttachOptions, AttachNamespace } from '../attach/attach.js';
 export type { ConsoleLogOptions, ConsoleOptions } from '../console/console.js';
 
@@ -127,6 +129,9 @@ export interface DestroyOptions {
   /** Its snapshots are destroyed with it (lxc-destroy -s); without, a container with snapshots is refused. */
   snapshots?: boolean;
 }
+
+/** A restore as a start carries it (start/run.ts). */
+type RunRestore = NonNullable<import('../start/run.js').RunOptions['restore']>;
 
 export class Container {
   readonly name: string;
@@ -363,7 +368,7 @@ export class Container {
   async #run(
     kind: 'system' | 'application',
     command: readonly string[] | undefined,
-    opts: ExecuteOptions & { console: boolean },
+    opts: ExecuteOptions & { console: boolean; restore?: RunRestore },
   ): Promise<RunResult> {
     const { runtime, lxcpath, paths, config, lock, monitor, pidOf } = await this.#prepare(opts);
     try {
@@ -383,6 +388,7 @@ export class Container {
         ...(opts.onState ? { onState: opts.onState } : {}),
         forwardSignals: opts.forwardSignals ?? false,
         pidOf,
+        ...(opts.restore ? { restore: opts.restore } : {}),
       });
       if (config.model.ephemeral && (await this.defined())) await this.#remove(paths, config.model);
       return result;
@@ -395,7 +401,11 @@ export class Container {
     }
   }
 
-  async #startDetached(opts: StartOptions & Pick<ExecuteOptions, 'uid' | 'gid'>, lockFd?: number, kind: 'system' | 'application' = 'system'): Promise<Detached> {
+  async #startDetached(
+    opts: StartOptions & Pick<ExecuteOptions, 'uid' | 'gid'> & { restore?: RunRestore },
+    lockFd?: number,
+    kind: 'system' | 'application' = 'system',
+  ): Promise<Detached> {
     const { runtime, lxcpath, paths, config, lock, monitor, pidOf } = await this.#prepare(opts, lockFd);
     try {
       const detached = await startDetached(runtime, {
@@ -417,6 +427,7 @@ export class Container {
         afterExit: this.#afterExit(lxcpath, runtime, opts, kind),
         // What the container API itself does at a stop.
         stopWork: config.model.ephemeral ? 'lxc.ephemeral: the container is removed' : opts.pidfile !== undefined ? 'the pid file is removed' : undefined,
+        ...(opts.restore ? { restore: opts.restore } : {}),
       });
       if (opts.pidfile) await writeFile(opts.pidfile, `${detached.pid}\n`);
       return detached;
@@ -478,6 +489,48 @@ export class Container {
     // The monitor has let go of its copy; this one would hold the lock until this process has exited.
     ContainerLock.fromFd(opts.lockFd).release();
     return result.exit;
+  }
+
+  /**
+   * Writes the running container's processes to `opts.directory` (lxc-checkpoint),
+   * through the enabled checkpointer (the criu plugin); with `stop`, resolves once
+   * the container is STOPPED.
+   */
+  async checkpoint(opts: CheckpointOptions): Promise<void> {
+    await this.#requireDefined();
+    const runtime = await this.runtime();
+    await checkpointContainer(
+      runtime,
+      { name: this.name, lxcpath: await this.lxcpath(), config: await this.loadConfig(), running: await this.running(), log: this.#log },
+      opts,
+    );
+  }
+
+  /**
+   * Brings the container back from a checkpoint (lxc-checkpoint -r): started as
+   * a daemon whose processes are the checkpoint's, resolving once they run
+   * (with `foreground`, once the container has stopped). Its pre-start hooks
+   * run, and at its end its stop and post-stop hooks, as for a start.
+   */
+  restore(opts: RestoreOptions & { foreground: true }): Promise<RunResult>;
+  restore(opts: RestoreOptions & { foreground?: false }): Promise<Detached>;
+  async restore(opts: RestoreOptions): Promise<RunResult | Detached> {
+    await this.#requireDefined();
+    const checkpointer = checkpointerFor(await this.runtime(), this.name, await this.loadConfig());
+    const restore: RunRestore = {
+      checkpointer,
+      directory: resolve(opts.directory),
+      verbose: opts.verbose ?? false,
+      ...(opts.actionScript !== undefined ? { actionScript: resolve(opts.actionScript) } : {}),
+    };
+    if (!existsSync(restore.directory)) {
+      throw new LxkitError('LXKIT_CHECKPOINT_FAILED', `cannot restore container "${this.name}": the checkpoint directory ${restore.directory} does not exist`, {
+        container: this.name,
+        path: restore.directory,
+      });
+    }
+    if (opts.foreground) return this.#run('system', undefined, { console: false, restore });
+    return this.#startDetached({ console: false, restore });
   }
 
   /** The container as its monitor sees it while it runs. */

@@ -13,7 +13,7 @@ import type { ConfigCheck } from '../config/entries.js';
 import type { HookType } from '../config/core-keys/model.js';
 import { LxkitError, messageOf } from '../errors.js';
 import type { CloneContext, CreateContext, DestroyContext, StartContext, StopContext } from './contexts.js';
-import type { CgroupDriver, NetworkType, StorageBackend, Template } from './drivers.js';
+import type { CgroupDriver, Checkpointer, NetworkType, StorageBackend, Template } from './drivers.js';
 
 // tapable is CommonJS; its named exports are read off the default export so that
 // both Node's ESM loader and the bundler see the same binding.
@@ -72,6 +72,8 @@ export interface Hooks {
   readonly cgroupDriver: HookMapT<SyncBailHookT<[], CgroupDriver | undefined>>;
   /** `template.for(name)`: the templates of lxkit create -t NAME. */
   readonly template: HookMapT<SyncBailHookT<[], Template | undefined>>;
+  /** What checkpoints and restores running containers (lxkit checkpoint; the criu plugin). */
+  readonly checkpointer: SyncBailHookT<[], Checkpointer | undefined>;
 }
 
 export type HookName = keyof Hooks;
@@ -101,6 +103,7 @@ export const HOOK_NAMES = {
   network: undefined,
   cgroupDriver: undefined,
   template: undefined,
+  checkpointer: undefined,
 } as const satisfies Record<HookName, HookType | undefined>;
 
 /** Which plugin is being applied, so that taps are attributed to it. */
@@ -226,6 +229,7 @@ export function createHooks(state: BusState): Readonly<Hooks> {
     network: new HookMap(() => new SyncBailHook<[], NetworkType | undefined>([])),
     cgroupDriver: new HookMap(() => new SyncBailHook<[], CgroupDriver | undefined>([])),
     template: new HookMap(() => new SyncBailHook<[], Template | undefined>([])),
+    checkpointer: new SyncBailHook<[], Checkpointer | undefined>([]),
   };
   for (const name of Object.keys(HOOK_NAMES) as HookName[]) {
     const h = hooks[name];

@@ -112,3 +112,62 @@ export interface Template {
   readonly description: string;
   create(request: TemplateRequest): Promise<void>;
 }
+
+/** A running container's processes to write to disk (lxkit checkpoint, lxc-checkpoint). */
+export interface CheckpointDump {
+  readonly container: import('./contexts.js').ContainerRef;
+  readonly log: import('../log/logger.js').Logger;
+  /** Where the images go (made, mode 0700, when missing). */
+  readonly directory: string;
+  /** The processes end once written (lxc-checkpoint -s); otherwise they go on running. */
+  readonly stop: boolean;
+  /** Only the memory, for a later dump to start from (lxc-checkpoint's pre-dump): the processes go on. */
+  readonly preDump: boolean;
+  /** An earlier pre-dump's directory, relative to `directory` or absolute (lxc-checkpoint -p). */
+  readonly previous?: string;
+  /** The checkpointer says everything it does, in its own log (lxc-checkpoint -v). */
+  readonly verbose: boolean;
+  /** A script the checkpointer runs at each of its stages (lxc-checkpoint -A; criu's --action-script). */
+  readonly actionScript?: string;
+  /** The container's init as the host sees it. */
+  readonly pid: number;
+  /** The container's cgroups, one per hierarchy (absolute directories). */
+  readonly cgroups: readonly { readonly version: 1 | 2; readonly controllers: readonly string[]; readonly limit: string; readonly init: string }[];
+  /** The container's root filesystem on the host, where it is a directory there (dir, btrfs, zfs). */
+  readonly rootfs: string | undefined;
+}
+
+/** A container to bring back from a checkpoint (lxkit checkpoint -r). */
+export interface CheckpointRestore {
+  readonly container: import('./contexts.js').ContainerRef;
+  readonly log: import('../log/logger.js').Logger;
+  readonly directory: string;
+  readonly verbose: boolean;
+  readonly actionScript?: string;
+  /** The root filesystem the restored processes see, a directory on the host. */
+  readonly rootfs: string;
+  /** The cgroups made for the restored container (pre-start), one per hierarchy. */
+  readonly cgroups: readonly { readonly version: 1 | 2; readonly controllers: readonly string[]; readonly limit: string; readonly init: string }[];
+}
+
+/**
+ * What checkpoints and restores containers (`hooks.checkpointer`; the criu
+ * plugin). The core runs a restore as a start: pre-start taps (cgroups,
+ * storage, LSM profiles) and cloning taps run, then the monitor runs the
+ * restorer instead of cloning, holds the restored init as its child, and
+ * the container's end is a cloned container's.
+ */
+export interface Checkpointer {
+  readonly name: string;
+  /** Why this container cannot be checkpointed and restored by it (a config key it cannot carry), or undefined. */
+  unsupported(config: import('../config/container-config.js').ContainerConfig): string | undefined;
+  /** Writes the running container's processes to `req.directory`. */
+  dump(req: CheckpointDump): Promise<void>;
+  /**
+   * The program the monitor runs to restore: it must make the restored init
+   * its own sibling (the monitor's child) and write the init's pid to `pidFile`.
+   */
+  restorer(req: CheckpointRestore): Promise<{ readonly argv: readonly string[]; readonly pidFile: string }>;
+  /** After a restore, with the init running: what the restorer left undone. */
+  restored?(req: CheckpointRestore & { readonly pid: number; readonly namespaces: Readonly<Record<string, string>> }): Promise<void>;
+}

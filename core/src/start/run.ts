@@ -17,8 +17,9 @@
  * undo what pre-start did. Nothing the container mounted is visible on the
  * host: every mount happens in its own mount namespace.
  */
-import { messageOf } from '../errors.js';
+import { LxkitError, messageOf } from '../errors.js';
 import type { HookName } from '../hooks/bus.js';
+import type { Checkpointer, CgroupHandoff } from '../hooks/drivers.js';
 import type { LifecycleContext, StartContext, StopContext } from '../hooks/contexts.js';
 import type { ContainerPaths } from '../container/paths.js';
 import type { ContainerLock } from '../container/lock.js';
@@ -63,6 +64,14 @@ export interface RunOptions {
   readonly forwardSignals?: boolean;
   /** A running container's init pid, for lxc.namespace.share.* by name. */
   readonly pidOf: PidOf;
+  /**
+   * Restore the container from a checkpoint instead of cloning its first
+   * process (lxkit checkpoint -r): after pre-start and the cloning taps, the
+   * monitor runs the checkpointer's restorer and holds the restored init;
+   * no op batch, no start-host, pre-mount … start taps (the restored
+   * processes have their mounts and namespaces from the checkpoint).
+   */
+  readonly restore?: { readonly checkpointer: Checkpointer; readonly directory: string; readonly verbose: boolean; readonly actionScript?: string };
 }
 
 export interface RunResult {
@@ -210,6 +219,8 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
   const setState = stateReporter(name, log, opts.onState, () => (serveSent ? monitor : undefined));
   const hookEnv = baseHookEnv(name, config, log);
   let slot = 0;
+  // What the cgroup driver made: a restorer puts the restored processes there.
+  const handed: CgroupHandoff['payload'][number][] = [];
   const ctx: StartContext = {
     container: { name, lxcpath: opts.lxcpath, config, configFile: config.path },
     log,
@@ -233,7 +244,10 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     },
     allocateSlot: () => slot++,
     monitorPid: () => monitor!.started(),
-    handCgroups: (c) => monitor!.cgroups(c),
+    handCgroups: (c) => {
+      handed.push(...c.payload);
+      monitor!.cgroups(c);
+    },
     runtimeConfig: (key, value) => monitor!.addConfig([[key, value]]),
     giveBackToHost: (inside, host, mtu) => monitor!.giveBack(inside, host, mtu),
     removeProxyAtEnd: (ifname, family, address) => monitor!.unproxy(ifname, family, address),
@@ -299,6 +313,50 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     }
     await runtime.hooks.preStart.promise(ctx);
     timelineMark('pre-start');
+
+    /** The monitor's fds on the first process's namespaces, as paths for hooks. */
+    const holdNamespaces = (c: { pid: number; namespaces: Readonly<Record<string, number>> }) => {
+      cloned = true;
+      ctx.pid = c.pid;
+      hookEnv['LXC_PID'] = String(c.pid);
+      for (const ns of [...plan.clone, ...Object.keys(plan.share)]) {
+        const fd = c.namespaces[ns];
+        // The monitor keeps each fd on the namespace the child ends up in (a later unshare included).
+        if (fd !== undefined && fd >= 0) ctx.namespaces[ns] = `/proc/${m.pid}/fd/${fd}`;
+      }
+    };
+
+    if (opts.restore) {
+      const r = opts.restore;
+      planRecorder()?.refuse('a restore is not replayed');
+      await runtime.hooks.cloning.promise(ctx);
+      const mount = ctx.rootfsMount;
+      const rootfsDir = rootfs === undefined ? '/' : mount?.kind === 'bind' ? mount.path : undefined;
+      if (rootfsDir === undefined) {
+        throw new LxkitError(
+          'LXKIT_UNSUPPORTED',
+          `container "${name}" cannot be restored: its root filesystem (${rootfs!.storage.type}) is a filesystem lxkit mounts for the container, and ${r.checkpointer.name} restores onto a directory of the host (dir, btrfs or zfs storage)`,
+          { container: name },
+        );
+      }
+      const req = {
+        container: ctx.container,
+        log,
+        directory: r.directory,
+        verbose: r.verbose,
+        ...(r.actionScript !== undefined ? { actionScript: r.actionScript } : {}),
+        rootfs: rootfsDir,
+        cgroups: handed,
+      };
+      const { argv, pidFile } = await r.checkpointer.restorer(req);
+      await served.answer;
+      log.debug(`restoring with ${argv.join(' ')}`);
+      holdNamespaces(await m.restore({ flags: plan.flags, argv, pidFile, what: `restoring container "${name}" from ${r.directory}` }));
+      await r.checkpointer.restored?.({ ...req, pid: ctx.pid!, namespaces: ctx.namespaces });
+      timelineMark('running');
+      setState('RUNNING');
+      return { monitor, ending: ending(true), pid: ctx.pid!, ctx };
+    }
 
     log.debug(`cloning the first process: new ${plan.clone.join(', ') || 'none'}${Object.keys(plan.share).length ? `; joining ${Object.entries(plan.share).map(([n, p]) => `${n} (${p})`).join(', ')}` : ''} (flags 0x${plan.flags.toString(16)})`);
     // A cgroup namespace made by the clone would be rooted where the first process is born; when its
@@ -382,14 +440,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     if (cloneResult.status === 'rejected') throw cloneResult.reason;
     const c = cloneResult.value;
     timelineMark('cloned');
-    cloned = true;
-    ctx.pid = c.pid;
-    hookEnv['LXC_PID'] = String(c.pid);
-    for (const ns of [...plan.clone, ...Object.keys(plan.share)]) {
-      const fd = c.namespaces[ns];
-      // The monitor keeps each fd on the namespace the child ends up in (a later unshare included).
-      if (fd !== undefined && fd >= 0) ctx.namespaces[ns] = `/proc/${monitor.pid}/fd/${fd}`;
-    }
+    holdNamespaces(c);
     if (meanwhileResult.status === 'rejected') throw meanwhileResult.reason;
     await runtime.hooks.startHost.promise(ctx);
     if (!running) {

@@ -8,6 +8,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, string>> = {
   apparmor: '@lxkit/plugin-apparmor',
   caps: '@lxkit/plugin-caps',
   cgmanager: '@lxkit/plugin-cgmanager',
+  criu: '@lxkit/plugin-criu',
   net: '@lxkit/plugin-net',
   seccomp: '@lxkit/plugin-seccomp',
   'storage-btrfs': '@lxkit/plugin-storage-btrfs',

@@ -1,0 +1,128 @@
+/**
+ * @lxkit/plugin-criu: checkpoint and restore with criu (lxc-checkpoint).
+ *
+ * A checkpoint is `criu dump` of the container's init and everything under
+ * it, into the checkpoint's directory with criu's log beside the images. A
+ * restore is a start whose first process comes from there: the core runs
+ * pre-start as usual (cgroups, storage, LSM profiles), then the monitor runs
+ * `criu restore --restore-sibling`, so that the restored init is the
+ * monitor's child as a cloned one is, and the container's end is any
+ * container's (stop and post-stop hooks, its cgroups removed).
+ *
+ * criu 3.17 locks a network namespace with nftables by a table named after
+ * the init's pid at the dump, and at a restore unlocks the one named after
+ * the restored init's pid: the dump's table stays in the container's
+ * namespace, dropping every packet. The plugin removes it after a restore.
+ */
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as v from 'valibot';
+import { definePlugin, importExeca, LxkitError, VERSION, type Checkpointer, type CheckpointRestore } from '@lxkit/core';
+import { dumpArgs, logFile, restoreArgs, unsupported, type CriuSettings } from './args.js';
+import { cgroupRoots, freezerOf } from './cgroup-root.js';
+
+export { bindMountMaps, dumpArgs, restoreArgs, unsupported, type CriuSettings } from './args.js';
+export { belowMount, cgroupMountPoints, cgroupRoots, freezerOf } from './cgroup-root.js';
+
+const Options = v.optional(
+  v.strictObject({
+    /** The criu program (a path, or a name looked up in PATH). */
+    criu: v.optional(v.pipe(v.string(), v.minLength(1))),
+    /** How criu cuts a container's network off while dumping it; by default nftables where criu knows --network-lock. */
+    networkLock: v.optional(v.picklist(['nftables', 'iptables'])),
+  }),
+);
+
+/** What lxkit notes beside criu's images: what a restore needs to know of the dump. */
+const NOTE = 'lxkit-checkpoint.json';
+interface Note {
+  readonly container: string;
+  /** The init's pid at the dump: criu's nftables lock is named after it. */
+  readonly pid: number;
+  readonly networkLock: string | undefined;
+}
+
+/** criu's last complaints in its log, for an error message. */
+async function complaints(log: string): Promise<string> {
+  const text = await readFile(log, 'utf8').catch(() => '');
+  const errors = text.split('\n').filter((l) => /\bError\b/.test(l));
+  return errors.slice(-4).join('\n');
+}
+
+function criuCheckpointer(options: v.InferOutput<typeof Options>): Checkpointer {
+  const criu = options?.criu ?? 'criu';
+  let settings: Promise<CriuSettings> | undefined;
+  /** Which network lock criu offers, asked once (criu --help). */
+  const settle = () =>
+    (settings ??= importExeca().then(async ({ execa }) => {
+      if (options?.networkLock) return { criu, networkLock: options.networkLock };
+      const help = await execa(criu, ['--help'], { reject: false, all: true, stdin: 'ignore' });
+      return { criu, networkLock: /--network-lock/.test(String(help.all ?? '')) ? 'nftables' : undefined };
+    }));
+
+  const run = async (args: readonly string[], o: { what: string; container: string; log: string }) => {
+    const { execa } = await importExeca();
+    const r = await execa(criu, args, { reject: false, all: true, stdin: 'ignore' });
+    if (!r.failed) return;
+    const missing = (r as { code?: string }).code === 'ENOENT';
+    const said = missing ? `${criu} is not installed (Debian package criu)` : (await complaints(o.log)) || String(r.all ?? '').trim() || `exit ${r.exitCode}`;
+    throw new LxkitError('LXKIT_CHECKPOINT_FAILED', `${o.what} of container "${o.container}" failed${missing ? '' : ` (criu's log: ${o.log})`}: ${said}`, {
+      container: o.container,
+      path: o.log,
+    });
+  };
+
+  return {
+    name: 'criu',
+    unsupported,
+    async dump(req) {
+      const s = await settle();
+      const args = dumpArgs(req, s, cgroupRoots(req.cgroups), freezerOf(req.cgroups));
+      req.log.debug(`checkpointing with ${criu} ${args.join(' ')}`);
+      const note: Note = { container: req.container.name, pid: req.pid, networkLock: s.networkLock };
+      await writeFile(join(req.directory, NOTE), `${JSON.stringify(note, null, 2)}\n`);
+      await run(args, { what: req.preDump ? 'the pre-dump' : 'the checkpoint', container: req.container.name, log: logFile(req.directory, req.preDump ? 'pre-dump' : 'dump') });
+    },
+    async restorer(req) {
+      const note = await readFile(join(req.directory, NOTE), 'utf8').catch(() => undefined);
+      if (note === undefined) {
+        throw new LxkitError('LXKIT_CHECKPOINT_FAILED', `cannot restore container "${req.container.name}": ${req.directory} holds no checkpoint of lxkit's (no ${NOTE})`, {
+          container: req.container.name,
+          path: req.directory,
+        });
+      }
+      const pidFile = join(req.directory, 'restore.pid');
+      return { argv: [criu, ...restoreArgs(req, cgroupRoots(req.cgroups), pidFile)], pidFile };
+    },
+    async restored(req) {
+      await rm(join(req.directory, 'restore.pid'), { force: true });
+      await unlock(req);
+    },
+  };
+}
+
+/** Removes criu's leftover nftables lock from the restored container's network namespace (see above). */
+async function unlock(req: CheckpointRestore & { readonly namespaces: Readonly<Record<string, string>> }): Promise<void> {
+  const note = JSON.parse(await readFile(join(req.directory, NOTE), 'utf8')) as Note;
+  const netns = req.namespaces['net'];
+  if (note.networkLock !== 'nftables' || !netns) return;
+  const { execa } = await importExeca();
+  const table = `CRIU-${note.pid}`;
+  const r = await execa('nsenter', [`--net=${netns}`, 'nft', 'delete', 'table', 'inet', table], { reject: false, all: true, stdin: 'ignore' });
+  const said = String(r.all ?? '').trim();
+  // Gone already: a criu that names its lock after the pid the restored init has inside, or one that unlocks by the dump's.
+  if (r.failed && !/No such file or directory/.test(said)) {
+    req.log.warn(`container ${req.container.name}: criu's network lock (nftables table inet ${table}) could not be removed, so its network drops every packet: ${said || `exit ${r.exitCode}`}`);
+  }
+}
+
+export default definePlugin({
+  name: 'criu',
+  version: VERSION,
+  replayable: true,
+  lxkit: `^${VERSION}`,
+  options: Options,
+  apply(runtime, options) {
+    runtime.hooks.checkpointer.tap('criu', () => criuCheckpointer(options));
+  },
+});

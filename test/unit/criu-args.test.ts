@@ -1,0 +1,114 @@
+/**
+ * The criu plugin's command lines and refusals, from real configs: what a
+ * dump and a restore ask of criu (LXC's set of options), the configured bind
+ * mounts mapped by name, the container's cgroups as --cgroup-root values,
+ * and the configs it refuses, naming the key and where it was set.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { silentLogger, type CheckpointDump, type ContainerConfig } from '@lxkit/core';
+import { belowMount, cgroupMountPoints, cgroupRoots, dumpArgs, freezerOf, restoreArgs, unsupported } from '@lxkit/plugin-criu';
+import { validateText } from '../lib/config.js';
+
+const t = suite('criu plugin');
+
+const CARRIED = 'lxc.console.path = none\nlxc.tty.max = 0\nlxc.net.0.type = empty\n';
+const V2 = [{ version: 2 as const, controllers: ['cpu', 'memory'], limit: '/sys/fs/cgroup/lxc.payload.c1', init: '/sys/fs/cgroup/lxc.payload.c1' }];
+
+const dump = (config: ContainerConfig, o: Partial<CheckpointDump> = {}): CheckpointDump => ({
+  container: { name: 'c1', lxcpath: '/var/lib/lxc', config, configFile: undefined },
+  log: silentLogger,
+  directory: '/ck',
+  stop: false,
+  preDump: false,
+  verbose: false,
+  pid: 4242,
+  cgroups: V2,
+  rootfs: '/var/lib/lxc/c1/rootfs',
+  ...o,
+});
+
+/** The value after `flag` (each one, in order). */
+const after = (args: readonly string[], flag: string) => args.flatMap((a, i) => (a === flag ? [args[i + 1]!] : []));
+
+t('a dump: the tree of the init, frozen through its cgroup, left running unless stopped, with the network lock asked for', async () => {
+  const { config } = await validateText(CARRIED);
+  const args = dumpArgs(dump(config), { criu: 'criu', networkLock: 'nftables' }, ['/lxc.payload.c1'], '/sys/fs/cgroup/lxc.payload.c1');
+  assert.is(args[0], 'dump');
+  for (const flag of ['--tcp-established', '--file-locks', '--link-remap', '--manage-cgroups=full', '--enable-external-sharing', '--enable-external-masters', '--skip-in-flight', '--force-irmap', '--leave-running']) {
+    assert.ok(args.includes(flag), flag);
+  }
+  assert.equal(after(args, '--tree'), ['4242']);
+  assert.equal(after(args, '--images-dir'), ['/ck']);
+  assert.equal(after(args, '--log-file'), ['/ck/dump.log']);
+  assert.equal(after(args, '--cgroup-root'), ['/lxc.payload.c1']);
+  assert.equal(after(args, '--freeze-cgroup'), ['/sys/fs/cgroup/lxc.payload.c1']);
+  assert.equal(after(args, '--network-lock'), ['nftables']);
+  assert.equal(after(args, '--ext-mount-map'), ['auto']);
+  assert.not.ok(args.includes('-v4'));
+
+  const stopping = dumpArgs(dump(config, { stop: true, verbose: true, actionScript: '/site/cr.sh', previous: '../pre' }), { criu: 'criu', networkLock: undefined }, [], undefined);
+  assert.not.ok(stopping.includes('--leave-running'), 'a stop lets criu end the processes');
+  assert.not.ok(stopping.includes('--network-lock'));
+  assert.not.ok(stopping.includes('--freeze-cgroup'));
+  assert.ok(stopping.includes('-v4'));
+  assert.equal(after(stopping, '--action-script'), ['/site/cr.sh']);
+  assert.equal(after(stopping, '--prev-images-dir'), ['../pre']);
+
+  const pre = dumpArgs(dump(config, { preDump: true }), { criu: 'criu', networkLock: undefined }, [], undefined);
+  assert.is(pre[0], 'pre-dump');
+  assert.equal(after(pre, '--log-file'), ['/ck/pre-dump.log']);
+  assert.not.ok(pre.includes('--leave-running'), 'a pre-dump always leaves the processes running');
+});
+
+t('bind mounts are mapped by name: the mount point at a dump, bound from the source again at a restore; other mounts are criu’s to find', async () => {
+  const { config } = await validateText(
+    `${CARRIED}lxc.mount.entry = /srv/data srv/data none bind,create=dir 0 0\nlxc.mount.entry = /opt opt none rbind,ro 0 0\nlxc.mount.entry = shm dev/shm tmpfs defaults 0 0\n`,
+  );
+  const d = dumpArgs(dump(config), { criu: 'criu', networkLock: undefined }, [], undefined);
+  assert.equal(after(d, '--ext-mount-map'), ['auto', '/srv/data:srv/data', '/opt:opt']);
+  const r = restoreArgs({ container: dump(config).container, log: silentLogger, directory: '/ck', verbose: false, rootfs: '/var/lib/lxc/c1/rootfs', cgroups: V2 }, ['/lxc.payload.c1-1'], '/ck/restore.pid');
+  assert.equal(after(r, '--ext-mount-map'), ['auto', 'srv/data:/srv/data', 'opt:/opt']);
+  assert.is(r[0], 'restore');
+  assert.equal(after(r, '--root'), ['/var/lib/lxc/c1/rootfs']);
+  assert.equal(after(r, '--pidfile'), ['/ck/restore.pid']);
+  assert.equal(after(r, '--cgroup-root'), ['/lxc.payload.c1-1']);
+  assert.ok(r.includes('--restore-sibling') && r.includes('--restore-detached'), "the restored init becomes the monitor's child");
+});
+
+t('cgroups: below their hierarchy’s mount point, with the controllers in front on v1; the freezer is the unified cgroup, else the v1 freezer’s', () => {
+  const mountinfo = [
+    '30 24 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw',
+    '31 24 0:27 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct',
+    '32 24 0:28 / /sys/fs/cgroup/freezer rw - cgroup cgroup rw,freezer',
+    '33 24 0:29 / /mnt/with\\040space rw - cgroup2 cgroup2 rw',
+    '34 24 0:30 / /proc rw - proc proc rw',
+  ].join('\n');
+  const points = cgroupMountPoints(mountinfo);
+  assert.equal(points, ['/sys/fs/cgroup', '/sys/fs/cgroup/cpu,cpuacct', '/sys/fs/cgroup/freezer', '/mnt/with space']);
+  assert.is(belowMount('/sys/fs/cgroup/cpu,cpuacct/lxc.payload.c1', points), '/lxc.payload.c1', 'the longest mount point wins');
+  assert.is(belowMount('/sys/fs/cgroup', points), '/');
+  assert.is(belowMount('/elsewhere/x', points), undefined);
+  const v1 = [
+    { version: 1 as const, controllers: ['cpu', 'cpuacct'], limit: '/sys/fs/cgroup/cpu,cpuacct/lxc.payload.c1', init: '/sys/fs/cgroup/cpu,cpuacct/lxc.payload.c1' },
+    { version: 1 as const, controllers: ['freezer'], limit: '/sys/fs/cgroup/freezer/lxc.payload.c1', init: '/sys/fs/cgroup/freezer/lxc.payload.c1' },
+  ];
+  assert.equal(cgroupRoots(v1, points), ['cpu,cpuacct:/lxc.payload.c1', 'freezer:/lxc.payload.c1']);
+  assert.is(freezerOf(v1), '/sys/fs/cgroup/freezer/lxc.payload.c1');
+  assert.is(freezerOf(V2), '/sys/fs/cgroup/lxc.payload.c1');
+  assert.is(freezerOf([]), undefined);
+});
+
+t('refused configs name the key and where it is set: a console pty, ttys, an id map, a network criu is not given back', async () => {
+  assert.is(unsupported((await validateText(CARRIED)).config), undefined);
+  assert.is(unsupported((await validateText('lxc.console.path = none\nlxc.net.0.type = none\n')).config), undefined, 'the host network: nothing to carry');
+  assert.match(unsupported((await validateText('lxc.tty.max = 0\n')).config)!, /its console is a pty of its monitor's, which a restore cannot hand back yet: set lxc.console.path = none/);
+  assert.match(unsupported((await validateText('lxc.console.path = none\nlxc.tty.max = 4\n')).config)!, /^lxc\.tty\.max = 4 \(test\.conf:2\): its ttys are ptys/);
+  assert.match(unsupported((await validateText(`${CARRIED}lxc.idmap = u 0 100000 65536\nlxc.idmap = g 0 100000 65536\n`)).config)!, /^lxc\.idmap \(test\.conf:5\): unprivileged containers/);
+  assert.match(
+    unsupported((await validateText('lxc.console.path = none\nlxc.tty.max = 0\nlxc.net.0.type = veth\nlxc.net.0.link = br0\n')).config)!,
+    /^lxc\.net\.0\.type = veth \(test\.conf:3\): only empty and none networks are restored yet/,
+  );
+});
+
+t.run();

@@ -33,6 +33,8 @@ export const GUEST_MODULES = [
   'overlay', 'btrfs', 'fuse',
   // Socket diagnostics (criu).
   'unix_diag', 'inet_diag', 'tcp_diag', 'udp_diag', 'af_packet_diag', 'netlink_diag',
+  // criu dumps a network namespace's conntrack entries over netfilter's netlink.
+  'nf_conntrack_netlink',
 ];
 
 /** Modules the initramfs needs to reach the root disk. */
@@ -52,6 +54,11 @@ export const GUEST_TOOLS = {
   mke2fs: 'e2fsprogs',
   blkid: 'util-linux',
   rsync: 'rsync',
+  // criu dumps a container's tmpfs mounts (its /dev, /dev/shm, /run) with GNU tar's options.
+  tar: 'tar',
+  // lxkit's criu plugin removes criu's leftover nftables lock from a restored container's network namespace.
+  nft: 'nftables',
+  nsenter: 'util-linux',
 };
 
 /** The newest installed Debian cloud kernel: its version, vmlinuz and module tree. */

@@ -9,6 +9,8 @@ export const VM_PACKAGES = {
   cpio: "packs the VM's initramfs",
   lvm2: 'LVM tools, copied into the VM',
   criu: 'criu, copied into the VM',
+  nftables: "nft, copied into the VM (lxkit's criu plugin uses it)",
+  tar: "GNU tar, copied into the VM (criu's tmpfs images)",
   apparmor: 'apparmor_parser, copied into the VM',
   iproute2: 'ip and bridge, copied into the VM',
   'busybox-static': "the VM's shell and utilities",

@@ -1,0 +1,149 @@
+/**
+ * @kernel-vm
+ *
+ * Checkpoint and restore with criu (the criu plugin): a busybox container
+ * with a counting shell in it is written to disk and stopped, then brought
+ * back — same processes, same pids inside, its shell's count going on from
+ * where it was, its tmpfs files back, its loopback passing packets — and
+ * stopped for good with nothing left. criu works in the kernel-feature VM;
+ * on a host where `criu check` fails only the refusals run, which need no
+ * criu: each names what is wrong and leaves nothing behind.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { needs } from '../lib/features.js';
+import { busyboxIn, containerCgroups, lxkitIn, testIf, until, withScratch, type Scratch } from '../lib/harness.js';
+
+const t = suite('checkpoint');
+
+/** What criu can carry: no console or tty ptys, a network namespace of its own with only its loopback. */
+const CARRIED = 'lxc.console.path = none\nlxc.tty.max = 0\nlxc.net.0.type = empty\n';
+
+/** Every number the shell has written into the container's rootfs, in order (the file is on disk: no checkpoint rewinds it). */
+const counted = async (s: Scratch, name: string) =>
+  (await readFile(join(s.lxcpath, name, 'rootfs', 'count'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
+/** The shell's last number. */
+const count = async (s: Scratch, name: string) => (await counted(s, name)).at(-1) ?? 0;
+
+const attach = (s: Scratch, name: string, script: string) => lxkitIn(s, 'attach', '-n', name, '--', '/bin/sh', '-c', script);
+
+/** A running container whose shell counts in memory (appending each number to /count) and keeps a file on a tmpfs; its processes but sleep. */
+async function counting(s: Scratch, name: string): Promise<string> {
+  await busyboxIn(s, name, CARRIED);
+  const st = await lxkitIn(s, 'start', '-n', name);
+  assert.is(st.exitCode, 0, st.stderr);
+  // A daemon of its own session: criu dumps no process whose session leader (lxkit attach's) is outside the container.
+  const bg = await attach(s, name, "echo kept > /dev/shm/file; setsid /bin/sh -c 'i=0; while :; do i=$((i+1)); echo $i >> /count; sleep 0.1; done' </dev/null >/dev/null 2>&1 &");
+  assert.is(bg.exitCode, 0, bg.stderr);
+  await until(async () => ((await count(s, name)) >= 3 ? true : undefined), 20_000, 'the shell counts');
+  return processes(s, name);
+}
+
+/** The container's processes as `ps` inside shows them, but ps, grep and the shell's sleep (a new one each tick). */
+const processes = async (s: Scratch, name: string) => (await attach(s, name, 'ps -o pid,args | grep -v " ps\\| grep\\|sleep"')).stdout;
+
+const state = async (s: Scratch, name: string) => (await lxkitIn(s, 'info', '-n', name, '-s')).stdout.replace(/^State:\s*/, '').trim();
+
+testIf(t, needs('criu'), 'checkpoint -s writes the container to disk and stops it; -r brings the same processes back, counting on from where they were, with their tmpfs and a loopback that passes packets; the stop after leaves nothing', () =>
+  withScratch(async (s) => {
+    const before = await counting(s, 'c1');
+    const dir = join(s.dir, 'ck');
+    const ck = await lxkitIn(s, 'checkpoint', '-n', 'c1', '-D', dir, '-s');
+    assert.is(ck.exitCode, 0, ck.stderr);
+    assert.is(await state(s, 'c1'), 'STOPPED');
+    assert.ok(existsSync(join(dir, 'inventory.img')), 'criu images');
+    assert.ok(existsSync(join(dir, 'dump.log')), "criu's log beside them");
+    assert.equal(await containerCgroups(['c1']), [], 'the stopped container has no cgroup left');
+    const atDump = await count(s, 'c1');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.is(await count(s, 'c1'), atDump, 'nothing counts while it is on disk');
+
+    const r = await lxkitIn(s, 'checkpoint', '-n', 'c1', '-D', dir, '-r');
+    assert.is(r.exitCode, 0, r.stderr);
+    assert.is(await state(s, 'c1'), 'RUNNING');
+    await until(async () => ((await count(s, 'c1')) > atDump + 2 ? true : undefined), 20_000, 'the shell counts again');
+    // The restored shell went on from its number at the dump: one run of numbers, never back to 1.
+    const all = await counted(s, 'c1');
+    assert.equal(all, all.map((_, i) => i + 1), 'one unbroken count');
+    assert.is(await processes(s, 'c1'), before, 'the same processes with the same pids inside');
+    const shm = await attach(s, 'c1', 'cat /dev/shm/file; hostname');
+    assert.is(shm.stdout, 'kept\nc1');
+    const ping = await attach(s, 'c1', 'ping -c 1 -W 2 127.0.0.1 >/dev/null && echo passes');
+    assert.is(ping.stdout, 'passes', `criu's network lock is gone: ${ping.stderr}`);
+    assert.is((await lxkitIn(s, 'info', '-n', 'c1', '-p')).exitCode, 0);
+
+    const stop = await lxkitIn(s, 'stop', '-n', 'c1', '-k');
+    assert.is(stop.exitCode, 0, stop.stderr);
+    assert.is(await state(s, 'c1'), 'STOPPED');
+    assert.equal(await containerCgroups(['c1']), []);
+  }),
+);
+
+testIf(t, needs('criu'), 'checkpoint without -s leaves the container running; a restore after a stop goes back to the checkpoint', () =>
+  withScratch(async (s) => {
+    await counting(s, 'c2');
+    const dir = join(s.dir, 'ck');
+    const ck = await lxkitIn(s, 'checkpoint', '-n', 'c2', '-D', dir);
+    assert.is(ck.exitCode, 0, ck.stderr);
+    assert.is(await state(s, 'c2'), 'RUNNING');
+    const atDump = await count(s, 'c2');
+    await until(async () => ((await count(s, 'c2')) > atDump + 5 ? true : undefined), 20_000, 'it counts on after the checkpoint');
+    assert.is((await lxkitIn(s, 'stop', '-n', 'c2', '-k')).exitCode, 0);
+    const beforeRestore = await count(s, 'c2');
+    const r = await lxkitIn(s, 'checkpoint', '-n', 'c2', '-D', dir, '-r', '-d');
+    assert.is(r.exitCode, 0, r.stderr);
+    await until(async () => ((await counted(s, 'c2')).length > beforeRestore + 2 ? true : undefined), 20_000, 'the restored shell counts');
+    // After the stop's last number, the restored shell goes on from its number at the checkpoint.
+    const all = await counted(s, 'c2');
+    assert.equal(all.slice(0, beforeRestore), Array.from({ length: beforeRestore }, (_, i) => i + 1));
+    const first = all[beforeRestore]!;
+    assert.ok(first > 1 && first <= atDump + 1, `back at the checkpoint (${atDump}), not at the stop (${beforeRestore}) nor at 1: ${first}`);
+    assert.equal(all.slice(beforeRestore), all.slice(beforeRestore).map((_, i) => first + i), 'counting on from there');
+    assert.is((await lxkitIn(s, 'stop', '-n', 'c2', '-k')).exitCode, 0);
+    assert.equal(await containerCgroups(['c2']), []);
+  }),
+);
+
+t('refusals name what is wrong and leave nothing: a stopped container, a console pty, a restore from a missing or foreign directory, flags of the other action', () =>
+  withScratch(async (s) => {
+    await busyboxIn(s, 'r1', CARRIED);
+    const dir = join(s.dir, 'ck');
+    const stopped = await lxkitIn(s, 'checkpoint', '-n', 'r1', '-D', dir);
+    assert.is(stopped.exitCode, 1);
+    assert.match(stopped.stderr, /container "r1" is not running: only a running container can be checkpointed/);
+
+    // The default console is a pty of the monitor's: refused before criu is asked, naming the key.
+    await busyboxIn(s, 'r2');
+    assert.is((await lxkitIn(s, 'start', '-n', 'r2')).exitCode, 0);
+    const pty = await lxkitIn(s, 'checkpoint', '-n', 'r2', '-D', dir);
+    assert.is(pty.exitCode, 1);
+    assert.match(pty.stderr, /container "r2" cannot be checkpointed by criu: its console is a pty of its monitor's, which a restore cannot hand back yet: set lxc.console.path = none/);
+    assert.is(await state(s, 'r2'), 'RUNNING', 'a refused checkpoint leaves it running');
+    assert.is((await lxkitIn(s, 'stop', '-n', 'r2', '-k')).exitCode, 0);
+
+    const missing = await lxkitIn(s, 'checkpoint', '-n', 'r1', '-r', '-D', join(s.dir, 'nowhere'));
+    assert.is(missing.exitCode, 1);
+    assert.match(missing.stderr, new RegExp(`cannot restore container "r1": the checkpoint directory ${join(s.dir, 'nowhere')} does not exist`));
+
+    // A directory that is no checkpoint of lxkit's: refused after pre-start, which is undone.
+    await mkdir(dir);
+    await writeFile(join(dir, 'other'), '');
+    const foreign = await lxkitIn(s, 'checkpoint', '-n', 'r1', '-r', '-D', dir);
+    assert.is(foreign.exitCode, 1);
+    assert.match(foreign.stderr, new RegExp(`cannot restore container "r1": ${dir} holds no checkpoint of lxkit's \\(no lxkit-checkpoint.json\\)`));
+    assert.is(await state(s, 'r1'), 'STOPPED');
+    assert.equal(await containerCgroups(['r1', 'r2']), [], 'the aborted restore removed its cgroups');
+
+    const usage = await lxkitIn(s, 'checkpoint', '-n', 'r1', '-D', dir, '-F');
+    assert.is(usage.exitCode, 1);
+    assert.match(usage.stderr, /-F is for a restore \(-r\)/);
+    const both = await lxkitIn(s, 'checkpoint', '-n', 'r1', '-D', dir, '-r', '-s');
+    assert.is(both.exitCode, 1);
+    assert.match(both.stderr, /-s is for a checkpoint/);
+  }),
+);
+
+t.run();

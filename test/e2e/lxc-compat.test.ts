@@ -13,7 +13,7 @@ import * as assert from 'uvu/assert';
 import { ConfigDocument, Container, formatProblem, validateContainerConfig, watchDir } from '@lxkit/core';
 import { runtimeWith } from '../lib/config.js';
 import { withLxcBusybox, type LxcBusybox } from '../lib/lxc-busybox.js';
-import { containerCgroups, LXKIT_BIN, lxkit, testIf, until, which, withLxcPivotCleanup, withScratch, withTmpDir, type Scratch } from '../lib/harness.js';
+import { containerCgroups, LXKIT_BIN, lxkit, testIf, until, which, withLxcPivotCleanup, withScratch, withSubordinateIds, withTmpDir, type Scratch } from '../lib/harness.js';
 
 const LXC_MISSING = which('lxc-create') ? undefined : "Debian's lxc package is not installed (npm run setup installs it)";
 const LXC_BUSYBOX_MISSING = LXC_MISSING ?? (which('busybox') ? undefined : 'busybox is not installed');
@@ -926,7 +926,12 @@ against("monitor prints what lxc-monitor prints for an application container: it
   ]);
 });
 
-testIf(compat, LXC_MISSING, 'usernsexec runs a command as root in a user namespace as lxc-usernsexec does: the maps given or the subordinate ids, its exit status, refusals', async () => {
+testIf(compat, LXC_MISSING, 'usernsexec runs a command as root in a user namespace as lxc-usernsexec does: the maps given or the subordinate ids, its exit status, refusals', () =>
+  // Where newuidmap is installed LXC maps through it, root too, which needs root's range in /etc/subuid and /etc/subgid.
+  withSubordinateIds('root:100000:65536', usernsexecAsLxc),
+);
+
+async function usernsexecAsLxc() {
   const probe = ['sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; exit 7'];
   const both = async (args: string[], input = '') => {
     const lxc = await execa('lxc-usernsexec', args, { reject: false, input });
@@ -952,7 +957,7 @@ testIf(compat, LXC_MISSING, 'usernsexec runs a command as root in a user namespa
   }
   const noRoot = await lxkit(['usernsexec', '-m', 'u:0:100000:10', '--', 'true']);
   assert.match(noRoot.stderr, /no map gives gid 0 inside/);
-});
+}
 
 testIf(compat, undefined, "usernsexec: the command's mounts stay in a mount namespace of its own", async () => {
   await withTmpDir(async (dir) => {

@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Container, isLxkitError, type ContainerState } from '@lxkit/core';
 import { execa } from 'execa';
-import { hostMounts, LXKIT_BIN, lxkit, until, withScratch, type Scratch } from '../lib/harness.js';
+import { hostMounts, LXKIT_BIN, lxkit, until, withScratch, withSubordinateIds, type Scratch } from '../lib/harness.js';
 
 async function busybox(s: Scratch, name: string, ...args: string[]): Promise<string> {
   const r = await lxkit(['create', '-n', name, '-P', s.lxcpath, '-t', 'busybox', ...(args.length ? ['--', ...args] : [])], { env: s.env });
@@ -222,12 +222,9 @@ start('destroy -f stops a running container first; without -f a running containe
 });
 
 start('a user other than root creates, runs and destroys an unprivileged container (newuidmap, newgidmap, a user namespace for its files)', async () => {
-  // newuidmap reads /etc/subuid and /etc/subgid only: nobody gets a range there for the test, restored after.
-  const files = ['/etc/subuid', '/etc/subgid'];
-  const saved = await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => undefined)));
-  await withScratch(async (s) => {
-    try {
-      for (const f of files) await appendFile(f, 'nobody:300000:65536\n');
+  // newuidmap reads /etc/subuid and /etc/subgid only: nobody gets a range there for the test.
+  await withSubordinateIds('nobody:300000:65536', () =>
+    withScratch(async (s) => {
       const home = join(s.dir, 'home');
       await mkdir(home);
       await execa('chown', ['65534:65534', home, s.lxcpath]);
@@ -251,10 +248,8 @@ start('a user other than root creates, runs and destroys an unprivileged contain
       const destroyed = await asNobody(['destroy', '-n', 'u']);
       assert.is(destroyed.exitCode, 0, destroyed.stderr);
       assert.not.ok(existsSync(join(s.lxcpath, 'u')), 'everything removed, the files of the subordinate ids too');
-    } finally {
-      await Promise.all(files.map((f, i) => (saved[i] === undefined ? rm(f, { force: true }) : writeFile(f, saved[i]!))));
-    }
-  });
+    }),
+  );
 });
 
 start('when lxkit and its monitor are killed, the container dies with them, with or without a user namespace', async () => {

@@ -226,3 +226,19 @@ export async function until<T>(probe: () => Promise<T | undefined>, ms: number, 
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Runs `fn` with `line` appended to /etc/subuid and /etc/subgid (newuidmap
+ * and newgidmap read only those), which are restored after, whatever happens.
+ */
+export async function withSubordinateIds<T>(line: string, fn: () => Promise<T>): Promise<T> {
+  const { appendFile, readFile, rm, writeFile } = await import('node:fs/promises');
+  const files = ['/etc/subuid', '/etc/subgid'];
+  const saved = await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => undefined)));
+  try {
+    for (const f of files) await appendFile(f, `${line}\n`);
+    return await fn();
+  } finally {
+    await Promise.all(files.map((f, i) => (saved[i] === undefined ? rm(f, { force: true }) : writeFile(f, saved[i]!))));
+  }
+}

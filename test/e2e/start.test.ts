@@ -4,7 +4,7 @@
  * symlink-escaping mount targets, user namespaces, and bad input.
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { appendFile, mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -163,13 +163,13 @@ loader('"..." stands for the installed built-ins; no plugins key means the same'
     const a = await loadToolkitConfig({ rcfile: join(dir, 'a.json') });
     assert.equal(
       a.plugins.map((p) => p.use),
-      ['./helper.mjs', 'apparmor', 'caps', 'cgmanager', 'net', 'seccomp', 'storage-btrfs', 'storage-loop', 'storage-lvm', 'storage-overlay', 'storage-zfs', 'templates'],
+      ['./helper.mjs', 'apparmor', 'caps', 'cgmanager', 'criu', 'net', 'seccomp', 'storage-btrfs', 'storage-loop', 'storage-lvm', 'storage-overlay', 'storage-zfs', 'templates'],
     );
     const b = await loadToolkitConfig({ rcfile: join(dir, 'b.json') });
-    assert.equal(b.plugins.map((p) => p.use), ['apparmor', 'caps', 'cgmanager', 'net', 'seccomp', 'storage-btrfs', 'storage-loop', 'storage-lvm', 'storage-overlay', 'storage-zfs', 'templates']);
+    assert.equal(b.plugins.map((p) => p.use), ['apparmor', 'caps', 'cgmanager', 'criu', 'net', 'seccomp', 'storage-btrfs', 'storage-loop', 'storage-lvm', 'storage-overlay', 'storage-zfs', 'templates']);
     const runtime = await createRuntime({ toolkit: b });
     const configured = runtime.plugins.filter((p) => p.url !== '<core>');
-    assert.equal(configured.map((p) => p.plugin.name), ['apparmor', 'caps', 'cgmanager', 'net', 'seccomp', 'storage-btrfs', 'storage-loop', 'storage-lvm', 'storage-overlay', 'storage-zfs', 'templates']);
+    assert.equal(configured.map((p) => p.plugin.name), ['apparmor', 'caps', 'cgmanager', 'criu', 'net', 'seccomp', 'storage-btrfs', 'storage-loop', 'storage-lvm', 'storage-overlay', 'storage-zfs', 'templates']);
     assert.ok(configured.every((p) => p.url.includes('/plugins/')));
   });
 });

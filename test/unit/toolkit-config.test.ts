@@ -39,7 +39,7 @@ toolkit('without a config file, LXC-like defaults for root', async () => {
           ['lxc.cgroup.use', undefined],
           ['lxc.cgroup.pattern', undefined],
           ['lxkit.rcfile', undefined],
-          ['lxkit.plugins', 'apparmor caps cgmanager net seccomp storage-btrfs storage-loop storage-lvm storage-overlay storage-zfs templates'],
+          ['lxkit.plugins', 'apparmor caps cgmanager criu net seccomp storage-btrfs storage-loop storage-lvm storage-overlay storage-zfs templates'],
         ],
       );
     }),

@@ -944,6 +944,10 @@ async function usernsexecAsLxc() {
     // Without maps both read /etc/subuid: a host with no range for root fails both, as compared above.
     if (maps.length > 0) assert.is(r.lxkit.code, 7, r.stderr);
   }
+  // Only the first range counts: a second one (or the same line twice) is left out by both.
+  const second = await withSubordinateIds('root:300000:1000', () => both(['--', ...probe]));
+  assert.equal(second.lxkit, second.lxc, `a second range: ${second.stderr}`);
+  assert.equal(second.lxkit, { code: 7, out: ['         0     100000      65536', '         0     100000      65536', '0', '0'].join('\n') });
   assert.match((await both(['-m', 'b:0:100000:65536', '--', ...probe])).lxkit.out, /^ +0 +100000 +65536\n +0 +100000 +65536\n0\n0$/);
   // A shell by default, reading this stdin.
   const shell = await both(['-m', 'b:0:100000:10'], 'id -u\nexit 4\n');

@@ -228,15 +228,20 @@ export async function until<T>(probe: () => Promise<T | undefined>, ms: number, 
 }
 
 /**
- * Runs `fn` with `line` appended to /etc/subuid and /etc/subgid (newuidmap
- * and newgidmap read only those), which are restored after, whatever happens.
+ * Runs `fn` with `line` in /etc/subuid and /etc/subgid (newuidmap and
+ * newgidmap read only those): appended where it is not there already (a host
+ * that made an unprivileged container has root's range), and the files are
+ * restored after, whatever happens.
  */
 export async function withSubordinateIds<T>(line: string, fn: () => Promise<T>): Promise<T> {
   const { appendFile, readFile, rm, writeFile } = await import('node:fs/promises');
   const files = ['/etc/subuid', '/etc/subgid'];
   const saved = await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => undefined)));
   try {
-    for (const f of files) await appendFile(f, `${line}\n`);
+    for (const [i, f] of files.entries()) {
+      const text = saved[i] ?? '';
+      if (!text.split('\n').includes(line)) await appendFile(f, `${text && !text.endsWith('\n') ? '\n' : ''}${line}\n`);
+    }
     return await fn();
   } finally {
     await Promise.all(files.map((f, i) => (saved[i] === undefined ? rm(f, { force: true }) : writeFile(f, saved[i]!))));

@@ -3,8 +3,8 @@
  * default) runs as root in a new user namespace, on this terminal, with the
  * environment and working directory it is given; lxkit exits with its status.
  * A map is `u|g|b:FIRST-INSIDE:FIRST-ON-HOST:COUNT` (b: both uids and gids);
- * without -m, the caller's subordinate ranges (/etc/subuid, /etc/subgid) map
- * from 0 on, one after the other. How a user other than root hands files to
+ * without -m, the caller's first subordinate range in /etc/subuid and in
+ * /etc/subgid maps from 0 on. How a user other than root hands files to
  * a container's ids: `lxkit usernsexec -m b:0:1000:1 -m b:1:190000:1 -- chown 1:1 FILE`.
  */
 import { InvalidArgumentError, type Command } from 'commander';
@@ -23,7 +23,12 @@ function mapArg(value: string, previous: IdMap[] = []): IdMap[] {
   return [...previous, ...types.map((type) => ({ type, nsid, hostid, range }))];
 }
 
-/** The caller's subordinate ranges, from 0 on, as lxc-usernsexec maps them without -m. */
+/**
+ * The caller's first subordinate range, from 0 on, as lxc-usernsexec maps it
+ * without -m: it reads the first matching line only (a later duplicate or a
+ * second range is left out, so an overlapping pair cannot make the map
+ * invalid).
+ */
 async function defaultMaps(): Promise<IdMap[]> {
   const { callerSubids } = await import('../../host/subid.js');
   const maps: IdMap[] = [];
@@ -31,12 +36,9 @@ async function defaultMaps(): Promise<IdMap[]> {
     ['u', process.env['LXKIT_SUBUID'] ?? '/etc/subuid'],
     ['g', process.env['LXKIT_SUBGID'] ?? '/etc/subgid'],
   ] as const) {
-    let next = 0;
-    for (const r of await callerSubids(file)) {
-      maps.push({ type, nsid: next, hostid: r.start, range: r.count });
-      next += r.count;
-    }
-    if (next === 0) throw new LxkitError('LXKIT_USAGE', `no subordinate ${type}ids for this user in ${file}: give maps with -m`, { path: file });
+    const [first] = await callerSubids(file);
+    if (!first) throw new LxkitError('LXKIT_USAGE', `no subordinate ${type}ids for this user in ${file}: give maps with -m`, { path: file });
+    maps.push({ type, nsid: 0, hostid: first.start, range: first.count });
   }
   return maps;
 }

@@ -48,6 +48,13 @@
       "sources": ["src/common/proto.c", "src/common/cmdclient.c", "src/common/helper.c", "src/common/ptyproxy.c", "src/console/console.c"]
     },
     {
+      # Setuid root where installed (scripts/build.mjs, as root): a veth for an unprivileged user's container.
+      # Dynamic: the user database may come from NSS.
+      "target_name": "lxkit-user-nic",
+      "type": "executable",
+      "sources": ["src/common/netlink.c", "src/usernic/access.c", "src/usernic/quota.c", "src/usernic/main.c"]
+    },
+    {
       # The `lxkit` command's C front: replays launch plans, else runs the Node CLI (docs/launch-plans.md).
       "target_name": "lxkit-front",
       "type": "executable",

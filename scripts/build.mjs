@@ -11,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -287,6 +287,15 @@ const gypArgs = nodedir ? [`--nodedir=${nodedir}`] : [];
 if (!existsSync(join(root, 'native/build/config.gypi'))) run(process.execPath, [gyp, 'configure', ...gypArgs], join(root, 'native'));
 run(process.execPath, [gyp, 'build', '--silent'], join(root, 'native'));
 say(buildStaticHelpers(join(root, 'native')));
+// lxkit-user-nic gives unprivileged users veths within /etc/lxc/lxc-usernet's quotas, as LXC's setuid lxc-user-nic does.
+// The linker writes a new file each time, without the bit; only root can set it.
+const userNic = join(root, 'native/build/Release/lxkit-user-nic');
+if (process.getuid?.() === 0) {
+  chownSync(userNic, 0, 0);
+  chmodSync(userNic, 0o4755);
+} else {
+  say(`${relative(root, userNic)} is not setuid root (the build is not root's): unprivileged containers get no veth until root runs chown root and chmod u+s on it`);
+}
 
 // The seccomp compiler is a target of its own (libseccomp): without the library's headers the
 // seccomp plugin cannot compile policies, and says so when a start needs it.

@@ -11,7 +11,7 @@ import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Helper executables built from native/src by `npm run setup`. */
-export const HELPERS = ['lxkit-probe', 'lxkit-monitor', 'lxkit-attach', 'lxkit-console'] as const;
+export const HELPERS = ['lxkit-probe', 'lxkit-monitor', 'lxkit-attach', 'lxkit-console', 'lxkit-user-nic'] as const;
 export type HelperName = (typeof HELPERS)[number];
 
 const BUILD_DIR = fileURLToPath(new URL('../build/Release/', import.meta.url));

@@ -237,6 +237,14 @@ int nl_link_set(int fd, int ifindex, const struct nl_link *change, char why[NL_W
 	return talk(fd, &r, why);
 }
 
+int nl_link_del(int fd, int ifindex, char why[NL_WHY])
+{
+	struct req r;
+	struct ifinfomsg i = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+	begin(&r, RTM_DELLINK, 0, &i, sizeof(i));
+	return talk(fd, &r, why);
+}
+
 static size_t addr_len(int family)
 {
 	return family == AF_INET ? 4 : 16;

@@ -47,6 +47,9 @@ int nl_link_create(int fd, const char *kind, int parent, const struct nl_link *d
 /* Changes the device `ifindex` as `change` says. */
 int nl_link_set(int fd, int ifindex, const struct nl_link *change, char why[NL_WHY]);
 
+/* Deletes the device `ifindex` (a veth's pair with it). */
+int nl_link_del(int fd, int ifindex, char why[NL_WHY]);
+
 /* An address on `ifindex`: family AF_INET (4 bytes, optional broadcast) or AF_INET6 (16 bytes). */
 int nl_addr_add(int fd, int ifindex, int family, const uint8_t *addr, int prefix, const uint8_t *broadcast, char why[NL_WHY]);
 

@@ -5,7 +5,7 @@
  * is a public path.
  */
 export { VERSION } from './version.js';
-export { native as nativeAddon } from './native-package.js';
+export { native as nativeAddon, helperPath as nativeHelperPath } from './native-package.js';
 /** execa (ESM-only), loaded when first needed; plugins use it so that their bundles need no import() (see esm-imports.ts). */
 export { importExeca } from './esm-imports.js';
 export { ERROR_CODES, LxkitError, isLxkitError, messageOf, type ErrorCode, type ErrorDetails } from './errors.js';

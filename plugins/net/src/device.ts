@@ -35,6 +35,8 @@ export interface NetworkImpl extends NetworkType {
    * veth's), for lxc.net.N.script.up.
    */
   create(ctx: StartContext, device: PlannedDevice, netns: string): Promise<string | void> | string | void;
+  /** pre-mount: what to set on the container's end from inside, first, when `create` could not set it (an unprivileged veth). */
+  insideLink?(device: PlannedDevice): { readonly hwaddr?: Buffer; readonly mtu?: number } | undefined;
 }
 
 /** The last `lxc.net.N.<sub>` line, for errors that name where. */

@@ -49,12 +49,13 @@ type Ready = PlannedDevice & { readonly gateways: readonly Gateway[] };
 function plan(runtime: Runtime, ctx: StartContext): Ready[] {
   const devices = planDevices(ctx.container.config.model.net?.devices ?? [], ctx.container.config, ctx.container.name);
   return devices.map((device) => {
+    if (process.getuid?.() !== 0 && device.dev.type !== 'veth') {
+      throw unsupported(device, 'type', `a user other than root gets veth devices only (on a bridge, through lxkit-user-nic, within /etc/lxc/lxc-usernet), as with LXC's lxc-user-nic: a ${device.dev.type} device needs root`);
+    }
+    // For a user other than root, the veth's check refuses l2proxy (it needs root) before this would look at the host's sysctls.
     implementation(runtime, device).check?.(device);
     checkL2proxy(device);
     if (!ctx.namespaceNames.has('net')) throw unsupported(device, 'type', 'the container has no network namespace of its own to put the device in (lxc.namespace.share.net)');
-    if (process.getuid?.() !== 0) {
-      throw unsupported(device, 'type', 'making a network device needs root: an unprivileged caller would need a setuid helper such as LXC\'s lxc-user-nic, which lxkit does not have yet');
-    }
     return { ...device, gateways: gatewaysOf(device) };
   });
 }
@@ -98,7 +99,7 @@ export default definePlugin({
     runtime.hooks.stop.tapPromise('net', (ctx) => scriptsDown(ctx, ctx.container.config.model.net?.devices ?? []));
     runtime.hooks.stopWork.tap('net', (ctx) => (hasScriptsDown(ctx.container.config.model.net?.devices ?? []) ? 'lxc.net.N.script.down scripts' : undefined));
     runtime.hooks.preMount.tap({ name: 'net', stage: STAGE_EARLY }, (ctx) => {
-      for (const device of devicesOf(ctx)) queueInside(ctx.ops, device, device.gateways);
+      for (const device of devicesOf(ctx)) queueInside(ctx.ops, device, device.gateways, implementation(runtime, device).insideLink?.(device));
     });
   },
 });

@@ -43,9 +43,15 @@ export function gatewaysOf(device: PlannedDevice): Gateway[] {
   return out;
 }
 
-/** pre-mount: the ops that set the device up from inside, with its gateways from gatewaysOf(). */
-export function queueInside(ops: OpQueue, device: PlannedDevice, gateways: readonly Gateway[]): void {
+/**
+ * pre-mount: the ops that set the device up from inside, with its gateways
+ * from gatewaysOf(); first `link`'s MAC address and MTU, where the device
+ * was made without them.
+ */
+export function queueInside(ops: OpQueue, device: PlannedDevice, gateways: readonly Gateway[], link?: { readonly hwaddr?: Buffer; readonly mtu?: number }): void {
   const { dev, name } = device;
+  if (link?.hwaddr) ops.netLink(name, { hwaddr: link.hwaddr }, opInfo(device, 'hwaddr', `setting the MAC address of ${name}`));
+  if (link?.mtu) ops.netLink(name, { mtu: link.mtu }, opInfo(device, 'mtu', `setting the MTU of ${name} to ${link.mtu}`));
   for (const a of dev.ipv4) {
     ops.netAddress(
       name,

@@ -19,6 +19,10 @@ import { nativeAddon, type StartContext } from '@lxkit/core';
 import { networkError, randomName, sysfsNet, where, type NetworkImpl, type PlannedDevice } from './device.js';
 import { checkRouterMode, hostRoutes } from './veth-routes.js';
 import { checkVlans, setVlans } from './veth-vlan.js';
+import { checkUserVeth, createUserVeth } from './user-nic.js';
+
+/** A user other than root makes no devices: lxkit-user-nic does (user-nic.ts). */
+const unprivileged = () => process.getuid?.() !== 0;
 
 /** How long a host name of an earlier run of the container may take to go (its namespace's clean-up is the kernel's, afterwards). */
 const OLD_PAIR_WAIT_MS = 2000;
@@ -36,6 +40,12 @@ function bridgeOf(device: PlannedDevice): string | undefined {
 
 async function create(ctx: StartContext, device: PlannedDevice, netns: string): Promise<string> {
   const { dev } = device;
+  if (unprivileged()) {
+    const host = await createUserVeth(ctx, device, netns);
+    ctx.runtimeConfig(`lxc.net.${dev.index}.veth.pair`, host);
+    ctx.log.info(`${where(device, 'type').replace(/: $/, '')}: veth ${host} on ${dev.link} <-> ${device.name} in the container (lxkit-user-nic)`);
+    return host;
+  }
   const bridge = bridgeOf(device);
   const mtu = dev.mtu ?? (bridge ? Number(sysfsNet(bridge, 'mtu')) || undefined : undefined);
   const host = dev.veth.pair ?? randomName('veth');
@@ -75,8 +85,18 @@ async function create(ctx: StartContext, device: PlannedDevice, netns: string): 
 export const veth: NetworkImpl = {
   type: 'veth',
   check(device) {
+    if (unprivileged()) {
+      checkUserVeth(device);
+      bridgeOf(device);
+      return;
+    }
     checkVlans(device, bridgeOf(device));
     checkRouterMode(device);
   },
   create,
+  // lxkit-user-nic makes the container's end plain: its MAC address and MTU are then set from inside.
+  insideLink(device) {
+    if (!unprivileged()) return undefined;
+    return { ...(device.hwaddr ? { hwaddr: device.hwaddr } : {}), ...(device.dev.mtu ? { mtu: device.dev.mtu } : {}) };
+  },
 };

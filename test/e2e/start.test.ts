@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Container, isLxkitError, type ContainerState } from '@lxkit/core';
 import { execa } from 'execa';
-import { hostMounts, LXKIT_BIN, lxkit, until, withScratch, withSubordinateIds, type Scratch } from '../lib/harness.js';
+import { asNobodyIn, hostMounts, LXKIT_BIN, lxkit, until, withScratch, withSubordinateIds, type Scratch } from '../lib/harness.js';
 
 async function busybox(s: Scratch, name: string, ...args: string[]): Promise<string> {
   const r = await lxkit(['create', '-n', name, '-P', s.lxcpath, '-t', 'busybox', ...(args.length ? ['--', ...args] : [])], { env: s.env });
@@ -225,14 +225,7 @@ start('a user other than root creates, runs and destroys an unprivileged contain
   // newuidmap reads /etc/subuid and /etc/subgid only: nobody gets a range there for the test.
   await withSubordinateIds('nobody:300000:65536', () =>
     withScratch(async (s) => {
-      const home = join(s.dir, 'home');
-      await mkdir(home);
-      await execa('chown', ['65534:65534', home, s.lxcpath]);
-      await execa('chmod', ['755', s.dir]);
-      const env = { ...s.env, LXKIT_RUNDIR: join(home, 'run'), LXKIT_SUBUID: '/etc/subuid', LXKIT_SUBGID: '/etc/subgid', HOME: home, NODE_EXTRA_CA_CERTS: '' };
-      const asNobody = (args: string[]) =>
-        execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, LXKIT_BIN, args[0]!, '-P', s.lxcpath, ...args.slice(1)], { env, reject: false });
-
+      const asNobody = await asNobodyIn(s);
       const created = await asNobody(['create', '-n', 'u', '-t', 'busybox']);
       assert.is(created.exitCode, 0, created.stderr);
       const config = await readFile(join(s.lxcpath, 'u/config'), 'utf8');

@@ -227,6 +227,17 @@ export async function until<T>(probe: () => Promise<T | undefined>, ms: number, 
   }
 }
 
+/** Runs `fn`, then puts `files` back as they were (their contents, or not there), whatever happens. */
+export async function withRestoredFiles<T>(files: readonly string[], fn: () => Promise<T>): Promise<T> {
+  const { readFile, rm, writeFile } = await import('node:fs/promises');
+  const saved = await Promise.all(files.map((f) => readFile(f).catch(() => undefined)));
+  try {
+    return await fn();
+  } finally {
+    await Promise.all(files.map((f, i) => (saved[i] === undefined ? rm(f, { force: true }) : writeFile(f, saved[i]!))));
+  }
+}
+
 /**
  * Runs `fn` with `line` in /etc/subuid and /etc/subgid (newuidmap and
  * newgidmap read only those): appended where it is not there already (a host
@@ -234,16 +245,39 @@ export async function until<T>(probe: () => Promise<T | undefined>, ms: number, 
  * restored after, whatever happens.
  */
 export async function withSubordinateIds<T>(line: string, fn: () => Promise<T>): Promise<T> {
-  const { appendFile, readFile, rm, writeFile } = await import('node:fs/promises');
+  const { appendFile, readFile } = await import('node:fs/promises');
   const files = ['/etc/subuid', '/etc/subgid'];
-  const saved = await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => undefined)));
-  try {
-    for (const [i, f] of files.entries()) {
-      const text = saved[i] ?? '';
+  return withRestoredFiles(files, async () => {
+    for (const f of files) {
+      const text = await readFile(f, 'utf8').catch(() => '');
       if (!text.split('\n').includes(line)) await appendFile(f, `${text && !text.endsWith('\n') ? '\n' : ''}${line}\n`);
     }
-    return await fn();
-  } finally {
-    await Promise.all(files.map((f, i) => (saved[i] === undefined ? rm(f, { force: true }) : writeFile(f, saved[i]!))));
-  }
+    return fn();
+  });
+}
+
+/** The user `nobody` (65534), the tests' user other than root. */
+export const NOBODY = 65534;
+
+/**
+ * Makes the scratch lxcpath nobody's (with a home and a run directory of
+ * its own) and returns how to run lxkit as nobody there: `lxkit COMMAND -P
+ * <lxcpath> ARGS…`, never rejecting. Subordinate ids must be given
+ * (withSubordinateIds) for containers with a user namespace.
+ */
+export async function asNobodyIn(s: Scratch): Promise<(args: string[]) => Promise<CliResult>> {
+  const { mkdir } = await import('node:fs/promises');
+  const { execa } = await import('execa');
+  const home = join(s.dir, 'home');
+  await mkdir(home);
+  await execa('chown', [`${NOBODY}:${NOBODY}`, home, s.lxcpath]);
+  await execa('chmod', ['755', s.dir]);
+  const env = { ...s.env, LXKIT_RUNDIR: join(home, 'run'), LXKIT_SUBUID: '/etc/subuid', LXKIT_SUBGID: '/etc/subgid', HOME: home, NODE_EXTRA_CA_CERTS: '' };
+  return async (args) => {
+    const r = await execa('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, LXKIT_BIN, args[0]!, '-P', s.lxcpath, ...args.slice(1)], {
+      env,
+      reject: false,
+    });
+    return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) };
+  };
 }

@@ -148,6 +148,8 @@ export interface CheckpointRestore {
   readonly rootfs: string;
   /** The cgroups made for the restored container (pre-start), one per hierarchy. */
   readonly cgroups: readonly { readonly version: 1 | 2; readonly controllers: readonly string[]; readonly limit: string; readonly init: string }[];
+  /** Sets a key of the running container's config (StartContext.runtimeConfig): a host end's name the restorer picked. */
+  runtimeConfig(key: string, value: string): void;
 }
 
 /**

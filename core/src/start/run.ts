@@ -347,6 +347,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
         ...(r.actionScript !== undefined ? { actionScript: r.actionScript } : {}),
         rootfs: rootfsDir,
         cgroups: handed,
+        runtimeConfig: ctx.runtimeConfig,
       };
       const { argv, pidFile } = await r.checkpointer.restorer(req);
       await served.answer;

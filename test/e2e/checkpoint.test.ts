@@ -5,22 +5,26 @@
  * with a counting shell in it is written to disk and stopped, then brought
  * back — same processes, same pids inside, its shell's count going on from
  * where it was, its tmpfs files back, its loopback passing packets — and
- * stopped for good with nothing left. criu works in the kernel-feature VM;
+ * stopped for good with nothing left; a container on a bridge gets its veth
+ * back there. criu works in the kernel-feature VM;
  * on a host where `criu check` fails only the refusals run, which need no
  * criu: each names what is wrong and leaves nothing behind.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { needs } from '../lib/features.js';
+import { portsGone, withBridge, withWire } from '../lib/net.js';
 import { busyboxIn, containerCgroups, lxkitIn, testIf, until, withScratch, type Scratch } from '../lib/harness.js';
 
 const t = suite('checkpoint');
 
-/** What criu can carry: no console or tty ptys, a network namespace of its own with only its loopback. */
-const CARRIED = 'lxc.console.path = none\nlxc.tty.max = 0\nlxc.net.0.type = empty\n';
+/** No console or tty ptys: what criu can carry. */
+const PTYLESS = 'lxc.console.path = none\nlxc.tty.max = 0\n';
+/** ...with a network namespace of its own with only its loopback. */
+const CARRIED = `${PTYLESS}lxc.net.0.type = empty\n`;
 
 /** Every number the shell has written into the container's rootfs, in order (the file is on disk: no checkpoint rewinds it). */
 const counted = async (s: Scratch, name: string) =>
@@ -31,8 +35,8 @@ const count = async (s: Scratch, name: string) => (await counted(s, name)).at(-1
 const attach = (s: Scratch, name: string, script: string) => lxkitIn(s, 'attach', '-n', name, '--', '/bin/sh', '-c', script);
 
 /** A running container whose shell counts in memory (appending each number to /count) and keeps a file on a tmpfs; its processes but sleep. */
-async function counting(s: Scratch, name: string): Promise<string> {
-  await busyboxIn(s, name, CARRIED);
+async function counting(s: Scratch, name: string, config = CARRIED): Promise<string> {
+  await busyboxIn(s, name, config);
   const st = await lxkitIn(s, 'start', '-n', name);
   assert.is(st.exitCode, 0, st.stderr);
   // A daemon of its own session: criu dumps no process whose session leader (lxkit attach's) is outside the container.
@@ -105,6 +109,58 @@ testIf(t, needs('criu'), 'checkpoint without -s leaves the container running; a 
     assert.is((await lxkitIn(s, 'stop', '-n', 'c2', '-k')).exitCode, 0);
     assert.equal(await containerCgroups(['c2']), []);
   }),
+);
+
+testIf(t, needs('criu'), 'a container on a bridge: the restore makes its veth again on the bridge, named in the running config, with the address and MAC address inside kept; the bridge is reached before and after', () =>
+  withBridge('10.219.9.1/24', (bridge) =>
+    withScratch(async (s) => {
+      const net = ['type = veth', `link = ${bridge}`, 'flags = up', 'hwaddr = 02:16:3e:00:09:02', 'ipv4.address = 10.219.9.2/24'].map((l) => `lxc.net.0.${l}\n`).join('');
+      const before = await counting(s, 'c3', PTYLESS + net);
+      const reach = async () => (await attach(s, 'c3', 'ping -c 1 -W 2 10.219.9.1 >/dev/null && echo reached; cat /sys/class/net/eth0/address; ip -4 -o addr show dev eth0 | grep -o "inet [^ ]*"')).stdout;
+      const seen = 'reached\n02:16:3e:00:09:02\ninet 10.219.9.2/24';
+      assert.is(await reach(), seen);
+      // From the running config: lxkit info's Link line (-c shows the config's own value, as lxc-info -c does).
+      const hostEnd = async () => (await lxkitIn(s, 'info', '-n', 'c3', '-S')).stdout.match(/^Link: +(\S+)$/m)?.[1];
+      const first = await hostEnd();
+
+      const dir = join(s.dir, 'ck');
+      const ck = await lxkitIn(s, 'checkpoint', '-n', 'c3', '-D', dir, '-s');
+      assert.is(ck.exitCode, 0, ck.stderr);
+      await portsGone(bridge);
+      const r = await lxkitIn(s, 'checkpoint', '-n', 'c3', '-D', dir, '-r');
+      assert.is(r.exitCode, 0, r.stderr);
+      const second = await hostEnd();
+      assert.match(first ?? '', /^veth[A-Za-z0-9]{6}$/);
+      assert.match(second ?? '', /^veth[A-Za-z0-9]{6}$/, "the restored container's Link line");
+      assert.is.not(second, first, 'a new host end (the old one went with the stopped container)');
+      assert.equal(await readdir(`/sys/class/net/${bridge}/brif`), [second!], 'on the bridge');
+      assert.is(await reach(), seen, 'the bridge reached from the restored container, with its address and MAC address');
+      assert.is(await processes(s, 'c3'), before, 'the same processes');
+
+      assert.is((await lxkitIn(s, 'stop', '-n', 'c3', '-k')).exitCode, 0);
+      await portsGone(bridge);
+      assert.equal(await containerCgroups(['c3']), []);
+    }),
+  ),
+);
+
+testIf(t, needs('criu'), 'a container with a macvlan on a wire: the restore makes the macvlan again on its parent, and the far end is reached before and after', () =>
+  withWire('10.219.10.1/24', ({ near }) =>
+    withScratch(async (s) => {
+      const net = ['type = macvlan', `link = ${near}`, 'macvlan.mode = bridge', 'flags = up', 'name = mv0', 'ipv4.address = 10.219.10.2/24'].map((l) => `lxc.net.0.${l}\n`).join('');
+      await counting(s, 'c4', PTYLESS + net);
+      const reach = async () => (await attach(s, 'c4', 'ping -c 1 -W 2 10.219.10.1 >/dev/null && echo reached; ip -4 -o addr show dev mv0 | grep -o "inet [^ ]*"')).stdout;
+      assert.is(await reach(), 'reached\ninet 10.219.10.2/24');
+      const dir = join(s.dir, 'ck');
+      const ck = await lxkitIn(s, 'checkpoint', '-n', 'c4', '-D', dir, '-s');
+      assert.is(ck.exitCode, 0, ck.stderr);
+      const r = await lxkitIn(s, 'checkpoint', '-n', 'c4', '-D', dir, '-r');
+      assert.is(r.exitCode, 0, r.stderr);
+      assert.is(await reach(), 'reached\ninet 10.219.10.2/24', 'the far end reached from the restored container');
+      assert.is((await lxkitIn(s, 'stop', '-n', 'c4', '-k')).exitCode, 0);
+      assert.equal(await containerCgroups(['c4']), []);
+    }),
+  ),
 );
 
 t('refusals name what is wrong and leave nothing: a stopped container, a console pty, a restore from a missing or foreign directory, flags of the other action', () =>

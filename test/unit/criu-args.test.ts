@@ -7,7 +7,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { silentLogger, type CheckpointDump, type ContainerConfig } from '@lxkit/core';
-import { belowMount, cgroupMountPoints, cgroupRoots, dumpArgs, freezerOf, restoreArgs, unsupported } from '@lxkit/plugin-criu';
+import { belowMount, cgroupMountPoints, cgroupRoots, dumpArgs, freezerOf, outerDevices, restoreArgs, unsupported } from '@lxkit/plugin-criu';
 import { validateText } from '../lib/config.js';
 
 const t = suite('criu plugin');
@@ -67,7 +67,11 @@ t('bind mounts are mapped by name: the mount point at a dump, bound from the sou
   );
   const d = dumpArgs(dump(config), { criu: 'criu', networkLock: undefined }, [], undefined);
   assert.equal(after(d, '--ext-mount-map'), ['auto', '/srv/data:srv/data', '/opt:opt']);
-  const r = restoreArgs({ container: dump(config).container, log: silentLogger, directory: '/ck', verbose: false, rootfs: '/var/lib/lxc/c1/rootfs', cgroups: V2 }, ['/lxc.payload.c1-1'], '/ck/restore.pid');
+  const r = restoreArgs(
+    { container: dump(config).container, log: silentLogger, directory: '/ck', verbose: false, rootfs: '/var/lib/lxc/c1/rootfs', cgroups: V2, runtimeConfig: () => {} },
+    ['/lxc.payload.c1-1'],
+    '/ck/restore.pid',
+  );
   assert.equal(after(r, '--ext-mount-map'), ['auto', 'srv/data:/srv/data', 'opt:/opt']);
   assert.is(r[0], 'restore');
   assert.equal(after(r, '--root'), ['/var/lib/lxc/c1/rootfs']);
@@ -105,10 +109,43 @@ t('refused configs name the key and where it is set: a console pty, ttys, an id 
   assert.match(unsupported((await validateText('lxc.tty.max = 0\n')).config)!, /its console is a pty of its monitor's, which a restore cannot hand back yet: set lxc.console.path = none/);
   assert.match(unsupported((await validateText('lxc.console.path = none\nlxc.tty.max = 4\n')).config)!, /^lxc\.tty\.max = 4 \(test\.conf:2\): its ttys are ptys/);
   assert.match(unsupported((await validateText(`${CARRIED}lxc.idmap = u 0 100000 65536\nlxc.idmap = g 0 100000 65536\n`)).config)!, /^lxc\.idmap \(test\.conf:5\): unprivileged containers/);
+  const base = 'lxc.console.path = none\nlxc.tty.max = 0\n';
+  assert.match(unsupported((await validateText(`${base}lxc.net.0.type = phys\nlxc.net.0.link = dummy0\n`)).config)!, /^lxc\.net\.0\.type = phys \(test\.conf:3\): only empty, none, veth and macvlan networks are restored yet/);
+  assert.match(unsupported((await validateText(`${base}lxc.net.0.type = macvlan\n`)).config)!, /^lxc\.net\.0\.type = macvlan \(test\.conf:3\): a restore makes the macvlan on lxc\.net\.0\.link, and none is set/);
   assert.match(
-    unsupported((await validateText('lxc.console.path = none\nlxc.tty.max = 0\nlxc.net.0.type = veth\nlxc.net.0.link = br0\n')).config)!,
-    /^lxc\.net\.0\.type = veth \(test\.conf:3\): only empty and none networks are restored yet/,
+    unsupported((await validateText(`${base}lxc.net.0.type = veth\nlxc.net.0.link = br0\nlxc.net.0.veth.ipv4.route = 10.1.0.0/16\n`)).config)!,
+    /^lxc\.net\.0\.veth\.ipv4\.route \(test\.conf:5\): a restore makes the veth again, but not routes on the host/,
   );
+  assert.match(unsupported((await validateText(`${base}lxc.net.0.type = veth\nlxc.net.0.veth.mode = router\n`)).config)!, /^lxc\.net\.0\.veth\.mode \(test\.conf:4\): .*router mode's routes/);
+});
+
+t('devices outside the container are made again by criu: a veth named as configured (or anew) on its bridge, a macvlan on its parent, named inside as the start names them', async () => {
+  const { config } = await validateText(
+    'lxc.console.path = none\nlxc.tty.max = 0\n' +
+      'lxc.net.0.type = veth\nlxc.net.0.link = br0\nlxc.net.0.veth.pair = vc1\n' +
+      'lxc.net.1.type = veth\n' +
+      'lxc.net.2.type = macvlan\nlxc.net.2.link = eth9\nlxc.net.2.name = mv0\n' +
+      'lxc.net.3.type = empty\n',
+  );
+  assert.is(unsupported(config), undefined);
+  const devices = outerDevices(config, 'c1');
+  assert.equal(
+    devices.map((d) => [d.index, d.type, d.inside, d.bridge]),
+    [
+      [0, 'veth', 'eth0', 'br0'],
+      [1, 'veth', 'eth1', undefined],
+      [2, 'macvlan', 'mv0', undefined],
+    ],
+  );
+  assert.is(devices[0]!.outside, 'vc1');
+  assert.match(devices[1]!.outside, /^veth[A-Za-z0-9]{6}$/);
+  const r = restoreArgs(
+    { container: dump(config).container, log: silentLogger, directory: '/ck', verbose: false, rootfs: '/r', cgroups: V2, runtimeConfig: () => {} },
+    [],
+    '/ck/restore.pid',
+    devices,
+  );
+  assert.equal(after(r, '--external'), ['veth[eth0]:vc1@br0', `veth[eth1]:${devices[1]!.outside}`, 'macvlan[mv0]:eth9']);
 });
 
 t.run();

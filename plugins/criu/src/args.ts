@@ -8,6 +8,7 @@
  * restorer's sibling: the monitor that runs criu becomes its parent.
  */
 import type { CheckpointDump, CheckpointRestore, ContainerConfig } from '@lxkit/core';
+import { planDevices, randomName, type NetDevice } from '@lxkit/plugin-net';
 
 export interface CriuSettings {
   /** The criu program. */
@@ -18,13 +19,24 @@ export interface CriuSettings {
 
 type Action = 'dump' | 'pre-dump' | 'restore';
 
-/** Network types criu brings back as they were: a namespace with only its loopback, or the host's. */
-const NETWORKS = new Set(['empty', 'none']);
+/**
+ * Network types criu brings back: a namespace with only its loopback, the
+ * host's, and a device with its far end outside that criu makes again
+ * (--external veth[…], macvlan[…]). Addresses, routes and MTU inside are
+ * criu's to restore; what lxkit set up on the host side beyond the device
+ * and its bridge is not, and is refused.
+ */
+const NETWORKS = new Set(['empty', 'none', 'veth', 'macvlan']);
 
-interface NetDeviceLike {
-  readonly index: number;
-  readonly type?: string;
-}
+/** Keys of a veth whose work on the host side a restore would not redo: the key, and what it is. */
+const HOST_SIDE: readonly [test: (d: NetDevice) => boolean, sub: string, what: string][] = [
+  [(d) => d.veth.mode === 'router', 'veth.mode', "router mode's routes and proxy entries on the host"],
+  [(d) => d.veth.ipv4Routes.length > 0, 'veth.ipv4.route', 'routes on the host'],
+  [(d) => d.veth.ipv6Routes.length > 0, 'veth.ipv6.route', 'routes on the host'],
+  [(d) => d.veth.vlanId !== undefined, 'veth.vlan.id', "the bridge port's VLANs"],
+  [(d) => d.veth.vlanTaggedIds.length > 0, 'veth.vlan.tagged.id', "the bridge port's VLANs"],
+  [(d) => d.l2proxy, 'l2proxy', 'proxy entries on the host'],
+];
 
 /** Why criu (through lxkit) cannot carry this container, naming the key; undefined when it can. */
 export function unsupported(config: ContainerConfig): string | undefined {
@@ -38,13 +50,47 @@ export function unsupported(config: ContainerConfig): string | undefined {
   }
   if (model.tty.max > 0) return `lxc.tty.max = ${model.tty.max}${at('lxc.tty.max')}: its ttys are ptys of its monitor's, which a restore cannot hand back yet (set it to 0)`;
   if (model.idmap.length > 0) return `lxc.idmap${at('lxc.idmap')}: unprivileged containers are not checkpointed (as with LXC, only root's own)`;
-  const devices = (model as { net?: { devices: readonly NetDeviceLike[] } }).net?.devices ?? [];
-  for (const d of devices) {
-    if (d.type !== undefined && !NETWORKS.has(d.type)) {
-      return `lxc.net.${d.index}.type = ${d.type}${at(`lxc.net.${d.index}.type`)}: only empty and none networks are restored yet`;
+  for (const d of netDevices(config)) {
+    if (d.type === undefined) continue;
+    if (!NETWORKS.has(d.type)) {
+      return `lxc.net.${d.index}.type = ${d.type}${at(`lxc.net.${d.index}.type`)}: only empty, none, veth and macvlan networks are restored yet`;
+    }
+    if (d.type === 'macvlan' && d.link === undefined) return `lxc.net.${d.index}.type = macvlan${at(`lxc.net.${d.index}.type`)}: a restore makes the macvlan on lxc.net.${d.index}.link, and none is set`;
+    if (d.type !== 'veth') continue;
+    for (const [test, sub, what] of HOST_SIDE) {
+      if (test(d)) return `lxc.net.${d.index}.${sub}${at(`lxc.net.${d.index}.${sub}`)}: a restore makes the veth again, but not ${what}`;
     }
   }
   return undefined;
+}
+
+/** The container's networks (the net plugin's model; none without it). */
+const netDevices = (config: ContainerConfig): readonly NetDevice[] => (config.model as { net?: { devices: readonly NetDevice[] } }).net?.devices ?? [];
+
+/** A device criu makes again at a restore, outside the container: its name inside, and the host end's name (a veth's). */
+export interface OuterDevice {
+  readonly index: number;
+  readonly type: 'veth' | 'macvlan';
+  readonly inside: string;
+  /** A veth's host end (lxc.net.N.veth.pair, else a new vethXXXXXX); a macvlan's parent. */
+  readonly outside: string;
+  /** The bridge a veth's host end goes on. */
+  readonly bridge: string | undefined;
+}
+
+/** The devices of `config` a restore makes outside the container, named as the start named them (planDevices). */
+export function outerDevices(config: ContainerConfig, container: string): OuterDevice[] {
+  return planDevices([...netDevices(config)], config, container).flatMap((p): OuterDevice[] => {
+    const { dev } = p;
+    if (dev.type === 'veth') return [{ index: dev.index, type: 'veth', inside: p.name, outside: dev.veth.pair ?? randomName('veth'), bridge: dev.link }];
+    if (dev.type === 'macvlan') return [{ index: dev.index, type: 'macvlan', inside: p.name, outside: dev.link!, bridge: undefined }];
+    return [];
+  });
+}
+
+/** criu's --external for each device made outside: a veth with its host end's name and bridge, a macvlan with its parent. */
+export function externalDevices(devices: readonly OuterDevice[]): string[] {
+  return devices.flatMap((d) => ['--external', `${d.type}[${d.inside}]:${d.outside}${d.bridge !== undefined ? `@${d.bridge}` : ''}`]);
 }
 
 /** `mnt` with one leading slash, as criu names a mount point inside the container. */
@@ -113,10 +159,11 @@ export function dumpArgs(req: CheckpointDump, s: CriuSettings, roots: readonly s
 }
 
 /** criu restore onto `req.rootfs`, the init written to `pidFile` and made the monitor's child. */
-export function restoreArgs(req: CheckpointRestore, roots: readonly string[], pidFile: string): string[] {
+export function restoreArgs(req: CheckpointRestore, roots: readonly string[], pidFile: string, devices: readonly OuterDevice[] = []): string[] {
   return [
     ...common('restore', req, roots),
     ...bindMountMaps(req.container.config, 'restore'),
+    ...externalDevices(devices),
     '--root',
     req.rootfs,
     '--restore-detached',

@@ -18,10 +18,10 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { definePlugin, importExeca, LxkitError, VERSION, type Checkpointer, type CheckpointRestore } from '@lxkit/core';
-import { dumpArgs, logFile, restoreArgs, unsupported, type CriuSettings } from './args.js';
+import { dumpArgs, logFile, outerDevices, restoreArgs, unsupported, type CriuSettings } from './args.js';
 import { cgroupRoots, freezerOf } from './cgroup-root.js';
 
-export { bindMountMaps, dumpArgs, restoreArgs, unsupported, type CriuSettings } from './args.js';
+export { bindMountMaps, dumpArgs, externalDevices, outerDevices, restoreArgs, unsupported, type CriuSettings, type OuterDevice } from './args.js';
 export { belowMount, cgroupMountPoints, cgroupRoots, freezerOf } from './cgroup-root.js';
 
 const Options = v.optional(
@@ -92,7 +92,10 @@ function criuCheckpointer(options: v.InferOutput<typeof Options>): Checkpointer 
         });
       }
       const pidFile = join(req.directory, 'restore.pid');
-      return { argv: [criu, ...restoreArgs(req, cgroupRoots(req.cgroups), pidFile)], pidFile };
+      const devices = outerDevices(req.container.config, req.container.name);
+      // The host ends' names, in the running config as a start puts them (lxkit info, script.down).
+      for (const d of devices) if (d.type === 'veth') req.runtimeConfig(`lxc.net.${d.index}.veth.pair`, d.outside);
+      return { argv: [criu, ...restoreArgs(req, cgroupRoots(req.cgroups), pidFile, devices)], pidFile };
     },
     async restored(req) {
       await rm(join(req.directory, 'restore.pid'), { force: true });

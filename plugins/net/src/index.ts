@@ -31,7 +31,7 @@ declare module '@lxkit/core' {
 }
 
 export { NET_TYPES, type IPv4Address, type NetDevice, type NetModel, type NetTypeName } from './keys.js';
-export { planDevices, type NetworkImpl, type PlannedDevice } from './device.js';
+export { planDevices, randomName, type NetworkImpl, type PlannedDevice } from './device.js';
 export { completeHwaddr, formatHwaddr, ipv4Broadcast, ipv4Bytes, ipv4Prefix, ipv6Bytes, ipv6Prefix } from './addresses.js';
 
 const unsupported = (device: PlannedDevice, sub: string, message: string): LxkitError => networkError(device, sub, message, undefined, 'LXKIT_UNSUPPORTED');

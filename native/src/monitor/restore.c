@@ -23,25 +23,29 @@
 
 #define OUTPUT_MAX 4096
 
-/* The restorer's stdout and stderr, up to OUTPUT_MAX bytes (the end is what says why it failed). */
+/*
+ * The restorer's stdout and stderr: the last OUTPUT_MAX - 1 bytes (the end
+ * is what says why it failed), moved once per read rather than per byte.
+ */
 static size_t read_output(int fd, char *out)
 {
+	const size_t cap = OUTPUT_MAX - 1;
 	size_t len = 0;
 	char buf[1024];
-	ssize_t n;
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+	_Static_assert(sizeof(buf) < OUTPUT_MAX, "a read fits in the kept output");
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
 			break;
+		if (len + (size_t)n > cap) {
+			size_t drop = len + (size_t)n - cap;
+			memmove(out, out + drop, len - drop);
+			len -= drop;
 		}
-		for (ssize_t i = 0; i < n; i++) {
-			if (len == OUTPUT_MAX - 1) {
-				memmove(out, out + 1, len - 1);
-				len--;
-			}
-			out[len++] = buf[i];
-		}
+		memcpy(out + len, buf, (size_t)n);
+		len += (size_t)n;
 	}
 	out[len] = '\0';
 	return len;

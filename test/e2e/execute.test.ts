@@ -2,9 +2,10 @@
 import { hostname } from 'node:os';
 import { readFile, readdir, readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { containerCgroups, hostMounts, lxkit, until, withScratch } from '../lib/harness.js';
+import { containerCgroups, hostMounts, LXKIT_BIN, lxkit, monitorsUnder, until, withScratch } from '../lib/harness.js';
 
 const exec = suite('lxkit execute');
 
@@ -16,6 +17,40 @@ exec("the command's exit status is lxkit's; death by signal N is 128+N", async (
     assert.is((await run('sh', '-c', 'exit 42')).exitCode, 42);
     assert.is((await run('sh', '-c', 'kill -9 $$')).exitCode, 137);
     assert.is((await run('sh', '-c', 'kill -15 $$')).exitCode, 143);
+  });
+});
+
+exec('a signal to lxkit while the container starts reaches the command once it runs; a second one ends lxkit, and its monitor with it', async () => {
+  await withScratch(async ({ dir, lxcpath, env }) => {
+    // A pre-start hook that says it runs, then takes its time: the signals come meanwhile.
+    const hook = join(dir, 'slow.sh');
+    await writeFile(hook, `#!/bin/sh\ntouch ${dir}/hook-$$\nsleep 1\nrm ${dir}/hook-$$\n`, { mode: 0o755 });
+    const hookRuns = async () => ((await readdir(dir)).some((f) => f.startsWith('hook-')) ? true : undefined);
+    // No process left running the hook (killed with lxkit, or done).
+    const hookDone = async () => ((await execa('pgrep', ['-f', hook], { reject: false })).exitCode === 1 ? true : undefined);
+    const start = () =>
+      execa(process.execPath, [LXKIT_BIN, 'execute', '-n', 'app', '-P', lxcpath, '-s', `lxc.hook.pre-start=${hook}`, '-l', 'INFO', '--', 'sh', '-c', 'trap "exit 7" TERM; while :; do sleep 0.1; done'], {
+        env: { ...env, NODE_EXTRA_CA_CERTS: '' },
+        reject: false,
+      });
+
+    const once = start();
+    await until(hookRuns, 10_000, 'the pre-start hook runs');
+    once.kill('SIGTERM');
+    const r = await once;
+    // The command gets it as it starts (before its trap, if it comes first): killed by SIGTERM, or the trap's 7.
+    assert.ok([143, 7].includes(r.exitCode ?? -1), `the command got SIGTERM: ${String(r.stderr)}`);
+    assert.match(String(r.stderr), /lxkit got SIGTERM while the container starts: it goes to the container once it runs[^]*container app: RUNNING[^]*lxkit got SIGTERM; sending 15 to the container/);
+
+    const twice = start();
+    await until(hookRuns, 10_000, 'the pre-start hook runs');
+    twice.kill('SIGTERM');
+    await new Promise((res) => setTimeout(res, 100));
+    twice.kill('SIGTERM');
+    const killed = await twice;
+    assert.is(killed.signal, 'SIGTERM', 'the second signal ends lxkit');
+    await until(async () => (monitorsUnder(dir).length === 0 ? true : undefined), 5000, 'the monitor gone with lxkit');
+    await until(hookDone, 5000, 'no hook script left running');
   });
 });
 

@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Container, isLxkitError, type ContainerState } from '@lxkit/core';
 import { execa } from 'execa';
-import { asNobodyIn, hostMounts, LXKIT_BIN, lxkit, until, withScratch, withSubordinateIds, type Scratch } from '../lib/harness.js';
+import { asNobodyIn, hostMounts, LXKIT_BIN, lxkit, monitorsUnder, until, withScratch, withSubordinateIds, type Scratch } from '../lib/harness.js';
 
 async function busybox(s: Scratch, name: string, ...args: string[]): Promise<string> {
   const r = await lxkit(['create', '-n', name, '-P', s.lxcpath, '-t', 'busybox', ...(args.length ? ['--', ...args] : [])], { env: s.env });
@@ -18,26 +18,6 @@ async function busybox(s: Scratch, name: string, ...args: string[]): Promise<str
   return join(s.lxcpath, name);
 }
 
-/** lxkit-monitor processes holding a file below `dir` (the container's lock): a start spawns its monitor before it loads the config. */
-function monitorsUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const p of readdirSync('/proc').filter((e) => /^[0-9]+$/.test(e))) {
-    try {
-      if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() !== 'lxkit-monitor') continue;
-      const holds = (fd: string) => {
-        try {
-          return readlinkSync(`/proc/${p}/fd/${fd}`).startsWith(dir);
-        } catch {
-          return false; // closed meanwhile: one fd gone must not hide the others
-        }
-      };
-      if (readdirSync(`/proc/${p}/fd`).some(holds)) pids.push(Number(p));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids;
-}
 
 const start = suite('lxkit start (foreground)');
 

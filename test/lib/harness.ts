@@ -2,7 +2,7 @@
  * Shared test helpers: skips that say why, temporary directories that are
  * always removed, and running the CLI as a user would.
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -280,4 +280,25 @@ export async function asNobodyIn(s: Scratch): Promise<(args: string[]) => Promis
     });
     return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) };
   };
+}
+
+/** lxkit-monitor processes holding a file below `dir` (the container's lock): a start spawns its monitor before it loads the config. */
+export function monitorsUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const p of readdirSync('/proc').filter((e) => /^[0-9]+$/.test(e))) {
+    try {
+      if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() !== 'lxkit-monitor') continue;
+      const holds = (fd: string) => {
+        try {
+          return readlinkSync(`/proc/${p}/fd/${fd}`).startsWith(dir);
+        } catch {
+          return false; // closed meanwhile: one fd gone must not hide the others
+        }
+      };
+      if (readdirSync(`/proc/${p}/fd`).some(holds)) pids.push(Number(p));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
 }

@@ -32,7 +32,7 @@ import { CLONE_FLAGS, namespaceNames, namespacePlan, netnsMadeAhead, type PidOf 
 import { EXEC_MODE, OpQueue } from './ops.js';
 import { checkNetworks, initSpec, rootfsOf, rootfsSpec } from './prepare.js';
 import { STDIO, type ContainerState } from './protocol.js';
-import { forwardSignals } from './signals.js';
+import { forwardSignals, holdSignals } from './signals.js';
 import { planRecorder } from '../launch-plan/active.js';
 import { timelineMark } from '../log/timeline.js';
 import { cloneFirstReason, stopWorkReason } from './plugin-answers.js';
@@ -470,13 +470,21 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
 
 /** Runs the container in the foreground: resolves once it has stopped and everything is undone. */
 export async function runContainer(runtime: Runtime, opts: RunOptions): Promise<RunResult> {
-  const { monitor, ending } = await launch(runtime, opts, false);
+  // Signals that come while it starts are sent once it runs (signals.ts).
+  const hold = opts.forwardSignals ? holdSignals(opts.log) : undefined;
+  let launched: Awaited<ReturnType<typeof launch>>;
+  try {
+    launched = await launch(runtime, opts, false);
+  } finally {
+    hold?.release();
+  }
+  const { monitor, ending } = launched;
   const plan = planRecorder();
   // The front replays application containers (lxkit execute); a system container's foreground end differs (halt signal, reboot).
   if (opts.kind === 'application') plan?.finish({ kind: 'foreground', container: opts.name });
   else plan?.refuse('only lxkit execute is replayed');
   const model = opts.config.model;
-  const signals = opts.forwardSignals ? forwardSignals(monitor, opts.kind === 'system' ? model.signals.halt : undefined, opts.log) : undefined;
+  const signals = opts.forwardSignals ? forwardSignals(monitor, opts.kind === 'system' ? model.signals.halt : undefined, opts.log, hold?.held) : undefined;
   let exit: Exit | undefined;
   let failure: unknown;
   try {

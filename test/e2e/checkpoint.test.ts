@@ -13,11 +13,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { needs } from '../lib/features.js';
 import { portsGone, withBridge, withWire } from '../lib/net.js';
-import { busyboxIn, containerCgroups, lxkitIn, testIf, until, withScratch, type Scratch } from '../lib/harness.js';
+import { busyboxIn, containerCgroups, LXKIT_BIN, lxkitIn, testIf, until, withScratch, type Scratch } from '../lib/harness.js';
 
 const t = suite('checkpoint');
 
@@ -46,8 +47,13 @@ async function counting(s: Scratch, name: string, config = CARRIED): Promise<str
   return processes(s, name);
 }
 
-/** The container's processes as `ps` inside shows them, but ps, grep and the shell's sleep (a new one each tick). */
-const processes = async (s: Scratch, name: string) => (await attach(s, name, 'ps -o pid,args | grep -v " ps\\| grep\\|sleep"')).stdout;
+/**
+ * The container's processes as `ps` inside shows them, but ps, grep and the
+ * shell's sleep (a new one each tick), and a process without a command line
+ * (`[sh]`: the counting shell's child between its fork and its exec, or
+ * exited and not yet reaped).
+ */
+const processes = async (s: Scratch, name: string) => (await attach(s, name, 'ps -o pid,args | grep -v " ps\\| grep\\|sleep\\|\\[.*\\]$"')).stdout;
 
 const state = async (s: Scratch, name: string) => (await lxkitIn(s, 'info', '-n', name, '-s')).stdout.replace(/^State:\s*/, '').trim();
 
@@ -86,7 +92,7 @@ testIf(t, needs('criu'), 'checkpoint -s writes the container to disk and stops i
   }),
 );
 
-testIf(t, needs('criu'), 'checkpoint without -s leaves the container running; a restore after a stop goes back to the checkpoint', () =>
+testIf(t, needs('criu'), 'checkpoint without -s leaves the container running; a restore after a stop goes back to the checkpoint; a restore with -F halts the container on SIGTERM', () =>
   withScratch(async (s) => {
     await counting(s, 'c2');
     const dir = join(s.dir, 'ck');
@@ -107,6 +113,20 @@ testIf(t, needs('criu'), 'checkpoint without -s leaves the container running; a 
     assert.ok(first > 1 && first <= atDump + 1, `back at the checkpoint (${atDump}), not at the stop (${beforeRestore}) nor at 1: ${first}`);
     assert.equal(all.slice(beforeRestore), all.slice(beforeRestore).map((_, i) => first + i), 'counting on from there');
     assert.is((await lxkitIn(s, 'stop', '-n', 'c2', '-k')).exitCode, 0);
+    assert.equal(await containerCgroups(['c2']), []);
+
+    // -F: lxkit stays with the restored container, and SIGTERM to it halts the container (lxc.signal.halt), as with start -F.
+    const fg = execa(process.execPath, [LXKIT_BIN, 'checkpoint', '-n', 'c2', '-P', s.lxcpath, '-D', dir, '-r', '-F'], { env: { ...s.env, NODE_EXTRA_CA_CERTS: '' }, reject: false });
+    try {
+      await until(async () => ((await state(s, 'c2')) === 'RUNNING' ? true : undefined), 20_000, 'restored in the foreground');
+      fg.kill('SIGTERM');
+      const done = await fg;
+      assert.is(done.exitCode, 0, String(done.stderr));
+      assert.is(await state(s, 'c2'), 'STOPPED', 'halted');
+    } finally {
+      fg.kill('SIGKILL');
+      await fg;
+    }
     assert.equal(await containerCgroups(['c2']), []);
   }),
 );

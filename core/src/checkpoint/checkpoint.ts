@@ -39,6 +39,13 @@ export interface RestoreOptions {
   actionScript?: string;
   /** Stay with the container until it stops (lxc-checkpoint -F); otherwise resolve once it runs again (-d, the default). */
   foreground?: boolean;
+  /**
+   * With `foreground`: SIGINT/SIGTERM/SIGHUP to this process go to the
+   * container as its halt signal, as for a start in the foreground (the
+   * CLI's -F). Off by default: a library does not take over its host
+   * program's signals.
+   */
+  forwardSignals?: boolean;
 }
 
 /** The enabled checkpointer, after checking it can carry this container. */

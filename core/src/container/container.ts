@@ -529,7 +529,7 @@ export class Container {
         path: restore.directory,
       });
     }
-    if (opts.foreground) return this.#run('system', undefined, { console: false, restore });
+    if (opts.foreground) return this.#run('system', undefined, { console: false, restore, forwardSignals: opts.forwardSignals ?? false });
     return this.#startDetached({ console: false, restore });
   }
 

@@ -49,8 +49,10 @@ async function checkpoint(ctx: CliContext, opts: CheckpointFlags): Promise<numbe
     return 0;
   }
   if (opts.foreground) {
-    const { exit } = await c.restore({ ...common, foreground: true });
-    return exit.code;
+    // As lxkit start -F: a signal to lxkit halts the container.
+    const { exit } = await c.restore({ ...common, foreground: true, forwardSignals: true });
+    // A halt or poweroff from inside (reboot(2) kills the init with SIGINT) is a normal stop, as for start -F.
+    return exit.signal === 2 ? 0 : exit.code;
   }
   await c.restore(common);
   return 0;

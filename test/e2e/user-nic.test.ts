@@ -100,6 +100,35 @@ testIf(test, NOT_SETUID, "nobody's container gets a veth on the bridge with its 
   });
 });
 
+testIf(test, NOT_SETUID, "nobody's system container: start -d with a veth on the bridge, attach reaches the bridge, info shows the host end, stop takes it away", async () => {
+  await withBridge('10.219.8.1/24', async (bridge) => {
+    await withUsernet(`@nogroup veth ${bridge} 1\n`, () =>
+      withScratch(async (s) => {
+        const lxkitAsNobody = await asNobodyIn(s);
+        const before = await hostLinks();
+        assert.is((await lxkitAsNobody(['create', '-n', 'sys', '-t', 'busybox'])).exitCode, 0);
+        await appendFile(join(s.lxcpath, 'sys', 'config'), ['type = veth', `link = ${bridge}`, 'flags = up', 'ipv4.address = 10.219.8.2/24'].map((l) => `lxc.net.0.${l}\n`).join(''));
+        const started = await lxkitAsNobody(['start', '-n', 'sys']);
+        assert.is(started.exitCode, 0, started.stderr);
+        try {
+          const r = await lxkitAsNobody(['attach', '-n', 'sys', '--', 'sh', '-c', 'ping -c 1 -W 2 10.219.8.1 >/dev/null && echo reached']);
+          assert.is(r.stdout, 'reached', r.stderr);
+          const info = await lxkitAsNobody(['info', '-n', 'sys', '-S']);
+          const link = info.stdout.match(/^Link: +(\S+)$/m)?.[1];
+          assert.match(link ?? '', /^veth65534_/, info.stdout);
+          // Counted for the group's line (nobody's primary group is nogroup).
+          assert.match(await readFile(DB, 'utf8'), new RegExp(`^@nogroup veth ${bridge} ${link}$`, 'm'));
+        } finally {
+          const stopped = await lxkitAsNobody(['stop', '-n', 'sys', '-k']);
+          assert.is(stopped.exitCode, 0, stopped.stderr);
+        }
+        await portsGone(bridge);
+        assert.equal(await hostLinks(), before, 'no veth left on the host');
+      }),
+    );
+  });
+});
+
 testIf(test, NOT_SETUID, 'what nobody cannot have: a device other than a veth, root-only veth keys, no bridge, no line in lxc-usernet', async () => {
   await withBridge(undefined, async (bridge) => {
     await withUsernet(`nobody veth ${bridge} 4\n`, () =>

@@ -17,8 +17,9 @@ import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { needs } from '../lib/features.js';
+import { withVg } from '../lib/lvm.js';
 import { portsGone, withBridge, withWire } from '../lib/net.js';
-import { busyboxIn, containerCgroups, LXKIT_BIN, lxkitIn, testIf, until, withScratch, type Scratch } from '../lib/harness.js';
+import { busyboxIn, containerCgroups, hostMounts, LXKIT_BIN, lxkitIn, testIf, until, withScratch, type Scratch } from '../lib/harness.js';
 
 const t = suite('checkpoint');
 
@@ -181,6 +182,37 @@ testIf(t, needs('criu'), 'a container with a macvlan on a wire: the restore make
       assert.equal(await containerCgroups(['c4']), []);
     }),
   ),
+);
+
+/** A container made with `create` (a storage type's options) goes to disk and back: same processes, its files, its storage's mount, nothing left of the restore's own mount. */
+async function storageRoundTrip(s: Scratch, name: string, create: readonly string[], fstype: string): Promise<void> {
+  const made = await lxkitIn(s, 'create', '-n', name, '-t', 'busybox', ...create, '--', '--privileged');
+  assert.is(made.exitCode, 0, made.stderr);
+  await writeFile(join(s.lxcpath, name, 'config'), (await readFile(join(s.lxcpath, name, 'config'), 'utf8')) + CARRIED);
+  const mounts = await hostMounts();
+  assert.is((await lxkitIn(s, 'start', '-n', name)).exitCode, 0);
+  const bg = await attach(s, name, "echo kept > /written; setsid /bin/sh -c 'while :; do sleep 0.1; done' </dev/null >/dev/null 2>&1 &");
+  assert.is(bg.exitCode, 0, bg.stderr);
+  const before = await processes(s, name);
+  const dir = join(s.dir, 'ck');
+  const ck = await lxkitIn(s, 'checkpoint', '-n', name, '-D', dir, '-s');
+  assert.is(ck.exitCode, 0, ck.stderr);
+  const r = await lxkitIn(s, 'checkpoint', '-n', name, '-D', dir, '-r');
+  assert.is(r.exitCode, 0, r.stderr);
+  assert.is(await processes(s, name), before, 'the same processes');
+  const inside = await attach(s, name, "cat /written; grep ' / / ' /proc/self/mountinfo | sed 's/.* - \\([^ ]*\\) .*/\\1/'");
+  assert.is(inside.stdout, `kept\n${fstype}`, 'on its own storage, with what it wrote');
+  assert.equal(await hostMounts(), mounts, "the host's mount for criu is gone");
+  assert.is((await lxkitIn(s, 'stop', '-n', name, '-k')).exitCode, 0);
+  assert.equal(await containerCgroups([name]), []);
+}
+
+testIf(t, needs('criu'), 'an overlay container: the restore mounts its layers for criu and lets go of that mount once the restored processes hold their own', () =>
+  withScratch((s) => storageRoundTrip(s, 'c5', ['-B', 'overlay'], 'overlay')),
+);
+
+testIf(t, needs('criu') ?? needs('device-mapper'), 'an lvm container: the restore mounts its volume for criu, and lets go of it the same way', () =>
+  withVg({ thin: false }, (s, vg) => storageRoundTrip(s, 'c6', ['-B', 'lvm', '--vgname', vg, '--fssize', '48M'], 'ext4')),
 );
 
 t('refusals name what is wrong and leave nothing: a stopped container, a console pty, a restore from a missing or foreign directory, flags of the other action', () =>

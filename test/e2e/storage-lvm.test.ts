@@ -16,6 +16,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { needs } from '../lib/features.js';
 import { lxkitIn, testIf, withScratch, type Scratch } from '../lib/harness.js';
+import { withVg } from '../lib/lvm.js';
 
 const t = suite('storage-lvm');
 
@@ -40,27 +41,6 @@ async function volumes(vg: string): Promise<string[]> {
     .sort();
 }
 
-/** A volume group of the test's own on a loop device, with a thin pool `tp` when asked; removed whatever happens. */
-async function withVg(o: { thin: boolean }, fn: (s: Scratch, vg: string) => Promise<void>): Promise<void> {
-  await withScratch(async (s) => {
-    const vg = `lxkitvm${process.pid}`;
-    const file = join(s.dir, 'pv.img');
-    await writeFile(file, '');
-    await execa('truncate', ['-s', '320M', file]);
-    const loop = String((await execa('losetup', ['--find', '--show', file])).stdout).trim();
-    try {
-      await execa('pvcreate', ['-q', loop]);
-      await execa('vgcreate', ['-q', vg, loop]);
-      if (o.thin) await execa('lvcreate', ['-q', '-y', '-Wn', '-L', '160M', '-T', `${vg}/tp`]);
-      await fn(s, vg);
-    } finally {
-      await execa('vgremove', ['-q', '-f', vg], { reject: false });
-      await execa('pvremove', ['-q', '-ff', '-y', loop], { reject: false });
-      await execa('losetup', ['-d', loop], { reject: false });
-    }
-    assert.not.ok((await execa('dmsetup', ['ls'], { reject: false })).stdout.includes(vg), 'no device-mapper device left');
-  });
-}
 
 testIf(t, needs('device-mapper'), 'classic volumes: create -B lvm formats a volume the monitor mounts; lxkit snapshot is a classic snapshot, its origin refused by destroy while it lives; restore -N, copy (new volume + rsync); nothing left', () =>
   withVg({ thin: false }, async (s, vg) => {

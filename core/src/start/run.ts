@@ -330,30 +330,41 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
       const r = opts.restore;
       planRecorder()?.refuse('a restore is not replayed');
       await runtime.hooks.cloning.promise(ctx);
+      // criu restores onto a directory of the host: a filesystem the monitor would mount for the container
+      // (overlay, lvm) is mounted on the host for the restore, and let go once the restored processes hold it.
       const mount = ctx.rootfsMount;
-      const rootfsDir = rootfs === undefined ? '/' : mount?.kind === 'bind' ? mount.path : undefined;
-      if (rootfsDir === undefined) {
+      if (mount?.kind === 'filesystem' && mount.mounted) {
+        // What pre-start attached for the container's own mount (a loop device) would outlive a daemon's lxkit unused.
         throw new LxkitError(
           'LXKIT_UNSUPPORTED',
-          `container "${name}" cannot be restored: its root filesystem (${rootfs!.storage.type}) is a filesystem lxkit mounts for the container, and ${r.checkpointer.name} restores onto a directory of the host (dir, btrfs or zfs storage)`,
+          `container "${name}" cannot be restored: its root filesystem (${rootfs!.storage.type}) is attached to a device for the container's own mount, which a restore does not make (dir, btrfs, zfs, overlay and lvm storage are restored)`,
           { container: name },
         );
       }
-      const req = {
-        container: ctx.container,
-        log,
-        directory: r.directory,
-        verbose: r.verbose,
-        ...(r.actionScript !== undefined ? { actionScript: r.actionScript } : {}),
-        rootfs: rootfsDir,
-        cgroups: handed,
-        runtimeConfig: ctx.runtimeConfig,
-      };
-      const { argv, pidFile } = await r.checkpointer.restorer(req);
-      await served.answer;
-      log.debug(`restoring with ${argv.join(' ')}`);
-      holdNamespaces(await m.restore({ flags: plan.flags, argv, pidFile, what: `restoring container "${name}" from ${r.directory}` }));
-      await r.checkpointer.restored?.({ ...req, pid: ctx.pid!, namespaces: ctx.namespaces });
+      const opened =
+        rootfs === undefined || mount?.kind === 'bind'
+          ? undefined
+          : await rootfs.storage.backend.open(rootfs.storage.source, { name, lxcpath: opts.lxcpath, dir: `${opts.lxcpath}/${name}`, log });
+      try {
+        const req = {
+          container: ctx.container,
+          log,
+          directory: r.directory,
+          verbose: r.verbose,
+          ...(r.actionScript !== undefined ? { actionScript: r.actionScript } : {}),
+          rootfs: rootfs === undefined ? '/' : mount?.kind === 'bind' ? mount.path : opened!.path,
+          cgroups: handed,
+          runtimeConfig: ctx.runtimeConfig,
+        };
+        const { argv, pidFile } = await r.checkpointer.restorer(req);
+        await served.answer;
+        log.debug(`restoring with ${argv.join(' ')}`);
+        holdNamespaces(await m.restore({ flags: plan.flags, argv, pidFile, what: `restoring container "${name}" from ${r.directory}` }));
+        await r.checkpointer.restored?.({ ...req, pid: ctx.pid!, namespaces: ctx.namespaces });
+      } finally {
+        // The restored processes hold their own copy of the mount in their namespace.
+        await opened?.close();
+      }
       timelineMark('running');
       setState('RUNNING');
       return { monitor, ending: ending(true), pid: ctx.pid!, ctx };

@@ -215,7 +215,7 @@ testIf(t, needs('criu') ?? needs('device-mapper'), 'an lvm container: the restor
   withVg({ thin: false }, (s, vg) => storageRoundTrip(s, 'c6', ['-B', 'lvm', '--vgname', vg, '--fssize', '48M'], 'ext4')),
 );
 
-t('refusals name what is wrong and leave nothing: a stopped container, a console pty, a restore from a missing or foreign directory, flags of the other action', () =>
+t('refusals name what is wrong and leave nothing: a stopped container, a console pty, a restore from a missing or foreign directory, flags of the other action, a loop rootfs', () =>
   withScratch(async (s) => {
     await busyboxIn(s, 'r1', CARRIED);
     const dir = join(s.dir, 'ck');
@@ -251,6 +251,17 @@ t('refusals name what is wrong and leave nothing: a stopped container, a console
     const both = await lxkitIn(s, 'checkpoint', '-n', 'r1', '-D', dir, '-r', '-s');
     assert.is(both.exitCode, 1);
     assert.match(both.stderr, /-s is for a checkpoint/);
+
+    // A loop rootfs: refused after pre-start attached its device, which the abort lets go.
+    const loops = (await execa('losetup', ['-a'])).stdout;
+    assert.is((await lxkitIn(s, 'create', '-n', 'r3', '-t', 'busybox', '-B', 'loop', '--fssize', '32M', '--', '--privileged')).exitCode, 0);
+    await writeFile(join(s.lxcpath, 'r3', 'config'), (await readFile(join(s.lxcpath, 'r3', 'config'), 'utf8')) + CARRIED);
+    await writeFile(join(dir, 'lxkit-checkpoint.json'), JSON.stringify({ container: 'r3', pid: 1, networkLock: undefined }));
+    const loop = await lxkitIn(s, 'checkpoint', '-n', 'r3', '-r', '-D', dir);
+    assert.is(loop.exitCode, 1);
+    assert.match(loop.stderr, /container "r3" cannot be restored: its root filesystem \(loop\) is attached to a device for the container's own mount/);
+    assert.is((await execa('losetup', ['-a'])).stdout, loops, 'no loop device left');
+    assert.equal(await containerCgroups(['r3']), []);
   }),
 );
 

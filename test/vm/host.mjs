@@ -18,8 +18,8 @@ import { execa } from 'execa';
 import { buildImages, findKernel } from './image.mjs';
 
 const QEMU = 'qemu-system-x86_64';
-/** The whole VM run, boot to power-off: the budget is 10 minutes. */
-export const VM_TIMEOUT_MS = Number(process.env.LXKIT_VM_TIMEOUT_S ?? 600) * 1000;
+/** The whole VM run, boot to power-off: the budget is 20 minutes (a full run takes 12–13 under software emulation). */
+export const VM_TIMEOUT_MS = Number(process.env.LXKIT_VM_TIMEOUT_S ?? 1200) * 1000;
 /** One test file inside the VM (JavaScript runs 7–15× slower under software emulation). */
 const FILE_TIMEOUT_MS = 5 * 60 * 1000;
 

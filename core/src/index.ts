@@ -39,6 +39,7 @@ export { isAtOrAbove, isDirectory, removeStorageDirectory } from './storage/dire
 export { copyOfForeign, copyRootfs, copyStorage, type StorageSide } from './storage/copy.js';
 export { cloneStorageName } from './storage/naming.js';
 export { filesystemType, mountOnHost, storageTool, type HostMount } from './storage/host-mount.js';
+export { runTool, type ToolOptions } from './host/tool.js';
 export { rootfsSpec, storageOf, type ResolvedStorage } from './storage/select.js';
 export { PLUGIN_BRAND, definePlugin, isPlugin, type Plugin, type PluginDefinition } from './plugin/define.js';
 export { BUILTIN_PLUGINS, installedBuiltins } from './plugin/builtins.js';

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importExeca } from '../esm-imports.js';
 import { LxkitError } from '../errors.js';
+import { runTool } from '../host/tool.js';
 import type { OpenedRootfs } from './backend.js';
 
 export interface HostMount {
@@ -43,17 +44,13 @@ export async function mountOnHost(m: HostMount): Promise<OpenedRootfs> {
 }
 
 /** Runs a storage tool (btrfs, losetup, mkfs...); its failure is LXKIT_COMMAND_FAILED saying what lxkit was doing and what the tool said. */
-export async function storageTool(file: string, args: readonly string[], o: { what: string; container: string; path?: string; env?: Record<string, string> }): Promise<string> {
-  const { execa } = await importExeca();
-  const r = await execa(file, args, { reject: false, stdin: 'ignore', all: true, ...(o.env ? { env: o.env } : {}) });
-  if (r.failed) {
-    const why = (r as { code?: string }).code === 'ENOENT' ? `${file} is not installed` : `${file} ${args.join(' ')}: ${String(r.all ?? '').trim() || `exit ${r.exitCode}`}`;
-    throw new LxkitError('LXKIT_COMMAND_FAILED', `${o.what} for container "${o.container}": ${why}`, {
-      container: o.container,
-      ...(o.path ? { path: o.path } : {}),
-    });
-  }
-  return String(r.stdout ?? '').trim();
+export function storageTool(file: string, args: readonly string[], o: { what: string; container: string; path?: string; env?: Record<string, string> }): Promise<string> {
+  return runTool(file, args, {
+    what: `${o.what} for container "${o.container}"`,
+    code: 'LXKIT_COMMAND_FAILED',
+    details: { container: o.container, ...(o.path ? { path: o.path } : {}) },
+    ...(o.env ? { env: o.env } : {}),
+  });
 }
 
 /** The filesystem type on a block device or image file, as blkid reads it; none is LXKIT_ROOTFS_MISSING naming it. */

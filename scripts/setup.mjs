@@ -33,6 +33,9 @@ const PACKAGES = {
   'dbus-daemon': 'a private bus for the cgmanager service tests',
   'libseccomp-dev': 'the seccomp plugin compiles policies with libseccomp',
   apparmor: 'apparmor_parser: generated AppArmor profiles are compiled (and, where AppArmor is on, loaded) with it',
+  'dnsmasq-base': "lxkit net (the host's bridge service) hands out addresses and names with it",
+  nftables: "lxkit net's firewall rules (nft), and tests that inspect rules",
+  iptables: "lxkit net's firewall rules with LXC_USE_NFT=false, tested",
 };
 
 function run(cmd, args, opts = {}) {

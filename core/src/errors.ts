@@ -46,6 +46,9 @@ export const ERROR_CODES = {
   LXKIT_APPARMOR_FAILED: 'an AppArmor profile could not be compiled, loaded or applied',
   LXKIT_NETWORK_FAILED: "a container's network device could not be made or configured",
   LXKIT_CHECKPOINT_FAILED: 'a container could not be checkpointed or restored',
+  LXKIT_NET_SETTINGS_INVALID: "the host bridge service's settings (/etc/default/lxc, /etc/default/lxc-net) are invalid",
+  LXKIT_NET_SERVICE_FAILED: 'the host bridge service (bridge, firewall rules, dnsmasq) could not be started or stopped',
+  LXKIT_NET_SERVICE_STATE: 'the host bridge service is already running, or is not running',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

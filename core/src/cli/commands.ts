@@ -81,6 +81,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/cgmanager.js'),
   },
   {
+    name: 'net',
+    summary: "start, stop or show the host's bridge service (lxcbr0, dnsmasq, NAT), as LXC's lxc-net",
+    load: () => import('./commands/net.js'),
+  },
+  {
     name: 'monitor',
     summary: 'print the state changes of containers as they happen',
     lxc: 'lxc-monitor',

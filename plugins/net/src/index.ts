@@ -33,6 +33,25 @@ declare module '@lxkit/core' {
 export { NET_TYPES, type IPv4Address, type NetDevice, type NetModel, type NetTypeName } from './keys.js';
 export { planDevices, randomName, type NetworkImpl, type PlannedDevice } from './device.js';
 export { completeHwaddr, formatHwaddr, ipv4Broadcast, ipv4Bytes, ipv4Prefix, ipv6Bytes, ipv6Prefix } from './addresses.js';
+export {
+  DEFAULT_SETTINGS_FILES,
+  RUN_DIR,
+  dnsmasqArgs,
+  iptablesRules,
+  netServiceStatus,
+  nftRuleset,
+  readNetServiceSettings,
+  readShellVariables,
+  settingsFrom,
+  startNetService,
+  stopNetService,
+  type NetServiceOptions,
+  type NetServiceSettings,
+  type NetServiceStatus,
+  type ShellVariable,
+  type ShellVariables,
+  type Subnet,
+} from './service/index.js';
 
 const unsupported = (device: PlannedDevice, sub: string, message: string): LxkitError => networkError(device, sub, message, undefined, 'LXKIT_UNSUPPORTED');
 

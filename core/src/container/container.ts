@@ -80,6 +80,8 @@ export interface CreateOptions {
   storageOptions?: StorageOptions;
   /** The rootfs directory (`--dir`) instead of `<lxcpath>/<name>/rootfs`; the config's lxc.rootfs.path names it. */
   rootfsDir?: string;
+  /** What the template has to say to the person making the container (default: logged at NOTICE). */
+  onMessage?: (text: string) => void;
 }
 
 /** What a start and an execute both take. */
@@ -254,6 +256,7 @@ export class Container {
             config: doc,
             log: this.#log,
             hasPlugin: (p) => runtime.hasPlugin(p),
+            say: opts.onMessage ?? ((text) => this.#log.notice(text)),
           });
         } catch (err) {
           throw new LxkitError('LXKIT_TEMPLATE_FAILED', `template "${opts.template}" failed for container "${this.name}": ${messageOf(err)}`, {

@@ -103,6 +103,8 @@ export interface TemplateRequest {
   readonly log: import('../log/logger.js').Logger;
   /** Whether a plugin is enabled: a template writes only keys that some enabled plugin reads. */
   hasPlugin(name: string): boolean;
+  /** Text for the person who made the container (an image's create message): the CLI prints it, the library logs it (NOTICE). */
+  say(text: string): void;
 }
 
 /** A template (`hooks.template.for(name)`): fills a new container's rootfs and config. */

@@ -17,9 +17,8 @@
 import { chmod, copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { importExeca, runInUserNamespace, withCallerIds, type Template, type TemplateRequest } from '@lxkit/core';
-import { shiftOwnership, supportsIdmappedMounts } from './ownership.js';
-import { callerRange, ensureRootRange } from './subid.js';
+import { importExeca, type Template, type TemplateRequest } from '@lxkit/core';
+import { makeUnprivileged } from './unprivileged.js';
 
 const DIRS: readonly [string, number][] = [
   ['bin', 0o755], ['sbin', 0o755], ['usr/bin', 0o755], ['usr/sbin', 0o755], ['lib', 0o755],
@@ -144,32 +143,6 @@ export const busybox: Template = {
     c.append('lxc.mount.entry', 'shm dev/shm tmpfs defaults,create=dir 0 0');
     c.append('lxc.mount.entry', 'mqueue dev/mqueue mqueue defaults,optional,create=dir 0 0');
 
-    if (!values.privileged) {
-      const root = process.getuid?.() === 0;
-      // LXKIT_SUBUID/LXKIT_SUBGID point elsewhere (tests, image builders that must not touch the host's files).
-      const range = root ? ensureRootRange : callerRange;
-      const uids = await range(process.env['LXKIT_SUBUID'] ?? '/etc/subuid');
-      const gids = await range(process.env['LXKIT_SUBGID'] ?? '/etc/subgid');
-      c.append('lxc.idmap', `u 0 ${uids.start} ${uids.count}`);
-      c.append('lxc.idmap', `g 0 ${gids.start} ${gids.count}`);
-      if (!root) {
-        // Only the container's root can own its files, and only from inside its user namespace (lxc-usernsexec's way).
-        const maps = [
-          { type: 'u' as const, nsid: 0, hostid: uids.start, range: uids.count },
-          { type: 'g' as const, nsid: 0, hostid: gids.start, range: gids.count },
-        ];
-        await runInUserNamespace({
-          idmap: withCallerIds(maps),
-          argv: ['chown', '-R', '-h', '0:0', rootfs],
-          what: `giving the root filesystem to the container's root (host ids ${uids.start}:${gids.start})`,
-          log: req.log,
-        });
-      } else if (uids.start === gids.start && (await supportsIdmappedMounts(rootfs))) {
-        c.set('lxc.rootfs.options', 'idmap=container');
-      } else {
-        await shiftOwnership(rootfs, uids.start);
-        req.log.info(`busybox: shifted the rootfs ownership by ${uids.start} (no idmapped mounts here)`);
-      }
-    }
+    if (!values.privileged) await makeUnprivileged(req, 'busybox');
   },
 };

@@ -1,11 +1,14 @@
 /**
  * @lxkit/plugin-templates: the templates of `lxkit create -t NAME`,
- * offered through hooks.template.for(NAME). Today: busybox.
+ * offered through hooks.template.for(NAME): busybox, and local (an image on
+ * disk in LXC's image format).
  */
 import { definePlugin, VERSION } from '@lxkit/core';
 import { busybox } from './busybox.js';
+import { local } from './local.js';
 
 export { busybox } from './busybox.js';
+export { local } from './local.js';
 
 export default definePlugin({
   name: 'templates',
@@ -14,5 +17,6 @@ export default definePlugin({
   lxkit: `^${VERSION}`,
   apply(runtime) {
     runtime.hooks.template.for('busybox').tap('templates', () => busybox);
+    runtime.hooks.template.for('local').tap('templates', () => local);
   },
 });

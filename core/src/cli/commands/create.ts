@@ -25,6 +25,8 @@ async function create(ctx: CliContext, args: string[], opts: CreateFlags): Promi
     ...(opts.config ? { configFile: opts.config } : {}),
     ...(opts.bdev ? { storage: opts.bdev } : {}),
     ...(opts.dir !== undefined ? { rootfsDir: opts.dir } : {}),
+    // As lxc-create, which shows what its template prints.
+    onMessage: (text) => void (ctx.opts.quiet ? undefined : ctx.out(text.endsWith('\n') ? text : `${text}\n`)),
     storageOptions: {
       ...(opts.fssize !== undefined ? { fssize: opts.fssize } : {}),
       ...(opts.fstype !== undefined ? { fstype: opts.fstype } : {}),

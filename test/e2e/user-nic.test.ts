@@ -140,7 +140,7 @@ testIf(test, NOT_SETUID, 'what nobody cannot have: a device other than a veth, r
         const base = await readFile(config, 'utf8');
         const cases: [lines: string[], message: RegExp][] = [
           [['type = macvlan', `link = ${bridge}`], /lxc\.net\.0\.type = macvlan: a user other than root gets veth devices only .*a macvlan device needs root/],
-          [['type = veth', `link = ${bridge}`, 'veth.mode = router'], /lxc\.net\.0\.veth\.mode = router: needs root \(router mode routes to the container from the host\)/],
+          [['type = veth', `link = ${bridge}`, 'veth.mode = router'], /lxc\.net\.0\.veth\.mode = router: needs root \(router mode's routes and proxy entries on the host\)/],
           [['type = veth', `link = ${bridge}`, 'veth.ipv4.route = 10.1.0.0/16'], /lxc\.net\.0\.veth\.ipv4\.route = 10\.1\.0\.0\/16: needs root/],
           [['type = veth'], /lxc\.net\.0\.type = veth: a user other than root gets a veth on a bridge only/],
           [['type = veth', 'link = lo'], /lxc\.net\.0\.link = lo: "lo" is not a bridge/],

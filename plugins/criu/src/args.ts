@@ -8,7 +8,7 @@
  * restorer's sibling: the monitor that runs criu becomes its parent.
  */
 import type { CheckpointDump, CheckpointRestore, ContainerConfig } from '@lxkit/core';
-import { planDevices, randomName, type NetDevice } from '@lxkit/plugin-net';
+import { planDevices, randomName, vethHostSideKeys, type NetDevice } from '@lxkit/plugin-net';
 
 export interface CriuSettings {
   /** The criu program. */
@@ -27,16 +27,6 @@ type Action = 'dump' | 'pre-dump' | 'restore';
  * and its bridge is not, and is refused.
  */
 const NETWORKS = new Set(['empty', 'none', 'veth', 'macvlan']);
-
-/** Keys of a veth whose work on the host side a restore would not redo: the key, and what it is. */
-const HOST_SIDE: readonly [test: (d: NetDevice) => boolean, sub: string, what: string][] = [
-  [(d) => d.veth.mode === 'router', 'veth.mode', "router mode's routes and proxy entries on the host"],
-  [(d) => d.veth.ipv4Routes.length > 0, 'veth.ipv4.route', 'routes on the host'],
-  [(d) => d.veth.ipv6Routes.length > 0, 'veth.ipv6.route', 'routes on the host'],
-  [(d) => d.veth.vlanId !== undefined, 'veth.vlan.id', "the bridge port's VLANs"],
-  [(d) => d.veth.vlanTaggedIds.length > 0, 'veth.vlan.tagged.id', "the bridge port's VLANs"],
-  [(d) => d.l2proxy, 'l2proxy', 'proxy entries on the host'],
-];
 
 /** Why criu (through lxkit) cannot carry this container, naming the key; undefined when it can. */
 export function unsupported(config: ContainerConfig): string | undefined {
@@ -57,9 +47,8 @@ export function unsupported(config: ContainerConfig): string | undefined {
     }
     if (d.type === 'macvlan' && d.link === undefined) return `lxc.net.${d.index}.type = macvlan${at(`lxc.net.${d.index}.type`)}: a restore makes the macvlan on lxc.net.${d.index}.link, and none is set`;
     if (d.type !== 'veth') continue;
-    for (const [test, sub, what] of HOST_SIDE) {
-      if (test(d)) return `lxc.net.${d.index}.${sub}${at(`lxc.net.${d.index}.${sub}`)}: a restore makes the veth again, but not ${what}`;
-    }
+    const [key] = vethHostSideKeys(d);
+    if (key) return `lxc.net.${d.index}.${key.sub}${at(`lxc.net.${d.index}.${key.sub}`)}: a restore makes the veth again, but not ${key.what}`;
   }
   return undefined;
 }

@@ -32,6 +32,7 @@ declare module '@lxkit/core' {
 
 export { NET_TYPES, type IPv4Address, type NetDevice, type NetModel, type NetTypeName } from './keys.js';
 export { planDevices, randomName, type NetworkImpl, type PlannedDevice } from './device.js';
+export { vethHostSideKeys, type HostSideKey } from './veth-host-side.js';
 export { completeHwaddr, formatHwaddr, ipv4Broadcast, ipv4Bytes, ipv4Prefix, ipv6Bytes, ipv6Prefix } from './addresses.js';
 export {
   DEFAULT_SETTINGS_FILES,

@@ -10,25 +10,15 @@
  */
 import { importExeca, nativeHelperPath, type StartContext } from '@lxkit/core';
 import { networkError, type PlannedDevice } from './device.js';
-
-/** Keys of a veth that would need root on the host: the key, and why. */
-const ROOT_ONLY: readonly [test: (d: PlannedDevice) => boolean, sub: string, why: string][] = [
-  [(d) => d.dev.veth.mode === 'router', 'veth.mode', 'router mode routes to the container from the host'],
-  [(d) => d.dev.veth.ipv4Routes.length > 0, 'veth.ipv4.route', 'the routes go on the host'],
-  [(d) => d.dev.veth.ipv6Routes.length > 0, 'veth.ipv6.route', 'the routes go on the host'],
-  [(d) => d.dev.veth.vlanId !== undefined, 'veth.vlan.id', 'VLANs are set on the bridge port on the host'],
-  [(d) => d.dev.veth.vlanTaggedIds.length > 0, 'veth.vlan.tagged.id', 'VLANs are set on the bridge port on the host'],
-  [(d) => d.dev.l2proxy, 'l2proxy', 'proxy entries go on the host'],
-];
+import { vethHostSideKeys } from './veth-host-side.js';
 
 /** pre-start: what lxkit-user-nic cannot give `device`, as an error naming the key. */
 export function checkUserVeth(device: PlannedDevice): void {
   if (device.dev.link === undefined) {
     throw networkError(device, 'type', 'a user other than root gets a veth on a bridge only (lxkit-user-nic, quotas in /etc/lxc/lxc-usernet): set lxc.net.N.link', undefined, 'LXKIT_UNSUPPORTED');
   }
-  for (const [test, sub, why] of ROOT_ONLY) {
-    if (test(device)) throw networkError(device, sub, `needs root (${why}); a user other than root gets a plain veth on a bridge`, undefined, 'LXKIT_UNSUPPORTED');
-  }
+  const [key] = vethHostSideKeys(device.dev);
+  if (key) throw networkError(device, key.sub, `needs root (${key.what}); a user other than root gets a plain veth on a bridge`, undefined, 'LXKIT_UNSUPPORTED');
 }
 
 /**

@@ -352,7 +352,8 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
           directory: r.directory,
           verbose: r.verbose,
           ...(r.actionScript !== undefined ? { actionScript: r.actionScript } : {}),
-          rootfs: rootfs === undefined ? '/' : mount?.kind === 'bind' ? mount.path : opened!.path,
+          // No rootfs: the host's own; a bind's source is a directory on the host already.
+          rootfs: opened?.path ?? (mount?.kind === 'bind' ? mount.path : '/'),
           cgroups: handed,
           runtimeConfig: ctx.runtimeConfig,
         };

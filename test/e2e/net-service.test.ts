@@ -18,7 +18,7 @@ import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { portsGone } from '../lib/net.js';
-import { busyboxIn, lxkit, lxkitIn, testIf, until, which, withRestoredFiles, withScratch, withTmpDir, type CliResult } from '../lib/harness.js';
+import { busyboxIn, LXKIT_BIN, lxkit, lxkitIn, NOBODY, testIf, until, which, withRestoredFiles, withScratch, withTmpDir, type CliResult } from '../lib/harness.js';
 
 const test = suite('net-service');
 const RUN = '/run/lxc';
@@ -180,6 +180,19 @@ testIf(test, BUSY, "a failed start leaves nothing: bad settings make nothing, an
     assert.match(r.stderr, new RegExp(`${svc.settings.replaceAll('/', '\\/')}:8: LXC_NETMASK="255\\.255\\.0\\.255": not a netmask`));
     await assertGone(svc, before);
   });
+  // An interface of the host that is no bridge is left alone, by start and by a forced stop.
+  const lo = JSON.stringify((await execa('ip', ['-j', 'addr', 'show', 'lo'])).stdout);
+  await withService(42, ['LXC_BRIDGE=lo'], async (svc) => {
+    for (const args of [['start'], ['stop', '--force']]) {
+      const r = await lxkit(['net', ...args, '--settings', svc.settings]);
+      assert.is(r.exitCode, 1, args.join(' '));
+      assert.match(r.stderr, /LXC_BRIDGE: lo is a network interface of the host that is not a bridge; it is left alone/);
+    }
+    assert.is(JSON.stringify((await execa('ip', ['-j', 'addr', 'show', 'lo'])).stdout), lo);
+  });
+  const asNobody = await execa('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, LXKIT_BIN, 'net', 'start'], { reject: false, env: { NODE_EXTRA_CA_CERTS: '' } });
+  assert.is(asNobody.exitCode, 1);
+  assert.match(asNobody.stderr, /the bridge service needs root to start/);
   await withService(42, ['LXC_DHCP_RANGE=10.219.42.10,banana'], async (svc) => {
     const r = await svc.net('start');
     assert.is(r.exitCode, 1);

@@ -13,6 +13,17 @@ const ip = (args: string[], what: string) => runTool('ip', args, { what, code: '
 
 export const bridgeExists = (bridge: string): boolean => existsSync(`/sys/class/net/${bridge}`);
 
+/**
+ * LXC_BRIDGE names an interface of the host that is no bridge (eth0, say):
+ * refused before anything touches it, where LXC's script would take its
+ * addresses away and bring it down.
+ */
+export function refuseNonBridge(bridge: string): void {
+  if (bridgeExists(bridge) && !existsSync(`/sys/class/net/${bridge}/bridge`)) {
+    throw new LxkitError('LXKIT_NET_SERVICE_FAILED', `LXC_BRIDGE: ${bridge} is a network interface of the host that is not a bridge; it is left alone`, { key: 'LXC_BRIDGE' });
+  }
+}
+
 /** The interfaces on the bridge. */
 export const bridgePorts = (bridge: string): Promise<string[]> => readdir(`/sys/class/net/${bridge}/brif`).catch(() => []);
 
@@ -28,10 +39,8 @@ async function sysctl(path: string, value: string, log: Logger, optional = false
 
 export async function bridgeUp(s: NetServiceSettings, log: Logger): Promise<void> {
   const br = s.bridge;
+  refuseNonBridge(br);
   if (!bridgeExists(br)) await ip(['link', 'add', 'dev', br, 'type', 'bridge'], `adding the bridge ${br}`);
-  else if (!existsSync(`/sys/class/net/${br}/bridge`)) {
-    throw new LxkitError('LXKIT_NET_SERVICE_FAILED', `LXC_BRIDGE: ${br} is a network interface of the host that is not a bridge`, { key: 'LXC_BRIDGE' });
-  }
   await sysctl('/proc/sys/net/ipv4/ip_forward', '1', log);
   // The bridge's own address is the only one on it: duplicate address detection only delays it.
   await sysctl(`/proc/sys/net/ipv6/conf/${br}/accept_dad`, '0', log, true);
@@ -49,6 +58,7 @@ export async function bridgeUp(s: NetServiceSettings, log: Logger): Promise<void
 /** Addresses off, down; deleted unless interfaces are still on it (containers that run). */
 export async function bridgeDown(bridge: string, log: Logger): Promise<'deleted' | 'kept'> {
   if (!bridgeExists(bridge)) return 'deleted';
+  refuseNonBridge(bridge);
   await ip(['addr', 'flush', 'dev', bridge], `removing the addresses of ${bridge}`);
   await ip(['link', 'set', 'dev', bridge, 'down'], `taking ${bridge} down`);
   const ports = await bridgePorts(bridge);

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LxkitError, type Logger } from '@lxkit/core';
-import { bridgeDown, bridgeExists, bridgePorts, bridgeUp } from './bridge.js';
+import { bridgeDown, bridgeExists, bridgePorts, bridgeUp, refuseNonBridge } from './bridge.js';
 import { LEASE_DIR, runningDnsmasq, startDnsmasq, stopDnsmasq } from './dnsmasq.js';
 import { addFirewall, firewallKind, nftTables, removeFirewall } from './firewall.js';
 import { readNetServiceSettings, type NetServiceSettings } from './settings.js';
@@ -86,6 +86,11 @@ async function teardown(s: NetServiceSettings, o: NetServiceOptions): Promise<vo
 
 const settingsOf = (o: NetServiceOptions) => readNetServiceSettings(o.log, o.settingsFile);
 
+/** Start and stop change the host's interfaces, firewall and processes. */
+function requireRoot(verb: string): void {
+  if (process.getuid?.() !== 0) throw new LxkitError('LXKIT_NET_SERVICE_FAILED', `the bridge service needs root to ${verb} (it changes the host's interfaces, firewall rules and runs dnsmasq)`);
+}
+
 function disabled(s: NetServiceSettings, o: NetServiceOptions, verb: string): boolean {
   if (s.enabled) return false;
   o.report?.(`USE_LXC_BRIDGE is not true${s.files.length ? ` (${s.files.join(', ')})` : ''}: nothing to ${verb}`);
@@ -94,8 +99,10 @@ function disabled(s: NetServiceSettings, o: NetServiceOptions, verb: string): bo
 
 /** Starts the service: bridge, firewall, dnsmasq, then the flag. A failure undoes what was done. */
 export async function startNetService(o: NetServiceOptions): Promise<NetServiceSettings> {
+  requireRoot('start');
   const s = settingsOf(o);
   if (disabled(s, o, 'start')) return s;
+  refuseNonBridge(s.bridge);
   const { runDir, leaseDir } = paths(o);
   const say = o.report ?? (() => {});
   if (existsSync(flagOf(runDir))) {
@@ -130,8 +137,10 @@ export async function startNetService(o: NetServiceOptions): Promise<NetServiceS
  * it is not running, to clean up what a failed start left.
  */
 export async function stopNetService(o: NetServiceOptions & { readonly force?: boolean }): Promise<NetServiceSettings> {
+  requireRoot('stop');
   const s = settingsOf(o);
   if (disabled(s, o, 'stop')) return s;
+  refuseNonBridge(s.bridge);
   const flag = flagOf(paths(o).runDir);
   if (!existsSync(flag) && !o.force) throw new LxkitError('LXKIT_NET_SERVICE_STATE', `the bridge service is not running (no ${flag})`, { path: flag });
   await teardown(s, o);

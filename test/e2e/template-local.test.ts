@@ -9,38 +9,11 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { busyboxIn, lxkitIn, testIf, withLxcPivotCleanup, withScratch, type Scratch } from '../lib/harness.js';
+import { lxkitIn, testIf, withLxcPivotCleanup, withScratch, type Scratch } from '../lib/harness.js';
+import { imageIn } from '../lib/image.js';
 
 const test = suite('template-local');
 const LXC_LOCAL = '/usr/share/lxc/templates/lxc-local';
-
-interface Image {
-  readonly meta: string;
-  readonly fstree: string;
-}
-
-/** An image of a busybox rootfs: its metadata with config, config-user, excludes-user, fstab, templates and a create message. */
-async function imageIn(s: Scratch): Promise<Image> {
-  const src = await busyboxIn(s, 'imgsrc');
-  const rootfs = join(src, 'rootfs');
-  await writeFile(join(rootfs, 'etc/hostname'), 'LXC_NAME\n');
-  await writeFile(join(rootfs, 'etc/motd'), 'welcome to LXC_NAME in LXC_PATH\n');
-  await writeFile(join(rootfs, 'etc/only-privileged'), 'left out of unprivileged containers\n');
-  const fstree = join(s.dir, 'rootfs.tar.xz');
-  await execa('tar', ['--numeric-owner', '-cJf', fstree, '-C', rootfs, '.']);
-  const meta = join(s.dir, 'meta');
-  await mkdir(meta, { recursive: true });
-  const common = ['lxc.signal.halt = SIGUSR1', 'lxc.signal.reboot = SIGTERM', 'lxc.autodev = 1', 'lxc.tty.max = 0', 'lxc.mount.auto = proc:mixed sys:ro', 'lxc.environment = IMAGE_OF=LXC_NAME'];
-  await writeFile(join(meta, 'config'), ['# the image, privileged', ...common, ''].join('\n'));
-  await writeFile(join(meta, 'config-user'), ['# the image, unprivileged', ...common, 'lxc.environment = IMAGE_MODE=user', ''].join('\n'));
-  await writeFile(join(meta, 'excludes-user'), './etc/only-privileged\n');
-  await writeFile(join(meta, 'fstab'), '# for LXC_NAME\ntmpfs mnt tmpfs defaults 0 0\n');
-  await writeFile(join(meta, 'templates'), '/etc/hostname\n/etc/motd\n/etc/not-in-the-image\n');
-  await writeFile(join(meta, 'create-message'), 'Made from the test image.\n');
-  const metaTar = join(s.dir, 'meta.tar.xz');
-  await execa('tar', ['-cJf', metaTar, '-C', meta, 'config', 'config-user', 'excludes-user', 'fstab', 'templates', 'create-message']);
-  return { meta: metaTar, fstree };
-}
 
 /** A default config of the test's: a comment, a network, another key. */
 async function defaultConfig(s: Scratch): Promise<string> {

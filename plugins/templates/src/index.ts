@@ -1,13 +1,15 @@
 /**
  * @lxkit/plugin-templates: the templates of `lxkit create -t NAME`,
- * offered through hooks.template.for(NAME): busybox, and local (an image on
- * disk in LXC's image format).
+ * offered through hooks.template.for(NAME): busybox; local and download (an
+ * image in LXC's image format, on disk or from an image server).
  */
 import { definePlugin, VERSION } from '@lxkit/core';
 import { busybox } from './busybox.js';
+import { download } from './download.js';
 import { local } from './local.js';
 
 export { busybox } from './busybox.js';
+export { download, parseIndex, type IndexEntry } from './download.js';
 export { local } from './local.js';
 
 export default definePlugin({
@@ -18,5 +20,6 @@ export default definePlugin({
   apply(runtime) {
     runtime.hooks.template.for('busybox').tap('templates', () => busybox);
     runtime.hooks.template.for('local').tap('templates', () => local);
+    runtime.hooks.template.for('download').tap('templates', () => download);
   },
 });

@@ -97,9 +97,9 @@ async function tree(root: string): Promise<string> {
   return (await execa('find', [root, '-printf', '%P %U %G %m %y %l\n'])).stdout.split('\n').sort().join('\n');
 }
 
-testIf(test, existsSync(LXC_LOCAL) ? undefined : `${LXC_LOCAL} is not installed (Debian's lxc package)`, "the same image through LXC's lxc-local: the same config keys in the same order, the same files", async () => {
+testIf(test, existsSync(LXC_LOCAL) ? undefined : `${LXC_LOCAL} is not installed (Debian's lxc package)`, "the same image, including LXC's common.conf as real images do, through LXC's lxc-local: the same config keys in the same order, the same files", async () => {
   await withScratch(async (s) => {
-    const img = await imageIn(s);
+    const img = await imageIn(s, { lxcCommon: true });
     const base = await defaultConfig(s);
     const ours = await lxkitIn(s, 'create', '-n', 'same', '-f', base, '-t', 'local', '--', '-m', img.meta, '-f', img.fstree, '--privileged');
     assert.is(ours.exitCode, 0, ours.stderr);
@@ -111,6 +111,7 @@ testIf(test, existsSync(LXC_LOCAL) ? undefined : `${LXC_LOCAL} is not installed 
       assert.match(theirs.all ?? '', /Made from the test image\./);
     });
     const [a, b] = await Promise.all([join(s.lxcpath, 'same'), join(lxcpath, 'same')].map((d) => readFile(join(d, 'config'), 'utf8')));
+    assert.match(a!, /^lxc\.include = \/usr\/share\/lxc\/config\/common\.conf$/m);
     assert.equal(keyLines(a!).map((l) => l.replaceAll(s.lxcpath, 'LXCPATH')), keyLines(b!).map((l) => l.replaceAll(lxcpath, 'LXCPATH')));
     assert.is(await tree(join(s.lxcpath, 'same/rootfs')), await tree(join(lxcpath, 'same/rootfs')));
     for (const f of ['rootfs/etc/hostname', 'fstab']) {

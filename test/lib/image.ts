@@ -18,9 +18,10 @@ export interface Image {
 /**
  * An image of a busybox rootfs (one per scratch, made on first use) in
  * `o.into` (default: the scratch directory): `o.build` goes in
- * /etc/image-build, `o.expiry` in the metadata's `expiry`.
+ * /etc/image-build, `o.expiry` in the metadata's `expiry`; with
+ * `o.lxcCommon` its config includes LXC's common.conf as real images do.
  */
-export async function imageIn(s: Scratch, o: { into?: string; build?: string; expiry?: number } = {}): Promise<Image> {
+export async function imageIn(s: Scratch, o: { into?: string; build?: string; expiry?: number; lxcCommon?: boolean } = {}): Promise<Image> {
   const into = o.into ?? s.dir;
   const src = existsSync(join(s.lxcpath, 'imgsrc')) ? join(s.lxcpath, 'imgsrc') : await busyboxIn(s, 'imgsrc');
   const rootfs = join(src, 'rootfs');
@@ -32,7 +33,7 @@ export async function imageIn(s: Scratch, o: { into?: string; build?: string; ex
   const fstree = join(into, 'rootfs.tar.xz');
   await execa('tar', ['--numeric-owner', '-cJf', fstree, '-C', rootfs, '.']);
   const meta = await mkdtemp(join(s.dir, 'meta-'));
-  const common = ['lxc.signal.halt = SIGUSR1', 'lxc.signal.reboot = SIGTERM', 'lxc.autodev = 1', 'lxc.tty.max = 0', 'lxc.mount.auto = proc:mixed sys:ro', 'lxc.environment = IMAGE_OF=LXC_NAME'];
+  const common = [...(o.lxcCommon ? ['lxc.include = LXC_TEMPLATE_CONFIG/common.conf'] : []), 'lxc.signal.halt = SIGUSR1', 'lxc.signal.reboot = SIGTERM', 'lxc.autodev = 1', 'lxc.tty.max = 0', 'lxc.mount.auto = proc:mixed sys:ro', 'lxc.environment = IMAGE_OF=LXC_NAME'];
   const files: Record<string, string> = {
     config: ['# the image, privileged', ...common, ''].join('\n'),
     'config-user': ['# the image, unprivileged', ...common, 'lxc.environment = IMAGE_MODE=user', ''].join('\n'),

@@ -117,12 +117,17 @@ testIf(t, needs('criu'), 'checkpoint without -s leaves the container running; a 
     assert.equal(await containerCgroups(['c2']), []);
 
     // -F: lxkit stays with the restored container, and SIGTERM to it halts the container (lxc.signal.halt), as with start -F.
-    const fg = execa(process.execPath, [LXKIT_BIN, 'checkpoint', '-n', 'c2', '-P', s.lxcpath, '-D', dir, '-r', '-F'], { env: { ...s.env, NODE_EXTRA_CA_CERTS: '' }, reject: false });
+    // execa would SIGKILL lxkit 5 s after the SIGTERM below; the halt and its clean-up under emulation may take longer.
+    const fg = execa(process.execPath, [LXKIT_BIN, 'checkpoint', '-n', 'c2', '-P', s.lxcpath, '-D', dir, '-r', '-F'], {
+      env: { ...s.env, NODE_EXTRA_CA_CERTS: '' },
+      reject: false,
+      forceKillAfterDelay: false,
+    });
     try {
       await until(async () => ((await state(s, 'c2')) === 'RUNNING' ? true : undefined), 20_000, 'restored in the foreground');
       fg.kill('SIGTERM');
       const done = await fg;
-      assert.is(done.exitCode, 0, String(done.stderr));
+      assert.is(done.exitCode, 0, `${done.signal ?? ''} ${String(done.stderr)}`);
       assert.is(await state(s, 'c2'), 'STOPPED', 'halted');
     } finally {
       fg.kill('SIGKILL');

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { lxkit, testIf, which, withLxcPivotCleanup, withScratch, type CliResult, type Scratch } from '../lib/harness.js';
+import { asNobodyIn, lxkit, testIf, which, withLxcPivotCleanup, withScratch, withSubordinateIds, type CliResult, type Scratch } from '../lib/harness.js';
 import { imageIn } from '../lib/image.js';
 
 const test = suite('template-download');
@@ -126,6 +126,30 @@ test('an image is downloaded once into the cache, installed unprivileged or priv
       assert.is(run.stdout, `${name}\n20261124_01:00\n${name}`);
     }
   });
+});
+
+test("a user other than root: the image cached in its own ~/.cache/lxc, the container unprivileged with the image's owners; it runs", async () => {
+  await withSubordinateIds('nobody:300000:65536', () =>
+    withImageServer(async (srv, s) => {
+      await srv.publish('20261124_01:00');
+      // Its own cache, as LXC's template has it for a user other than root: no LXC_CACHE_PATH.
+      const asNobody = await asNobodyIn(s, { NODE_EXTRA_CA_CERTS: srv.env['NODE_EXTRA_CA_CERTS']! });
+      const r = await asNobody(['create', '-n', 'n1', '-t', 'download', '--', '--server', srv.server, ...IMAGE]);
+      assert.is(r.exitCode, 0, r.stderr);
+      assert.match(r.stdout, /Made from the test image\.$/);
+      const cache = join(s.dir, 'home/.cache/lxc/download/busybox/test/amd64/default');
+      assert.is((await readFile(join(cache, 'build_id'), 'utf8')).trim(), '20261124_01:00');
+      assert.is((await execa('stat', ['-c', '%u', cache, join(cache, 'rootfs.tar.xz')])).stdout, '65534\n65534', "the cache is the user's");
+      assert.not.ok(existsSync(srv.cache), 'nothing in the shared cache');
+      const rootfs = join(s.lxcpath, 'n1/rootfs');
+      assert.is((await execa('stat', ['-c', '%u:%g', join(rootfs, 'bin/busybox'), join(rootfs, 'etc/hostname')])).stdout, '300000:300000\n300000:300000');
+      const run = await asNobody(['execute', '-n', 'n1', '--', 'sh', '-c', 'cat /etc/hostname /etc/image-build; id -u']);
+      assert.is(run.exitCode, 0, run.stderr);
+      assert.is(run.stdout, 'n1\n20261124_01:00\n0');
+      const destroyed = await asNobody(['destroy', '-n', 'n1']);
+      assert.is(destroyed.exitCode, 0, destroyed.stderr);
+    }),
+  );
 });
 
 test('an expired cache is refreshed from a newer build, --force-cache keeps it, --flush-cache downloads again; a failed download leaves the cache as it was', async () => {

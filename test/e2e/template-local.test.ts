@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { lxkitIn, testIf, withLxcPivotCleanup, withScratch, type Scratch } from '../lib/harness.js';
+import { asNobodyIn, lxkitIn, testIf, withLxcPivotCleanup, withScratch, withSubordinateIds, type Scratch } from '../lib/harness.js';
 import { imageIn } from '../lib/image.js';
 
 const test = suite('template-local');
@@ -61,6 +61,39 @@ test("an unprivileged container (the default): the -user config and excludes, ro
     assert.match(map!, /^\s*0\s+[1-9]\d*\s+\d+$/);
     assert.equal(owners, ['0 0', '0 0']);
   });
+});
+
+/** `uid:gid` of each path on the host. */
+const owners = async (paths: readonly string[]) => (await execa('stat', ['-c', '%u:%g', ...paths])).stdout.split('\n');
+
+test("a user other than root: the rootfs unpacked as root of the container's user namespace (the image's owners), the templated files written there; --privileged refused; it runs and is destroyed", async () => {
+  // newuidmap reads /etc/subuid and /etc/subgid only: nobody gets a range there for the test.
+  await withSubordinateIds('nobody:300000:65536', () =>
+    withScratch(async (s) => {
+      const img = await imageIn(s);
+      const asNobody = await asNobodyIn(s);
+      const refused = await asNobody(['create', '-n', 'n0', '-t', 'local', '--', '-m', img.meta, '-f', img.fstree, '--privileged']);
+      assert.is(refused.exitCode, 1);
+      assert.match(refused.stderr, /template "local" failed for container "n0": a privileged container is root's to make: a user other than root makes unprivileged ones \(leave out --privileged\)/);
+      assert.not.ok(existsSync(join(s.lxcpath, 'n0')), 'nothing left');
+
+      const r = await asNobody(['create', '-n', 'n1', '-t', 'local', '--', '-m', img.meta, '-f', img.fstree]);
+      assert.is(r.exitCode, 0, r.stderr);
+      assert.is(r.stdout, 'Made from the test image.');
+      const dir = join(s.lxcpath, 'n1');
+      assert.match(await readFile(join(dir, 'config'), 'utf8'), /^lxc\.idmap = u 0 300000 65536\nlxc\.idmap = g 0 300000 65536$/m);
+      const rootfs = join(dir, 'rootfs');
+      assert.equal(await owners([rootfs, join(rootfs, 'bin/busybox'), join(rootfs, 'etc/motd'), join(rootfs, 'dev/pts')]), Array(4).fill('300000:300000'));
+      assert.is(await readFile(join(rootfs, 'etc/motd'), 'utf8'), `welcome to n1 in ${dir}\n`);
+      assert.not.ok(existsSync(join(rootfs, 'etc/only-privileged')), 'excludes-user applied');
+      const run = await asNobody(['execute', '-n', 'n1', '--', 'sh', '-c', 'cat /etc/hostname; echo "$IMAGE_MODE"; stat -c "%u %g" / /etc/motd /bin/busybox']);
+      assert.is(run.exitCode, 0, run.stderr);
+      assert.equal(run.stdout.split('\n'), ['n1', 'user', '0 0', '0 0', '0 0']);
+      const destroyed = await asNobody(['destroy', '-n', 'n1']);
+      assert.is(destroyed.exitCode, 0, destroyed.stderr);
+      assert.not.ok(existsSync(dir), 'everything removed');
+    }),
+  );
 });
 
 test('bad input: no image, a missing tarball, metadata without a config — a clear error and no container left', async () => {

@@ -262,17 +262,18 @@ export const NOBODY = 65534;
 /**
  * Makes the scratch lxcpath nobody's (with a home and a run directory of
  * its own) and returns how to run lxkit as nobody there: `lxkit COMMAND -P
- * <lxcpath> ARGS…`, never rejecting. Subordinate ids must be given
- * (withSubordinateIds) for containers with a user namespace.
+ * <lxcpath> ARGS…`, never rejecting, with `extraEnv` added to its
+ * environment. Subordinate ids must be given (withSubordinateIds) for
+ * containers with a user namespace.
  */
-export async function asNobodyIn(s: Scratch): Promise<(args: string[]) => Promise<CliResult>> {
+export async function asNobodyIn(s: Scratch, extraEnv: Record<string, string> = {}): Promise<(args: string[]) => Promise<CliResult>> {
   const { mkdir } = await import('node:fs/promises');
   const { execa } = await import('execa');
   const home = join(s.dir, 'home');
   await mkdir(home);
   await execa('chown', [`${NOBODY}:${NOBODY}`, home, s.lxcpath]);
   await execa('chmod', ['755', s.dir]);
-  const env = { ...s.env, LXKIT_RUNDIR: join(home, 'run'), LXKIT_SUBUID: '/etc/subuid', LXKIT_SUBGID: '/etc/subgid', HOME: home, NODE_EXTRA_CA_CERTS: '' };
+  const env = { ...s.env, LXKIT_RUNDIR: join(home, 'run'), LXKIT_SUBUID: '/etc/subuid', LXKIT_SUBGID: '/etc/subgid', HOME: home, NODE_EXTRA_CA_CERTS: '', ...extraEnv };
   return async (args) => {
     const r = await execa('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, LXKIT_BIN, args[0]!, '-P', s.lxcpath, ...args.slice(1)], {
       env,

@@ -20,13 +20,17 @@
  * config, the fstab and the listed files.
  *
  * Unprivileged unless the image is installed `privileged`: then the -user
- * files are used and root inside maps to a subordinate range.
+ * files are used and root inside maps to a subordinate range. A user other
+ * than root makes unprivileged containers only, and writes their rootfs from
+ * inside the container's user namespace (as LXC runs its templates under
+ * lxc-usernsexec): only there may the files have the image's owners.
  */
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTool, type TemplateRequest } from '@lxkit/core';
-import { giveRootfs, mapRoot } from './unprivileged.js';
+import { asContainerRoot, giveRootfs, isRoot, mapRoot, type RootRanges } from './unprivileged.js';
 
 /** Where LXC keeps the config snippets and hooks that images include (LXC's LXCTEMPLATECONFIG and LXCHOOKDIR). */
 export const LXC_TEMPLATE_CONFIG = '/usr/share/lxc/config';
@@ -84,18 +88,60 @@ export function metadataFile(image: Pick<ImageOnDisk, 'metaDir' | 'privileged' |
   return path;
 }
 
+/** Copies each `FROM TO` pair of its arguments over TO's contents (TO keeps its owner and mode): a fixed script, the paths are only its arguments. */
+const COPY_OVER = 'while [ "$#" -gt 1 ]; do cat -- "$1" > "$2" || exit 1; shift 2; done';
+
+/** How the rootfs is written: directly by root, or by a program run as root of the container's user namespace. */
+interface RootfsWriter {
+  tar(args: readonly string[], what: string): Promise<void>;
+  mkdir(path: string): Promise<void>;
+  /** Replaces the contents of existing files. */
+  overwrite(files: readonly (readonly [path: string, text: string])[]): Promise<void>;
+}
+
+const asRoot: RootfsWriter = {
+  tar: (args, what) => runTool('tar', args, failed(what)).then(() => undefined),
+  mkdir: (path) => mkdir(path, { recursive: true }).then(() => undefined),
+  async overwrite(files) {
+    for (const [path, text] of files) await writeFile(path, text);
+  },
+};
+
+function insideUserNamespace(req: TemplateRequest, ranges: RootRanges): RootfsWriter {
+  const run = (argv: readonly string[], what: string) => asContainerRoot(req, ranges, argv, what);
+  return {
+    tar: (args, what) => run(['tar', ...args], what),
+    mkdir: (path) => run(['mkdir', '-p', path], `making ${path}`),
+    async overwrite(files) {
+      if (!files.length) return;
+      // The texts go through files of the caller's, which root of the namespace reads (the caller's ids are mapped there).
+      const dir = await mkdtemp(join(tmpdir(), 'lxkit-template-'));
+      try {
+        const pairs: string[] = [];
+        for (const [n, [path, text]] of files.entries()) {
+          await writeFile(join(dir, String(n)), text);
+          pairs.push(join(dir, String(n)), path);
+        }
+        await run(['sh', '-c', COPY_OVER, 'sh', ...pairs], 'writing the templated files');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
 /** Unpacks the rootfs, writes the config, the fstab and the templated files; the image's owners kept (shifted for an unprivileged container). */
 export async function installImage(req: TemplateRequest, image: ImageOnDisk): Promise<void> {
-  // The image's files keep their owners: tar sets them as root (another user would have to unpack from inside its user namespace, not done yet).
-  if (process.getuid?.() !== 0) throw new Error(`the ${image.template} template runs as root (a user other than root cannot give the image's files their owners yet)`);
+  if (image.privileged && !isRoot()) throw new Error(`a privileged container is root's to make: a user other than root makes unprivileged ones (leave out --privileged)`);
   const file = (name: string) => metadataFile(image, name);
   if (!existsSync(file('config'))) throw new Error('the image\'s metadata holds no config file');
 
   const excludes = existsSync(file('excludes')) ? (await readFile(file('excludes'), 'utf8')).split('\n').filter(Boolean) : [];
   const tar = ['--anchored', ...excludes.map((e) => `--exclude=${e}`), '--numeric-owner', '-xpf', image.fstree, '-C', req.rootfs];
   const ranges = image.privileged ? undefined : await mapRoot(req);
-  await runTool('tar', tar, failed(`unpacking the root filesystem ${image.fstree}`));
-  await mkdir(join(req.rootfs, 'dev/pts'), { recursive: true });
+  const writer = ranges && !isRoot() ? insideUserNamespace(req, ranges) : asRoot;
+  await writer.tar(tar, `unpacking the root filesystem ${image.fstree}`);
+  await writer.mkdir(join(req.rootfs, 'dev/pts'));
 
   const pairs = words(req);
   const fstab = existsSync(file('fstab'));
@@ -104,15 +150,18 @@ export async function installImage(req: TemplateRequest, image: ImageOnDisk): Pr
   req.config.replaceLine(0, lines);
   if (fstab) await writeFile(join(req.dir, 'fstab'), substitute(await readFile(file('fstab'), 'utf8'), pairs));
   if (existsSync(file('templates'))) {
+    const rootfs = await realpath(req.rootfs);
+    const templated: [string, string][] = [];
     for (const path of (await readFile(file('templates'), 'utf8')).split('\n').filter(Boolean)) {
       const target = join(req.rootfs, path);
       // Only regular files in the rootfs (LXC's template skips what is not there); never through a link out of it.
       const st = await lstat(target).catch(() => undefined);
       if (!st?.isFile()) continue;
-      if (!(await realpath(target)).startsWith(`${await realpath(req.rootfs)}/`)) throw new Error(`templates: ${path} leads out of the root filesystem`);
-      await writeFile(target, substitute(await readFile(target, 'utf8'), pairs));
+      if (!(await realpath(target)).startsWith(`${rootfs}/`)) throw new Error(`templates: ${path} leads out of the root filesystem`);
+      templated.push([target, substitute(await readFile(target, 'utf8'), pairs)]);
     }
+    await writer.overwrite(templated);
   }
-  if (ranges) await giveRootfs(req, ranges, image.template);
+  if (ranges && isRoot()) await giveRootfs(req, ranges, image.template);
   if (existsSync(file('create-message'))) req.say(await readFile(file('create-message'), 'utf8'));
 }

@@ -16,7 +16,7 @@ export interface RootRanges {
   readonly gids: SubidRange;
 }
 
-const isRoot = () => process.getuid?.() === 0;
+export const isRoot = () => process.getuid?.() === 0;
 
 /** The ranges root inside maps to, written as the container's lxc.idmap. */
 export async function mapRoot(req: TemplateRequest): Promise<RootRanges> {

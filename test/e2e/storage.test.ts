@@ -149,6 +149,40 @@ t('a full copy (rsync) keeps the files and their owners; -K keeps the name, -M t
   }),
 );
 
+testIf(t, LXC_MISSING, "a copy's /etc/hostname says its new name, as lxc-copy writes it (-K and snapshots keep it); an /etc that leads out of the rootfs is left alone", () =>
+  withScratch(async (s) => {
+    const hostname = (name: string, path = 'rootfs') => readFile(join(s.lxcpath, name, path, 'etc/hostname'), 'utf8');
+    await busyboxIn(s, 'src');
+    for (const [name, args] of [['ours', []], ['kept', ['-K']], ['snap', ['-s']]] as const) {
+      const r = await lxkitIn(s, 'copy', '-n', 'src', '-N', name, ...args);
+      assert.is(r.exitCode, 0, r.stderr);
+    }
+    const theirs = await execa('lxc-copy', ['-P', s.lxcpath, '-n', 'src', '-N', 'theirs'], { reject: false, all: true });
+    assert.is(theirs.exitCode, 0, theirs.all);
+    assert.is(await hostname('ours'), 'ours', 'the name alone, as LXC writes it');
+    assert.is(await hostname('theirs'), 'theirs');
+    assert.is(await hostname('kept'), 'src\n');
+    assert.is(await hostname('snap', 'overlay/delta'), 'snap', 'written in the overlay snapshot\'s upper layer');
+    assert.is(await hostname('src'), 'src\n', 'the source untouched');
+    const run = await lxkitIn(s, 'execute', '-n', 'snap', '--', 'cat', '/etc/hostname');
+    assert.is(run.stdout, 'snap');
+    assert.equal(await mountsUnder(s.dir), [], 'nothing left mounted');
+
+    // A source whose /etc is a link to a directory of the host's: the host's file stays as it was.
+    const outside = join(s.dir, 'host-etc');
+    await mkdir(outside);
+    await writeFile(join(outside, 'hostname'), 'host\n');
+    const linked = await busyboxIn(s, 'linked');
+    await execa('rm', ['-rf', join(linked, 'rootfs/etc')]);
+    await execa('ln', ['-s', outside, join(linked, 'rootfs/etc')]);
+    const r = await lxkitIn(s, 'copy', '-n', 'linked', '-N', 'linked2');
+    assert.is(r.exitCode, 0, r.stderr);
+    assert.ok(existsSync(join(s.lxcpath, 'linked2/rootfs/etc')), 'the copy has its link');
+    assert.is(await readFile(join(outside, 'hostname'), 'utf8'), 'host\n');
+    await execa('lxc-destroy', ['-P', s.lxcpath, '-n', 'theirs'], { reject: false });
+  }),
+);
+
 t('copy refusals name what is wrong and leave nothing: an existing name, a running source (copied with -a), an overlay copy without -s, an unknown type', () =>
   withScratch(async (s) => {
     await busyboxIn(s, 'a');

@@ -24,6 +24,7 @@ import type { StorageBackend, StorageOptions, StorageTarget } from '../storage/b
 import { copyStorage } from '../storage/copy.js';
 import { chosenBackend, storageOf } from '../storage/select.js';
 import { originOf, recordClone, releaseOrigin, snapshotPath, type ContainerRef } from './dependents.js';
+import { setCloneHostname } from './clone-hostname.js';
 import { ContainerLock } from './lock.js';
 import { containerPaths } from './paths.js';
 
@@ -137,7 +138,7 @@ export async function cloneContainer(runtime: Runtime, from: CloneSource, newNam
       const lowerOwner = fromStorage.type === 'overlay' ? await originOf(src.dir) : { lxcpath: resolve(from.lxcpath), name: from.name };
       if (lowerOwner) await recordClone(lowerOwner, ref, dst.dir);
     }
-    await runCloneHooks(runtime, { from, srcConfig, target, backend, source, hookArgs: opts.hookArgs ?? [], configFile: dst.config });
+    await updateRootfs(runtime, { from, srcConfig, target, backend, source, hookArgs: opts.hookArgs ?? [], configFile: dst.config, keepName: opts.keepName === true });
   } catch (err) {
     if (made) await made.backend.destroy(made.source, target).catch((e) => from.log.warn(`removing the storage made for ${newName}: ${messageOf(e)}`));
     await releaseOrigin(dst.dir, ref).catch(() => undefined);
@@ -188,15 +189,26 @@ function newHwaddr(): string {
   return `00:16:3e:${[...b].map((x) => x.toString(16).padStart(2, '0')).join(':')}`;
 }
 
-/** lxc.hook.clone scripts (and taps of the clone hook), with the new root filesystem reachable on the host. */
-async function runCloneHooks(
+/** LXC's edits of the new rootfs: its host name (unless keepName), then lxc.hook.clone scripts (and taps of the clone hook), with it reachable on the host. */
+async function updateRootfs(
   runtime: Runtime,
-  o: { from: CloneSource; srcConfig: ContainerConfig; target: StorageTarget; backend: StorageBackend; source: string; hookArgs: readonly string[]; configFile: string },
+  o: { from: CloneSource; srcConfig: ContainerConfig; target: StorageTarget; backend: StorageBackend; source: string; hookArgs: readonly string[]; configFile: string; keepName: boolean },
 ): Promise<void> {
-  if (!runtime.hooks.clone.isUsed()) return;
-  const config = await loadContainerConfig(runtime, { path: o.configFile });
-  const opened = await o.backend.open(o.source, o.target);
+  const hooks = runtime.hooks.clone.isUsed();
+  if (o.keepName && !hooks) return;
+  let opened;
   try {
+    opened = await o.backend.open(o.source, o.target);
+  } catch (err) {
+    // Without hooks the host name is all there is to do: a rootfs this caller cannot mount (an overlay, for a user other than root) keeps its old one.
+    if (hooks) throw err;
+    o.target.log.warn(`the copy's /etc/hostname is left as it was: its root filesystem cannot be opened here (${messageOf(err)})`);
+    return;
+  }
+  try {
+    if (!o.keepName) await setCloneHostname(opened.path, o.target.name, o.target.log);
+    if (!hooks) return;
+    const config = await loadContainerConfig(runtime, { path: o.configFile });
     await runtime.hooks.clone.promise({
       container: { name: o.target.name, lxcpath: o.target.lxcpath, config, configFile: o.configFile },
       log: o.target.log,

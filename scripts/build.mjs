@@ -11,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -307,4 +307,20 @@ if (existsSync('/usr/include/seccomp.h')) {
 } else {
   say('skipping the seccomp compiler: libseccomp headers are missing (apt-get install libseccomp-dev)');
 }
+// The templates plugin's own LXC_TEMPLATE_CONFIG and LXC_HOOK_DIR (used where LXC's are not installed):
+// the snippets name each other by absolute path, as LXC's do, so they are written with this tree's.
+const share = join(root, 'plugins/templates/share');
+const shared = join(root, 'plugins/templates/dist/share');
+const dirs = { '@CONFIG_DIR@': join(shared, 'config'), '@HOOK_DIR@': join(shared, 'hooks') };
+for (const sub of ['config', 'hooks']) {
+  mkdirSync(join(shared, sub), { recursive: true });
+  for (const name of readdirSync(join(share, sub))) {
+    const from = join(share, sub, name);
+    const text = Object.entries(dirs).reduce((t, [word, dir]) => t.replaceAll(word, dir), readFileSync(from, 'utf8'));
+    writeFileSync(join(shared, sub, name), text, { mode: statSync(from).mode & 0o777 });
+    chmodSync(join(shared, sub, name), statSync(from).mode & 0o777);
+  }
+}
+// Where a site adds its own snippets (included by common.conf and userns.conf; none is shipped).
+for (const d of ['common.conf.d', 'userns.conf.d']) mkdirSync(join(shared, 'config', d), { recursive: true });
 say('done');

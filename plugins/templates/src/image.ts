@@ -29,23 +29,40 @@ import { existsSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runTool, type TemplateRequest } from '@lxkit/core';
 import { asContainerRoot, giveRootfs, isRoot, mapRoot, type RootRanges } from './unprivileged.js';
 
 /** Where LXC keeps the config snippets and hooks that images include (LXC's LXCTEMPLATECONFIG and LXCHOOKDIR). */
 export const LXC_TEMPLATE_CONFIG = '/usr/share/lxc/config';
 export const LXC_HOOK_DIR = '/usr/share/lxc/hooks';
+/** lxkit's own, written by the build (share/ with this tree's paths): for a host without LXC's. */
+export const OWN_TEMPLATE_CONFIG = fileURLToPath(new URL('./share/config', import.meta.url));
+export const OWN_HOOK_DIR = fileURLToPath(new URL('./share/hooks', import.meta.url));
+
+/**
+ * LXC_TEMPLATE_CONFIG and LXC_HOOK_DIR for a new container: LXC's where it
+ * is installed (a container both tools share then reads the same files),
+ * else lxkit's own; LXKIT_LXC_TEMPLATE_CONFIG and LXKIT_LXC_HOOK_DIR name others.
+ */
+export function snippetDirs(lxcInstalled = existsSync(join(LXC_TEMPLATE_CONFIG, 'common.conf'))): { config: string; hooks: string } {
+  return {
+    config: process.env['LXKIT_LXC_TEMPLATE_CONFIG'] ?? (lxcInstalled ? LXC_TEMPLATE_CONFIG : OWN_TEMPLATE_CONFIG),
+    hooks: process.env['LXKIT_LXC_HOOK_DIR'] ?? (lxcInstalled ? LXC_HOOK_DIR : OWN_HOOK_DIR),
+  };
+}
 
 export const failed = (what: string) => ({ what, code: 'LXKIT_TEMPLATE_FAILED' as const });
 
 /** The LXC_* words and what they stand for in this container. */
 function words(req: TemplateRequest): [string, string][] {
+  const dirs = snippetDirs();
   return [
     ['LXC_NAME', req.name],
     ['LXC_PATH', req.dir],
     ['LXC_ROOTFS', req.rootfs],
-    ['LXC_TEMPLATE_CONFIG', process.env['LXKIT_LXC_TEMPLATE_CONFIG'] ?? LXC_TEMPLATE_CONFIG],
-    ['LXC_HOOK_DIR', process.env['LXKIT_LXC_HOOK_DIR'] ?? LXC_HOOK_DIR],
+    ['LXC_TEMPLATE_CONFIG', dirs.config],
+    ['LXC_HOOK_DIR', dirs.hooks],
   ];
 }
 

@@ -11,6 +11,7 @@ import { local } from './local.js';
 export { busybox } from './busybox.js';
 export { download, parseIndex, type IndexEntry } from './download.js';
 export { local } from './local.js';
+export { LXC_HOOK_DIR, LXC_TEMPLATE_CONFIG, OWN_HOOK_DIR, OWN_TEMPLATE_CONFIG, snippetDirs } from './image.js';
 
 export default definePlugin({
   name: 'templates',

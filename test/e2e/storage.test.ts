@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withLxcBusybox } from '../lib/lxc-busybox.js';
-import { busyboxIn, hostMounts, lxkitIn, testIf, until, which, withLxcPivotCleanup, withScratch, type Scratch } from '../lib/harness.js';
+import { asNobodyIn, busyboxIn, hostMounts, lxkitIn, testIf, until, which, withLxcPivotCleanup, withScratch, withSubordinateIds, type Scratch } from '../lib/harness.js';
 
 const t = suite('storage');
 
@@ -181,6 +181,27 @@ testIf(t, LXC_MISSING, "a copy's /etc/hostname says its new name, as lxc-copy wr
     assert.is(await readFile(join(outside, 'hostname'), 'utf8'), 'host\n');
     await execa('lxc-destroy', ['-P', s.lxcpath, '-n', 'theirs'], { reject: false });
   }),
+);
+
+t("a user other than root copies its unprivileged container: the files copied in a user namespace with the container's maps (owners kept), the copy's /etc/hostname written there; the copy runs", () =>
+  withSubordinateIds('nobody:300000:65536', () =>
+    withScratch(async (s) => {
+      const asNobody = await asNobodyIn(s);
+      assert.is((await asNobody(['create', '-n', 'u', '-t', 'busybox'])).exitCode, 0);
+      const r = await asNobody(['copy', '-n', 'u', '-N', 'u2']);
+      assert.is(r.exitCode, 0, r.stderr);
+      const rootfs = join(s.lxcpath, 'u2/rootfs');
+      assert.is(await readFile(join(rootfs, 'etc/hostname'), 'utf8'), 'u2');
+      const owners = (await execa('stat', ['-c', '%u:%g', rootfs, join(rootfs, 'etc/hostname'), join(rootfs, 'etc/shadow'), join(rootfs, 'bin/busybox')])).stdout;
+      assert.is(owners, Array(4).fill('300000:300000').join('\n'), "the container's root's, as in the source");
+      assert.is(statSync(join(rootfs, 'etc/shadow')).mode & 0o777, statSync(join(s.lxcpath, 'u/rootfs/etc/shadow')).mode & 0o777, 'modes kept');
+      const run = await asNobody(['execute', '-n', 'u2', '--', 'sh', '-c', 'hostname; cat /etc/hostname; echo; id -u']);
+      assert.is(run.exitCode, 0, run.stderr);
+      assert.is(run.stdout, 'u2\nu2\n0');
+      for (const n of ['u', 'u2']) assert.is((await asNobody(['destroy', '-n', n])).exitCode, 0);
+      assert.equal(readdirSync(s.lxcpath), []);
+    }),
+  ),
 );
 
 t('copy refusals name what is wrong and leave nothing: an existing name, a running source (copied with -a), an overlay copy without -s, an unknown type', () =>

@@ -7,16 +7,18 @@
  * The source's rootfs is the container's to shape, so nothing in it may
  * make the host write elsewhere: /etc must resolve inside the rootfs, and
  * the file is opened without following a link (the copy is stopped and
- * locked: nothing changes meanwhile). A file this caller may not write (a
- * user other than root, the file the container's root's) is left as it
- * was, with a warning.
+ * locked: nothing changes meanwhile). A user other than root writes an
+ * unprivileged container's file as root of a user namespace with its maps,
+ * where the file belongs.
  */
 import { constants } from 'node:fs';
 import { lstat, open, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import type { IdMap } from '../config/core-keys/model.js';
 import type { Logger } from '../log/logger.js';
+import { runInUserNamespace, withCallerIds } from '../start/userns-run.js';
 
-export async function setCloneHostname(rootfs: string, name: string, log: Logger): Promise<void> {
+export async function setCloneHostname(rootfs: string, name: string, idmap: readonly IdMap[], log: Logger): Promise<void> {
   const root = await realpath(rootfs);
   const etc = await realpath(join(root, 'etc')).catch(() => undefined);
   if (etc === undefined) return;
@@ -34,9 +36,9 @@ export async function setCloneHostname(rootfs: string, name: string, log: Logger
       await fh.close();
     }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EACCES' || process.getuid?.() === 0) throw err;
-    log.warn(`${file} is left as it was: this user may not write it`);
-    return;
+    if ((err as NodeJS.ErrnoException).code !== 'EACCES' || process.getuid?.() === 0 || idmap.length === 0) throw err;
+    // A fixed script: the name and the path are only its arguments.
+    await runInUserNamespace({ idmap: withCallerIds(idmap), argv: ['sh', '-c', 'printf %s "$1" > "$2"', 'sh', name, file], what: `writing the new host name in ${file}`, log });
   }
   log.debug(`${file}: ${name}`);
 }

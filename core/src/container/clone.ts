@@ -126,7 +126,7 @@ export async function cloneContainer(runtime: Runtime, from: CloneSource, newNam
       if (snapshot && !opts.maybeSnapshot) throw new LxkitError('LXKIT_UNSUPPORTED', `storage type "${backend.type}" cannot snapshot a ${fromStorage.type} root filesystem`, { container: from.name });
       source = await backend.create(request);
       made = { backend, source };
-      await copyStorage({ backend: fromStorage.backend, source: fromStorage.source, target: request.from.container }, { backend, source, target });
+      await copyStorage({ backend: fromStorage.backend, source: fromStorage.source, target: request.from.container }, { backend, source, target }, srcConfig.model.idmap);
     }
     const doc = ConfigDocument.fromBuffer(srcDoc, dst.config);
     await rewriteConfig(doc, { src: src.dir, dst: dst.dir, name: newName, keepName: opts.keepName === true, keepMac: opts.keepMac === true });
@@ -206,7 +206,7 @@ async function updateRootfs(
     return;
   }
   try {
-    if (!o.keepName) await setCloneHostname(opened.path, o.target.name, o.target.log);
+    if (!o.keepName) await setCloneHostname(opened.path, o.target.name, o.srcConfig.model.idmap, o.target.log);
     if (!hooks) return;
     const config = await loadContainerConfig(runtime, { path: o.configFile });
     await runtime.hooks.clone.promise({

@@ -35,6 +35,8 @@ export class Runtime {
   readonly configCache = new ConfigCache();
   readonly #state: BusState;
   readonly #plugins: LoadedPlugin[] = [];
+  /** standInForIncludes(): [missing directory, the one standing in for it]. */
+  readonly #standIns: [string, string][] = [];
 
   private constructor(toolkit: ToolkitConfig, log: Logger) {
     this.toolkit = toolkit;
@@ -73,6 +75,22 @@ export class Runtime {
   /** Applied plugins (the core's own first), in the order they were applied. */
   get plugins(): readonly LoadedPlugin[] {
     return this.#plugins;
+  }
+
+  /**
+   * Has `own` stand in for `dir` where a config's lxc.include names a file
+   * below `dir` that is not there: the templates plugin's own snippets for
+   * LXC's /usr/share/lxc/config on a host without LXC, so that containers
+   * LXC made read unchanged. Each use is a warning on the line.
+   */
+  standInForIncludes(dir: string, own: string): void {
+    this.#standIns.push([dir.replace(/\/+$/, ''), own.replace(/\/+$/, '')]);
+  }
+
+  /** What stands in for the missing include `target`, if a plugin named something. */
+  includeStandIn(target: string): string | undefined {
+    const found = this.#standIns.find(([dir]) => target.startsWith(`${dir}/`));
+    return found ? found[1] + target.slice(found[0].length) : undefined;
   }
 
   hasPlugin(name: string): boolean {

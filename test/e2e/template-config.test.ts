@@ -9,10 +9,10 @@ import { readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Container } from '@lxkit/core';
+import { Container, createRuntime, validateContainerConfig } from '@lxkit/core';
 import { parsePolicy } from '@lxkit/plugin-seccomp';
 import { LXC_HOOK_DIR, LXC_TEMPLATE_CONFIG, OWN_HOOK_DIR, OWN_TEMPLATE_CONFIG, snippetDirs } from '@lxkit/plugin-templates';
-import { lxkit, testIf, withScratch } from '../lib/harness.js';
+import { busyboxIn, lxkit, testIf, withScratch } from '../lib/harness.js';
 import { imageIn } from '../lib/image.js';
 
 const test = suite('template-config');
@@ -98,6 +98,29 @@ test("a container from an image including lxkit's common.conf: seccomp and the c
     const linked = await lxkit(['copy', '-P', s.lxcpath, '-n', 'one', '-N', 'three'], { env });
     assert.is(linked.exitCode, 0, linked.stderr);
     assert.is(await readFile(hostFile, 'utf8'), '127.0.1.1 one\n');
+  });
+});
+
+test("a config LXC made names LXC's snippets where they are not installed: lxkit's own stand in, with a warning on the line, and the container runs with them", async () => {
+  await withScratch(async (s) => {
+    const runtime = await createRuntime();
+    assert.is(runtime.includeStandIn(join(LXC_TEMPLATE_CONFIG, 'userns.conf')), join(OWN_TEMPLATE_CONFIG, 'userns.conf'), "the templates plugin's own stand in for LXC's");
+    // This host has LXC's: a directory that is not there plays its part.
+    const missing = join(s.dir, 'no-lxc/config');
+    runtime.standInForIncludes(missing, OWN_TEMPLATE_CONFIG);
+    const dir = await busyboxIn(s, 'old', `lxc.include = ${missing}/common.conf\nlxc.include = ${missing}/nesting.conf\nlxc.include = ${missing}/no-such.conf\n`);
+    const v = await validateContainerConfig(runtime, { path: join(dir, 'config') });
+    const said = v.problems.map((p) => `${p.severity} ${p.line} ${p.message}`);
+    assert.ok(said.some((p) => p.startsWith('warning') && p.includes(`"${missing}/common.conf" is not there: "${OWN_TEMPLATE_CONFIG}/common.conf" stands in for it`)), said.join('\n'));
+    assert.ok(said.some((p) => p.startsWith('error') && p.includes(`cannot read "${missing}/no-such.conf": ENOENT`)), 'a file lxkit has no stand-in for is still an error');
+    await writeFile(join(dir, 'config'), (await readFile(join(dir, 'config'), 'utf8')).replace(`lxc.include = ${missing}/no-such.conf\n`, ''));
+    const c = new Container('old', { lxcpath: s.lxcpath, runtime });
+    const config = await c.loadConfig();
+    assert.is(config.model.seccomp?.profile, join(OWN_TEMPLATE_CONFIG, 'common.seccomp'));
+    assert.ok(config.includes.includes(join(OWN_TEMPLATE_CONFIG, 'nesting.conf')));
+    // Its exit status says whether a seccomp filter is in force.
+    const exit = await c.execute(['sh', '-c', 'grep -q "^Seccomp:[[:space:]]*2$" /proc/self/status']);
+    assert.is(exit.code, 0, 'it runs, a seccomp filter in force');
   });
 });
 

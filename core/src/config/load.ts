@@ -50,7 +50,7 @@ export async function validateContainerConfig(runtime: Runtime, source: ConfigSo
   const check = new ConfigCheck();
   const document =
     'path' in source ? await readDocument(source.path) : ConfigDocument.parse(source.text, undefined);
-  const expanded = await expandDocument(document, check, 'path' in source ? source.path : (source.name ?? '<string>'));
+  const expanded = await expandDocument(document, check, 'path' in source ? source.path : (source.name ?? '<string>'), (t) => runtime.includeStandIn(t));
   for (const [key, value] of source.defines ?? []) {
     expanded.entries.push({ key, value, file: '<define>', line: 0, fromInclude: false });
   }

@@ -7,7 +7,7 @@
  * few KB, read in microseconds, while the first use of node:fs/promises
  * costs a CLI start ~1.5 ms to load it, and each await a thread-pool hop.
  */
-import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { LxkitError } from '../errors.js';
 import { ConfigDocument } from './document.js';
@@ -47,6 +47,9 @@ export async function readDocument(path: string): Promise<ConfigDocument> {
   }
 }
 
+/** A file standing in for a missing include (Runtime.includeStandIn). */
+export type StandIn = (target: string) => string | undefined;
+
 /**
  * The files an lxc.include names. A value ending in '/' names a directory,
  * and a missing one is no error (LXC's behaviour, which Debian's userns.conf
@@ -77,6 +80,7 @@ async function collect(
   check: ConfigCheck,
   stack: string[],
   out: { entries: RawEntry[]; includes: string[]; consulted: string[] },
+  standIn?: StandIn,
 ): Promise<void> {
   const lines = doc.lines;
   for (let i = 0; i < lines.length; i++) {
@@ -98,8 +102,15 @@ async function collect(
     try {
       targets = await includeTargets(target, l.value!.endsWith('/'));
     } catch (err) {
-      check.error(where, `cannot read "${target}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-      continue;
+      const alt = (err as NodeJS.ErrnoException).code === 'ENOENT' ? standIn?.(target) : undefined;
+      if (alt !== undefined && existsSync(alt)) {
+        check.warn(where, `"${target}" is not there: "${alt}" stands in for it`);
+        out.consulted.push(alt);
+        targets = await includeTargets(alt, false);
+      } else {
+        check.error(where, `cannot read "${target}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+        continue;
+      }
     }
     for (const t of targets) {
       const real = realpathSync(t);
@@ -116,7 +127,7 @@ async function collect(
       }
       out.includes.push(t);
       if (t !== target) out.consulted.push(t);
-      await collect(child, t, true, check, [...stack, real], out);
+      await collect(child, t, true, check, [...stack, real], out, standIn);
     }
   }
 }
@@ -152,10 +163,11 @@ export async function expandDocument(
   document: ConfigDocument,
   check: ConfigCheck,
   file = document.path ?? '<string>',
+  standIn?: StandIn,
 ): Promise<ExpandedConfig> {
   const out = { entries: [] as RawEntry[], includes: [] as string[], consulted: document.path ? [document.path] : [] };
   const stack = document.path ? [realOrSelf(document.path)] : [];
-  await collect(document, file, false, check, stack, out);
+  await collect(document, file, false, check, stack, out, standIn);
   return { path: document.path, document, entries: translate(out.entries, check), includes: out.includes, consulted: out.consulted };
 }
 

@@ -1,11 +1,13 @@
 /**
  * @lxkit/plugin-templates: the templates of `lxkit create -t NAME`,
  * offered through hooks.template.for(NAME): busybox; local and download (an
- * image in LXC's image format, on disk or from an image server).
+ * image in LXC's image format, on disk or from an image server); and the
+ * config snippets images include, for a host without LXC's.
  */
 import { definePlugin, VERSION } from '@lxkit/core';
 import { busybox } from './busybox.js';
 import { download } from './download.js';
+import { LXC_TEMPLATE_CONFIG, OWN_TEMPLATE_CONFIG } from './image.js';
 import { local } from './local.js';
 
 export { busybox } from './busybox.js';
@@ -22,5 +24,7 @@ export default definePlugin({
     runtime.hooks.template.for('busybox').tap('templates', () => busybox);
     runtime.hooks.template.for('local').tap('templates', () => local);
     runtime.hooks.template.for('download').tap('templates', () => download);
+    // A container LXC made includes LXC's common.conf and userns.conf: on a host without LXC, lxkit's own read in their place.
+    runtime.standInForIncludes(LXC_TEMPLATE_CONFIG, OWN_TEMPLATE_CONFIG);
   },
 });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { asNobodyIn, lxkit, testIf, which, withLxcPivotCleanup, withScratch, withSubordinateIds, type CliResult, type Scratch } from '../lib/harness.js';
+import { asNobodyIn, LXKIT_BIN, lxkit, testIf, which, withLxcPivotCleanup, withScratch, withSubordinateIds, type CliResult, type Scratch } from '../lib/harness.js';
 import { imageIn } from '../lib/image.js';
 
 const test = suite('template-download');
@@ -98,6 +98,50 @@ test('--list prints the index as a table and makes no container; without -d -r -
     // The compatibility level's index first, then the plain one.
     assert.equal(srv.asked.slice(0, 2), ['/meta/1.0/index-user.7', '/meta/1.0/index-user']);
     assert.equal((await readdir(s.lxcpath)).filter((n) => n !== 'imgsrc'), []);
+  });
+});
+
+test("what -d, -r and -a leave out is asked for, as LXC's template asks: through CreateOptions.onQuestion, and by the CLI at a terminal (none without one)", async () => {
+  await withImageServer(async (srv, s) => {
+    await srv.publish('20261124_01:00');
+    // The library, in a Node process that trusts the server (NODE_EXTRA_CA_CERTS is read at start-up).
+    const library = async (name: string, args: string[], answers: Record<string, string>) => {
+      const script = `
+        const { Container } = await import(${JSON.stringify(import.meta.resolve('@lxkit/core'))});
+        const asked = [], said = [];
+        const answers = ${JSON.stringify(answers)};
+        const error = await new Container(${JSON.stringify(name)}, { lxcpath: ${JSON.stringify(s.lxcpath)} })
+          .create({ template: 'download', templateArgs: ${JSON.stringify(args)}, onMessage: (t) => said.push(t), onQuestion: async (q) => (asked.push(q), answers[q.split(':')[0]]) })
+          .then(() => undefined, (e) => e.message);
+        console.log(JSON.stringify({ asked, said, error }));`;
+      const r = await execa(process.execPath, ['--input-type=module', '-e', script], { env: srv.env, reject: false });
+      assert.is(r.exitCode, 0, r.stderr);
+      return JSON.parse(r.stdout) as { asked: string[]; said: string[]; error?: string };
+    };
+    const q1 = await library('q1', ['--server', srv.server, '-d', 'busybox', '--privileged'], { Release: 'test', Architecture: 'amd64' });
+    assert.is(q1.error, undefined);
+    assert.equal(q1.asked, ['Release: \n', 'Architecture: \n'], "only what is missing, in LXC's order and words");
+    assert.match(q1.said[0]!, /^DIST\s+RELEASE\s+ARCH\s+VARIANT\s+BUILD\nbusybox\s+test\s+amd64/, 'the list first');
+    assert.ok(existsSync(join(s.lxcpath, 'q1/rootfs/bin/busybox')));
+    // An answer that is not a name is refused as the option would be; no answer says what is needed.
+    const q2 = await library('q2', ['--server', srv.server, '--privileged'], { Distribution: '..', Release: 'x', Architecture: 'x' });
+    assert.match(q2.error ?? '', /--dist "\.\." is not a name/);
+    const q3 = await library('q3', ['--server', srv.server, '--privileged'], { Distribution: 'busybox' });
+    assert.match(q3.error ?? '', /which image: -- -d DIST -r RELEASE -a ARCH/);
+    assert.not.ok(existsSync(join(s.lxcpath, 'q2')) || existsSync(join(s.lxcpath, 'q3')));
+
+    // The CLI at a terminal (script(1) gives it one): the answers typed there.
+    const cli = [process.execPath, LXKIT_BIN, 'create', '-P', s.lxcpath, '-n', 'q5', '-t', 'download', '--', '--server', srv.server, '--privileged'];
+    const quoted = cli.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+    const tty = await execa('script', ['-qec', quoted, '/dev/null'], { env: srv.env, input: 'busybox\ntest\namd64\n', reject: false });
+    assert.is(tty.exitCode, 0, tty.stdout);
+    assert.match(tty.stdout, /Distribution: \r?\n(busybox\r?\n)?Release: \r?\n/);
+    assert.ok(existsSync(join(s.lxcpath, 'q5/rootfs/bin/busybox')));
+    // Without a terminal nobody is asked: the list, and an error saying what is needed.
+    const piped = await lxkit(['create', '-P', s.lxcpath, '-n', 'q4', '-t', 'download', '--', '--server', srv.server], { env: srv.env, input: 'busybox\n' });
+    assert.is(piped.exitCode, 1);
+    assert.not.match(piped.stdout, /Distribution:/);
+    assert.match(piped.stderr, /which image: -- -d DIST -r RELEASE -a ARCH/);
   });
 });
 

@@ -82,6 +82,8 @@ export interface CreateOptions {
   rootfsDir?: string;
   /** What the template has to say to the person making the container (default: logged at NOTICE). */
   onMessage?: (text: string) => void;
+  /** Answers a template's question (the download template's image, when not given): the answer's line, or undefined for none (the default). */
+  onQuestion?: (question: string) => Promise<string | undefined>;
 }
 
 /** What a start and an execute both take. */
@@ -257,6 +259,7 @@ export class Container {
             log: this.#log,
             hasPlugin: (p) => runtime.hasPlugin(p),
             say: opts.onMessage ?? ((text) => this.#log.notice(text)),
+            ask: opts.onQuestion ?? (async () => undefined),
           });
         } catch (err) {
           throw new LxkitError('LXKIT_TEMPLATE_FAILED', `template "${opts.template}" failed for container "${this.name}": ${messageOf(err)}`, {

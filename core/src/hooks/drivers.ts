@@ -105,6 +105,13 @@ export interface TemplateRequest {
   hasPlugin(name: string): boolean;
   /** Text for the person who made the container (an image's create message): the CLI prints it, the library logs it (NOTICE). */
   say(text: string): void;
+  /**
+   * Asks the person making the container (`question` ends in a newline, as
+   * LXC's templates print it) and resolves with the answer's line; undefined
+   * when nobody can answer (the CLI without a terminal on stdin, the library
+   * without CreateOptions.onQuestion): the template then fails saying what it needs.
+   */
+  ask(question: string): Promise<string | undefined>;
 }
 
 /** A template (`hooks.template.for(name)`): fills a new container's rootfs and config. */

@@ -120,14 +120,20 @@ export const download: Template = {
     if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(server) && !/^\[[0-9a-fA-F:]+\](:\d+)?$/.test(server)) throw new Error(`--server "${server}" is not HOST or HOST:PORT`);
     const temp = await mkdtemp(join(req.dir, '.download-'));
     try {
+      const chosen = { dist: values.dist ?? '', release: values.release ?? '', arch: values.arch ?? '' };
       if (values.list || !values.dist || !values.release || !values.arch) {
         const entries = (await fetchIndex(server, mode, temp)).filter(
           (e) => (!values.dist || e.dist === values.dist) && (!values.release || e.release === values.release) && (!values.arch || e.arch === values.arch) && e.variant === values.variant,
         );
         req.say(table(entries));
-        throw new Error(values.list ? 'the images are listed above; no container is made with --list' : 'which image: -- -d DIST -r RELEASE -a ARCH (the images are listed above)');
+        if (values.list) throw new Error('the images are listed above; no container is made with --list');
+        // As LXC's template: what is missing is asked for, in this order, where someone can answer.
+        for (const [key, question] of [['dist', 'Distribution: \n'], ['release', 'Release: \n'], ['arch', 'Architecture: \n']] as const) {
+          chosen[key] ||= (await req.ask(question)) ?? '';
+          if (!chosen[key]) throw new Error('which image: -- -d DIST -r RELEASE -a ARCH (the images are listed above)');
+        }
       }
-      const image = { dist: values.dist, release: values.release, arch: values.arch, variant: values.variant! };
+      const image = { ...chosen, variant: values.variant! };
       const cache = cacheDir(image);
       const metaOf = { metaDir: cache, privileged, compat: COMPAT_LEVEL };
       let fetchNew = !existsSync(join(cache, 'rootfs.tar.xz'));

@@ -27,6 +27,8 @@ async function create(ctx: CliContext, args: string[], opts: CreateFlags): Promi
     ...(opts.dir !== undefined ? { rootfsDir: opts.dir } : {}),
     // As lxc-create, which shows what its template prints.
     onMessage: (text) => void (ctx.opts.quiet ? undefined : ctx.out(text.endsWith('\n') ? text : `${text}\n`)),
+    // As lxc-create, whose template reads its terminal: questions only where someone can answer them.
+    ...(process.stdin.isTTY ? { onQuestion: (q: string) => askTerminal(q) } : {}),
     storageOptions: {
       ...(opts.fssize !== undefined ? { fssize: opts.fssize } : {}),
       ...(opts.fstype !== undefined ? { fstype: opts.fstype } : {}),
@@ -38,6 +40,21 @@ async function create(ctx: CliContext, args: string[], opts: CreateFlags): Promi
   });
   ctx.log.info(`created container ${c.name}`);
   return 0;
+}
+
+/** One line read from the terminal after `question`; undefined at its end (Ctrl-D). */
+async function askTerminal(question: string): Promise<string | undefined> {
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
+  process.stdout.write(question);
+  try {
+    return await new Promise<string | undefined>((resolve) => {
+      rl.once('line', (line) => resolve(line.trim()));
+      rl.once('close', () => resolve(undefined));
+    });
+  } finally {
+    rl.close();
+  }
 }
 
 export function define(cmd: Command, program: string): void {

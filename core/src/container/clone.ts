@@ -1,8 +1,9 @@
 /**
  * Cloning a container (lxc-copy, LXC's clone()): new storage made from the
  * source's (a snapshot, a backend's own copy, or the core's create + rsync),
- * the source's config written for the new one, and the clone hooks run with
- * the new root filesystem reachable. lxc-snapshot and its restore are clones
+ * the source's config written for the new one, the new root filesystem's
+ * /etc/hostname given the new name (clone-hostname.ts), and the clone hooks
+ * run with it reachable. lxc-snapshot and its restore are clones
  * too (snapshots.ts).
  *
  * The new config is the source's file with LXC's changes, in place (comments

@@ -132,7 +132,7 @@ export { OpQueue, OP, PF, EXEC_MODE, PTY_KIND, type Op, type OpInfo, type MountO
 export { MS, parseMountOptions, type ParsedMountOptions } from './start/mount-options.js';
 export { splitCommand, splitQuotedCommand, splitSpacedCommand } from './start/words.js';
 export type { Exit } from './start/monitor.js';
-export { execInUserNamespace, runInUserNamespace, withCallerIds, type UsernsExec, type UsernsRun } from './start/userns-run.js';
+export { execInUserNamespace, overwriteInUserNamespace, runInUserNamespace, withCallerIds, type UsernsExec, type UsernsRun } from './start/userns-run.js';
 export { runUnshared, type UnshareRequest } from './unshare/run.js';
 export { parseNamespaceList } from './unshare/namespaces.js';
 export { lookupUser, type HostUser } from './unshare/user.js';

@@ -16,7 +16,7 @@ import { lstat, open, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { IdMap } from '../config/core-keys/model.js';
 import type { Logger } from '../log/logger.js';
-import { runInUserNamespace, withCallerIds } from '../start/userns-run.js';
+import { overwriteInUserNamespace } from '../start/userns-run.js';
 
 export async function setCloneHostname(rootfs: string, name: string, idmap: readonly IdMap[], log: Logger): Promise<void> {
   const root = await realpath(rootfs);
@@ -37,8 +37,7 @@ export async function setCloneHostname(rootfs: string, name: string, idmap: read
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EACCES' || process.getuid?.() === 0 || idmap.length === 0) throw err;
-    // A fixed script: the name and the path are only its arguments.
-    await runInUserNamespace({ idmap: withCallerIds(idmap), argv: ['sh', '-c', 'printf %s "$1" > "$2"', 'sh', name, file], what: `writing the new host name in ${file}`, log });
+    await overwriteInUserNamespace([[file, name]], { idmap, what: `writing the new host name in ${file}`, log });
   }
   log.debug(`${file}: ${name}`);
 }

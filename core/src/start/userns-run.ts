@@ -4,6 +4,9 @@
  * hands files to a container's subordinate ids (chown) and takes them back
  * (rm -rf), which it is not allowed to do directly.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { IdMap } from '../config/core-keys/model.js';
 import { LxkitError, isLxkitError, messageOf } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
@@ -72,6 +75,34 @@ export async function runInUserNamespace(req: UsernsRun): Promise<void> {
     // The op interpreter reports a failed program as a hook script's failure; here it is a command of lxkit's.
     if (isLxkitError(err, 'LXKIT_HOOK_SCRIPT_FAILED')) throw new LxkitError('LXKIT_COMMAND_FAILED', err.message, { cause: err });
     throw err;
+  }
+}
+
+/** Copies each `FROM TO` pair of its arguments over TO's contents (TO keeps its owner and mode): a fixed script, the paths are only its arguments. */
+const COPY_OVER = 'while [ "$#" -gt 1 ]; do cat -- "$1" > "$2" || exit 1; shift 2; done';
+
+/**
+ * Replaces the contents of existing files (each keeps its owner and mode)
+ * as root of a user namespace with a container's `idmap` and the caller's
+ * own ids: how a user other than root writes files of a container's root.
+ * The texts go through files of the caller's, which root of the namespace
+ * reads there; the paths must have been checked to stay in the rootfs.
+ */
+export async function overwriteInUserNamespace(
+  files: readonly (readonly [path: string, text: string])[],
+  o: { readonly idmap: readonly IdMap[]; readonly what: string; readonly log?: Logger },
+): Promise<void> {
+  if (files.length === 0) return;
+  const dir = await mkdtemp(join(tmpdir(), 'lxkit-overwrite-'));
+  try {
+    const pairs: string[] = [];
+    for (const [n, [path, text]] of files.entries()) {
+      await writeFile(join(dir, String(n)), text);
+      pairs.push(join(dir, String(n)), path);
+    }
+    await runInUserNamespace({ idmap: withCallerIds(o.idmap), argv: ['sh', '-c', COPY_OVER, 'sh', ...pairs], what: o.what, ...(o.log ? { log: o.log } : {}) });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -26,12 +26,11 @@
  * lxc-usernsexec): only there may the files have the image's owners.
  */
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runTool, type TemplateRequest } from '@lxkit/core';
-import { asContainerRoot, giveRootfs, isRoot, mapRoot, type RootRanges } from './unprivileged.js';
+import { overwriteInUserNamespace, runTool, type TemplateRequest } from '@lxkit/core';
+import { asContainerRoot, giveRootfs, isRoot, mapRoot, rootMaps, type RootRanges } from './unprivileged.js';
 
 /** Where LXC keeps the config snippets and hooks that images include (LXC's LXCTEMPLATECONFIG and LXCHOOKDIR). */
 export const LXC_TEMPLATE_CONFIG = '/usr/share/lxc/config';
@@ -105,9 +104,6 @@ export function metadataFile(image: Pick<ImageOnDisk, 'metaDir' | 'privileged' |
   return path;
 }
 
-/** Copies each `FROM TO` pair of its arguments over TO's contents (TO keeps its owner and mode): a fixed script, the paths are only its arguments. */
-const COPY_OVER = 'while [ "$#" -gt 1 ]; do cat -- "$1" > "$2" || exit 1; shift 2; done';
-
 /** How the rootfs is written: directly by root, or by a program run as root of the container's user namespace. */
 interface RootfsWriter {
   tar(args: readonly string[], what: string): Promise<void>;
@@ -129,21 +125,7 @@ function insideUserNamespace(req: TemplateRequest, ranges: RootRanges): RootfsWr
   return {
     tar: (args, what) => run(['tar', ...args], what),
     mkdir: (path) => run(['mkdir', '-p', path], `making ${path}`),
-    async overwrite(files) {
-      if (!files.length) return;
-      // The texts go through files of the caller's, which root of the namespace reads (the caller's ids are mapped there).
-      const dir = await mkdtemp(join(tmpdir(), 'lxkit-template-'));
-      try {
-        const pairs: string[] = [];
-        for (const [n, [path, text]] of files.entries()) {
-          await writeFile(join(dir, String(n)), text);
-          pairs.push(join(dir, String(n)), path);
-        }
-        await run(['sh', '-c', COPY_OVER, 'sh', ...pairs], 'writing the templated files');
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    },
+    overwrite: (files) => overwriteInUserNamespace(files, { idmap: rootMaps(ranges), what: 'writing the templated files', log: req.log }),
   };
 }
 

@@ -29,13 +29,15 @@ export async function mapRoot(req: TemplateRequest): Promise<RootRanges> {
   return { uids, gids };
 }
 
+/** The container's maps: root inside to the ranges' first ids. */
+export const rootMaps = (r: RootRanges) => [
+  { type: 'u' as const, nsid: 0, hostid: r.uids.start, range: r.uids.count },
+  { type: 'g' as const, nsid: 0, hostid: r.gids.start, range: r.gids.count },
+];
+
 /** `argv` run as root of the container's user namespace (a caller other than root writing the rootfs). */
 export function asContainerRoot(req: TemplateRequest, r: RootRanges, argv: readonly string[], what: string): Promise<void> {
-  const maps = [
-    { type: 'u' as const, nsid: 0, hostid: r.uids.start, range: r.uids.count },
-    { type: 'g' as const, nsid: 0, hostid: r.gids.start, range: r.gids.count },
-  ];
-  return runInUserNamespace({ idmap: withCallerIds(maps), argv: [...argv], what, log: req.log });
+  return runInUserNamespace({ idmap: withCallerIds(rootMaps(r)), argv: [...argv], what, log: req.log });
 }
 
 /** Root's rootfs, written with the ids as they are inside, made the container's. */

@@ -36,6 +36,7 @@ const PACKAGES = {
   'dnsmasq-base': "lxkit net (the host's bridge service) hands out addresses and names with it",
   nftables: "lxkit net's firewall rules (nft), and tests that inspect rules",
   iptables: "lxkit net's firewall rules with LXC_USE_NFT=false, tested",
+  'openvswitch-switch': 'veths on Open vSwitch bridges, tested against a private ovsdb-server and ovs-vswitchd (userspace datapath)',
 };
 
 function run(cmd, args, opts = {}) {

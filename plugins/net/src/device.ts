@@ -28,7 +28,7 @@ export interface PlannedDevice {
  */
 export interface NetworkImpl extends NetworkType {
   /** pre-start: throws (naming the key) what would keep `device` from being made, before anything is. */
-  check?(device: PlannedDevice): void;
+  check?(device: PlannedDevice): void | Promise<void>;
   /**
    * start-host: `netns` is the container's network namespace as a path the
    * host can open. Returns the device's end on the host, if it has one (a

@@ -17,11 +17,12 @@ import { networkError, planDevices, type NetworkImpl, type PlannedDevice } from 
 import { gatewaysOf, queueInside, type Gateway } from './inside.js';
 import { addL2proxy, checkL2proxy } from './l2proxy.js';
 import { createNetModel, netKeys, type NetModel } from './keys.js';
-import { emptyScriptsUp, hasScriptsDown, scriptsDown, scriptUp } from './scripts.js';
+import { emptyScriptsUp, hasScriptsDown, scriptsDown, scriptUp, vethHostEnd } from './scripts.js';
+import { deleteOvsPort } from './ovs.js';
 import { ipvlan } from './ipvlan.js';
 import { macvlan } from './macvlan.js';
 import { phys } from './phys.js';
-import { veth } from './veth.js';
+import { onOvsBridge, veth } from './veth.js';
 import { vlan } from './vlan.js';
 
 declare module '@lxkit/core' {
@@ -66,18 +67,20 @@ function implementation(runtime: Runtime, device: PlannedDevice): NetworkImpl {
 type Ready = PlannedDevice & { readonly gateways: readonly Gateway[] };
 
 /** pre-start: every device planned and checked before anything is made. */
-function plan(runtime: Runtime, ctx: StartContext): Ready[] {
+async function plan(runtime: Runtime, ctx: StartContext): Promise<Ready[]> {
   const devices = planDevices(ctx.container.config.model.net?.devices ?? [], ctx.container.config, ctx.container.name);
-  return devices.map((device) => {
+  const ready: Ready[] = [];
+  for (const device of devices) {
     if (process.getuid?.() !== 0 && device.dev.type !== 'veth') {
       throw unsupported(device, 'type', `a user other than root gets veth devices only (on a bridge, through lxkit-user-nic, within /etc/lxc/lxc-usernet), as with LXC's lxc-user-nic: a ${device.dev.type} device needs root`);
     }
     // For a user other than root, the veth's check refuses l2proxy (it needs root) before this would look at the host's sysctls.
-    implementation(runtime, device).check?.(device);
+    await implementation(runtime, device).check?.(device);
     checkL2proxy(device);
     if (!ctx.namespaceNames.has('net')) throw unsupported(device, 'type', 'the container has no network namespace of its own to put the device in (lxc.namespace.share.net)');
-    return { ...device, gateways: gatewaysOf(device) };
-  });
+    ready.push({ ...device, gateways: gatewaysOf(device) });
+  }
+  return ready;
 }
 
 export default definePlugin({
@@ -99,8 +102,8 @@ export default definePlugin({
       const script = (ctx.container.config.model.net?.devices ?? []).find((d) => d.type === 'empty' && d.scriptUp !== undefined);
       return script ? `lxc.net.${script.index}.script.up runs at start-host` : undefined;
     });
-    runtime.hooks.preStart.tap({ name: 'net', stage: STAGE_EARLY }, (ctx) => {
-      const devices = plan(runtime, ctx);
+    runtime.hooks.preStart.tapPromise({ name: 'net', stage: STAGE_EARLY }, async (ctx) => {
+      const devices = await plan(runtime, ctx);
       if (devices.length === 0) return;
       // Host work over rtnetlink, random names and MAC addresses: nothing a launch plan could replay.
       notReplayable(`lxc.net.${devices[0]!.dev.index} makes a ${devices[0]!.dev.type} device`);
@@ -116,8 +119,22 @@ export default definePlugin({
       }
       await emptyScriptsUp(ctx, ctx.container.config.model.net?.devices ?? []);
     });
-    runtime.hooks.stop.tapPromise('net', (ctx) => scriptsDown(ctx, ctx.container.config.model.net?.devices ?? []));
-    runtime.hooks.stopWork.tap('net', (ctx) => (hasScriptsDown(ctx.container.config.model.net?.devices ?? []) ? 'lxc.net.N.script.down scripts' : undefined));
+    // At a stop after an aborted start too (once cloned, as the devices are made after the clone).
+    runtime.hooks.stop.tapPromise('net', async (ctx) => {
+      const devices = ctx.container.config.model.net?.devices ?? [];
+      await scriptsDown(ctx, devices);
+      // Open vSwitch keeps a port in its database after its device has gone with the container's namespace.
+      for (const dev of devices.filter(onOvsBridge)) {
+        const port = await vethHostEnd(ctx, dev).catch((err: Error) => void ctx.log.warn(`lxc.net.${dev.index}: cannot tell which port to remove from ${dev.link}: ${err.message}`));
+        if (port) await deleteOvsPort(dev.link!, port, ctx.log);
+      }
+    });
+    runtime.hooks.stopWork.tap('net', (ctx) => {
+      const devices = ctx.container.config.model.net?.devices ?? [];
+      if (hasScriptsDown(devices)) return 'lxc.net.N.script.down scripts';
+      const ovs = devices.find(onOvsBridge);
+      return ovs ? `lxc.net.${ovs.index}'s port is deleted from the Open vSwitch bridge ${ovs.link}` : undefined;
+    });
     runtime.hooks.preMount.tap({ name: 'net', stage: STAGE_EARLY }, (ctx) => {
       for (const device of devicesOf(ctx)) queueInside(ctx.ops, device, device.gateways, implementation(runtime, device).insideLink?.(device));
     });

@@ -23,14 +23,19 @@ export async function emptyScriptsUp(ctx: StartContext, devices: readonly NetDev
   for (const dev of withScript(devices, 'up').filter((d) => d.type === 'empty')) await scriptUp(ctx, dev, undefined);
 }
 
-/** stop: every down script, in index order; a veth's host end is read from the running config (its generated name). */
+/** stop: a veth's host end, lxc.net.N.veth.pair or the name the start chose (from the running config, while the monitor runs). */
+export async function vethHostEnd(ctx: StopContext, dev: NetDevice): Promise<string | undefined> {
+  if (dev.type !== 'veth') return undefined;
+  return dev.veth.pair ?? (await runningContainer(ctx.container.lxcpath, ctx.container.name).configItem(`lxc.net.${dev.index}.veth.pair`, { running: true }))?.at(-1);
+}
+
+/** stop: every down script, in index order. */
 export async function scriptsDown(ctx: StopContext, devices: readonly NetDevice[]): Promise<void> {
   const scripts = withScript(devices, 'down');
   if (scripts.length === 0) return;
-  const running = runningContainer(ctx.container.lxcpath, ctx.container.name);
   for (const dev of scripts) {
     try {
-      const peer = dev.type === 'veth' ? (dev.veth.pair ?? (await running.configItem(`lxc.net.${dev.index}.veth.pair`, { running: true }))?.at(-1)) : undefined;
+      const peer = await vethHostEnd(ctx, dev);
       await runNetScript(ctx, { hook: 'down', index: dev.index, script: dev.scriptDown!, type: dev.type!, ...(dev.link ? { link: dev.link } : {}), ...(peer ? { peer } : {}) });
     } catch (err) {
       ctx.log.error((err as Error).message);

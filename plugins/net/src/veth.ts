@@ -9,17 +9,20 @@
  * host routes to the container instead (veth-routes.ts, with the
  * veth.ipv4/ipv6.route routes of either mode).
  *
- * Nothing undoes it at the end: a veth pair goes when either end's
+ * The bridge may be Open vSwitch's (ovs.ts): the host end is then added
+ * as its port, and that port is deleted when the container is gone.
+ * Nothing else undoes it at the end: a veth pair goes when either end's
  * namespace goes, and the container's goes with the container; the routes
  * and proxy entries go with the host end.
  */
-import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nativeAddon, type StartContext } from '@lxkit/core';
 import { networkError, randomName, sysfsNet, where, type NetworkImpl, type PlannedDevice } from './device.js';
 import { checkRouterMode, hostRoutes } from './veth-routes.js';
 import { checkVlans, setVlans } from './veth-vlan.js';
 import { checkUserVeth, createUserVeth } from './user-nic.js';
+import { addOvsPort, checkOvsVlans, isKernelBridge, isOvsBridge } from './ovs.js';
+import type { NetDevice } from './keys.js';
 
 /** A user other than root makes no devices: lxkit-user-nic does (user-nic.ts). */
 const unprivileged = () => process.getuid?.() !== 0;
@@ -27,16 +30,35 @@ const unprivileged = () => process.getuid?.() !== 0;
 /** How long a host name of an earlier run of the container may take to go (its namespace's clean-up is the kernel's, afterwards). */
 const OLD_PAIR_WAIT_MS = 2000;
 
-function bridgeOf(device: PlannedDevice): string | undefined {
+interface Bridge {
+  readonly name: string;
+  readonly ovs: boolean;
+}
+
+/** The bridge the host end goes on: lxc.net.N.link, a kernel bridge or an Open vSwitch one. */
+async function bridgeOf(device: PlannedDevice): Promise<Bridge | undefined> {
   const link = device.dev.link;
   // Router mode routes to the container instead of bridging it.
   if (link === undefined || device.dev.veth.mode === 'router') return undefined;
   if (sysfsNet(link, 'ifindex') === undefined) throw networkError(device, 'link', `there is no network interface "${link}" on the host`);
-  if (!existsSync(`/sys/class/net/${link}/bridge`)) {
-    throw networkError(device, 'link', `"${link}" is not a bridge (a veth's host end is put on a bridge; macvlan, ipvlan or phys use an interface itself)`);
+  if (isKernelBridge(link)) return { name: link, ovs: false };
+  const { ovs, why } = await isOvsBridge(link);
+  if (!ovs) {
+    throw networkError(
+      device,
+      'link',
+      `"${link}" is not a bridge, of the kernel's or of Open vSwitch's${why ? ` (${why})` : ''} (a veth's host end is put on a bridge; macvlan, ipvlan or phys use an interface itself)`,
+    );
   }
-  return link;
+  if (unprivileged()) {
+    throw networkError(device, 'link', `"${link}" is an Open vSwitch bridge: lxkit-user-nic puts a user's veth on kernel bridges only`, undefined, 'LXKIT_UNSUPPORTED');
+  }
+  return { name: link, ovs: true };
 }
+
+/** Whether the container's end left a port to delete from an Open vSwitch bridge (what bridgeOf accepted then). */
+export const onOvsBridge = (dev: NetDevice): boolean =>
+  dev.type === 'veth' && dev.veth.mode !== 'router' && dev.link !== undefined && !isKernelBridge(dev.link) && sysfsNet(dev.link, 'ifindex') !== undefined;
 
 async function create(ctx: StartContext, device: PlannedDevice, netns: string): Promise<string> {
   const { dev } = device;
@@ -46,8 +68,10 @@ async function create(ctx: StartContext, device: PlannedDevice, netns: string): 
     ctx.log.info(`${where(device, 'type').replace(/: $/, '')}: veth ${host} on ${dev.link} <-> ${device.name} in the container (lxkit-user-nic)`);
     return host;
   }
-  const bridge = bridgeOf(device);
-  const mtu = dev.mtu ?? (bridge ? Number(sysfsNet(bridge, 'mtu')) || undefined : undefined);
+  const on = await bridgeOf(device);
+  // An Open vSwitch bridge takes its ports through its database, after the pair is made.
+  const bridge = on && !on.ovs ? on.name : undefined;
+  const mtu = dev.mtu ?? (on ? Number(sysfsNet(on.name, 'mtu')) || undefined : undefined);
   const host = dev.veth.pair ?? randomName('veth');
   // Both ends get the queue counts, as LXC gives them.
   const queues = { ...(dev.veth.rxQueues ? { rxQueues: dev.veth.rxQueues } : {}), ...(dev.veth.txQueues ? { txQueues: dev.veth.txQueues } : {}) };
@@ -74,23 +98,28 @@ async function create(ctx: StartContext, device: PlannedDevice, netns: string): 
         : `cannot make the veth pair ${host} (host) / ${device.name} (container): ${e.detail ?? e.message}`;
     throw networkError(device, e.code === 'EEXIST' && dev.veth.pair !== undefined ? 'veth.pair' : 'type', what, e);
   }
+  if (on?.ovs) await addOvsPort(device, on.name, host);
   setVlans(device, bridge, host);
   hostRoutes(device, host);
   // The running config has the host end's name, generated or not (LXC's get_running_config_item; lxkit info's Link lines).
   ctx.runtimeConfig(`lxc.net.${dev.index}.veth.pair`, host);
-  ctx.log.info(`${where(device, 'type').replace(/: $/, '')}: veth ${host}${bridge ? ` on ${bridge}` : ''} <-> ${device.name} in the container${mtu ? `, mtu ${mtu}` : ''}`);
+  ctx.log.info(
+    `${where(device, 'type').replace(/: $/, '')}: veth ${host}${on ? ` on ${on.ovs ? 'the Open vSwitch bridge ' : ''}${on.name}` : ''} <-> ${device.name} in the container${mtu ? `, mtu ${mtu}` : ''}`,
+  );
   return host;
 }
 
 export const veth: NetworkImpl = {
   type: 'veth',
-  check(device) {
+  async check(device) {
     if (unprivileged()) {
       checkUserVeth(device);
-      bridgeOf(device);
+      await bridgeOf(device);
       return;
     }
-    checkVlans(device, bridgeOf(device));
+    const on = await bridgeOf(device);
+    if (on?.ovs) checkOvsVlans(device);
+    else checkVlans(device, on?.name);
     checkRouterMode(device);
   },
   create,

@@ -37,7 +37,7 @@ async function ovsVsctl(args: readonly string[]): Promise<Ran> {
 
 export const isKernelBridge = (link: string): boolean => existsSync(`/sys/class/net/${link}/bridge`);
 
-/** Whether `link` is a bridge of Open vSwitch's; undefined with why not when that cannot be asked. */
+/** Whether `link` is a bridge of Open vSwitch's, with `why` when Open vSwitch could not be asked (not installed, no database). */
 export async function isOvsBridge(link: string): Promise<{ ovs: boolean; why?: string }> {
   const r = await ovsVsctl(['br-exists', link]);
   // br-exists: 0 yes, 2 no; anything else is Open vSwitch failing to answer.

@@ -72,7 +72,7 @@ export async function addOvsPort(device: PlannedDevice, bridge: string, port: st
   if (!r.ok) throw networkError(device, 'link', `cannot add ${port} to the Open vSwitch bridge ${bridge}: ${r.said}`);
 }
 
-/** post-stop: the port gone from the bridge (a failure is logged, as LXC warns). */
+/** stop: the port gone from the bridge (a failure is logged, as LXC warns). */
 export async function deleteOvsPort(bridge: string, port: string, log: Logger): Promise<void> {
   const r = await ovsVsctl(['--if-exists', 'del-port', bridge, port]);
   if (r.ok) log.info(`removed port ${port} from the Open vSwitch bridge ${bridge}`);

@@ -56,6 +56,9 @@ async function bridgeOf(device: PlannedDevice): Promise<Bridge | undefined> {
   return { name: link, ovs: true };
 }
 
+/** What check() found, for create() at the same start: asking Open vSwitch is a process each time. */
+const checked = new WeakMap<NetDevice, Bridge | undefined>();
+
 /** Whether the container's end left a port to delete from an Open vSwitch bridge (what bridgeOf accepted then). */
 export const onOvsBridge = (dev: NetDevice): boolean =>
   dev.type === 'veth' && dev.veth.mode !== 'router' && dev.link !== undefined && !isKernelBridge(dev.link) && sysfsNet(dev.link, 'ifindex') !== undefined;
@@ -68,7 +71,8 @@ async function create(ctx: StartContext, device: PlannedDevice, netns: string): 
     ctx.log.info(`${where(device, 'type').replace(/: $/, '')}: veth ${host} on ${dev.link} <-> ${device.name} in the container (lxkit-user-nic)`);
     return host;
   }
-  const on = await bridgeOf(device);
+  const on = checked.has(dev) ? checked.get(dev) : await bridgeOf(device);
+  checked.delete(dev);
   // An Open vSwitch bridge takes its ports through its database, after the pair is made.
   const bridge = on && !on.ovs ? on.name : undefined;
   const mtu = dev.mtu ?? (on ? Number(sysfsNet(on.name, 'mtu')) || undefined : undefined);
@@ -118,6 +122,7 @@ export const veth: NetworkImpl = {
       return;
     }
     const on = await bridgeOf(device);
+    checked.set(device.dev, on);
     if (on?.ovs) checkOvsVlans(device);
     else checkVlans(device, on?.name);
     checkRouterMode(device);

@@ -204,6 +204,36 @@ t("a user other than root copies its unprivileged container: the files copied in
   ),
 );
 
+t("a user other than root snapshots its unprivileged container (an overlay): its upper and work directories are the container's root's, the copy's /etc/hostname is written in the upper layer (the overlay mounted in a user namespace that shows nothing on the host); the snapshot runs and writes", () =>
+  withSubordinateIds('nobody:300000:65536', () =>
+    withScratch(async (s) => {
+      const asNobody = await asNobodyIn(s);
+      assert.is((await asNobody(['create', '-n', 'u', '-t', 'busybox'])).exitCode, 0);
+      const before = await hostMounts();
+      const r = await asNobody(['copy', '-n', 'u', '-N', 'snap', '-s']);
+      assert.is(r.exitCode, 0, r.stderr);
+      assert.not.match(r.stderr, /left as it was/);
+      const delta = join(s.lxcpath, 'snap/overlay/delta');
+      assert.is(await readFile(join(delta, 'etc/hostname'), 'utf8'), 'snap', "in the snapshot's upper layer");
+      assert.is((await execa('stat', ['-c', '%u:%g %a', join(delta, 'etc/hostname')])).stdout, `300000:300000 ${(statSync(join(s.lxcpath, 'u/rootfs/etc/hostname')).mode & 0o777).toString(8)}`, "owned by the container's root, its mode kept");
+      assert.is(await readFile(join(s.lxcpath, 'u/rootfs/etc/hostname'), 'utf8'), 'u\n', 'the source untouched');
+      assert.equal(await hostMounts(), before, 'nothing mounted on the host');
+      // The upper and work directories are the container's root's (as LXC chowns them), so the snapshot is writable.
+      assert.is((await execa('stat', ['-c', '%u:%g', delta, join(s.lxcpath, 'snap/overlay/work')])).stdout, '300000:300000\n300000:300000');
+      const run = await asNobody(['execute', '-n', 'snap', '--', 'sh', '-c', 'cat /etc/hostname; echo written > /written']);
+      assert.is(run.exitCode, 0, run.stderr);
+      assert.is(run.stdout, 'snap');
+      assert.is((await execa('stat', ['-c', '%u:%g', join(delta, 'written')])).stdout, '300000:300000', "the container's write in its upper layer");
+      // -K keeps the name: nothing is written, so the upper layer stays empty.
+      const kept = await asNobody(['copy', '-n', 'u', '-N', 'kept', '-s', '-K']);
+      assert.is(kept.exitCode, 0, kept.stderr);
+      assert.equal(readdirSync(join(s.lxcpath, 'kept/overlay/delta')), []);
+      for (const n of ['snap', 'kept', 'u']) assert.is((await asNobody(['destroy', '-n', n])).exitCode, 0, n);
+      assert.equal(readdirSync(s.lxcpath), []);
+    }),
+  ),
+);
+
 t('copy refusals name what is wrong and leave nothing: an existing name, a running source (copied with -a), an overlay copy without -s, an unknown type', () =>
   withScratch(async (s) => {
     await busyboxIn(s, 'a');

@@ -9,21 +9,26 @@
  * the file is opened without following a link (the copy is stopped and
  * locked: nothing changes meanwhile). A user other than root writes an
  * unprivileged container's file as root of a user namespace with its maps,
- * where the file belongs.
+ * where the file belongs; a rootfs such a user cannot mount on the host (an
+ * overlay snapshot) is mounted there, in a mount namespace of its own.
  */
 import { constants } from 'node:fs';
-import { lstat, open, realpath } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, open, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import type { IdMap } from '../config/core-keys/model.js';
 import type { Logger } from '../log/logger.js';
-import { overwriteInUserNamespace } from '../start/userns-run.js';
+import type { RootfsMount } from '../storage/backend.js';
+import { overwriteInUserNamespace, runInUserNamespace, withCallerIds } from '../start/userns-run.js';
+
+const leadsOut = (etc: string) => `the copy's /etc leads out of its root filesystem (${etc}): its /etc/hostname is left as it was`;
 
 export async function setCloneHostname(rootfs: string, name: string, idmap: readonly IdMap[], log: Logger): Promise<void> {
   const root = await realpath(rootfs);
   const etc = await realpath(join(root, 'etc')).catch(() => undefined);
   if (etc === undefined) return;
   if (!etc.startsWith(root + sep)) {
-    log.warn(`the copy's /etc leads out of its root filesystem (${etc}): its /etc/hostname is left as it was`);
+    log.warn(leadsOut(etc));
     return;
   }
   const file = join(etc, 'hostname');
@@ -40,4 +45,49 @@ export async function setCloneHostname(rootfs: string, name: string, idmap: read
     await overwriteInUserNamespace([[file, name]], { idmap, what: `writing the new host name in ${file}`, log });
   }
   log.debug(`${file}: ${name}`);
+}
+
+/**
+ * The same checks and write as a fixed script, run as root of a user
+ * namespace ($1..$4: the mount's type, options, source and mount point; $5:
+ * the file holding the name; $6: where a resolved /etc that leads out is
+ * told). The copy is stopped and locked, so nothing changes between the
+ * checks and the write.
+ */
+const MOUNT_AND_WRITE = [
+  'mount -n -t "$1" -o "$2" -- "$3" "$4" || exit 1',
+  'root=$(realpath -e -- "$4") && etc=$(realpath -e -- "$4/etc") || exit 0',
+  'case "$etc/" in "$root"/*/) ;; *) printf %s "$etc" > "$6"; exit 0 ;; esac',
+  '[ -f "$etc/hostname" ] && [ ! -L "$etc/hostname" ] || exit 0',
+  'cat -- "$5" > "$etc/hostname"',
+].join('\n');
+
+/**
+ * setCloneHostname for a user other than root whose copy's rootfs only
+ * mounts inside a user namespace (an overlay: the kernel lets root of a
+ * user namespace mount one): mounted in a new user and mount namespace with
+ * the container's maps and the user's ids, gone with it. False when the
+ * mount is not one such a namespace can make (a loop device's filesystem).
+ */
+export async function setCloneHostnameInUserNamespace(mount: RootfsMount, name: string, idmap: readonly IdMap[], log: Logger): Promise<boolean> {
+  if (mount.kind !== 'filesystem' || mount.hostRoot || mount.fstype !== 'overlay' || idmap.length === 0) return false;
+  const dir = await mkdtemp(join(tmpdir(), 'lxkit-hostname-'));
+  try {
+    const [at, text, out] = ['rootfs', 'name', 'out'].map((n) => join(dir, n)) as [string, string, string];
+    await mkdir(at);
+    await writeFile(text, name);
+    await runInUserNamespace({
+      idmap: withCallerIds(idmap),
+      mountNamespace: true,
+      argv: ['sh', '-c', MOUNT_AND_WRITE, 'sh', mount.fstype, mount.options.join(','), mount.source, at, text, out],
+      what: "writing the copy's /etc/hostname in its root filesystem, mounted in a user namespace",
+      log,
+    });
+    const etc = await readFile(out, 'utf8').catch(() => undefined);
+    if (etc !== undefined) log.warn(leadsOut(etc));
+    else log.debug(`/etc/hostname: ${name} (in a user namespace)`);
+    return true;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -15,17 +15,21 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { hookScriptsPlugin } from '../builtins/hook-scripts.js';
 import type { ContainerConfig } from '../config/container-config.js';
 import { ConfigDocument, rewriteValue } from '../config/document.js';
 import { loadContainerConfig } from '../config/load.js';
 import { LxkitError, messageOf } from '../errors.js';
+import { pluginOf } from '../hooks/bus.js';
+import type { IdMap } from '../config/core-keys/model.js';
 import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime.js';
 import type { StorageBackend, StorageOptions, StorageTarget } from '../storage/backend.js';
+import { runInUserNamespace, withCallerIds } from '../start/userns-run.js';
 import { copyStorage } from '../storage/copy.js';
 import { chosenBackend, storageOf } from '../storage/select.js';
 import { originOf, recordClone, releaseOrigin, snapshotPath, type ContainerRef } from './dependents.js';
-import { setCloneHostname } from './clone-hostname.js';
+import { setCloneHostname, setCloneHostnameInUserNamespace } from './clone-hostname.js';
 import { ContainerLock } from './lock.js';
 import { containerPaths } from './paths.js';
 
@@ -122,8 +126,10 @@ export async function cloneContainer(runtime: Runtime, from: CloneSource, newNam
     }
     const request = { ...target, rootfs: dst.rootfs, options, from: { ...fromStorage, container: { name: from.name, lxcpath: from.lxcpath, dir: src.dir, log: from.log } }, snapshot, orCopy: opts.maybeSnapshot === true };
     let source = (snapshot || backend.capabilities.clone) && backend.clone ? await backend.clone(request) : undefined;
-    if (source !== undefined) made = { backend, source };
-    else {
+    if (source !== undefined) {
+      made = { backend, source };
+      await giveToContainerRoot(backend.directories?.(source) ?? [], srcConfig.model.idmap, from.log);
+    } else {
       if (snapshot && !opts.maybeSnapshot) throw new LxkitError('LXKIT_UNSUPPORTED', `storage type "${backend.type}" cannot snapshot a ${fromStorage.type} root filesystem`, { container: from.name });
       source = await backend.create(request);
       made = { backend, source };
@@ -190,19 +196,33 @@ function newHwaddr(): string {
   return `00:16:3e:${[...b].map((x) => x.toString(16).padStart(2, '0')).join(':')}`;
 }
 
+/**
+ * As LXC's chown_mapped_root: the new storage's own directories (an overlay
+ * snapshot's upper and work directories), made by a user other than root,
+ * go to the unprivileged container's root, who writes there and could not
+ * otherwise (the caller's ids are not mapped in its namespace).
+ */
+async function giveToContainerRoot(dirs: readonly string[], idmap: readonly IdMap[], log: Logger): Promise<void> {
+  if (process.getuid?.() === 0 || idmap.length === 0 || dirs.length === 0) return;
+  await runInUserNamespace({ idmap: withCallerIds(idmap), argv: ['chown', '0:0', '--', ...dirs], what: "giving the copy's storage directories to its root", log });
+}
+
 /** LXC's edits of the new rootfs: its host name (unless keepName), then lxc.hook.clone scripts (and taps of the clone hook), with it reachable on the host. */
 async function updateRootfs(
   runtime: Runtime,
   o: { from: CloneSource; srcConfig: ContainerConfig; target: StorageTarget; backend: StorageBackend; source: string; hookArgs: readonly string[]; configFile: string; keepName: boolean },
 ): Promise<void> {
-  const hooks = runtime.hooks.clone.isUsed();
+  // The site scripts' tap is always there; it has work only with lxc.hook.clone lines.
+  const hooks = o.srcConfig.model.hooks.clone.length > 0 || runtime.hooks.clone.taps.some((t) => pluginOf(t) !== hookScriptsPlugin.name);
   if (o.keepName && !hooks) return;
   let opened;
   try {
     opened = await o.backend.open(o.source, o.target);
   } catch (err) {
-    // Without hooks the host name is all there is to do: a rootfs this caller cannot mount (an overlay, for a user other than root) keeps its old one.
+    // Without hooks the host name is all there is to do: a rootfs this caller cannot mount on the host (an overlay, for a user other than root) gets it in a user namespace, where the caller can.
     if (hooks) throw err;
+    const { idmap } = o.srcConfig.model;
+    if (process.getuid?.() !== 0 && (await setCloneHostnameInUserNamespace(await o.backend.mount(o.source, o.target), o.target.name, idmap, o.target.log))) return;
     o.target.log.warn(`the copy's /etc/hostname is left as it was: its root filesystem cannot be opened here (${messageOf(err)})`);
     return;
   }

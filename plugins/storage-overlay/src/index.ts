@@ -59,10 +59,11 @@ async function prepare(l: OverlayLayers): Promise<void> {
   await mkdir(workDir(l.upper), { recursive: true, mode: 0o755 });
 }
 
-/** A new container's delta (upper layer), and the empty rootfs directory LXC makes beside it. */
+/** A new container's delta (upper layer) and work directory, and the empty rootfs directory LXC makes beside them. */
 async function newDelta(t: StorageTarget): Promise<string> {
   const delta = join(t.dir, 'overlay', 'delta');
   await mkdir(delta, { recursive: true, mode: 0o755 });
+  await mkdir(workDir(delta), { recursive: true, mode: 0o755 });
   await mkdir(join(t.dir, 'rootfs'), { recursive: true, mode: 0o755 });
   return delta;
 }
@@ -117,7 +118,7 @@ export const overlayBackend: StorageBackend = {
     await removeStorageDirectory(l.upper, t.dir);
     await removeStorageDirectory(workDir(l.upper), t.dir);
   },
-  directories: (source) => [parseLayers(source).upper],
+  directories: (source) => [parseLayers(source).upper, workDir(parseLayers(source).upper)],
 };
 
 export default definePlugin({

@@ -52,7 +52,7 @@
       # Dynamic: the user database may come from NSS.
       "target_name": "lxkit-user-nic",
       "type": "executable",
-      "sources": ["src/common/netlink.c", "src/usernic/access.c", "src/usernic/quota.c", "src/usernic/main.c"]
+      "sources": ["src/common/netlink.c", "src/usernic/access.c", "src/usernic/quota.c", "src/usernic/ovs.c", "src/usernic/main.c"]
     },
     {
       # The `lxkit` command's C front: replays launch plans, else runs the Node CLI (docs/launch-plans.md).

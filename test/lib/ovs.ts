@@ -6,9 +6,15 @@
  * openvswitch kernel module: its ports are read and written with packet
  * sockets, its own interface is a tap. Afterwards the bridge, the daemons
  * and the directory are gone, whatever happened.
+ *
+ * With `systemSocket`, the database also listens on the system's default
+ * socket, for programs that ignore OVS_RUNDIR (lxkit-user-nic, setuid, runs
+ * ovs-vsctl with a fixed environment); only where no system instance has
+ * that socket, and the socket (and its directory, when made) go afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { until, which, withTmpDir } from './harness.js';
@@ -18,6 +24,11 @@ export const OVS_MISSING = ['ovsdb-server', 'ovs-vswitchd', 'ovs-vsctl', 'ovsdb-
   : undefined;
 
 const SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
+const SYSTEM_DIR = '/run/openvswitch';
+const SYSTEM_SOCKET = `${SYSTEM_DIR}/db.sock`;
+
+/** Why a test needing the system's socket cannot have it. */
+export const OVS_SYSTEM_SOCKET_TAKEN = existsSync(SYSTEM_SOCKET) ? `${SYSTEM_SOCKET} exists (a system Open vSwitch): the test's database cannot listen there` : undefined;
 
 export interface Ovs {
   readonly bridge: string;
@@ -46,8 +57,10 @@ async function stopDaemon(pidFile: string): Promise<void> {
 }
 
 /** Runs `fn` with a private Open vSwitch and a bridge (`address` on its interface, up). */
-export async function withOvs<T>(address: string, fn: (ovs: Ovs) => Promise<T>): Promise<T> {
+export async function withOvs<T>(address: string, fn: (ovs: Ovs) => Promise<T>, o: { systemSocket?: boolean } = {}): Promise<T> {
   const bridge = `lxko${randomBytes(3).toString('hex')}`;
+  if (o.systemSocket && OVS_SYSTEM_SOCKET_TAKEN) throw new Error(OVS_SYSTEM_SOCKET_TAKEN);
+  const madeDir = o.systemSocket && !existsSync(SYSTEM_DIR);
   return withTmpDir(async (dir) => {
     const saved = process.env['OVS_RUNDIR'];
     process.env['OVS_RUNDIR'] = dir;
@@ -55,8 +68,9 @@ export async function withOvs<T>(address: string, fn: (ovs: Ovs) => Promise<T>):
     const vsctl = async (...args: string[]) => (await execa('ovs-vsctl', ['--timeout=10', ...args], { env })).stdout;
     const daemons = ['ovs-vswitchd', 'ovsdb-server'].map((d) => join(dir, `${d}.pid`));
     try {
+      if (madeDir) await mkdir(SYSTEM_DIR, { mode: 0o755 });
       await execa('ovsdb-tool', ['create', join(dir, 'conf.db'), SCHEMA], { env });
-      await execa('ovsdb-server', [join(dir, 'conf.db'), `--remote=punix:${join(dir, 'db.sock')}`, `--pidfile=${daemons[1]}`, `--unixctl=${join(dir, 'ovsdb-server.ctl')}`, '--detach', `--log-file=${join(dir, 'ovsdb-server.log')}`], { env });
+      await execa('ovsdb-server', [join(dir, 'conf.db'), `--remote=punix:${join(dir, 'db.sock')}`, ...(o.systemSocket ? [`--remote=punix:${SYSTEM_SOCKET}`] : []), `--pidfile=${daemons[1]}`, `--unixctl=${join(dir, 'ovsdb-server.ctl')}`, '--detach', `--log-file=${join(dir, 'ovsdb-server.log')}`], { env });
       await vsctl('--no-wait', 'init');
       await execa('ovs-vswitchd', [`unix:${join(dir, 'db.sock')}`, `--pidfile=${daemons[0]}`, `--unixctl=${join(dir, 'ovs-vswitchd.ctl')}`, '--detach', `--log-file=${join(dir, 'ovs-vswitchd.log')}`], { env });
       await vsctl('add-br', bridge, '--', 'set', 'bridge', bridge, 'datapath_type=netdev');
@@ -69,6 +83,8 @@ export async function withOvs<T>(address: string, fn: (ovs: Ovs) => Promise<T>):
       for (const pidFile of daemons) await stopDaemon(pidFile);
       // The bridge's tap goes with ovs-vswitchd; made sure of.
       await execa('ip', ['link', 'del', bridge], { reject: false });
+      if (o.systemSocket) await rm(SYSTEM_SOCKET, { force: true });
+      if (madeDir) await rmdir(SYSTEM_DIR).catch(() => undefined);
       if (saved === undefined) delete process.env['OVS_RUNDIR'];
       else process.env['OVS_RUNDIR'] = saved;
     }

@@ -177,6 +177,17 @@ int nic_quota_owner(const struct nic_db *db, const char *user, char *const *grou
 	return 0;
 }
 
+const struct nic_entry *nic_db_find(const struct nic_db *db, const char *user, char *const *groups, int ngroups, const char *type,
+				    const char *bridge, const char *host)
+{
+	for (size_t k = 0; k < db->count; k++) {
+		const struct nic_entry *e = &db->entries[k];
+		if (!strcmp(e->host, host) && !strcmp(e->bridge, bridge) && !strcmp(e->type, type) && applies(e->owner, user, groups, ngroups))
+			return e;
+	}
+	return NULL;
+}
+
 int nic_db_commit(struct nic_db *db, const struct nic_entry *added)
 {
 	size_t cap = (db->count + 1) * (sizeof(struct nic_entry) + 4) + 1;

@@ -45,6 +45,14 @@ int nic_db_open(struct nic_db *db, char *why, size_t whylen);
 int nic_quota_owner(const struct nic_db *db, const char *user, char *const *groups, int ngroups, const char *type, const char *bridge,
 		    char owner[64], char *why, size_t whylen);
 
+/*
+ * The entry of a `type` device whose host end is `host` on `bridge` given to
+ * `user` (by name, or by one of `groups` as @name), or NULL: what the caller
+ * may have deleted.
+ */
+const struct nic_entry *nic_db_find(const struct nic_db *db, const char *user, char *const *groups, int ngroups, const char *type,
+				    const char *bridge, const char *host);
+
 /* Writes the kept entries and `added` back; 0, or -1 with errno. */
 int nic_db_commit(struct nic_db *db, const struct nic_entry *added);
 

@@ -19,6 +19,7 @@ import { addL2proxy, checkL2proxy } from './l2proxy.js';
 import { createNetModel, netKeys, type NetModel } from './keys.js';
 import { emptyScriptsUp, hasScriptsDown, scriptsDown, scriptUp, vethHostEnd } from './scripts.js';
 import { deleteOvsPort } from './ovs.js';
+import { deleteUserOvsPort } from './user-nic.js';
 import { ipvlan } from './ipvlan.js';
 import { macvlan } from './macvlan.js';
 import { phys } from './phys.js';
@@ -126,7 +127,9 @@ export default definePlugin({
       // Open vSwitch keeps a port in its database after its device has gone with the container's namespace.
       for (const dev of devices.filter(onOvsBridge)) {
         const port = await vethHostEnd(ctx, dev).catch((err: Error) => void ctx.log.warn(`lxc.net.${dev.index}: cannot tell which port to remove from ${dev.link}: ${err.message}`));
-        if (port) await deleteOvsPort(dev.link!, port, ctx.log);
+        if (!port) continue;
+        if (process.getuid?.() === 0) await deleteOvsPort(dev.link!, port, ctx.log);
+        else await deleteUserOvsPort(ctx, dev.link!, port);
       }
     });
     runtime.hooks.stopWork.tap('net', (ctx) => {

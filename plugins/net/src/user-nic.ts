@@ -3,12 +3,13 @@
  * network devices: lxkit-user-nic (native, setuid root) makes the pair
  * within the user's quota in /etc/lxc/lxc-usernet, as LXC's lxc-user-nic
  * does with the same file and database. The host end goes on the bridge
- * lxc.net.N.link with a name the helper picks; what the container sets on
+ * lxc.net.N.link (a kernel bridge, or Open vSwitch's: the helper adds the
+ * port, and deletes it at stop) with a name the helper picks; what the container sets on
  * its own end (MAC address, MTU, addresses, routes) is set from inside.
  * Whatever needs root on the host side is refused here, before anything is
  * made.
  */
-import { importExeca, nativeHelperPath, type StartContext } from '@lxkit/core';
+import { importExeca, nativeHelperPath, type StartContext, type StopContext } from '@lxkit/core';
 import { networkError, type PlannedDevice } from './device.js';
 import { vethHostSideKeys } from './veth-host-side.js';
 
@@ -36,17 +37,31 @@ export async function createUserVeth(ctx: StartContext, device: PlannedDevice, n
   ] as const) {
     if (set) ctx.log.warn(`lxc.net.${dev.index}.${sub} is ignored: lxkit-user-nic makes the pair for a user other than root, and picks its host end itself`);
   }
-  const helper = nativeHelperPath('lxkit-user-nic');
-  const { execa } = await importExeca();
-  const r = await execa(helper, ['create', ctx.container.lxcpath, ctx.container.name, netns, 'veth', bridge, device.name], {
-    reject: false,
-    stdin: 'ignore',
-  });
+  const r = await userNic(['create', ctx.container.lxcpath, ctx.container.name, netns, 'veth', bridge, device.name]);
   // NICNAME:IFINDEX-INSIDE:HOST-END:IFINDEX-ON-HOST (lxc-user-nic's answer).
-  const host = r.exitCode === 0 ? String(r.stdout).trim().split(':')[2] : undefined;
-  if (!host) {
-    const said = String(r.stderr).trim().replace(/^lxkit-user-nic: /gm, '') || `exit status ${r.exitCode ?? r.signal}`;
-    throw networkError(device, 'link', `lxkit-user-nic could not give this user a veth on ${bridge}: ${said}`);
-  }
+  const host = r.ok ? r.stdout.split(':')[2] : undefined;
+  if (!host) throw networkError(device, 'link', `lxkit-user-nic could not give this user a veth on ${bridge}: ${r.said}`);
   return host;
+}
+
+/**
+ * stop: the Open vSwitch port `port` deleted from `bridge` by lxkit-user-nic
+ * (its `delete`, as LXC's stop runs lxc-user-nic's), while the container's
+ * network namespace is still held: the helper checks the caller is
+ * privileged over it, and that it gave the caller this device. A failure is
+ * a warning, as for root.
+ */
+export async function deleteUserOvsPort(ctx: StopContext, bridge: string, port: string): Promise<void> {
+  const netns = ctx.namespaces['net'];
+  const r = netns === undefined ? undefined : await userNic(['delete', ctx.container.lxcpath, ctx.container.name, netns, 'veth', bridge, port]);
+  if (r?.ok) ctx.log.info(`removed port ${port} from the Open vSwitch bridge ${bridge} (lxkit-user-nic)`);
+  else ctx.log.warn(`cannot remove port ${port} from the Open vSwitch bridge ${bridge}: ${r ? `lxkit-user-nic: ${r.said}` : "the container's network namespace is not known at stop"}`);
+}
+
+async function userNic(args: readonly string[]): Promise<{ ok: boolean; stdout: string; said: string }> {
+  const { execa } = await importExeca();
+  const r = await execa(nativeHelperPath('lxkit-user-nic'), args, { reject: false, stdin: 'ignore' });
+  // Its own lines and ovs-vsctl's, as one line of an error.
+  const said = String(r.stderr).trim().replace(/^lxkit-user-nic: /gm, '').split('\n').join('; ') || `exit status ${r.exitCode ?? r.signal}`;
+  return { ok: r.exitCode === 0, stdout: String(r.stdout).trim(), said };
 }

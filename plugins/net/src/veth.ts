@@ -10,7 +10,8 @@
  * veth.ipv4/ipv6.route routes of either mode).
  *
  * The bridge may be Open vSwitch's (ovs.ts): the host end is then added
- * as its port, and that port is deleted when the container is gone.
+ * as its port, and that port is deleted when the container is gone (for a
+ * user other than root, both by lxkit-user-nic).
  * Nothing else undoes it at the end: a veth pair goes when either end's
  * namespace goes, and the container's goes with the container; the routes
  * and proxy entries go with the host end.
@@ -43,15 +44,14 @@ async function bridgeOf(device: PlannedDevice): Promise<Bridge | undefined> {
   if (sysfsNet(link, 'ifindex') === undefined) throw networkError(device, 'link', `there is no network interface "${link}" on the host`);
   if (isKernelBridge(link)) return { name: link, ovs: false };
   const { ovs, why } = await isOvsBridge(link);
+  // Open vSwitch's database is root's: a user other than root who cannot ask leaves the question to lxkit-user-nic, which asks as root.
+  if (!ovs && why !== undefined && unprivileged()) return { name: link, ovs: true };
   if (!ovs) {
     throw networkError(
       device,
       'link',
       `"${link}" is not a bridge, of the kernel's or of Open vSwitch's${why ? ` (${why})` : ''} (a veth's host end is put on a bridge; macvlan, ipvlan or phys use an interface itself)`,
     );
-  }
-  if (unprivileged()) {
-    throw networkError(device, 'link', `"${link}" is an Open vSwitch bridge: lxkit-user-nic puts a user's veth on kernel bridges only`, undefined, 'LXKIT_UNSUPPORTED');
   }
   return { name: link, ovs: true };
 }

@@ -246,6 +246,10 @@ testIf(test, NOT_SETUID, 'lxkit-user-nic itself: refuses namespaces that are not
         for (const [args, message] of [
           [['create', '/x', 'x', String(pid), 'macvlan', bridge, 'eth0'], /only veth devices/],
           [['create', '/x', 'x', String(pid), 'veth', bridge, 'a/b'], /NICNAME is not a network device name/],
+          // Nothing ovs-vsctl could take for an option.
+          [['create', '/x', 'x', String(pid), 'veth', '--help', 'eth0'], /BRIDGE is not a network device name/],
+          [['delete', '/x', 'x', `/proc/${pid}/ns/net`, 'veth', bridge, '-h'], /HOST-END is not a network device name/],
+          [['delete', '/x', 'x', `/proc/${pid}/ns/net`, 'veth', bridge, 'eth0'], new RegExp(`${bridge} is a bridge of the host, whose ports go with their devices: only Open vSwitch ports are deleted`)],
           [['create', '/x', 'x', String(pid), 'veth', 'lo', 'eth0'], /lo is (not|neither) a bridge of the host/],
           [['create', '/x', 'x', String(pid), 'veth', bridge], /usage: lxkit-user-nic create/],
         ] as const) {

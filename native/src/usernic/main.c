@@ -56,11 +56,11 @@ static void fail(const char *what, int err)
 	exit(1);
 }
 
-/* A name the kernel would take for a device, and nothing a path could make of more. */
+/* A name the kernel would take for a device, and nothing a path (or ovs-vsctl, as an option) could make of more. */
 static int device_name(const char *s)
 {
 	size_t n = strlen(s);
-	if (n == 0 || n >= IF_NAMESIZE || !strcmp(s, ".") || !strcmp(s, ".."))
+	if (n == 0 || n >= IF_NAMESIZE || s[0] == '-' || !strcmp(s, ".") || !strcmp(s, ".."))
 		return 0;
 	for (const char *p = s; *p; p++)
 		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) || !isprint((unsigned char)*p))

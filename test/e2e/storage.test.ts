@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
@@ -229,6 +229,38 @@ t("a user other than root snapshots its unprivileged container (an overlay): its
       assert.is(kept.exitCode, 0, kept.stderr);
       assert.equal(readdirSync(join(s.lxcpath, 'kept/overlay/delta')), []);
       for (const n of ['snap', 'kept', 'u']) assert.is((await asNobody(['destroy', '-n', n])).exitCode, 0, n);
+      assert.equal(readdirSync(s.lxcpath), []);
+    }),
+  ),
+);
+
+t("a user other than root: lxc.hook.clone scripts run as the container's root in a user namespace with its maps, on a dir copy and on an overlay snapshot (mounted there alone), with LXC's environment; a failing one leaves no copy", () =>
+  withSubordinateIds('nobody:300000:65536', () =>
+    withScratch(async (s) => {
+      const asNobody = await asNobodyIn(s);
+      const hook = join(s.dir, 'clone-hook.sh');
+      await writeFile(
+        hook,
+        '#!/bin/sh\ntest -x "$LXC_ROOTFS_MOUNT/bin/busybox" || exit 3\necho "$(id -u) $* | $LXC_NAME $LXC_SRC_NAME $LXC_HOOK_TYPE" > "$LXC_ROOTFS_MOUNT/hooked"\n[ "$1" != fail ]\n',
+      );
+      await chmod(hook, 0o755);
+      assert.is((await asNobody(['create', '-n', 'u', '-t', 'busybox'])).exitCode, 0);
+      await appendFile(join(s.lxcpath, 'u/config'), `lxc.hook.version = 1\nlxc.hook.clone = ${hook}\n`);
+      const before = await hostMounts();
+      for (const [name, args, at] of [['d', [], 'd/rootfs'], ['o', ['-s'], 'o/overlay/delta']] as const) {
+        const r = await asNobody(['copy', '-n', 'u', '-N', name, ...args, '--', 'one', 'two']);
+        assert.is(r.exitCode, 0, r.stderr);
+        const hooked = join(s.lxcpath, at, 'hooked');
+        assert.is(await readFile(hooked, 'utf8'), `0 one two | ${name} u clone\n`, "run as root there, LXC's arguments and environment");
+        assert.is((await execa('stat', ['-c', '%u:%g', hooked])).stdout, '300000:300000', "written as the container's root");
+        assert.is(await readFile(join(s.lxcpath, at, 'etc/hostname'), 'utf8'), name);
+      }
+      assert.equal(await hostMounts(), before, 'nothing mounted on the host');
+      const failed = await asNobody(['copy', '-n', 'u', '-N', 'f', '-s', '--', 'fail']);
+      assert.is(failed.exitCode, 1);
+      assert.match(failed.stderr, /running the clone hook .*clone-hook\.sh.*status 1/, failed.stderr);
+      assert.not.ok(existsSync(join(s.lxcpath, 'f')), 'no copy left');
+      for (const n of ['o', 'd', 'u']) assert.is((await asNobody(['destroy', '-n', n])).exitCode, 0, n);
       assert.equal(readdirSync(s.lxcpath), []);
     }),
   ),

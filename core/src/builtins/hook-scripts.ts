@@ -140,11 +140,10 @@ function queueInContainer(ctx: StartContext, type: HookType, env: () => Record<s
   const inner = { ...ctx, hookEnv };
   for (const script of scripts) {
     const call = hookCall(inner, lxcHook(type), script, [], hostPaths, base);
-    const entry = ctx.container.config.entries.find((e) => e.key === `lxc.hook.${type}` && e.value === script);
     ctx.ops.run(
       call.argv,
       Object.entries({ ...base, ...call.env }).map(([k, v]) => `${k}=${v}`),
-      { what: `running the ${type} hook ${script}`, ...(entry ? { origin: { file: entry.file, line: entry.line, key: entry.key } } : {}) },
+      { what: `running the ${type} hook ${script}`, ...originOf(ctx.container.config, type, script) },
     );
   }
 }
@@ -188,10 +187,15 @@ async function logged(ctx: LifecycleContext, type: HookType, run: () => Promise<
  * LXC's has it: lxkit's own, with lxc.environment on top (LXC's host-side
  * hooks do not get lxc.environment; its start hook gets the init's).
  */
-const childEnv = (config: ContainerConfig) => () => ({
-  ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
-  ...Object.fromEntries(configEnvironment(config)),
-});
+const childEnv = (config: ContainerConfig) => () => ({ ...hostEnv(), ...Object.fromEntries(configEnvironment(config)) });
+
+const hostEnv = (): Record<string, string> => Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+
+/** Where a script's line is, for an op's errors. */
+function originOf(config: ContainerConfig, type: HookType, script: string): { origin?: { file: string; line: number; key: string } } {
+  const entry = config.entries.find((e) => e.key === `lxc.hook.${type}` && e.value === script);
+  return entry ? { origin: { file: entry.file, line: entry.line, key: entry.key } } : {};
+}
 
 export const hookScriptsPlugin = definePlugin({
   name: 'hook-scripts',
@@ -241,7 +245,13 @@ export const hookScriptsPlugin = definePlugin({
         LXC_ROOTFS_MOUNT: ctx.rootfs.mount,
         LXC_ROOTFS_PATH: ctx.rootfs.path,
       };
-      await runHostHooks({ ...ctx, hookEnv }, 'clone', [...ctx.hookArgs]);
+      const ns = ctx.rootfs.userNamespace;
+      if (!ns) return runHostHooks({ ...ctx, hookEnv }, 'clone', [...ctx.hookArgs]);
+      // As the container's root in its user namespace, as LXC runs them for a user other than root.
+      for (const script of ctx.container.config.model.hooks.clone) {
+        const call = hookCall({ ...ctx, hookEnv }, lxcHook('clone'), script, [...ctx.hookArgs], true, process.env);
+        await ns.run(call.argv, { ...hostEnv(), ...call.env }, { what: `running the clone hook ${script}`, ...originOf(ctx.container.config, 'clone', script) });
+      }
     });
     h.destroy.tapPromise(tap, (ctx) =>
       runHostHooks({ ...ctx, hookEnv: { LXC_NAME: ctx.container.name, LXC_CONFIG_FILE: ctx.container.configFile ?? '' } }, 'destroy'),

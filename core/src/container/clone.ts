@@ -13,7 +13,8 @@
  * source's directory pointed at the new one.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { hookScriptsPlugin } from '../builtins/hook-scripts.js';
 import type { ContainerConfig } from '../config/container-config.js';
@@ -21,12 +22,14 @@ import { ConfigDocument, rewriteValue } from '../config/document.js';
 import { loadContainerConfig } from '../config/load.js';
 import { LxkitError, messageOf } from '../errors.js';
 import { pluginOf } from '../hooks/bus.js';
+import type { CloneContext } from '../hooks/contexts.js';
 import type { IdMap } from '../config/core-keys/model.js';
 import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime.js';
-import type { StorageBackend, StorageOptions, StorageTarget } from '../storage/backend.js';
-import { runInUserNamespace, withCallerIds } from '../start/userns-run.js';
+import type { RootfsMount, StorageBackend, StorageOptions, StorageTarget } from '../storage/backend.js';
+import { runInUserNamespace, withCallerIds, withHeldUserNamespace } from '../start/userns-run.js';
 import { copyStorage } from '../storage/copy.js';
+import { removeAsContainerRoot } from '../storage/directories.js';
 import { chosenBackend, storageOf } from '../storage/select.js';
 import { originOf, recordClone, releaseOrigin, snapshotPath, type ContainerRef } from './dependents.js';
 import { setCloneHostname, setCloneHostnameInUserNamespace } from './clone-hostname.js';
@@ -147,7 +150,12 @@ export async function cloneContainer(runtime: Runtime, from: CloneSource, newNam
     }
     await updateRootfs(runtime, { from, srcConfig, target, backend, source, hookArgs: opts.hookArgs ?? [], configFile: dst.config, keepName: opts.keepName === true });
   } catch (err) {
-    if (made) await made.backend.destroy(made.source, target).catch((e) => from.log.warn(`removing the storage made for ${newName}: ${messageOf(e)}`));
+    if (made) {
+      const { backend: b, source: madeSource } = made;
+      await removeAsContainerRoot([dst.rootfs, ...(b.directories?.(madeSource) ?? [])], srcConfig.model.idmap, { what: `removing the storage made for ${newName}`, log: from.log })
+        .then(() => b.destroy(madeSource, target))
+        .catch((e) => from.log.warn(`removing the storage made for ${newName}: ${messageOf(e)}`));
+    }
     await releaseOrigin(dst.dir, ref).catch(() => undefined);
     if (madeDir) await rm(dst.dir, { recursive: true, force: true });
     else if (opts.intoExisting) await emptyBut(dst.dir, snapshotPath(dst.dir));
@@ -207,38 +215,77 @@ async function giveToContainerRoot(dirs: readonly string[], idmap: readonly IdMa
   await runInUserNamespace({ idmap: withCallerIds(idmap), argv: ['chown', '0:0', '--', ...dirs], what: "giving the copy's storage directories to its root", log });
 }
 
-/** LXC's edits of the new rootfs: its host name (unless keepName), then lxc.hook.clone scripts (and taps of the clone hook), with it reachable on the host. */
-async function updateRootfs(
-  runtime: Runtime,
-  o: { from: CloneSource; srcConfig: ContainerConfig; target: StorageTarget; backend: StorageBackend; source: string; hookArgs: readonly string[]; configFile: string; keepName: boolean },
-): Promise<void> {
+interface RootfsUpdate {
+  readonly from: CloneSource;
+  readonly srcConfig: ContainerConfig;
+  readonly target: StorageTarget;
+  readonly backend: StorageBackend;
+  readonly source: string;
+  readonly hookArgs: readonly string[];
+  readonly configFile: string;
+  readonly keepName: boolean;
+}
+
+/**
+ * LXC's edits of the new rootfs: its host name (unless keepName), then
+ * lxc.hook.clone scripts (and taps of the clone hook), with it reachable on
+ * the host. For a user other than root copying an unprivileged container,
+ * the scripts run as the container's root in a user and mount namespace with
+ * its maps, as LXC runs them for such a user; an overlay, which that user
+ * cannot mount on the host, is mounted there alone.
+ */
+async function updateRootfs(runtime: Runtime, o: RootfsUpdate): Promise<void> {
+  const { idmap } = o.srcConfig.model;
+  const scripts = o.srcConfig.model.hooks.clone.length > 0;
   // The site scripts' tap is always there; it has work only with lxc.hook.clone lines.
-  const hooks = o.srcConfig.model.hooks.clone.length > 0 || runtime.hooks.clone.taps.some((t) => pluginOf(t) !== hookScriptsPlugin.name);
-  if (o.keepName && !hooks) return;
-  let opened;
-  try {
-    opened = await o.backend.open(o.source, o.target);
-  } catch (err) {
-    // Without hooks the host name is all there is to do: a rootfs this caller cannot mount on the host (an overlay, for a user other than root) gets it in a user namespace, where the caller can.
-    if (hooks) throw err;
-    const { idmap } = o.srcConfig.model;
-    if (process.getuid?.() !== 0 && (await setCloneHostnameInUserNamespace(await o.backend.mount(o.source, o.target), o.target.name, idmap, o.target.log))) return;
-    o.target.log.warn(`the copy's /etc/hostname is left as it was: its root filesystem cannot be opened here (${messageOf(err)})`);
+  const taps = runtime.hooks.clone.taps.some((t) => pluginOf(t) !== hookScriptsPlugin.name);
+  if (o.keepName && !scripts && !taps) return;
+  const unprivileged = process.getuid?.() !== 0 && idmap.length > 0;
+  // Other plugins' taps are given a path on the host, which only a directory rootfs has for such a user.
+  if (unprivileged && !o.backend.capabilities.directory && !taps) {
+    const fs = await o.backend.mount(o.source, o.target);
+    if (!o.keepName && !(await setCloneHostnameInUserNamespace(fs, o.target.name, idmap, o.target.log))) {
+      o.target.log.warn(`the copy's /etc/hostname is left as it was: its ${o.backend.type} root filesystem cannot be mounted by a user other than root`);
+    }
+    if (scripts) await cloneHookInUserNamespace(runtime, o, fs);
     return;
   }
+  const opened = await o.backend.open(o.source, o.target);
   try {
-    if (!o.keepName) await setCloneHostname(opened.path, o.target.name, o.srcConfig.model.idmap, o.target.log);
-    if (!hooks) return;
-    const config = await loadContainerConfig(runtime, { path: o.configFile });
-    await runtime.hooks.clone.promise({
-      container: { name: o.target.name, lxcpath: o.target.lxcpath, config, configFile: o.configFile },
-      log: o.target.log,
-      source: { name: o.from.name, lxcpath: o.from.lxcpath, config: o.srcConfig, configFile: o.srcConfig.path },
-      hookArgs: o.hookArgs,
-      rootfs: { path: o.source, mount: opened.path },
-    });
+    if (!o.keepName) await setCloneHostname(opened.path, o.target.name, idmap, o.target.log);
+    if (unprivileged && scripts) await cloneHookInUserNamespace(runtime, o, { kind: 'bind', path: opened.path });
+    else if (scripts || taps) await cloneHook(runtime, o, { path: o.source, mount: opened.path });
   } finally {
     await opened.close();
+  }
+}
+
+async function cloneHook(runtime: Runtime, o: RootfsUpdate, rootfs: CloneContext['rootfs']): Promise<void> {
+  const config = await loadContainerConfig(runtime, { path: o.configFile });
+  await runtime.hooks.clone.promise({
+    container: { name: o.target.name, lxcpath: o.target.lxcpath, config, configFile: o.configFile },
+    log: o.target.log,
+    source: { name: o.from.name, lxcpath: o.from.lxcpath, config: o.srcConfig, configFile: o.srcConfig.path },
+    hookArgs: o.hookArgs,
+    rootfs,
+  });
+}
+
+/** The clone hook with the rootfs in a user namespace of the caller's: a directory as it is, an overlay mounted there on a directory of the caller's. */
+async function cloneHookInUserNamespace(runtime: Runtime, o: RootfsUpdate, fs: RootfsMount): Promise<void> {
+  if (fs.kind === 'filesystem' && (fs.hostRoot || fs.fstype !== 'overlay')) {
+    throw new LxkitError('LXKIT_UNSUPPORTED', `cannot run the lxc.hook.clone scripts of container "${o.target.name}": its ${o.backend.type} root filesystem is mounted by the host's root only`, {
+      container: o.target.name,
+    });
+  }
+  const dir = fs.kind === 'filesystem' ? await mkdtemp(join(tmpdir(), 'lxkit-rootfs-')) : undefined;
+  try {
+    await withHeldUserNamespace({ idmap: withCallerIds(o.srcConfig.model.idmap), what: `running the lxc.hook.clone scripts of container "${o.target.name}"`, log: o.target.log }, async (ns) => {
+      if (fs.kind === 'filesystem') await ns.mount({ source: fs.source, target: dir!, fstype: fs.fstype, data: fs.options.join(',') }, `mounting the root filesystem on ${dir}`);
+      await cloneHook(runtime, o, { path: o.source, mount: fs.kind === 'bind' ? fs.path : dir!, userNamespace: ns });
+    });
+  } finally {
+    if (dir) await rmdir(dir).catch(() => undefined);
   }
 }
 

@@ -27,7 +27,6 @@ import { finishAdopted, runContainer, startDetached, type ContainerState, type D
 import { RunningContainer, type StopOptions } from './running.js';
 import type { AttachOptions } from '../attach/attach.js';
 import type { ConsoleLogOptions, ConsoleOptions } from '../console/console.js';
-import { runInUserNamespace, withCallerIds } from '../start/userns-run.js';
 import type { IdMap } from '../config/core-keys/model.js';
 import { parseIdMap } from '../config/core-keys/idmap.js';
 import { Monitor, type Exit } from '../start/monitor.js';
@@ -36,7 +35,7 @@ import { ContainerLock, pruneEmptyDirs } from './lock.js';
 import { checkName } from './name.js';
 import { containerPaths, runDir, type ContainerPaths } from './paths.js';
 import { clonesOf, releaseOrigin, snapshotPath, snapshotsOf } from './dependents.js';
-import { isAtOrAbove } from '../storage/directories.js';
+import { isAtOrAbove, removeAsContainerRoot } from '../storage/directories.js';
 import { chosenBackend, storageOf } from '../storage/select.js';
 import type { StorageOptions, StorageTarget } from '../storage/backend.js';
 import { isRepeatableKey } from './repeatable.js';
@@ -765,17 +764,8 @@ export class Container {
     // Storage LXC does not manage is not a destroy's to touch, whatever its type.
     const doing = `cannot destroy container "${this.name}"`;
     const storage = rootfs?.path && rootfs.managed ? storageOf(await this.runtime(), rootfs.path, { container: this.name, doing }) : undefined;
-    if (process.getuid?.() !== 0 && idmap.length > 0) {
-      const dirs = [paths.rootfs, ...(storage?.backend.directories?.(storage.source) ?? [])];
-      for (const root of dirs.filter((p) => existsSync(p))) {
-        await runInUserNamespace({
-          idmap: withCallerIds(idmap),
-          argv: ['rm', '-rf', '--one-file-system', root],
-          what: `removing the root filesystem of container "${this.name}"`,
-          log: this.#log,
-        });
-      }
-    }
+    const dirs = [paths.rootfs, ...(storage?.backend.directories?.(storage.source) ?? [])];
+    await removeAsContainerRoot(dirs, idmap, { what: `removing the root filesystem of container "${this.name}"`, log: this.#log });
     if (storage) await storage.backend.destroy(storage.source, this.#target(paths, await this.lxcpath()));
     await releaseOrigin(paths.dir, { lxcpath: await this.lxcpath(), name: this.name });
     await rm(paths.dir, { recursive: true, force: true });

@@ -203,7 +203,18 @@ export interface CloneContext extends LifecycleContext {
   /** Extra arguments from `lxkit copy -- …`, passed on to clone hooks. */
   readonly hookArgs: readonly string[];
   /** The new root filesystem: `path` as configured (without its type), `mount` where it is reachable on the host meanwhile. */
-  readonly rootfs: { readonly path: string; readonly mount: string };
+  readonly rootfs: {
+    readonly path: string;
+    readonly mount: string;
+    /**
+     * For a user other than root copying an unprivileged container: a user
+     * and mount namespace with the container's maps (and the user's ids),
+     * where LXC runs clone hooks for such a user; `mount` is the rootfs's
+     * place there (on the host too only for a directory rootfs: an overlay
+     * is mounted there alone). `run` runs a program there as its root.
+     */
+    readonly userNamespace?: { run(argv: readonly string[], env: Readonly<Record<string, string>>, info: { what: string }): Promise<void> };
+  };
 }
 
 export type DestroyContext = LifecycleContext;

@@ -13,7 +13,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { writeIdMaps } from './idmap-write.js';
 import { Monitor, type Exit } from './monitor.js';
 import { CLONE_FLAGS } from './namespaces.js';
-import { EXEC_MODE, OpQueue } from './ops.js';
+import { EXEC_MODE, OpQueue, type OpInfo } from './ops.js';
 import type { HostProgram } from './program.js';
 import { STDIO, type StdioMode } from './protocol.js';
 
@@ -78,6 +78,33 @@ export async function runInUserNamespace(req: UsernsRun): Promise<void> {
     if (isLxkitError(err, 'LXKIT_HOOK_SCRIPT_FAILED')) throw new LxkitError('LXKIT_COMMAND_FAILED', err.message, { cause: err });
     throw err;
   }
+}
+
+/**
+ * A user namespace with these maps and a mount namespace of its own, whose
+ * root waits for work: what LXC's userns_exec_1 gives a user other than
+ * root to act on an unprivileged container's files as the container's root
+ * (its clone hooks). Gone when `body` settles.
+ */
+export interface HeldUserNamespace {
+  /** Mounts a filesystem there (an overlay: the kernel lets root of a user namespace mount one). */
+  mount(m: { source: string; target: string; fstype: string; data: string }, what: string): Promise<void>;
+  /** Runs a program to completion there, as its root; a failure is LXKIT_HOOK_SCRIPT_FAILED naming `info`. */
+  run(argv: readonly string[], env: Readonly<Record<string, string>>, info: OpInfo): Promise<void>;
+}
+
+export async function withHeldUserNamespace<T>(req: { idmap: readonly IdMap[]; what: string; log?: Logger }, body: (ns: HeldUserNamespace) => Promise<T>): Promise<T> {
+  return asRootInUserNamespace(
+    { flags: CLONE_FLAGS.mnt, stdio: STDIO.NULL, idmap: req.idmap, what: `${req.what}: becoming root in the user namespace`, mapFailure: (kind) => `${req.what}: cannot write the ${kind} map`, log: req.log },
+    async (monitor, ops) => {
+      await monitor.batch(ops);
+      return body({
+        mount: (m, what) => monitor.batch(new OpQueue().mount({ ...m, flags: 0 }, { what })).then(() => undefined),
+        run: (argv, env, info) =>
+          monitor.batch(new OpQueue().run(argv, Object.entries(env).map(([k, v]) => `${k}=${v}`), info)).then(() => undefined),
+      });
+    },
+  );
 }
 
 /** Copies each `FROM TO` pair of its arguments over TO's contents (TO keeps its owner and mode): a fixed script, the paths are only its arguments. */

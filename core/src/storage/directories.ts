@@ -4,9 +4,12 @@
  * container's directory goes with it; the directory itself, or one above it,
  * is never a root filesystem to remove.
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
+import type { IdMap } from '../config/core-keys/model.js';
+import type { Logger } from '../log/logger.js';
+import { runInUserNamespace, withCallerIds } from '../start/userns-run.js';
 
 /** `path` is `dir` itself or a directory above it (`/` included): never a container's root filesystem. */
 export function isAtOrAbove(path: string, dir: string): boolean {
@@ -28,5 +31,18 @@ export function isDirectory(path: string): boolean {
     return statSync(path).isDirectory();
   } catch {
     return false;
+  }
+}
+
+/**
+ * What a user other than root does first to remove an unprivileged
+ * container's directories, whose files belong to the container's
+ * subordinate ids: `rm -rf` from inside a user namespace with its maps (and
+ * the user's ids). Root, or a container without lxc.idmap, needs nothing.
+ */
+export async function removeAsContainerRoot(dirs: readonly string[], idmap: readonly IdMap[], o: { what: string; log: Logger }): Promise<void> {
+  if (process.getuid?.() === 0 || idmap.length === 0) return;
+  for (const root of dirs.filter((p) => existsSync(p))) {
+    await runInUserNamespace({ idmap: withCallerIds(idmap), argv: ['rm', '-rf', '--one-file-system', root], what: o.what, log: o.log });
   }
 }

@@ -13,13 +13,11 @@
  * overlay snapshot) is mounted there, in a mount namespace of its own.
  */
 import { constants } from 'node:fs';
-import { lstat, mkdir, mkdtemp, open, readFile, realpath, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, open, readFile, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { IdMap } from '../config/core-keys/model.js';
 import type { Logger } from '../log/logger.js';
-import type { RootfsMount } from '../storage/backend.js';
-import { overwriteInUserNamespace, runInUserNamespace, withCallerIds } from '../start/userns-run.js';
+import { overwriteInUserNamespace, type HeldUserNamespace } from '../start/userns-run.js';
 
 const leadsOut = (etc: string) => `the copy's /etc leads out of its root filesystem (${etc}): its /etc/hostname is left as it was`;
 
@@ -48,46 +46,28 @@ export async function setCloneHostname(rootfs: string, name: string, idmap: read
 }
 
 /**
- * The same checks and write as a fixed script, run as root of a user
- * namespace ($1..$4: the mount's type, options, source and mount point; $5:
- * the file holding the name; $6: where a resolved /etc that leads out is
- * told). The copy is stopped and locked, so nothing changes between the
- * checks and the write.
+ * The same checks and write as a fixed script, run by root of a user
+ * namespace ($1: the rootfs's place there; $2: the name; $3: where a
+ * resolved /etc that leads out is told). The copy is stopped and locked, so
+ * nothing changes between the checks and the write.
  */
-const MOUNT_AND_WRITE = [
-  'mount -n -t "$1" -o "$2" -- "$3" "$4" || exit 1',
-  'root=$(realpath -e -- "$4") && etc=$(realpath -e -- "$4/etc") || exit 0',
-  'case "$etc/" in "$root"/*/) ;; *) printf %s "$etc" > "$6"; exit 0 ;; esac',
+const CHECK_AND_WRITE = [
+  'root=$(realpath -e -- "$1") && etc=$(realpath -e -- "$1/etc") || exit 0',
+  'case "$etc/" in "$root"/*/) ;; *) printf %s "$etc" > "$3"; exit 0 ;; esac',
   '[ -f "$etc/hostname" ] && [ ! -L "$etc/hostname" ] || exit 0',
-  'cat -- "$5" > "$etc/hostname"',
+  'printf %s "$2" > "$etc/hostname"',
 ].join('\n');
 
 /**
- * setCloneHostname for a user other than root whose copy's rootfs only
- * mounts inside a user namespace (an overlay: the kernel lets root of a
- * user namespace mount one): mounted in a new user and mount namespace with
- * the container's maps and the user's ids, gone with it. False when the
- * mount is not one such a namespace can make (a loop device's filesystem).
+ * setCloneHostname for a user other than root whose copy's rootfs is
+ * mounted only in a user namespace of the caller's (an overlay: the kernel
+ * lets root of a user namespace mount one), at `mount` there; `scratch` is
+ * a directory of the caller's for the script's answer.
  */
-export async function setCloneHostnameInUserNamespace(mount: RootfsMount, name: string, idmap: readonly IdMap[], log: Logger): Promise<boolean> {
-  if (mount.kind !== 'filesystem' || mount.hostRoot || mount.fstype !== 'overlay' || idmap.length === 0) return false;
-  const dir = await mkdtemp(join(tmpdir(), 'lxkit-hostname-'));
-  try {
-    const [at, text, out] = ['rootfs', 'name', 'out'].map((n) => join(dir, n)) as [string, string, string];
-    await mkdir(at);
-    await writeFile(text, name);
-    await runInUserNamespace({
-      idmap: withCallerIds(idmap),
-      mountNamespace: true,
-      argv: ['sh', '-c', MOUNT_AND_WRITE, 'sh', mount.fstype, mount.options.join(','), mount.source, at, text, out],
-      what: "writing the copy's /etc/hostname in its root filesystem, mounted in a user namespace",
-      log,
-    });
-    const etc = await readFile(out, 'utf8').catch(() => undefined);
-    if (etc !== undefined) log.warn(leadsOut(etc));
-    else log.debug(`/etc/hostname: ${name} (in a user namespace)`);
-    return true;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+export async function setCloneHostnameIn(ns: HeldUserNamespace, mount: string, scratch: string, name: string, log: Logger): Promise<void> {
+  const out = join(scratch, 'etc-leads-out');
+  await ns.run(['sh', '-c', CHECK_AND_WRITE, 'sh', mount, name, out], { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, { what: "writing the copy's /etc/hostname" });
+  const etc = await readFile(out, 'utf8').catch(() => undefined);
+  if (etc !== undefined) log.warn(leadsOut(etc));
+  else log.debug(`/etc/hostname: ${name} (in a user namespace)`);
 }

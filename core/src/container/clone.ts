@@ -13,7 +13,7 @@
  * source's directory pointed at the new one.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { hookScriptsPlugin } from '../builtins/hook-scripts.js';
@@ -27,12 +27,12 @@ import type { IdMap } from '../config/core-keys/model.js';
 import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime.js';
 import type { RootfsMount, StorageBackend, StorageOptions, StorageTarget } from '../storage/backend.js';
-import { runInUserNamespace, withCallerIds, withHeldUserNamespace } from '../start/userns-run.js';
+import { runInUserNamespace, withCallerIds, withHeldUserNamespace, type HeldUserNamespace } from '../start/userns-run.js';
 import { copyStorage } from '../storage/copy.js';
 import { removeAsContainerRoot } from '../storage/directories.js';
 import { chosenBackend, storageOf } from '../storage/select.js';
 import { originOf, recordClone, releaseOrigin, snapshotPath, type ContainerRef } from './dependents.js';
-import { setCloneHostname, setCloneHostnameInUserNamespace } from './clone-hostname.js';
+import { setCloneHostname, setCloneHostnameIn } from './clone-hostname.js';
 import { ContainerLock } from './lock.js';
 import { containerPaths } from './paths.js';
 
@@ -244,17 +244,22 @@ async function updateRootfs(runtime: Runtime, o: RootfsUpdate): Promise<void> {
   // Other plugins' taps are given a path on the host, which only a directory rootfs has for such a user.
   if (unprivileged && !o.backend.capabilities.directory && !taps) {
     const fs = await o.backend.mount(o.source, o.target);
-    if (!o.keepName && !(await setCloneHostnameInUserNamespace(fs, o.target.name, idmap, o.target.log))) {
+    if (!scripts && !userMountable(fs)) {
       o.target.log.warn(`the copy's /etc/hostname is left as it was: its ${o.backend.type} root filesystem cannot be mounted by a user other than root`);
+      return;
     }
-    if (scripts) await cloneHookInUserNamespace(runtime, o, fs);
+    await inUserNamespace(o, fs, async (ns, at, scratch) => {
+      if (!o.keepName) await setCloneHostnameIn(ns, at, scratch, o.target.name, o.target.log);
+      if (scripts) await cloneHook(runtime, o, { path: o.source, mount: at, userNamespace: ns });
+    });
     return;
   }
   const opened = await o.backend.open(o.source, o.target);
   try {
     if (!o.keepName) await setCloneHostname(opened.path, o.target.name, idmap, o.target.log);
-    if (unprivileged && scripts) await cloneHookInUserNamespace(runtime, o, { kind: 'bind', path: opened.path });
-    else if (scripts || taps) await cloneHook(runtime, o, { path: o.source, mount: opened.path });
+    if (unprivileged && scripts) {
+      await inUserNamespace(o, { kind: 'bind', path: opened.path }, (ns, at) => cloneHook(runtime, o, { path: o.source, mount: at, userNamespace: ns }));
+    } else if (scripts || taps) await cloneHook(runtime, o, { path: o.source, mount: opened.path });
   } finally {
     await opened.close();
   }
@@ -271,21 +276,33 @@ async function cloneHook(runtime: Runtime, o: RootfsUpdate, rootfs: CloneContext
   });
 }
 
-/** The clone hook with the rootfs in a user namespace of the caller's: a directory as it is, an overlay mounted there on a directory of the caller's. */
-async function cloneHookInUserNamespace(runtime: Runtime, o: RootfsUpdate, fs: RootfsMount): Promise<void> {
-  if (fs.kind === 'filesystem' && (fs.hostRoot || fs.fstype !== 'overlay')) {
-    throw new LxkitError('LXKIT_UNSUPPORTED', `cannot run the lxc.hook.clone scripts of container "${o.target.name}": its ${o.backend.type} root filesystem is mounted by the host's root only`, {
+/** Whether root of a user namespace may make this mount: a directory is there already; of filesystems, the kernel allows an overlay. */
+const userMountable = (fs: RootfsMount): boolean => fs.kind === 'bind' || (!fs.hostRoot && fs.fstype === 'overlay');
+
+/**
+ * `fn` with the rootfs in a user and mount namespace of the caller's, with
+ * the container's maps (LXC's userns_exec_1): a directory where it is, an
+ * overlay mounted there alone on a directory of the caller's (`scratch`
+ * holds it, for `fn`'s own files too).
+ */
+async function inUserNamespace(o: RootfsUpdate, fs: RootfsMount, fn: (ns: HeldUserNamespace, at: string, scratch: string) => Promise<void>): Promise<void> {
+  if (!userMountable(fs)) {
+    throw new LxkitError('LXKIT_UNSUPPORTED', `cannot copy container "${o.from.name}" as "${o.target.name}" here: its ${o.backend.type} root filesystem is mounted by the host's root only`, {
       container: o.target.name,
     });
   }
-  const dir = fs.kind === 'filesystem' ? await mkdtemp(join(tmpdir(), 'lxkit-rootfs-')) : undefined;
+  const scratch = await mkdtemp(join(tmpdir(), 'lxkit-copy-'));
   try {
-    await withHeldUserNamespace({ idmap: withCallerIds(o.srcConfig.model.idmap), what: `running the lxc.hook.clone scripts of container "${o.target.name}"`, log: o.target.log }, async (ns) => {
-      if (fs.kind === 'filesystem') await ns.mount({ source: fs.source, target: dir!, fstype: fs.fstype, data: fs.options.join(',') }, `mounting the root filesystem on ${dir}`);
-      await cloneHook(runtime, o, { path: o.source, mount: fs.kind === 'bind' ? fs.path : dir!, userNamespace: ns });
+    const at = fs.kind === 'bind' ? fs.path : join(scratch, 'rootfs');
+    await withHeldUserNamespace({ idmap: withCallerIds(o.srcConfig.model.idmap), what: `editing the root filesystem of container "${o.target.name}"`, log: o.target.log }, async (ns) => {
+      if (fs.kind === 'filesystem') {
+        await mkdir(at);
+        await ns.mount({ source: fs.source, target: at, fstype: fs.fstype, data: fs.options.join(',') }, `mounting the root filesystem on ${at}`);
+      }
+      await fn(ns, at, scratch);
     });
   } finally {
-    if (dir) await rmdir(dir).catch(() => undefined);
+    await rm(scratch, { recursive: true, force: true });
   }
 }
 

@@ -25,8 +25,6 @@ export interface UsernsRun {
   /** What it does, for messages: "giving the rootfs to the container's root". */
   readonly what: string;
   readonly log?: Logger;
-  /** A mount namespace of its own too: what it mounts is gone with it, and never shows on the host. */
-  readonly mountNamespace?: boolean;
 }
 
 /** Maps for a user to act on a container's files: the container's own maps, plus the user's ids after them. */
@@ -70,7 +68,7 @@ async function asRootInUserNamespace<T>(
 export async function runInUserNamespace(req: UsernsRun): Promise<void> {
   try {
     await asRootInUserNamespace(
-      { flags: req.mountNamespace ? CLONE_FLAGS.mnt : 0, stdio: STDIO.NULL, idmap: req.idmap, what: `${req.what}: becoming root in the user namespace`, mapFailure: (kind) => `${req.what}: cannot write the ${kind} map`, log: req.log },
+      { flags: 0, stdio: STDIO.NULL, idmap: req.idmap, what: `${req.what}: becoming root in the user namespace`, mapFailure: (kind) => `${req.what}: cannot write the ${kind} map`, log: req.log },
       (monitor, ops) => monitor.batch(ops.run(req.argv, ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], { what: `${req.what} (${req.argv.join(' ')})` })),
     );
   } catch (err) {

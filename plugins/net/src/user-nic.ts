@@ -4,8 +4,9 @@
  * within the user's quota in /etc/lxc/lxc-usernet, as LXC's lxc-user-nic
  * does with the same file and database. The host end goes on the bridge
  * lxc.net.N.link (a kernel bridge, or Open vSwitch's: the helper adds the
- * port, and deletes it at stop) with a name the helper picks; what the container sets on
- * its own end (MAC address, MTU, addresses, routes) is set from inside.
+ * port, and deletes it at stop) with a name the helper picks; what the
+ * container sets on its own end (MAC address, MTU, addresses, routes) is
+ * set from inside.
  * Whatever needs root on the host side is refused here, before anything is
  * made.
  */

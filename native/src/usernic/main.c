@@ -267,8 +267,11 @@ static int delete(struct request *r)
 		snprintf(why, sizeof(why), "%s is not a veth given to %s on %s (%s)", r->name, r->user, r->bridge, USERNIC_DB);
 		fail(why, 0);
 	}
-	require_ovs(r->bridge);
-	/* Under the database's lock, so that no create hands the name out again meanwhile. */
+	/*
+	 * Not asked again whether BRIDGE is Open vSwitch's: create did, when it gave this device on it, and
+	 * del-port names a bridge that is not. Under the database's lock, so that no create hands the name
+	 * out again meanwhile.
+	 */
 	if (ovs_del_port(r->bridge, r->name, why, sizeof(why)) < 0)
 		fail(why, 0);
 	nic_db_close(&db);

@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { appendFile, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
@@ -297,19 +297,44 @@ t('copy refusals name what is wrong and leave nothing: an existing name, a runni
   }),
 );
 
-t('lxc.hook.clone scripts run with the new rootfs reachable, LXC\'s environment and the arguments after --; a failing one leaves no copy', () =>
+t("lxc.hook.clone scripts run with LXC's environment and the arguments after --, before the new /etc/hostname is written; an overlay snapshot is mounted in a mount namespace of their own, not on the host; a failing one leaves no copy", () =>
   withScratch(async (s) => {
     const out = join(s.dir, 'clone-hook.out');
     const hook = join(s.dir, 'clone-hook.sh');
+    // Where the rootfs is mounted: in the hook's mount table, not in the host's (init's); what it sees in /etc/hostname, then writes there.
     await writeFile(
       hook,
-      `#!/bin/sh\necho "$* | $LXC_NAME $LXC_SRC_NAME $LXC_ROOTFS_PATH $LXC_HOOK_TYPE" > ${out}\ntest -x "$LXC_ROOTFS_MOUNT/bin/busybox" || exit 3\n[ "$1" != fail ]\n`,
+      [
+        '#!/bin/sh',
+        `mounted() { awk -v m="$LXC_ROOTFS_MOUNT" '$5 == m' "$1" | wc -l; }`,
+        `echo "$* | $LXC_NAME $LXC_SRC_NAME $LXC_ROOTFS_PATH $LXC_HOOK_TYPE" > ${out}`,
+        `echo "$(readlink /proc/self/ns/mnt) $(mounted /proc/self/mountinfo) $(mounted /proc/1/mountinfo) $(cat "$LXC_ROOTFS_MOUNT/etc/hostname")" >> ${out}`,
+        'test -x "$LXC_ROOTFS_MOUNT/bin/busybox" || exit 3',
+        'echo from-the-hook > "$LXC_ROOTFS_MOUNT/etc/hostname"',
+        '[ "$1" != fail ]',
+        '',
+      ].join('\n'),
     );
     await chmod(hook, 0o755);
     await busyboxIn(s, 'src', `lxc.hook.version = 1\nlxc.hook.clone = ${hook}\n`);
+    const host = await readlink('/proc/self/ns/mnt');
     const r = await lxkitIn(s, 'copy', '-n', 'src', '-N', 'dst', '-s', '--', 'one', 'two');
     assert.is(r.exitCode, 0, r.stderr);
-    assert.is(await readFile(out, 'utf8'), `one two | dst src ${s.lxcpath}/src/rootfs:${s.lxcpath}/dst/overlay/delta clone\n`);
+    const [line, seen] = (await readFile(out, 'utf8')).split('\n');
+    assert.is(line, `one two | dst src ${s.lxcpath}/src/rootfs:${s.lxcpath}/dst/overlay/delta clone`);
+    const [ns, inOwn, inHost, hostname] = seen!.split(' ');
+    assert.ok(ns !== host, `the hook runs in a mount namespace of its own (${ns}), not the host's (${host})`);
+    assert.is(inOwn, '1', 'the snapshot is mounted at LXC_ROOTFS_MOUNT there');
+    assert.is(inHost, '0', 'and not on the host');
+    assert.is(hostname, 'src', 'the hook runs before /etc/hostname is rewritten');
+    assert.is(await readFile(join(s.lxcpath, 'dst/overlay/delta/etc/hostname'), 'utf8'), 'dst', "then LXC's write replaces the hook's");
+    assert.is(await readFile(join(s.lxcpath, 'src/rootfs/etc/hostname'), 'utf8'), 'src\n', 'the source is untouched');
+
+    // A dir copy is edited where it is, in the host's mount namespace, also in LXC's order.
+    assert.is((await lxkitIn(s, 'copy', '-n', 'src', '-N', 'full')).exitCode, 0);
+    assert.is((await readFile(out, 'utf8')).split('\n')[1]!.split(' ')[3], 'src');
+    assert.is(await readFile(join(s.lxcpath, 'full/rootfs/etc/hostname'), 'utf8'), 'full');
+
     const failed = await lxkitIn(s, 'copy', '-n', 'src', '-N', 'dst2', '-s', '--', 'fail');
     assert.is(failed.exitCode, 1);
     assert.match(failed.stderr, /lxc\.hook\.clone .*clone-hook\.sh fail exited with status 1/);

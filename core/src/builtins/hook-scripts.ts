@@ -107,7 +107,8 @@ export type HostHookContext = LifecycleContext & { hookEnv: Record<string, strin
 
 async function runOnHost(ctx: HostHookContext, of: ScriptOf, call: HookCall): Promise<void> {
   const { execa } = await importExeca();
-  // lxc.monitor.unshare: in the monitor's mount namespace, where LXC runs these scripts (util-linux's nsenter enters it).
+  // In another mount namespace (util-linux's nsenter enters it): the monitor's with lxc.monitor.unshare, where LXC runs
+  // these scripts; a copy's, where its new rootfs is mounted for the clone hooks.
   const argv = ctx.hostMountNamespace ? ['nsenter', `--mount=${ctx.hostMountNamespace}`, '--', ...call.argv] : call.argv;
   const r = await execa(argv[0]!, argv.slice(1), {
     env: { ...process.env, ...call.env },
@@ -235,7 +236,7 @@ export const hookScriptsPlugin = definePlugin({
       const types = (['stop', 'post-stop'] as const).filter((t) => hooks[t].length > 0);
       return types.length ? `lxc.hook.${types.join(' and lxc.hook.')} scripts` : undefined;
     });
-    // As LXC: on the host, the new root filesystem reachable, with the source's name and `lxkit copy -- ARGS`.
+    // As LXC: on the host (in the mount namespace where the new root filesystem is), with the source's name and `lxkit copy -- ARGS`.
     h.clone.tapPromise(tap, async (ctx) => {
       if (ctx.container.config.model.hooks.clone.length === 0) return;
       const hookEnv = {
@@ -246,7 +247,7 @@ export const hookScriptsPlugin = definePlugin({
         LXC_ROOTFS_PATH: ctx.rootfs.path,
       };
       const ns = ctx.rootfs.userNamespace;
-      if (!ns) return runHostHooks({ ...ctx, hookEnv }, 'clone', [...ctx.hookArgs]);
+      if (!ns) return runHostHooks({ ...ctx, hookEnv, hostMountNamespace: ctx.rootfs.mountNamespace }, 'clone', [...ctx.hookArgs]);
       // As the container's root in its user namespace, as LXC runs them for a user other than root.
       for (const script of ctx.container.config.model.hooks.clone) {
         const call = hookCall({ ...ctx, hookEnv }, lxcHook('clone'), script, [...ctx.hookArgs], true, process.env);

@@ -17,7 +17,7 @@ import { lstat, open, readFile, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { IdMap } from '../config/core-keys/model.js';
 import type { Logger } from '../log/logger.js';
-import { overwriteInUserNamespace, type HeldUserNamespace } from '../start/userns-run.js';
+import { overwriteInUserNamespace, type HeldNamespace } from '../start/userns-run.js';
 
 const leadsOut = (etc: string) => `the copy's /etc leads out of its root filesystem (${etc}): its /etc/hostname is left as it was`;
 
@@ -64,7 +64,7 @@ const CHECK_AND_WRITE = [
  * lets root of a user namespace mount one), at `mount` there; `scratch` is
  * a directory of the caller's for the script's answer.
  */
-export async function setCloneHostnameIn(ns: HeldUserNamespace, mount: string, scratch: string, name: string, log: Logger): Promise<void> {
+export async function setCloneHostnameIn(ns: HeldNamespace, mount: string, scratch: string, name: string, log: Logger): Promise<void> {
   const out = join(scratch, 'etc-leads-out');
   await ns.run(['sh', '-c', CHECK_AND_WRITE, 'sh', mount, name, out], { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, { what: "writing the copy's /etc/hostname" });
   const etc = await readFile(out, 'utf8').catch(() => undefined);

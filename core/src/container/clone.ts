@@ -27,7 +27,8 @@ import type { IdMap } from '../config/core-keys/model.js';
 import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime.js';
 import type { RootfsMount, StorageBackend, StorageOptions, StorageTarget } from '../storage/backend.js';
-import { runInUserNamespace, withCallerIds, withHeldUserNamespace, type HeldUserNamespace } from '../start/userns-run.js';
+import { rootfsMountPoint } from '../native-package.js';
+import { runInUserNamespace, withCallerIds, withHeldMountNamespace, withHeldUserNamespace, type HeldNamespace } from '../start/userns-run.js';
 import { copyStorage } from '../storage/copy.js';
 import { removeAsContainerRoot } from '../storage/directories.js';
 import { chosenBackend, storageOf } from '../storage/select.js';
@@ -227,12 +228,14 @@ interface RootfsUpdate {
 }
 
 /**
- * LXC's edits of the new rootfs: its host name (unless keepName), then
- * lxc.hook.clone scripts (and taps of the clone hook), with it reachable on
- * the host. For a user other than root copying an unprivileged container,
- * the scripts run as the container's root in a user and mount namespace with
- * its maps, as LXC runs them for such a user; an overlay, which that user
- * cannot mount on the host, is mounted there alone.
+ * LXC's edits of the new rootfs, in LXC's order: lxc.hook.clone scripts (and
+ * taps of the clone hook), then its host name (unless keepName). Root mounts
+ * a rootfs that is a filesystem of its own in a mount namespace of its own
+ * for the scripts, as LXC does, so that nothing of it shows on the host. For
+ * a user other than root copying an unprivileged container, the scripts run
+ * as the container's root in a user and mount namespace with its maps, as
+ * LXC runs them for such a user; an overlay, which that user cannot mount on
+ * the host, is mounted there alone.
  */
 async function updateRootfs(runtime: Runtime, o: RootfsUpdate): Promise<void> {
   const { idmap } = o.srcConfig.model;
@@ -241,25 +244,33 @@ async function updateRootfs(runtime: Runtime, o: RootfsUpdate): Promise<void> {
   const taps = runtime.hooks.clone.taps.some((t) => pluginOf(t) !== hookScriptsPlugin.name);
   if (o.keepName && !scripts && !taps) return;
   const unprivileged = process.getuid?.() !== 0 && idmap.length > 0;
-  // Other plugins' taps are given a path on the host, which only a directory rootfs has for such a user.
-  if (unprivileged && !o.backend.capabilities.directory && !taps) {
+  // Other plugins' taps are given a path on the host; a directory rootfs is one already.
+  if (!taps && !o.backend.capabilities.directory && (unprivileged || scripts)) {
     const fs = await o.backend.mount(o.source, o.target);
-    if (!scripts && !userMountable(fs)) {
-      o.target.log.warn(`the copy's /etc/hostname is left as it was: its ${o.backend.type} root filesystem cannot be mounted by a user other than root`);
-      return;
+    if (unprivileged) {
+      if (!scripts && !userMountable(fs)) {
+        o.target.log.warn(`the copy's /etc/hostname is left as it was: its ${o.backend.type} root filesystem cannot be mounted by a user other than root`);
+        return;
+      }
+      return inUserNamespace(o, fs, async (ns, at, scratch) => {
+        if (scripts) await cloneHook(runtime, o, { path: o.source, mount: at, userNamespace: ns });
+        if (!o.keepName) await setCloneHostnameIn(ns, at, scratch, o.target.name, o.target.log);
+      });
     }
-    await inUserNamespace(o, fs, async (ns, at, scratch) => {
-      if (!o.keepName) await setCloneHostnameIn(ns, at, scratch, o.target.name, o.target.log);
-      if (scripts) await cloneHook(runtime, o, { path: o.source, mount: at, userNamespace: ns });
-    });
-    return;
+    if (fs.kind === 'filesystem') {
+      return inMountNamespace(o, fs, async (ns, at, scratch) => {
+        await cloneHook(runtime, o, { path: o.source, mount: at, mountNamespace: ns.mountNamespace });
+        if (!o.keepName) await setCloneHostnameIn(ns, at, scratch, o.target.name, o.target.log);
+      });
+    }
+    // A dataset that its own tools mount on the host (zfs): edited there, as a directory.
   }
   const opened = await o.backend.open(o.source, o.target);
   try {
-    if (!o.keepName) await setCloneHostname(opened.path, o.target.name, idmap, o.target.log);
     if (unprivileged && scripts) {
       await inUserNamespace(o, { kind: 'bind', path: opened.path }, (ns, at) => cloneHook(runtime, o, { path: o.source, mount: at, userNamespace: ns }));
     } else if (scripts || taps) await cloneHook(runtime, o, { path: o.source, mount: opened.path });
+    if (!o.keepName) await setCloneHostname(opened.path, o.target.name, idmap, o.target.log);
   } finally {
     await opened.close();
   }
@@ -285,7 +296,7 @@ const userMountable = (fs: RootfsMount): boolean => fs.kind === 'bind' || (!fs.h
  * overlay mounted there alone on a directory of the caller's (`scratch`
  * holds it, for `fn`'s own files too).
  */
-async function inUserNamespace(o: RootfsUpdate, fs: RootfsMount, fn: (ns: HeldUserNamespace, at: string, scratch: string) => Promise<void>): Promise<void> {
+async function inUserNamespace(o: RootfsUpdate, fs: RootfsMount, fn: (ns: HeldNamespace, at: string, scratch: string) => Promise<void>): Promise<void> {
   if (!userMountable(fs)) {
     throw new LxkitError('LXKIT_UNSUPPORTED', `cannot copy container "${o.from.name}" as "${o.target.name}" here: its ${o.backend.type} root filesystem is mounted by the host's root only`, {
       container: o.target.name,
@@ -298,6 +309,30 @@ async function inUserNamespace(o: RootfsUpdate, fs: RootfsMount, fn: (ns: HeldUs
       if (fs.kind === 'filesystem') {
         await mkdir(at);
         await ns.mount({ source: fs.source, target: at, fstype: fs.fstype, data: fs.options.join(',') }, `mounting the root filesystem on ${at}`);
+      }
+      await fn(ns, at, scratch);
+    });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `fn` with a filesystem rootfs mounted in a mount namespace of root's (LXC's
+ * clone: at lxc.rootfs.mount, or the place a start mounts it), which goes
+ * with everything mounted in it; `scratch` is a directory for `fn`'s files.
+ */
+async function inMountNamespace(o: RootfsUpdate, fs: Extract<RootfsMount, { kind: 'filesystem' }>, fn: (ns: HeldNamespace, at: string, scratch: string) => Promise<void>): Promise<void> {
+  const at = o.srcConfig.model.rootfs.mount ?? rootfsMountPoint();
+  const scratch = await mkdtemp(join(tmpdir(), 'lxkit-copy-'));
+  try {
+    await withHeldMountNamespace({ what: `editing the root filesystem of container "${o.target.name}"`, log: o.target.log }, async (ns) => {
+      try {
+        for (const dir of fs.makeDirectories ?? []) await mkdir(dir, { recursive: true, mode: 0o755 });
+        await ns.mount({ source: fs.source, target: at, fstype: fs.fstype, data: fs.options.join(',') }, `mounting the root filesystem on ${at}`);
+      } finally {
+        // The mount holds what it is made of now (a loop device): the backend lets go of it.
+        await fs.mounted?.();
       }
       await fn(ns, at, scratch);
     });

@@ -202,10 +202,22 @@ export interface CloneContext extends LifecycleContext {
   readonly source: ContainerRef;
   /** Extra arguments from `lxkit copy -- …`, passed on to clone hooks. */
   readonly hookArgs: readonly string[];
-  /** The new root filesystem: `path` as configured (without its type), `mount` where it is reachable on the host meanwhile. */
+  /**
+   * The new root filesystem: `path` as configured (without its type),
+   * `mount` where it is reachable meanwhile: on the host, or in the
+   * namespaces below when one is given.
+   */
   readonly rootfs: {
     readonly path: string;
     readonly mount: string;
+    /**
+     * For root copying a rootfs that is a filesystem of its own (an
+     * overlay, a loop file, a logical volume): the mount namespace
+     * (/proc/PID/ns/mnt) where it is mounted at `mount`, as LXC mounts it
+     * for its clone hooks, and nowhere on the host; enter it with nsenter,
+     * or reach its files under /proc/PID/root.
+     */
+    readonly mountNamespace?: string;
     /**
      * For a user other than root copying an unprivileged container: a user
      * and mount namespace with the container's maps (and the user's ids),

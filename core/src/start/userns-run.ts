@@ -2,7 +2,9 @@
  * Runs a program in a new user namespace with given id maps, on the host's
  * filesystems, as LXC's lxc-usernsexec does: how a user other than root
  * hands files to a container's subordinate ids (chown) and takes them back
- * (rm -rf), which it is not allowed to do directly.
+ * (rm -rf), which it is not allowed to do directly. And namespaces held for
+ * a while (a copy's clone hooks): a user namespace with a mount namespace,
+ * or for root a mount namespace alone, as LXC's clone runs its hooks.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,15 +48,25 @@ export function withCallerIds(maps: readonly IdMap[]): IdMap[] {
  */
 async function asRootInUserNamespace<T>(
   opts: { flags: number; stdio: StdioMode; idmap: readonly IdMap[]; what: string; mapFailure: (kind: 'uid' | 'gid') => string; log?: Logger | undefined },
-  body: (monitor: Monitor, ops: OpQueue) => Promise<T>,
+  body: (monitor: Monitor, ops: OpQueue, pid: number) => Promise<T>,
 ): Promise<T> {
-  const monitor = Monitor.spawn({ log: opts.log ?? silentLogger, container: '(user namespace)' });
+  return inNewNamespaces({ flags: CLONE_FLAGS.user | opts.flags, stdio: opts.stdio, log: opts.log, container: '(user namespace)' }, async (monitor, pid) => {
+    await writeIdMaps(pid, opts.idmap, (kind, err) => new LxkitError('LXKIT_COMMAND_FAILED', `${opts.mapFailure(kind)}: ${messageOf(err)}`, { cause: err }));
+    return body(monitor, new OpQueue().becomeRoot({ what: opts.what }), pid);
+  });
+}
+
+/** A monitor's child in new namespaces (`flags`), waiting for batches of ops; it and the monitor are gone when `body` settles. */
+async function inNewNamespaces<T>(
+  opts: { flags: number; stdio: StdioMode; log?: Logger | undefined; container: string },
+  body: (monitor: Monitor, pid: number) => Promise<T>,
+): Promise<T> {
+  const monitor = Monitor.spawn({ log: opts.log ?? silentLogger, container: opts.container });
   let cloned = false;
   try {
-    const child = await monitor.clone({ flags: CLONE_FLAGS.user | opts.flags, pdeathSignal: 9, stdio: opts.stdio });
+    const child = await monitor.clone({ flags: opts.flags, pdeathSignal: 9, stdio: opts.stdio });
     cloned = true;
-    await writeIdMaps(child.pid, opts.idmap, (kind, err) => new LxkitError('LXKIT_COMMAND_FAILED', `${opts.mapFailure(kind)}: ${messageOf(err)}`, { cause: err }));
-    return await body(monitor, new OpQueue().becomeRoot({ what: opts.what }));
+    return await body(monitor, child.pid);
   } finally {
     // An op interpreter still waiting for batches, or nothing any more once its program has exited.
     if (cloned) {
@@ -79,30 +91,47 @@ export async function runInUserNamespace(req: UsernsRun): Promise<void> {
 }
 
 /**
- * A user namespace with these maps and a mount namespace of its own, whose
- * root waits for work: what LXC's userns_exec_1 gives a user other than
- * root to act on an unprivileged container's files as the container's root
- * (its clone hooks). Gone when `body` settles.
+ * Namespaces whose root waits for work: for a user other than root, a user
+ * namespace with a container's maps and a mount namespace of its own (what
+ * LXC's userns_exec_1 gives such a user to act on an unprivileged
+ * container's files as the container's root: its clone hooks); for root, a
+ * mount namespace alone (where LXC's clone mounts the copy's rootfs for its
+ * hooks). Gone when the body given it settles.
  */
-export interface HeldUserNamespace {
-  /** Mounts a filesystem there (an overlay: the kernel lets root of a user namespace mount one). */
+export interface HeldNamespace {
+  /** Mounts a filesystem there (in a user namespace: one the kernel lets its root mount, an overlay). */
   mount(m: { source: string; target: string; fstype: string; data: string }, what: string): Promise<void>;
   /** Runs a program to completion there, as its root; a failure is LXKIT_HOOK_SCRIPT_FAILED naming `info`. */
   run(argv: readonly string[], env: Readonly<Record<string, string>>, info: OpInfo): Promise<void>;
+  /** The mount namespace's file (/proc/PID/ns/mnt): root enters it with nsenter. */
+  readonly mountNamespace: string;
 }
 
-export async function withHeldUserNamespace<T>(req: { idmap: readonly IdMap[]; what: string; log?: Logger }, body: (ns: HeldUserNamespace) => Promise<T>): Promise<T> {
+function held(monitor: Monitor, pid: number): HeldNamespace {
+  return {
+    mount: (m, what) => monitor.batch(new OpQueue().mount({ ...m, flags: 0 }, { what })).then(() => undefined),
+    run: (argv, env, info) =>
+      monitor.batch(new OpQueue().run(argv, Object.entries(env).map(([k, v]) => `${k}=${v}`), info)).then(() => undefined),
+    mountNamespace: `/proc/${pid}/ns/mnt`,
+  };
+}
+
+export async function withHeldUserNamespace<T>(req: { idmap: readonly IdMap[]; what: string; log?: Logger }, body: (ns: HeldNamespace) => Promise<T>): Promise<T> {
   return asRootInUserNamespace(
     { flags: CLONE_FLAGS.mnt, stdio: STDIO.NULL, idmap: req.idmap, what: `${req.what}: becoming root in the user namespace`, mapFailure: (kind) => `${req.what}: cannot write the ${kind} map`, log: req.log },
-    async (monitor, ops) => {
+    async (monitor, ops, pid) => {
       await monitor.batch(ops);
-      return body({
-        mount: (m, what) => monitor.batch(new OpQueue().mount({ ...m, flags: 0 }, { what })).then(() => undefined),
-        run: (argv, env, info) =>
-          monitor.batch(new OpQueue().run(argv, Object.entries(env).map(([k, v]) => `${k}=${v}`), info)).then(() => undefined),
-      });
+      return body(held(monitor, pid));
     },
   );
+}
+
+/** A mount namespace of root's whose mounts stay out of the host's (rslave): as LXC's clone, which unshares one for its hooks. */
+export async function withHeldMountNamespace<T>(req: { what: string; log?: Logger }, body: (ns: HeldNamespace) => Promise<T>): Promise<T> {
+  return inNewNamespaces({ flags: CLONE_FLAGS.mnt, stdio: STDIO.NULL, log: req.log, container: '(mount namespace)' }, async (monitor, pid) => {
+    await monitor.batch(new OpQueue().makeRslave({ what: `${req.what}: keeping its mounts from the host` }));
+    return body(held(monitor, pid));
+  });
 }
 
 /** Copies each `FROM TO` pair of its arguments over TO's contents (TO keeps its owner and mode): a fixed script, the paths are only its arguments. */

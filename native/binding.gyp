@@ -39,7 +39,7 @@
       "target_name": "lxkit-attach",
       "type": "executable",
       "ldflags": ["-static"],
-      "sources": ["src/common/proto.c", "src/common/cmdclient.c", "src/common/helper.c", "src/common/ptyproxy.c", "src/monitor/fdpass.c", "src/common/confine.c", "src/attach/attach.c"]
+      "sources": ["src/common/proto.c", "src/common/cmdclient.c", "src/common/helper.c", "src/common/ptyproxy.c", "src/monitor/fdpass.c", "src/common/confine.c", "src/attach/relay.c", "src/attach/attach.c"]
     },
     {
       "target_name": "lxkit-console",

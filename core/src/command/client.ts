@@ -7,10 +7,12 @@
  * Replies come in request order, so requests are simply queued; state
  * events of a subscription come in between and go to their listener.
  */
+import { constants } from 'node:os';
 import type { Channel } from '@lxkit/native';
-import { native, openChannel } from '../native-package.js';
+import { native, openChannel, startHelper } from '../native-package.js';
 import { LxkitError } from '../errors.js';
-import { CMD, FrameReader, STATES, decodeRecord, encodeFrame, encodeRecord, type ContainerState, type DecodedRecord } from '../start/protocol.js';
+import { AR_RELAY, CMD, FrameReader, MSG, STATES, decodeRecord, encodeFrame, encodeRecord, type ContainerState, type DecodedRecord } from '../start/protocol.js';
+import { systemError } from '../start/system-error.js';
 
 /** What GET_STATE says about a container. */
 export interface ContainerStatus {
@@ -46,17 +48,25 @@ export class CommandClient {
   #onState: ((state: ContainerState) => void) | undefined;
   #closed: Error | undefined;
 
-  private constructor(fd: number, container: string) {
+  /** `relayed`: told the relay's answer (its M_RESULT) before any reply; told undefined when the relay ends without one. */
+  private constructor(fd: number, container: string, relayed?: (r: DecodedRecord | undefined) => void) {
     this.#container = container;
+    let relay = relayed;
     this.#channel = openChannel(
       fd,
       (chunk) => {
         for (const f of this.#reader.push(chunk)) {
-          if (f.type === CMD.STATE_EVENT) this.#onState?.(stateName(decodeRecord(f.payload).ints[0] ?? 0));
+          if (f.type === MSG.RESULT && relay) {
+            relay(decodeRecord(f.payload));
+            relay = undefined;
+          } else if (f.type === CMD.STATE_EVENT) this.#onState?.(stateName(decodeRecord(f.payload).ints[0] ?? 0));
           else if (f.type === CMD.REPLY) this.#pending.shift()?.resolve(decodeRecord(f.payload));
         }
       },
-      () => this.#gone(),
+      () => {
+        relay?.(undefined);
+        this.#gone();
+      },
     );
   }
 
@@ -68,8 +78,16 @@ export class CommandClient {
     this.#onState = undefined;
   }
 
-  /** Connects to the container's monitor; undefined when none serves the socket (the container is not running). */
-  static async connect(socketName: string, container: string): Promise<CommandClient | undefined> {
+  /**
+   * Connects to the container's monitor; undefined when none serves the
+   * socket (the container is not running). `netns`: the socket is in that
+   * network namespace (a path such as /proc/PID/ns/net, a running
+   * container's, where the monitors of the containers nested in it listen):
+   * lxkit-attach's relay connects there, as this process never enters a
+   * namespace.
+   */
+  static async connect(socketName: string, container: string, opts: { netns?: string | undefined } = {}): Promise<CommandClient | undefined> {
+    if (opts.netns) return CommandClient.#relayed(opts.netns, socketName, container);
     let fd: number;
     try {
       // Through the addon: Node 20's connect() cuts an abstract name at its leading NUL.
@@ -79,6 +97,24 @@ export class CommandClient {
       throw err;
     }
     return new CommandClient(fd, container);
+  }
+
+  static async #relayed(netns: string, socketName: string, container: string): Promise<CommandClient | undefined> {
+    const helper = startHelper('lxkit-attach', { args: ['relay'] });
+    let answered!: (r: DecodedRecord | undefined) => void;
+    const answer = new Promise<DecodedRecord | undefined>((resolve) => (answered = resolve));
+    const client = new CommandClient(helper.control, container, answered);
+    client.#channel.write(encodeFrame(AR_RELAY, encodeRecord({ ints: [], strs: [netns, socketName] })));
+    const r = await answer;
+    if (r?.ints[0]) return client;
+    client.close();
+    await helper.started;
+    const errno = r?.ints[2] ?? 0;
+    // Nobody listens there: not running, as for a socket of this namespace.
+    if (errno === constants.errno.ECONNREFUSED) return undefined;
+    throw r
+      ? systemError({ errno, syscall: r.strs[0]?.toString() || 'unknown', path: r.strs[1]?.toString() || '', doing: `asking the monitor of container "${container}" in ${netns}`, container })
+      : new LxkitError('LXKIT_MONITOR_LOST', `the relay to the monitor of container "${container}" in ${netns} ended`, { container });
   }
 
   request(type: number, ints: number[] = [], strs: string[] = []): Promise<DecodedRecord> {
@@ -167,8 +203,13 @@ export class CommandClient {
 }
 
 /** One question to a container's monitor: undefined when it is not running. */
-export async function askMonitor<T>(socketName: string, container: string, ask: (c: CommandClient) => Promise<T>): Promise<T | undefined> {
-  const c = await CommandClient.connect(socketName, container);
+export async function askMonitor<T>(
+  socketName: string,
+  container: string,
+  ask: (c: CommandClient) => Promise<T>,
+  opts: { netns?: string | undefined } = {},
+): Promise<T | undefined> {
+  const c = await CommandClient.connect(socketName, container, opts);
   if (!c) return undefined;
   try {
     return await ask(c);

@@ -37,10 +37,13 @@ export interface StopOptions {
 export class RunningContainer {
   readonly #socket: string;
   readonly #name: string;
+  readonly #where: { readonly netns?: string | undefined };
 
-  constructor(socketName: string, name: string) {
+  /** `netns`: its monitor listens in that network namespace (a container nested in a running one: `lxkit ls --nesting`). */
+  constructor(socketName: string, name: string, opts: { netns?: string | undefined } = {}) {
     this.#socket = socketName;
     this.#name = name;
+    this.#where = opts;
   }
 
   #notRunning(): LxkitError {
@@ -49,7 +52,7 @@ export class RunningContainer {
 
   /** The monitor's view, or undefined when the container is not running. */
   status(): Promise<ContainerStatus | undefined> {
-    return askMonitor(this.#socket, this.#name, (c) => c.status());
+    return askMonitor(this.#socket, this.#name, (c) => c.status(), this.#where);
   }
 
   async state(): Promise<ContainerState> {
@@ -62,11 +65,11 @@ export class RunningContainer {
    * config (`get_running_config_item`) has them.
    */
   configItem(key: string, opts: { running?: boolean } = {}): Promise<string[] | undefined> {
-    return askMonitor(this.#socket, this.#name, (c) => c.configItem(key, opts));
+    return askMonitor(this.#socket, this.#name, (c) => c.configItem(key, opts), this.#where);
   }
 
   addresses(): Promise<{ iface: string; family: 'inet' | 'inet6'; address: string }[] | undefined> {
-    return askMonitor(this.#socket, this.#name, (c) => c.addresses());
+    return askMonitor(this.#socket, this.#name, (c) => c.addresses(), this.#where);
   }
 
   /**
@@ -74,7 +77,7 @@ export class RunningContainer {
    * monitor is gone). Resolves false after `timeoutMs` (undefined or < 0: no limit).
    */
   async wait(states: readonly ContainerState[], timeoutMs?: number): Promise<boolean> {
-    const client = await CommandClient.connect(this.#socket, this.#name);
+    const client = await CommandClient.connect(this.#socket, this.#name, this.#where);
     if (!client) return states.includes('STOPPED');
     try {
       return await new Promise<boolean>((resolve, reject) => {
@@ -97,7 +100,7 @@ export class RunningContainer {
 
   /** Calls `listener` at each state change until the returned function is called or the container stops. */
   async subscribe(listener: (state: ContainerState) => void): Promise<() => void> {
-    const client = await CommandClient.connect(this.#socket, this.#name);
+    const client = await CommandClient.connect(this.#socket, this.#name, this.#where);
     if (!client) {
       listener('STOPPED');
       return () => undefined;
@@ -108,7 +111,7 @@ export class RunningContainer {
 
   /** Sends `signal` to the init; false when the container is not running. */
   async kill(signal: number): Promise<boolean> {
-    const err = await askMonitor(this.#socket, this.#name, (c) => c.signal(signal));
+    const err = await askMonitor(this.#socket, this.#name, (c) => c.signal(signal), this.#where);
     return err === 0;
   }
 
@@ -127,7 +130,7 @@ export class RunningContainer {
       nokill: opts.nokill ?? false,
       nowait: opts.nowait ?? false,
     });
-    const client = await CommandClient.connect(this.#socket, this.#name);
+    const client = await CommandClient.connect(this.#socket, this.#name, this.#where);
     if (!client) throw this.#notRunning();
     try {
       const status = await client.status();
@@ -187,7 +190,7 @@ export class RunningContainer {
 
   /** The container's cgroups as its monitor holds them (empty without the cgroup plugin); undefined when not running. */
   cgroups(): Promise<CgroupDirs[] | undefined> {
-    return askMonitor(this.#socket, this.#name, (c) => c.cgroups());
+    return askMonitor(this.#socket, this.#name, (c) => c.cgroups(), this.#where);
   }
 
   async #cgroupsOrThrow(): Promise<CgroupDirs[]> {
@@ -235,7 +238,7 @@ export class RunningContainer {
         want.links ? linkUse(c) : undefined,
       ]);
       return { status, addresses, use: dirs ? cgroupUse(dirs) : undefined, links };
-    });
+    }, this.#where);
   }
 
   /**
@@ -252,7 +255,7 @@ export class RunningContainer {
   }
 
   async #freezer(freeze: boolean, timeoutMs: number): Promise<void> {
-    const err = await askMonitor(this.#socket, this.#name, (c) => c.freeze(freeze, timeoutMs));
+    const err = await askMonitor(this.#socket, this.#name, (c) => c.freeze(freeze, timeoutMs), this.#where);
     if (err === undefined) throw this.#notRunning();
     if (err === 0) return;
     const doing = freeze ? 'freeze' : 'unfreeze';
@@ -277,7 +280,7 @@ export class RunningContainer {
   async consoleLog(opts: ConsoleLogOptions = {}): Promise<Buffer> {
     const { read = true, clear = false, max = 0 } = opts;
     if (!Number.isSafeInteger(max) || max < 0) throw new LxkitError('LXKIT_USAGE', `consoleLog: max must be a whole number of bytes, not ${max}`, { container: this.#name });
-    const client = await CommandClient.connect(this.#socket, this.#name);
+    const client = await CommandClient.connect(this.#socket, this.#name, this.#where);
     if (!client) throw this.#notRunning();
     const ask = async (r: boolean, c: boolean, n: number) => {
       const { errno, data } = await client.consoleLog(r, c, n);

@@ -66,6 +66,8 @@ export const CMD = {
 /** Requests to lxkit-attach and lxkit-console, on their fd 3. */
 export const A_REQUEST = 400;
 export const CN_REQUEST = 401;
+/** To `lxkit-attach relay`: a command socket in another network namespace (strs: its path, the socket). */
+export const AR_RELAY = 402;
 
 /** A_REQUEST's "elevated" bits (lxc-attach -e): what of the container's confinement is left out. */
 export const ELEVATE = { CAP: 1, CGROUP: 2, LSM: 4 } as const;

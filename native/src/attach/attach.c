@@ -11,6 +11,9 @@
  * command runs is reported on fd 3 as an M_RESULT record (errno, syscall,
  * path) and gives exit status 1; a command that cannot be run gives 126 or
  * 127, with a message on stderr, as a shell does.
+ *
+ * `lxkit-attach relay` is the other use: a command socket reached in a
+ * container's network namespace (relay.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,6 +44,7 @@
 #include "../common/kernel.h"
 #include "../common/confine.h"
 #include "../common/signals.h"
+#include "relay.h"
 
 
 
@@ -353,10 +357,12 @@ static int status_of(int status)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	/* Spawned by posix_spawn: the C libraries' own signals come ignored (common/signals.h). */
 	signals_reset_internal();
+	if (argc > 1 && strcmp(argv[1], "relay") == 0)
+		return relay();
 	struct record r;
 	if (helper_request(A_REQUEST, 9, 2, &r) < 0)
 		return 1;

@@ -74,6 +74,7 @@ enum msg_type {
 	/* JS -> lxkit-attach and lxkit-console (their fd 3); a failure before the work starts comes back as M_RESULT */
 	A_REQUEST = 400,  /* ints: setns flags, uid, gid, pty, clear env, elevated, argc, nset, nkeep, personality (-1: the container's), remount /proc and /sys, a pty log follows; strs: command socket, cwd, argv..., VAR=VAL..., kept names..., pty log */
 	CN_REQUEST = 401, /* ints: tty number, escape character (-1: none); strs: command socket */
+	AR_RELAY = 402,   /* to `lxkit-attach relay`; strs: a network namespace's path, a command socket there -> M_RESULT (ok 1 once connected), then the socket's bytes both ways */
 };
 
 /* A_REQUEST's "elevated" bits (lxc-attach -e): what of the container's confinement is left out. */

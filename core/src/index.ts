@@ -114,7 +114,7 @@ export {
   type ExecuteOptions,
   type StartOptions,
 } from './container/container.js';
-export { containerInfos, type ContainerInfo } from './container/list.js';
+export { containerInfos, nestedContainerInfos, type ContainerInfo, type NestedContainerInfo } from './container/list.js';
 export { autostartPlan, type AutostartAction, type AutostartEntry, type AutostartOptions } from './container/autostart.js';
 export { checkName } from './container/name.js';
 export { parseDeviceRule, type DeviceRule } from './cgroup/device-rules.js';

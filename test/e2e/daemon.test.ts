@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
-import { Container, registerWatcher, watchDir, watchPrefix, type ContainerState } from '@lxkit/core';
+import { CommandClient, Container, registerWatcher, watchDir, watchPrefix, type ContainerState } from '@lxkit/core';
 import { native } from '@lxkit/native';
-import { busyboxIn as busybox, lxkitIn as run, hostMounts, LXKIT_BIN, lxkit, until, withScratch, type Scratch } from '../lib/harness.js';
+import { busyboxIn as busybox, lxkitIn as run, hostMounts, LXKIT_BIN, lxkit, ROOT, until, withScratch, type Scratch } from '../lib/harness.js';
 
 
 /** Processes whose command line mentions lxkit's CLI and this container (a resident lxkit would show here). */
@@ -409,6 +409,62 @@ daemon('ls: names, --fancy and -F tables, state filters, groups (a container in 
     } finally {
       await run(s, 'stop', '-n', 'web2', '-k');
     }
+  });
+});
+
+/** Config lines for a privileged container that runs lxkit itself: the host's node and this checkout, read-only, and cgroups of its own to make its containers' in. */
+const NESTING = [
+  'lxc.mount.entry = /usr usr none ro,bind 0 0',
+  'lxc.mount.entry = /usr/lib lib none ro,bind,create=dir 0 0',
+  'lxc.mount.entry = /usr/lib64 lib64 none ro,bind,create=dir 0 0',
+  `lxc.mount.entry = ${ROOT} ${ROOT.slice(1)} none ro,bind,create=dir 0 0`,
+  'lxc.mount.auto = cgroup:rw:force',
+  '',
+].join('\n');
+
+daemon('ls --nesting: the containers of the same lxcpath inside running ones (an lxkit run inside each, two levels deep), as OUTER/INNER names and an indented table; levels, selections, a bad level', async () => {
+  await withScratch(async (s) => {
+    await busybox(s, 'outer', NESTING);
+    assert.is((await run(s, 'start', '-n', 'outer')).exitCode, 0);
+    try {
+      // `lxkit -P <the same lxcpath> ARGS` run inside the containers of `path` (outer, then inner in it), with a clean environment.
+      const inside = async (path: readonly string[], ...args: string[]) => {
+        let cmd = [process.execPath, LXKIT_BIN, ...args];
+        for (const name of [...path].reverse().slice(0, -1)) cmd = [process.execPath, LXKIT_BIN, 'attach', '-P', s.lxcpath, '-n', name, '--clear-env', '--', ...cmd];
+        const r = await run(s, 'attach', '-n', path[0]!, '--clear-env', '--', ...cmd);
+        assert.is(r.exitCode, 0, `${args.join(' ')} in ${path.join('/')}: ${r.stderr}`);
+      };
+      for (const name of ['inner', 'idle']) await inside(['outer'], 'create', '-P', s.lxcpath, '-n', name, '-t', 'busybox', '--', '--privileged');
+      // The outer container's files are on its rootfs: inner runs lxkit too.
+      await appendFile(join(s.lxcpath, 'outer/rootfs', s.lxcpath, 'inner/config'), NESTING);
+      await inside(['outer'], 'start', '-P', s.lxcpath, '-n', 'inner');
+      await inside(['outer', 'inner'], 'create', '-P', s.lxcpath, '-n', 'deep', '-t', 'busybox', '--', '--privileged');
+      await inside(['outer', 'inner'], 'start', '-P', s.lxcpath, '-n', 'deep');
+
+      assert.is((await run(s, 'ls')).stdout, 'outer', 'without --nesting, the lxcpath alone');
+      assert.is((await run(s, 'ls', '--nesting')).stdout, 'outer\nouter/idle\nouter/inner\nouter/inner/deep');
+      assert.is((await run(s, 'ls', '--nesting=1')).stdout, 'outer\nouter/idle\nouter/inner', 'one level');
+      assert.is((await run(s, 'ls', '--nesting', '--running', '-1')).stdout, 'outer\nouter/inner\nouter/inner/deep');
+      assert.is((await run(s, 'ls', '--nesting', '--stopped')).stdout, '', 'a container left out is not looked into');
+      const table = (await run(s, 'ls', '--nesting', '-F', 'name,state,pid')).stdout.split('\n').map((l) => l.split(/\s{2,}/));
+      assert.equal(table.map((r) => r.slice(0, 2)), [['NAME', 'STATE'], ['outer', 'RUNNING'], ['\\idle', 'STOPPED'], ['\\inner', 'RUNNING'], [' \\deep', 'RUNNING']]);
+      // A nested container's pid as its parent sees it: small numbers in a new pid namespace, none for a stopped one.
+      assert.is(table[1]![2], String(await new Container('outer', { lxcpath: s.lxcpath }).initPid()));
+      assert.match(table[3]![2]!, /^[0-9]+$/);
+      assert.is(table[2]![2], '-');
+      // The relay's answers: nobody listening there is a container not running; a namespace that is not there, a Node-style error.
+      const netns = `/proc/${table[1]![2]}/ns/net`;
+      assert.is(await CommandClient.connect('lxkit/no-such-container', 'x', { netns }), undefined);
+      const err = (await CommandClient.connect('lxkit/x', 'x', { netns: join(s.dir, 'no-such-namespace') }).catch((e: unknown) => e)) as NodeJS.ErrnoException;
+      assert.equal([err.code, err.syscall, err.path], ['ENOENT', 'open', join(s.dir, 'no-such-namespace')]);
+      const bad = await run(s, 'ls', '--nesting=two');
+      assert.is(bad.exitCode, 1);
+      assert.match(bad.stderr, /"two" is not a number of levels/);
+    } finally {
+      // Stopping outer ends everything in it: its pid namespace, and the nested cgroups under its own.
+      await run(s, 'stop', '-n', 'outer', '-k');
+    }
+    assert.equal((await hostMounts()).filter((m) => m.startsWith(s.dir)), []);
   });
 });
 

@@ -43,13 +43,13 @@ function fnv64(text: string): string {
  * but bounded: the run directory and lxcpath hashed (so that test and user
  * run directories never meet), the name kept when it fits.
  */
-function commandSocketName(lxcpath: string, name: string): string {
-  const base = socketBase(lxcpath);
+function commandSocketName(lxcpath: string, name: string, run: string): string {
+  const base = socketBase(lxcpath, run);
   const full = `${base}/${name}`;
   return Buffer.byteLength(full) <= 100 ? full : `${base}/${fnv64(name)}`;
 }
 
-const socketBase = (lxcpath: string) => `lxkit/${fnv64(`${runDir()}\0${lxcpath}`)}`;
+const socketBase = (lxcpath: string, run = runDir()) => `lxkit/${fnv64(`${run}\0${lxcpath}`)}`;
 
 /** lxkit monitor's sockets for an lxcpath are named this prefix plus their pid. */
 export function watchPrefix(lxcpath: string): string {
@@ -78,19 +78,19 @@ export function runDir(): string {
  * lxcpath as LXC does (/run/lxc/lock/<lxcpath>/<name>), so that equal names
  * in two lxcpaths never collide.
  */
-export function lxcpathRunDir(lxcpath: string): string {
-  return join(runDir(), lxcpath.replace(/^\/+/, ''));
+export function lxcpathRunDir(lxcpath: string, run = runDir()): string {
+  return join(run, lxcpath.replace(/^\/+/, ''));
 }
 
-export function containerPaths(lxcpath: string, name: string): ContainerPaths {
+/** `run`: the run directory of the lxkit that runs the container (this process's by default; another inside a container). */
+export function containerPaths(lxcpath: string, name: string, run = runDir()): ContainerPaths {
   const dir = join(lxcpath, name);
-  const run = lxcpathRunDir(lxcpath);
   return {
     dir,
     config: join(dir, 'config'),
     rootfs: join(dir, 'rootfs'),
-    lock: join(run, `${name}.lock`),
-    command: commandSocketName(lxcpath, name),
+    lock: join(lxcpathRunDir(lxcpath, run), `${name}.lock`),
+    command: commandSocketName(lxcpath, name, run),
     watchPrefix: watchPrefix(lxcpath),
     watchDir: watchDir(lxcpath),
   };

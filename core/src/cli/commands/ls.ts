@@ -1,14 +1,16 @@
 /**
  * `lxkit ls [-1] [-f] [-F COLUMNS] [--active|--running|--stopped|--frozen|--defined]
- * [-g GROUPS] [--filter REGEX | REGEX]` (lxc-ls): the containers of the lxcpath, defined
- * or running. Names in columns on a terminal (one per line otherwise, or
- * with -1); a table with --fancy, its columns chosen with -F, states
- * coloured on a terminal.
+ * [-g GROUPS] [--nesting[=LEVELS]] [--filter REGEX | REGEX]` (lxc-ls): the containers of
+ * the lxcpath, defined or running. Names in columns on a terminal (one per line
+ * otherwise, or with -1); a table with --fancy, its columns chosen with -F,
+ * states coloured on a terminal. With --nesting, each running container is
+ * followed by the containers in the same lxcpath inside it: named
+ * OUTER/INNER, or indented under it in a table, as lxc-ls shows them.
  */
 import { createRequire } from 'node:module';
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, commonOptions, type CliContext } from '../context.js';
-import type { ContainerInfo } from '../../container/list.js';
+import type { ContainerInfo, NestedContainerInfo } from '../../container/list.js';
 
 const COLUMNS = ['NAME', 'STATE', 'PID', 'RAM', 'SWAP', 'AUTOSTART', 'GROUPS', 'INTERFACE', 'IPV4', 'IPV6', 'UNPRIVILEGED'] as const;
 type Column = (typeof COLUMNS)[number];
@@ -25,6 +27,8 @@ interface LsOptions {
   defined?: boolean;
   groups?: string[];
   filter?: string;
+  /** --nesting: true without a number (commander does not call the parser then). */
+  nesting?: number | true;
 }
 
 function columns(v: string): Column[] {
@@ -68,7 +72,7 @@ function cell(info: ContainerInfo, column: Column): string {
 const megabytes = (n: number | undefined) => (n === undefined ? '-' : `${(n / 1048576).toFixed(2)}MB`);
 
 async function ls(ctx: CliContext, filterArg: string | undefined, o: LsOptions): Promise<number> {
-  const { containerInfos, LxkitError } = await import('../../index.js');
+  const { containerInfos, nestedContainerInfos, LxkitError, messageOf } = await import('../../index.js');
   const pattern = o.filter ?? filterArg;
   let re: RegExp | undefined;
   try {
@@ -77,20 +81,29 @@ async function ls(ctx: CliContext, filterArg: string | undefined, o: LsOptions):
     throw new LxkitError('LXKIT_USAGE', `--filter ${pattern}: not a regular expression (${(err as Error).message})`);
   }
   const use = (o.fancyFormat ?? []).some((c) => c === 'RAM' || c === 'SWAP');
-  const all = await containerInfos(await ctx.runtime(), await ctx.lxcpath(), { use });
-  const shown = all.filter(
-    (c) =>
-      (!re || re.test(c.name)) &&
-      (!o.defined || c.defined) &&
-      (!o.active || c.state !== 'STOPPED') &&
-      (!o.running || c.state === 'RUNNING') &&
-      (!o.stopped || c.state === 'STOPPED') &&
-      (!o.frozen || c.state === 'FROZEN') &&
-      (o.groups ?? []).every((g) => c.groups.includes(g)),
-  );
+  const wanted = (c: ContainerInfo) =>
+    (!re || re.test(c.name)) &&
+    (!o.defined || c.defined) &&
+    (!o.active || c.state !== 'STOPPED') &&
+    (!o.running || c.state === 'RUNNING') &&
+    (!o.stopped || c.state === 'STOPPED') &&
+    (!o.frozen || c.state === 'FROZEN') &&
+    (o.groups ?? []).every((g) => c.groups.includes(g));
+  const runtime = await ctx.runtime();
+  const lxcpath = await ctx.lxcpath();
+  // Each level filtered as lxc-ls filters it: a nested container shows when it and the ones it is in do.
+  const shown: (ContainerInfo & Partial<NestedContainerInfo>)[] =
+    o.nesting !== undefined
+      ? await nestedContainerInfos(runtime, lxcpath, {
+          levels: o.nesting === true ? NESTING_LEVELS : o.nesting,
+          use,
+          shown: wanted,
+          skipped: (name, err) => ctx.log.warn(`the containers in "${name}" are not listed: ${messageOf(err)}`),
+        })
+      : (await containerInfos(runtime, lxcpath, { use })).filter(wanted);
   const tty = process.stdout.isTTY === true;
   if (!o.fancy && !o.fancyFormat) {
-    const names = shown.map((c) => c.name);
+    const names = shown.map((c) => [...(c.parents ?? []), c.name].join('/'));
     if (o.line || !tty || names.length === 0) {
       await ctx.out(names.map((n) => n + '\n').join(''));
     } else {
@@ -122,9 +135,22 @@ async function ls(ctx: CliContext, filterArg: string | undefined, o: LsOptions):
     // lxc-ls --fancy's look: no frame, columns aligned by spaces.
     chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '' },
   });
-  for (const c of shown) table.push(cols.map((col) => (col === 'STATE' && tty ? (colour[c.state] ?? String)(c.state) : cell(c, col))));
+  // lxc-ls --fancy's nesting: a nested container's name under its parent's, behind a backslash one column further in at each level.
+  const nameOf = (c: (typeof shown)[number]) => (c.level ? `${' '.repeat(c.level - 1)}\\${c.name}` : c.name);
+  for (const c of shown) {
+    table.push(cols.map((col) => (col === 'STATE' && tty ? (colour[c.state] ?? String)(c.state) : col === 'NAME' ? nameOf(c) : cell(c, col))));
+  }
   await ctx.out(table.toString().split('\n').map((l: string) => l.trimEnd()).join('\n') + '\n');
   return 0;
+}
+
+/** lxc-ls --nesting's levels when no number is given. */
+const NESTING_LEVELS = 5;
+
+/** lxc-ls's --nesting=NUM. */
+function nestingLevels(v: string): number {
+  if (!/^[0-9]+$/.test(v)) throw new InvalidArgumentError(`"${v}" is not a number of levels`);
+  return Number(v);
 }
 
 export function define(cmd: Command, program: string): void {
@@ -140,6 +166,7 @@ export function define(cmd: Command, program: string): void {
     .option('-g, --groups <groups>', 'only containers in every one of these groups (lxc.group), comma separated', (v: string) =>
       v.split(',').map((g) => g.trim()).filter(Boolean),
     )
+    .option('--nesting [levels]', 'also the containers in the same lxcpath inside each running container, down to LEVELS deep (5)', nestingLevels)
     .option('--filter <regex>', 'only containers whose name matches')
     .argument('[filter]', 'same as --filter')
     .action(action(program, (ctx, filter: string | undefined) => ls(ctx, filter, ctx.opts as never)));

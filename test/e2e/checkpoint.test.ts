@@ -6,7 +6,8 @@
  * back — same processes, same pids inside, its shell's count going on from
  * where it was, its tmpfs files back, its loopback passing packets — and
  * stopped for good with nothing left; a container on a bridge gets its veth
- * back there. criu works in the kernel-feature VM;
+ * back there (storage: checkpoint-storage.test.ts). criu works in the
+ * kernel-feature VM;
  * on a host where `criu check` fails only the refusals run, which need no
  * criu: each names what is wrong and leaves nothing behind.
  */
@@ -17,24 +18,17 @@ import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { needs } from '../lib/features.js';
-import { withVg } from '../lib/lvm.js';
 import { portsGone, withBridge, withWire } from '../lib/net.js';
-import { busyboxIn, containerCgroups, hostMounts, LXKIT_BIN, lxkitIn, testIf, until, withScratch, type Scratch } from '../lib/harness.js';
+import { busyboxIn, containerCgroups, LXKIT_BIN, lxkitIn, testIf, until, withScratch, type Scratch } from '../lib/harness.js';
+import { attach, CARRIED, PTYLESS, processes, state } from '../lib/checkpoint.js';
 
 const t = suite('checkpoint');
-
-/** No console or tty ptys: what criu can carry. */
-const PTYLESS = 'lxc.console.path = none\nlxc.tty.max = 0\n';
-/** ...with a network namespace of its own with only its loopback. */
-const CARRIED = `${PTYLESS}lxc.net.0.type = empty\n`;
 
 /** Every number the shell has written into the container's rootfs, in order (the file is on disk: no checkpoint rewinds it). */
 const counted = async (s: Scratch, name: string) =>
   (await readFile(join(s.lxcpath, name, 'rootfs', 'count'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
 /** The shell's last number. */
 const count = async (s: Scratch, name: string) => (await counted(s, name)).at(-1) ?? 0;
-
-const attach = (s: Scratch, name: string, script: string) => lxkitIn(s, 'attach', '-n', name, '--', '/bin/sh', '-c', script);
 
 /** A running container whose shell counts in memory (appending each number to /count) and keeps a file on a tmpfs; its processes but sleep. */
 async function counting(s: Scratch, name: string, config = CARRIED): Promise<string> {
@@ -47,16 +41,6 @@ async function counting(s: Scratch, name: string, config = CARRIED): Promise<str
   await until(async () => ((await count(s, name)) >= 3 ? true : undefined), 20_000, 'the shell counts');
   return processes(s, name);
 }
-
-/**
- * The container's processes as `ps` inside shows them, but ps, grep and the
- * shell's sleep (a new one each tick), and a process without a command line
- * (`[sh]`: the counting shell's child between its fork and its exec, or
- * exited and not yet reaped).
- */
-const processes = async (s: Scratch, name: string) => (await attach(s, name, 'ps -o pid,args | grep -v " ps\\| grep\\|sleep\\|\\[.*\\]$"')).stdout;
-
-const state = async (s: Scratch, name: string) => (await lxkitIn(s, 'info', '-n', name, '-s')).stdout.replace(/^State:\s*/, '').trim();
 
 testIf(t, needs('criu'), 'checkpoint -s writes the container to disk and stops it; -r brings the same processes back, counting on from where they were, with their tmpfs and a loopback that passes packets; the stop after leaves nothing', () =>
   withScratch(async (s) => {
@@ -189,38 +173,7 @@ testIf(t, needs('criu'), 'a container with a macvlan on a wire: the restore make
   ),
 );
 
-/** A container made with `create` (a storage type's options) goes to disk and back: same processes, its files, its storage's mount, nothing left of the restore's own mount. */
-async function storageRoundTrip(s: Scratch, name: string, create: readonly string[], fstype: string): Promise<void> {
-  const made = await lxkitIn(s, 'create', '-n', name, '-t', 'busybox', ...create, '--', '--privileged');
-  assert.is(made.exitCode, 0, made.stderr);
-  await writeFile(join(s.lxcpath, name, 'config'), (await readFile(join(s.lxcpath, name, 'config'), 'utf8')) + CARRIED);
-  const mounts = await hostMounts();
-  assert.is((await lxkitIn(s, 'start', '-n', name)).exitCode, 0);
-  const bg = await attach(s, name, "echo kept > /written; setsid /bin/sh -c 'while :; do sleep 0.1; done' </dev/null >/dev/null 2>&1 &");
-  assert.is(bg.exitCode, 0, bg.stderr);
-  const before = await processes(s, name);
-  const dir = join(s.dir, 'ck');
-  const ck = await lxkitIn(s, 'checkpoint', '-n', name, '-D', dir, '-s');
-  assert.is(ck.exitCode, 0, ck.stderr);
-  const r = await lxkitIn(s, 'checkpoint', '-n', name, '-D', dir, '-r');
-  assert.is(r.exitCode, 0, r.stderr);
-  assert.is(await processes(s, name), before, 'the same processes');
-  const inside = await attach(s, name, "cat /written; grep ' / / ' /proc/self/mountinfo | sed 's/.* - \\([^ ]*\\) .*/\\1/'");
-  assert.is(inside.stdout, `kept\n${fstype}`, 'on its own storage, with what it wrote');
-  assert.equal(await hostMounts(), mounts, "the host's mount for criu is gone");
-  assert.is((await lxkitIn(s, 'stop', '-n', name, '-k')).exitCode, 0);
-  assert.equal(await containerCgroups([name]), []);
-}
-
-testIf(t, needs('criu'), 'an overlay container: the restore mounts its layers for criu and lets go of that mount once the restored processes hold their own', () =>
-  withScratch((s) => storageRoundTrip(s, 'c5', ['-B', 'overlay'], 'overlay')),
-);
-
-testIf(t, needs('criu') ?? needs('device-mapper'), 'an lvm container: the restore mounts its volume for criu, and lets go of it the same way', () =>
-  withVg({ thin: false }, (s, vg) => storageRoundTrip(s, 'c6', ['-B', 'lvm', '--vgname', vg, '--fssize', '48M'], 'ext4')),
-);
-
-t('refusals name what is wrong and leave nothing: a stopped container, a console pty, a restore from a missing or foreign directory, flags of the other action, a loop rootfs', () =>
+t('refusals name what is wrong and leave nothing: a stopped container, a console pty, a restore from a missing or foreign directory, flags of the other action', () =>
   withScratch(async (s) => {
     await busyboxIn(s, 'r1', CARRIED);
     const dir = join(s.dir, 'ck');
@@ -257,16 +210,6 @@ t('refusals name what is wrong and leave nothing: a stopped container, a console
     assert.is(both.exitCode, 1);
     assert.match(both.stderr, /-s is for a checkpoint/);
 
-    // A loop rootfs: refused after pre-start attached its device, which the abort lets go.
-    const loops = (await execa('losetup', ['-a'])).stdout;
-    assert.is((await lxkitIn(s, 'create', '-n', 'r3', '-t', 'busybox', '-B', 'loop', '--fssize', '32M', '--', '--privileged')).exitCode, 0);
-    await writeFile(join(s.lxcpath, 'r3', 'config'), (await readFile(join(s.lxcpath, 'r3', 'config'), 'utf8')) + CARRIED);
-    await writeFile(join(dir, 'lxkit-checkpoint.json'), JSON.stringify({ container: 'r3', pid: 1, networkLock: undefined }));
-    const loop = await lxkitIn(s, 'checkpoint', '-n', 'r3', '-r', '-D', dir);
-    assert.is(loop.exitCode, 1);
-    assert.match(loop.stderr, /container "r3" cannot be restored: its root filesystem \(loop\) is attached to a device for the container's own mount/);
-    assert.is((await execa('losetup', ['-a'])).stdout, loops, 'no loop device left');
-    assert.equal(await containerCgroups(['r3']), []);
   }),
 );
 

@@ -30,6 +30,11 @@ import { VERSION } from '../version.js';
 const holding = new Map<string, () => Promise<void>>();
 const holdKey = (c: { lxcpath: string; name: string }) => `${c.lxcpath}\0${c.name}`;
 
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= fn());
+}
+
 async function letGo(key: string): Promise<void> {
   const release = holding.get(key);
   holding.delete(key);
@@ -58,8 +63,12 @@ export const rootfsPlugin = definePlugin({
       const { backend, source } = ctx.rootfs.storage;
       const { name, lxcpath } = ctx.container;
       const mount = await backend.mount(source, { name, lxcpath, dir: `${lxcpath}/${name}`, log: ctx.log });
-      ctx.rootfsMount = mount;
-      if (mount.kind === 'filesystem' && mount.mounted) holding.set(holdKey(ctx.container), mount.mounted);
+      if (mount.kind === 'filesystem' && mount.mounted) {
+        // Let go of once, whoever asks first: the mount made, a failed start's post-stop, a restore (which makes no such mount).
+        const release = once(mount.mounted);
+        holding.set(holdKey(ctx.container), release);
+        ctx.rootfsMount = { ...mount, mounted: release };
+      } else ctx.rootfsMount = mount;
     });
     // Only a start that failed before its rootfs was mounted has something to let go, in its own process.
     runtime.hooks.postStop.tapPromise('rootfs', (ctx) => letGo(holdKey(ctx.container)));

@@ -331,16 +331,11 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
       planRecorder()?.refuse('a restore is not replayed');
       await runtime.hooks.cloning.promise(ctx);
       // criu restores onto a directory of the host: a filesystem the monitor would mount for the container
-      // (overlay, lvm) is mounted on the host for the restore, and let go once the restored processes hold it.
+      // (overlay, loop, lvm) is mounted on the host for the restore, and let go once the restored processes hold it.
       const mount = ctx.rootfsMount;
-      if (mount?.kind === 'filesystem' && mount.mounted) {
-        // What pre-start attached for the container's own mount (a loop device) would outlive a daemon's lxkit unused.
-        throw new LxkitError(
-          'LXKIT_UNSUPPORTED',
-          `container "${name}" cannot be restored: its root filesystem (${rootfs!.storage.type}) is attached to a device for the container's own mount, which a restore does not make (dir, btrfs, zfs, overlay and lvm storage are restored)`,
-          { container: name },
-        );
-      }
+      // What pre-start attached for the container's own mount (a loop device), which a restore does not make, goes
+      // now (the backend's host mount attaches its own); otherwise it would outlive a daemon's lxkit unused.
+      if (mount?.kind === 'filesystem') await mount.mounted?.();
       const opened =
         rootfs === undefined || mount?.kind === 'bind'
           ? undefined

@@ -452,6 +452,9 @@ daemon('ls --nesting: the containers of the same lxcpath inside running ones (an
       assert.is(table[1]![2], String(await new Container('outer', { lxcpath: s.lxcpath }).initPid()));
       assert.match(table[3]![2]!, /^[0-9]+$/);
       assert.is(table[2]![2], '-');
+      // Memory use read from the nested containers' cgroups, where their parent's mount namespace has them.
+      const ram = (await run(s, 'ls', '--nesting', '-F', 'name,ram')).stdout.split('\n').map((l) => l.split(/\s{2,}/));
+      assert.equal(ram.map((r) => /^[0-9]+\.[0-9]{2}MB$/.test(r[1]!)), [false, true, false, true, true], ram.map((r) => r.join(' ')).join('; '));
       // The relay's answers: nobody listening there is a container not running; a namespace that is not there, a Node-style error.
       const netns = `/proc/${table[1]![2]}/ns/net`;
       assert.is(await CommandClient.connect('lxkit/no-such-container', 'x', { netns }), undefined);

@@ -52,8 +52,8 @@ function commandSocketName(lxcpath: string, name: string, run: string): string {
 const socketBase = (lxcpath: string, run = runDir()) => `lxkit/${fnv64(`${run}\0${lxcpath}`)}`;
 
 /** lxkit monitor's sockets for an lxcpath are named this prefix plus their pid. */
-export function watchPrefix(lxcpath: string): string {
-  return `${socketBase(lxcpath)}.watch/`;
+export function watchPrefix(lxcpath: string, run = runDir()): string {
+  return `${socketBase(lxcpath, run)}.watch/`;
 }
 
 /**
@@ -62,8 +62,8 @@ export function watchPrefix(lxcpath: string): string {
  * it at each state change (native/src/monitor/watchers.c): cheaper than
  * looking for the listening sockets among all of the host's.
  */
-export function watchDir(lxcpath: string): string {
-  return join(lxcpathRunDir(lxcpath), '.watchers');
+export function watchDir(lxcpath: string, run = runDir()): string {
+  return join(lxcpathRunDir(lxcpath, run), '.watchers');
 }
 
 /** Base of lxkit's run-time files. LXKIT_RUNDIR moves it (tests, relocatable installs). */
@@ -91,7 +91,7 @@ export function containerPaths(lxcpath: string, name: string, run = runDir()): C
     rootfs: join(dir, 'rootfs'),
     lock: join(lxcpathRunDir(lxcpath, run), `${name}.lock`),
     command: commandSocketName(lxcpath, name, run),
-    watchPrefix: watchPrefix(lxcpath),
-    watchDir: watchDir(lxcpath),
+    watchPrefix: watchPrefix(lxcpath, run),
+    watchDir: watchDir(lxcpath, run),
   };
 }

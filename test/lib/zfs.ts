@@ -29,7 +29,8 @@ async function zfsDaemon(dir: string): Promise<() => Promise<void>> {
   return async () => {
     const pid = Number(readFileSync(pidfile, 'utf8'));
     process.kill(pid, 'SIGTERM');
-    await until(async () => (existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8') !== '' ? undefined : true), 10_000, 'zfs-fuse to exit');
+    // It exports the pools first: on a busy host that has taken over 10 s.
+    await until(async () => (existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8') !== '' ? undefined : true), 30_000, 'zfs-fuse to exit');
     await rm(pidfile, { force: true });
   };
 }
@@ -46,16 +47,25 @@ export async function withZfs(fn: (s: ZfsScratch) => Promise<void>): Promise<voi
     const stop = await zfsDaemon(s.dir);
     const pool = `lxkit-test-${process.pid}`;
     const image = join(s.dir, 'pool.img');
+    let failed = false;
     try {
       await execa('truncate', ['-s', '256M', image]);
       await execa('zpool', ['create', '-m', 'none', pool, image]);
       try {
         await fn({ ...s, pool, root: `${pool}/lxc` });
       } finally {
-        await execa('zpool', ['destroy', '-f', pool], { reject: false });
+        const destroyed = await execa('zpool', ['destroy', '-f', pool], { reject: false });
+        if (destroyed.failed) process.stderr.write(`zpool destroy -f ${pool}: ${destroyed.stderr || destroyed.message}\n`);
       }
+    } catch (err) {
+      failed = true;
+      throw err;
     } finally {
-      await stop();
+      // A failure of the test is the one reported: the daemon's stop failing after it does not hide it.
+      await stop().catch((err: Error) => {
+        if (!failed) throw err;
+        process.stderr.write(`after the test's failure: ${err.message}\n`);
+      });
     }
   });
 }

@@ -25,7 +25,7 @@ export type {
   StartContext,
   StopContext,
 } from './hooks/contexts.js';
-export type { CgroupDriver, CgroupHandoff, CgroupPlacement, CheckpointDump, Checkpointer, CheckpointRestore, NetworkType, StorageBackend, Template, TemplateRequest } from './hooks/drivers.js';
+export type { CgroupDriver, CgroupHandoff, CgroupPlacement, CheckpointDump, Checkpointer, CheckpointRestore, NetworkType, OpenedPty, RestorePty, StorageBackend, Template, TemplateRequest } from './hooks/drivers.js';
 export type {
   OpenedRootfs,
   RootfsMount,

@@ -6,17 +6,20 @@
  * back — same processes, same pids inside, its shell's count going on from
  * where it was, its tmpfs files back, its loopback passing packets — and
  * stopped for good with nothing left; a container on a bridge gets its veth
- * back there (storage: checkpoint-storage.test.ts). criu works in the
- * kernel-feature VM;
- * on a host where `criu check` fails only the refusals run, which need no
- * criu: each names what is wrong and leaves nothing behind.
+ * back there; a system container's gettys and console come back on new ptys
+ * (storage: checkpoint-storage.test.ts). criu works in the kernel-feature VM;
+ * on a host where `criu check` fails only what needs no criu runs: the
+ * refusals, each naming what is wrong and leaving nothing behind, the ptys a
+ * dump would name, and the ptys a restore hands to its restorer.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Container, createRuntime, definePlugin, installedBuiltins, type OpenedPty } from '@lxkit/core';
+import { containerPtys } from '@lxkit/plugin-criu';
 import { needs } from '../lib/features.js';
 import { portsGone, withBridge, withWire } from '../lib/net.js';
 import { busyboxIn, containerCgroups, LXKIT_BIN, lxkitIn, testIf, until, withScratch, type Scratch } from '../lib/harness.js';
@@ -121,6 +124,76 @@ testIf(t, needs('criu'), 'checkpoint without -s leaves the container running; a 
   }),
 );
 
+/** `lxkit console -t TTY` on pipes (the VM has no python for a pty): Enter, then what the tty answers within `ms`, then Ctrl-a q. */
+async function onTty(s: Scratch, name: string, tty: number, expect: RegExp, ms = 20_000): Promise<string> {
+  const c = execa(process.execPath, [LXKIT_BIN, 'console', '-P', s.lxcpath, '-n', name, '-t', String(tty)], { env: { ...s.env, NODE_EXTRA_CA_CERTS: '' }, reject: false, stdin: 'pipe' });
+  let out = '';
+  c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  c.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    await until(async () => (/Connected to tty/.test(out) ? true : undefined), ms, `lxkit console -t ${tty} connects`);
+    c.stdin!.write('\r');
+    await until(async () => (expect.test(out) ? true : undefined), ms, `${expect} on tty ${tty}: ${JSON.stringify(out)}`);
+    c.stdin!.write('\x01q');
+    assert.is((await c).exitCode, 0, out);
+    return out;
+  } finally {
+    c.kill('SIGKILL');
+    await c;
+  }
+}
+
+testIf(t, needs('criu'), "a system container's console and ttys are carried: its gettys and console come back on ptys of the new monitor's, lxkit console reaches a getty, the console is logged again; a config without a console is refused", () =>
+  withScratch(async (s) => {
+    const log = join(s.dir, 'console.log');
+    // The busybox template's console and two ttys, a getty on each tty and a shell waiting on the console (askfirst).
+    await busyboxIn(s, 'c5', `lxc.net.0.type = empty\nlxc.console.logfile = ${log}\n`);
+    assert.is((await lxkitIn(s, 'start', '-n', 'c5')).exitCode, 0);
+    try {
+      const gettys = async () => {
+        const ps = await processes(s, 'c5');
+        return /getty -L tty1/.test(ps) && /getty -L tty2/.test(ps) ? ps : undefined;
+      };
+      const before = await until(gettys, 30_000, 'both gettys run');
+      await until(async () => (/Please press Enter to activate this console/.test(await readFile(log, 'utf8').catch(() => '')) ? true : undefined), 20_000, 'the console is logged');
+      const dir = join(s.dir, 'ck');
+      const ck = await lxkitIn(s, 'checkpoint', '-n', 'c5', '-D', dir, '-s');
+      assert.is(ck.exitCode, 0, ck.stderr);
+      assert.is(await state(s, 'c5'), 'STOPPED');
+      const note = JSON.parse(await readFile(join(dir, 'lxkit-checkpoint.json'), 'utf8')) as { ptys: { kind: string; index: number; mountpoints: string[] }[] };
+      assert.equal(
+        note.ptys.map((p) => [p.kind, p.index, p.mountpoints]),
+        [
+          ['console', 0, ['/dev/console']],
+          ['tty', 1, ['/dev/tty1']],
+          ['tty', 2, ['/dev/tty2']],
+        ],
+      );
+
+      const r = await lxkitIn(s, 'checkpoint', '-n', 'c5', '-D', dir, '-r');
+      assert.is(r.exitCode, 0, r.stderr);
+      assert.is(await state(s, 'c5'), 'RUNNING');
+      assert.is(await processes(s, 'c5'), before, 'the same gettys and console shell, with the same pids inside');
+      await onTty(s, 'c5', 1, /c5 login: /);
+      const marked = await attach(s, 'c5', 'echo after-the-restore > /dev/console');
+      assert.is(marked.exitCode, 0, marked.stderr);
+      await until(async () => (/after-the-restore/.test(await readFile(log, 'utf8')) ? true : undefined), 20_000, "what the restored container writes on its console is in the console's log");
+      assert.is((await lxkitIn(s, 'stop', '-n', 'c5', '-k')).exitCode, 0);
+      assert.equal(await containerCgroups(['c5']), []);
+
+      // The checkpoint's console needs one: a config that gives none is refused before criu runs, naming the key.
+      await appendFile(join(s.lxcpath, 'c5', 'config'), 'lxc.console.path = none\n');
+      const none = await lxkitIn(s, 'checkpoint', '-n', 'c5', '-D', dir, '-r');
+      assert.is(none.exitCode, 1);
+      assert.match(none.stderr, /cannot restore container "c5" from .*: the checkpoint has a console, and lxc\.console\.path = none \(.*config:\d+\) gives it none/);
+      assert.is(await state(s, 'c5'), 'STOPPED');
+      assert.equal(await containerCgroups(['c5']), [], 'the refused restore removed its cgroups');
+    } finally {
+      await lxkitIn(s, 'stop', '-n', 'c5', '-k');
+    }
+  }),
+);
+
 testIf(t, needs('criu'), 'a container on a bridge: the restore makes its veth again on the bridge, named in the running config, with the address and MAC address inside kept; the bridge is reached before and after', () =>
   withBridge('10.219.9.1/24', (bridge) =>
     withScratch(async (s) => {
@@ -173,7 +246,52 @@ testIf(t, needs('criu'), 'a container with a macvlan on a wire: the restore make
   ),
 );
 
-t('refusals name what is wrong and leave nothing: a stopped container, a console pty, a restore from a missing or foreign directory, flags of the other action', () =>
+t("a restore's ptys: the monitor opens one of the host's for each asked, and the restorer gets their slaves at fds 3, 4, … (no more); a failed restore leaves none of them", () =>
+  withScratch(async (s) => {
+    const out = join(s.dir, 'fds');
+    const opened: OpenedPty[] = [];
+    // A stand-in for criu: what it was handed, then a failure, which the core must undo.
+    const probe = definePlugin({
+      name: 'pty-probe',
+      version: '0.0.0',
+      apply(runtime) {
+        runtime.hooks.checkpointer.tap('pty-probe', () => ({
+          name: 'pty-probe',
+          unsupported: () => undefined,
+          dump: async () => {},
+          async restorer(req) {
+            opened.push(...(await req.openPtys([{ kind: 'console', index: 0 }, { kind: 'tty', index: 1 }, { kind: 'tty', index: 2 }])));
+            return { argv: ['/bin/sh', '-c', `for fd in 3 4 5 6; do echo "$fd $(readlink /proc/self/fd/$fd)"; done > ${out}; exit 3`], pidFile: join(s.dir, 'pid') };
+          },
+        }));
+      },
+    });
+    const runtime = await createRuntime({ plugins: [...installedBuiltins().filter((p) => p.use !== 'criu'), { use: probe }] });
+    await busyboxIn(s, 'p1', 'lxc.net.0.type = empty\n');
+    const c = new Container('p1', { lxcpath: s.lxcpath, runtime });
+    await mkdir(join(s.dir, 'ck'));
+    const err = await c.restore({ directory: join(s.dir, 'ck') }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    assert.match(String(err), /restoring container "p1" from .*ck: \/bin\/sh exited with status 3/);
+    assert.equal(
+      opened.map((p) => [p.kind, p.index, p.fd]),
+      [
+        ['console', 0, 3],
+        ['tty', 1, 4],
+        ['tty', 2, 5],
+      ],
+    );
+    for (const p of opened) assert.match(p.path, /^\/dev\/pts\/\d+$/);
+    assert.is(await readFile(out, 'utf8'), `${opened.map((p) => `${p.fd} ${p.path}`).join('\n')}\n6 \n`, "the slaves at 3, 4, 5, and nothing of the monitor's after them");
+    assert.is(await c.state(), 'STOPPED');
+    for (const p of opened) assert.not.ok(existsSync(p.path), `${p.path} is closed everywhere`);
+    assert.equal(await containerCgroups(['p1']), []);
+  }),
+);
+
+t('refusals name what is wrong and leave nothing: a stopped container, a restore from a missing or foreign directory, flags of the other action; the console and ttys a dump would carry', () =>
   withScratch(async (s) => {
     await busyboxIn(s, 'r1', CARRIED);
     const dir = join(s.dir, 'ck');
@@ -181,14 +299,27 @@ t('refusals name what is wrong and leave nothing: a stopped container, a console
     assert.is(stopped.exitCode, 1);
     assert.match(stopped.stderr, /container "r1" is not running: only a running container can be checkpointed/);
 
-    // The default console is a pty of the monitor's: refused before criu is asked, naming the key.
-    await busyboxIn(s, 'r2');
+    // What a dump tells criu of the console and ttys (no criu needed): each pty bound in the container, as the init sees it.
+    await busyboxIn(s, 'r2', 'lxc.tty.dir = lxc\n');
     assert.is((await lxkitIn(s, 'start', '-n', 'r2')).exitCode, 0);
-    const pty = await lxkitIn(s, 'checkpoint', '-n', 'r2', '-D', dir);
-    assert.is(pty.exitCode, 1);
-    assert.match(pty.stderr, /container "r2" cannot be checkpointed by criu: its console is a pty of its monitor's, which a restore cannot hand back yet: set lxc.console.path = none/);
-    assert.is(await state(s, 'r2'), 'RUNNING', 'a refused checkpoint leaves it running');
-    assert.is((await lxkitIn(s, 'stop', '-n', 'r2', '-k')).exitCode, 0);
+    try {
+      const pid = Number((await lxkitIn(s, 'info', '-n', 'r2', '-p', '-H')).stdout);
+      const ptys = await containerPtys(pid);
+      assert.equal(
+        ptys.map((p) => [p.kind, p.index, [...p.mountpoints].sort()]),
+        [
+          ['console', 0, ['/dev/console', '/dev/lxc/console']],
+          ['tty', 1, ['/dev/lxc/tty1']],
+          ['tty', 2, ['/dev/lxc/tty2']],
+        ],
+      );
+      for (const p of ptys) {
+        const st = await stat(`/proc/${pid}/root${p.mountpoints[0]}`, { bigint: true });
+        assert.is(p.id, `tty[${st.rdev.toString(16)}:${st.dev.toString(16)}]`, `criu's key of ${p.mountpoints[0]}`);
+      }
+    } finally {
+      assert.is((await lxkitIn(s, 'stop', '-n', 'r2', '-k')).exitCode, 0);
+    }
 
     const missing = await lxkitIn(s, 'checkpoint', '-n', 'r1', '-r', '-D', join(s.dir, 'nowhere'));
     assert.is(missing.exitCode, 1);

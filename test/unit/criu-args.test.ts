@@ -7,7 +7,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { silentLogger, type CheckpointDump, type ContainerConfig } from '@lxkit/core';
-import { belowMount, cgroupMountPoints, cgroupRoots, dumpArgs, freezerOf, outerDevices, restoreArgs, unsupported } from '@lxkit/plugin-criu';
+import { belowMount, cgroupMountPoints, cgroupRoots, dumpArgs, freezerOf, outerDevices, ptysRefused, restoreArgs, unsupported, type CheckpointedPty } from '@lxkit/plugin-criu';
 import { validateText } from '../lib/config.js';
 
 const t = suite('criu plugin');
@@ -68,7 +68,7 @@ t('bind mounts are mapped by name: the mount point at a dump, bound from the sou
   const d = dumpArgs(dump(config), { criu: 'criu', networkLock: undefined }, [], undefined);
   assert.equal(after(d, '--ext-mount-map'), ['auto', '/srv/data:srv/data', '/opt:opt']);
   const r = restoreArgs(
-    { container: dump(config).container, log: silentLogger, directory: '/ck', verbose: false, rootfs: '/var/lib/lxc/c1/rootfs', cgroups: V2, runtimeConfig: () => {} },
+    { container: dump(config).container, log: silentLogger, directory: '/ck', verbose: false, rootfs: '/var/lib/lxc/c1/rootfs', cgroups: V2, runtimeConfig: () => {}, openPtys: async () => [] },
     ['/lxc.payload.c1-1'],
     '/ck/restore.pid',
   );
@@ -103,11 +103,10 @@ t('cgroups: below their hierarchy’s mount point, with the controllers in front
   assert.is(freezerOf([]), undefined);
 });
 
-t('refused configs name the key and where it is set: a console pty, ttys, an id map, a network criu is not given back', async () => {
+t('refused configs name the key and where it is set: an id map, a network criu is not given back (a console and ttys are carried)', async () => {
   assert.is(unsupported((await validateText(CARRIED)).config), undefined);
   assert.is(unsupported((await validateText('lxc.console.path = none\nlxc.net.0.type = none\n')).config), undefined, 'the host network: nothing to carry');
-  assert.match(unsupported((await validateText('lxc.tty.max = 0\n')).config)!, /its console is a pty of its monitor's, which a restore cannot hand back yet: set lxc.console.path = none/);
-  assert.match(unsupported((await validateText('lxc.console.path = none\nlxc.tty.max = 4\n')).config)!, /^lxc\.tty\.max = 4 \(test\.conf:2\): its ttys are ptys/);
+  assert.is(unsupported((await validateText('lxc.tty.max = 4\nlxc.net.0.type = empty\n')).config), undefined, 'the console and four ttys');
   assert.match(unsupported((await validateText(`${CARRIED}lxc.idmap = u 0 100000 65536\nlxc.idmap = g 0 100000 65536\n`)).config)!, /^lxc\.idmap \(test\.conf:5\): unprivileged containers/);
   const base = 'lxc.console.path = none\nlxc.tty.max = 0\n';
   assert.match(unsupported((await validateText(`${base}lxc.net.0.type = phys\nlxc.net.0.link = dummy0\n`)).config)!, /^lxc\.net\.0\.type = phys \(test\.conf:3\): only empty, none, veth and macvlan networks are restored yet/);
@@ -140,12 +139,45 @@ t('devices outside the container are made again by criu: a veth named as configu
   assert.is(devices[0]!.outside, 'vc1');
   assert.match(devices[1]!.outside, /^veth[A-Za-z0-9]{6}$/);
   const r = restoreArgs(
-    { container: dump(config).container, log: silentLogger, directory: '/ck', verbose: false, rootfs: '/r', cgroups: V2, runtimeConfig: () => {} },
+    { container: dump(config).container, log: silentLogger, directory: '/ck', verbose: false, rootfs: '/r', cgroups: V2, runtimeConfig: () => {}, openPtys: async () => [] },
     [],
     '/ck/restore.pid',
     devices,
   );
   assert.equal(after(r, '--external'), ['veth[eth0]:vc1@br0', `veth[eth1]:${devices[1]!.outside}`, 'macvlan[mv0]:eth9']);
+});
+
+t('the console and ttys: external ptys and external mounts at a dump; the new ptys inherited and bound where the old ones were at a restore; a config that cannot give them back is refused', async () => {
+  const ptys: CheckpointedPty[] = [
+    { kind: 'console', index: 0, id: 'tty[8800:2d]', mountpoints: ['/dev/lxc/console', '/dev/console'] },
+    { kind: 'tty', index: 1, id: 'tty[8801:2d]', mountpoints: ['/dev/lxc/tty1'] },
+    { kind: 'tty', index: 2, id: 'tty[8802:2d]', mountpoints: ['/dev/lxc/tty2'] },
+  ];
+  const { config } = await validateText('lxc.tty.max = 2\nlxc.tty.dir = lxc\nlxc.net.0.type = empty\n');
+  const d = dumpArgs(dump(config), { criu: 'criu', networkLock: undefined }, [], undefined, ptys);
+  assert.equal(after(d, '--external'), ['tty[8800:2d]', 'tty[8801:2d]', 'tty[8802:2d]']);
+  assert.equal(after(d, '--ext-mount-map'), ['auto', '/dev/lxc/console:dev/lxc/console', '/dev/console:dev/console', '/dev/lxc/tty1:dev/lxc/tty1', '/dev/lxc/tty2:dev/lxc/tty2']);
+  const pre = dumpArgs(dump(config, { preDump: true }), { criu: 'criu', networkLock: undefined }, [], undefined, ptys);
+  assert.equal(after(pre, '--external'), after(d, '--external'), 'a pre-dump names them too');
+
+  const opened = ptys.map((p, i) => ({ ...p, path: `/dev/pts/${7 + i}`, fd: 3 + i }));
+  const r = restoreArgs(
+    { container: dump(config).container, log: silentLogger, directory: '/ck', verbose: false, rootfs: '/r', cgroups: V2, runtimeConfig: () => {}, openPtys: async () => [] },
+    [],
+    '/ck/restore.pid',
+    [],
+    opened,
+  );
+  assert.equal(after(r, '--inherit-fd'), ['fd[3]:tty[8800:2d]', 'fd[4]:tty[8801:2d]', 'fd[5]:tty[8802:2d]']);
+  assert.equal(after(r, '--ext-mount-map'), ['auto', 'dev/lxc/console:/dev/pts/7', 'dev/console:/dev/pts/7', 'dev/lxc/tty1:/dev/pts/8', 'dev/lxc/tty2:/dev/pts/9']);
+
+  assert.is(ptysRefused(ptys, config), undefined);
+  assert.is(ptysRefused([], (await validateText('lxc.console.path = none\nlxc.tty.max = 0\n')).config), undefined, 'nothing to give back');
+  assert.is(
+    ptysRefused(ptys, (await validateText('lxc.tty.max = 2\nlxc.console.path = none\n')).config),
+    'the checkpoint has a console, and lxc.console.path = none (test.conf:2) gives it none',
+  );
+  assert.is(ptysRefused(ptys, (await validateText('lxc.tty.max = 1\n')).config), 'the checkpoint has tty 2, and lxc.tty.max = 1 (test.conf:1) gives fewer');
 });
 
 t.run();

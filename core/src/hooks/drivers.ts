@@ -146,6 +146,19 @@ export interface CheckpointDump {
   readonly rootfs: string | undefined;
 }
 
+/** A pty a restored container gets in place of a checkpointed one: its console, or its tty `index`. */
+export interface RestorePty {
+  readonly kind: 'console' | 'tty';
+  /** The tty's number (1 for /dev/tty1); 0 for the console. */
+  readonly index: number;
+}
+
+/** A pty opened for a restore: its slave's path on the host, and the fd the restorer gets it at. */
+export interface OpenedPty extends RestorePty {
+  readonly path: string;
+  readonly fd: number;
+}
+
 /** A container to bring back from a checkpoint (lxkit checkpoint -r). */
 export interface CheckpointRestore {
   readonly container: import('./contexts.js').ContainerRef;
@@ -159,6 +172,14 @@ export interface CheckpointRestore {
   readonly cgroups: readonly { readonly version: 1 | 2; readonly controllers: readonly string[]; readonly limit: string; readonly init: string }[];
   /** Sets a key of the running container's config (StartContext.runtimeConfig): a host end's name the restorer picked. */
   runtimeConfig(key: string, value: string): void;
+  /**
+   * Ptys of the host in place of the checkpointed console and ttys (whose
+   * masters were the old monitor's): the new monitor keeps their masters as
+   * a start's — the console drained into its log and buffer, the ttys lent
+   * to `lxkit console` — and the restorer gets each slave at its `fd`
+   * (3, 4, … in the order asked). At most once, before `restorer` returns.
+   */
+  openPtys(ptys: readonly RestorePty[]): Promise<readonly OpenedPty[]>;
 }
 
 /**

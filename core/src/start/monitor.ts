@@ -13,11 +13,11 @@ import { openChannel, startHelper } from '../native-package.js';
 import type { Channel, HelperExit, HelperProcess } from '@lxkit/native';
 import type { Logger, LogLevel, LogTargets } from '../log/logger.js';
 import { LOG_LEVELS } from '../config/values.js';
-import type { CgroupHandoff } from '../hooks/drivers.js';
+import type { CgroupHandoff, RestorePty } from '../hooks/drivers.js';
 import type { AttachConfinement, DetachedMountOptions } from '../hooks/contexts.js';
 import { LxkitError, isLxkitError } from '../errors.js';
 import { planRecorder } from '../launch-plan/active.js';
-import type { OpQueue } from './ops.js';
+import { PTY_KIND, type OpQueue } from './ops.js';
 import { FrameReader, MSG, STATES, decodeRecord, encodeFrame, encodeRecord, type ContainerState, type StdioMode } from './protocol.js';
 import { systemError } from './system-error.js';
 
@@ -346,6 +346,20 @@ export class Monitor {
       container: this.#container,
       path: r.strs[1]?.toString() ?? '',
     });
+  }
+
+  /**
+   * Before a restore: ptys of the monitor's /dev/ptmx in place of the
+   * checkpointed console and ttys. The monitor keeps their masters as a
+   * start's (the console drained and logged, the ttys lent to lxkit
+   * console); the restorer gets the slaves at fds 3, 4, … in this order.
+   * Resolves with each slave's path.
+   */
+  async openPtys(ptys: readonly RestorePty[], what: string): Promise<string[]> {
+    const ints = ptys.flatMap((p) => [PTY_KIND[p.kind === 'console' ? 'CONSOLE' : 'TTY'], p.index]);
+    const f = await this.#request(MSG.PTYS, encodeRecord({ ints, strs: [] }), [MSG.PTYS_OPENED, MSG.RESULT]);
+    if (f.type === MSG.RESULT) this.#check(f.payload, () => ({ what }));
+    return decodeRecord(f.payload).strs.map((s) => s.toString());
   }
 
   #clonedFrom(payload: Buffer): Cloned {

@@ -32,12 +32,15 @@ export const MSG = {
   LOG_TARGETS: 19,
   /** A container restored by the program named (criu restore) instead of cloned: answered as CLONE is (native/src/monitor/restore.c). */
   RESTORE: 20,
+  /** Ptys of the monitor's /dev/ptmx for a restore's console and ttys: (kind, index) pairs -> PTYS_OPENED, their slaves' paths (native/src/monitor/restore.c). */
+  PTYS: 21,
   CLONED: 100,
   RESULT: 101,
   EXITED: 102,
   LOG: 103,
   RUNNING: 104,
   ADOPTED: 105,
+  PTYS_OPENED: 106,
 } as const;
 
 /** Requests on a container's command socket, and what the monitor sends back. */

@@ -19,7 +19,7 @@
  */
 import { LxkitError, messageOf } from '../errors.js';
 import type { HookName } from '../hooks/bus.js';
-import type { Checkpointer, CgroupHandoff } from '../hooks/drivers.js';
+import type { Checkpointer, CgroupHandoff, RestorePty } from '../hooks/drivers.js';
 import type { LifecycleContext, StartContext, StopContext } from '../hooks/contexts.js';
 import type { ContainerPaths } from '../container/paths.js';
 import type { ContainerLock } from '../container/lock.js';
@@ -289,7 +289,8 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
         config: configLines(config),
         ...(model.console.logfile ? { consoleLog: model.console.logfile, consoleLogSize: consoleBytes(model.console.size), consoleLogRotate: model.console.rotate } : {}),
         ...(model.console.bufferSize !== undefined ? { consoleBufferSize: consoleBytes(model.console.bufferSize) } : {}),
-        ...(model.console.path && model.console.path !== 'none' && opts.console ? { consolePath: model.console.path } : {}),
+        // A restored console is drained as a daemon's, also in the foreground (as LXC's restore leaves it).
+        ...(model.console.path && model.console.path !== 'none' && (opts.console || opts.restore) ? { consolePath: model.console.path } : {}),
         watchPrefix: opts.paths.watchPrefix,
         watchDir: opts.paths.watchDir,
         container: name,
@@ -340,6 +341,7 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
         rootfs === undefined || mount?.kind === 'bind'
           ? undefined
           : await rootfs.storage.backend.open(rootfs.storage.source, { name, lxcpath: opts.lxcpath, dir: `${opts.lxcpath}/${name}`, log });
+      let ptysOpened = false;
       try {
         const req = {
           container: ctx.container,
@@ -351,6 +353,12 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
           rootfs: opened?.path ?? (mount?.kind === 'bind' ? mount.path : '/'),
           cgroups: handed,
           runtimeConfig: ctx.runtimeConfig,
+          openPtys: async (ptys: readonly RestorePty[]) => {
+            if (ptysOpened) throw new LxkitError('LXKIT_CHECKPOINT_FAILED', `restoring container "${name}": the restorer asked for ptys twice`, { container: name });
+            ptysOpened = true;
+            const paths = await m.openPtys(ptys, `opening ptys for the restored console and ttys of container "${name}"`);
+            return ptys.map((p, i) => ({ ...p, path: paths[i]!, fd: 3 + i }));
+          },
         };
         const { argv, pidFile } = await r.checkpointer.restorer(req);
         await served.answer;

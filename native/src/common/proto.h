@@ -45,6 +45,7 @@ enum msg_type {
 	M_CONFIG_ADD = 16,   /* strs: "key = value" lines appended to the effective config it reports (values known at start: a veth's generated name); no reply */
 	M_LOG_TARGETS = 19,  /* strs: log file or "", program, container, syslog socket or ""; ints: the file's lowest level, syslog facility, syslog's lowest level -> while no controller is attached (daemon mode) the monitor's lines go there as lxkit sends its own (no reply) */
 	M_RESTORE = 20,      /* ints: the restored namespaces' CLONE_NEW* flags; strs: the pid file, the restorer's argv (criu restore --restore-sibling) -> M_CLONED once the init runs again (no batch follows), or M_RESULT (strs[3]: the restorer's output) */
+	M_PTYS = 21,         /* ints: (kind PTY_*, index) per pty -> ptys of the monitor's /dev/ptmx for a restore's console and ttys: the monitor keeps the masters as a start's, and the restorer gets the slaves at fds 3, 4, ... -> M_PTYS_OPENED, or M_RESULT */
 	/* monitor -> JS */
 	M_CLONED = 100,  /* ints: pid, then one fd per namespace; strs: namespace names */
 	M_RESULT = 101,  /* ints: ok, failed op index, errno, ops done; strs: syscall, path, detail, output */
@@ -52,6 +53,7 @@ enum msg_type {
 	M_LOG = 103,     /* ints: level; strs: message */
 	M_RUNNING = 104, /* the container's init runs (exec succeeded) */
 	M_ADOPTED = 105, /* to a controller the monitor started: as M_CLONED, then M_EXITED follows */
+	M_PTYS_OPENED = 106, /* strs: each pty's slave as a path of the monitor's mount namespace, in M_PTYS's order */
 
 	/* clients -> monitor, on the command socket */
 	C_GET_STATE = 300, /* -> C_REPLY ints: state, init pid, monitor pid, exit code, exit signal, clone flags, daemon */

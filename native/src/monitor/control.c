@@ -293,7 +293,8 @@ void adopt_restored(pid_t pid, int pidfd, uint64_t flags)
 	M.pid = pid;
 	M.pidfd = pidfd;
 	M.clone_flags = flags;
-	M.stdio = STDIO_NULL;
+	/* The restored processes have their own stdio; a console is drained as a daemon's (logged, kept, lent to lxkit console), as LXC leaves it. */
+	M.stdio = STDIO_DETACHED;
 	M.init_ran = 1;
 	for (size_t i = 0; i < NNS; i++)
 		M.ns[i] = (flags & (uint64_t)NAMESPACES[i].type) ? ns_open(i) : -1;
@@ -826,6 +827,12 @@ int control_on_message(void)
 			send_result_errno(M.pid >= 0 ? EBUSY : EPROTO, "execve", NULL);
 		else
 			do_restore(&r);
+		break;
+	case M_PTYS:
+		if (M.pid >= 0 || rec_get(payload, (size_t)n, &r) < 0)
+			send_result_errno(M.pid >= 0 ? EBUSY : EPROTO, "open", "/dev/ptmx");
+		else
+			do_restore_ptys(&r);
 		break;
 	case M_BATCH: {
 		timeline_mark("batch");

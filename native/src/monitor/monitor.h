@@ -102,6 +102,7 @@ void adopt_restored(pid_t pid, int pidfd, uint64_t flags);
 
 /* restore.c */
 void do_restore(const struct record *r);
+void do_restore_ptys(const struct record *r);
 
 /* console.c */
 void console_take(int master);

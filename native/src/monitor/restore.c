@@ -6,6 +6,14 @@
  * would be: the monitor reaps it, holds its namespaces and serves its
  * command socket the same way from then on. The restorer's output comes
  * back in the answer when it fails, with what the restorer's log says.
+ *
+ * A checkpointed console and ttys were ptys of the container's own devpts,
+ * whose masters the monitor held: no restorer can make those again. Before
+ * the restore (M_PTYS) the monitor opens ptys of its own /dev/ptmx in their
+ * place, as LXC's restore does: it keeps their masters as a start's (the
+ * console drained and logged, the ttys lent to lxkit console), and the
+ * restorer gets their slaves at fds 3, 4, ... (criu --inherit-fd) and their
+ * paths to bind on /dev/console and /dev/ttyN (criu --ext-mount-map).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,14 +22,99 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "monitor.h"
+#include "ops.h"
 #include "../common/timeline.h"
 
 #define OUTPUT_MAX 4096
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+#define RESTORE_PTYS_MAX 65 /* the console and 64 ttys (M.ttys) */
+/* The slaves of M_PTYS's ptys, for the restorer's fds 3, 4, ...: closed once it ran. */
+static int slaves[RESTORE_PTYS_MAX];
+static int nslaves;
+
+static void close_slaves(void)
+{
+	for (int i = 0; i < nslaves; i++)
+		close(slaves[i]);
+	nslaves = 0;
+}
+
+/* ints: (kind, index) per pty. Answers M_PTYS_OPENED with the slaves' paths. */
+void do_restore_ptys(const struct record *r)
+{
+	uint32_t n = r->nints / 2;
+	int masters[RESTORE_PTYS_MAX];
+	char paths[RESTORE_PTYS_MAX][64];
+	const char *strs[RESTORE_PTYS_MAX];
+	close_slaves();
+	if (n > RESTORE_PTYS_MAX || M.console >= 0 || M.nttys > 0) {
+		send_result_errno(n > RESTORE_PTYS_MAX ? E2BIG : EBUSY, "open", "/dev/ptmx");
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		int64_t kind = r->ints[2 * i], index = r->ints[2 * i + 1];
+		if (kind != PTY_CONSOLE && (kind != PTY_TTY || index < 1 || index > (int64_t)(sizeof(M.ttys) / sizeof(M.ttys[0])))) {
+			for (int j = 0; j < nslaves; j++)
+				close(masters[j]);
+			close_slaves();
+			send_result_errno(EINVAL, "open", "/dev/ptmx");
+			return;
+		}
+		const char *failed = "open";
+		int unlock = 0, master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC), slave = -1;
+		if (master >= 0 && (failed = "ioctl(TIOCSPTLCK)", ioctl(master, TIOCSPTLCK, &unlock) == 0) &&
+		    (failed = "ioctl(TIOCGPTPEER)", (slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) >= 0)) {
+			/* The slave's path as this mount namespace names it: where the restorer binds it from. */
+			char link[64];
+			snprintf(link, sizeof(link), "/proc/self/fd/%d", slave);
+			ssize_t len = readlink(link, paths[i], sizeof(paths[i]) - 1);
+			if (len > 0) {
+				paths[i][len] = '\0';
+				masters[nslaves] = master;
+				slaves[nslaves++] = slave;
+				strs[i] = paths[i];
+				continue;
+			}
+			failed = "readlink";
+		}
+		int err = errno;
+		if (slave >= 0)
+			close(slave);
+		if (master >= 0)
+			close(master);
+		for (int j = 0; j < nslaves; j++)
+			close(masters[j]);
+		close_slaves();
+		send_result_errno(err, failed, "/dev/ptmx");
+		return;
+	}
+	/* All open: the masters are the container's from now on, as a start's op_pty hands them over. */
+	for (uint32_t i = 0; i < n; i++) {
+		if (r->ints[2 * i] == PTY_CONSOLE) {
+			console_take(masters[i]);
+			continue;
+		}
+		int at = (int)r->ints[2 * i + 1] - 1;
+		for (; M.nttys < at; M.nttys++)
+			M.ttys[M.nttys] = -1;
+		if (at < M.nttys && M.ttys[at] >= 0)
+			close(M.ttys[at]);
+		M.ttys[at] = masters[i];
+		if (at >= M.nttys)
+			M.nttys = at + 1;
+	}
+	(void)!send_record(M.control, M_PTYS_OPENED, NULL, 0, strs, n);
+}
 
 /*
  * The restorer's stdout and stderr: the last OUTPUT_MAX - 1 bytes (the end
@@ -79,7 +172,7 @@ static void fail(int err, const char *syscall, const char *path, const char *det
 }
 
 /* ints: the restored namespaces' CLONE_NEW* flags; strs: the file the restorer writes the init's pid to, then its argv. */
-void do_restore(const struct record *r)
+static void run_restorer(const struct record *r)
 {
 	timeline_mark("restore");
 	if (M.serve_failed) {
@@ -111,8 +204,16 @@ void do_restore(const struct record *r)
 		int null = open("/dev/null", O_RDONLY);
 		if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
 			_exit(127);
-		/* Nothing of the monitor's for the restorer, nor for the tree it restores. */
-		syscall(SYS_close_range, 3, ~0U, 0);
+		/* The ptys' slaves at 3, 4, ... (moved above that range first, so that none is overwritten before it moves). */
+		int high[RESTORE_PTYS_MAX];
+		for (int i = 0; i < nslaves; i++)
+			if ((high[i] = fcntl(slaves[i], F_DUPFD_CLOEXEC, 3 + nslaves)) < 0)
+				_exit(127);
+		for (int i = 0; i < nslaves; i++)
+			if (dup2(high[i], 3 + i) < 0)
+				_exit(127);
+		/* Nothing else of the monitor's for the restorer, nor for the tree it restores. */
+		syscall(SYS_close_range, 3 + nslaves, ~0U, 0);
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
@@ -168,4 +269,11 @@ void do_restore(const struct record *r)
 		return;
 	}
 	adopt_restored(init, pidfd, flags);
+}
+
+void do_restore(const struct record *r)
+{
+	run_restorer(r);
+	/* The restored processes hold their own; a failed restore leaves the masters to the monitor's end. */
+	close_slaves();
 }

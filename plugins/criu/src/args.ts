@@ -9,6 +9,7 @@
  */
 import type { CheckpointDump, CheckpointRestore, ContainerConfig } from '@lxkit/core';
 import { planDevices, randomName, vethHostSideKeys, type NetDevice } from '@lxkit/plugin-net';
+import { dumpPtyArgs, restorePtyArgs, type CheckpointedPty } from './ptys.js';
 
 export interface CriuSettings {
   /** The criu program. */
@@ -35,10 +36,6 @@ export function unsupported(config: ContainerConfig): string | undefined {
     const e = config.last(key);
     return e ? ` (${e.file}:${e.line})` : '';
   };
-  if (model.console.path !== 'none') {
-    return `its console is a pty of its monitor's, which a restore cannot hand back yet: set lxc.console.path = none${at('lxc.console.path')}`;
-  }
-  if (model.tty.max > 0) return `lxc.tty.max = ${model.tty.max}${at('lxc.tty.max')}: its ttys are ptys of its monitor's, which a restore cannot hand back yet (set it to 0)`;
   if (model.idmap.length > 0) return `lxc.idmap${at('lxc.idmap')}: unprivileged containers are not checkpointed (as with LXC, only root's own)`;
   for (const d of netDevices(config)) {
     if (d.type === undefined) continue;
@@ -129,12 +126,13 @@ function common(action: Action, req: { directory: string; verbose: boolean; acti
 /** Where criu's log of an action goes: the checkpoint's directory, as LXC has it. */
 export const logFile = (directory: string, action: Action) => `${directory}/${action}.log`;
 
-/** criu dump (or pre-dump) of the container whose init is `req.pid`. */
-export function dumpArgs(req: CheckpointDump, s: CriuSettings, roots: readonly string[], freezer: string | undefined): string[] {
+/** criu dump (or pre-dump) of the container whose init is `req.pid`, whose console and ttys are `ptys`. */
+export function dumpArgs(req: CheckpointDump, s: CriuSettings, roots: readonly string[], freezer: string | undefined, ptys: readonly CheckpointedPty[] = []): string[] {
   const action: Action = req.preDump ? 'pre-dump' : 'dump';
   return [
     ...common(action, req, roots),
     ...bindMountMaps(req.container.config, action),
+    ...dumpPtyArgs(ptys),
     '--tree',
     String(req.pid),
     ...(freezer !== undefined ? ['--freeze-cgroup', freezer] : []),
@@ -147,11 +145,18 @@ export function dumpArgs(req: CheckpointDump, s: CriuSettings, roots: readonly s
   ];
 }
 
-/** criu restore onto `req.rootfs`, the init written to `pidFile` and made the monitor's child. */
-export function restoreArgs(req: CheckpointRestore, roots: readonly string[], pidFile: string, devices: readonly OuterDevice[] = []): string[] {
+/** criu restore onto `req.rootfs`, the init written to `pidFile` and made the monitor's child; the checkpoint's console and ttys are `ptys`, opened anew. */
+export function restoreArgs(
+  req: CheckpointRestore,
+  roots: readonly string[],
+  pidFile: string,
+  devices: readonly OuterDevice[] = [],
+  ptys: Parameters<typeof restorePtyArgs>[0] = [],
+): string[] {
   return [
     ...common('restore', req, roots),
     ...bindMountMaps(req.container.config, 'restore'),
+    ...restorePtyArgs(ptys),
     ...externalDevices(devices),
     '--root',
     req.rootfs,

@@ -13,6 +13,10 @@
  * the init's pid at the dump, and at a restore unlocks the one named after
  * the restored init's pid: the dump's table stays in the container's
  * namespace, dropping every packet. The plugin removes it after a restore.
+ *
+ * The console and ttys (ptys whose masters are the monitor's) are carried
+ * as LXC carries its console: external at the dump, and ptys of the new
+ * monitor's at the restore (ptys.ts).
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,9 +24,11 @@ import * as v from 'valibot';
 import { definePlugin, importExeca, LxkitError, VERSION, type Checkpointer, type CheckpointRestore } from '@lxkit/core';
 import { dumpArgs, logFile, outerDevices, restoreArgs, unsupported, type CriuSettings } from './args.js';
 import { cgroupRoots, freezerOf } from './cgroup-root.js';
+import { containerPtys, ptysRefused, type CheckpointedPty } from './ptys.js';
 
 export { bindMountMaps, dumpArgs, externalDevices, outerDevices, restoreArgs, unsupported, type CriuSettings, type OuterDevice } from './args.js';
 export { belowMount, cgroupMountPoints, cgroupRoots, freezerOf } from './cgroup-root.js';
+export { containerPtys, dumpPtyArgs, ptysRefused, restorePtyArgs, type CheckpointedPty } from './ptys.js';
 
 const Options = v.optional(
   v.strictObject({
@@ -40,6 +46,8 @@ interface Note {
   /** The init's pid at the dump: criu's nftables lock is named after it. */
   readonly pid: number;
   readonly networkLock: string | undefined;
+  /** The console and ttys at the dump (none in a checkpoint of an older lxkit, which refused them). */
+  readonly ptys?: readonly CheckpointedPty[];
 }
 
 /** criu's last complaints in its log, for an error message. */
@@ -77,25 +85,36 @@ function criuCheckpointer(options: v.InferOutput<typeof Options>): Checkpointer 
     unsupported,
     async dump(req) {
       const s = await settle();
-      const args = dumpArgs(req, s, cgroupRoots(req.cgroups), freezerOf(req.cgroups));
+      const ptys = await containerPtys(req.pid);
+      const args = dumpArgs(req, s, cgroupRoots(req.cgroups), freezerOf(req.cgroups), ptys);
       req.log.debug(`checkpointing with ${criu} ${args.join(' ')}`);
-      const note: Note = { container: req.container.name, pid: req.pid, networkLock: s.networkLock };
+      const note: Note = { container: req.container.name, pid: req.pid, networkLock: s.networkLock, ptys };
       await writeFile(join(req.directory, NOTE), `${JSON.stringify(note, null, 2)}\n`);
       await run(args, { what: req.preDump ? 'the pre-dump' : 'the checkpoint', container: req.container.name, log: logFile(req.directory, req.preDump ? 'pre-dump' : 'dump') });
     },
     async restorer(req) {
-      const note = await readFile(join(req.directory, NOTE), 'utf8').catch(() => undefined);
-      if (note === undefined) {
+      const text = await readFile(join(req.directory, NOTE), 'utf8').catch(() => undefined);
+      if (text === undefined) {
         throw new LxkitError('LXKIT_CHECKPOINT_FAILED', `cannot restore container "${req.container.name}": ${req.directory} holds no checkpoint of lxkit's (no ${NOTE})`, {
           container: req.container.name,
           path: req.directory,
         });
       }
+      const checkpointed = (JSON.parse(text) as Note).ptys ?? [];
+      const refused = ptysRefused(checkpointed, req.container.config);
+      if (refused !== undefined) {
+        throw new LxkitError('LXKIT_CHECKPOINT_FAILED', `cannot restore container "${req.container.name}" from ${req.directory}: ${refused}`, {
+          container: req.container.name,
+          path: req.directory,
+        });
+      }
+      const opened = checkpointed.length > 0 ? await req.openPtys(checkpointed.map(({ kind, index }) => ({ kind, index }))) : [];
+      const ptys = checkpointed.map((p, i) => ({ ...p, path: opened[i]!.path, fd: opened[i]!.fd }));
       const pidFile = join(req.directory, 'restore.pid');
       const devices = outerDevices(req.container.config, req.container.name);
       // The host ends' names, in the running config as a start puts them (lxkit info, script.down).
       for (const d of devices) if (d.type === 'veth') req.runtimeConfig(`lxc.net.${d.index}.veth.pair`, d.outside);
-      return { argv: [criu, ...restoreArgs(req, cgroupRoots(req.cgroups), pidFile, devices)], pidFile };
+      return { argv: [criu, ...restoreArgs(req, cgroupRoots(req.cgroups), pidFile, devices, ptys)], pidFile };
     },
     async restored(req) {
       await rm(join(req.directory, 'restore.pid'), { force: true });

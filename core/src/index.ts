@@ -71,7 +71,7 @@ export {
 } from './config/core-keys/model.js';
 export { parseMountEntry } from './config/core-keys/mount.js';
 export { mountEntry } from './builtins/mounts.js';
-export { parseIdMap } from './config/core-keys/idmap.js';
+export { hostIdOf, parseIdMap } from './config/core-keys/idmap.js';
 export { parsePrlimit, PRLIMIT_RESOURCES } from './config/core-keys/process.js';
 export { parseTimeOffset } from './config/core-keys/lifecycle.js';
 export { ARCH_NAMES, archPersonality } from './config/arch.js';

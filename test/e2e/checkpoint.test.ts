@@ -2,18 +2,19 @@
  * @kernel-vm
  *
  * Checkpoint and restore with criu (the criu plugin): a busybox container
- * with a counting shell in it is written to disk and stopped, then brought
- * back — same processes, same pids inside, its shell's count going on from
- * where it was, its tmpfs files back, its loopback passing packets — and
- * stopped for good with nothing left; a container on a bridge gets its veth
- * back there; a system container's gettys and console come back on new ptys
+ * (its console and gettys too) with a counting shell in it is written to
+ * disk and stopped, then brought back — same processes, same pids inside,
+ * its shell's count going on from where it was, its tmpfs files back, its
+ * loopback passing packets — and stopped for good with nothing left; a
+ * container on a bridge gets its veth back there; an unprivileged one comes
+ * back in its user namespace, its gettys reached on their new ptys
  * (storage: checkpoint-storage.test.ts). criu works in the kernel-feature VM;
  * on a host where `criu check` fails only what needs no criu runs: the
  * refusals, each naming what is wrong and leaving nothing behind, the ptys a
  * dump would name, and the ptys a restore hands to its restorer.
  */
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
@@ -22,7 +23,7 @@ import { Container, createRuntime, definePlugin, installedBuiltins, type OpenedP
 import { containerPtys } from '@lxkit/plugin-criu';
 import { needs } from '../lib/features.js';
 import { portsGone, withBridge, withWire } from '../lib/net.js';
-import { busyboxIn, containerCgroups, LXKIT_BIN, lxkitIn, testIf, until, withScratch, type Scratch } from '../lib/harness.js';
+import { asNobodyIn, busyboxIn, containerCgroups, LXKIT_BIN, lxkitIn, testIf, until, withScratch, type Scratch } from '../lib/harness.js';
 import { attach, CARRIED, PTYLESS, processes, state } from '../lib/checkpoint.js';
 
 const t = suite('checkpoint');
@@ -33,8 +34,11 @@ const counted = async (s: Scratch, name: string) =>
 /** The shell's last number. */
 const count = async (s: Scratch, name: string) => (await counted(s, name)).at(-1) ?? 0;
 
+/** The busybox template's console and two ttys (a getty on each), in a network namespace of its own with only its loopback. */
+const WITH_TTYS = 'lxc.net.0.type = empty\n';
+
 /** A running container whose shell counts in memory (appending each number to /count) and keeps a file on a tmpfs; its processes but sleep. */
-async function counting(s: Scratch, name: string, config = CARRIED): Promise<string> {
+async function counting(s: Scratch, name: string, config = WITH_TTYS): Promise<string> {
   await busyboxIn(s, name, config);
   const st = await lxkitIn(s, 'start', '-n', name);
   assert.is(st.exitCode, 0, st.stderr);
@@ -143,23 +147,24 @@ async function onTty(s: Scratch, name: string, tty: number, expect: RegExp, ms =
   }
 }
 
-testIf(t, needs('criu'), "a system container's console and ttys are carried: its gettys and console come back on ptys of the new monitor's, lxkit console reaches a getty, the console is logged again; a config without a console is refused", () =>
+testIf(t, needs('criu'), "an unprivileged container (lxc.idmap) comes back in its user namespace, its gettys and console on new ptys of the monitor's, owned as they were: a getty started again opens its tty, lxkit console reaches it, the console is logged; its images are lent to its root for the restore and given back; a config without a console is refused", () =>
   withScratch(async (s) => {
     const log = join(s.dir, 'console.log');
-    // The busybox template's console and two ttys, a getty on each tty and a shell waiting on the console (askfirst).
-    await busyboxIn(s, 'c5', `lxc.net.0.type = empty\nlxc.console.logfile = ${log}\n`);
-    assert.is((await lxkitIn(s, 'start', '-n', 'c5')).exitCode, 0);
+    // Root's unprivileged busybox container: the template's idmap and console (a shell waiting on it), its two gettys, and a third tty nobody holds.
+    await busyboxIn(s, 'u1', `lxc.net.0.type = empty\nlxc.tty.max = 3\nlxc.console.logfile = ${log}\n`, []);
+    assert.is((await lxkitIn(s, 'start', '-n', 'u1')).exitCode, 0);
     try {
-      const gettys = async () => {
-        const ps = await processes(s, 'c5');
+      const before = await until(async () => {
+        const ps = await processes(s, 'u1');
         return /getty -L tty1/.test(ps) && /getty -L tty2/.test(ps) ? ps : undefined;
-      };
-      const before = await until(gettys, 30_000, 'both gettys run');
+      }, 30_000, 'both gettys run');
       await until(async () => (/Please press Enter to activate this console/.test(await readFile(log, 'utf8').catch(() => '')) ? true : undefined), 20_000, 'the console is logged');
+      const ttysBefore = (await attach(s, 'u1', 'stat -c "%n %U %G %a" /dev/tty1 /dev/tty2 /dev/tty3 /dev/console')).stdout;
+      assert.match(ttysBefore, /^\/dev\/tty1 root \w+ \d+\n\/dev\/tty2 root \w+ \d+\n\/dev\/tty3 root tty 620\n\/dev\/console root tty \d+$/);
       const dir = join(s.dir, 'ck');
-      const ck = await lxkitIn(s, 'checkpoint', '-n', 'c5', '-D', dir, '-s');
+      const ck = await lxkitIn(s, 'checkpoint', '-n', 'u1', '-D', dir, '-s');
       assert.is(ck.exitCode, 0, ck.stderr);
-      assert.is(await state(s, 'c5'), 'STOPPED');
+      assert.is(await state(s, 'u1'), 'STOPPED');
       const note = JSON.parse(await readFile(join(dir, 'lxkit-checkpoint.json'), 'utf8')) as { ptys: { kind: string; index: number; mountpoints: string[] }[] };
       assert.equal(
         note.ptys.map((p) => [p.kind, p.index, p.mountpoints]),
@@ -167,29 +172,38 @@ testIf(t, needs('criu'), "a system container's console and ttys are carried: its
           ['console', 0, ['/dev/console']],
           ['tty', 1, ['/dev/tty1']],
           ['tty', 2, ['/dev/tty2']],
+          ['tty', 3, ['/dev/tty3']],
         ],
       );
+      const owners = async () => new Set(await Promise.all([dir, ...(await readdir(dir)).map((e) => join(dir, e))].map(async (p) => (await stat(p)).uid)));
 
-      const r = await lxkitIn(s, 'checkpoint', '-n', 'c5', '-D', dir, '-r');
+      const r = await lxkitIn(s, 'checkpoint', '-n', 'u1', '-D', dir, '-r');
       assert.is(r.exitCode, 0, r.stderr);
-      assert.is(await state(s, 'c5'), 'RUNNING');
-      assert.is(await processes(s, 'c5'), before, 'the same gettys and console shell, with the same pids inside');
-      await onTty(s, 'c5', 1, /c5 login: /);
-      const marked = await attach(s, 'c5', 'echo after-the-restore > /dev/console');
+      assert.equal([...(await owners())], [0], "the images are root's again");
+      assert.is(await processes(s, 'u1'), before, 'the same processes with the same pids inside');
+      const inside = await attach(s, 'u1', 'cat /proc/self/uid_map; stat -c "%n %U %G %a" /dev/tty1 /dev/tty2 /dev/tty3 /dev/console');
+      assert.equal(inside.stdout.split('\n').map((l) => l.trim().split(/\s+/).join(' ')), ['0 100000 65536', ...ttysBefore.split('\n')], "the container's own maps; its ttys owned as before (a getty makes its tty root's; the free tty3, a new pty of the host's, is given to its root and tty group)");
+      // The getty on tty1 ends; busybox init starts another, which opens /dev/tty1 by its path.
+      const killed = await attach(s, 'u1', "kill $(ps -o pid,args | awk '/getty -L tty1/ && !/awk/ {print $1}')");
+      assert.is(killed.exitCode, 0, killed.stderr);
+      await until(async () => ((await processes(s, 'u1')) !== before && /getty -L tty1/.test(await processes(s, 'u1')) ? true : undefined), 30_000, 'a new getty on tty1');
+      await onTty(s, 'u1', 1, /u1 login: /);
+      const marked = await attach(s, 'u1', 'echo after-the-restore > /dev/console');
       assert.is(marked.exitCode, 0, marked.stderr);
       await until(async () => (/after-the-restore/.test(await readFile(log, 'utf8')) ? true : undefined), 20_000, "what the restored container writes on its console is in the console's log");
-      assert.is((await lxkitIn(s, 'stop', '-n', 'c5', '-k')).exitCode, 0);
-      assert.equal(await containerCgroups(['c5']), []);
+      assert.is((await lxkitIn(s, 'stop', '-n', 'u1', '-k')).exitCode, 0);
+      assert.equal(await containerCgroups(['u1']), []);
 
       // The checkpoint's console needs one: a config that gives none is refused before criu runs, naming the key.
-      await appendFile(join(s.lxcpath, 'c5', 'config'), 'lxc.console.path = none\n');
-      const none = await lxkitIn(s, 'checkpoint', '-n', 'c5', '-D', dir, '-r');
+      await appendFile(join(s.lxcpath, 'u1', 'config'), 'lxc.console.path = none\n');
+      const none = await lxkitIn(s, 'checkpoint', '-n', 'u1', '-D', dir, '-r');
       assert.is(none.exitCode, 1);
-      assert.match(none.stderr, /cannot restore container "c5" from .*: the checkpoint has a console, and lxc\.console\.path = none \(.*config:\d+\) gives it none/);
-      assert.is(await state(s, 'c5'), 'STOPPED');
-      assert.equal(await containerCgroups(['c5']), [], 'the refused restore removed its cgroups');
+      assert.match(none.stderr, /cannot restore container "u1" from .*: the checkpoint has a console, and lxc\.console\.path = none \(.*config:\d+\) gives it none/);
+      assert.is(await state(s, 'u1'), 'STOPPED');
+      assert.equal(await containerCgroups(['u1']), [], 'the refused restore removed its cgroups');
+      assert.equal([...(await owners())], [0], "the images are root's after a refused restore too");
     } finally {
-      await lxkitIn(s, 'stop', '-n', 'c5', '-k');
+      await lxkitIn(s, 'stop', '-n', 'u1', '-k');
     }
   }),
 );
@@ -333,6 +347,14 @@ t('refusals name what is wrong and leave nothing: a stopped container, a restore
     assert.match(foreign.stderr, new RegExp(`cannot restore container "r1": ${dir} holds no checkpoint of lxkit's \\(no lxkit-checkpoint.json\\)`));
     assert.is(await state(s, 'r1'), 'STOPPED');
     assert.equal(await containerCgroups(['r1', 'r2']), [], 'the aborted restore removed its cgroups');
+
+    // criu is root's: a user other than root is refused before anything is made (the config let readable to it).
+    const asNobody = await asNobodyIn(s);
+    await chmod(join(s.lxcpath, 'r1'), 0o755);
+    await chmod(join(s.lxcpath, 'r1', 'config'), 0o644);
+    const user = await asNobody(['checkpoint', '-n', 'r1', '-r', '-D', join(s.dir, 'nobody')]);
+    assert.is(user.exitCode, 1, user.stderr);
+    assert.match(user.stderr, /container "r1" cannot be checkpointed by criu: criu runs as the host's root only: run lxkit checkpoint as root/, user.stderr);
 
     const usage = await lxkitIn(s, 'checkpoint', '-n', 'r1', '-D', dir, '-F');
     assert.is(usage.exitCode, 1);

@@ -4,11 +4,14 @@
  * mounts mapped by name, the container's cgroups as --cgroup-root values,
  * and the configs it refuses, naming the key and where it was set.
  */
+import { mkdir, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { silentLogger, type CheckpointDump, type ContainerConfig } from '@lxkit/core';
-import { belowMount, cgroupMountPoints, cgroupRoots, dumpArgs, freezerOf, outerDevices, ptysRefused, restoreArgs, unsupported, type CheckpointedPty } from '@lxkit/plugin-criu';
+import { belowMount, cgroupMountPoints, cgroupRoots, dumpArgs, freezerOf, lendImages, outerDevices, ptysRefused, restoreArgs, unsupported, type CheckpointedPty } from '@lxkit/plugin-criu';
 import { validateText } from '../lib/config.js';
+import { withTmpDir } from '../lib/harness.js';
 
 const t = suite('criu plugin');
 
@@ -103,11 +106,11 @@ t('cgroups: below their hierarchy’s mount point, with the controllers in front
   assert.is(freezerOf([]), undefined);
 });
 
-t('refused configs name the key and where it is set: an id map, a network criu is not given back (a console and ttys are carried)', async () => {
+t('refused configs name the key and where it is set: a network criu is not given back (a console, ttys and an id map are carried)', async () => {
   assert.is(unsupported((await validateText(CARRIED)).config), undefined);
   assert.is(unsupported((await validateText('lxc.console.path = none\nlxc.net.0.type = none\n')).config), undefined, 'the host network: nothing to carry');
   assert.is(unsupported((await validateText('lxc.tty.max = 4\nlxc.net.0.type = empty\n')).config), undefined, 'the console and four ttys');
-  assert.match(unsupported((await validateText(`${CARRIED}lxc.idmap = u 0 100000 65536\nlxc.idmap = g 0 100000 65536\n`)).config)!, /^lxc\.idmap \(test\.conf:5\): unprivileged containers/);
+  assert.is(unsupported((await validateText(`${CARRIED}lxc.idmap = u 0 100000 65536\nlxc.idmap = g 0 100000 65536\n`)).config), undefined, 'an unprivileged container');
   const base = 'lxc.console.path = none\nlxc.tty.max = 0\n';
   assert.match(unsupported((await validateText(`${base}lxc.net.0.type = phys\nlxc.net.0.link = dummy0\n`)).config)!, /^lxc\.net\.0\.type = phys \(test\.conf:3\): only empty, none, veth and macvlan networks are restored yet/);
   assert.match(unsupported((await validateText(`${base}lxc.net.0.type = macvlan\n`)).config)!, /^lxc\.net\.0\.type = macvlan \(test\.conf:3\): a restore makes the macvlan on lxc\.net\.0\.link, and none is set/);
@@ -179,5 +182,27 @@ t('the console and ttys: external ptys and external mounts at a dump; the new pt
   );
   assert.is(ptysRefused(ptys, (await validateText('lxc.tty.max = 1\n')).config), 'the checkpoint has tty 2, and lxc.tty.max = 1 (test.conf:1) gives fewer');
 });
+
+t("an unprivileged container's images: lent to its root for the restore, the pre-dumps they build on too (criu's parent links), and given back", () =>
+  withTmpDir(async (tmp) => {
+    const pre = join(tmp, 'pre');
+    const ck = join(tmp, 'ck');
+    await mkdir(pre, { mode: 0o700 });
+    await mkdir(ck, { mode: 0o700 });
+    await writeFile(join(pre, 'pages-1.img'), '', { mode: 0o600 });
+    await writeFile(join(ck, 'inventory.img'), '', { mode: 0o600 });
+    await writeFile(join(ck, 'note'), '', { mode: 0o600 });
+    await symlink('../pre', join(ck, 'parent'));
+    const files = [ck, join(ck, 'inventory.img'), join(ck, 'note'), pre, join(pre, 'pages-1.img')];
+    const owners = async () => Promise.all(files.map(async (f) => `${(await stat(f)).uid}:${(await stat(f)).gid}`));
+    const was = await owners();
+    const giveBack = await lendImages(ck, 100000, 100007);
+    assert.equal(await owners(), files.map(() => '100000:100007'));
+    await writeFile(join(ck, 'restore.log'), '');
+    await giveBack();
+    assert.equal(await owners(), was);
+    assert.is((await stat(join(ck, 'restore.log'))).uid, process.getuid!(), 'what the restore wrote stays as it was written');
+  }),
+);
 
 t.run();

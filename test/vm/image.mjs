@@ -59,6 +59,8 @@ export const GUEST_TOOLS = {
   // lxkit's criu plugin removes criu's leftover nftables lock from a restored container's network namespace.
   nft: 'nftables',
   nsenter: 'util-linux',
+  // Tests that run lxkit as a user other than root (the checkpoint refusals).
+  setpriv: 'util-linux',
 };
 
 /** The newest installed Debian cloud kernel: its version, vmlinuz and module tree. */

@@ -3,7 +3,7 @@
  * checkpointer's (`hooks.checkpointer`, the criu plugin); the core finds the
  * running container's init, cgroups and root filesystem for a dump, and runs
  * a restore as a start whose first process comes from the checkpoint
- * (start/run.ts, `restore`).
+ * (start/restore.ts).
  */
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';

@@ -202,4 +202,6 @@ export interface Checkpointer {
   restorer(req: CheckpointRestore): Promise<{ readonly argv: readonly string[]; readonly pidFile: string }>;
   /** After a restore, with the init running: what the restorer left undone. */
   restored?(req: CheckpointRestore & { readonly pid: number; readonly namespaces: Readonly<Record<string, string>> }): Promise<void>;
+  /** After every restore, whether it succeeded or not: what `restorer` changed for it is put back. */
+  restoreEnded?(req: CheckpointRestore): Promise<void>;
 }

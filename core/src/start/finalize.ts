@@ -10,7 +10,7 @@ import { MS } from './mount-options.js';
 import { CLONE_FLAGS } from './namespaces.js';
 import { PTY_KIND, type OpQueue } from './ops.js';
 
-const GID_TTY = 5;
+export const GID_TTY = 5;
 
 function ttyGidMapped(ctx: StartContext): boolean {
   if (!ctx.userns) return true;

@@ -19,7 +19,7 @@
  */
 import { LxkitError, messageOf } from '../errors.js';
 import type { HookName } from '../hooks/bus.js';
-import type { Checkpointer, CgroupHandoff, RestorePty } from '../hooks/drivers.js';
+import type { Checkpointer, CgroupHandoff } from '../hooks/drivers.js';
 import type { LifecycleContext, StartContext, StopContext } from '../hooks/contexts.js';
 import type { ContainerPaths } from '../container/paths.js';
 import type { ContainerLock } from '../container/lock.js';
@@ -36,6 +36,7 @@ import { forwardSignals, holdSignals } from './signals.js';
 import { planRecorder } from '../launch-plan/active.js';
 import { timelineMark } from '../log/timeline.js';
 import { cloneFirstReason, stopWorkReason } from './plugin-answers.js';
+import { restoreFirstProcess } from './restore.js';
 
 export type { ContainerState } from './protocol.js';
 
@@ -328,47 +329,20 @@ async function launch(runtime: Runtime, opts: RunOptions, detached: boolean) {
     };
 
     if (opts.restore) {
-      const r = opts.restore;
       planRecorder()?.refuse('a restore is not replayed');
-      await runtime.hooks.cloning.promise(ctx);
-      // criu restores onto a directory of the host: a filesystem the monitor would mount for the container
-      // (overlay, loop, lvm) is mounted on the host for the restore, and let go once the restored processes hold it.
-      const mount = ctx.rootfsMount;
-      // What pre-start attached for the container's own mount (a loop device), which a restore does not make, goes
-      // now (the backend's host mount attaches its own); otherwise it would outlive a daemon's lxkit unused.
-      if (mount?.kind === 'filesystem') await mount.mounted?.();
-      const opened =
-        rootfs === undefined || mount?.kind === 'bind'
-          ? undefined
-          : await rootfs.storage.backend.open(rootfs.storage.source, { name, lxcpath: opts.lxcpath, dir: `${opts.lxcpath}/${name}`, log });
-      let ptysOpened = false;
-      try {
-        const req = {
-          container: ctx.container,
-          log,
-          directory: r.directory,
-          verbose: r.verbose,
-          ...(r.actionScript !== undefined ? { actionScript: r.actionScript } : {}),
-          // No rootfs: the host's own; a bind's source is a directory on the host already.
-          rootfs: opened?.path ?? (mount?.kind === 'bind' ? mount.path : '/'),
-          cgroups: handed,
-          runtimeConfig: ctx.runtimeConfig,
-          openPtys: async (ptys: readonly RestorePty[]) => {
-            if (ptysOpened) throw new LxkitError('LXKIT_CHECKPOINT_FAILED', `restoring container "${name}": the restorer asked for ptys twice`, { container: name });
-            ptysOpened = true;
-            const paths = await m.openPtys(ptys, `opening ptys for the restored console and ttys of container "${name}"`);
-            return ptys.map((p, i) => ({ ...p, path: paths[i]!, fd: 3 + i }));
-          },
-        };
-        const { argv, pidFile } = await r.checkpointer.restorer(req);
-        await served.answer;
-        log.debug(`restoring with ${argv.join(' ')}`);
-        holdNamespaces(await m.restore({ flags: plan.flags, argv, pidFile, what: `restoring container "${name}" from ${r.directory}` }));
-        await r.checkpointer.restored?.({ ...req, pid: ctx.pid!, namespaces: ctx.namespaces });
-      } finally {
-        // The restored processes hold their own copy of the mount in their namespace.
-        await opened?.close();
-      }
+      await restoreFirstProcess({
+        runtime,
+        ctx,
+        monitor: m,
+        rootfs,
+        lxcpath: opts.lxcpath,
+        restore: opts.restore,
+        cgroups: handed,
+        flags: plan.flags,
+        served: served.answer,
+        holdNamespaces,
+        log,
+      });
       timelineMark('running');
       setState('RUNNING');
       return { monitor, ending: ending(true), pid: ctx.pid!, ctx };

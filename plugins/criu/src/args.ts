@@ -31,12 +31,13 @@ const NETWORKS = new Set(['empty', 'none', 'veth', 'macvlan']);
 
 /** Why criu (through lxkit) cannot carry this container, naming the key; undefined when it can. */
 export function unsupported(config: ContainerConfig): string | undefined {
+  // As lxc-checkpoint: criu reads and makes processes, namespaces and mounts as the host's root only.
+  if (process.geteuid?.() !== 0) return "criu runs as the host's root only: run lxkit checkpoint as root (as lxc-checkpoint)";
   const model = config.model;
   const at = (key: string) => {
     const e = config.last(key);
     return e ? ` (${e.file}:${e.line})` : '';
   };
-  if (model.idmap.length > 0) return `lxc.idmap${at('lxc.idmap')}: unprivileged containers are not checkpointed (as with LXC, only root's own)`;
   for (const d of netDevices(config)) {
     if (d.type === undefined) continue;
     if (!NETWORKS.has(d.type)) {

@@ -21,13 +21,15 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as v from 'valibot';
-import { definePlugin, importExeca, LxkitError, VERSION, type Checkpointer, type CheckpointRestore } from '@lxkit/core';
+import { definePlugin, hostIdOf, importExeca, LxkitError, VERSION, type Checkpointer, type CheckpointRestore } from '@lxkit/core';
 import { dumpArgs, logFile, outerDevices, restoreArgs, unsupported, type CriuSettings } from './args.js';
 import { cgroupRoots, freezerOf } from './cgroup-root.js';
+import { lendImages, type GiveBack } from './images-owner.js';
 import { containerPtys, ptysRefused, type CheckpointedPty } from './ptys.js';
 
 export { bindMountMaps, dumpArgs, externalDevices, outerDevices, restoreArgs, unsupported, type CriuSettings, type OuterDevice } from './args.js';
 export { belowMount, cgroupMountPoints, cgroupRoots, freezerOf } from './cgroup-root.js';
+export { lendImages } from './images-owner.js';
 export { containerPtys, dumpPtyArgs, ptysRefused, restorePtyArgs, type CheckpointedPty } from './ptys.js';
 
 const Options = v.optional(
@@ -60,6 +62,8 @@ async function complaints(log: string): Promise<string> {
 function criuCheckpointer(options: v.InferOutput<typeof Options>): Checkpointer {
   const criu = options?.criu ?? 'criu';
   let settings: Promise<CriuSettings> | undefined;
+  /** Images lent to a restoring container's root, by checkpoint directory, until its restore ends. */
+  const lent = new Map<string, GiveBack>();
   /** Which network lock criu offers, asked once (criu --help). */
   const settle = () =>
     (settings ??= importExeca().then(async ({ execa }) => {
@@ -110,6 +114,10 @@ function criuCheckpointer(options: v.InferOutput<typeof Options>): Checkpointer 
       }
       const opened = checkpointed.length > 0 ? await req.openPtys(checkpointed.map(({ kind, index }) => ({ kind, index }))) : [];
       const ptys = checkpointed.map((p, i) => ({ ...p, path: opened[i]!.path, fd: opened[i]!.fd }));
+      const idmap = req.container.config.model.idmap;
+      const [uid, gid] = [hostIdOf(idmap, 'u', 0), hostIdOf(idmap, 'g', 0)];
+      // An unprivileged container's processes read their images themselves, as its root.
+      if (uid !== undefined && gid !== undefined) lent.set(req.directory, await lendImages(req.directory, uid, gid));
       const pidFile = join(req.directory, 'restore.pid');
       const devices = outerDevices(req.container.config, req.container.name);
       // The host ends' names, in the running config as a start puts them (lxkit info, script.down).
@@ -119,6 +127,11 @@ function criuCheckpointer(options: v.InferOutput<typeof Options>): Checkpointer 
     async restored(req) {
       await rm(join(req.directory, 'restore.pid'), { force: true });
       await unlock(req);
+    },
+    async restoreEnded(req) {
+      const giveBack = lent.get(req.directory);
+      lent.delete(req.directory);
+      await giveBack?.();
     },
   };
 }

@@ -31,6 +31,12 @@ export function parseIdMap(value: string): IdMap {
   return map;
 }
 
+/** The host's id for `id` in the container, through the maps of `type`; undefined when unmapped. */
+export function hostIdOf(idmap: readonly IdMap[], type: 'u' | 'g', id: number): number | undefined {
+  const m = idmap.find((e) => e.type === type && e.nsid <= id && id < e.nsid + e.range);
+  return m === undefined ? undefined : m.hostid + (id - m.nsid);
+}
+
 export const idmapKeys: KeyHandler<CoreModel>[] = [
   {
     key: 'lxc.idmap',

@@ -14,7 +14,7 @@
  * dump would name, and the ptys a restore hands to its restorer.
  */
 import { existsSync } from 'node:fs';
-import { appendFile, chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
@@ -49,16 +49,47 @@ async function counting(s: Scratch, name: string, config = WITH_TTYS): Promise<s
   return processes(s, name);
 }
 
-testIf(t, needs('criu'), 'checkpoint -s writes the container to disk and stops it; -r brings the same processes back, counting on from where they were, with their tmpfs and a loopback that passes packets; the stop after leaves nothing', () =>
+/** The image files in `dir` whose name matches `re`. */
+const images = async (dir: string, re: RegExp) => (await readdir(dir)).filter((f) => re.test(f));
+
+testIf(t, needs('criu'), 'checkpoint -s writes the container to disk, its memory pages through a page server (as a migration sends them), and stops it; -r brings the same processes back, counting on from where they were, with their tmpfs and a loopback that passes packets; the stop after leaves nothing', () =>
   withScratch(async (s) => {
     const before = await counting(s, 'c1');
     const dir = join(s.dir, 'ck');
-    const ck = await lxkitIn(s, 'checkpoint', '-n', 'c1', '-D', dir, '-s');
-    assert.is(ck.exitCode, 0, ck.stderr);
+    // The receiving side of a migration: criu's page server on the loopback, writing the pages into a directory of its own.
+    const received = join(s.dir, 'received');
+    await mkdir(received);
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    // --daemon returns once it listens; its output goes to its log, not to pipes this process would wait on until it ends.
+    const serverLog = join(s.dir, 'page-server.log');
+    const server = await execa(
+      'criu',
+      ['page-server', '--daemon', '--images-dir', received, '--address', '127.0.0.1', '--port', String(port), '--pidfile', join(received, 'server.pid'), '--log-file', serverLog],
+      { reject: false, stdio: 'ignore' },
+    );
+    assert.is(server.exitCode, 0, await readFile(serverLog, 'utf8').catch(() => ''));
+    const serverPid = Number(await readFile(join(received, 'server.pid'), 'utf8'));
+    try {
+      const ck = await lxkitIn(s, 'checkpoint', '-n', 'c1', '-D', dir, '-s', '--page-server', `127.0.0.1:${port}`);
+      assert.is(ck.exitCode, 0, ck.stderr);
+    } finally {
+      // It ends with the dump's connection; not if the dump never came.
+      await until(async () => (existsSync(`/proc/${serverPid}`) ? (process.kill(serverPid, 'SIGTERM'), undefined) : true), 10_000, 'the page server ends');
+    }
     assert.is(await state(s, 'c1'), 'STOPPED');
     assert.ok(existsSync(join(dir, 'inventory.img')), 'criu images');
     assert.ok(existsSync(join(dir, 'dump.log')), "criu's log beside them");
+    assert.equal(await images(dir, /^pages-/), [], 'no memory pages in the directory');
+    assert.ok((await images(received, /^pages-.*\.img$/)).length > 0, 'the pages are on the receiving side');
     assert.equal(await containerCgroups(['c1']), [], 'the stopped container has no cgroup left');
+    // Without them no restore: it fails with criu's own complaint from its log, and leaves nothing.
+    const without = await lxkitIn(s, 'checkpoint', '-n', 'c1', '-D', dir, '-r');
+    assert.is(without.exitCode, 1);
+    assert.match(without.stderr, new RegExp(`restoring container "c1" from ${dir}: criu exited with status 1[\\s\\S]*criu's log \\(${dir}/restore\\.log\\):\\n.*Error`));
+    assert.is(await state(s, 'c1'), 'STOPPED');
+    assert.equal(await containerCgroups(['c1']), []);
+    // What the page server received goes beside the rest of the images.
+    for (const f of await images(received, /\.img$/)) await copyFile(join(received, f), join(dir, f));
     const atDump = await count(s, 'c1');
     await new Promise((r) => setTimeout(r, 300));
     assert.is(await count(s, 'c1'), atDump, 'nothing counts while it is on disk');
@@ -150,8 +181,9 @@ async function onTty(s: Scratch, name: string, tty: number, expect: RegExp, ms =
 testIf(t, needs('criu'), "an unprivileged container (lxc.idmap) comes back in its user namespace, its gettys and console on new ptys of the monitor's, owned as they were: a getty started again opens its tty, lxkit console reaches it, the console is logged; its images are lent to its root for the restore and given back; a config without a console is refused", () =>
   withScratch(async (s) => {
     const log = join(s.dir, 'console.log');
-    // Root's unprivileged busybox container: the template's idmap and console (a shell waiting on it), its two gettys, and a third tty nobody holds.
-    await busyboxIn(s, 'u1', `lxc.net.0.type = empty\nlxc.tty.max = 3\nlxc.console.logfile = ${log}\n`, []);
+    // Root's unprivileged busybox container: the template's idmap and console (a shell waiting on it), its two gettys, and a third
+    // tty nobody holds, laid out in lxc.tty.dir (the console bound twice, /dev/ttyN links).
+    await busyboxIn(s, 'u1', `lxc.net.0.type = empty\nlxc.tty.max = 3\nlxc.tty.dir = lxc\nlxc.console.logfile = ${log}\n`, []);
     assert.is((await lxkitIn(s, 'start', '-n', 'u1')).exitCode, 0);
     try {
       const before = await until(async () => {
@@ -159,7 +191,7 @@ testIf(t, needs('criu'), "an unprivileged container (lxc.idmap) comes back in it
         return /getty -L tty1/.test(ps) && /getty -L tty2/.test(ps) ? ps : undefined;
       }, 30_000, 'both gettys run');
       await until(async () => (/Please press Enter to activate this console/.test(await readFile(log, 'utf8').catch(() => '')) ? true : undefined), 20_000, 'the console is logged');
-      const ttysBefore = (await attach(s, 'u1', 'stat -c "%n %U %G %a" /dev/tty1 /dev/tty2 /dev/tty3 /dev/console')).stdout;
+      const ttysBefore = (await attach(s, 'u1', 'stat -L -c "%n %U %G %a" /dev/tty1 /dev/tty2 /dev/tty3 /dev/console')).stdout;
       assert.match(ttysBefore, /^\/dev\/tty1 root \w+ \d+\n\/dev\/tty2 root \w+ \d+\n\/dev\/tty3 root tty 620\n\/dev\/console root tty \d+$/);
       const dir = join(s.dir, 'ck');
       const ck = await lxkitIn(s, 'checkpoint', '-n', 'u1', '-D', dir, '-s');
@@ -167,12 +199,12 @@ testIf(t, needs('criu'), "an unprivileged container (lxc.idmap) comes back in it
       assert.is(await state(s, 'u1'), 'STOPPED');
       const note = JSON.parse(await readFile(join(dir, 'lxkit-checkpoint.json'), 'utf8')) as { ptys: { kind: string; index: number; mountpoints: string[] }[] };
       assert.equal(
-        note.ptys.map((p) => [p.kind, p.index, p.mountpoints]),
+        note.ptys.map((p) => [p.kind, p.index, [...p.mountpoints].sort()]),
         [
-          ['console', 0, ['/dev/console']],
-          ['tty', 1, ['/dev/tty1']],
-          ['tty', 2, ['/dev/tty2']],
-          ['tty', 3, ['/dev/tty3']],
+          ['console', 0, ['/dev/console', '/dev/lxc/console']],
+          ['tty', 1, ['/dev/lxc/tty1']],
+          ['tty', 2, ['/dev/lxc/tty2']],
+          ['tty', 3, ['/dev/lxc/tty3']],
         ],
       );
       const owners = async () => new Set(await Promise.all([dir, ...(await readdir(dir)).map((e) => join(dir, e))].map(async (p) => (await stat(p)).uid)));
@@ -181,7 +213,7 @@ testIf(t, needs('criu'), "an unprivileged container (lxc.idmap) comes back in it
       assert.is(r.exitCode, 0, r.stderr);
       assert.equal([...(await owners())], [0], "the images are root's again");
       assert.is(await processes(s, 'u1'), before, 'the same processes with the same pids inside');
-      const inside = await attach(s, 'u1', 'cat /proc/self/uid_map; stat -c "%n %U %G %a" /dev/tty1 /dev/tty2 /dev/tty3 /dev/console');
+      const inside = await attach(s, 'u1', 'cat /proc/self/uid_map; stat -L -c "%n %U %G %a" /dev/tty1 /dev/tty2 /dev/tty3 /dev/console');
       assert.equal(inside.stdout.split('\n').map((l) => l.trim().split(/\s+/).join(' ')), ['0 100000 65536', ...ttysBefore.split('\n')], "the container's own maps; its ttys owned as before (a getty makes its tty root's; the free tty3, a new pty of the host's, is given to its root and tty group)");
       // The getty on tty1 ends; busybox init starts another, which opens /dev/tty1 by its path.
       const killed = await attach(s, 'u1', "kill $(ps -o pid,args | awk '/getty -L tty1/ && !/awk/ {print $1}')");
@@ -355,6 +387,19 @@ t('refusals name what is wrong and leave nothing: a stopped container, a restore
     const user = await asNobody(['checkpoint', '-n', 'r1', '-r', '-D', join(s.dir, 'nobody')]);
     assert.is(user.exitCode, 1, user.stderr);
     assert.match(user.stderr, /container "r1" cannot be checkpointed by criu: criu runs as the host's root only: run lxkit checkpoint as root/, user.stderr);
+
+    // LXC's migrate options, checked before anything is asked of the container.
+    const notPort = await lxkitIn(s, 'checkpoint', '-n', 'r1', '-D', dir, '--page-server', 'somewhere');
+    assert.equal([notPort.exitCode, notPort.stderr], [1, 'lxkit-checkpoint: r1: --page-server: "somewhere" is not ADDRESS:PORT']);
+    const ghost = await lxkitIn(s, 'checkpoint', '-n', 'r1', '-D', dir, '--ghost-limit', '1M');
+    assert.equal([ghost.exitCode, ghost.stderr], [1, 'lxkit-checkpoint: r1: --ghost-limit: "1M" is not a number of bytes']);
+    const onRestore = await lxkitIn(s, 'checkpoint', '-n', 'r1', '-D', dir, '-r', '--no-skip-in-flight');
+    assert.equal([onRestore.exitCode, onRestore.stderr], [1, 'lxkit-checkpoint: r1: --no-skip-in-flight is for a checkpoint']);
+    const lib = await new Container('r1', { lxcpath: s.lxcpath }).checkpoint({ directory: dir, pageServer: { address: '127.0.0.1', port: 70000 } }).then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
+    assert.is(lib, 'pageServer.port: 70000 is no port (1-65535)');
 
     const usage = await lxkitIn(s, 'checkpoint', '-n', 'r1', '-D', dir, '-F');
     assert.is(usage.exitCode, 1);

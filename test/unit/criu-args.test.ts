@@ -25,6 +25,8 @@ const dump = (config: ContainerConfig, o: Partial<CheckpointDump> = {}): Checkpo
   stop: false,
   preDump: false,
   verbose: false,
+  preservesInodes: false,
+  skipInFlight: true,
   pid: 4242,
   cgroups: V2,
   rootfs: '/var/lib/lxc/c1/rootfs',
@@ -57,6 +59,21 @@ t('a dump: the tree of the init, frozen through its cgroup, left running unless 
   assert.ok(stopping.includes('-v4'));
   assert.equal(after(stopping, '--action-script'), ['/site/cr.sh']);
   assert.equal(after(stopping, '--prev-images-dir'), ['../pre']);
+
+  // LXC's migrate options: a page server for the pages, the same inodes at the restore, no skipping in-flight connections, a ghost limit.
+  const migrating = dumpArgs(
+    dump(config, { pageServer: { address: '192.0.2.7', port: 27000 }, preservesInodes: true, skipInFlight: false, ghostLimit: 1048576 }),
+    { criu: 'criu', networkLock: undefined },
+    [],
+    undefined,
+  );
+  assert.ok(migrating.includes('--page-server'));
+  assert.equal(after(migrating, '--address'), ['192.0.2.7']);
+  assert.equal(after(migrating, '--port'), ['27000']);
+  assert.equal(after(migrating, '--ghost-limit'), ['1048576']);
+  assert.not.ok(migrating.includes('--force-irmap'), 'the same inodes: watches are found by inode');
+  assert.not.ok(migrating.includes('--skip-in-flight'));
+  assert.not.ok(args.includes('--page-server') || args.includes('--ghost-limit'), 'none of them by default');
 
   const pre = dumpArgs(dump(config, { preDump: true }), { criu: 'criu', networkLock: undefined }, [], undefined);
   assert.is(pre[0], 'pre-dump');

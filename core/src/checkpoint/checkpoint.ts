@@ -28,6 +28,23 @@ export interface CheckpointOptions {
   verbose?: boolean;
   /** A script the checkpointer runs at each of its stages (lxc-checkpoint -A). */
   actionScript?: string;
+  /**
+   * The memory pages go to a criu page server there instead of into
+   * `directory` (LXC's migrate pageserver_address/_port): the receiving host
+   * runs `criu page-server --images-dir DIR --address ADDRESS --port PORT`,
+   * and restores from DIR once the rest of the images are put beside them.
+   */
+  pageServer?: { readonly address: string; readonly port: number };
+  /**
+   * The container will be restored onto the same filesystem, with the same
+   * inodes (LXC's preserves_inodes): inotify watches are then found again by
+   * inode instead of by path (criu's --force-irmap left out).
+   */
+  preservesInodes?: boolean;
+  /** Dump even while connections are half-open (criu's --skip-in-flight, the default; false: LXC's disable_skip_in_flight). */
+  skipInFlight?: boolean;
+  /** How many bytes of deleted files that processes still hold go into the images (criu's --ghost-limit; LXC's ghost_limit). */
+  ghostLimit?: number;
 }
 
 export interface RestoreOptions {
@@ -61,6 +78,19 @@ export function checkpointerFor(runtime: Runtime, name: string, config: Containe
   return checkpointer;
 }
 
+/** The page server's address and port, and the ghost limit, are what criu can take: a usage error names the option otherwise. */
+function checkMigrateOptions(opts: CheckpointOptions): void {
+  const ps = opts.pageServer;
+  if (ps !== undefined) {
+    // criu takes the address as given; an option-like or empty one would be read as something else.
+    if (!ps.address || ps.address.startsWith('-') || /\s/.test(ps.address)) throw new LxkitError('LXKIT_USAGE', `pageServer.address: "${ps.address}" is no address`);
+    if (!Number.isInteger(ps.port) || ps.port < 1 || ps.port > 65535) throw new LxkitError('LXKIT_USAGE', `pageServer.port: ${ps.port} is no port (1-65535)`);
+  }
+  if (opts.ghostLimit !== undefined && (!Number.isSafeInteger(opts.ghostLimit) || opts.ghostLimit < 0)) {
+    throw new LxkitError('LXKIT_USAGE', `ghostLimit: ${opts.ghostLimit} is no number of bytes`);
+  }
+}
+
 /** The root filesystem as a directory of the host, where the backend keeps it so. */
 function rootfsDirectory(runtime: Runtime, name: string, config: ContainerConfig): string | undefined {
   const value = config.model.rootfs.path;
@@ -76,6 +106,7 @@ export async function checkpointContainer(
   opts: CheckpointOptions,
 ): Promise<void> {
   const checkpointer = checkpointerFor(runtime, c.name, c.config);
+  checkMigrateOptions(opts);
   const status = await c.running.status();
   if (!status || status.state === 'STOPPED' || !status.pid) {
     throw new LxkitError('LXKIT_CONTAINER_NOT_RUNNING', `container "${c.name}" is not running: only a running container can be checkpointed`, { container: c.name });
@@ -93,6 +124,10 @@ export async function checkpointContainer(
     ...(opts.previous !== undefined ? { previous: opts.previous } : {}),
     verbose: opts.verbose ?? false,
     ...(opts.actionScript !== undefined ? { actionScript: resolve(opts.actionScript) } : {}),
+    ...(opts.pageServer !== undefined ? { pageServer: opts.pageServer } : {}),
+    preservesInodes: opts.preservesInodes ?? false,
+    skipInFlight: opts.skipInFlight ?? true,
+    ...(opts.ghostLimit !== undefined ? { ghostLimit: opts.ghostLimit } : {}),
     pid: status.pid,
     cgroups,
     rootfs: rootfsDirectory(runtime, c.name, c.config),

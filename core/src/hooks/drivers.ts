@@ -138,6 +138,14 @@ export interface CheckpointDump {
   readonly verbose: boolean;
   /** A script the checkpointer runs at each of its stages (lxc-checkpoint -A; criu's --action-script). */
   readonly actionScript?: string;
+  /** Where the memory pages go instead of into `directory`: a page server (criu page-server) at this address and port. */
+  readonly pageServer?: { readonly address: string; readonly port: number };
+  /** The restore will be onto the same filesystem, with the same inodes (LXC's preserves_inodes). */
+  readonly preservesInodes: boolean;
+  /** Dump even while connections are half-open (criu's --skip-in-flight). */
+  readonly skipInFlight: boolean;
+  /** Bytes of deleted files still held that go into the images (criu's --ghost-limit); undefined: the checkpointer's default. */
+  readonly ghostLimit?: number;
   /** The container's init as the host sees it. */
   readonly pid: number;
   /** The container's cgroups, one per hierarchy (absolute directories). */
@@ -204,4 +212,6 @@ export interface Checkpointer {
   restored?(req: CheckpointRestore & { readonly pid: number; readonly namespaces: Readonly<Record<string, string>> }): Promise<void>;
   /** After every restore, whether it succeeded or not: what `restorer` changed for it is put back. */
   restoreEnded?(req: CheckpointRestore): Promise<void>;
+  /** What the restorer's own log says of a failed restore (its last errors), for the error lxkit reports; undefined: nothing more. */
+  restoreFailed?(req: CheckpointRestore): Promise<string | undefined>;
 }

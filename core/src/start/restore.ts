@@ -7,7 +7,7 @@
  */
 import { chmod, chown } from 'node:fs/promises';
 import { hostIdOf } from '../config/core-keys/idmap.js';
-import { LxkitError } from '../errors.js';
+import { isLxkitError, LxkitError } from '../errors.js';
 import type { CgroupHandoff, Checkpointer, CheckpointRestore, OpenedPty, RestorePty } from '../hooks/drivers.js';
 import type { StartContext } from '../hooks/contexts.js';
 import type { Logger } from '../log/logger.js';
@@ -67,11 +67,17 @@ export async function restoreFirstProcess(o: RestoreRun): Promise<void> {
       return ptys.map((p, i) => ({ ...p, path: paths[i]!, fd: 3 + i }));
     },
   };
+  // A restorer that logs to a file says why there: its last errors go into the error.
+  const explained = async (err: unknown): Promise<never> => {
+    const why = isLxkitError(err, 'LXKIT_CHECKPOINT_FAILED') ? await r.checkpointer.restoreFailed?.(req).catch(() => undefined) : undefined;
+    if (!why || !isLxkitError(err)) throw err;
+    throw new LxkitError(err.code, `${err.message}\n${why}`, { container: name, ...(err.path !== undefined ? { path: err.path } : {}), cause: err });
+  };
   try {
     const { argv, pidFile } = await r.checkpointer.restorer(req);
     await o.served;
     log.debug(`restoring with ${argv.join(' ')}`);
-    o.holdNamespaces(await m.restore({ flags: o.flags, argv, pidFile, what: `restoring container "${name}" from ${r.directory}` }));
+    o.holdNamespaces(await m.restore({ flags: o.flags, argv, pidFile, what: `restoring container "${name}" from ${r.directory}` }).catch((err) => explained(err)));
     await r.checkpointer.restored?.({ ...req, pid: ctx.pid!, namespaces: ctx.namespaces });
   } finally {
     await r.checkpointer.restoreEnded?.(req);

@@ -137,11 +137,13 @@ export function dumpArgs(req: CheckpointDump, s: CriuSettings, roots: readonly s
     '--tree',
     String(req.pid),
     ...(freezer !== undefined ? ['--freeze-cgroup', freezer] : []),
-    '--skip-in-flight',
+    ...(req.skipInFlight ? ['--skip-in-flight'] : []),
     ...(s.networkLock ? ['--network-lock', s.networkLock] : []),
     ...(req.previous !== undefined ? ['--prev-images-dir', req.previous] : []),
-    // Inotify watches are found again by path: the inodes may differ after a copy of the rootfs.
-    '--force-irmap',
+    ...(req.pageServer !== undefined ? ['--page-server', '--address', req.pageServer.address, '--port', String(req.pageServer.port)] : []),
+    // Inotify watches are found again by path, unless the restore keeps the inodes: a copy of the rootfs has others.
+    ...(req.preservesInodes ? [] : ['--force-irmap']),
+    ...(req.ghostLimit !== undefined ? ['--ghost-limit', String(req.ghostLimit)] : []),
     ...(action === 'dump' && !req.stop ? ['--leave-running'] : []),
   ];
 }

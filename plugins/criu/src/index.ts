@@ -128,6 +128,10 @@ function criuCheckpointer(options: v.InferOutput<typeof Options>): Checkpointer 
       await rm(join(req.directory, 'restore.pid'), { force: true });
       await unlock(req);
     },
+    async restoreFailed(req) {
+      const said = await complaints(logFile(req.directory, 'restore'));
+      return said ? `criu's log (${logFile(req.directory, 'restore')}):\n${said}` : undefined;
+    },
     async restoreEnded(req) {
       const giveBack = lent.get(req.directory);
       lent.delete(req.directory);

@@ -25,7 +25,7 @@ export type {
   StartContext,
   StopContext,
 } from './hooks/contexts.js';
-export type { CgroupDriver, CgroupHandoff, CgroupPlacement, CheckpointDump, Checkpointer, CheckpointRestore, NetworkType, OpenedPty, RestorePty, StorageBackend, Template, TemplateRequest } from './hooks/drivers.js';
+export type { CgroupDriver, CgroupHandoff, CgroupPlacement, CheckpointDump, Checkpointer, CheckpointFeature, CheckpointRestore, NetworkType, OpenedPty, RestorePty, StorageBackend, Template, TemplateRequest } from './hooks/drivers.js';
 export type {
   OpenedRootfs,
   RootfsMount,
@@ -115,6 +115,7 @@ export {
   type StartOptions,
 } from './container/container.js';
 export { containerInfos, nestedContainerInfos, type ContainerInfo, type NestedContainerInfo } from './container/list.js';
+export { checkpointFeatures, type CheckpointOptions, type RestoreOptions } from './checkpoint/checkpoint.js';
 export { autostartPlan, type AutostartAction, type AutostartEntry, type AutostartOptions } from './container/autostart.js';
 export { checkName } from './container/name.js';
 export { parseDeviceRule, type DeviceRule } from './cgroup/device-rules.js';

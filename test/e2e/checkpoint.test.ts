@@ -23,7 +23,7 @@ import { Container, createRuntime, definePlugin, installedBuiltins, type OpenedP
 import { containerPtys } from '@lxkit/plugin-criu';
 import { needs } from '../lib/features.js';
 import { portsGone, withBridge, withWire } from '../lib/net.js';
-import { asNobodyIn, busyboxIn, containerCgroups, LXKIT_BIN, lxkitIn, testIf, until, withScratch, type Scratch } from '../lib/harness.js';
+import { asNobodyIn, busyboxIn, containerCgroups, LXKIT_BIN, lxkitIn, testIf, until, which, withScratch, type Scratch } from '../lib/harness.js';
 import { attach, CARRIED, PTYLESS, processes, state } from '../lib/checkpoint.js';
 
 const t = suite('checkpoint');
@@ -336,6 +336,23 @@ t("a restore's ptys: the monitor opens one of the host's for each asked, and the
     assert.equal(await containerCgroups(['p1']), []);
   }),
 );
+
+testIf(t, which('criu') ? undefined : 'criu is not installed (Debian package criu)', "the features a migration may rely on (LXC's MIGRATE_FEATURE_CHECK) are criu's answers to its check of each, by names criu knows; an unknown feature is a usage error", async () => {
+  const c = new Container('any', { lxcpath: '/nonexistent' });
+  const criuNames = { 'mem-track': 'mem_dirty_track', 'lazy-pages': 'uffd-noncoop' } as const;
+  const expected = { supported: [] as string[], unsupported: [] as string[] };
+  for (const [feature, name] of Object.entries(criuNames)) {
+    const asked = await execa('criu', ['check', '--feature', name], { reject: false, all: true });
+    assert.not.match(String(asked.all), /Unknown feature/, `criu knows ${name}`);
+    (asked.exitCode === 0 ? expected.supported : expected.unsupported).push(feature);
+  }
+  assert.equal(await c.checkpointFeatures(['mem-track', 'lazy-pages']), expected);
+  const unknown = await c.checkpointFeatures(['teleport' as never]).then(
+    () => undefined,
+    (e: Error) => e.message,
+  );
+  assert.is(unknown, 'checkpoint feature "teleport" is unknown (known: mem-track, lazy-pages)');
+});
 
 t('refusals name what is wrong and leave nothing: a stopped container, a restore from a missing or foreign directory, flags of the other action; the console and ttys a dump would carry', () =>
   withScratch(async (s) => {

@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ContainerConfig } from '../config/container-config.js';
 import { LxkitError } from '../errors.js';
-import type { Checkpointer } from '../hooks/drivers.js';
+import type { CheckpointFeature, Checkpointer } from '../hooks/drivers.js';
 import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime.js';
 import { storageOf } from '../storage/select.js';
@@ -77,6 +77,27 @@ export function checkpointerFor(runtime: Runtime, name: string, config: Containe
   if (why !== undefined) throw new LxkitError('LXKIT_UNSUPPORTED', `container "${name}" cannot be checkpointed by ${checkpointer.name}: ${why}`, { container: name });
   return checkpointer;
 }
+
+/**
+ * Which of `features` a migration can rely on here, and which not (LXC's
+ * migrate(MIGRATE_FEATURE_CHECK)), as the enabled checkpointer finds them.
+ */
+export async function checkpointFeatures(
+  runtime: Runtime,
+  features: readonly CheckpointFeature[],
+): Promise<{ readonly supported: CheckpointFeature[]; readonly unsupported: CheckpointFeature[] }> {
+  for (const f of features) {
+    if (!CHECKPOINT_FEATURES.includes(f)) throw new LxkitError('LXKIT_USAGE', `checkpoint feature "${String(f)}" is unknown (known: ${CHECKPOINT_FEATURES.join(', ')})`);
+  }
+  const checkpointer = runtime.hooks.checkpointer.call();
+  if (!checkpointer?.unsupportedFeatures) {
+    throw new LxkitError('LXKIT_UNSUPPORTED', `no enabled plugin can tell which checkpoint features this host has${checkpointer ? ` (${checkpointer.name} cannot)` : ' (enable the criu plugin)'}`);
+  }
+  const unsupported = await checkpointer.unsupportedFeatures(features);
+  return { supported: features.filter((f) => !unsupported.includes(f)), unsupported: features.filter((f) => unsupported.includes(f)) };
+}
+
+const CHECKPOINT_FEATURES: readonly CheckpointFeature[] = ['mem-track', 'lazy-pages'];
 
 /** The page server's address and port, and the ghost limit, are what criu can take: a usage error names the option otherwise. */
 function checkMigrateOptions(opts: CheckpointOptions): void {

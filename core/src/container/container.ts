@@ -42,7 +42,8 @@ import { isRepeatableKey } from './repeatable.js';
 import { cloneContainer, emptyBut, type CloneOptions } from './clone.js';
 import { listSnapshots, requireSnapshot, takeSnapshot, type SnapshotInfo } from './snapshots.js';
 import { timelineMark } from '../log/timeline.js';
-import { checkpointContainer, checkpointerFor, type CheckpointOptions, type RestoreOptions } from '../checkpoint/checkpoint.js';
+import type { CheckpointFeature } from '../hooks/drivers.js';
+import { checkpointContainer, checkpointerFor, checkpointFeatures, type CheckpointOptions, type RestoreOptions } from '../checkpoint/checkpoint.js';
 
 export type { ContainerState, Detached } from '../start/run.js';
 export type { CloneOptions } from './clone.js';
@@ -494,6 +495,16 @@ export class Container {
     // The monitor has let go of its copy; this one would hold the lock until this process has exited.
     ContainerLock.fromFd(opts.lockFd).release();
     return result.exit;
+  }
+
+  /**
+   * Which of `features` a migration of this container can rely on here
+   * (LXC's migrate(MIGRATE_FEATURE_CHECK)): `mem-track` (memory tracked
+   * between a pre-dump and the dump) and `lazy-pages` (a restore before all
+   * pages arrived). A question about the host: the container need not exist.
+   */
+  async checkpointFeatures(features: readonly CheckpointFeature[]): Promise<{ readonly supported: CheckpointFeature[]; readonly unsupported: CheckpointFeature[] }> {
+    return checkpointFeatures(await this.runtime(), features);
   }
 
   /**

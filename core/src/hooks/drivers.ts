@@ -191,6 +191,13 @@ export interface CheckpointRestore {
 }
 
 /**
+ * What a migration may rely on (LXC's MIGRATE_FEATURE_CHECK): `mem-track`,
+ * tracking the memory written since a pre-dump (criu's mem_dirty_track);
+ * `lazy-pages`, restoring before every page has arrived (criu's uffd-noncoop).
+ */
+export type CheckpointFeature = 'mem-track' | 'lazy-pages';
+
+/**
  * What checkpoints and restores containers (`hooks.checkpointer`; the criu
  * plugin). The core runs a restore as a start: pre-start taps (cgroups,
  * storage, LSM profiles) and cloning taps run, then the monitor runs the
@@ -212,6 +219,8 @@ export interface Checkpointer {
   restored?(req: CheckpointRestore & { readonly pid: number; readonly namespaces: Readonly<Record<string, string>> }): Promise<void>;
   /** After every restore, whether it succeeded or not: what `restorer` changed for it is put back. */
   restoreEnded?(req: CheckpointRestore): Promise<void>;
+  /** Which of `features` this host cannot give (LXC's MIGRATE_FEATURE_CHECK); undefined: the checkpointer cannot tell. */
+  unsupportedFeatures?(features: readonly CheckpointFeature[]): Promise<CheckpointFeature[]>;
   /** What the restorer's own log says of a failed restore (its last errors), for the error lxkit reports; undefined: nothing more. */
   restoreFailed?(req: CheckpointRestore): Promise<string | undefined>;
 }

@@ -21,7 +21,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as v from 'valibot';
-import { definePlugin, hostIdOf, importExeca, LxkitError, VERSION, type Checkpointer, type CheckpointRestore } from '@lxkit/core';
+import { definePlugin, hostIdOf, importExeca, LxkitError, VERSION, type Checkpointer, type CheckpointFeature, type CheckpointRestore } from '@lxkit/core';
 import { dumpArgs, logFile, outerDevices, restoreArgs, unsupported, type CriuSettings } from './args.js';
 import { cgroupRoots, freezerOf } from './cgroup-root.js';
 import { lendImages, type GiveBack } from './images-owner.js';
@@ -40,6 +40,9 @@ const Options = v.optional(
     networkLock: v.optional(v.picklist(['nftables', 'iptables'])),
   }),
 );
+
+/** criu's names of the features a migration may rely on. */
+const CRIU_FEATURES: Record<CheckpointFeature, string> = { 'mem-track': 'mem_dirty_track', 'lazy-pages': 'uffd-noncoop' };
 
 /** What lxkit notes beside criu's images: what a restore needs to know of the dump. */
 const NOTE = 'lxkit-checkpoint.json';
@@ -127,6 +130,16 @@ function criuCheckpointer(options: v.InferOutput<typeof Options>): Checkpointer 
     async restored(req) {
       await rm(join(req.directory, 'restore.pid'), { force: true });
       await unlock(req);
+    },
+    async unsupportedFeatures(features) {
+      const { execa } = await importExeca();
+      const out: CheckpointFeature[] = [];
+      for (const f of features) {
+        // criu's own names, as LXC asks for them (criu check --feature).
+        const r = await execa(criu, ['check', '--feature', CRIU_FEATURES[f]], { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' });
+        if (r.exitCode !== 0) out.push(f);
+      }
+      return out;
     },
     async restoreFailed(req) {
       const said = await complaints(logFile(req.directory, 'restore'));

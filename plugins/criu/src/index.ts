@@ -67,6 +67,8 @@ function criuCheckpointer(options: v.InferOutput<typeof Options>): Checkpointer 
   let settings: Promise<CriuSettings> | undefined;
   /** Images lent to a restoring container's root, by checkpoint directory, until its restore ends. */
   const lent = new Map<string, GiveBack>();
+  /** The note of each checkpoint being restored, read once by the restorer, until its restore ends. */
+  const notes = new Map<string, Note>();
   /** Which network lock criu offers, asked once (criu --help). */
   const settle = () =>
     (settings ??= importExeca().then(async ({ execa }) => {
@@ -107,7 +109,9 @@ function criuCheckpointer(options: v.InferOutput<typeof Options>): Checkpointer 
           path: req.directory,
         });
       }
-      const checkpointed = (JSON.parse(text) as Note).ptys ?? [];
+      const note = JSON.parse(text) as Note;
+      notes.set(req.directory, note);
+      const checkpointed = note.ptys ?? [];
       const refused = ptysRefused(checkpointed, req.container.config);
       if (refused !== undefined) {
         throw new LxkitError('LXKIT_CHECKPOINT_FAILED', `cannot restore container "${req.container.name}" from ${req.directory}: ${refused}`, {
@@ -129,7 +133,8 @@ function criuCheckpointer(options: v.InferOutput<typeof Options>): Checkpointer 
     },
     async restored(req) {
       await rm(join(req.directory, 'restore.pid'), { force: true });
-      await unlock(req);
+      const note = notes.get(req.directory);
+      if (note) await unlock(req, note);
     },
     async unsupportedFeatures(features) {
       const { execa } = await importExeca();
@@ -148,14 +153,14 @@ function criuCheckpointer(options: v.InferOutput<typeof Options>): Checkpointer 
     async restoreEnded(req) {
       const giveBack = lent.get(req.directory);
       lent.delete(req.directory);
+      notes.delete(req.directory);
       await giveBack?.();
     },
   };
 }
 
 /** Removes criu's leftover nftables lock from the restored container's network namespace (see above). */
-async function unlock(req: CheckpointRestore & { readonly namespaces: Readonly<Record<string, string>> }): Promise<void> {
-  const note = JSON.parse(await readFile(join(req.directory, NOTE), 'utf8')) as Note;
+async function unlock(req: CheckpointRestore & { readonly namespaces: Readonly<Record<string, string>> }, note: Note): Promise<void> {
   const netns = req.namespaces['net'];
   if (note.networkLock !== 'nftables' || !netns) return;
   const { execa } = await importExeca();

@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 /**
  * Runs every test file (test/**\/*.test.ts) in its own Node process with uvu,
- * then the files tagged `@kernel-vm` once more inside the kernel-feature VM
+ * and the files tagged `@kernel-vm` once more inside the kernel-feature VM
  * (test/vm: Debian's stock kernel under qemu, for what this kernel lacks),
  * and ends with one line counting both: `N passed, N failed, N skipped`.
  *
- *   npm test                  all files, then the VM
- *   npm test -- config hook   files whose path contains "config" or "hook"
- *   LXKIT_TEST_VM=0 npm test  without the VM (its files count as skipped)
- *   npm run test:vm           the VM part alone (installs what it needs)
+ * The VM runs beside the host's files: each part keeps about one of the
+ * machine's two cores busy (qemu's emulation ~1.2, the host's files ~1),
+ * so side by side they take little more than the longer one alone.
+ *
+ *   npm test                      all files, the VM beside them
+ *   npm test -- config hook       files whose path contains "config" or "hook"
+ *   LXKIT_TEST_VM=0 npm test      without the VM (its files count as skipped)
+ *   LXKIT_TEST_VM=after npm test  the VM after the host's files, not beside them
+ *   npm run test:vm               the VM part alone (installs what it needs)
  *
  * A file that dies before uvu prints its totals counts as one failure; so
  * does a VM that never reports. Skips are listed with their reasons before
@@ -24,6 +29,11 @@ const args = process.argv.slice(2);
 const vmOnly = args.includes('--vm-only');
 const filters = args.filter((a) => a !== '--vm-only');
 const files = findTestFiles(root, filters);
+const vmMode = process.env.LXKIT_TEST_VM ?? 'beside';
+if (!['0', 'after', 'beside'].includes(vmMode)) {
+  console.error(`test/run.mjs: LXKIT_TEST_VM must be 0, after or beside, not "${vmMode}"`);
+  process.exit(2);
+}
 
 let passed = 0;
 let failed = 0;
@@ -38,6 +48,20 @@ function report(r, prefix = '') {
   if (r.failed > 0 || process.env.LXKIT_TEST_VERBOSE) console.log(failureDetail(r));
 }
 
+const vmFiles = files.filter(isVmFile);
+const vmWhy = vmFiles.length === 0 ? undefined : vmMode === '0' ? 'LXKIT_TEST_VM=0' : await vmUnavailable();
+/** The VM's run: its progress lines come as they happen ("[vm] …"), its results are counted at the end. */
+const startVm = () => {
+  console.log(`[vm] kernel-feature VM: ${vmFiles.length} file(s)`);
+  const line = (l) => console.log(`[vm] ${l.trim()}`);
+  const started = Date.now();
+  // Never a rejection left waiting while the host's files run: a VM that breaks is one failure.
+  return runInVm({ root, files: vmFiles, say: line, onLine: line }).catch((err) => [
+    { name: 'kernel-feature VM', passed: 0, failed: 1, skipped: 0, skips: [], output: String(err?.stack ?? err), code: 1, signal: null, ms: Date.now() - started },
+  ]);
+};
+let vmRun = vmFiles.length > 0 && !vmWhy && vmMode === 'beside' ? startVm() : undefined;
+
 if (!vmOnly) {
   for (const file of files) {
     report(
@@ -51,18 +75,18 @@ if (!vmOnly) {
   }
 }
 
-const vmFiles = files.filter(isVmFile);
 if (vmFiles.length > 0) {
-  const why = process.env.LXKIT_TEST_VM === '0' ? 'LXKIT_TEST_VM=0' : await vmUnavailable();
-  if (why) {
+  if (vmWhy) {
     // Each file stands for at least one test that did not run: counted, with the reason.
     for (const f of vmFiles) {
-      const skips = [`the kernel-feature VM did not run: ${why}`];
+      const skips = [`the kernel-feature VM did not run: ${vmWhy}`];
       report({ name: relative(root, f), passed: 0, failed: 0, skipped: 1, skips, output: '', ms: 0 }, 'vm:');
     }
   } else {
+    vmRun ??= startVm();
+    const results = await vmRun;
     console.log(`\nkernel-feature VM: ${vmFiles.length} file(s)`);
-    for (const r of await runInVm({ root, files: vmFiles, onLine: (l) => console.log(`  ${l}`) })) report(r, 'vm:');
+    for (const r of results) report(r, 'vm:');
   }
 }
 

@@ -194,14 +194,62 @@ export async function withScratch<T>(fn: (s: Scratch) => Promise<T>): Promise<T>
 /**
  * `lxkit create -t busybox` in the scratch lxcpath (privileged unless `args`
  * say otherwise), with `extra` config lines appended; returns its directory.
+ *
+ * A privileged one (the default) is a copy of one `lxkit create` made once
+ * per test process (goldenBusybox): a create costs ~0.4 s here and ~10 s in
+ * the kernel-feature VM, where a copy costs well under one. The copy is the
+ * container create makes (test/e2e/fixtures.test.ts compares them, file by
+ * file); the templates' tests run create itself.
  */
 export async function busyboxIn(s: Scratch, name: string, extra = '', args: string[] = ['--privileged']): Promise<string> {
   const { appendFile } = await import('node:fs/promises');
-  const r = await lxkit(['create', '-n', name, '-P', s.lxcpath, '-t', 'busybox', ...(args.length ? ['--', ...args] : [])], { env: s.env });
-  assert.is(r.exitCode, 0, r.stderr);
   const dir = join(s.lxcpath, name);
+  if (args.length === 1 && args[0] === '--privileged' && process.env['LXKIT_TEST_NO_GOLDEN'] !== '1') {
+    await copyGolden(await goldenBusybox(), dir, name);
+  } else {
+    const r = await lxkit(['create', '-n', name, '-P', s.lxcpath, '-t', 'busybox', ...(args.length ? ['--', ...args] : [])], { env: s.env });
+    assert.is(r.exitCode, 0, r.stderr);
+  }
   if (extra) await appendFile(join(dir, 'config'), extra);
   return dir;
+}
+
+/** The golden container's name: one no test uses, so that a copy can put its own name where this one is. */
+export const GOLDEN = 'lxkit-golden-busybox';
+let golden: Promise<string> | undefined;
+
+/**
+ * The directory of this process's privileged busybox container, made by
+ * `lxkit create` on first use in a temporary lxcpath that goes when the
+ * process exits.
+ */
+export function goldenBusybox(): Promise<string> {
+  golden ??= (async () => {
+    const { rmSync } = await import('node:fs');
+    const lxcpath = await mkdtemp(join(tmpdir(), 'lxkit-test-golden-'));
+    process.on('exit', () => rmSync(lxcpath, { recursive: true, force: true }));
+    const r = await lxkit(['create', '-n', GOLDEN, '-P', lxcpath, '-t', 'busybox', '--', '--privileged'], { env: { LXKIT_RUNDIR: join(lxcpath, '.run') } });
+    assert.is(r.exitCode, 0, `the golden busybox container: ${r.stderr}`);
+    return join(lxcpath, GOLDEN);
+  })();
+  return golden;
+}
+
+/**
+ * Copies the golden container `from` to `dir` as container `name`: the tree
+ * with owners, modes and links (cp -a), and the golden name and paths
+ * replaced by the new ones where create writes them (its config,
+ * /etc/hostname, /etc/hosts).
+ */
+export async function copyGolden(from: string, dir: string, name: string): Promise<void> {
+  const { readFile, writeFile } = await import('node:fs/promises');
+  const r = await execa('cp', ['-a', '--', from, dir], { reject: false });
+  assert.is(r.exitCode, 0, `copying the golden busybox container to ${dir}: ${r.stderr}`);
+  const rename = (text: string) => text.split(from).join(dir).split(GOLDEN).join(name);
+  for (const f of ['config', 'rootfs/etc/hostname', 'rootfs/etc/hosts']) {
+    const p = join(dir, f);
+    await writeFile(p, rename(await readFile(p, 'utf8')));
+  }
 }
 
 /** `lxkit COMMAND -P <scratch lxcpath> ARGS…` with the scratch environment. */

@@ -243,6 +243,8 @@ export function goldenBusybox(): Promise<string> {
  */
 export async function copyGolden(from: string, dir: string, name: string): Promise<void> {
   const { readFile, writeFile } = await import('node:fs/promises');
+  // As create does, the lxcpath is made when missing.
+  await mkdir(dirname(dir), { recursive: true });
   const r = await execa('cp', ['-a', '--', from, dir], { reject: false });
   assert.is(r.exitCode, 0, `copying the golden busybox container to ${dir}: ${r.stderr}`);
   const rename = (text: string) => text.split(from).join(dir).split(GOLDEN).join(name);

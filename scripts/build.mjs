@@ -107,6 +107,7 @@ say('bundling @lxkit/core');
  * parts that load only when needed:
  *   base.cjs     errors, logging, value parsers, version
  *   esm.cjs      the core's import() calls (see src/esm-imports.ts)
+ *   execa.cjs    execa with its dependencies, CommonJS (see src/execa.ts)
  *   toolkit.cjs  the toolkit config (cosmiconfig)
  *   client.cjs   talking to running containers' monitors (info, stop, attach…)
  *   index.cjs    the library: hook bus, config model, plugins, checkconfig
@@ -206,7 +207,9 @@ const toolkitImports = {
     });
   },
 };
-await build({ ...cjs, entryPoints: { esm: 'core/src/esm-imports.ts' }, plugins: [] });
+// execa and its dependencies in one CommonJS file, which importExeca() (esm.cjs) requires: see src/execa.ts.
+await build({ ...cjs, entryPoints: { execa: 'core/src/execa.ts' }, plugins: [lazyBuiltins], external: cjs.external.filter((e) => e !== 'execa') });
+await build({ ...cjs, entryPoints: { esm: 'core/src/esm-imports.ts' }, plugins: [], external: [...cjs.external, './execa.cjs'] });
 // Loaded by core/bin/lxkit.cjs only when the C front asks for a launch plan (docs/launch-plans.md).
 await build({ ...cjs, entryPoints: { 'plan-recorder': 'core/src/launch-plan/recorder.ts' }, plugins: [] });
 await buildPart('base', 'core/src/parts/base.ts', [lazyBuiltins]);

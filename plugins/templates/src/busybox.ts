@@ -106,14 +106,16 @@ export const busybox: Template = {
     await chmod(join(rootfs, 'bin/busybox'), 0o755);
     const { execa } = await importExeca();
     const applets = String((await execa(bb, ['--list-full'])).stdout).split('\n').filter(Boolean);
-    for (const applet of applets) {
-      if (applet === 'bin/busybox') continue;
-      const link = join(rootfs, applet);
-      await mkdir(dirname(link), { recursive: true });
-      await symlink('/bin/busybox', link).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EEXIST') throw err;
-      });
-    }
+    const links = applets.filter((a) => a !== 'bin/busybox').map((a) => join(rootfs, a));
+    for (const dir of new Set(links.map((l) => dirname(l)))) await mkdir(dir, { recursive: true });
+    // ~300 links: side by side on libuv's threads, not one round trip after another (~0.1 s of a create).
+    await Promise.all(
+      links.map((link) =>
+        symlink('/bin/busybox', link).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+        }),
+      ),
+    );
     let hash = '';
     if (values.password !== undefined) {
       hash = String((await execa(bb, ['cryptpw', '-m', 'sha512', values.password])).stdout).trim();

@@ -19,14 +19,14 @@ import { buildImages, findKernel } from './image.mjs';
 
 const QEMU = 'qemu-system-x86_64';
 /**
- * The whole VM run, boot to power-off: 25 minutes. A full run takes 14–17 under software emulation, and
- * past 20 in this machine's slow phases (1205 s and still in storage-lvm, November 2026, when the budget was 20).
+ * The whole VM run, boot to power-off: 25 minutes. A full run took 14 beside the host's files (849 s,
+ * November 2026), and 20–23 before its fixtures were made cheap; the margin is for this machine's slow phases.
  */
 export const VM_TIMEOUT_MS = Number(process.env.LXKIT_VM_TIMEOUT_S ?? 1500) * 1000;
 /**
  * One test file inside the VM (JavaScript runs 7–15× slower under software
- * emulation). The longest files (cgroup, checkpoint) take ~210 s on an idle
- * host and over 300 s when the host is busy beside the VM: 8 minutes.
+ * emulation). The longest files (checkpoint, cgroup) take 200–230 s beside
+ * the host's files, and took over 300 s in slow phases before: 8 minutes.
  */
 const FILE_TIMEOUT_MS = 8 * 60 * 1000;
 

@@ -45,20 +45,24 @@ export async function vmUnavailable() {
  */
 export async function runInVm({ root, files, say = (s) => console.log(s), onLine = (l) => console.log(l) }) {
   const work = join(root, 'test/tmp/vm');
+  const started = Date.now();
   try {
-    return await boot({ root, work, files, say, onLine });
+    // Never a rejection: test/run.mjs awaits this only after the host's files, which it runs meanwhile.
+    return await boot({ root, work, files, say, onLine, started }).catch((err) => vmFailure(started, `the VM's run failed: ${err?.stack ?? err}`));
   } finally {
     // Several hundred MB of images: kept only when asked for, to look into.
     if (!process.env.LXKIT_VM_KEEP) await rm(work, { recursive: true, force: true });
   }
 }
 
-async function boot({ root, work, files, say, onLine }) {
-  const started = Date.now();
+/** The one failed result of a VM run that gave no results, with the end of its console output. */
+const vmFailure = (started, why, consoleText = '') => [
+  { name: 'kernel-feature VM', passed: 0, failed: 1, skipped: 0, skips: [], output: `${why}\n--- console (last lines) ---\n${consoleText.split('\n').slice(-60).join('\n')}`, code: 1, signal: null, ms: Date.now() - started },
+];
+
+async function boot({ root, work, files, say, onLine, started }) {
   const names = files.map((f) => relative(root, f));
-  const failure = (why, consoleText = '') => [
-    { name: 'kernel-feature VM', passed: 0, failed: 1, skipped: 0, skips: [], output: `${why}\n--- console (last lines) ---\n${consoleText.split('\n').slice(-60).join('\n')}`, code: 1, signal: null, ms: Date.now() - started },
-  ];
+  const failure = (why, consoleText = '') => vmFailure(started, why, consoleText);
   let images;
   try {
     images = await buildImages({ root, work, files, manifest: { files: names, timeoutMs: FILE_TIMEOUT_MS } });
